@@ -1,0 +1,111 @@
+/**
+ * Typed errors with stable codes.
+ *
+ * Every error rxkafka raises is an `RxKafkaError` carrying one code from `RxKafkaErrorCode`. Codes are
+ * the stable contract: messages may be reworded, codes never change meaning. `retriable` tells whether
+ * the same call may succeed later without a change by the caller.
+ */
+
+/** Every code rxkafka raises. Each one is documented in `ERROR_CODES` below (a spec checks it). */
+export type RxKafkaErrorCode =
+  | 'RXK_INVALID_OPTIONS'
+  | 'RXK_NOT_CONNECTED'
+  | 'RXK_NO_REPLY_PARTITION'
+  | 'RXK_PRODUCER_ONLY_MODE'
+  | 'RXK_REQUEST_TIMEOUT'
+  | 'RXK_PENDING_LIMIT'
+  | 'RXK_CONNECTION_CLOSED'
+  | 'RXK_REMOTE_ERROR'
+  | 'RXK_SEND_FAILED'
+  | 'RXK_BROKER_SETUP'
+  | 'RXK_BROKER_UNREACHABLE'
+  | 'RXK_ACTOR_NOT_PROVIDED';
+
+/** What each code means and what to do about it. */
+export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
+  RXK_INVALID_OPTIONS: 'An option failed validation; the message names its path and the fix.',
+  RXK_NOT_CONNECTED: 'The call needs a connection: await connect() first (or the connection was closed).',
+  RXK_NO_REPLY_PARTITION:
+    'No partition of the reply topic is assigned to this client: call subscribeToResponseOf() before connect(), and give the reply topic at least as many partitions as client instances.',
+  RXK_PRODUCER_ONLY_MODE: 'send() needs a reply consumer, which producerOnlyMode turns off.',
+  RXK_REQUEST_TIMEOUT: 'No reply (or no final reply) arrived within the request timeout.',
+  RXK_PENDING_LIMIT: 'Too many requests are waiting for replies; raise maxPendingRequests or slow down.',
+  RXK_CONNECTION_CLOSED: 'The client was closed while the request was waiting for its reply.',
+  RXK_REMOTE_ERROR:
+    'The remote handler answered with an error (the kafka_nest-err header); `response` holds it.',
+  RXK_SEND_FAILED: 'The producer could not write the record to Kafka.',
+  RXK_BROKER_SETUP: 'The local test broker could not be installed or started (Java, Maven, ports).',
+  RXK_BROKER_UNREACHABLE: 'The brokers named in KAFKA_BROKERS (or the options) did not answer.',
+  RXK_ACTOR_NOT_PROVIDED:
+    'The connection machine ran an I/O actor (connectKafka, drainKafka) that was never bound: bind it with connectionMachine.provide({ actors }), as KafkaConnection does.',
+});
+
+/** Fields that locate an error in the Kafka world; all optional, all read-only. */
+export interface RxKafkaErrorContext {
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly correlationId?: string;
+  readonly state?: string;
+  readonly path?: string;
+}
+
+export interface RxKafkaErrorOptions extends RxKafkaErrorContext {
+  readonly cause?: unknown;
+  readonly retriable?: boolean;
+}
+
+const BRAND = Symbol.for('rxkafka.error');
+
+/** The base class of every error rxkafka raises. */
+export class RxKafkaError extends Error {
+  readonly code: RxKafkaErrorCode;
+  readonly retriable: boolean;
+  readonly context: RxKafkaErrorContext;
+  readonly [BRAND] = true;
+
+  constructor(code: RxKafkaErrorCode, message: string, options: RxKafkaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const { cause: _cause, retriable = false, ...context } = options;
+    this.name = 'RxKafkaError';
+    this.code = code;
+    this.retriable = retriable;
+    this.context = Object.freeze(context);
+  }
+
+  /** True for errors from any copy of rxkafka (duplicated installs break `instanceof`). */
+  static isRxKafkaError(value: unknown): value is RxKafkaError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** A request got no (final) reply in time. */
+export class RequestTimeoutError extends RxKafkaError {
+  readonly timeoutMs: number;
+  constructor(message: string, options: RxKafkaErrorOptions & { timeoutMs: number }) {
+    const { timeoutMs, ...rest } = options;
+    super('RXK_REQUEST_TIMEOUT', message, { retriable: true, ...rest });
+    this.name = 'RequestTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The remote handler replied with an error. `response` is the decoded `kafka_nest-err` header exactly as a
+ * NestJS client would see it: usually `{ status: 'error', message }` or the object given to `RpcException`.
+ */
+export class RemoteError extends RxKafkaError {
+  readonly response: unknown;
+  constructor(response: unknown, options: RxKafkaErrorOptions = {}) {
+    super('RXK_REMOTE_ERROR', `remote handler failed: ${describeRemoteError(response)}`, options);
+    this.name = 'RemoteError';
+    this.response = response;
+  }
+}
+
+function describeRemoteError(response: unknown): string {
+  if (typeof response === 'string') return response;
+  if (typeof response === 'object' && response !== null && 'message' in response) {
+    return String((response as { message: unknown }).message);
+  }
+  return JSON.stringify(response) ?? String(response);
+}
