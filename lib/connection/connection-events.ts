@@ -1,0 +1,141 @@
+/**
+ * The events the connection machine understands. The kafkajs adapter turns kafkajs instrumentation events
+ * (GROUP_JOIN, REBALANCING, CRASH, DISCONNECT, STOP) and the user's connect()/close() calls into these; the
+ * machine never sees a kafkajs object, so every payload here is plain, serializable data.
+ */
+
+/** How close() treats records already handed to handlers: finish them, or drop them unprocessed. */
+export type DrainMode = 'drain' | 'abandon';
+
+/** An error reduced to what survives `JSON.stringify` (the live view and the inspection stream show it). */
+export interface ConnectionError {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** The user asks to connect (first connect, or again after close() or a failure). */
+export interface ConnectEvent {
+  readonly type: 'kafka.connect';
+}
+
+/** kafkajs GROUP_JOIN: this member joined (or re-joined) the group and holds `assignment`. */
+export interface GroupJoinedEvent {
+  readonly type: 'kafka.group.joined';
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
+  readonly memberId: string;
+  /** kafkajs 2.2.4 does not put the generation in GROUP_JOIN; an adapter that knows it may pass it. */
+  readonly generationId?: number;
+}
+
+/** kafkajs REBALANCING: the group is rebalancing; the current assignment is being revoked. */
+export interface RebalanceStartedEvent {
+  readonly type: 'kafka.rebalance.started';
+}
+
+/** kafkajs CRASH. `restart` is kafkajs's own decision to restart the consumer after its retry time. */
+export interface CrashedEvent {
+  readonly type: 'kafka.crashed';
+  readonly error: ConnectionError;
+  readonly restart: boolean;
+}
+
+/** kafkajs DISCONNECT that the adapter did not ask for. */
+export interface DisconnectedEvent {
+  readonly type: 'kafka.disconnected';
+}
+
+/** The user calls close(). */
+export interface DrainEvent {
+  readonly type: 'kafka.drain';
+  readonly mode: DrainMode;
+}
+
+/** kafkajs STOP: the consumer stopped fetching. */
+export interface StoppedEvent {
+  readonly type: 'kafka.stopped';
+}
+
+/** Every event the connection machine accepts. */
+export type ConnectionEvent =
+  | ConnectEvent
+  | GroupJoinedEvent
+  | RebalanceStartedEvent
+  | CrashedEvent
+  | DisconnectedEvent
+  | DrainEvent
+  | StoppedEvent;
+
+/** Reduces anything thrown to `{ name, message }`; never throws. */
+export function toConnectionError(error: unknown): ConnectionError {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  if (typeof error === 'object' && error !== null) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    return {
+      name: typeof name === 'string' ? name : 'Error',
+      message: typeof message === 'string' ? message : describeValue(error),
+    };
+  }
+  return { name: 'Error', message: describeValue(error) };
+}
+
+/** A `kafka.connect` event. */
+export function createConnectEvent(): ConnectEvent {
+  return { type: 'kafka.connect' };
+}
+
+/** A `kafka.group.joined` event; copies the assignment so later changes to kafkajs's object do not leak in. */
+export function createGroupJoinedEvent(join: {
+  assignment: Readonly<Record<string, readonly number[]>>;
+  memberId: string;
+  generationId?: number;
+}): GroupJoinedEvent {
+  const assignment = copyAssignment(join.assignment);
+  return join.generationId === undefined
+    ? { type: 'kafka.group.joined', assignment, memberId: join.memberId }
+    : { type: 'kafka.group.joined', assignment, memberId: join.memberId, generationId: join.generationId };
+}
+
+/** A `kafka.rebalance.started` event. */
+export function createRebalanceStartedEvent(): RebalanceStartedEvent {
+  return { type: 'kafka.rebalance.started' };
+}
+
+/** A `kafka.crashed` event from kafkajs's CRASH payload (`error` may be anything kafkajs threw). */
+export function createCrashedEvent(error: unknown, restart: boolean): CrashedEvent {
+  return { type: 'kafka.crashed', error: toConnectionError(error), restart };
+}
+
+/** A `kafka.disconnected` event. */
+export function createDisconnectedEvent(): DisconnectedEvent {
+  return { type: 'kafka.disconnected' };
+}
+
+/** A `kafka.drain` event; `mode` defaults to finishing in-flight records. */
+export function createDrainEvent(mode: DrainMode = 'drain'): DrainEvent {
+  return { type: 'kafka.drain', mode };
+}
+
+/** A `kafka.stopped` event. */
+export function createStoppedEvent(): StoppedEvent {
+  return { type: 'kafka.stopped' };
+}
+
+/** A frozen deep copy of an assignment (topic → partitions). */
+export function copyAssignment(
+  assignment: Readonly<Record<string, readonly number[]>>,
+): Readonly<Record<string, readonly number[]>> {
+  return Object.freeze(
+    Object.fromEntries(
+      Object.entries(assignment).map(([topic, partitions]) => [topic, Object.freeze([...partitions])]),
+    ),
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,85 @@
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+
+/** A record as kafkajs hands it to `eachMessage`, with its topic and partition attached. */
+export type RawKafkaRecord = KafkaMessage & { topic: string; partition: number };
+
+/** A decoded record: what handlers and deserializers see (the NestJS docs' `IncomingMessage`). */
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  size?: number;
+  attributes: number;
+  key: unknown;
+  value: unknown;
+  headers: Record<string, unknown>;
+}
+
+/** Options of `KafkaParser`. */
+export interface KafkaParserOptions {
+  /**
+   * Leave `value` as the raw Buffer (for Avro, Protobuf…). Key and headers are still decoded, as in Nest.
+   * @defaultValue false
+   */
+  keepBinary?: boolean;
+}
+
+/**
+ * Decodes incoming records the way NestJS's `KafkaParser` (`helpers/kafka-parser.ts`) does, on both
+ * server and client.
+ *
+ * Returns a new object and never touches the record it is given: kafkajs hands the same record to a
+ * retried `eachMessage`, which must see the original bytes (nestjs/nest#9956).
+ */
+export class KafkaParser {
+  readonly #keepBinary: boolean;
+
+  constructor(options: KafkaParserOptions = {}) {
+    this.#keepBinary = options.keepBinary === true;
+  }
+
+  /** Decodes `value` (unless `keepBinary`), a non-nil `key` and every header with `decodeWireValue`. */
+  parse(message: RawKafkaRecord): IncomingMessage {
+    const parsed: IncomingMessage = { ...message, headers: decodeHeaders(message.headers) };
+    if (!this.#keepBinary) parsed.value = decodeWireValue(message.value);
+    if (message.key !== null && message.key !== undefined) parsed.key = decodeWireValue(message.key);
+    return parsed;
+  }
+}
+
+/**
+ * Decodes one value, key or header the NestJS way:
+ * nil → `null`; a Buffer whose first byte is 0x00 → that Buffer, untouched (a schema-registry magic byte,
+ * nestjs/nest#7268); anything else → its UTF-8 text, JSON-parsed only when it starts with `{` or `[` and
+ * kept as text when that parse fails. A repeated header (kafkajs gives an array) becomes its elements'
+ * text joined with commas, exactly as Nest's `value.toString()` yields. Never throws on what kafkajs
+ * delivers (Buffers, strings, arrays of them).
+ *
+ * `JSON.parse` makes a `__proto__` key an own property of the result, so hostile JSON cannot reach
+ * `Object.prototype` here.
+ */
+export function decodeWireValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) {
+    if (value.length > 0 && value[0] === 0) return value;
+    return parseJsonLike(value.toString('utf8'));
+  }
+  return parseJsonLike(String(value));
+}
+
+function parseJsonLike(text: string): unknown {
+  const first = text.charAt(0);
+  if (first !== '{' && first !== '[') return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, unknown> {
+  if (headers === undefined || headers === null) return {};
+  // fromEntries defines keys (a header named `__proto__` stays a header) where assignment would not.
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, decodeWireValue(value)]));
+}

@@ -1,0 +1,665 @@
+import { expect } from 'chai';
+import { createActor, fromPromise, SimulatedClock, waitFor, type Actor } from 'xstate';
+import {
+  createConnectEvent,
+  createCrashedEvent,
+  createDisconnectedEvent,
+  createDrainEvent,
+  createGroupJoinedEvent,
+  createRebalanceStartedEvent,
+  createStoppedEvent,
+} from '../../lib/connection/connection-events';
+import {
+  computeReconnectBackoffMs,
+  connectionMachine,
+  toConnectionStateValue,
+  type ConnectionContext,
+  type ConnectionInput,
+  type ConnectionMachine,
+  type ConnectionSnapshot,
+  type ConnectionStateValue,
+} from '../../lib/connection/connection-machine';
+
+type Connection = Actor<ConnectionMachine>;
+
+interface HarnessOptions {
+  readonly input?: Partial<ConnectionInput>;
+  readonly connect?: (input: ConnectionContext) => Promise<void>;
+  readonly drain?: (input: ConnectionContext) => Promise<void>;
+  /** Overrides the backoff through provide(); without it a SimulatedClock holds every timer. */
+  readonly backoffMs?: number;
+}
+
+interface Harness {
+  readonly actor: Connection;
+  readonly clock: SimulatedClock;
+  readonly connectInputs: ConnectionContext[];
+  readonly drainInputs: ConnectionContext[];
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+const running: Connection[] = [];
+
+function createDeferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function startConnection(options: HarnessOptions = {}): Harness {
+  const { connect = () => Promise.resolve(), drain = () => Promise.resolve(), backoffMs } = options;
+  const connectInputs: ConnectionContext[] = [];
+  const drainInputs: ConnectionContext[] = [];
+  const machine = connectionMachine.provide({
+    actors: {
+      connectKafka: fromPromise<void, ConnectionContext>(({ input }) => {
+        connectInputs.push(input);
+        return connect(input);
+      }),
+      drainKafka: fromPromise<void, ConnectionContext>(({ input }) => {
+        drainInputs.push(input);
+        return drain(input);
+      }),
+    },
+    ...(backoffMs === undefined ? {} : { delays: { reconnectBackoff: backoffMs } }),
+  });
+  const clock = new SimulatedClock();
+  const actor = createActor(machine, {
+    input: { clientId: 'heroes-client', groupId: 'heroes-group', ...options.input },
+    ...(backoffMs === undefined ? { clock } : {}),
+  });
+  running.push(actor);
+  actor.start();
+  return { actor, clock, connectInputs, drainInputs };
+}
+
+function stateOf(actor: Connection): ConnectionStateValue {
+  return toConnectionStateValue(actor.getSnapshot().value);
+}
+
+function contextOf(actor: Connection): ConnectionContext {
+  return actor.getSnapshot().context;
+}
+
+// The timeout only turns a missing transition into a quick failure instead of mocha's 60 s one.
+function waitForSnapshot(
+  actor: Connection,
+  predicate: (snapshot: ConnectionSnapshot) => boolean,
+): Promise<ConnectionSnapshot> {
+  return waitFor(actor, predicate, { timeout: 2_000 });
+}
+
+function waitForState(actor: Connection, state: ConnectionStateValue): Promise<ConnectionSnapshot> {
+  return waitForSnapshot(actor, (snapshot) => toConnectionStateValue(snapshot.value) === state);
+}
+
+const join = (assignment: Record<string, number[]>, memberId = 'member-1', generationId?: number) =>
+  createGroupJoinedEvent({ assignment, memberId, ...(generationId === undefined ? {} : { generationId }) });
+
+const kafkaError = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+async function reachAssigned(options: HarnessOptions = {}): Promise<Harness> {
+  const harness = startConnection(options);
+  harness.actor.send(createConnectEvent());
+  harness.actor.send(join({ 'hero.kill.dragon': [0, 1] }, 'member-1', 1));
+  await waitForState(harness.actor, 'assigned');
+  return harness;
+}
+
+async function reachConnected(options: HarnessOptions = {}): Promise<Harness> {
+  const harness = startConnection({ ...options, input: { producerOnly: true, ...options.input } });
+  harness.actor.send(createConnectEvent());
+  await waitForState(harness.actor, 'connected');
+  return harness;
+}
+
+async function reachFailed(options: HarnessOptions = {}): Promise<Harness> {
+  const harness = startConnection({
+    ...options,
+    input: { maxConnectAttempts: 1, ...options.input },
+    connect: () => Promise.reject(kafkaError('KafkaJSConnectionError', 'Connection refused')),
+  });
+  harness.actor.send(createConnectEvent());
+  await waitForState(harness.actor, 'failed');
+  return harness;
+}
+
+describe('connectionMachine', () => {
+  afterEach(() => {
+    running.splice(0).forEach((actor) => actor.stop());
+  });
+
+  describe('initial state', () => {
+    it('starts idle with defaults filled from the input', () => {
+      const { actor } = startConnection();
+      expect(stateOf(actor)).to.equal('idle');
+      expect(contextOf(actor)).to.deep.include({
+        clientId: 'heroes-client',
+        groupId: 'heroes-group',
+        producerOnly: false,
+        assignment: {},
+        connectAttempts: 0,
+        maxConnectAttempts: 5,
+        crashes: 0,
+      });
+    });
+
+    it('accepts Infinity as maxConnectAttempts', () => {
+      const { actor } = startConnection({ input: { maxConnectAttempts: Infinity } });
+      expect(contextOf(actor).maxConnectAttempts).to.equal(Infinity);
+    });
+  });
+
+  describe('idle', () => {
+    it('moves to connecting on kafka.connect and runs connectKafka with the context', () => {
+      const { actor, connectInputs } = startConnection({ connect: () => createDeferred().promise });
+      actor.send(createConnectEvent());
+      expect(actor.getSnapshot().value).to.deep.equal({ connecting: 'starting' });
+      expect(connectInputs).to.have.length(1);
+      expect(connectInputs[0]).to.deep.include({ clientId: 'heroes-client', connectAttempts: 1 });
+    });
+
+    it('moves to stopped on kafka.drain without running drainKafka', () => {
+      const { actor, drainInputs } = startConnection();
+      actor.send(createDrainEvent());
+      expect(stateOf(actor)).to.equal('stopped');
+      expect(drainInputs).to.deep.equal([]);
+    });
+  });
+
+  describe('connecting', () => {
+    it('moves a producer-only connection to connected, tagged ready, when connectKafka resolves', async () => {
+      const { actor } = await reachConnected();
+      expect(actor.getSnapshot().hasTag('ready')).to.equal(true);
+      expect(contextOf(actor)).to.deep.include({ connectAttempts: 0, assignment: {} });
+    });
+
+    it('waits in connecting.joining, not ready, until the group join', async () => {
+      const { actor } = startConnection();
+      actor.send(createConnectEvent());
+      await waitForSnapshot(actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
+      expect(actor.getSnapshot().hasTag('ready')).to.equal(false);
+      actor.send(join({ 'hero.kill.dragon': [2] }, 'member-7', 3));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor)).to.deep.include({
+        assignment: { 'hero.kill.dragon': [2] },
+        memberId: 'member-7',
+        generationId: 3,
+        connectAttempts: 0,
+      });
+      expect(actor.getSnapshot().hasTag('ready')).to.equal(true);
+    });
+
+    it('keeps a join that arrives before connectKafka resolves and is assigned once it does', async () => {
+      const connect = createDeferred();
+      const { actor } = startConnection({ connect: () => connect.promise });
+      actor.send(createConnectEvent());
+      actor.send(join({ 'hero.kill.dragon': [0] }));
+      expect(actor.getSnapshot().value).to.deep.equal({ connecting: 'starting' });
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [0] });
+      connect.resolve();
+      await waitForState(actor, 'assigned');
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [0] });
+    });
+
+    it('forgets an early join revoked by a rebalance and waits for the next join', async () => {
+      const connect = createDeferred();
+      const { actor } = startConnection({ connect: () => connect.promise });
+      actor.send(createConnectEvent());
+      actor.send(join({ 'hero.kill.dragon': [0] }));
+      actor.send(createRebalanceStartedEvent());
+      expect(contextOf(actor).assignment).to.deep.equal({});
+      connect.resolve();
+      await waitForSnapshot(actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
+      actor.send(join({ 'hero.kill.dragon': [1] }));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [1] });
+    });
+
+    it('moves to reconnecting with lastError when connectKafka fails and attempts remain', async () => {
+      const { actor } = startConnection({
+        connect: () => Promise.reject(kafkaError('KafkaJSConnectionError', 'Connection refused')),
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'reconnecting');
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+      expect(contextOf(actor).lastError).to.deep.equal({
+        name: 'KafkaJSConnectionError',
+        message: 'Connection refused',
+      });
+    });
+
+    it('retries until maxConnectAttempts and then fails', async () => {
+      const { actor, connectInputs } = startConnection({
+        input: { maxConnectAttempts: 3 },
+        backoffMs: 0,
+        connect: () => Promise.reject(kafkaError('KafkaJSConnectionError', 'Connection refused')),
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'failed');
+      expect(connectInputs.map((input) => input.connectAttempts)).to.deep.equal([1, 2, 3]);
+      expect(contextOf(actor).lastError?.name).to.equal('KafkaJSConnectionError');
+      expect(actor.getSnapshot().hasTag('ready')).to.equal(false);
+    });
+
+    it('fails with RXK_ACTOR_NOT_PROVIDED when connectKafka was never bound', async () => {
+      const actor = createActor(connectionMachine, { input: { clientId: 'bare', maxConnectAttempts: 1 } });
+      running.push(actor);
+      actor.start();
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'failed');
+      expect(contextOf(actor).lastError?.name).to.equal('RxKafkaError');
+      expect(contextOf(actor).lastError?.message).to.contain('connectionMachine.provide');
+    });
+
+    it('moves to reconnecting.restarting when kafkajs crashes and restarts the consumer', () => {
+      const { actor } = startConnection({ connect: () => createDeferred().promise });
+      actor.send(createConnectEvent());
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+      expect(contextOf(actor).crashes).to.equal(1);
+    });
+
+    it('moves to failed when kafkajs crashes without restarting', () => {
+      const { actor } = startConnection({ connect: () => createDeferred().promise });
+      actor.send(createConnectEvent());
+      actor.send(createCrashedEvent(kafkaError('KafkaJSProtocolError', 'not authorized'), false));
+      expect(stateOf(actor)).to.equal('failed');
+      expect(contextOf(actor).lastError).to.deep.equal({
+        name: 'KafkaJSProtocolError',
+        message: 'not authorized',
+      });
+    });
+
+    it('moves to reconnecting on an unasked kafka.disconnected', () => {
+      const { actor } = startConnection({ connect: () => createDeferred().promise });
+      actor.send(createConnectEvent());
+      actor.send(createDisconnectedEvent());
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+    });
+  });
+
+  describe('connected (producer-only)', () => {
+    it('ignores group events it can never receive', async () => {
+      const { actor } = await reachConnected();
+      actor.send(join({ 'hero.kill.dragon': [0] }));
+      actor.send(createRebalanceStartedEvent());
+      expect(stateOf(actor)).to.equal('connected');
+      expect(contextOf(actor).assignment).to.deep.equal({});
+    });
+
+    for (const restart of [true, false]) {
+      it(`reconnects after a backoff on kafka.crashed (restart: ${restart})`, async () => {
+        const { actor } = await reachConnected();
+        actor.send(createCrashedEvent(kafkaError('KafkaJSConnectionClosedError', 'closed'), restart));
+        expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+        expect(contextOf(actor)).to.deep.include({ crashes: 1 });
+      });
+    }
+
+    it('reconnects on kafka.disconnected and is connected again after the backoff', async () => {
+      const { actor, clock, connectInputs } = await reachConnected();
+      actor.send(createDisconnectedEvent());
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+      clock.increment(computeReconnectBackoffMs(0));
+      await waitForState(actor, 'connected');
+      expect(connectInputs).to.have.length(2);
+    });
+  });
+
+  describe('assigned', () => {
+    it('re-enters assigned with the new assignment on a new generation', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(join({ 'hero.kill.dragon': [1] }, 'member-1', 2));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor)).to.deep.include({ assignment: { 'hero.kill.dragon': [1] }, generationId: 2 });
+    });
+
+    it('moves to rebalancing and clears the assignment on kafka.rebalance.started', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createRebalanceStartedEvent());
+      expect(stateOf(actor)).to.equal('rebalancing');
+      expect(contextOf(actor).assignment).to.deep.equal({});
+      expect(contextOf(actor).memberId).to.equal('member-1');
+    });
+
+    it('moves to reconnecting.restarting, counting the crash, when kafkajs restarts the consumer', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+      expect(contextOf(actor)).to.deep.include({ crashes: 1, assignment: {} });
+      expect(contextOf(actor).lastError?.name).to.equal('KafkaJSNumberOfRetriesExceeded');
+    });
+
+    it('moves to failed when kafkajs crashes without restarting', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createCrashedEvent(kafkaError('KafkaJSProtocolError', 'fatal'), false));
+      expect(stateOf(actor)).to.equal('failed');
+      expect(contextOf(actor)).to.deep.include({ crashes: 1, assignment: {} });
+    });
+
+    it('moves to reconnecting.backoff on kafka.disconnected', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createDisconnectedEvent());
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+      expect(contextOf(actor).assignment).to.deep.equal({});
+    });
+
+    it('moves to reconnecting.backoff on an unasked kafka.stopped', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createStoppedEvent());
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+    });
+
+    it("follows kafkajs's crash order STOP, DISCONNECT, CRASH to the restart", async () => {
+      const { actor, clock, connectInputs } = await reachAssigned();
+      actor.send(createStoppedEvent());
+      actor.send(createDisconnectedEvent());
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+      clock.increment(computeReconnectBackoffMs(10));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+      actor.send(join({ 'hero.kill.dragon': [0] }, 'member-2'));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(connectInputs).to.have.length(1);
+    });
+  });
+
+  describe('rebalancing', () => {
+    async function reachRebalancing(): Promise<Harness> {
+      const harness = await reachAssigned();
+      harness.actor.send(createRebalanceStartedEvent());
+      return harness;
+    }
+
+    it('moves to assigned with the new assignment on kafka.group.joined', async () => {
+      const { actor } = await reachRebalancing();
+      actor.send(join({ 'hero.kill.dragon': [1] }, 'member-1', 2));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [1] });
+    });
+
+    it('stays rebalancing on another kafka.rebalance.started', async () => {
+      const { actor } = await reachRebalancing();
+      actor.send(createRebalanceStartedEvent());
+      expect(stateOf(actor)).to.equal('rebalancing');
+    });
+
+    it('moves to reconnecting.restarting on a crash kafkajs restarts from', async () => {
+      const { actor } = await reachRebalancing();
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+    });
+
+    it('moves to failed on a crash without restart', async () => {
+      const { actor } = await reachRebalancing();
+      actor.send(createCrashedEvent(kafkaError('KafkaJSProtocolError', 'fatal'), false));
+      expect(stateOf(actor)).to.equal('failed');
+    });
+
+    it('moves to reconnecting on kafka.disconnected', async () => {
+      const { actor } = await reachRebalancing();
+      actor.send(createDisconnectedEvent());
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+    });
+  });
+
+  describe('reconnecting', () => {
+    it('connects again once the reconnectBackoff delay has passed', async () => {
+      const connect = createDeferred();
+      const { actor, clock, connectInputs } = startConnection({
+        connect: () => (connectInputs.length === 1 ? Promise.reject(new Error('refused')) : connect.promise),
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'reconnecting');
+      clock.increment(computeReconnectBackoffMs(1) - 1);
+      expect(stateOf(actor)).to.equal('reconnecting');
+      clock.increment(1);
+      expect(actor.getSnapshot().value).to.deep.equal({ connecting: 'starting' });
+      expect(connectInputs.map((input) => input.connectAttempts)).to.deep.equal([1, 2]);
+    });
+
+    it('is assigned directly by the join that follows a kafkajs restart', async () => {
+      const { actor, connectInputs } = await reachAssigned();
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      actor.send(join({ 'hero.kill.dragon': [0, 1] }, 'member-2'));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor).memberId).to.equal('member-2');
+      expect(connectInputs).to.have.length(1);
+    });
+
+    it('leaves the backoff for kafkajs restart when a restarting crash follows the disconnect', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createDisconnectedEvent());
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+    });
+
+    it('fails when a crash without restart follows the disconnect', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createDisconnectedEvent());
+      actor.send(createCrashedEvent(kafkaError('KafkaJSProtocolError', 'fatal'), false));
+      expect(stateOf(actor)).to.equal('failed');
+    });
+
+    it('keeps restarting, counting crashes, while kafkajs keeps restarting', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'one'), true));
+      actor.send(createStoppedEvent());
+      actor.send(createDisconnectedEvent());
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'two'), true));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+      expect(contextOf(actor)).to.deep.include({ crashes: 2 });
+      expect(contextOf(actor).lastError?.message).to.equal('two');
+    });
+  });
+
+  describe('draining', () => {
+    const origins: ReadonlyArray<{
+      state: ConnectionStateValue;
+      reach: (options: HarnessOptions) => Promise<Harness>;
+    }> = [
+      {
+        state: 'connecting',
+        reach: async (options) => {
+          const harness = startConnection({ ...options, connect: () => createDeferred().promise });
+          harness.actor.send(createConnectEvent());
+          return harness;
+        },
+      },
+      { state: 'connected', reach: reachConnected },
+      { state: 'assigned', reach: reachAssigned },
+      {
+        state: 'rebalancing',
+        reach: async (options) => {
+          const harness = await reachAssigned(options);
+          harness.actor.send(createRebalanceStartedEvent());
+          return harness;
+        },
+      },
+      {
+        state: 'reconnecting',
+        reach: async (options) => {
+          const harness = await reachAssigned(options);
+          harness.actor.send(createDisconnectedEvent());
+          return harness;
+        },
+      },
+      { state: 'failed', reach: reachFailed },
+    ];
+
+    for (const { state, reach } of origins) {
+      it(`drains from ${state} and ends stopped`, async () => {
+        const drain = createDeferred();
+        const { actor, drainInputs } = await reach({ drain: () => drain.promise });
+        expect(stateOf(actor)).to.equal(state);
+        actor.send(createDrainEvent('abandon'));
+        expect(stateOf(actor)).to.equal('draining');
+        expect(drainInputs).to.have.length(1);
+        expect(drainInputs[0].drainMode).to.equal('abandon');
+        drain.resolve();
+        await waitForState(actor, 'stopped');
+      });
+    }
+
+    it('keeps the assignment visible while in-flight records drain', async () => {
+      const { actor } = await reachAssigned({ drain: () => createDeferred().promise });
+      actor.send(createDrainEvent());
+      expect(contextOf(actor)).to.deep.include({
+        drainMode: 'drain',
+        assignment: { 'hero.kill.dragon': [0, 1] },
+      });
+    });
+
+    it('ignores Kafka and user events until drainKafka settles', async () => {
+      const drain = createDeferred();
+      const { actor, drainInputs } = await reachAssigned({ drain: () => drain.promise });
+      actor.send(createDrainEvent());
+      actor.send(createStoppedEvent());
+      actor.send(createDisconnectedEvent());
+      actor.send(createRebalanceStartedEvent());
+      actor.send(join({ 'hero.kill.dragon': [3] }));
+      actor.send(createCrashedEvent(new Error('late'), false));
+      actor.send(createConnectEvent());
+      actor.send(createDrainEvent('abandon'));
+      expect(stateOf(actor)).to.equal('draining');
+      expect(contextOf(actor)).to.deep.include({ crashes: 0, drainMode: 'drain' });
+      expect(drainInputs).to.have.length(1);
+      drain.resolve();
+      await waitForState(actor, 'stopped');
+    });
+
+    it('still ends stopped, with lastError, when drainKafka fails', async () => {
+      const { actor } = await reachAssigned({
+        drain: () => Promise.reject(kafkaError('KafkaJSRequestTimeoutError', 'commit timed out')),
+      });
+      actor.send(createDrainEvent());
+      await waitForState(actor, 'stopped');
+      expect(contextOf(actor).lastError).to.deep.equal({
+        name: 'KafkaJSRequestTimeoutError',
+        message: 'commit timed out',
+      });
+    });
+  });
+
+  describe('stopped', () => {
+    it('clears the assignment and membership', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createDrainEvent());
+      await waitForState(actor, 'stopped');
+      expect(contextOf(actor).assignment).to.deep.equal({});
+      expect(contextOf(actor).memberId).to.equal(undefined);
+    });
+
+    it('stays stopped on another kafka.drain without draining again', async () => {
+      const { actor, drainInputs } = await reachAssigned();
+      actor.send(createDrainEvent());
+      await waitForState(actor, 'stopped');
+      actor.send(createDrainEvent('abandon'));
+      expect(stateOf(actor)).to.equal('stopped');
+      expect(drainInputs).to.have.length(1);
+    });
+
+    it('connects again on kafka.connect, with attempts reset and no drain mode', async () => {
+      const { actor, connectInputs } = await reachAssigned();
+      actor.send(createDrainEvent());
+      await waitForState(actor, 'stopped');
+      actor.send(createConnectEvent());
+      expect(stateOf(actor)).to.equal('connecting');
+      expect(contextOf(actor)).to.deep.include({ connectAttempts: 1, drainMode: undefined });
+      actor.send(join({ 'hero.kill.dragon': [0] }));
+      await waitForState(actor, 'assigned');
+      expect(connectInputs).to.have.length(2);
+    });
+  });
+
+  describe('failed', () => {
+    it('keeps lastError and is not ready', async () => {
+      const { actor } = await reachFailed();
+      expect(contextOf(actor).lastError).to.deep.equal({
+        name: 'KafkaJSConnectionError',
+        message: 'Connection refused',
+      });
+      expect(actor.getSnapshot().hasTag('ready')).to.equal(false);
+    });
+
+    it('connects again on kafka.connect with attempts reset', async () => {
+      const { actor, connectInputs } = await reachFailed();
+      actor.send(createConnectEvent());
+      expect(stateOf(actor)).to.equal('connecting');
+      expect(connectInputs.map((input) => input.connectAttempts)).to.deep.equal([1, 1]);
+    });
+  });
+
+  describe('.toJSON()', () => {
+    const statechart = JSON.parse(JSON.stringify(connectionMachine));
+
+    it('lists every top-level state by name', () => {
+      expect(Object.keys(statechart.states)).to.have.members([
+        'idle',
+        'connecting',
+        'connected',
+        'assigned',
+        'rebalancing',
+        'reconnecting',
+        'draining',
+        'stopped',
+        'failed',
+      ]);
+    });
+
+    it('shows entry actions by name', () => {
+      expect(statechart.states.connecting.entry).to.deep.equal([
+        { type: 'countConnectAttempt' },
+        { type: 'clearMembership' },
+      ]);
+      expect(statechart.states.rebalancing.entry).to.deep.equal([{ type: 'clearAssignment' }]);
+    });
+
+    it('shows transition actions and guards by name', () => {
+      expect(statechart.states.assigned.on['kafka.crashed']).to.deep.include.members([
+        {
+          guard: 'isRestartedByKafka',
+          target: ['#connection.reconnecting.restarting'],
+          actions: ['countCrash', 'recordError'],
+          source: '#connection.assigned',
+          reenter: false,
+          eventType: 'kafka.crashed',
+        },
+      ]);
+      expect(statechart.states.rebalancing.on['kafka.group.joined'][0].actions).to.deep.equal([
+        'storeAssignment',
+      ]);
+    });
+
+    it('shows the invoked actors, the named delay and the ready tags', () => {
+      expect(statechart.states.draining.invoke[0]).to.include({ id: 'drainKafka', src: 'drainKafka' });
+      expect(statechart.states.connecting.states.starting.invoke[0]).to.include({ src: 'connectKafka' });
+      expect(statechart.states.reconnecting.states.backoff.transitions[0]).to.include({
+        delay: 'reconnectBackoff',
+      });
+      expect(statechart.states.assigned.tags).to.deep.equal(['ready']);
+      expect(statechart.states.connected.tags).to.deep.equal(['ready']);
+    });
+  });
+});
+
+describe('computeReconnectBackoffMs()', () => {
+  it('doubles from 250 ms per attempt', () => {
+    expect([0, 1, 2, 3].map(computeReconnectBackoffMs)).to.deep.equal([250, 500, 1000, 2000]);
+  });
+
+  it('never waits more than 10 s, even for unbounded attempts', () => {
+    expect(computeReconnectBackoffMs(6)).to.equal(10_000);
+    expect(computeReconnectBackoffMs(5000)).to.equal(10_000);
+  });
+});
