@@ -1,37 +1,13 @@
 /**
- * `npm start`: starts the embedded broker (or uses KAFKA_BROKERS), then runs a produce/consume round trip.
+ * `npm start`: starts the embedded Kafka broker (or uses KAFKA_BROKERS) and runs the heroes example against it.
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { startLocalKafka } from '../lib/testing';
+import { runHeroes } from './heroes/run-heroes';
 
 async function main(): Promise<void> {
   const kafka = await startLocalKafka({ logger: { info: (m) => console.log(`[broker] ${m}`) } });
   try {
-    const client = new Kafka({
-      clientId: 'rxkafka-demo',
-      brokers: [...kafka.brokers],
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = client.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'demo.hello', numPartitions: 1 }] });
-    await admin.disconnect();
-    const producer = client.producer();
-    await producer.connect();
-    await producer.send({ topic: 'demo.hello', messages: [{ value: 'hello from rxkafka' }] });
-    await producer.disconnect();
-    const consumer = client.consumer({ groupId: 'rxkafka-demo' });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'demo.hello', fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          console.log(`consumed: ${message.value?.toString()}`);
-          resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
+    await runHeroes(kafka.brokers, (line) => console.log(`[heroes] ${line}`));
   } finally {
     await kafka.stop();
   }

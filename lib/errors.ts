@@ -17,6 +17,7 @@ export type RxKafkaErrorCode =
   | 'RXK_CONNECTION_CLOSED'
   | 'RXK_REMOTE_ERROR'
   | 'RXK_SEND_FAILED'
+  | 'RXK_HANDLER_TIMEOUT'
   | 'RXK_BROKER_SETUP'
   | 'RXK_BROKER_UNREACHABLE'
   | 'RXK_ACTOR_NOT_PROVIDED';
@@ -34,6 +35,8 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
   RXK_REMOTE_ERROR:
     'The remote handler answered with an error (the kafka_nest-err header); `response` holds it.',
   RXK_SEND_FAILED: 'The producer could not write the record to Kafka.',
+  RXK_HANDLER_TIMEOUT:
+    'A handler produced nothing within handlerTimeoutMs; it was cut off and the request got an error reply.',
   RXK_BROKER_SETUP: 'The local test broker could not be installed or started (Java, Maven, ports).',
   RXK_BROKER_UNREACHABLE: 'The brokers named in KAFKA_BROKERS (or the options) did not answer.',
   RXK_ACTOR_NOT_PROVIDED:
@@ -107,5 +110,9 @@ function describeRemoteError(response: unknown): string {
   if (typeof response === 'object' && response !== null && 'message' in response) {
     return String((response as { message: unknown }).message);
   }
-  return JSON.stringify(response) ?? String(response);
+  try {
+    return JSON.stringify(response) ?? String(response);
+  } catch {
+    return Object.prototype.toString.call(response);
+  }
 }

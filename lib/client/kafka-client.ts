@@ -1,0 +1,338 @@
+import { Consumer, EachBatchPayload, Kafka, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
+import { defer, from, map, Observable, switchMap } from 'rxjs';
+import type { ConnectionStatus } from '../connection/connection-status';
+import type { ConnectionTransition } from '../connection/inspection';
+import { createKafkaLogCreator } from '../connection/kafka-log-creator';
+import { KafkaConnection } from '../connection/kafka-connection';
+import { RxKafkaError } from '../errors';
+import { resolveClientOptions, type KafkaClientOptions, type ResolvedClientOptions } from '../options';
+import { createCorrelationId } from '../wire/correlation-id';
+import { KafkaResponseDeserializer, type Deserializer, type ReplyPacket } from '../wire/deserializer';
+import { KafkaParser } from '../wire/parser';
+import { encodeRequest } from '../wire/request-encoder';
+import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
+import { PendingRequests } from './pending-requests';
+import { ReplyAssignments } from './reply-assignments';
+import { createReplyPartitionAssigner } from './reply-partition-assigner';
+
+export interface SendOptions {
+  /** Overrides the client's `requestTimeoutMs` for this request; 0 disables it. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The rxkafka client (NestJS's `ClientKafka`): request/reply over `<pattern>` and `<pattern>.reply` topics
+ * with NestJS's headers, and events. Its reply consumer joins its group with the NestReplyPartitionAssigner
+ * protocol, so rxkafka and NestJS clients can share one group and reply topic.
+ */
+export class KafkaClient {
+  readonly #options: ResolvedClientOptions;
+  readonly #kafka: Kafka;
+  readonly #serializer: Serializer;
+  readonly #deserializer: Deserializer<ReplyPacket | undefined>;
+  readonly #parser: KafkaParser;
+  readonly #responsePatterns = new Set<string>();
+  readonly #assignments = new ReplyAssignments();
+  readonly #pending: PendingRequests;
+  #connection: KafkaConnection | undefined;
+  #connecting: Promise<void> | undefined;
+
+  constructor(options: KafkaClientOptions = {}) {
+    this.#options = resolveClientOptions(options);
+    this.#kafka = new Kafka({
+      logCreator: createKafkaLogCreator(this.#options.logger),
+      ...this.#options.kafkaConfig,
+    });
+    this.#serializer = this.#options.serializer ?? new KafkaRequestSerializer();
+    this.#deserializer =
+      (this.#options.deserializer as Deserializer<ReplyPacket | undefined> | undefined) ??
+      new KafkaResponseDeserializer();
+    this.#parser = new KafkaParser({ keepBinary: this.#options.keepBinary });
+    this.#pending = new PendingRequests(this.#options.maxPendingRequests);
+  }
+
+  /** The reply topic of `pattern`; override to change the `<pattern>.reply` convention. */
+  getResponsePatternName(pattern: string): string {
+    return `${pattern}.reply`;
+  }
+
+  /**
+   * Subscribes the reply consumer to `pattern`'s reply topic. Call it before connect(): a consumer cannot
+   * add topics while it runs.
+   * @throws RxKafkaError RXK_INVALID_OPTIONS after connect(), or with an empty pattern.
+   */
+  subscribeToResponseOf(pattern: string): void {
+    if (typeof pattern !== 'string' || pattern.length === 0) {
+      throw new RxKafkaError(
+        'RXK_INVALID_OPTIONS',
+        `subscribeToResponseOf() needs a topic name, got ${JSON.stringify(pattern)}`,
+      );
+    }
+    const replyTopic = this.getResponsePatternName(pattern);
+    if (this.#connecting && !this.#responsePatterns.has(replyTopic)) {
+      throw new RxKafkaError(
+        'RXK_INVALID_OPTIONS',
+        `subscribeToResponseOf('${pattern}') came after connect(): call it before connect(), or close() and connect() again`,
+        { topic: replyTopic },
+      );
+    }
+    this.#responsePatterns.add(replyTopic);
+  }
+
+  /**
+   * Connects the producer and (unless producerOnlyMode) the reply consumer; resolves once the consumer has
+   * its reply partitions. A failed connect() may be called again.
+   */
+  connect(): Promise<void> {
+    this.#connecting ??= this.#connect().catch((error: unknown) => {
+      this.#connecting = undefined;
+      throw error;
+    });
+    return this.#connecting;
+  }
+
+  /**
+   * Sends a request and returns the stream of its replies (cold: each subscription sends one request). The
+   * stream completes on the reply carrying `kafka_nest-is-disposed`, errors with RemoteError on an error
+   * reply, with RequestTimeoutError when no reply comes within the timeout (reset by each reply), and with
+   * RXK_NO_REPLY_PARTITION when this client holds no partition of the reply topic. Unsubscribing abandons
+   * the request. Connects first if needed.
+   */
+  send<TResult = unknown, TInput = unknown>(
+    pattern: string,
+    data: TInput,
+    options: SendOptions = {},
+  ): Observable<TResult> {
+    return defer(() => from(this.connect())).pipe(
+      switchMap(
+        () => new Observable<TResult>((subscriber) => this.#request(pattern, data, options, subscriber)),
+      ),
+    );
+  }
+
+  /**
+   * Publishes an event (no reply). Hot, like NestJS: the record is sent even if nobody subscribes; the
+   * returned stream completes once Kafka acknowledged it, or errors (a failure is also logged).
+   */
+  emit<TInput = unknown>(pattern: string, data: TInput): Observable<void> {
+    return this.#publishEvents(pattern, [data]);
+  }
+
+  /** Publishes several events to one topic in one produce request (NestJS `emitBatch`). Hot, as emit(). */
+  emitBatch<TInput = unknown>(pattern: string, batch: { messages: readonly TInput[] }): Observable<void> {
+    return this.#publishEvents(pattern, batch.messages);
+  }
+
+  /** Commits offsets of the reply consumer (NestJS `ClientKafka.commitOffsets`). */
+  async commitOffsets(topicPartitions: TopicPartitionOffsetAndMetadata[]): Promise<void> {
+    const consumer = this.#connection?.consumer;
+    if (!consumer) {
+      throw new RxKafkaError(
+        'RXK_NOT_CONNECTED',
+        'commitOffsets() needs the reply consumer: connect() first (and not in producerOnlyMode)',
+      );
+    }
+    await consumer.commitOffsets(topicPartitions);
+  }
+
+  /**
+   * Fails every pending request with RXK_CONNECTION_CLOSED, flushes queued records and disconnects.
+   * Returns how many pending requests were failed.
+   */
+  async close(): Promise<{ pendingRequestsFailed: number }> {
+    const failed = this.#pending.failAll(
+      (pattern, id) =>
+        new RxKafkaError(
+          'RXK_CONNECTION_CLOSED',
+          `the client closed while the request to ${pattern} waited for its reply`,
+          {
+            topic: pattern,
+            correlationId: id,
+          },
+        ),
+    );
+    await this.#connection?.close('drain');
+    this.#assignments.clear();
+    this.#connecting = undefined;
+    return { pendingRequestsFailed: failed };
+  }
+
+  /** Status values (NestJS's plus rxkafka's); replays the current one. */
+  get status$(): Observable<ConnectionStatus> {
+    return this.#requireConnection().status$;
+  }
+
+  /** Every transition of the connection actor. */
+  get transitions$(): Observable<ConnectionTransition> {
+    return this.#requireConnection().transitions$;
+  }
+
+  /** The connection actor (after connect()). */
+  get connection(): KafkaConnection {
+    return this.#requireConnection();
+  }
+
+  /** Reply topic → the partition replies to this instance go to (NestJS `getConsumerAssignments`). */
+  getConsumerAssignments(): Record<string, number> {
+    return this.#assignments.toPreviousAssignment();
+  }
+
+  /** Requests waiting for replies. */
+  get pendingRequests(): number {
+    return this.#pending.size;
+  }
+
+  get consumer(): Consumer {
+    const consumer = this.#connection?.consumer;
+    if (!consumer)
+      throw new RxKafkaError(
+        'RXK_NOT_CONNECTED',
+        'no consumer: connect() first (and not in producerOnlyMode)',
+      );
+    return consumer;
+  }
+
+  get producer(): Producer {
+    return this.#requireConnection().producer;
+  }
+
+  /** The kafkajs `Kafka` instance (NestJS `ClientKafka.unwrap()`). */
+  unwrap(): Kafka {
+    return this.#kafka;
+  }
+
+  async #connect(): Promise<void> {
+    const isFirst = !this.#connection;
+    this.#connection ??= this.#createConnection();
+    await this.#connection.connect();
+    if (isFirst) await this.#skipOldReplies();
+  }
+
+  /**
+   * Moves the reply consumer to the end of its reply partitions before connect() resolves. A new group
+   * otherwise resolves "latest" only at its first fetch, and a reply written before that fetch (to a
+   * request sent right after connect()) would be skipped. No request of this instance exists yet, so
+   * nothing it waits for lies before the end.
+   */
+  async #skipOldReplies(): Promise<void> {
+    const consumer = this.#connection?.consumer;
+    const assigned = Object.entries(this.#connection?.assignment ?? {});
+    if (!consumer || assigned.length === 0) return;
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      for (const [topic, partitions] of assigned) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        for (const { partition, high } of ends) {
+          if (partitions.includes(partition)) consumer.seek({ topic, partition, offset: high });
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  #createConnection(): KafkaConnection {
+    const options = this.#options;
+    const withConsumer = !options.producerOnlyMode && this.#responsePatterns.size > 0;
+    const connection = new KafkaConnection({
+      kafka: this.#kafka,
+      clientId: options.clientId,
+      logger: options.logger,
+      producerConfig: options.producerConfig,
+      sendConfig: options.sendConfig,
+      consumer: withConsumer
+        ? {
+            config: {
+              partitionAssigners: [createReplyPartitionAssigner(this.#assignments)],
+              ...options.consumerConfig,
+            },
+            runConfig: options.runConfig,
+            topics: [...this.#responsePatterns],
+            fromBeginning: options.subscribeConfig.fromBeginning,
+            eachBatch: (payload) => this.#onReplies(payload),
+          }
+        : undefined,
+    });
+    // Straight from kafkajs, not from the actor: the actor clears its assignment during a rebalance, but
+    // the assigner must keep offering the previous partitions so they stay with this instance.
+    connection.consumer?.on(connection.consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.#assignments.update(payload.memberAssignment),
+    );
+    return connection;
+  }
+
+  #request(
+    pattern: string,
+    data: unknown,
+    options: SendOptions,
+    subscriber: import('rxjs').Subscriber<unknown>,
+  ): () => void {
+    const replyTopic = this.getResponsePatternName(pattern);
+    const replyPartition = this.#assignments.get(replyTopic);
+    if (replyPartition === undefined) {
+      subscriber.error(this.#noReplyPartitionError(pattern, replyTopic));
+      return () => undefined;
+    }
+    const id = createCorrelationId();
+    try {
+      this.#pending.add(id, pattern, subscriber, options.timeoutMs ?? this.#options.requestTimeoutMs);
+    } catch (error) {
+      subscriber.error(error);
+      return () => undefined;
+    }
+    Promise.resolve(this.#serializer.serialize(data, { pattern }))
+      .then((serialized) =>
+        this.#requireConnection().produceQueue.send(pattern, [
+          encodeRequest(serialized, { correlationId: id, replyTopic, replyPartition }),
+        ]),
+      )
+      .catch((error: unknown) => this.#pending.fail(id, error));
+    return () => this.#pending.remove(id);
+  }
+
+  #noReplyPartitionError(pattern: string, replyTopic: string): RxKafkaError {
+    if (this.#options.producerOnlyMode) {
+      return new RxKafkaError(
+        'RXK_PRODUCER_ONLY_MODE',
+        `send('${pattern}') needs a reply consumer, which producerOnlyMode turns off`,
+        {
+          topic: replyTopic,
+        },
+      );
+    }
+    const reason = this.#responsePatterns.has(replyTopic)
+      ? `no partition of ${replyTopic} is assigned to this client: give the reply topic at least as many partitions as client instances in group ${this.#options.groupId}`
+      : `${replyTopic} is not subscribed: call subscribeToResponseOf('${pattern}') before connect()`;
+    return new RxKafkaError(
+      'RXK_NO_REPLY_PARTITION',
+      `The client consumer did not subscribe to the corresponding reply topic (${replyTopic}): ${reason}`,
+      { topic: replyTopic },
+    );
+  }
+
+  #publishEvents(pattern: string, items: readonly unknown[]): Observable<void> {
+    const sent = this.connect()
+      .then(() => Promise.all(items.map((item) => this.#serializer.serialize(item, { pattern }))))
+      .then((messages) => this.#requireConnection().produceQueue.send(pattern, messages));
+    sent.catch((error: unknown) => this.#options.logger.error(`emitting to ${pattern} failed`, { error }));
+    return from(sent).pipe(map(() => undefined));
+  }
+
+  async #onReplies({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      const parsed = this.#parser.parse({ ...message, topic: batch.topic, partition: batch.partition });
+      const packet = await this.#deserializer.deserialize(parsed, { channel: batch.topic });
+      if (packet) this.#pending.deliver(packet, batch.topic, batch.partition);
+    }
+    // Replies are routed in memory; nothing is lost by committing once the batch is handed over.
+    if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
+    await heartbeat();
+  }
+
+  #requireConnection(): KafkaConnection {
+    if (!this.#connection)
+      throw new RxKafkaError('RXK_NOT_CONNECTED', 'the client is not connected: call connect() first');
+    return this.#connection;
+  }
+}

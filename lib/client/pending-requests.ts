@@ -1,0 +1,114 @@
+import type { Subscriber } from 'rxjs';
+import { RemoteError, RequestTimeoutError, RxKafkaError } from '../errors';
+import type { ReplyPacket } from '../wire/deserializer';
+
+interface PendingRequest {
+  readonly subscriber: Subscriber<unknown>;
+  readonly pattern: string;
+  readonly timeoutMs: number;
+  timer: NodeJS.Timeout | undefined;
+  repliesSeen: number;
+}
+
+/**
+ * The requests waiting for replies, by correlation id. Bounded, so a flood of unanswered requests fails
+ * fast (RXK_PENDING_LIMIT) instead of exhausting memory; each entry leaves the table when its stream
+ * ends, errors, times out or is unsubscribed.
+ */
+export class PendingRequests {
+  readonly #entries = new Map<string, PendingRequest>();
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Registers a request. `timeoutMs` (0 = none) counts from now and starts again at each reply, so a long
+   * stream of replies is not cut off while it keeps flowing.
+   * @throws RxKafkaError RXK_PENDING_LIMIT when the table is full.
+   */
+  add(id: string, pattern: string, subscriber: Subscriber<unknown>, timeoutMs: number): void {
+    if (this.#entries.size >= this.#limit) {
+      throw new RxKafkaError(
+        'RXK_PENDING_LIMIT',
+        `${this.#entries.size} requests already wait for replies (maxPendingRequests is ${this.#limit}): ` +
+          'wait for replies before sending more, or raise maxPendingRequests',
+        { topic: pattern, retriable: true },
+      );
+    }
+    this.remove(id); // a reused id must not leave the old entry's timer behind
+    const entry: PendingRequest = { subscriber, pattern, timeoutMs, timer: undefined, repliesSeen: 0 };
+    this.#entries.set(id, entry);
+    this.#arm(id, entry);
+  }
+
+  /** Forgets a request without notifying it (its subscriber unsubscribed). */
+  remove(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.#entries.delete(id);
+  }
+
+  /** Hands a reply to its request; false when no request waits for that id (late, or someone else's). */
+  deliver(packet: ReplyPacket, topic: string, partition: number): boolean {
+    const entry = this.#entries.get(packet.id);
+    if (!entry) return false;
+    if (packet.err !== undefined) {
+      this.remove(packet.id);
+      entry.subscriber.error(new RemoteError(packet.err, { correlationId: packet.id, topic, partition }));
+      return true;
+    }
+    if (!packet.isDisposed) {
+      entry.repliesSeen += 1;
+      this.#arm(packet.id, entry);
+      entry.subscriber.next(packet.response);
+      return true;
+    }
+    this.remove(packet.id);
+    // A NestJS server ends a stream whose completion came late with a separate `null` message; a NestJS
+    // client emits that null. After real values it carries nothing, so it only completes the stream here.
+    const isBareEnd = packet.response === null && entry.repliesSeen > 0;
+    if (packet.response !== undefined && !isBareEnd) entry.subscriber.next(packet.response);
+    entry.subscriber.complete();
+    return true;
+  }
+
+  /** Fails one request (its request record could not be produced). */
+  fail(id: string, error: unknown): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.remove(id);
+    entry.subscriber.error(error);
+  }
+
+  /** Fails every request with `createError(pattern)`; returns how many there were. */
+  failAll(createError: (pattern: string, id: string) => Error): number {
+    const entries = [...this.#entries];
+    for (const [id, entry] of entries) {
+      this.remove(id);
+      entry.subscriber.error(createError(entry.pattern, id));
+    }
+    return entries.length;
+  }
+
+  #arm(id: string, entry: PendingRequest): void {
+    clearTimeout(entry.timer);
+    if (entry.timeoutMs <= 0) return;
+    entry.timer = setTimeout(() => {
+      this.remove(id);
+      entry.subscriber.error(
+        new RequestTimeoutError(
+          `no ${entry.repliesSeen > 0 ? 'further ' : ''}reply to ${entry.pattern} within ${entry.timeoutMs} ms ` +
+            `(correlation id ${id}, ${entry.repliesSeen} replies so far): is a server consuming ${entry.pattern}, and does it reply?`,
+          { timeoutMs: entry.timeoutMs, topic: entry.pattern, correlationId: id },
+        ),
+      );
+    }, entry.timeoutMs);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * rxkafka's public API. Everything a user imports is named here; the folders below are internal.
+ */
+import 'reflect-metadata';
+
+// Server
+export { KafkaServer, createMicroservice } from './server/kafka-server';
+export type { CloseOptions, DrainReport } from './server/kafka-server';
+export { KafkaContext } from './server/kafka-context';
+export type { RetryPolicy } from './server/retry-policy';
+
+// Client
+export { KafkaClient } from './client/kafka-client';
+export type { SendOptions } from './client/kafka-client';
+
+// Handlers
+export { Controller, registerControllers } from './handlers/controller';
+export { MessagePattern } from './handlers/message-pattern';
+export { EventPattern } from './handlers/event-pattern';
+export { Payload, Ctx } from './handlers/param-decorators';
+export { RpcException, KafkaRetriableException } from './handlers/rpc-exception';
+
+// Connection actor
+export { KafkaConnection } from './connection/kafka-connection';
+export type { Assignment, ConsumedRecord } from './connection/kafka-connection';
+export { connectionMachine } from './connection/connection-machine';
+export type { ConnectionStateValue } from './connection/connection-machine';
+export type { ConnectionStatus } from './connection/connection-status';
+export type { ConnectionTransition } from './connection/inspection';
+export type { DrainMode } from './connection/connection-events';
+
+// Options
+export type { KafkaClientOptions, KafkaServerOptions, KafkaTransportOptions } from './options';
+
+// Wire format
+export { KafkaHeaders, NO_MESSAGE_HANDLER } from './wire/kafka-headers';
+export { KafkaRequestSerializer } from './wire/serializer';
+export type { Serializer } from './wire/serializer';
+export { KafkaParser } from './wire/parser';
+export type { IncomingMessage } from './wire/parser';
+export { KafkaRequestDeserializer, KafkaResponseDeserializer } from './wire/deserializer';
+export type { Deserializer, ReplyPacket, RequestPacket } from './wire/deserializer';
+
+// Errors and logging
+export { ERROR_CODES, RemoteError, RequestTimeoutError, RxKafkaError } from './errors';
+export type { RxKafkaErrorCode, RxKafkaErrorContext } from './errors';
+export { createStreamLogger, silentLogger } from './logger';
+export type { Logger, LogLevel } from './logger';

@@ -1,0 +1,227 @@
+import type { Container } from 'inversify';
+import { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Observable } from 'rxjs';
+import type { DrainMode } from '../connection/connection-events';
+import type { ConnectionStatus } from '../connection/connection-status';
+import type { ConnectionTransition } from '../connection/inspection';
+import { KafkaConnection, type Assignment, type ConsumedRecord } from '../connection/kafka-connection';
+import { RxKafkaError } from '../errors';
+import type { ControllerClass } from '../handlers/controller';
+import { HandlerRegistry } from '../handlers/handler-registry';
+import { resolveServerOptions, type KafkaServerOptions, type ResolvedServerOptions } from '../options';
+import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../wire/deserializer';
+import { KafkaParser } from '../wire/parser';
+import { KafkaRequestSerializer } from '../wire/serializer';
+import { BatchRunner } from './batch-runner';
+import { createKafkaLogCreator } from '../connection/kafka-log-creator';
+import { MessageRouter } from './message-router';
+
+/** What close() did: the answer to "what happened to in-flight work?". */
+export interface DrainReport {
+  readonly mode: DrainMode;
+  /** True when the drain deadline passed and close() switched to abandoning. */
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+  /** Records fully handled over the server's life (their offsets resolved for commit). */
+  readonly recordsFinished: number;
+  /** Records whose handlers were still running when close() stopped waiting (they will be redelivered). */
+  readonly recordsAbandoned: number;
+  /** Reply records produced over the server's life. */
+  readonly repliesSent: number;
+  /** The last offset this member committed for each partition ("next offset to read", as Kafka stores it). */
+  readonly committed: ReadonlyArray<{ topic: string; partition: number; offset: string }>;
+}
+
+export interface CloseOptions {
+  /** 'drain' finishes in-flight handlers and their replies; 'abandon' stops at once. @defaultValue 'drain' */
+  readonly mode?: DrainMode;
+  /** Deadline for 'drain'; past it close() abandons what is left. @defaultValue options.drainTimeoutMs */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The rxkafka server (NestJS's `ServerKafka`): consumes every topic its controllers' handlers name, routes
+ * records to handlers, and produces replies with NestJS's wire format. One Kafka connection actor carries
+ * its consumer and producer.
+ *
+ * Delivery: an offset is committed only after its record's handlers finished and their replies were
+ * acknowledged by Kafka; records of a partition are handled in offset order (or per key with
+ * `ordering: 'key'`); partitions run concurrently (`partitionConcurrency`).
+ */
+export class KafkaServer {
+  readonly #options: ResolvedServerOptions;
+  readonly #container: Container;
+  readonly #controllers: readonly ControllerClass[] | undefined;
+  readonly #kafka: Kafka;
+  #connection: KafkaConnection | undefined;
+  #runner: BatchRunner | undefined;
+  #router: MessageRouter | undefined;
+  #committed = new Map<string, { topic: string; partition: number; offset: string }>();
+  #listening: Promise<void> | undefined;
+
+  constructor(
+    container: Container,
+    options: KafkaServerOptions & { controllers?: readonly ControllerClass[] } = {},
+  ) {
+    const { controllers, ...transportOptions } = options;
+    this.#options = resolveServerOptions(transportOptions);
+    this.#container = container;
+    this.#controllers = controllers;
+    this.#kafka = new Kafka({
+      logCreator: createKafkaLogCreator(this.#options.logger),
+      ...this.#options.kafkaConfig,
+    });
+  }
+
+  /** The connection actor (throws before listen()). */
+  get connection(): KafkaConnection {
+    if (!this.#connection)
+      throw new RxKafkaError('RXK_NOT_CONNECTED', 'the server has no connection yet: call listen() first');
+    return this.#connection;
+  }
+
+  /** Status values (NestJS's plus rxkafka's); replays the current one. */
+  get status$(): Observable<ConnectionStatus> {
+    return this.connection.status$;
+  }
+
+  /** This member's partitions; replays the current assignment. */
+  get assignment$(): Observable<Assignment> {
+    return this.connection.assignment$;
+  }
+
+  /** Every transition of the connection actor. */
+  get transitions$(): Observable<ConnectionTransition> {
+    return this.connection.transitions$;
+  }
+
+  /** Every record consumed, before handling. */
+  get messages$(): Observable<ConsumedRecord> {
+    return this.connection.messages$;
+  }
+
+  /**
+   * Discovers the handlers, connects, subscribes and starts consuming. Resolves once the consumer has its
+   * first assignment. Throws RXK_INVALID_OPTIONS when no controller declares a handler.
+   */
+  listen(): Promise<void> {
+    this.#listening ??= this.#listen().catch((error: unknown) => {
+      this.#listening = undefined;
+      throw error;
+    });
+    return this.#listening;
+  }
+
+  /** Drains (or abandons), commits, leaves the group and disconnects; returns what happened. */
+  async close(options: CloseOptions = {}): Promise<DrainReport> {
+    const started = Date.now();
+    const mode = options.mode ?? 'drain';
+    const timeoutMs = options.timeoutMs ?? this.#options.drainTimeoutMs;
+    let timedOut = false;
+    const runner = this.#runner;
+    const deadline =
+      mode === 'drain' && timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            this.#options.logger.warn(
+              `drain deadline of ${timeoutMs} ms passed: abandoning in-flight records`,
+            );
+            void runner?.stop('abandon');
+          }, timeoutMs)
+        : undefined;
+    try {
+      await this.#connection?.close(mode);
+    } finally {
+      clearTimeout(deadline);
+      this.#listening = undefined;
+    }
+    return {
+      mode,
+      timedOut,
+      durationMs: Date.now() - started,
+      recordsFinished: runner?.stats.finished ?? 0,
+      recordsAbandoned: runner?.stats.abandoned ?? 0,
+      repliesSent: this.#router?.repliesSent ?? 0,
+      committed: [...this.#committed.values()],
+    };
+  }
+
+  /** The kafkajs objects, as NestJS's `ServerKafka.unwrap()`: `[kafka, consumer, producer]`. */
+  unwrap(): [Kafka, Consumer, Producer] {
+    const connection = this.connection;
+    return [this.#kafka, connection.consumer as Consumer, connection.producer];
+  }
+
+  async #listen(): Promise<void> {
+    if (this.#connection) {
+      this.#runner?.restart();
+      await this.#connection.connect();
+      return;
+    }
+    const options = this.#options;
+    const registry = HandlerRegistry.fromContainer(this.#container, this.#controllers);
+    const topics = registry.topics();
+    if (topics.strings.length + topics.patterns.length === 0) {
+      throw new RxKafkaError(
+        'RXK_INVALID_OPTIONS',
+        'the server has no handlers: bind @Controller() classes with @MessagePattern/@EventPattern methods in the container, or pass them as `controllers`',
+        { path: 'controllers' },
+      );
+    }
+    const runner: BatchRunner = new BatchRunner({
+      ordering: options.ordering,
+      maxInFlightPerPartition: options.maxInFlightPerPartition,
+      handle: (record, heartbeat): Promise<void> =>
+        router.handle(record, {
+          heartbeat,
+          consumer: connection.consumer as Consumer,
+          producer: connection.producer,
+        }),
+    });
+    const connection = new KafkaConnection({
+      kafka: this.#kafka,
+      clientId: options.clientId,
+      logger: options.logger,
+      producerConfig: options.producerConfig,
+      sendConfig: options.sendConfig,
+      consumer: {
+        config: options.consumerConfig,
+        runConfig: options.runConfig,
+        topics: [...topics.strings, ...topics.patterns],
+        fromBeginning: options.subscribeConfig.fromBeginning,
+        eachBatch: runner.eachBatch,
+      },
+      onDrain: (mode) => runner.stop(mode),
+    });
+    const router: MessageRouter = new MessageRouter({
+      registry,
+      parser: new KafkaParser({ keepBinary: options.keepBinary }),
+      deserializer:
+        (options.deserializer as Deserializer<RequestPacket> | undefined) ?? new KafkaRequestDeserializer(),
+      serializer: options.serializer ?? new KafkaRequestSerializer(),
+      produceQueue: connection.produceQueue,
+      retry: options.retry,
+      handlerTimeoutMs: options.handlerTimeoutMs,
+      logger: options.logger,
+    });
+    connection.consumer?.on(connection.consumer.events.COMMIT_OFFSETS, ({ payload }) => {
+      for (const { topic, partitions } of payload.topics) {
+        for (const { partition, offset } of partitions) {
+          this.#committed.set(`${topic}/${partition}`, { topic, partition: Number(partition), offset });
+        }
+      }
+    });
+    this.#connection = connection;
+    this.#runner = runner;
+    this.#router = router;
+    await connection.connect();
+  }
+}
+
+/** NestJS-style factory: `createMicroservice(container, options).listen()`. */
+export function createMicroservice(
+  container: Container,
+  options: KafkaServerOptions & { controllers?: readonly ControllerClass[] } = {},
+): KafkaServer {
+  return new KafkaServer(container, options);
+}

@@ -1,0 +1,283 @@
+import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
+import { concatMap, Observable, throwError, timeout, defaultIfEmpty, from, lastValueFrom, map } from 'rxjs';
+import type { ProduceQueue } from '../connection/produce-queue';
+import { RxKafkaError } from '../errors';
+import { isRetriableException } from '../handlers/rpc-exception';
+import type { HandlerDescriptor, HandlerRegistry } from '../handlers/handler-registry';
+import type { Logger } from '../logger';
+import type { Deserializer, RequestPacket } from '../wire/deserializer';
+import { toErrorPayload } from '../wire/error-payload';
+import { KafkaHeaders, NO_MESSAGE_HANDLER } from '../wire/kafka-headers';
+import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
+import { encodeReply, parseReplyPartition } from '../wire/reply-encoder';
+import type { Serializer } from '../wire/serializer';
+import { KafkaContext } from './kafka-context';
+import { toReplyPackets, type ServerReply } from './reply-packets';
+import { runWithRetries, type RetryPolicy } from './retry-policy';
+import { toObservable } from './to-observable';
+
+export interface MessageRouterOptions {
+  readonly registry: HandlerRegistry;
+  readonly parser: KafkaParser;
+  readonly deserializer: Deserializer<RequestPacket>;
+  readonly serializer: Serializer;
+  readonly produceQueue: ProduceQueue;
+  readonly retry: RetryPolicy;
+  /** A handler silent for this long (no value, no end) is cut off with RXK_HANDLER_TIMEOUT; 0 = never. */
+  readonly handlerTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** The kafkajs objects a KafkaContext exposes for one record. */
+export interface RecordTools {
+  readonly consumer: Consumer;
+  readonly producer: Producer;
+  readonly heartbeat: () => Promise<void>;
+}
+
+/** Where a request's replies go; present only on records carrying both NestJS request headers. */
+interface ReplyRoute {
+  readonly correlationId: string;
+  readonly replyTopic: string;
+  readonly replyPartition: number | undefined;
+}
+
+/**
+ * Handles one record end to end: decode, route to handlers (NestJS `ServerKafka.handleMessage` rules), run
+ * them, and produce the replies. Resolves once everything the record causes is done and its replies are
+ * acknowledged by Kafka, so the caller may commit its offset; rejects only when a reply could not be
+ * produced (the record must then be redelivered). A failing handler never rejects: requests get an error
+ * reply, events are logged.
+ */
+export class MessageRouter {
+  readonly #options: MessageRouterOptions;
+  #repliesSent = 0;
+
+  constructor(options: MessageRouterOptions) {
+    this.#options = options;
+  }
+
+  /** Reply records produced so far. */
+  get repliesSent(): number {
+    return this.#repliesSent;
+  }
+
+  async handle(record: RawKafkaRecord, tools: RecordTools): Promise<void> {
+    const { parser, deserializer, registry } = this.#options;
+    const message = parser.parse(record);
+    const packet = await deserializer.deserialize(message, { channel: record.topic });
+    const context = new KafkaContext([
+      message,
+      record.partition,
+      record.topic,
+      tools.consumer,
+      tools.heartbeat,
+      tools.producer,
+    ]);
+    const route = readReplyRoute(record.headers);
+
+    const messageHandler = route ? registry.findMessageHandler(packet.pattern) : undefined;
+    if (route && messageHandler) {
+      await this.#handleRequest(messageHandler, packet.data, context, route);
+      return;
+    }
+    const eventHandlers = registry.findEventHandlers(packet.pattern);
+    if (eventHandlers.length > 0) {
+      await this.#handleEvent(eventHandlers, packet.data, context);
+      return;
+    }
+    if (route) {
+      // NestJS replies with the plain-text error and no is-disposed header; its client errors on it anyway.
+      await this.#send(route, [
+        encodeReply(undefined, {
+          correlationId: route.correlationId,
+          replyPartition: route.replyPartition,
+          err: NO_MESSAGE_HANDLER,
+          isDisposed: false,
+        }),
+      ]);
+      this.#options.logger.warn(
+        `no message handler for ${packet.pattern}: replied with an error`,
+        locate(message),
+      );
+      return;
+    }
+    const asEvent = registry.findMessageHandler(packet.pattern);
+    if (asEvent) {
+      // A @MessagePattern record without request headers runs as an event, its result dropped (as NestJS).
+      await this.#handleEvent([asEvent], packet.data, context);
+      return;
+    }
+    this.#options.logger.warn(`no handler for ${packet.pattern}: record skipped`, locate(message));
+  }
+
+  async #handleRequest(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    route: ReplyRoute,
+  ): Promise<void> {
+    const { retry, logger } = this.#options;
+    // Each reply leaves once encoded, so a long stream reaches the caller (and keeps its timeout alive) while
+    // it runs; the queue keeps their order. A retry happens only before the first reply, so none is sent twice.
+    const sends: Array<Promise<void>> = [];
+    const send = (reply: Message): void => {
+      const sent = this.#send(route, [reply]);
+      // Awaited below; marked handled now so a failure mid-stream is not an unhandled rejection meanwhile.
+      sent.catch(() => undefined);
+      sends.push(sent);
+    };
+    await runWithRetries(
+      () =>
+        lastValueFrom(
+          this.#invoke(handler, data, context).pipe(
+            toReplyPackets((error, valuesSeen) => valuesSeen === 0 && isRetriableException(error)),
+            concatMap((reply) => from(this.#encodeReply(reply, route))),
+            map(send),
+          ),
+          { defaultValue: undefined },
+        ),
+      retry,
+      isRetriableException,
+      (error, attempt) =>
+        logger.warn(
+          `${describeHandler(handler)} asked for a retry (attempt ${attempt} of ${retry.attempts})`,
+          {
+            ...locate(context.getMessage()),
+            error,
+          },
+        ),
+    ).catch((error: unknown) => {
+      // Retries spent (or the reply could not be encoded): the caller still gets an answer, the partition moves on.
+      const reason = isRetriableException(error) ? `failed after ${retry.attempts} attempts` : 'failed';
+      logger.error(`${describeHandler(handler)} ${reason}`, { ...locate(context.getMessage()), error });
+      send(
+        encodeReply(undefined, {
+          ...toReplyMeta(route),
+          err: toFinalErrorPayload(error),
+          isDisposed: true,
+        }),
+      );
+    });
+    await Promise.all(sends);
+  }
+
+  async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<Message> {
+    if (reply.error !== undefined) {
+      this.#options.logger.warn('handler failed; sending an error reply', {
+        correlationId: route.correlationId,
+        error: reply.error,
+      });
+      return encodeReply(undefined, {
+        ...toReplyMeta(route),
+        err: toFinalErrorPayload(reply.error),
+        isDisposed: true,
+      });
+    }
+    const serialized = await this.#options.serializer.serialize(reply.response);
+    return encodeReply(serialized, { ...toReplyMeta(route), isDisposed: reply.isDisposed });
+  }
+
+  /**
+   * The handler's result as an Observable, cut off when it stays silent past handlerTimeoutMs: a handler
+   * that never settles would otherwise hold its partition (and, in kafkajs, every partition fetched with it).
+   */
+  #invoke(handler: HandlerDescriptor, data: unknown, context: KafkaContext): Observable<unknown> {
+    const result = toObservable(() => handler.invoke(data, context));
+    const timeoutMs = this.#options.handlerTimeoutMs;
+    if (timeoutMs <= 0) return result;
+    return result.pipe(
+      timeout({
+        each: timeoutMs,
+        with: () =>
+          throwError(
+            () =>
+              new RxKafkaError(
+                'RXK_HANDLER_TIMEOUT',
+                `${describeHandler(handler)} produced nothing for ${timeoutMs} ms and was cut off`,
+                {
+                  topic: context.getTopic(),
+                  partition: context.getPartition(),
+                },
+              ),
+          ),
+      }),
+    );
+  }
+
+  async #handleEvent(
+    handlers: readonly HandlerDescriptor[],
+    data: unknown,
+    context: KafkaContext,
+  ): Promise<void> {
+    const { retry, logger } = this.#options;
+    // Several handlers of one event all run, concurrently, as NestJS's forkJoin does; each retries alone.
+    await Promise.all(
+      handlers.map((handler) =>
+        runWithRetries(
+          () =>
+            lastValueFrom(
+              this.#invoke(handler, data, context).pipe(
+                map(() => undefined),
+                defaultIfEmpty(undefined),
+              ),
+            ),
+          retry,
+          isRetriableException,
+        ).catch((error: unknown) => {
+          // Unlike NestJS (issues #10091, #10972), a failed event is logged and committed: it never stalls its partition.
+          logger.error(`${describeHandler(handler)} failed; the event is skipped`, {
+            ...locate(context.getMessage()),
+            error,
+          });
+        }),
+      ),
+    );
+  }
+
+  async #send(route: ReplyRoute, replies: Message[]): Promise<void> {
+    await this.#options.produceQueue.send(route.replyTopic, replies);
+    this.#repliesSent += replies.length;
+  }
+}
+
+function readReplyRoute(headers: IHeaders | undefined): ReplyRoute | undefined {
+  const correlationId = headerText(headers?.[KafkaHeaders.CORRELATION_ID]);
+  const replyTopic = headerText(headers?.[KafkaHeaders.REPLY_TOPIC]);
+  if (!correlationId || !replyTopic) return undefined;
+  return {
+    correlationId,
+    replyTopic,
+    replyPartition: parseReplyPartition(headerText(headers?.[KafkaHeaders.REPLY_PARTITION])),
+  };
+}
+
+// The raw header bytes, not the parser's decoding: an id that looks like JSON must echo back byte for byte.
+function headerText(value: IHeaders[string]): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return undefined;
+  return Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+}
+
+function toReplyMeta(route: ReplyRoute): { correlationId: string; replyPartition?: number } {
+  return { correlationId: route.correlationId, replyPartition: route.replyPartition };
+}
+
+// A spent KafkaRetriableException reads as RpcException(message) would; NestJS has no such case (it retries forever).
+// A handler timeout is rxkafka's own verdict, safe and useful to tell the caller.
+function toFinalErrorPayload(error: unknown): unknown {
+  const isOwnVerdict =
+    isRetriableException(error) ||
+    (RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_HANDLER_TIMEOUT');
+  return isOwnVerdict && error instanceof Error
+    ? { status: 'error', message: error.message }
+    : toErrorPayload(error);
+}
+
+function describeHandler(handler: HandlerDescriptor): string {
+  return `${handler.controller}.${handler.method}`;
+}
+
+function locate(message: IncomingMessage): Record<string, unknown> {
+  return { topic: message.topic, partition: message.partition, offset: message.offset };
+}

@@ -1,0 +1,42 @@
+/** How often a handler that throws a retriable error (KafkaRetriableException) is run again for one record. */
+export interface RetryPolicy {
+  /** Runs in total, the first included. 1 = no retry. @defaultValue 3 */
+  readonly attempts: number;
+  /** Wait before the second run; doubles for each further run. @defaultValue 200 */
+  readonly backoffMs: number;
+  /** Longest wait between runs. @defaultValue 5000 */
+  readonly maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
+  attempts: 3,
+  backoffMs: 200,
+  maxBackoffMs: 5_000,
+});
+
+/**
+ * Runs `run` until it succeeds, `shouldRetry` says no, or the attempts are spent; then rethrows the last
+ * error. The record is redelivered in place (its offset is not committed meanwhile), which keeps the
+ * partition's order, and the count is bounded: kafkajs's own crash-restart loop redelivers a poison record
+ * forever (NestJS issues #10091, #10972).
+ */
+export async function runWithRetries<T>(
+  run: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  shouldRetry: (error: unknown) => boolean,
+  beforeRetry?: (error: unknown, attempt: number) => Promise<void> | void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run(attempt);
+    } catch (error) {
+      if (attempt >= policy.attempts || !shouldRetry(error)) throw error;
+      await beforeRetry?.(error, attempt);
+      await sleep(Math.min(policy.backoffMs * 2 ** (attempt - 1), policy.maxBackoffMs));
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

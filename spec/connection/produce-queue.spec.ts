@@ -1,0 +1,310 @@
+import { expect } from 'chai';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  type Message,
+  type Producer,
+  type ProducerBatch,
+} from 'kafkajs';
+import { ProduceQueue } from '../../lib/connection/produce-queue';
+import { RxKafkaError } from '../../lib/errors';
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+}
+
+function createDeferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((res) => (resolve = res));
+  return { promise, resolve };
+}
+
+/** A kafkajs producer stand-in: records each sendBatch; `respond` decides its outcome. */
+class FakeProducer {
+  readonly calls: ProducerBatch[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  respond: (batch: ProducerBatch, call: number) => Promise<void> = async () => undefined;
+
+  readonly sendBatch = async (batch: ProducerBatch): Promise<void> => {
+    this.calls.push(batch);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.respond(batch, this.calls.length);
+    } finally {
+      this.inFlight -= 1;
+    }
+  };
+
+  asProducer(): Producer {
+    return this as unknown as Producer;
+  }
+
+  /** topic → values of each call, for compact assertions. */
+  summary(): Array<Array<[string, unknown[]]>> {
+    return this.calls.map((batch) =>
+      (batch.topicMessages ?? []).map(({ topic, messages }): [string, unknown[]] => [
+        topic,
+        messages.map((message) => message.value),
+      ]),
+    );
+  }
+}
+
+function message(value: string): Message {
+  return { value };
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function catchError(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** Holds the first sendBatch open until `release()`; later calls get `respond`. */
+function holdFirstCall(
+  producer: FakeProducer,
+  respond: FakeProducer['respond'] = async () => undefined,
+): Deferred {
+  const first = createDeferred();
+  producer.respond = (batch, call) => (call === 1 ? first.promise : respond(batch, call));
+  return first;
+}
+
+describe('ProduceQueue', () => {
+  describe('.send()', () => {
+    it('sends a lone message at once, in its own request', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      await queue.send('hero.reply', [message('1')]);
+      expect(producer.summary()).to.deep.equal([[['hero.reply', ['1']]]]);
+      expect(queue.sentMessages).to.equal(1);
+    });
+
+    it('resolves an empty send without a request', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      await queue.send('hero.reply', []);
+      expect(producer.calls).to.deep.equal([]);
+    });
+
+    it('spreads sendConfig into every request', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer(), { sendConfig: { acks: 1, timeout: 500 } });
+      await queue.send('hero.reply', [message('1')]);
+      expect(producer.calls[0]).to.include({ acks: 1, timeout: 500 });
+    });
+
+    it('sends what was queued during a request together in the next one, grouped by topic, in order', async () => {
+      const producer = new FakeProducer();
+      const first = holdFirstCall(producer);
+      const queue = new ProduceQueue(producer.asProducer());
+      const sends = [queue.send('a', [message('1')])];
+      await settle();
+      sends.push(
+        queue.send('b', [message('2')]),
+        queue.send('a', [message('3')]),
+        queue.send('b', [message('4')]),
+      );
+      await settle();
+      expect(producer.calls).to.have.length(1);
+
+      first.resolve();
+      await Promise.all(sends);
+      expect(producer.summary()).to.deep.equal([
+        [['a', ['1']]],
+        [
+          ['b', ['2', '4']],
+          ['a', ['3']],
+        ],
+      ]);
+      expect(producer.maxInFlight).to.equal(1);
+      expect(queue.sentMessages).to.equal(4);
+    });
+
+    it('sends what is queued in one turn of the event loop in one request', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      await Promise.all([queue.send('a', [message('1')]), queue.send('a', [message('2')])]);
+      expect(producer.summary()).to.deep.equal([[['a', ['1', '2']]]]);
+    });
+
+    it('splits the queue into requests of at most maxBatchMessages messages', async () => {
+      const producer = new FakeProducer();
+      const first = holdFirstCall(producer);
+      const queue = new ProduceQueue(producer.asProducer(), { maxBatchMessages: 3 });
+      const sends = [queue.send('a', [message('0')])];
+      await settle();
+      sends.push(
+        queue.send('a', [message('1'), message('2')]),
+        queue.send('a', [message('3'), message('4')]),
+        queue.send('a', [message('5')]),
+        queue.send('a', [message('6'), message('7'), message('8'), message('9')]),
+      );
+      first.resolve();
+      await Promise.all(sends);
+      expect(producer.summary()).to.deep.equal([
+        [['a', ['0']]],
+        [['a', ['1', '2']]],
+        [['a', ['3', '4', '5']]],
+        [['a', ['6', '7', '8', '9']]],
+      ]);
+    });
+
+    it('rejects with a retriable RXK_SEND_FAILED keeping the cause when its request fails', async () => {
+      const producer = new FakeProducer();
+      const cause = new Error('This server does not host this topic-partition');
+      producer.respond = () => Promise.reject(cause);
+      const queue = new ProduceQueue(producer.asProducer());
+      const error = await catchError(queue.send('hero.reply', [message('1')]));
+      expect(RxKafkaError.isRxKafkaError(error)).to.equal(true);
+      expect((error as RxKafkaError).code).to.equal('RXK_SEND_FAILED');
+      expect((error as RxKafkaError).retriable).to.equal(true);
+      expect((error as RxKafkaError).cause).to.equal(cause);
+      expect((error as Error).message)
+        .to.contain('hero.reply')
+        .and.to.contain(cause.message);
+      expect(queue.sentMessages).to.equal(0);
+    });
+
+    it('rejects every entry of a request that fails however it is sent, and keeps working afterwards', async () => {
+      const producer = new FakeProducer();
+      const cause = new Error('broker says no');
+      const first = holdFirstCall(producer, () => Promise.reject(cause));
+      const queue = new ProduceQueue(producer.asProducer());
+      const lone = queue.send('a', [message('0')]);
+      await settle();
+      const failing = [queue.send('a', [message('1')]), queue.send('b', [message('2')])].map(catchError);
+      first.resolve();
+      await lone;
+      const errors = await Promise.all(failing);
+      expect(errors.map((error) => (error as RxKafkaError).code)).to.deep.equal([
+        'RXK_SEND_FAILED',
+        'RXK_SEND_FAILED',
+      ]);
+      expect(errors.map((error) => (error as RxKafkaError).cause)).to.deep.equal([cause, cause]);
+
+      producer.respond = async () => undefined;
+      await queue.send('a', [message('3')]);
+      expect(producer.summary().at(-1)).to.deep.equal([['a', ['3']]]);
+    });
+
+    it('sends each entry of a failed request again alone, so only the bad entries reject', async () => {
+      const producer = new FakeProducer();
+      const cause = new KafkaJSProtocolError('This server does not host this topic-partition');
+      const failOnBadTopic = async (batch: ProducerBatch): Promise<void> => {
+        if (batch.topicMessages?.some(({ topic }) => topic === 'missing.reply')) throw cause;
+      };
+      const first = holdFirstCall(producer, failOnBadTopic);
+      const queue = new ProduceQueue(producer.asProducer());
+      const lone = queue.send('a', [message('0')]);
+      await settle();
+      const outcomes = [
+        queue.send('a', [message('1')]),
+        queue.send('missing.reply', [message('2')]),
+        queue.send('b', [message('3')]),
+      ].map(catchError);
+      first.resolve();
+      await lone;
+
+      const [good, bad, alsoGood] = await Promise.all(outcomes);
+      expect(good).to.equal(undefined);
+      expect(alsoGood).to.equal(undefined);
+      expect((bad as RxKafkaError).code).to.equal('RXK_SEND_FAILED');
+      expect((bad as RxKafkaError).cause).to.equal(cause);
+      expect((bad as Error).message).to.contain('missing.reply');
+      expect(producer.summary()).to.deep.equal([
+        [['a', ['0']]],
+        [
+          ['a', ['1']],
+          ['missing.reply', ['2']],
+          ['b', ['3']],
+        ],
+        [['a', ['1']]],
+        [['missing.reply', ['2']]],
+        [['b', ['3']]],
+      ]);
+      expect(queue.sentMessages).to.equal(3);
+      expect(producer.maxInFlight).to.equal(1);
+    });
+
+    it('does not send entries alone when the brokers are unreachable', async () => {
+      const producer = new FakeProducer();
+      const cause = new KafkaJSNumberOfRetriesExceeded(
+        new KafkaJSConnectionError('Connection error: ECONNREFUSED'),
+        {
+          retryCount: 5,
+          retryTime: 100,
+        },
+      );
+      const first = holdFirstCall(producer, () => Promise.reject(cause));
+      const queue = new ProduceQueue(producer.asProducer());
+      const lone = queue.send('a', [message('0')]);
+      await settle();
+      const outcomes = [queue.send('a', [message('1')]), queue.send('b', [message('2')])].map(catchError);
+      first.resolve();
+      await lone;
+      const errors = await Promise.all(outcomes);
+      expect(errors.map((error) => (error as RxKafkaError).cause)).to.deep.equal([cause, cause]);
+      expect(producer.calls).to.have.length(2);
+    });
+
+    it('keeps the order of later sends while it retries entries alone', async () => {
+      const producer = new FakeProducer();
+      const second = createDeferred();
+      producer.respond = async (batch, call) => {
+        if (call === 2) {
+          await second.promise;
+          throw new Error('one bad entry');
+        }
+      };
+      const queue = new ProduceQueue(producer.asProducer());
+      const lone = queue.send('a', [message('0')]);
+      await settle();
+      const queued = [queue.send('a', [message('1')]), queue.send('a', [message('2')])];
+      await lone;
+      await settle();
+      const later = queue.send('a', [message('3')]);
+      second.resolve();
+      await Promise.all([...queued, later]);
+      expect(producer.summary().slice(2)).to.deep.equal([[['a', ['1']]], [['a', ['2']]], [['a', ['3']]]]);
+    });
+  });
+
+  describe('.flush()', () => {
+    it('resolves once everything queued has been sent', async () => {
+      const producer = new FakeProducer();
+      const first = holdFirstCall(producer);
+      const queue = new ProduceQueue(producer.asProducer());
+      const sends = [queue.send('a', [message('1')])];
+      await settle();
+      sends.push(queue.send('a', [message('2')]));
+      let flushed = false;
+      const flushing = queue.flush().then(() => (flushed = true));
+      await settle();
+      expect(flushed).to.equal(false);
+
+      first.resolve();
+      await flushing;
+      expect(queue.sentMessages).to.equal(2);
+      expect(producer.calls).to.have.length(2);
+      await Promise.all(sends);
+    });
+
+    it('resolves at once when nothing is queued', async () => {
+      const queue = new ProduceQueue(new FakeProducer().asProducer());
+      await queue.flush();
+      expect(queue.sentMessages).to.equal(0);
+    });
+  });
+});

@@ -1,0 +1,488 @@
+import { expect } from 'chai';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { BatchRunner, type BatchRunnerOptions } from '../../lib/server/batch-runner';
+import type { RawKafkaRecord } from '../../lib/wire/parser';
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function createDeferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets every pending promise callback run (ordering, not timing). */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A handler whose records finish only when the spec says so. */
+class ControlledHandler {
+  readonly started: string[] = [];
+  readonly heartbeats: Array<() => Promise<void>> = [];
+  readonly #work = new Map<string, Deferred>();
+  readonly #starts = new Map<string, Deferred>();
+  #running = 0;
+  maxRunning = 0;
+
+  readonly handle = (record: RawKafkaRecord, heartbeat: () => Promise<void>): Promise<void> => {
+    this.started.push(record.offset);
+    this.heartbeats.push(heartbeat);
+    this.#running += 1;
+    this.maxRunning = Math.max(this.maxRunning, this.#running);
+    this.#deferred(this.#starts, record.offset).resolve();
+    return this.#deferred(this.#work, record.offset).promise.finally(() => (this.#running -= 1));
+  };
+
+  whenStarted(offset: string): Promise<void> {
+    return this.#deferred(this.#starts, offset).promise;
+  }
+
+  async finish(offset: string): Promise<void> {
+    this.#deferred(this.#work, offset).resolve();
+    await settle();
+  }
+
+  async fail(offset: string, error: unknown): Promise<void> {
+    this.#deferred(this.#work, offset).reject(error);
+    await settle();
+  }
+
+  #deferred(map: Map<string, Deferred>, offset: string): Deferred {
+    let deferred = map.get(offset);
+    if (!deferred) {
+      deferred = createDeferred();
+      map.set(offset, deferred);
+    }
+    return deferred;
+  }
+}
+
+interface FakeBatch {
+  readonly payload: EachBatchPayload;
+  readonly resolved: string[];
+  heartbeats: number;
+  running: boolean;
+  stale: boolean;
+}
+
+function createMessage(offset: string, key: string | null = null): KafkaMessage {
+  const message: KafkaMessage = {
+    offset,
+    key: key === null ? null : Buffer.from(key),
+    value: Buffer.from(`value-${offset}`),
+    timestamp: '1700000000000',
+    attributes: 0,
+    headers: { trace: Buffer.from(offset) },
+  };
+  return message;
+}
+
+function createBatch(messages: KafkaMessage[], topic = 'heroes', partition = 3): FakeBatch {
+  const fake: FakeBatch = {
+    resolved: [],
+    heartbeats: 0,
+    running: true,
+    stale: false,
+    payload: undefined as unknown as EachBatchPayload,
+  };
+  const payload = {
+    batch: {
+      topic,
+      partition,
+      highWatermark: '100',
+      messages,
+      isEmpty: () => messages.length === 0,
+      firstOffset: () => messages[0]?.offset ?? null,
+      lastOffset: () => messages[messages.length - 1]?.offset ?? '-1',
+      offsetLag: () => '0',
+      offsetLagLow: () => '0',
+    },
+    resolveOffset: (offset: string) => {
+      fake.resolved.push(offset);
+    },
+    heartbeat: async () => {
+      fake.heartbeats += 1;
+    },
+    pause: () => () => undefined,
+    commitOffsetsIfNecessary: async () => undefined,
+    uncommittedOffsets: () => ({ topics: [] }),
+    isRunning: () => fake.running,
+    isStale: () => fake.stale,
+  } as unknown as EachBatchPayload;
+  return Object.assign(fake, { payload });
+}
+
+function createRunner(
+  handle: BatchRunnerOptions['handle'],
+  ordering: 'partition' | 'key' = 'partition',
+  maxInFlightPerPartition = 10,
+): BatchRunner {
+  return new BatchRunner({ ordering, maxInFlightPerPartition, handle });
+}
+
+async function catchError(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('BatchRunner', () => {
+  describe('.eachBatch() with ordering "partition"', () => {
+    it('hands each record with its topic and partition to the handler', async () => {
+      const records: RawKafkaRecord[] = [];
+      const runner = createRunner(async (record) => {
+        records.push(record);
+      });
+      const fake = createBatch([createMessage('5', 'k')], 'villains', 2);
+      await runner.eachBatch(fake.payload);
+      expect(records).to.have.length(1);
+      expect(records[0]).to.include({ topic: 'villains', partition: 2, offset: '5' });
+      expect(records[0].key).to.deep.equal(Buffer.from('k'));
+      expect(records[0].headers).to.deep.equal({ trace: Buffer.from('5') });
+    });
+
+    it('handles records one at a time in offset order, resolving each after its handler resolved', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'b'), createMessage('2', 'c')]);
+      const run = runner.eachBatch(fake.payload);
+
+      await handler.whenStarted('0');
+      await settle();
+      expect(handler.started).to.deep.equal(['0']);
+      expect(fake.resolved).to.deep.equal([]);
+
+      await handler.finish('0');
+      expect(fake.resolved).to.deep.equal(['0']);
+      expect(handler.started).to.deep.equal(['0', '1']);
+
+      await handler.finish('1');
+      await handler.finish('2');
+      await run;
+      expect(fake.resolved).to.deep.equal(['0', '1', '2']);
+      expect(handler.maxRunning).to.equal(1);
+      expect(runner.stats).to.deep.equal({ finished: 3, abandoned: 0 });
+    });
+
+    it('gives the handler the batch heartbeat and beats after each record', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      const fake = createBatch([createMessage('0'), createMessage('1')]);
+      const run = runner.eachBatch(fake.payload);
+      await handler.finish('0');
+      await handler.finish('1');
+      await run;
+      expect(handler.heartbeats).to.deep.equal([fake.payload.heartbeat, fake.payload.heartbeat]);
+      expect(fake.heartbeats).to.equal(2);
+    });
+
+    it('stops at a rejecting handler, leaves later offsets unresolved and rejects so kafkajs redelivers', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      const fake = createBatch([createMessage('0'), createMessage('1'), createMessage('2')]);
+      const outcome = catchError(runner.eachBatch(fake.payload));
+      const error = new Error('reply could not be produced');
+
+      await handler.finish('0');
+      await handler.fail('1', error);
+
+      expect(await outcome).to.equal(error);
+      expect(fake.resolved).to.deep.equal(['0']);
+      expect(handler.started).to.deep.equal(['0', '1']);
+      expect(runner.stats.finished).to.equal(1);
+    });
+
+    it('stops dispatching when kafkajs stops running or the partition was seeked', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      const stopped = createBatch([createMessage('0'), createMessage('1')]);
+      const run = runner.eachBatch(stopped.payload);
+      stopped.running = false;
+      await handler.finish('0');
+      await run;
+      expect(stopped.resolved).to.deep.equal(['0']);
+
+      const seeked = createBatch([createMessage('7'), createMessage('8')]);
+      const seekedRun = runner.eachBatch(seeked.payload);
+      seeked.stale = true;
+      await handler.finish('7');
+      await seekedRun;
+      expect(seeked.resolved).to.deep.equal(['7']);
+      expect(handler.started).to.deep.equal(['0', '7']);
+    });
+  });
+
+  describe('.eachBatch() with ordering "key"', () => {
+    it('runs records with different keys at the same time', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'b')]);
+      const run = runner.eachBatch(fake.payload);
+
+      await Promise.all([handler.whenStarted('0'), handler.whenStarted('1')]);
+      expect(handler.maxRunning).to.equal(2);
+
+      await handler.finish('0');
+      await handler.finish('1');
+      await run;
+      expect(fake.resolved).to.deep.equal(['0', '1']);
+      expect(runner.stats.finished).to.equal(2);
+    });
+
+    it('runs records with the same key strictly one after the other', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'b'), createMessage('2', 'a')]);
+      const run = runner.eachBatch(fake.payload);
+
+      await Promise.all([handler.whenStarted('0'), handler.whenStarted('1')]);
+      await settle();
+      expect(handler.started).to.deep.equal(['0', '1']);
+
+      await handler.finish('0');
+      expect(handler.started).to.deep.equal(['0', '1', '2']);
+      await handler.finish('2');
+      await handler.finish('1');
+      await run;
+      expect(fake.resolved.at(-1)).to.equal('2');
+    });
+
+    it('keeps records without a key in order, as if they shared one', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('0'), createMessage('1')]);
+      const run = runner.eachBatch(fake.payload);
+
+      await handler.whenStarted('0');
+      await settle();
+      expect(handler.started).to.deep.equal(['0']);
+      await handler.finish('0');
+      await handler.finish('1');
+      await run;
+      expect(handler.started).to.deep.equal(['0', '1']);
+    });
+
+    it('resolves only the contiguous finished prefix', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('1', 'a'), createMessage('2', 'b'), createMessage('3', 'c')]);
+      const run = runner.eachBatch(fake.payload);
+      await Promise.all(['1', '2', '3'].map((offset) => handler.whenStarted(offset)));
+
+      await handler.finish('2');
+      expect(fake.resolved).to.deep.equal([]);
+      expect(runner.stats.finished).to.equal(0);
+
+      await handler.finish('1');
+      expect(fake.resolved).to.deep.equal(['2']);
+      expect(runner.stats.finished).to.equal(2);
+
+      await handler.finish('3');
+      await run;
+      expect(fake.resolved).to.deep.equal(['2', '3']);
+      expect(runner.stats.finished).to.equal(3);
+    });
+
+    it('keeps at most maxInFlightPerPartition records in flight', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key', 2);
+      const messages = ['0', '1', '2', '3'].map((offset) => createMessage(offset, `key-${offset}`));
+      const fake = createBatch(messages);
+      const run = runner.eachBatch(fake.payload);
+
+      await Promise.all([handler.whenStarted('0'), handler.whenStarted('1')]);
+      await settle();
+      expect(handler.started).to.deep.equal(['0', '1']);
+
+      await handler.finish('1');
+      expect(handler.started).to.deep.equal(['0', '1', '2']);
+      await handler.finish('0');
+      await handler.finish('2');
+      await handler.finish('3');
+      await run;
+      expect(handler.maxRunning).to.equal(2);
+      expect(fake.resolved.at(-1)).to.equal('3');
+    });
+
+    it('does not let a record waiting for its key take a slot from another key', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key', 2);
+      const fake = createBatch([
+        createMessage('0', 'hot'),
+        createMessage('1', 'hot'),
+        createMessage('2', 'cold'),
+      ]);
+      const run = runner.eachBatch(fake.payload);
+
+      await Promise.all([handler.whenStarted('0'), handler.whenStarted('2')]);
+      expect(handler.started).to.deep.equal(['0', '2']);
+
+      await handler.finish('0');
+      await handler.finish('1');
+      await handler.finish('2');
+      await run;
+      expect(fake.resolved.at(-1)).to.equal('2');
+    });
+
+    it('beats after each finished record', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'b')]);
+      const run = runner.eachBatch(fake.payload);
+      await Promise.all([handler.whenStarted('0'), handler.whenStarted('1')]);
+      expect(fake.heartbeats).to.equal(0);
+      await handler.finish('1');
+      expect(fake.heartbeats).to.equal(1);
+      await handler.finish('0');
+      await run;
+      expect(fake.heartbeats).to.equal(2);
+    });
+
+    it('rejects when a heartbeat fails (a rebalance), after resolving the finished record', async () => {
+      const runner = createRunner(async () => undefined, 'key');
+      const fake = createBatch([createMessage('0', 'a')]);
+      const error = new Error('The group is rebalancing');
+      const payload = { ...fake.payload, heartbeat: () => Promise.reject(error) };
+      expect(await catchError(runner.eachBatch(payload))).to.equal(error);
+      expect(fake.resolved).to.deep.equal(['0']);
+    });
+
+    it('rejects with the first handler error and resolves nothing past the failed record', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'b'), createMessage('2', 'c')]);
+      const outcome = catchError(runner.eachBatch(fake.payload));
+      const error = new Error('redeliver me');
+      await Promise.all(['0', '1', '2'].map((offset) => handler.whenStarted(offset)));
+
+      await handler.finish('0');
+      await handler.finish('2');
+      await handler.fail('1', error);
+
+      expect(await outcome).to.equal(error);
+      expect(fake.resolved).to.deep.equal(['0']);
+    });
+
+    it('does not start a record queued behind its key once the batch must stop', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'a')]);
+      const run = runner.eachBatch(fake.payload);
+      await handler.whenStarted('0');
+      await settle();
+
+      const stopped = runner.stop('drain');
+      await handler.finish('0');
+      await stopped;
+      await run;
+      expect(handler.started).to.deep.equal(['0']);
+      expect(fake.resolved).to.deep.equal(['0']);
+    });
+  });
+
+  describe('.stop()', () => {
+    it("'drain' waits for the running handler, resolves its offset and starts no other record", async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      const fake = createBatch([createMessage('0'), createMessage('1')]);
+      const run = runner.eachBatch(fake.payload);
+      await handler.whenStarted('0');
+
+      let stopped = false;
+      const stopping = runner.stop('drain').then(() => (stopped = true));
+      await settle();
+      expect(stopped).to.equal(false);
+
+      await handler.finish('0');
+      await stopping;
+      await run;
+      expect(fake.resolved).to.deep.equal(['0']);
+      expect(handler.started).to.deep.equal(['0']);
+      expect(runner.stats).to.deep.equal({ finished: 1, abandoned: 0 });
+    });
+
+    it('ignores batches that arrive after stop(): no handler, no resolveOffset', async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      await runner.stop('drain');
+      const fake = createBatch([createMessage('0')]);
+      await runner.eachBatch(fake.payload);
+      expect(handler.started).to.deep.equal([]);
+      expect(fake.resolved).to.deep.equal([]);
+    });
+
+    it("'abandon' returns without waiting for a hung handler and leaves its offset unresolved", async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      const fake = createBatch([createMessage('0'), createMessage('1')]);
+      const run = runner.eachBatch(fake.payload);
+      await handler.whenStarted('0');
+
+      await runner.stop('abandon');
+      await run;
+      expect(runner.stats).to.deep.equal({ finished: 0, abandoned: 1 });
+
+      await handler.finish('0');
+      expect(fake.resolved).to.deep.equal([]);
+      expect(handler.started).to.deep.equal(['0']);
+      expect(runner.stats).to.deep.equal({ finished: 0, abandoned: 1 });
+    });
+
+    it("'abandon' counts every running handler of a key-ordered batch", async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle, 'key');
+      const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'b'), createMessage('2', 'a')]);
+      const run = runner.eachBatch(fake.payload);
+      await Promise.all([handler.whenStarted('0'), handler.whenStarted('1')]);
+
+      await runner.stop('abandon');
+      await run;
+      await handler.finish('1');
+      await handler.finish('0');
+      expect(fake.resolved).to.deep.equal([]);
+      expect(handler.started).to.deep.equal(['0', '1']);
+      expect(runner.stats).to.deep.equal({ finished: 0, abandoned: 2 });
+    });
+
+    it("'abandon' after 'drain' stops waiting for the hung handler", async () => {
+      const handler = new ControlledHandler();
+      const runner = createRunner(handler.handle);
+      const fake = createBatch([createMessage('0')]);
+      const run = runner.eachBatch(fake.payload);
+      await handler.whenStarted('0');
+
+      const draining = runner.stop('drain');
+      await runner.stop('abandon');
+      await draining;
+      await run;
+      expect(runner.stats.abandoned).to.equal(1);
+    });
+  });
+
+  describe('.restart()', () => {
+    it('accepts batches again after stop()', async () => {
+      const handled: string[] = [];
+      const runner = createRunner(async (record) => {
+        handled.push(record.offset);
+      });
+      await runner.stop('abandon');
+      runner.restart();
+      const fake = createBatch([createMessage('4')]);
+      await runner.eachBatch(fake.payload);
+      expect(handled).to.deep.equal(['4']);
+      expect(fake.resolved).to.deep.equal(['4']);
+    });
+  });
+});

@@ -1,0 +1,437 @@
+import { expect } from 'chai';
+import { Container } from 'inversify';
+import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
+import { NEVER, of, Subject, type Observable } from 'rxjs';
+import type { ProduceQueue } from '../../lib/connection/produce-queue';
+import { Controller, registerControllers } from '../../lib/handlers/controller';
+import { EventPattern } from '../../lib/handlers/event-pattern';
+import { HandlerRegistry } from '../../lib/handlers/handler-registry';
+import { MessagePattern } from '../../lib/handlers/message-pattern';
+import { Payload } from '../../lib/handlers/param-decorators';
+import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
+import type { Logger } from '../../lib/logger';
+import { MessageRouter, type RecordTools } from '../../lib/server/message-router';
+import type { RetryPolicy } from '../../lib/server/retry-policy';
+import { KafkaRequestDeserializer } from '../../lib/wire/deserializer';
+import { NO_MESSAGE_HANDLER } from '../../lib/wire/kafka-headers';
+import { KafkaParser, type RawKafkaRecord } from '../../lib/wire/parser';
+import { KafkaRequestSerializer } from '../../lib/wire/serializer';
+
+const CORRELATION_ID = '{"not":"parsed"}';
+const DISPOSED = Buffer.from([0]);
+
+@Controller()
+class RouterSpecController {
+  readonly calls: Record<string, unknown[]> = {};
+  stream$: Observable<unknown> = of();
+  attemptsBeforeSuccess = Infinity;
+
+  @MessagePattern('router.hang')
+  hang(): Observable<never> {
+    return NEVER;
+  }
+
+  @MessagePattern('router.sum')
+  sum(@Payload() numbers: number[]): number {
+    this.#record('sum', numbers);
+    return numbers.reduce((total, n) => total + n, 0);
+  }
+
+  @MessagePattern('router.stream')
+  stream(): Observable<unknown> {
+    return this.stream$;
+  }
+
+  @MessagePattern('router.fail.string')
+  failString(): never {
+    throw new RpcException('no dragons here');
+  }
+
+  @MessagePattern('router.fail.object')
+  failObject(): Promise<never> {
+    return Promise.reject(new RpcException({ status: 'error', code: 42 }));
+  }
+
+  @MessagePattern('router.fail.unknown')
+  failUnknown(): never {
+    throw new Error('database password is hunter2');
+  }
+
+  @MessagePattern('router.flaky')
+  flaky(): string {
+    const attempt = this.#record('flaky', undefined);
+    if (attempt < this.attemptsBeforeSuccess) throw new KafkaRetriableException('try again later');
+    return `ok after ${attempt}`;
+  }
+
+  @EventPattern('router.killed')
+  onKilled(@Payload() data: unknown): void {
+    this.#record('onKilled', data);
+  }
+
+  @EventPattern('router.broken')
+  broken(): void {
+    this.#record('broken', undefined);
+    throw new Error('event handler failed');
+  }
+
+  #record(name: string, value: unknown): number {
+    this.calls[name] = [...(this.calls[name] ?? []), value];
+    return this.calls[name].length;
+  }
+}
+
+interface LogEntry {
+  readonly level: keyof Logger;
+  readonly message: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+function createRecordingLogger(entries: LogEntry[]): Logger {
+  const write = (level: keyof Logger) => (message: string, fields?: Record<string, unknown>) => {
+    entries.push({ level, message, fields });
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+interface Sent {
+  readonly topic: string;
+  readonly messages: Message[];
+}
+
+interface Setup {
+  readonly router: MessageRouter;
+  readonly controller: RouterSpecController;
+  readonly sent: Sent[];
+  readonly logs: LogEntry[];
+}
+
+const policy: RetryPolicy = { attempts: 3, backoffMs: 1, maxBackoffMs: 1 };
+
+function createSetup(
+  send?: (topic: string, messages: Message[]) => Promise<void>,
+  handlerTimeoutMs = 0,
+): Setup {
+  const container = new Container();
+  registerControllers(container, [RouterSpecController]);
+  const registry = HandlerRegistry.fromContainer(container, [RouterSpecController]);
+  const sent: Sent[] = [];
+  const logs: LogEntry[] = [];
+  const produceQueue = {
+    send:
+      send ??
+      (async (topic: string, messages: Message[]) => {
+        sent.push({ topic, messages });
+      }),
+  } as unknown as ProduceQueue;
+  const router = new MessageRouter({
+    registry,
+    parser: new KafkaParser(),
+    deserializer: new KafkaRequestDeserializer(),
+    serializer: new KafkaRequestSerializer(),
+    produceQueue,
+    retry: policy,
+    handlerTimeoutMs,
+    logger: createRecordingLogger(logs),
+  });
+  return { router, controller: container.get(RouterSpecController), sent, logs };
+}
+
+function createRecord(topic: string, value: unknown, headers: IHeaders = {}): RawKafkaRecord {
+  return {
+    topic,
+    partition: 4,
+    offset: '17',
+    key: null,
+    value: Buffer.from(JSON.stringify(value)),
+    timestamp: '1700000000000',
+    attributes: 0,
+    headers,
+  };
+}
+
+function requestHeaders(replyTopic: string, replyPartition: string | null = '2'): IHeaders {
+  const headers: IHeaders = {
+    kafka_correlationId: Buffer.from(CORRELATION_ID),
+    kafka_replyTopic: Buffer.from(replyTopic),
+  };
+  if (replyPartition !== null) headers.kafka_replyPartition = Buffer.from(replyPartition);
+  return headers;
+}
+
+const tools: RecordTools = {
+  consumer: {} as Consumer,
+  producer: {} as Producer,
+  heartbeat: async () => undefined,
+};
+
+function allReplies(sent: readonly Sent[]): Message[] {
+  return sent.flatMap((entry) => entry.messages);
+}
+
+function errorHeader(message: Message): unknown {
+  const header = message.headers?.['kafka_nest-err'];
+  return header === undefined ? undefined : String(header);
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('MessageRouter', () => {
+  describe('.handle()', () => {
+    context('with a request (correlation id and reply topic headers)', () => {
+      it('replies on the reply topic and partition, echoing the correlation id byte for byte', async () => {
+        const { router, sent } = createSetup();
+        await router.handle(createRecord('router.sum', [1, 2], requestHeaders('router.sum.reply')), tools);
+        expect(sent.map((entry) => entry.topic)).to.deep.equal(['router.sum.reply']);
+        expect(allReplies(sent)).to.deep.equal([
+          {
+            value: '3',
+            partition: 2,
+            headers: { kafka_correlationId: Buffer.from(CORRELATION_ID), 'kafka_nest-is-disposed': DISPOSED },
+          },
+        ]);
+        expect(router.repliesSent).to.equal(1);
+      });
+
+      it('replies once per value of a stream, with is-disposed on the last only', async () => {
+        const { router, controller, sent } = createSetup();
+        controller.stream$ = of(1, 2, 3);
+        await router.handle(
+          createRecord('router.stream', null, requestHeaders('router.stream.reply')),
+          tools,
+        );
+        const replies = allReplies(sent);
+        expect(replies.map((reply) => reply.value)).to.deep.equal(['1', '2', '3']);
+        expect(replies.map((reply) => reply.headers?.['kafka_nest-is-disposed'])).to.deep.equal([
+          undefined,
+          undefined,
+          DISPOSED,
+        ]);
+        expect(router.repliesSent).to.equal(3);
+      });
+
+      it('sends a streamed value before the stream ends', async () => {
+        const { router, controller, sent } = createSetup();
+        const values = new Subject<number>();
+        controller.stream$ = values;
+        const handled = router.handle(
+          createRecord('router.stream', null, requestHeaders('router.stream.reply')),
+          tools,
+        );
+        await settle();
+        values.next(1);
+        values.next(2);
+        await settle();
+        expect(allReplies(sent).map((reply) => reply.value)).to.deep.equal(['1']);
+
+        let done = false;
+        void handled.then(() => (done = true));
+        await settle();
+        expect(done).to.equal(false);
+
+        values.complete();
+        await handled;
+        expect(allReplies(sent).map((reply) => reply.value)).to.deep.equal(['1', '2']);
+      });
+
+      it('replies to an empty stream with one null value marked disposed', async () => {
+        const { router, controller, sent } = createSetup();
+        controller.stream$ = of();
+        await router.handle(
+          createRecord('router.stream', null, requestHeaders('router.stream.reply')),
+          tools,
+        );
+        expect(allReplies(sent)).to.deep.equal([
+          {
+            value: null,
+            partition: 2,
+            headers: { kafka_correlationId: Buffer.from(CORRELATION_ID), 'kafka_nest-is-disposed': DISPOSED },
+          },
+        ]);
+      });
+
+      it('sets no partition when kafka_replyPartition is not a number', async () => {
+        const { router, sent } = createSetup();
+        await router.handle(
+          createRecord('router.sum', [1], requestHeaders('router.sum.reply', 'abc')),
+          tools,
+        );
+        expect(allReplies(sent)).to.have.length(1);
+        expect(allReplies(sent)[0]).not.to.have.property('partition');
+      });
+
+      it('sets no partition when kafka_replyPartition is missing', async () => {
+        const { router, sent } = createSetup();
+        await router.handle(createRecord('router.sum', [1], requestHeaders('router.sum.reply', null)), tools);
+        expect(allReplies(sent)[0]).not.to.have.property('partition');
+      });
+
+      it('replies with the string of an RpcException as { status, message }', async () => {
+        const { router, sent } = createSetup();
+        await router.handle(
+          createRecord('router.fail.string', null, requestHeaders('router.fail.reply')),
+          tools,
+        );
+        const [reply] = allReplies(sent);
+        expect(errorHeader(reply)).to.equal('{"status":"error","message":"no dragons here"}');
+        expect(reply.value).to.equal(null);
+        expect(reply.headers?.['kafka_nest-is-disposed']).to.deep.equal(DISPOSED);
+      });
+
+      it('replies with the object of an RpcException as JSON', async () => {
+        const { router, sent } = createSetup();
+        await router.handle(
+          createRecord('router.fail.object', null, requestHeaders('router.fail.reply')),
+          tools,
+        );
+        expect(errorHeader(allReplies(sent)[0])).to.equal('{"status":"error","code":42}');
+      });
+
+      it('replies to any other error with Internal server error, never its message', async () => {
+        const { router, sent, logs } = createSetup();
+        await router.handle(
+          createRecord('router.fail.unknown', null, requestHeaders('router.fail.reply')),
+          tools,
+        );
+        expect(errorHeader(allReplies(sent)[0])).to.equal(
+          '{"status":"error","message":"Internal server error"}',
+        );
+        expect(logs.some((entry) => entry.level === 'warn')).to.equal(true);
+      });
+
+      it('runs the handler again after a KafkaRetriableException and replies with its later result', async () => {
+        const { router, controller, sent } = createSetup();
+        controller.attemptsBeforeSuccess = 2;
+        await router.handle(createRecord('router.flaky', null, requestHeaders('router.flaky.reply')), tools);
+        expect(controller.calls.flaky).to.have.length(2);
+        expect(allReplies(sent).map((reply) => reply.value)).to.deep.equal(['ok after 2']);
+      });
+
+      it('replies with an error once the retry attempts are spent', async () => {
+        const { router, controller, sent, logs } = createSetup();
+        await router.handle(createRecord('router.flaky', null, requestHeaders('router.flaky.reply')), tools);
+        expect(controller.calls.flaky).to.have.length(policy.attempts);
+        const replies = allReplies(sent);
+        expect(replies).to.have.length(1);
+        expect(errorHeader(replies[0])).to.equal('{"status":"error","message":"try again later"}');
+        expect(replies[0].headers?.['kafka_nest-is-disposed']).to.deep.equal(DISPOSED);
+        expect(logs.filter((entry) => entry.level === 'warn' && /retry/.test(entry.message))).to.have.length(
+          policy.attempts - 1,
+        );
+        expect(logs.some((entry) => entry.level === 'error')).to.equal(true);
+      });
+
+      it('cuts off a handler that stays silent past handlerTimeoutMs with an error reply naming it', async () => {
+        const { router, sent } = createSetup(undefined, 20);
+        await router.handle(createRecord('router.hang', null, requestHeaders('router.hang.reply')), tools);
+        const replies = allReplies(sent);
+        expect(replies).to.have.length(1);
+        expect(JSON.parse(String(errorHeader(replies[0])))).to.deep.equal({
+          status: 'error',
+          message: 'RouterSpecController.hang produced nothing for 20 ms and was cut off',
+        });
+        expect(replies[0].headers?.['kafka_nest-is-disposed']).to.deep.equal(DISPOSED);
+      });
+
+      it('replies with NO_MESSAGE_HANDLER and no is-disposed when the topic has no handler at all', async () => {
+        const { router, sent, logs } = createSetup();
+        await router.handle(
+          createRecord('router.nobody', null, requestHeaders('router.nobody.reply')),
+          tools,
+        );
+        expect(sent.map((entry) => entry.topic)).to.deep.equal(['router.nobody.reply']);
+        expect(allReplies(sent)).to.deep.equal([
+          {
+            value: null,
+            partition: 2,
+            headers: {
+              kafka_correlationId: Buffer.from(CORRELATION_ID),
+              'kafka_nest-err': Buffer.from(NO_MESSAGE_HANDLER),
+            },
+          },
+        ]);
+        expect(logs.map((entry) => entry.level)).to.deep.equal(['warn']);
+      });
+
+      it('runs the event handlers of a topic without a message handler, and sends no reply', async () => {
+        const { router, controller, sent } = createSetup();
+        await router.handle(
+          createRecord('router.killed', { id: 7 }, requestHeaders('router.killed.reply')),
+          tools,
+        );
+        expect(controller.calls.onKilled).to.deep.equal([{ id: 7 }]);
+        expect(sent).to.deep.equal([]);
+      });
+
+      it('rejects when the reply cannot be produced, so the record is redelivered', async () => {
+        const error = new Error('RXK_SEND_FAILED');
+        const { router } = createSetup(() => Promise.reject(error));
+        let thrown: unknown;
+        await router
+          .handle(createRecord('router.sum', [1], requestHeaders('router.sum.reply')), tools)
+          .catch((caught: unknown) => (thrown = caught));
+        expect(thrown).to.equal(error);
+        expect(router.repliesSent).to.equal(0);
+      });
+
+      it('rejects when any reply of a stream cannot be produced', async () => {
+        const error = new Error('RXK_SEND_FAILED');
+        let calls = 0;
+        const { router, controller } = createSetup(async () => {
+          calls += 1;
+          if (calls === 2) throw error;
+        });
+        controller.stream$ = of(1, 2, 3);
+        let thrown: unknown;
+        await router
+          .handle(createRecord('router.stream', null, requestHeaders('router.stream.reply')), tools)
+          .catch((caught: unknown) => (thrown = caught));
+        expect(thrown).to.equal(error);
+        expect(calls).to.equal(3);
+      });
+    });
+
+    context('with an event (no request headers)', () => {
+      it('runs the event handler with the decoded payload', async () => {
+        const { router, controller, sent } = createSetup();
+        await router.handle(createRecord('router.killed', { id: 7 }), tools);
+        expect(controller.calls.onKilled).to.deep.equal([{ id: 7 }]);
+        expect(sent).to.deep.equal([]);
+      });
+
+      it('runs a @MessagePattern handler as an event and drops its result', async () => {
+        const { router, controller, sent } = createSetup();
+        await router.handle(createRecord('router.sum', [2, 3]), tools);
+        expect(controller.calls.sum).to.deep.equal([[2, 3]]);
+        expect(sent).to.deep.equal([]);
+      });
+
+      it('treats a record with a correlation id but no reply topic as an event', async () => {
+        const { router, controller, sent } = createSetup();
+        const headers = { kafka_correlationId: Buffer.from(CORRELATION_ID) };
+        await router.handle(createRecord('router.sum', [4], headers), tools);
+        expect(controller.calls.sum).to.deep.equal([[4]]);
+        expect(sent).to.deep.equal([]);
+      });
+
+      it('logs a failing event handler and resolves, so the partition moves on', async () => {
+        const { router, controller, logs } = createSetup();
+        await router.handle(createRecord('router.broken', null), tools);
+        expect(controller.calls.broken).to.have.length(1);
+        const errors = logs.filter((entry) => entry.level === 'error');
+        expect(errors).to.have.length(1);
+        expect(errors[0].message).to.contain('RouterSpecController.broken');
+        expect((errors[0].fields?.error as Error).message).to.equal('event handler failed');
+      });
+
+      it('logs and skips a record no handler matches', async () => {
+        const { router, sent, logs } = createSetup();
+        await router.handle(createRecord('router.nobody', null), tools);
+        expect(sent).to.deep.equal([]);
+        expect(logs.map((entry) => entry.level)).to.deep.equal(['warn']);
+      });
+    });
+  });
+});
