@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.kafka/'] },
+  { ignores: ['dist/', 'node_modules/', '.kafka/', 'scratch/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
