@@ -1,4 +1,4 @@
-import { Consumer, EachBatchPayload, Kafka, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { defer, from, map, Observable, switchMap } from 'rxjs';
 import type { ConnectionStatus } from '../connection/connection-status';
 import type { ConnectionTransition } from '../connection/inspection';
@@ -222,11 +222,14 @@ export class KafkaClient {
     await admin.connect();
     try {
       for (const [topic, partitions] of assigned) {
-        const ends = await admin.fetchTopicOffsets(topic);
+        const ends = await fetchEndOffsets(admin, topic);
         for (const { partition, high } of ends) {
           if (partitions.includes(partition)) consumer.seek({ topic, partition, offset: high });
         }
       }
+    } catch (error) {
+      // Best effort: without the seek the consumer still starts at the end, only at its first fetch.
+      this.#options.logger.warn('could not look up the end of the reply partitions', { error });
     } finally {
       await admin.disconnect();
     }
@@ -334,5 +337,23 @@ export class KafkaClient {
     if (!this.#connection)
       throw new RxKafkaError('RXK_NOT_CONNECTED', 'the client is not connected: call connect() first');
     return this.#connection;
+  }
+}
+
+/**
+ * The end offsets of a topic. A topic created a moment ago may still answer "not the leader" while its
+ * leadership settles, so this tries a few times.
+ */
+async function fetchEndOffsets(
+  admin: Admin,
+  topic: string,
+): Promise<Array<{ partition: number; high: string }>> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (attempt >= 6) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
   }
 }

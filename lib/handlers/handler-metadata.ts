@@ -8,6 +8,7 @@
  */
 import { RxKafkaError } from '../errors';
 import type { KafkaContext } from '../server/kafka-context';
+import type { HandlerOptions } from './handler-options';
 
 /** Metadata key of a method's patterns. `Symbol.for` lets two copies of rxkafka in one process agree. */
 export const PATTERNS_METADATA = Symbol.for('rxkafka:patterns');
@@ -25,6 +26,7 @@ export type HandlerPattern = string | RegExp;
 export interface PatternMetadata {
   readonly kind: HandlerKind;
   readonly pattern: HandlerPattern;
+  readonly options?: HandlerOptions;
 }
 
 /** What one decorated parameter receives: the payload (or one property of it) or the `KafkaContext`. */

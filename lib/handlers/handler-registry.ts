@@ -5,6 +5,7 @@ import type { Container } from 'inversify';
 import { RxKafkaError } from '../errors';
 import type { KafkaContext } from '../server/kafka-context';
 import { assertController, listControllers, type ControllerClass } from './controller';
+import type { HandlerOptions } from './handler-options';
 import {
   describeValue,
   isSamePattern,
@@ -20,6 +21,8 @@ import {
 export interface HandlerDescriptor {
   readonly kind: HandlerKind;
   readonly pattern: HandlerPattern;
+  /** The decorator's per-handler settings. */
+  readonly options: HandlerOptions;
   /** The controller's class name. */
   readonly controller: string;
   readonly method: string;
@@ -151,10 +154,11 @@ function resolveController(container: Container, controller: ControllerClass): C
 function collectHandlers({ controller, instance }: ControllerInstance): HandlerDescriptor[] {
   return listMethods(Object.getPrototypeOf(instance) as object).flatMap(({ prototype, key }) => {
     const params = readParamMetadata(prototype, key);
-    return readPatternMetadata(prototype, key).map(({ kind, pattern }): HandlerDescriptor =>
+    return readPatternMetadata(prototype, key).map(({ kind, pattern, options = {} }): HandlerDescriptor =>
       Object.freeze({
         kind,
         pattern,
+        options,
         controller: controller.name,
         method: String(key),
         // Looked up on each call, as a method call would, so a stub put on the instance takes effect.

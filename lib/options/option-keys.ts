@@ -24,6 +24,7 @@ const SERVER_ONLY_KEYS: Record<Exclude<keyof KafkaServerOptions, keyof KafkaTran
   drainTimeoutMs: true,
   handlerTimeoutMs: true,
   retry: true,
+  deadLetter: true,
 };
 const CLIENT_ONLY_KEYS: Record<Exclude<keyof KafkaClientOptions, keyof KafkaTransportOptions>, true> = {
   producerOnlyMode: true,

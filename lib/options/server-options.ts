@@ -1,3 +1,4 @@
+import { toDeadLetterTopic } from '../server/dead-letter';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../server/retry-policy';
 import { toFrozenCopy } from './frozen-copy';
 import {
@@ -48,6 +49,14 @@ export interface KafkaServerOptions extends KafkaTransportOptions {
    * @defaultValue `{ attempts: 3, backoffMs: 200, maxBackoffMs: 5000 }`
    */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Where an event goes once its handlers failed for good (retries spent, timeout, plain error): `true`
+   * for `<topic>.dlt`, or a function naming the topic; `false` only logs and commits it. The dead letter
+   * keeps the original key, value and headers and adds `kafka_dlt-*` headers (Spring Kafka's names).
+   * Requests are not dead-lettered: their caller gets the error reply. Handlers may override it.
+   * @defaultValue false
+   */
+  deadLetter?: boolean | ((topic: string) => string);
 }
 
 /** Server options with every default applied, validated and deep-frozen (see `ResolvedTransportOptions`). */
@@ -58,6 +67,7 @@ export interface ResolvedServerOptions extends ResolvedTransportOptions {
   readonly drainTimeoutMs: number;
   readonly handlerTimeoutMs: number;
   readonly retry: RetryPolicy;
+  readonly deadLetter: false | ((topic: string) => string);
 }
 
 /** The server's defaults, frozen. The logger default is created per server: `createStreamLogger('warn')`. */
@@ -70,6 +80,7 @@ export const DEFAULT_SERVER_OPTIONS = toFrozenCopy({
   drainTimeoutMs: 30_000,
   handlerTimeoutMs: 60_000,
   retry: DEFAULT_RETRY_POLICY,
+  deadLetter: false,
 });
 
 /**
@@ -102,6 +113,18 @@ export function resolveServerOptions(options: KafkaServerOptions = {}): Resolved
     );
   }
   validateRetry(options.retry);
+  if (
+    options.deadLetter !== undefined &&
+    typeof options.deadLetter !== 'boolean' &&
+    typeof options.deadLetter !== 'function'
+  ) {
+    failOption(
+      'deadLetter',
+      'true, false or a function of the topic',
+      options.deadLetter,
+      'e.g. deadLetter: (topic) => `${topic}.dlt`',
+    );
+  }
   const transport = resolveTransportOptions(options, defaults.postfixId);
   const partitionConcurrency = resolvePartitionConcurrency(options);
   return Object.freeze({
@@ -121,6 +144,7 @@ export function resolveServerOptions(options: KafkaServerOptions = {}): Resolved
       backoffMs: options.retry?.backoffMs ?? defaults.retry.backoffMs,
       maxBackoffMs: options.retry?.maxBackoffMs ?? defaults.retry.maxBackoffMs,
     }),
+    deadLetter: options.deadLetter === true ? toDeadLetterTopic : (options.deadLetter ?? false),
   });
 }
 

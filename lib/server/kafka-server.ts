@@ -146,6 +146,25 @@ export class KafkaServer {
     };
   }
 
+  /**
+   * Opt-in: on one of `signals`, close() (drain, bounded by drainTimeoutMs), log the drain report, then let
+   * the signal take its default course. For Kubernetes, keep drainTimeoutMs below
+   * terminationGracePeriodSeconds. Returns a function that removes the hooks.
+   */
+  enableShutdownHooks(signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): () => void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      removeHooks();
+      this.#options.logger.info(`${signal}: draining before exit`);
+      void this.close()
+        .then((report) => this.#options.logger.info('drained', { ...report }))
+        .catch((error: unknown) => this.#options.logger.error('drain on shutdown failed', { error }))
+        .finally(() => process.kill(process.pid, signal));
+    };
+    const removeHooks = () => signals.forEach((signal) => process.removeListener(signal, onSignal));
+    signals.forEach((signal) => process.once(signal, onSignal));
+    return removeHooks;
+  }
+
   /** The kafkajs objects, as NestJS's `ServerKafka.unwrap()`: `[kafka, consumer, producer]`. */
   unwrap(): [Kafka, Consumer, Producer] {
     const connection = this.connection;
@@ -202,6 +221,7 @@ export class KafkaServer {
       produceQueue: connection.produceQueue,
       retry: options.retry,
       handlerTimeoutMs: options.handlerTimeoutMs,
+      deadLetter: options.deadLetter,
       logger: options.logger,
     });
     connection.consumer?.on(connection.consumer.events.COMMIT_OFFSETS, ({ payload }) => {

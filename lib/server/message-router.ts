@@ -6,6 +6,7 @@ import { isRetriableException } from '../handlers/rpc-exception';
 import type { HandlerDescriptor, HandlerRegistry } from '../handlers/handler-registry';
 import type { Logger } from '../logger';
 import type { Deserializer, RequestPacket } from '../wire/deserializer';
+import { createDeadLetter, toDeadLetterTopic } from './dead-letter';
 import { toErrorPayload } from '../wire/error-payload';
 import { KafkaHeaders, NO_MESSAGE_HANDLER } from '../wire/kafka-headers';
 import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
@@ -23,6 +24,8 @@ export interface MessageRouterOptions {
   readonly serializer: Serializer;
   readonly produceQueue: ProduceQueue;
   readonly retry: RetryPolicy;
+  /** The dead-letter topic of a source topic, or false to only log failed events. */
+  readonly deadLetter: false | ((topic: string) => string);
   /** A handler silent for this long (no value, no end) is cut off with RXK_HANDLER_TIMEOUT; 0 = never. */
   readonly handlerTimeoutMs: number;
   readonly logger: Logger;
@@ -52,6 +55,7 @@ interface ReplyRoute {
 export class MessageRouter {
   readonly #options: MessageRouterOptions;
   #repliesSent = 0;
+  #deadLetters = 0;
 
   constructor(options: MessageRouterOptions) {
     this.#options = options;
@@ -65,7 +69,22 @@ export class MessageRouter {
   async handle(record: RawKafkaRecord, tools: RecordTools): Promise<void> {
     const { parser, deserializer, registry } = this.#options;
     const message = parser.parse(record);
-    const packet = await deserializer.deserialize(message, { channel: record.topic });
+    let packet: RequestPacket;
+    try {
+      packet = await deserializer.deserialize(message, { channel: record.topic });
+    } catch (error) {
+      // A record the deserializer refuses is poison for every handler: park it and move on.
+      this.#options.logger.error('the deserializer failed; the record is skipped', {
+        ...locate(message),
+        error,
+      });
+      await this.#deadLetter(
+        record,
+        { error, attempts: 0, handler: 'deserializer' },
+        this.#options.deadLetter,
+      );
+      return;
+    }
     const context = new KafkaContext([
       message,
       record.partition,
@@ -83,7 +102,7 @@ export class MessageRouter {
     }
     const eventHandlers = registry.findEventHandlers(packet.pattern);
     if (eventHandlers.length > 0) {
-      await this.#handleEvent(eventHandlers, packet.data, context);
+      await this.#handleEvent(eventHandlers, packet.data, context, record);
       return;
     }
     if (route) {
@@ -105,7 +124,7 @@ export class MessageRouter {
     const asEvent = registry.findMessageHandler(packet.pattern);
     if (asEvent) {
       // A @MessagePattern record without request headers runs as an event, its result dropped (as NestJS).
-      await this.#handleEvent([asEvent], packet.data, context);
+      await this.#handleEvent([asEvent], packet.data, context, record);
       return;
     }
     this.#options.logger.warn(`no handler for ${packet.pattern}: record skipped`, locate(message));
@@ -117,7 +136,8 @@ export class MessageRouter {
     context: KafkaContext,
     route: ReplyRoute,
   ): Promise<void> {
-    const { retry, logger } = this.#options;
+    const { logger } = this.#options;
+    const retry = this.#retryPolicyOf(handler);
     // Each reply leaves once encoded, so a long stream reaches the caller (and keeps its timeout alive) while
     // it runs; the queue keeps their order. A retry happens only before the first reply, so none is sent twice.
     const sends: Array<Promise<void>> = [];
@@ -209,30 +229,89 @@ export class MessageRouter {
     handlers: readonly HandlerDescriptor[],
     data: unknown,
     context: KafkaContext,
+    record: RawKafkaRecord,
   ): Promise<void> {
-    const { retry, logger } = this.#options;
+    const { logger } = this.#options;
     // Several handlers of one event all run, concurrently, as NestJS's forkJoin does; each retries alone.
     await Promise.all(
-      handlers.map((handler) =>
-        runWithRetries(
-          () =>
-            lastValueFrom(
+      handlers.map((handler) => {
+        const retry = this.#retryPolicyOf(handler);
+        let attempts = 0;
+        return runWithRetries(
+          (attempt) => {
+            attempts = attempt;
+            return lastValueFrom(
               this.#invoke(handler, data, context).pipe(
                 map(() => undefined),
                 defaultIfEmpty(undefined),
               ),
-            ),
+            );
+          },
           retry,
           isRetriableException,
-        ).catch((error: unknown) => {
-          // Unlike NestJS (issues #10091, #10972), a failed event is logged and committed: it never stalls its partition.
-          logger.error(`${describeHandler(handler)} failed; the event is skipped`, {
-            ...locate(context.getMessage()),
-            error,
-          });
-        }),
-      ),
+        ).catch(async (error: unknown) => {
+          // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
+          // dead-lettered when configured, and committed.
+          logger.error(
+            `${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`,
+            {
+              ...locate(context.getMessage()),
+              error,
+            },
+          );
+          await this.#deadLetter(
+            record,
+            { error, attempts, handler: describeHandler(handler) },
+            this.#deadLetterOf(handler),
+          );
+        });
+      }),
     );
+  }
+
+  #retryPolicyOf(handler: HandlerDescriptor): RetryPolicy {
+    const own = handler.options.retry;
+    return own ? { ...this.#options.retry, ...own } : this.#options.retry;
+  }
+
+  #deadLetterOf(handler: HandlerDescriptor): false | ((topic: string) => string) {
+    const own = handler.options.deadLetter;
+    if (own === undefined) return this.#options.deadLetter;
+    if (own === false) return false;
+    return own === true ? toDeadLetterTopic : () => own;
+  }
+
+  /**
+   * Writes the dead letter; a failure to write it rejects, so the record is not committed and comes back
+   * (nothing is lost, but the partition waits until the dead-letter topic accepts writes).
+   */
+  async #deadLetter(
+    record: RawKafkaRecord,
+    failure: { error: unknown; attempts: number; handler: string },
+    deadLetter: false | ((topic: string) => string),
+  ): Promise<void> {
+    if (!deadLetter) return;
+    const topic = deadLetter(record.topic);
+    try {
+      await this.#options.produceQueue.send(topic, [createDeadLetter(record, failure)]);
+    } catch (error) {
+      this.#options.logger.error(
+        `writing the dead letter to ${topic} failed: create the topic, or turn deadLetter off`,
+        {
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          error,
+        },
+      );
+      throw error;
+    }
+    this.#deadLetters += 1;
+  }
+
+  /** Dead letters written so far. */
+  get deadLetters(): number {
+    return this.#deadLetters;
   }
 
   async #send(route: ReplyRoute, replies: Message[]): Promise<void> {

@@ -16,6 +16,7 @@ describe('option keys', () => {
         'drainTimeoutMs',
         'handlerTimeoutMs',
         'retry',
+        'deadLetter',
       ]);
     });
   });

@@ -132,6 +132,7 @@ function createSetup(
     produceQueue,
     retry: policy,
     handlerTimeoutMs,
+    deadLetter: false,
     logger: createRecordingLogger(logs),
   });
   return { router, controller: container.get(RouterSpecController), sent, logs };
