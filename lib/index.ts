@@ -8,6 +8,7 @@ export { KafkaServer, createMicroservice } from './server/kafka-server';
 export type { CloseOptions, DrainReport } from './server/kafka-server';
 export { KafkaContext } from './server/kafka-context';
 export type { RetryPolicy } from './server/retry-policy';
+export { DeadLetterHeaders, toDeadLetterTopic } from './server/dead-letter';
 
 // Client
 export { KafkaClient } from './client/kafka-client';
@@ -19,6 +20,7 @@ export { MessagePattern } from './handlers/message-pattern';
 export { EventPattern } from './handlers/event-pattern';
 export { Payload, Ctx } from './handlers/param-decorators';
 export { RpcException, KafkaRetriableException } from './handlers/rpc-exception';
+export type { HandlerOptions } from './handlers/handler-options';
 
 // Connection actor
 export { KafkaConnection } from './connection/kafka-connection';

@@ -69,6 +69,12 @@ class RouterSpecController {
     this.#record('onKilled', data);
   }
 
+  @EventPattern('router.poison', { retry: { attempts: 2, backoffMs: 0 }, deadLetter: true })
+  poison(): void {
+    this.#record('poison', undefined);
+    throw new KafkaRetriableException('still broken');
+  }
+
   @EventPattern('router.broken')
   broken(): void {
     this.#record('broken', undefined);
@@ -395,6 +401,33 @@ describe('MessageRouter', () => {
     });
 
     context('with an event (no request headers)', () => {
+      it('applies the handler’s own retry policy and writes the dead letter it asks for', async () => {
+        const { router, controller, sent } = createSetup();
+        await router.handle(createRecord('router.poison', { id: 9 }), tools);
+        expect(controller.calls.poison).to.have.length(2);
+        expect(sent.map((entry) => entry.topic)).to.deep.equal(['router.poison.dlt']);
+        const [letter] = sent[0].messages;
+        expect(String(letter.value)).to.equal('{"id":9}');
+        expect(letter.headers).to.include({
+          'kafka_dlt-original-topic': 'router.poison',
+          'kafka_dlt-original-offset': '17',
+          'rxkafka_dlt-attempts': '2',
+          'rxkafka_dlt-handler': 'RouterSpecController.poison',
+          'kafka_dlt-exception-message': 'still broken',
+        });
+      });
+
+      it('rejects when the dead letter cannot be written, so the record is not committed', async () => {
+        const { router } = createSetup(async (topic) => {
+          if (topic.endsWith('.dlt')) throw new Error('UNKNOWN_TOPIC_OR_PARTITION');
+        });
+        let failure: unknown;
+        await router
+          .handle(createRecord('router.poison', { id: 9 }), tools)
+          .catch((error: unknown) => (failure = error));
+        expect(failure).to.be.instanceOf(Error);
+      });
+
       it('runs the event handler with the decoded payload', async () => {
         const { router, controller, sent } = createSetup();
         await router.handle(createRecord('router.killed', { id: 7 }), tools);
