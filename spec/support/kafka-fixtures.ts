@@ -32,15 +32,43 @@ export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
   }
 }
 
-/** Creates topics (waiting for their leaders) and returns their names. */
+/**
+ * Creates topics and returns their names once every partition has a leader. kafkajs's `waitForLeaders`
+ * retries only LEADER_NOT_AVAILABLE, but a KRaft broker may first answer UNKNOWN_TOPIC_OR_PARTITION for a
+ * topic it just created, which failed specs at random once they created a few dozen topics.
+ */
 export async function createTopics(
   topics: ReadonlyArray<{ topic: string; numPartitions?: number }>,
 ): Promise<string[]> {
-  await withAdmin((admin) =>
-    admin.createTopics({
-      waitForLeaders: true,
+  const names = topics.map(({ topic }) => topic);
+  await withAdmin(async (admin) => {
+    await admin.createTopics({
+      waitForLeaders: false,
       topics: topics.map(({ topic, numPartitions = 1 }) => ({ topic, numPartitions, replicationFactor: 1 })),
-    }),
-  );
-  return topics.map(({ topic }) => topic);
+    });
+    await awaitLeaders(admin, names);
+  });
+  return names;
+}
+
+/** Polls the metadata of `topics` until every partition has a leader (at most `timeoutMs`). */
+export async function awaitLeaders(
+  admin: Admin,
+  topics: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics: [...topics] })
+      .then((metadata) =>
+        metadata.topics.every(
+          ({ partitions }) => partitions.length > 0 && partitions.every(({ leader }) => leader >= 0),
+        ),
+      )
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`no leaders for ${topics.join(', ')} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

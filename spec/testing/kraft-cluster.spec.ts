@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { LocalKafka, startLocalKafka } from '../../lib/testing';
-import { uniqueName } from '../support/kafka-fixtures';
+import { awaitLeaders, uniqueName } from '../support/kafka-fixtures';
 
 describe('startLocalKafka({ nodes: 3 }) (integration)', function () {
   this.timeout(180_000);
@@ -39,6 +39,7 @@ describe('startLocalKafka({ nodes: 3 }) (integration)', function () {
         },
       ],
     });
+    await awaitLeaders(admin, [topic]);
     const producer = kafka.producer({ retry: { retries: 10 } });
     await producer.connect();
 
