@@ -1,0 +1,105 @@
+/**
+ * `npm run bench -- [flags]`: what to run and how big. Parsed once, here; unknown flags fail with usage.
+ */
+
+import type { ImplementationName } from './worker-protocol';
+
+/** The five scenarios of issue 6. */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e';
+
+export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e'];
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Repetitions per scenario × implementation (the soak always runs once). */
+  readonly repetitions: number;
+  readonly scenarios: readonly ScenarioId[];
+  /** Implementations to run (a scenario runs those of them it supports). */
+  readonly implementations: readonly ImplementationName[];
+  /** N per scenario: events, events, requests, requests, requests. */
+  readonly counts: Readonly<Record<ScenarioId, number>>;
+  /** Also run NestJS in the soak. */
+  readonly soakNest: boolean;
+  /** Write V8 CPU profiles of every worker's measured window into this folder. */
+  readonly cpuProfileDir?: string;
+}
+
+const FULL_COUNTS: Record<ScenarioId, number> = { a: 200_000, b: 4_000, c: 2_000, d: 50_000, e: 1_000_000 };
+const QUICK_COUNTS: Record<ScenarioId, number> = { a: 20_000, b: 1_000, c: 300, d: 5_000, e: 50_000 };
+
+const COUNT_FLAGS: Record<string, ScenarioId> = {
+  '--events': 'a',
+  '--io-events': 'b',
+  '--latency': 'c',
+  '--throughput': 'd',
+  '--soak': 'e',
+};
+
+const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest'];
+
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e] [--impl rxkafka,kafkajs,nest]
+                       [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
+                       [--soak-nest] [--cpu-prof DIR]
+  --quick        small N (a 20000, b 1000, c 300, d 5000, e 50000) and 1 repetition: a smoke run
+  --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
+  --only LIST    scenarios to run, e.g. --only a,c
+  --impl LIST    implementations to run (default all), e.g. --impl rxkafka
+  --events N     (a) events through a trivial handler            (default 200000)
+  --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 4000)
+  --latency N    (c) requests with 1 in flight                   (default 2000)
+  --throughput N (d) requests with 256 in flight                 (default 50000)
+  --soak N       (e) rxkafka requests with 256 in flight         (default 1000000)
+  --soak-nest    run the soak with NestJS as well
+  --cpu-prof DIR write a CPU profile of each worker's measured window into DIR
+                 (summarise one with: npx ts-node bench/summarize-cpu-profile.ts FILE)`;
+
+/** Parses the command line; throws with the usage text on anything it does not know. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const counts = { ...(quick ? QUICK_COUNTS : FULL_COUNTS) };
+  let repetitions = quick ? 1 : 3;
+  let scenarios: readonly ScenarioId[] = SCENARIO_IDS;
+  let implementations = IMPLEMENTATIONS;
+  let soakNest = false;
+  let cpuProfileDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return next;
+    };
+    if (flag === '--quick') continue;
+    else if (flag === '--soak-nest') soakNest = true;
+    else if (flag === '--reps') repetitions = toPositiveInteger(flag, value());
+    else if (flag === '--only') scenarios = toScenarioIds(value());
+    else if (flag === '--impl') implementations = toImplementations(value());
+    else if (flag === '--cpu-prof') cpuProfileDir = value();
+    else if (flag in COUNT_FLAGS) counts[COUNT_FLAGS[flag]] = toPositiveInteger(flag, value());
+    else throw new Error(`unknown argument ${flag}\n${USAGE}`);
+  }
+  return { quick, repetitions, scenarios, implementations, counts, soakNest, cpuProfileDir };
+}
+
+function toPositiveInteger(flag: string, text: string): number {
+  const value = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} needs a whole number ≥ 1, got ${text}\n${USAGE}`);
+  return value;
+}
+
+function toScenarioIds(text: string): ScenarioId[] {
+  const ids = text.split(',').map((id) => id.trim().toLowerCase());
+  const unknown = ids.filter((id) => !SCENARIO_IDS.includes(id as ScenarioId));
+  if (unknown.length > 0)
+    throw new Error(`--only takes scenarios a to e, got ${unknown.join(',')}\n${USAGE}`);
+  return SCENARIO_IDS.filter((id) => ids.includes(id));
+}
+
+function toImplementations(text: string): ImplementationName[] {
+  const names = text.split(',').map((name) => name.trim().toLowerCase());
+  const unknown = names.filter((name) => !IMPLEMENTATIONS.includes(name as ImplementationName));
+  if (unknown.length > 0)
+    throw new Error(`--impl takes ${IMPLEMENTATIONS.join(', ')}, got ${unknown.join(',')}\n${USAGE}`);
+  return IMPLEMENTATIONS.filter((name) => names.includes(name));
+}

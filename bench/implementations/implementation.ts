@@ -1,0 +1,65 @@
+/**
+ * What the worker roles need from an implementation under test. Each implementation lives in its own
+ * module, loaded only by the worker that runs it, so a worker's RSS holds one implementation's code.
+ */
+import type { BenchEvent } from '../bench-event';
+import type { ImplementationName } from '../worker-protocol';
+
+/** Where and as whom an implementation connects. */
+export interface ConnectionConfig {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly groupId: string;
+}
+
+export interface EventConsumerConfig extends ConnectionConfig {
+  /** Run different keys of a partition concurrently, if the implementation can be configured to. */
+  readonly keyConcurrency: boolean;
+}
+
+/** Handles one decoded event; a returned promise is awaited by the implementation. */
+export type EventHandler = (event: BenchEvent) => void | Promise<void>;
+
+/** Something started that must be closed before the worker exits. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/** A connected request/reply client for the topic's `sum` handler. */
+export interface SumRequester extends Closable {
+  /** Sends `numbers` and resolves with the reply (as the implementation decodes it). */
+  request(numbers: readonly number[]): Promise<unknown>;
+}
+
+export interface Implementation {
+  /** Starts consuming the topic from the beginning; resolves once the consumer has joined its group. */
+  startEventConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable>;
+  /** Starts a server whose handler answers the sum of the numbers it gets (absent: no request/reply). */
+  startSumServer?(config: ConnectionConfig): Promise<Closable>;
+  /** Connects a client subscribed to the topic's replies (absent: no request/reply). */
+  connectSumRequester?(config: ConnectionConfig): Promise<SumRequester>;
+}
+
+/**
+ * Loads one implementation's module (and with it only that implementation's dependencies): required
+ * lazily, since a static import would load NestJS into the rxkafka worker and count it in its RSS.
+ */
+export function loadImplementation(name: ImplementationName): Implementation {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  switch (name) {
+    case 'rxkafka':
+      return (require('./rxkafka') as typeof import('./rxkafka')).rxkafkaImplementation;
+    case 'nest':
+      return (require('./nest') as typeof import('./nest')).nestImplementation;
+    case 'kafkajs':
+      return (require('./kafkajs') as typeof import('./kafkajs')).kafkajsImplementation;
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+/** The sum every server computes; the client checks replies against it. */
+export function sumOf(numbers: readonly number[]): number {
+  let total = 0;
+  for (const n of numbers) total += n;
+  return total;
+}

@@ -1,0 +1,141 @@
+/**
+ * The table printed at the end of a benchmark: one row per scenario × implementation, the target and
+ * verdict on rxkafka's row.
+ */
+import type { FailedRun } from './run-result';
+import type { Scenario } from './scenarios/scenario';
+import type { ImplementationSummary } from './summarize-runs';
+import type { TargetVerdict } from './targets';
+import type { ImplementationName } from './worker-protocol';
+
+const HEADER = [
+  'scenario',
+  'implementation',
+  'N',
+  'msgs/s',
+  'p50 ms',
+  'p99 ms',
+  'CPU s',
+  'peak RSS MB',
+  '×kafkajs',
+  '×NestJS',
+  'target',
+  'met',
+];
+const RIGHT_ALIGNED = new Set([
+  'N',
+  'msgs/s',
+  'p50 ms',
+  'p99 ms',
+  'CPU s',
+  'peak RSS MB',
+  '×kafkajs',
+  '×NestJS',
+]);
+const ORDER: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest'];
+const LABELS: Record<ImplementationName, string> = {
+  rxkafka: 'rxkafka',
+  kafkajs: 'raw kafkajs',
+  nest: 'NestJS',
+};
+
+/** Renders the table as aligned text lines with a legend. */
+export function formatReportTable(
+  scenarios: readonly Scenario[],
+  summaries: readonly ImplementationSummary[],
+  verdicts: readonly TargetVerdict[],
+  failures: readonly FailedRun[],
+): string {
+  const rows: string[][] = [];
+  for (const scenario of scenarios) {
+    const verdict = verdicts.find((v) => v.scenario === scenario.id);
+    const measured: readonly ImplementationName[] = scenario.implementations;
+    // Raw kafkajs has no request/reply: its row says so instead of vanishing.
+    const implementations = ORDER.filter(
+      (name) => measured.includes(name) || (scenario.kind === 'request-reply' && name === 'kafkajs'),
+    );
+    for (const implementation of implementations) {
+      const name = `(${scenario.id}) ${scenario.title}`;
+      const summary = summaries.find(
+        (s) => s.scenario === scenario.id && s.implementation === implementation,
+      );
+      const failed = failures.filter(
+        (f) => f.scenario === scenario.id && f.implementation === implementation,
+      );
+      const target =
+        implementation === 'rxkafka' && verdict
+          ? [`${verdict.target}: ${verdict.detail}`, toMet(verdict.met)]
+          : ['', ''];
+      if (!measured.includes(implementation)) {
+        rows.push([
+          name,
+          LABELS[implementation],
+          'n/a',
+          'n/a (no request/reply)',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]);
+      } else if (!summary) {
+        rows.push([
+          name,
+          LABELS[implementation],
+          String(scenario.count),
+          `failed ×${failed.length}`,
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          ...target,
+        ]);
+      } else {
+        rows.push([name, LABELS[implementation], ...toFigures(summary, failed.length), ...target]);
+      }
+    }
+  }
+  return [
+    ...alignColumns([HEADER, ...rows]),
+    '',
+    'msgs/s: median of the repetitions (events handled/s, or round trips/s); latencies, CPU and RSS from the median run.',
+    'Request/reply rows: CPU s = server+client over the measured window; peak RSS = server/client.',
+    '×kafkajs, ×NestJS: this row’s msgs/s over the baseline’s in the same scenario.',
+  ].join('\n');
+}
+
+function toFigures(summary: ImplementationSummary, failedRuns: number): string[] {
+  const cpu = Object.values(summary.cpuS);
+  const rss = Object.values(summary.peakRssMb);
+  return [
+    String(summary.count),
+    `${Math.round(summary.throughputPerS).toLocaleString('en-US')}${failedRuns > 0 ? ` (${failedRuns} failed)` : ''}`,
+    summary.latency ? summary.latency.p50Ms.toFixed(2) : '',
+    summary.latency ? summary.latency.p99Ms.toFixed(2) : '',
+    cpu.map((seconds) => seconds.toFixed(2)).join('+'),
+    rss.map((mb) => mb.toFixed(0)).join('/'),
+    summary.ratioVsKafkajs === undefined ? '' : `${summary.ratioVsKafkajs.toFixed(2)}`,
+    summary.ratioVsNest === undefined ? '' : `${summary.ratioVsNest.toFixed(2)}`,
+  ];
+}
+
+function toMet(met: boolean | undefined): string {
+  return met === undefined ? 'n/a' : met ? 'met' : 'NOT met';
+}
+
+function alignColumns(rows: readonly string[][]): string[] {
+  const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, column) =>
+        RIGHT_ALIGNED.has(HEADER[column]) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]),
+      )
+      .join(' | ')
+      .trimEnd();
+  return [line(rows[0]), widths.map((width) => '-'.repeat(width)).join('-|-'), ...rows.slice(1).map(line)];
+}

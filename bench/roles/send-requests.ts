@@ -1,0 +1,74 @@
+import { loadImplementation, sumOf, type SumRequester } from '../implementations/implementation';
+import { sendToParent } from '../parent-channel';
+import { startCpuProfile } from '../cpu-profiler';
+import { toCpuSeconds, type ProcessMeter } from '../process-meter';
+import { RssSeries } from '../rss-series';
+import { runWithConcurrency } from '../run-with-concurrency';
+import { summarizeLatencies } from '../stats';
+import type { ClientSpec, RequestResult } from '../worker-protocol';
+
+/**
+ * The client role: sends `warmupCount` unmeasured requests, then `count` measured ones with `concurrency`
+ * in flight, timing each round trip from send() to its reply. In soak mode it announces the end of
+ * warm-up (a share of `count`) so both processes note their RSS there, and samples RSS every second.
+ */
+export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promise<RequestResult> {
+  const implementation = loadImplementation(spec.implementation);
+  if (!implementation.connectSumRequester)
+    throw new Error(`${spec.implementation} has no request/reply client`);
+  const requester = await implementation.connectSumRequester({
+    brokers: spec.brokers,
+    topic: spec.topic,
+    groupId: spec.groupId,
+  });
+  try {
+    await runWithConcurrency(spec.warmupCount, spec.concurrency, async (index) => {
+      await requestSum(requester, index);
+    });
+    // Allocated before the window, so the soak's RSS does not see it grow.
+    const latenciesMs = new Float64Array(spec.count);
+    const warmAt = spec.soakWarmupFraction ? Math.ceil(spec.count * spec.soakWarmupFraction) : 0;
+    let completed = 0;
+    let wrongReplies = 0;
+    let rssAtWarmMb: number | undefined;
+    let series: RssSeries | undefined;
+
+    await sendToParent({ type: 'measuring' });
+    const profile = startCpuProfile(spec.cpuProfilePath);
+    const start = meter.snapshot();
+    await runWithConcurrency(spec.count, spec.concurrency, async (index) => {
+      const sentAt = performance.now();
+      const correct = await requestSum(requester, index);
+      latenciesMs[index] = performance.now() - sentAt;
+      if (!correct) wrongReplies++;
+      if (++completed === warmAt) {
+        rssAtWarmMb = meter.snapshot().rssMb;
+        series = new RssSeries();
+        await sendToParent({ type: 'warm' });
+      }
+    });
+    const end = meter.snapshot();
+    profile.stop();
+    const durationMs = end.atMs - start.atMs;
+    return {
+      durationMs,
+      throughputPerS: spec.count / (durationMs / 1000),
+      latency: summarizeLatencies(latenciesMs),
+      wrongReplies,
+      cpuS: toCpuSeconds(start, end),
+      peakRssMb: meter.peakRssMb,
+      rssAtWarmMb,
+      rssEndMb: end.rssMb,
+      rssSeriesMb: series?.stop(),
+    };
+  } finally {
+    await requester.close();
+  }
+}
+
+/** Sends request `index` and tells whether the reply is the right sum. */
+async function requestSum(requester: SumRequester, index: number): Promise<boolean> {
+  const numbers = [index, 1, 2, 3];
+  const reply = await requester.request(numbers);
+  return Number(reply) === sumOf(numbers);
+}

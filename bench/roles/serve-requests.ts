@@ -1,0 +1,53 @@
+import { loadImplementation } from '../implementations/implementation';
+import { onParentCommand, sendToParent } from '../parent-channel';
+import { startCpuProfile, type RunningCpuProfile } from '../cpu-profiler';
+import { toCpuSeconds, type ProcessMeter } from '../process-meter';
+import { RssSeries } from '../rss-series';
+import type { ServeResult, ServerSpec } from '../worker-protocol';
+
+/**
+ * The server role: serves the sum handler until the parent says stop. The parent sends `mark` when the
+ * client's measured phase begins (the CPU window starts there) and, in the soak, `warm` when the client's
+ * warm-up ended (RSS is noted and then sampled every second).
+ */
+export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Promise<ServeResult> {
+  const implementation = loadImplementation(spec.implementation);
+  if (!implementation.startSumServer) throw new Error(`${spec.implementation} has no request/reply server`);
+  const server = await implementation.startSumServer({
+    brokers: spec.brokers,
+    topic: spec.topic,
+    groupId: spec.groupId,
+  });
+  let mark = meter.snapshot();
+  let profile: RunningCpuProfile | undefined;
+  let rssAtWarmMb: number | undefined;
+  let series: RssSeries | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    const stopListening = onParentCommand((command) => {
+      if (command.type === 'mark') {
+        profile = startCpuProfile(spec.cpuProfilePath);
+        mark = meter.snapshot();
+      }
+      if (command.type === 'warm') {
+        rssAtWarmMb = meter.snapshot().rssMb;
+        series = new RssSeries();
+      }
+      if (command.type === 'stop') {
+        stopListening();
+        resolve();
+      }
+    });
+  });
+  await sendToParent({ type: 'ready' });
+  await stopped;
+  const end = meter.snapshot();
+  profile?.stop();
+  await server.close();
+  return {
+    cpuS: toCpuSeconds(mark, end),
+    peakRssMb: meter.peakRssMb,
+    rssAtWarmMb,
+    rssEndMb: end.rssMb,
+    rssSeriesMb: series?.stop(),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * One run of one implementation in one scenario, as the parent assembles it from its workers' reports.
+ */
+import type { ScenarioId } from './bench-options';
+import type { RssGrowth } from './rss-growth';
+import type { LatencySummary } from './stats';
+import type { ImplementationName } from './worker-protocol';
+
+export interface RunResult {
+  readonly scenario: ScenarioId;
+  readonly implementation: ImplementationName;
+  readonly repetition: number;
+  readonly count: number;
+  /** Events handled per second, or round trips per second. */
+  readonly throughputPerS: number;
+  readonly durationMs: number;
+  readonly latency?: LatencySummary;
+  /** CPU seconds over the measured window, per process (consumer; or server and client). */
+  readonly cpuS: Readonly<Record<string, number>>;
+  /** Peak RSS in MB over each process's life. */
+  readonly peakRssMb: Readonly<Record<string, number>>;
+  /** Time the loader took to pre-produce the events (event scenarios). */
+  readonly loadMs?: number;
+  /** Time the consumer's close() took after the window (event scenarios). */
+  readonly closeMs?: number;
+  readonly soak?: Readonly<Record<string, RssGrowth>>;
+}
+
+/** A run that failed: what is known of it and why. */
+export interface FailedRun {
+  readonly scenario: ScenarioId;
+  readonly implementation: ImplementationName;
+  readonly repetition: number;
+  readonly error: string;
+}
+
+/** Total CPU seconds of a run, all its processes together. */
+export function toTotalCpuSeconds(run: RunResult): number {
+  return Object.values(run.cpuS).reduce((total, seconds) => total + seconds, 0);
+}

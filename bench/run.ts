@@ -1,0 +1,164 @@
+/**
+ * `npm run bench`: starts one local broker (or uses KAFKA_BROKERS), runs every scenario against rxkafka
+ * and its baselines on that broker, each implementation in its own worker processes, repetitions
+ * interleaved (A B C A B C …), then prints the table and writes bench/results/<timestamp>.json.
+ * See bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLocalKafka, type LocalKafka } from '../lib/testing';
+import { parseBenchOptions, type BenchOptions } from './bench-options';
+import { describeMachine } from './machine-info';
+import { formatReportTable } from './report-table';
+import { toTotalCpuSeconds, type FailedRun, type RunResult } from './run-result';
+import type { RunContext } from './scenarios/run-context';
+import { runEventsOnce } from './scenarios/run-events-once';
+import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
+import { createScenarios, type Scenario } from './scenarios/scenario';
+import { summarizeRuns } from './summarize-runs';
+import { evaluateTarget } from './targets';
+import { TopicAdmin } from './topic-admin';
+import { killLiveWorkers } from './worker-process';
+import type { ImplementationName } from './worker-protocol';
+
+const RESULTS_DIR = join(__dirname, 'results');
+
+async function main(): Promise<number> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  const scenarios = createScenarios(options);
+  const startedAt = new Date();
+  printPlan(options, scenarios);
+
+  const kafka = await startLocalKafka({ logger: { info: (message) => console.log(`[broker] ${message}`) } });
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    console.error(`[bench] ${signal}: killing ${killLiveWorkers()} worker(s) and stopping the broker`);
+    void kafka.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    const machine = describeMachine(kafka);
+    const { runs, failures } = await runScenarios(kafka, options, scenarios);
+    const summaries = summarizeRuns(runs);
+    const verdicts = scenarios.map((scenario) => evaluateTarget(scenario.id, summaries));
+    console.log(`\n${formatReportTable(scenarios, summaries, verdicts, failures)}\n`);
+    console.log(
+      `machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.node}, Kafka ${machine.kafkaVersion} ` +
+        `(${machine.kafkaProvider}), load average at start ${machine.loadAverage.join(' ')}`,
+    );
+    const file = writeResults(startedAt, {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      options,
+      machine,
+      scenarios,
+      summaries,
+      verdicts,
+      runs,
+      failures,
+    });
+    console.log(`results: ${file}`);
+    for (const failure of failures) {
+      console.error(
+        `[bench] FAILED (${failure.scenario}) ${failure.implementation} r${failure.repetition}: ${failure.error}`,
+      );
+    }
+    return failures.length > 0 ? 1 : 0;
+  } finally {
+    killLiveWorkers();
+    await kafka.stop();
+  }
+}
+
+/** Runs each scenario's repetitions, the implementations interleaved within each repetition. */
+async function runScenarios(
+  kafka: LocalKafka,
+  options: BenchOptions,
+  scenarios: readonly Scenario[],
+): Promise<{ runs: RunResult[]; failures: FailedRun[] }> {
+  const topics = await TopicAdmin.connect(kafka.brokers);
+  await topics.prepareGroupCoordinator();
+  const context: RunContext = { brokers: kafka.brokers, topics, cpuProfileDir: options.cpuProfileDir };
+  const runs: RunResult[] = [];
+  const failures: FailedRun[] = [];
+  try {
+    for (const scenario of scenarios) {
+      for (let repetition = 1; repetition <= scenario.repetitions; repetition++) {
+        for (const implementation of scenario.implementations) {
+          const name = `(${scenario.id}) ${implementation} r${repetition}/${scenario.repetitions}`;
+          try {
+            const run = await runOnce(context, scenario, implementation, repetition);
+            runs.push(run);
+            console.log(`[bench] ${name}: ${describeRun(run)}`);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            failures.push({ scenario: scenario.id, implementation, repetition, error: message });
+            console.error(`[bench] ${name} failed: ${message}`);
+          }
+        }
+      }
+    }
+  } finally {
+    await topics.close();
+  }
+  return { runs, failures };
+}
+
+function runOnce(
+  context: RunContext,
+  scenario: Scenario,
+  implementation: ImplementationName,
+  repetition: number,
+): Promise<RunResult> {
+  if (scenario.kind === 'events') return runEventsOnce(context, scenario, implementation, repetition);
+  if (implementation === 'kafkajs') throw new Error('raw kafkajs has no request/reply');
+  return runRequestReplyOnce(context, scenario, implementation, repetition);
+}
+
+function describeRun(run: RunResult): string {
+  const parts = [
+    `${Math.round(run.throughputPerS).toLocaleString('en-US')} msgs/s over ${(run.durationMs / 1000).toFixed(1)} s`,
+    run.latency
+      ? `p50 ${run.latency.p50Ms.toFixed(2)} ms, p99 ${run.latency.p99Ms.toFixed(2)} ms`
+      : undefined,
+    `CPU ${toTotalCpuSeconds(run).toFixed(2)} s`,
+    `peak RSS ${Object.entries(run.peakRssMb)
+      .map(([process, mb]) => `${process} ${mb.toFixed(0)} MB`)
+      .join(', ')}`,
+    run.loadMs === undefined ? undefined : `(loaded in ${(run.loadMs / 1000).toFixed(1)} s)`,
+    ...Object.entries(run.soak ?? {}).map(
+      ([process, growth]) =>
+        `${process} RSS ${growth.atWarmMb.toFixed(0)} → ${growth.endMb.toFixed(0)} MB (${growth.growthPct.toFixed(1)}%)`,
+    ),
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+function printPlan(options: BenchOptions, scenarios: readonly Scenario[]): void {
+  console.log(
+    `[bench] ${options.quick ? 'quick run' : 'full run'}: ` +
+      scenarios
+        .map(
+          (s) =>
+            `(${s.id}) N=${s.count.toLocaleString('en-US')} × ${s.repetitions} [${s.implementations.join(', ')}]`,
+        )
+        .join('; '),
+  );
+}
+
+function writeResults(startedAt: Date, content: unknown): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  // Colons are not allowed in Windows file names: the ISO timestamp with '-' instead.
+  const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
+  return file;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    killLiveWorkers();
+    process.exit(1);
+  },
+);

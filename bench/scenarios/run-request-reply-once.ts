@@ -1,0 +1,79 @@
+import type { RunResult } from '../run-result';
+import { toRssGrowth } from '../rss-growth';
+import { toUniqueTopic } from '../topic-admin';
+import { killLiveWorkers, WorkerProcess } from '../worker-process';
+import type { ImplementationName, RequestResult, ServeResult } from '../worker-protocol';
+import { EXIT_TIMEOUT_MS, STARTUP_TIMEOUT_MS, toCpuProfilePath, type RunContext } from './run-context';
+import type { RequestReplyScenario } from './scenario';
+
+/**
+ * One run of a request/reply scenario (or the soak): fresh request and reply topics, a server process,
+ * then a client process. The parent relays the client's milestones to the server, so the server's CPU
+ * window and soak RSS line up with the client's.
+ */
+export async function runRequestReplyOnce(
+  context: RunContext,
+  scenario: RequestReplyScenario,
+  implementation: Exclude<ImplementationName, 'kafkajs'>,
+  repetition: number,
+): Promise<RunResult> {
+  const topic = toUniqueTopic(scenario.id, implementation, `r${repetition}`);
+  const label = `${scenario.id}-${implementation}-r${repetition}`;
+  await context.topics.create([
+    { topic, partitions: scenario.partitions },
+    // One client instance: one reply partition is all it is assigned.
+    { topic: `${topic}.reply`, partitions: 1 },
+  ]);
+  try {
+    const connection = { implementation, brokers: context.brokers, topic, groupId: topic };
+    const server = WorkerProcess.spawn(
+      { role: 'server', ...connection, cpuProfilePath: toCpuProfilePath(context, `${label}-server`) },
+      `${label}-server`,
+    );
+    await server.next('ready', STARTUP_TIMEOUT_MS);
+    const client = WorkerProcess.spawn(
+      {
+        role: 'client',
+        ...connection,
+        count: scenario.count,
+        concurrency: scenario.concurrency,
+        warmupCount: scenario.warmupCount,
+        soakWarmupFraction: scenario.soakWarmupFraction,
+        cpuProfilePath: toCpuProfilePath(context, `${label}-client`),
+      },
+      `${label}-client`,
+    );
+    await client.next('measuring', STARTUP_TIMEOUT_MS + scenario.timeoutMs);
+    server.send({ type: 'mark' });
+    if (scenario.soakWarmupFraction !== undefined) {
+      await client.next('warm', scenario.timeoutMs);
+      server.send({ type: 'warm' });
+    }
+    const requested = (await client.next('result', scenario.timeoutMs)).result as RequestResult;
+    server.send({ type: 'stop' });
+    const served = (await server.next('result', STARTUP_TIMEOUT_MS)).result as ServeResult;
+    await Promise.all([client.exit(EXIT_TIMEOUT_MS), server.exit(EXIT_TIMEOUT_MS)]);
+    if (requested.wrongReplies > 0) {
+      throw new Error(`${label}: ${requested.wrongReplies} replies were not the expected sum`);
+    }
+    return {
+      scenario: scenario.id,
+      implementation,
+      repetition,
+      count: scenario.count,
+      throughputPerS: requested.throughputPerS,
+      durationMs: requested.durationMs,
+      latency: requested.latency,
+      cpuS: { server: served.cpuS, client: requested.cpuS },
+      peakRssMb: { server: served.peakRssMb, client: requested.peakRssMb },
+      soak:
+        scenario.soakWarmupFraction === undefined
+          ? undefined
+          : { server: toRssGrowth(served), client: toRssGrowth(requested) },
+    };
+  } finally {
+    // After a failure: no worker may outlive its run (on success they have all exited already).
+    killLiveWorkers();
+    await context.topics.delete([topic, `${topic}.reply`]);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The five scenarios of issue 6, sized by the command line: what runs, against which implementations, and
+ * with which settings. bench/README.md explains what each one measures.
+ */
+import type { BenchOptions, ScenarioId } from '../bench-options';
+import type { ImplementationName } from '../worker-protocol';
+
+interface ScenarioBase {
+  readonly id: ScenarioId;
+  readonly title: string;
+  readonly count: number;
+  readonly implementations: readonly ImplementationName[];
+  readonly repetitions: number;
+  /** How long the measured phase of one run may take before it is failed. */
+  readonly timeoutMs: number;
+}
+
+/** Pre-produced events on 8 partitions, consumed from the beginning. */
+export interface EventScenario extends ScenarioBase {
+  readonly kind: 'events';
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  /** 0: trivial work; otherwise the handler awaits a timer of this many ms (I/O). */
+  readonly ioDelayMs: number;
+  readonly keyConcurrency: boolean;
+}
+
+/** A sum server and a client with `concurrency` requests in flight. */
+export interface RequestReplyScenario extends ScenarioBase {
+  readonly kind: 'request-reply';
+  readonly implementations: ReadonlyArray<Exclude<ImplementationName, 'kafkajs'>>;
+  readonly partitions: number;
+  readonly concurrency: number;
+  readonly warmupCount: number;
+  /** Soak only: share of `count` after which RSS is noted and growth is measured from. */
+  readonly soakWarmupFraction?: number;
+}
+
+export type Scenario = EventScenario | RequestReplyScenario;
+
+const PARTITIONS = 8;
+
+/** The scenarios selected by `options`, in order a to e. */
+export function createScenarios(options: BenchOptions): Scenario[] {
+  const { counts, repetitions } = options;
+  const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
+  const requests = { kind: 'request-reply', partitions: PARTITIONS } as const;
+  const all: Record<ScenarioId, Scenario> = {
+    a: {
+      ...events,
+      id: 'a',
+      title: 'events, trivial handler',
+      count: counts.a,
+      implementations: ['rxkafka', 'kafkajs', 'nest'],
+      repetitions,
+      ioDelayMs: 0,
+      keyConcurrency: false,
+      timeoutMs: 60_000 + counts.a * 2,
+    },
+    b: {
+      ...events,
+      id: 'b',
+      title: 'events, handler awaits 5 ms I/O',
+      count: counts.b,
+      implementations: ['rxkafka', 'kafkajs', 'nest'],
+      repetitions,
+      ioDelayMs: 5,
+      keyConcurrency: true,
+      timeoutMs: 60_000 + counts.b * 15,
+    },
+    c: {
+      ...requests,
+      id: 'c',
+      title: 'request/reply, 1 in flight',
+      count: counts.c,
+      implementations: ['rxkafka', 'nest'],
+      repetitions,
+      concurrency: 1,
+      warmupCount: Math.min(100, Math.ceil(counts.c / 10)),
+      timeoutMs: 60_000 + counts.c * 100,
+    },
+    d: {
+      ...requests,
+      id: 'd',
+      title: 'request/reply, 256 in flight',
+      count: counts.d,
+      implementations: ['rxkafka', 'nest'],
+      repetitions,
+      concurrency: 256,
+      warmupCount: Math.min(2_000, Math.ceil(counts.d / 10)),
+      timeoutMs: 60_000 + counts.d * 5,
+    },
+    e: {
+      ...requests,
+      id: 'e',
+      title: 'soak: request/reply, 256 in flight',
+      count: counts.e,
+      implementations: options.soakNest ? ['rxkafka', 'nest'] : ['rxkafka'],
+      repetitions: 1,
+      concurrency: 256,
+      warmupCount: Math.min(2_000, Math.ceil(counts.e / 10)),
+      soakWarmupFraction: 0.1,
+      timeoutMs: 120_000 + counts.e * 2,
+    },
+  };
+  return options.scenarios.map((id) => withImplementations(all[id], options.implementations));
+}
+
+/** `scenario` restricted to the implementations chosen on the command line. */
+function withImplementations(scenario: Scenario, chosen: readonly ImplementationName[]): Scenario {
+  // One branch per kind, so each keeps its own implementation type (request/reply has no raw kafkajs).
+  return scenario.kind === 'events'
+    ? { ...scenario, implementations: scenario.implementations.filter((name) => chosen.includes(name)) }
+    : { ...scenario, implementations: scenario.implementations.filter((name) => chosen.includes(name)) };
+}

@@ -1,0 +1,102 @@
+/**
+ * Issue 6's targets, checked against the summaries: each scenario's goal for rxkafka and whether this run
+ * met it. A target whose baseline did not run is neither met nor missed.
+ */
+import type { ScenarioId } from './bench-options';
+import type { ImplementationSummary } from './summarize-runs';
+
+export interface TargetVerdict {
+  readonly scenario: ScenarioId;
+  readonly target: string;
+  /** undefined when the figures the target needs are missing (a failed or skipped run). */
+  readonly met: boolean | undefined;
+  /** The measured figures the verdict rests on. */
+  readonly detail: string;
+}
+
+const RSS_GROWTH_LIMIT_PCT = 10;
+
+/** The verdict on `scenario`'s target, from that scenario's summaries. */
+export function evaluateTarget(
+  scenario: ScenarioId,
+  summaries: readonly ImplementationSummary[],
+): TargetVerdict {
+  const find = (implementation: ImplementationSummary['implementation']) =>
+    summaries.find((row) => row.scenario === scenario && row.implementation === implementation);
+  const rxkafka = find('rxkafka');
+  const nest = find('nest');
+  const kafkajs = find('kafkajs');
+  switch (scenario) {
+    case 'a': {
+      const vsKafkajs = rxkafka?.ratioVsKafkajs;
+      const vsNest = rxkafka?.ratioVsNest;
+      return {
+        scenario,
+        target: '≥0.8× kafkajs, ≥3× NestJS',
+        met:
+          vsKafkajs === undefined || vsNest === undefined || !kafkajs
+            ? undefined
+            : vsKafkajs >= 0.8 && vsNest >= 3,
+        detail: `${formatRatio(vsKafkajs)} kafkajs, ${formatRatio(vsNest)} NestJS`,
+      };
+    }
+    case 'b':
+      return ratioVerdict(scenario, '≥10× NestJS', rxkafka?.ratioVsNest, 10);
+    case 'c': {
+      const mine = rxkafka?.latency?.p99Ms;
+      const theirs = nest?.latency?.p99Ms;
+      return {
+        scenario,
+        target: 'p99 ≤ NestJS p99',
+        met: mine === undefined || theirs === undefined ? undefined : mine <= theirs,
+        detail: `p99 ${formatMs(mine)} vs ${formatMs(theirs)} ms`,
+      };
+    }
+    case 'd':
+      return ratioVerdict(scenario, '≥5× NestJS', rxkafka?.ratioVsNest, 5);
+    case 'e': {
+      const growth = Object.entries(rxkafka?.soak ?? {});
+      return {
+        scenario,
+        target: `RSS growth <${RSS_GROWTH_LIMIT_PCT}% after warm-up`,
+        met:
+          growth.length === 0 || growth.some(([, g]) => Number.isNaN(g.growthPct))
+            ? undefined
+            : growth.every(([, g]) => g.growthPct < RSS_GROWTH_LIMIT_PCT),
+        detail:
+          growth
+            .map(
+              ([process, g]) =>
+                `${process} ${g.atWarmMb.toFixed(0)}→${g.endMb.toFixed(0)} MB ${formatPct(g.growthPct)}`,
+            )
+            .join(', ') || 'no soak figures',
+      };
+    }
+  }
+}
+
+function ratioVerdict(
+  scenario: ScenarioId,
+  target: string,
+  ratio: number | undefined,
+  minimum: number,
+): TargetVerdict {
+  return {
+    scenario,
+    target,
+    met: ratio === undefined ? undefined : ratio >= minimum,
+    detail: `${formatRatio(ratio)} NestJS`,
+  };
+}
+
+function formatRatio(ratio: number | undefined): string {
+  return ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`;
+}
+
+function formatMs(ms: number | undefined): string {
+  return ms === undefined ? 'n/a' : ms.toFixed(1);
+}
+
+function formatPct(pct: number): string {
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
