@@ -39,11 +39,15 @@ export class TopicAdmin {
       const { topics: described } = await this.#admin.fetchTopicMetadata({
         topics: topics.map(({ topic }) => topic),
       });
-      return described.every(
+      const led = described.every(
         (topic) =>
           topic.partitions.length === topics.find((t) => t.topic === topic.name)?.partitions &&
           topic.partitions.every((partition) => partition.leader >= 0),
       );
+      if (!led) return false;
+      // A KRaft broker may list a leader before the partition answers offset requests; ask it directly.
+      for (const { topic } of topics) await this.#admin.fetchTopicOffsets(topic);
+      return true;
     });
   }
 

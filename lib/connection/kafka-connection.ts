@@ -30,6 +30,7 @@ import {
 } from './connection-machine';
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
+import { PartitionRecorder } from './partition-recorder';
 import { ProduceQueue } from './produce-queue';
 
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
@@ -91,9 +92,17 @@ export class KafkaConnection {
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
-    this.producer = options.kafka.producer(options.producerConfig);
+    // The recorder lets the queue notice messages kafkajs reports as sent but never wrote (see PartitionRecorder).
+    const partitions = new PartitionRecorder();
+    this.producer = options.kafka.producer({
+      ...options.producerConfig,
+      createPartitioner: partitions.wrap(options.producerConfig?.createPartitioner),
+    });
     this.consumer = options.consumer ? options.kafka.consumer(options.consumer.config) : undefined;
-    this.produceQueue = new ProduceQueue(this.producer, { sendConfig: options.sendConfig });
+    this.produceQueue = new ProduceQueue(this.producer, {
+      sendConfig: options.sendConfig,
+      partitionOf: (message) => partitions.partitionOf(message),
+    });
 
     const machine = connectionMachine.provide({
       actors: {

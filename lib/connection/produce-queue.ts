@@ -1,4 +1,4 @@
-import type { Message, Producer, ProducerRecord } from 'kafkajs';
+import type { Message, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { RxKafkaError } from '../errors';
 
 interface QueuedMessages {
@@ -13,6 +13,19 @@ export interface ProduceQueueOptions {
   readonly sendConfig?: Omit<ProducerRecord, 'topic' | 'messages'>;
   /** Most messages in one produce request. @defaultValue 2000 */
   readonly maxBatchMessages?: number;
+  /**
+   * The partition the producer's partitioner chose for a message (see PartitionRecorder). With it, a
+   * message without an explicit partition also counts as written only if the response names its partition.
+   */
+  readonly partitionOf?: (message: Message) => number | undefined;
+}
+
+/** Entries (or the part of them) a produce request did not write, and why. */
+interface SendFailure {
+  readonly error: unknown;
+  readonly entries: readonly QueuedMessages[];
+  /** kafkajs reported these as written but skipped them: sending them once more is worth it. */
+  readonly resend: boolean;
 }
 
 /**
@@ -21,19 +34,30 @@ export interface ProduceQueueOptions {
  * latency does not suffer), and under load each request carries many messages instead of one each
  * (NestJS sends every reply with its own produce call). One request in flight at a time also keeps the
  * order of messages to the same partition, which streamed replies rely on.
+ *
+ * A topic joins that shared batch once a send to it has succeeded. Until then (a new topic, or one whose
+ * last send failed) its messages travel in a lane of their own, beside the shared batch and in order: a
+ * topic that does not exist (a garbage `kafka_replyTopic`) takes kafkajs's whole retry schedule, about 12 s
+ * by default, to fail, and must not hold every other reply for that long.
  */
 export class ProduceQueue {
   readonly #producer: Producer;
   readonly #sendConfig: Omit<ProducerRecord, 'topic' | 'messages'>;
   readonly #maxBatchMessages: number;
-  #queue: QueuedMessages[] = [];
-  #sending: Promise<void> | undefined;
+  readonly #partitionOf: (message: Message) => number | undefined;
+  readonly #shared: Lane;
+  /** Lanes of topics not proven yet, by topic; a lane leaves the map once it is empty. */
+  readonly #lanes = new Map<string, Lane>();
+  /** Topics a send succeeded to, and not failed since. */
+  readonly #proven = new Set<string>();
   #sentMessages = 0;
 
   constructor(producer: Producer, options: ProduceQueueOptions = {}) {
     this.#producer = producer;
     this.#sendConfig = options.sendConfig ?? {};
     this.#maxBatchMessages = options.maxBatchMessages ?? 2000;
+    this.#partitionOf = options.partitionOf ?? (() => undefined);
+    this.#shared = this.#createLane();
   }
 
   /** Messages written to Kafka (acknowledged per `acks`) since creation. */
@@ -41,53 +65,169 @@ export class ProduceQueue {
     return this.#sentMessages;
   }
 
-  /** Resolves once the messages are acknowledged; rejects with RXK_SEND_FAILED. */
+  /**
+   * Resolves once the messages are acknowledged; rejects with RXK_SEND_FAILED, `retriable` unless Kafka
+   * refused for good (no such topic or partition, a record too large).
+   */
   send(topic: string, messages: Message[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ topic, messages, resolve, reject });
-      // setImmediate lets every message queued in the same turn of the event loop join the first request.
-      this.#sending ??= new Promise<void>((done) => setImmediate(() => void this.#drain().then(done)));
+      this.#laneOf(topic).push({ topic, messages, resolve, reject });
     });
   }
 
   /** Resolves when everything queued so far has been sent (or has failed). */
   async flush(): Promise<void> {
+    while (this.#shared.busy || this.#lanes.size > 0) {
+      await Promise.all([this.#shared.idle(), ...[...this.#lanes.values()].map((lane) => lane.idle())]);
+    }
+  }
+
+  // A topic's messages are in one lane at a time (its own, or the shared one while it holds some of them),
+  // so their order holds when the topic moves between lanes.
+  #laneOf(topic: string): Lane {
+    const own = this.#lanes.get(topic);
+    if (own) return own;
+    if (this.#proven.has(topic) || this.#shared.holds(topic)) return this.#shared;
+    const lane = this.#createLane(() => this.#lanes.delete(topic));
+    this.#lanes.set(topic, lane);
+    return lane;
+  }
+
+  #createLane(onIdle?: () => void): Lane {
+    return new Lane({
+      maxBatchMessages: this.#maxBatchMessages,
+      sendTogether: (batch) => this.#sendTogether(batch),
+      onIdle,
+    });
+  }
+
+  /**
+   * Sends the entries in one request and resolves those it wrote; returns the others (narrowed to their
+   * unwritten messages when kafkajs skipped a partition), and why.
+   */
+  async #sendTogether(batch: readonly QueuedMessages[]): Promise<SendFailure | undefined> {
+    let written: RecordMetadata[] | void;
+    try {
+      written = await this.#producer.sendBatch({ ...this.#sendConfig, topicMessages: groupByTopic(batch) });
+    } catch (error) {
+      for (const topic of new Set(batch.map((entry) => entry.topic))) this.#proven.delete(topic);
+      return { error, entries: batch, resend: false };
+    }
+    // With acks 0 Kafka answers nothing, so there is nothing to check.
+    const response = Array.isArray(written) && this.#sendConfig.acks !== 0 ? written : undefined;
+    const failed: QueuedMessages[] = [];
+    let error: RxKafkaError | undefined;
+    let resend = true;
+    for (const entry of batch) {
+      const unwritten = response ? this.#findUnwritten(entry, response) : [];
+      this.#sentMessages += entry.messages.length - unwritten.length;
+      if (unwritten.length === 0) {
+        this.#proven.add(entry.topic);
+        entry.resolve();
+        continue;
+      }
+      // A partition that does not exist is final; a partition kafkajs skipped is worth one more try.
+      const worst = unwritten.find(({ isExplicit }) => isExplicit) ?? unwritten[0];
+      error ??= createUnwrittenError(entry.topic, worst.partition, worst.isExplicit);
+      resend &&= !worst.isExplicit;
+      failed.push(worst.isExplicit ? entry : { ...entry, messages: unwritten.map(({ message }) => message) });
+    }
+    return error ? { error, entries: failed, resend } : undefined;
+  }
+
+  /**
+   * The entry's messages whose partition the produce response does not name: nothing was written there.
+   * kafkajs drops a message addressed to a partition its metadata lacks, and loses the messages of a leader
+   * that died mid-request (see PartitionRecorder); both times it reports success.
+   */
+  #findUnwritten(
+    entry: QueuedMessages,
+    written: readonly RecordMetadata[],
+  ): Array<{ message: Message; partition: number; isExplicit: boolean }> {
+    const unwritten: Array<{ message: Message; partition: number; isExplicit: boolean }> = [];
+    for (const message of entry.messages) {
+      const isExplicit = message.partition !== undefined && message.partition !== null;
+      const partition = isExplicit ? message.partition : this.#partitionOf(message);
+      if (partition === undefined) continue;
+      const found = written.some((meta) => meta.topicName === entry.topic && meta.partition === partition);
+      if (!found) unwritten.push({ message, partition, isExplicit });
+    }
+    return unwritten;
+  }
+}
+
+interface LaneOptions {
+  readonly maxBatchMessages: number;
+  /** Sends the entries in one request and resolves the ones it wrote; returns the others. */
+  readonly sendTogether: (batch: readonly QueuedMessages[]) => Promise<SendFailure | undefined>;
+  /** Called each time the lane has sent everything. */
+  readonly onIdle?: () => void;
+}
+
+/**
+ * One ordered queue of produce entries with at most one request in flight: what is queued during a
+ * request leaves together in the next one. A failed request is sent again entry by entry, so one bad
+ * entry does not fail the others (unless the brokers are unreachable or the one topic is refused: then
+ * every entry fails alike).
+ */
+class Lane {
+  readonly #options: LaneOptions;
+  #queue: QueuedMessages[] = [];
+  #inFlight: readonly QueuedMessages[] = [];
+  #sending: Promise<void> | undefined;
+
+  constructor(options: LaneOptions) {
+    this.#options = options;
+  }
+
+  get busy(): boolean {
+    return this.#sending !== undefined;
+  }
+
+  /** True while an entry of `topic` waits or is being sent here. */
+  holds(topic: string): boolean {
+    const isOf = (entry: QueuedMessages): boolean => entry.topic === topic;
+    return this.#inFlight.some(isOf) || this.#queue.some(isOf);
+  }
+
+  push(entry: QueuedMessages): void {
+    this.#queue.push(entry);
+    // setImmediate lets every message queued in the same turn of the event loop join the first request.
+    this.#sending ??= new Promise<void>((done) => setImmediate(() => void this.#drain().then(done)));
+  }
+
+  /** Resolves once the lane has nothing left to send. */
+  async idle(): Promise<void> {
     while (this.#sending) await this.#sending;
   }
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#takeBatch();
-      const failure = await this.#sendTogether(batch);
-      if (!failure) continue;
-      if (batch.length === 1 || isConnectionFailure(failure.error)) {
-        rejectAll(batch, failure.error);
-        continue;
-      }
-      // One bad entry (a reply to a deleted topic, to a partition the topic lacks) must not fail the others:
-      // each is sent again alone, in order. Kafka may have written part of the failed request, so an entry
-      // can reach it twice (at-least-once, as any producer retry).
-      for (const entry of batch) {
-        const entryFailure = await this.#sendTogether([entry]);
-        if (entryFailure) rejectAll([entry], entryFailure.error);
-      }
+      this.#inFlight = batch;
+      const failure = await this.#options.sendTogether(batch);
+      if (failure) await this.#retryAlone(failure, batch.length);
+      this.#inFlight = [];
     }
     this.#sending = undefined;
+    this.#options.onIdle?.();
   }
 
-  /** Sends the entries in one request and resolves them; returns what the request threw, if it failed. */
-  async #sendTogether(batch: readonly QueuedMessages[]): Promise<{ error: unknown } | undefined> {
-    try {
-      await this.#producer.sendBatch({ ...this.#sendConfig, topicMessages: groupByTopic(batch) });
-    } catch (error) {
-      return { error };
+  async #retryAlone(failure: SendFailure, batchSize: number): Promise<void> {
+    const { entries, error, resend } = failure;
+    const isOneTopic = entries.every((entry) => entry.topic === entries[0].topic);
+    if ((batchSize === 1 && !resend) || isConnectionFailure(error) || (isOneTopic && isTopicRefused(error))) {
+      rejectAll(entries, error);
+      return;
     }
-    for (const entry of batch) {
-      this.#sentMessages += entry.messages.length;
-      entry.resolve();
+    // One bad entry (a reply to a deleted topic, a record too large) must not fail the others: each is sent
+    // again alone, in order, and so are messages kafkajs skipped. Kafka may have written part of a failed
+    // request, so an entry can reach it twice (at-least-once, as any producer retry).
+    for (const entry of entries) {
+      const entryFailure = await this.#options.sendTogether([entry]);
+      if (entryFailure) rejectAll(entryFailure.entries, entryFailure.error);
     }
-    return undefined;
   }
 
   #takeBatch(): QueuedMessages[] {
@@ -95,7 +235,7 @@ export class ProduceQueue {
     let taken = 0;
     while (
       taken < this.#queue.length &&
-      (taken === 0 || count + this.#queue[taken].messages.length <= this.#maxBatchMessages)
+      (taken === 0 || count + this.#queue[taken].messages.length <= this.#options.maxBatchMessages)
     ) {
       count += this.#queue[taken].messages.length;
       taken += 1;
@@ -116,14 +256,33 @@ function groupByTopic(batch: readonly QueuedMessages[]): Array<{ topic: string; 
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
+function createUnwrittenError(topic: string, partition: number, isExplicit: boolean): RxKafkaError {
+  return isExplicit
+    ? new RxKafkaError(
+        'RXK_SEND_FAILED',
+        `producing to ${topic} failed: it has no partition ${partition}, so the record was not written ` +
+          '(a kafka_replyPartition header beyond the reply topic’s partitions?)',
+        { topic, partition, retriable: false },
+      )
+    : new RxKafkaError(
+        'RXK_SEND_FAILED',
+        `producing to ${topic} failed: kafkajs reported success but wrote nothing to partition ${partition} ` +
+          '(its leader changed during the request)',
+        { topic, partition, retriable: true },
+      );
+}
+
 function rejectAll(batch: readonly QueuedMessages[], error: unknown): void {
-  const failure = new RxKafkaError(
-    'RXK_SEND_FAILED',
-    `producing ${batch.length} message group(s) to ${[...new Set(batch.map((e) => e.topic))].join(', ')} failed: ${
-      error instanceof Error ? error.message : String(error)
-    }`,
-    { cause: error, retriable: true },
-  );
+  // Our own verdict (a partition left unwritten) already says what happened.
+  const failure = RxKafkaError.isRxKafkaError(error)
+    ? error
+    : new RxKafkaError(
+        'RXK_SEND_FAILED',
+        `producing ${batch.length} message group(s) to ${[...new Set(batch.map((e) => e.topic))].join(', ')} failed: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error, retriable: !isRefusedForGood(error) },
+      );
   for (const entry of batch) entry.reject(failure);
 }
 
@@ -135,18 +294,53 @@ const CONNECTION_ERROR_NAMES: ReadonlySet<string> = new Set([
   'KafkaJSBrokerNotFound',
 ]);
 
+// Kafka protocol errors refusing a whole topic (kafkajs gives up on them only after its retries).
+const TOPIC_REFUSED_TYPES: ReadonlySet<string> = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+]);
+
+// Kafka protocol errors that sending the same record again cannot cure.
+const REFUSED_FOR_GOOD_TYPES: ReadonlySet<string> = new Set([
+  ...TOPIC_REFUSED_TYPES,
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+]);
+
 /**
  * True when the error, or one it wraps (kafkajs's KafkaJSNumberOfRetriesExceeded keeps the last attempt's
  * error as `cause`), says the brokers are unreachable: sending entries one by one would then only repeat
  * kafkajs's whole retry schedule for each of them.
  */
 function isConnectionFailure(error: unknown): boolean {
+  return someCause(error, (cause) => CONNECTION_ERROR_NAMES.has(cause.name));
+}
+
+/** True when Kafka answered that this record can never be written as it is (so redelivering it is futile). */
+function isRefusedForGood(error: unknown): boolean {
+  return someCause(error, (cause) => REFUSED_FOR_GOOD_TYPES.has(protocolErrorType(cause)));
+}
+
+/** True when Kafka refused the topic itself: every record to it fails alike. */
+function isTopicRefused(error: unknown): boolean {
+  return someCause(error, (cause) => TOPIC_REFUSED_TYPES.has(protocolErrorType(cause)));
+}
+
+// KafkaJSProtocolError's `type`: the Kafka error code's name.
+function protocolErrorType(error: Error): string {
+  const type: unknown = (error as { type?: unknown }).type;
+  return typeof type === 'string' ? type : '';
+}
+
+function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
   for (
     let current = error, depth = 0;
     current instanceof Error && depth < 5;
     current = current.cause, depth += 1
   ) {
-    if (CONNECTION_ERROR_NAMES.has(current.name)) return true;
+    if (test(current)) return true;
   }
   return false;
 }

@@ -1,4 +1,4 @@
-import type { EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { DrainMode } from '../connection/connection-events';
 import type { RawKafkaRecord } from '../wire/parser';
 import { OffsetTracker } from './offset-tracker';
@@ -8,13 +8,23 @@ export type Ordering = 'partition' | 'key';
 export interface BatchRunnerOptions {
   /** 'partition': one record at a time in offset order. 'key': records with different keys run concurrently. */
   readonly ordering: Ordering;
-  /** Records of one partition in flight at once when ordering is 'key'. */
+  /**
+   * Records of one partition in flight at once: with 'key', handlers running; with both orderings, records
+   * whose handlers are done but whose output Kafka has not acknowledged yet.
+   */
   readonly maxInFlightPerPartition: number;
   /**
-   * Handles one record; resolves when its work and replies are done, rejects when it must be redelivered.
-   * `heartbeat` keeps the member in the group during long handlers.
+   * Handles one record. Resolves once its handlers are done (the partition's next record may start), with
+   * `acked` settling once its replies or dead letters are acknowledged (its offset may then be resolved);
+   * rejects, or rejects `acked`, when the record must be redelivered. `heartbeat` keeps the member in the
+   * group during long handlers.
    */
-  readonly handle: (record: RawKafkaRecord, heartbeat: () => Promise<void>) => Promise<void>;
+  readonly handle: (record: RawKafkaRecord, heartbeat: () => Promise<void>) => Promise<HandledRecord | void>;
+}
+
+/** A record whose handlers are done; `acked` settles when what they produced is in Kafka. */
+export interface HandledRecord {
+  readonly acked: Promise<void>;
 }
 
 /** What the runner did, for the drain report. */
@@ -25,11 +35,18 @@ export interface BatchRunnerStats {
   readonly abandoned: number;
 }
 
+const HEARTBEAT_EVERY_MS = 1_000;
+
 /**
  * Runs the records of kafkajs batches through the handler, and resolves an offset only once the record and
- * every record before it in the partition are finished (so kafkajs commits nothing unfinished). kafkajs
- * runs up to `partitionsConsumedConcurrently` batches of different partitions at once, and fetches a
- * partition's next batch only when this one returns: that is the backpressure, at the source.
+ * every record before it in the partition are finished and acknowledged (so kafkajs commits nothing
+ * unfinished). Handlers run in offset order (per key with 'key'); a record's replies are acknowledged
+ * while the next record's handler already runs, so one produce round trip per record does not bound a
+ * partition's throughput (NestJS gets the same overlap by not waiting for replies at all, and commits
+ * records whose replies may never be written).
+ *
+ * kafkajs runs up to `partitionsConsumedConcurrently` batches of different partitions at once, and fetches
+ * a partition's next batch only when this one returns: that is the backpressure, at the source.
  */
 export class BatchRunner {
   readonly #options: BatchRunnerOptions;
@@ -53,12 +70,16 @@ export class BatchRunner {
   readonly eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     // After close() began, a new batch is left alone: unresolved, it is redelivered to the partition's next owner.
     if (this.#mode !== 'running') return;
-    const run = this.#options.ordering === 'key' ? this.#runByKey(payload) : this.#runInOrder(payload);
-    this.#active.add(run);
+    const run = this.#run(payload);
+    // One race per batch, not per record: an abandoning close returns the batch to kafkajs at once, while
+    // the cut-off work goes on unobserved (it resolves no offset and starts no record once abandoning).
+    const settled = Promise.race([run, this.#abandon.fired]);
+    run.catch(() => undefined);
+    this.#active.add(settled);
     try {
-      await run;
+      await settled;
     } finally {
-      this.#active.delete(run);
+      this.#active.delete(settled);
     }
   };
 
@@ -81,67 +102,78 @@ export class BatchRunner {
     this.#abandon = createSignal();
   }
 
-  async #runInOrder(payload: EachBatchPayload): Promise<void> {
+  async #run(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat } = payload;
-    for (const message of batch.messages) {
-      if (this.#mustStop(payload)) return;
-      const done = await this.#unlessAbandoned(
-        this.#invoke({ ...message, topic: batch.topic, partition: batch.partition }, heartbeat),
-      );
-      if (!done || this.#isAbandoning()) return;
-      resolveOffset(message.offset);
-      this.#finished += 1;
-      await heartbeat();
-    }
-  }
-
-  async #runByKey(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat } = payload;
+    const byKey = this.#options.ordering === 'key';
     const tracker = new OffsetTracker(batch.messages.map((message) => message.offset));
     const slots = new Slots(this.#options.maxInFlightPerPartition);
+    // With 'partition' every record shares one chain; with 'key', records without a key share one.
     const chains = new Map<string, Promise<void>>();
+    const acks: Array<Promise<void>> = [];
     let failure: { error: unknown } | undefined;
-    // A record not started (queued behind its key, or waiting for a slot) stays unresolved once the batch
-    // must stop: it waits for redelivery, as in 'partition' ordering.
+    let lastHeartbeat = Date.now();
+    // A record not started (queued behind its chain, or waiting for a slot) stays unresolved once the batch
+    // must stop: it waits for redelivery.
     const mayStart = (): boolean => !failure && !this.#mustStop(payload);
+    const fail = (error: unknown): void => {
+      failure ??= { error };
+    };
 
     for (const [index, message] of batch.messages.entries()) {
-      // Records without a key keep their relative order: they share one chain.
-      const key = message.key ? message.key.toString('latin1') : '';
-      const task = (chains.get(key) ?? Promise.resolve())
-        .then(async () => {
-          if (!mayStart()) return;
-          // The slot is taken only once the key's previous record is done, so a hot key's queue holds no
-          // slot that another key could use.
+      if (!byKey && !mayStart()) break;
+      const key = byKey && message.key ? message.key.toString('latin1') : '';
+      const start = async (): Promise<void> => {
+        if (!mayStart()) return;
+        // The slot is taken only once the chain's previous handler is done, so a hot key's queue holds no
+        // slot that another key could use; it is given back when the record is acknowledged.
+        if (!slots.tryAcquire()) {
           await slots.acquire();
-          try {
-            if (!mayStart()) return;
-            await this.#invoke({ ...message, topic: batch.topic, partition: batch.partition }, heartbeat);
-          } finally {
+          if (!mayStart()) {
             slots.release();
+            return;
           }
-          const before = tracker.finishedPrefix;
-          const offset = tracker.complete(index);
-          if (this.#isAbandoning()) return;
-          if (offset !== undefined) {
-            resolveOffset(offset);
-            this.#finished += tracker.finishedPrefix - before;
-          }
+        }
+        let handled: HandledRecord | void;
+        try {
+          handled = await this.#invoke(toRecord(message, batch.topic, batch.partition), heartbeat);
+        } catch (error) {
+          slots.release();
+          throw error;
+        }
+        acks.push(
+          (handled ? handled.acked : Promise.resolve())
+            .then(() => {
+              const before = tracker.finishedPrefix;
+              const offset = tracker.complete(index);
+              if (offset === undefined || this.#isAbandoning()) return;
+              resolveOffset(offset);
+              this.#finished += tracker.finishedPrefix - before;
+            }, fail)
+            .finally(() => slots.release()),
+        );
+        if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
+          lastHeartbeat = Date.now();
           await heartbeat();
-        })
-        .catch((error: unknown) => {
-          failure ??= { error };
-        });
-      chains.set(key, task);
+        }
+      };
+      // A chain's first record starts at once (synchronously up to the handler's first await).
+      const previous = chains.get(key);
+      const chained = (previous ? previous.then(start) : start()).catch(fail);
+      chains.set(key, chained);
+      // 'partition' ordering: the loop itself waits, so a failure or a stop is seen before the next record.
+      if (!byKey) await chained;
     }
-    if (!(await this.#unlessAbandoned(Promise.all(chains.values())))) return;
+    await Promise.all(chains.values());
+    await Promise.all(acks);
+    if (this.#isAbandoning()) return;
     if (failure) throw failure.error;
+    await heartbeat();
   }
 
-  async #invoke(record: RawKafkaRecord, heartbeat: () => Promise<void>): Promise<void> {
+  async #invoke(record: RawKafkaRecord, heartbeat: () => Promise<void>): Promise<HandledRecord | void> {
     this.#running += 1;
     try {
-      await this.#options.handle(record, heartbeat);
+      return await this.#options.handle(record, heartbeat);
     } finally {
       this.#running -= 1;
     }
@@ -154,21 +186,24 @@ export class BatchRunner {
   #mustStop(payload: EachBatchPayload): boolean {
     return this.#mode !== 'running' || !payload.isRunning() || payload.isStale();
   }
+}
 
-  /** Waits for `work` unless an abandoning close comes first; false when abandoned. */
-  async #unlessAbandoned(work: Promise<unknown>): Promise<boolean> {
-    let finished = false;
-    const tracked = work.then(() => {
-      finished = true;
-    });
-    await Promise.race([tracked, this.#abandon.fired]);
-    if (!finished && this.#isAbandoning()) {
-      tracked.catch(() => undefined);
-      return false;
-    }
-    await tracked;
-    return true;
-  }
+/**
+ * The record a handler sees, built field by field: spreading kafkajs's message would copy its batch
+ * context too, and this runs for every record.
+ */
+function toRecord(message: KafkaMessage, topic: string, partition: number): RawKafkaRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    timestamp: message.timestamp,
+    attributes: message.attributes,
+    size: message.size,
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+  } as RawKafkaRecord;
 }
 
 interface Signal {
@@ -191,11 +226,15 @@ class Slots {
     this.#free = size;
   }
 
+  /** Takes a slot if one is free, without waiting. */
+  tryAcquire(): boolean {
+    if (this.#free === 0) return false;
+    this.#free -= 1;
+    return true;
+  }
+
   acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free -= 1;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 

@@ -12,7 +12,7 @@ import { resolveServerOptions, type KafkaServerOptions, type ResolvedServerOptio
 import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../wire/deserializer';
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
-import { BatchRunner } from './batch-runner';
+import { BatchRunner, type HandledRecord } from './batch-runner';
 import { createKafkaLogCreator } from '../connection/kafka-log-creator';
 import { MessageRouter } from './message-router';
 
@@ -190,7 +190,7 @@ export class KafkaServer {
     const runner: BatchRunner = new BatchRunner({
       ordering: options.ordering,
       maxInFlightPerPartition: options.maxInFlightPerPartition,
-      handle: (record, heartbeat): Promise<void> =>
+      handle: (record, heartbeat): Promise<HandledRecord | void> =>
         router.handle(record, {
           heartbeat,
           consumer: connection.consumer as Consumer,

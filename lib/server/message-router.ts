@@ -1,5 +1,15 @@
 import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
-import { concatMap, Observable, throwError, timeout, defaultIfEmpty, from, lastValueFrom, map } from 'rxjs';
+import {
+  concatMap,
+  isObservable,
+  Observable,
+  throwError,
+  timeout,
+  defaultIfEmpty,
+  from,
+  lastValueFrom,
+  map,
+} from 'rxjs';
 import type { ProduceQueue } from '../connection/produce-queue';
 import { RxKafkaError } from '../errors';
 import { isRetriableException } from '../handlers/rpc-exception';
@@ -12,10 +22,11 @@ import { KafkaHeaders, NO_MESSAGE_HANDLER } from '../wire/kafka-headers';
 import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
 import { encodeReply, parseReplyPartition } from '../wire/reply-encoder';
 import type { Serializer } from '../wire/serializer';
+import type { HandledRecord } from './batch-runner';
 import { KafkaContext } from './kafka-context';
 import { toReplyPackets, type ServerReply } from './reply-packets';
 import { runWithRetries, type RetryPolicy } from './retry-policy';
-import { toObservable } from './to-observable';
+import { isPromiseLike, toObservable } from './to-observable';
 
 export interface MessageRouterOptions {
   readonly registry: HandlerRegistry;
@@ -48,9 +59,10 @@ interface ReplyRoute {
 /**
  * Handles one record end to end: decode, route to handlers (NestJS `ServerKafka.handleMessage` rules), run
  * them, and produce the replies. Resolves once everything the record causes is done and its replies are
- * acknowledged by Kafka, so the caller may commit its offset; rejects only when a reply could not be
- * produced (the record must then be redelivered). A failing handler never rejects: requests get an error
- * reply, events are logged.
+ * acknowledged by Kafka, so the caller may commit its offset; rejects only when a reply (or dead letter)
+ * could not be produced for a passing reason such as an unreachable broker (the record must then be
+ * redelivered). A reply Kafka refuses for good is logged and skipped. A failing handler never rejects:
+ * requests get an error reply, events are logged (and dead-lettered when configured).
  */
 export class MessageRouter {
   readonly #options: MessageRouterOptions;
@@ -66,7 +78,11 @@ export class MessageRouter {
     return this.#repliesSent;
   }
 
-  async handle(record: RawKafkaRecord, tools: RecordTools): Promise<void> {
+  /**
+   * Resolves once the record's handlers are done; for a request, `acked` then settles when its replies
+   * are acknowledged (see BatchRunner: the partition's next record need not wait for that).
+   */
+  async handle(record: RawKafkaRecord, tools: RecordTools): Promise<HandledRecord | void> {
     const { parser, deserializer, registry } = this.#options;
     const message = parser.parse(record);
     let packet: RequestPacket;
@@ -94,12 +110,10 @@ export class MessageRouter {
       tools.producer,
     ]);
     const route = readReplyRoute(record.headers);
+    this.#warnOfBrokenRoute(record.headers, route, message);
 
     const messageHandler = route ? registry.findMessageHandler(packet.pattern) : undefined;
-    if (route && messageHandler) {
-      await this.#handleRequest(messageHandler, packet.data, context, route);
-      return;
-    }
+    if (route && messageHandler) return this.#handleRequest(messageHandler, packet.data, context, route);
     const eventHandlers = registry.findEventHandlers(packet.pattern);
     if (eventHandlers.length > 0) {
       await this.#handleEvent(eventHandlers, packet.data, context, record);
@@ -107,19 +121,17 @@ export class MessageRouter {
     }
     if (route) {
       // NestJS replies with the plain-text error and no is-disposed header; its client errors on it anyway.
-      await this.#send(route, [
-        encodeReply(undefined, {
-          correlationId: route.correlationId,
-          replyPartition: route.replyPartition,
-          err: NO_MESSAGE_HANDLER,
-          isDisposed: false,
-        }),
-      ]);
+      const reply = encodeReply(undefined, {
+        correlationId: route.correlationId,
+        replyPartition: route.replyPartition,
+        err: NO_MESSAGE_HANDLER,
+        isDisposed: false,
+      });
       this.#options.logger.warn(
         `no message handler for ${packet.pattern}: replied with an error`,
         locate(message),
       );
-      return;
+      return toHandledRecord(this.#settleReplies([this.#send(route, [reply])], route, message));
     }
     const asEvent = registry.findMessageHandler(packet.pattern);
     if (asEvent) {
@@ -135,7 +147,7 @@ export class MessageRouter {
     data: unknown,
     context: KafkaContext,
     route: ReplyRoute,
-  ): Promise<void> {
+  ): Promise<HandledRecord> {
     const { logger } = this.#options;
     const retry = this.#retryPolicyOf(handler);
     // Each reply leaves once encoded, so a long stream reaches the caller (and keeps its timeout alive) while
@@ -179,7 +191,63 @@ export class MessageRouter {
         }),
       );
     });
-    await Promise.all(sends);
+    return toHandledRecord(this.#settleReplies(sends, route, context.getMessage()));
+  }
+
+  /**
+   * Waits for a request's replies. A reply Kafka refused for good (no such reply topic or partition, a
+   * record too large) is logged and skipped, and so is the request: redelivering it would fail the same
+   * way each time and hold its partition forever. Any other failure rejects, so the record is redelivered.
+   */
+  async #settleReplies(
+    sends: ReadonlyArray<Promise<void>>,
+    route: ReplyRoute,
+    message: IncomingMessage,
+  ): Promise<void> {
+    const outcomes = await Promise.allSettled(sends);
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+    );
+    if (failures.length === 0) return;
+    const [error] = failures;
+    if (!isRefusedForGood(error)) throw error;
+    this.#options.logger.error(
+      `a reply to ${route.replyTopic} was refused by Kafka: the request is skipped, its caller gets no (further) reply`,
+      { ...locate(message), correlationId: route.correlationId, replyTopic: route.replyTopic, error },
+    );
+  }
+
+  /**
+   * Logs request headers that cannot be followed; the record still runs: as an event (half a request), or
+   * with its reply where the partitioner puts it (a reply partition that is not a number).
+   */
+  #warnOfBrokenRoute(
+    headers: IHeaders | undefined,
+    route: ReplyRoute | undefined,
+    message: IncomingMessage,
+  ): void {
+    const { logger } = this.#options;
+    if (!route) {
+      const hasId = Boolean(headerText(headers?.[KafkaHeaders.CORRELATION_ID]));
+      const hasTopic = Boolean(headerText(headers?.[KafkaHeaders.REPLY_TOPIC]));
+      if (hasId !== hasTopic) {
+        const [present, absent] = hasId
+          ? [KafkaHeaders.CORRELATION_ID, KafkaHeaders.REPLY_TOPIC]
+          : [KafkaHeaders.REPLY_TOPIC, KafkaHeaders.CORRELATION_ID];
+        logger.warn(
+          `a record carries ${present} but no usable ${absent}: it is handled as an event and gets no reply`,
+          locate(message),
+        );
+      }
+      return;
+    }
+    const partition = headerText(headers?.[KafkaHeaders.REPLY_PARTITION]);
+    if (partition !== undefined && route.replyPartition === undefined) {
+      logger.warn(
+        `${KafkaHeaders.REPLY_PARTITION} ${JSON.stringify(partition)} is not a partition number: the reply goes where the partitioner puts it`,
+        { ...locate(message), correlationId: route.correlationId },
+      );
+    }
   }
 
   async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<Message> {
@@ -203,7 +271,18 @@ export class MessageRouter {
    * that never settles would otherwise hold its partition (and, in kafkajs, every partition fetched with it).
    */
   #invoke(handler: HandlerDescriptor, data: unknown, context: KafkaContext): Observable<unknown> {
-    const result = toObservable(() => handler.invoke(data, context));
+    return this.#withTimeout(
+      toObservable(() => handler.invoke(data, context)),
+      handler,
+      context,
+    );
+  }
+
+  #withTimeout(
+    result: Observable<unknown>,
+    handler: HandlerDescriptor,
+    context: KafkaContext,
+  ): Observable<unknown> {
     const timeoutMs = this.#options.handlerTimeoutMs;
     if (timeoutMs <= 0) return result;
     return result.pipe(
@@ -238,10 +317,17 @@ export class MessageRouter {
         const retry = this.#retryPolicyOf(handler);
         let attempts = 0;
         return runWithRetries(
-          (attempt) => {
+          async (attempt) => {
             attempts = attempt;
-            return lastValueFrom(
-              this.#invoke(handler, data, context).pipe(
+            // Most event handlers return nothing (or a plain value) synchronously: no stream, no timer.
+            const result = handler.invoke(data, context);
+            if (!isObservable(result) && !isPromiseLike(result)) return;
+            await lastValueFrom(
+              this.#withTimeout(
+                toObservable(() => result),
+                handler,
+                context,
+              ).pipe(
                 map(() => undefined),
                 defaultIfEmpty(undefined),
               ),
@@ -320,6 +406,11 @@ export class MessageRouter {
   }
 }
 
+// The produce queue's verdict: Kafka answered that this reply can never be written as it is.
+function isRefusedForGood(error: unknown): boolean {
+  return RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_SEND_FAILED' && !error.retriable;
+}
+
 function readReplyRoute(headers: IHeaders | undefined): ReplyRoute | undefined {
   const correlationId = headerText(headers?.[KafkaHeaders.CORRELATION_ID]);
   const replyTopic = headerText(headers?.[KafkaHeaders.REPLY_TOPIC]);
@@ -351,6 +442,12 @@ function toFinalErrorPayload(error: unknown): unknown {
   return isOwnVerdict && error instanceof Error
     ? { status: 'error', message: error.message }
     : toErrorPayload(error);
+}
+
+function toHandledRecord(acked: Promise<void>): HandledRecord {
+  // The batch runner attaches its own handlers at once; this only keeps Node from calling it unhandled early.
+  acked.catch(() => undefined);
+  return { acked };
 }
 
 function describeHandler(handler: HandlerDescriptor): string {

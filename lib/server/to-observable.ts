@@ -16,7 +16,8 @@ export function toObservable(invoke: () => unknown): Observable<unknown> {
   });
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+/** True for anything with a `then` method (Promises and other thenables). */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
   );

@@ -6,6 +6,7 @@ import {
   type Message,
   type Producer,
   type ProducerBatch,
+  type RecordMetadata,
 } from 'kafkajs';
 import { ProduceQueue } from '../../lib/connection/produce-queue';
 import { RxKafkaError } from '../../lib/errors';
@@ -26,14 +27,14 @@ class FakeProducer {
   readonly calls: ProducerBatch[] = [];
   inFlight = 0;
   maxInFlight = 0;
-  respond: (batch: ProducerBatch, call: number) => Promise<void> = async () => undefined;
+  respond: (batch: ProducerBatch, call: number) => Promise<RecordMetadata[] | void> = async () => undefined;
 
-  readonly sendBatch = async (batch: ProducerBatch): Promise<void> => {
+  readonly sendBatch = async (batch: ProducerBatch): Promise<RecordMetadata[] | void> => {
     this.calls.push(batch);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      await this.respond(batch, this.calls.length);
+      return await this.respond(batch, this.calls.length);
     } finally {
       this.inFlight -= 1;
     }
@@ -58,6 +59,23 @@ function message(value: string): Message {
   return { value };
 }
 
+/** A kafkajs protocol error of a given Kafka error type, as kafkajs's retrier hands it over when it gives up. */
+function exhaustedProtocolError(type: string, text: string): KafkaJSNumberOfRetriesExceeded {
+  const cause = Object.assign(new KafkaJSProtocolError(text), { type });
+  return new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 100 });
+}
+
+/** What kafkajs's sendBatch resolves with: one entry per topic-partition it wrote to. */
+function writtenTo(batch: ProducerBatch): RecordMetadata[] {
+  return (batch.topicMessages ?? []).flatMap(({ topic, messages }) =>
+    [...new Set(messages.map((m) => m.partition ?? 0))].map((partition) => ({
+      topicName: topic,
+      partition,
+      errorCode: 0,
+    })),
+  );
+}
+
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -69,6 +87,17 @@ async function catchError(work: Promise<unknown>): Promise<unknown> {
     return error;
   }
   return undefined;
+}
+
+/**
+ * Sends one message to each topic, so the queue counts them as proven (they share its batch from then on),
+ * then forgets those calls. Returns how many messages it sent.
+ */
+async function proveTopics(queue: ProduceQueue, producer: FakeProducer, topics: string[]): Promise<number> {
+  for (const topic of topics) await queue.send(topic, [message('proof')]);
+  producer.calls.splice(0);
+  producer.maxInFlight = 0;
+  return topics.length;
 }
 
 /** Holds the first sendBatch open until `release()`; later calls get `respond`. */
@@ -107,8 +136,9 @@ describe('ProduceQueue', () => {
 
     it('sends what was queued during a request together in the next one, grouped by topic, in order', async () => {
       const producer = new FakeProducer();
-      const first = holdFirstCall(producer);
       const queue = new ProduceQueue(producer.asProducer());
+      const proofs = await proveTopics(queue, producer, ['a', 'b']);
+      const first = holdFirstCall(producer);
       const sends = [queue.send('a', [message('1')])];
       await settle();
       sends.push(
@@ -129,7 +159,7 @@ describe('ProduceQueue', () => {
         ],
       ]);
       expect(producer.maxInFlight).to.equal(1);
-      expect(queue.sentMessages).to.equal(4);
+      expect(queue.sentMessages).to.equal(4 + proofs);
     });
 
     it('sends what is queued in one turn of the event loop in one request', async () => {
@@ -205,8 +235,10 @@ describe('ProduceQueue', () => {
       const failOnBadTopic = async (batch: ProducerBatch): Promise<void> => {
         if (batch.topicMessages?.some(({ topic }) => topic === 'missing.reply')) throw cause;
       };
-      const first = holdFirstCall(producer, failOnBadTopic);
       const queue = new ProduceQueue(producer.asProducer());
+      // A topic that worked before (since deleted) shares the batch; a new one would travel alone.
+      const proofs = await proveTopics(queue, producer, ['a', 'missing.reply', 'b']);
+      const first = holdFirstCall(producer, failOnBadTopic);
       const lone = queue.send('a', [message('0')]);
       await settle();
       const outcomes = [
@@ -234,7 +266,7 @@ describe('ProduceQueue', () => {
         [['missing.reply', ['2']]],
         [['b', ['3']]],
       ]);
-      expect(queue.sentMessages).to.equal(3);
+      expect(queue.sentMessages).to.equal(3 + proofs);
       expect(producer.maxInFlight).to.equal(1);
     });
 
@@ -247,8 +279,9 @@ describe('ProduceQueue', () => {
           retryTime: 100,
         },
       );
-      const first = holdFirstCall(producer, () => Promise.reject(cause));
       const queue = new ProduceQueue(producer.asProducer());
+      await proveTopics(queue, producer, ['a', 'b']);
+      const first = holdFirstCall(producer, () => Promise.reject(cause));
       const lone = queue.send('a', [message('0')]);
       await settle();
       const outcomes = [queue.send('a', [message('1')]), queue.send('b', [message('2')])].map(catchError);
@@ -281,6 +314,176 @@ describe('ProduceQueue', () => {
     });
   });
 
+  context('with a topic no send has succeeded to yet', () => {
+    it('sends it in a lane of its own, so a slow failure there holds no other topic', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      await proveTopics(queue, producer, ['hero.reply']);
+      const unknownTopic = createDeferred();
+      producer.respond = async (batch) => {
+        if (batch.topicMessages?.some(({ topic }) => topic === 'garbage.reply')) {
+          await unknownTopic.promise;
+          throw exhaustedProtocolError(
+            'UNKNOWN_TOPIC_OR_PARTITION',
+            'This server does not host this topic-partition',
+          );
+        }
+      };
+      const bad = catchError(queue.send('garbage.reply', [message('1')]));
+      await settle();
+      await queue.send('hero.reply', [message('2')]);
+      expect(producer.summary()).to.deep.equal([[['garbage.reply', ['1']]], [['hero.reply', ['2']]]]);
+      expect(producer.maxInFlight).to.equal(2);
+
+      unknownTopic.resolve();
+      const error = (await bad) as RxKafkaError;
+      expect(error.code).to.equal('RXK_SEND_FAILED');
+      expect(error.retriable).to.equal(false);
+    });
+
+    it('keeps that topic’s messages in order behind its first request, then batches them with the rest', async () => {
+      const producer = new FakeProducer();
+      const first = holdFirstCall(producer);
+      const queue = new ProduceQueue(producer.asProducer());
+      const sends = [queue.send('new', [message('1')])];
+      await settle();
+      sends.push(queue.send('new', [message('2')]), queue.send('new', [message('3')]));
+      await settle();
+      first.resolve();
+      await Promise.all(sends);
+      await Promise.all([queue.send('new', [message('4')]), queue.send('other', [message('5')])]);
+      await Promise.all([queue.send('new', [message('6')]), queue.send('other', [message('7')])]);
+      expect(producer.summary()).to.deep.equal([
+        [['new', ['1']]],
+        [['new', ['2', '3']]],
+        [['new', ['4']]],
+        [['other', ['5']]],
+        [
+          ['new', ['6']],
+          ['other', ['7']],
+        ],
+      ]);
+    });
+
+    it('rejects every queued entry of a topic Kafka refuses at once, not one by one', async () => {
+      const producer = new FakeProducer();
+      const refused = exhaustedProtocolError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        'This server does not host this topic-partition',
+      );
+      const first = holdFirstCall(producer, () => Promise.reject(refused));
+      const queue = new ProduceQueue(producer.asProducer());
+      const lone = catchError(queue.send('garbage.reply', [message('0')]));
+      await settle();
+      const queued = [
+        queue.send('garbage.reply', [message('1')]),
+        queue.send('garbage.reply', [message('2')]),
+      ];
+      first.resolve();
+      await lone;
+      const errors = await Promise.all(queued.map(catchError));
+      expect(errors.map((error) => (error as RxKafkaError).code)).to.deep.equal([
+        'RXK_SEND_FAILED',
+        'RXK_SEND_FAILED',
+      ]);
+      expect(producer.calls).to.have.length(2);
+    });
+  });
+
+  describe('failures', () => {
+    it('rejects an entry addressed to a partition the topic lacks, which kafkajs drops in silence', async () => {
+      const producer = new FakeProducer();
+      producer.respond = async (batch) =>
+        writtenTo({
+          ...batch,
+          topicMessages: batch.topicMessages?.map(({ topic, messages }) => ({
+            topic,
+            messages: messages.filter((m) => m.partition !== 99),
+          })),
+        });
+      const queue = new ProduceQueue(producer.asProducer());
+      const outcomes = [
+        queue.send('hero.reply', [{ value: 'lost', partition: 99 }]),
+        queue.send('hero.reply', [{ value: 'kept', partition: 0 }]),
+      ].map(catchError);
+      const [lost, kept] = await Promise.all(outcomes);
+      expect(kept).to.equal(undefined);
+      expect((lost as RxKafkaError).code).to.equal('RXK_SEND_FAILED');
+      expect((lost as RxKafkaError).retriable).to.equal(false);
+      expect((lost as RxKafkaError).context).to.include({ topic: 'hero.reply', partition: 99 });
+      expect((lost as Error).message).to.contain('no partition 99');
+      expect(queue.sentMessages).to.equal(1);
+    });
+
+    it('sends again the messages kafkajs reported as sent but did not write (their leader died mid-request)', async () => {
+      const producer = new FakeProducer();
+      const chosen = new Map<unknown, number>();
+      const first = message('1');
+      const second = message('2');
+      chosen.set(first, 0).set(second, 1);
+      // The first answer lacks partition 1, as kafkajs's after a retry that skipped the dead leader's partitions.
+      producer.respond = async (batch, call) => {
+        const written = writtenTo({
+          ...batch,
+          topicMessages: batch.topicMessages?.map(({ topic, messages }) => ({
+            topic,
+            messages: messages.map((m) => ({ ...m, partition: chosen.get(m) })),
+          })),
+        });
+        return call === 1 ? written.filter((meta) => meta.partition !== 1) : written;
+      };
+      const queue = new ProduceQueue(producer.asProducer(), { partitionOf: (m) => chosen.get(m) });
+      await queue.send('events', [first, second]);
+      expect(producer.summary()).to.deep.equal([[['events', ['1', '2']]], [['events', ['2']]]]);
+      expect(queue.sentMessages).to.equal(2);
+    });
+
+    it('rejects, retriable, an entry kafkajs reports as sent but never writes', async () => {
+      const producer = new FakeProducer();
+      producer.respond = async () => [];
+      const queue = new ProduceQueue(producer.asProducer(), { partitionOf: () => 0 });
+      const error = (await catchError(queue.send('events', [message('1')]))) as RxKafkaError;
+      expect(error.code).to.equal('RXK_SEND_FAILED');
+      expect(error.retriable).to.equal(true);
+      expect(error.message).to.contain('wrote nothing to partition 0');
+    });
+
+    it('checks nothing with acks 0, when Kafka answers nothing', async () => {
+      const producer = new FakeProducer();
+      producer.respond = async () => [];
+      const queue = new ProduceQueue(producer.asProducer(), {
+        sendConfig: { acks: 0 },
+        partitionOf: () => 0,
+      });
+      await queue.send('events', [message('1')]);
+      expect(queue.sentMessages).to.equal(1);
+    });
+
+    it('marks a record Kafka refuses for good (too large) as not retriable, a lost connection as retriable', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      producer.respond = () =>
+        Promise.reject(
+          Object.assign(
+            new KafkaJSProtocolError('The request included a message larger than the max message size'),
+            {
+              type: 'MESSAGE_TOO_LARGE',
+            },
+          ),
+        );
+      const tooLarge = (await catchError(queue.send('a', [message('huge')]))) as RxKafkaError;
+      producer.respond = () =>
+        Promise.reject(
+          new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: ECONNREFUSED'), {
+            retryCount: 5,
+            retryTime: 100,
+          }),
+        );
+      const unreachable = (await catchError(queue.send('a', [message('small')]))) as RxKafkaError;
+      expect([tooLarge.retriable, unreachable.retriable]).to.deep.equal([false, true]);
+    });
+  });
+
   describe('.flush()', () => {
     it('resolves once everything queued has been sent', async () => {
       const producer = new FakeProducer();
@@ -299,6 +502,23 @@ describe('ProduceQueue', () => {
       expect(queue.sentMessages).to.equal(2);
       expect(producer.calls).to.have.length(2);
       await Promise.all(sends);
+    });
+
+    it('waits for the lanes of new topics too', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      await proveTopics(queue, producer, ['a']);
+      const first = holdFirstCall(producer);
+      const sends = [queue.send('new', [message('1')]), queue.send('a', [message('2')])];
+      let flushed = false;
+      const flushing = queue.flush().then(() => (flushed = true));
+      await settle();
+      await settle();
+      expect(flushed).to.equal(false);
+      first.resolve();
+      await flushing;
+      await Promise.all(sends);
+      expect(queue.sentMessages).to.equal(3);
     });
 
     it('resolves at once when nothing is queued', async () => {

@@ -176,7 +176,7 @@ describe('BatchRunner', () => {
       expect(runner.stats).to.deep.equal({ finished: 3, abandoned: 0 });
     });
 
-    it('gives the handler the batch heartbeat and beats after each record', async () => {
+    it('gives the handler the batch heartbeat and beats once the batch is done', async () => {
       const handler = new ControlledHandler();
       const runner = createRunner(handler.handle);
       const fake = createBatch([createMessage('0'), createMessage('1')]);
@@ -185,7 +185,8 @@ describe('BatchRunner', () => {
       await handler.finish('1');
       await run;
       expect(handler.heartbeats).to.deep.equal([fake.payload.heartbeat, fake.payload.heartbeat]);
-      expect(fake.heartbeats).to.equal(2);
+      // Between records it beats at most once a second (kafkajs beats between batches too).
+      expect(fake.heartbeats).to.be.at.least(1);
     });
 
     it('stops at a rejecting handler, leaves later offsets unresolved and rejects so kafkajs redelivers', async () => {
@@ -336,7 +337,7 @@ describe('BatchRunner', () => {
       expect(fake.resolved.at(-1)).to.equal('2');
     });
 
-    it('beats after each finished record', async () => {
+    it('beats once the batch is done, not while handlers run', async () => {
       const handler = new ControlledHandler();
       const runner = createRunner(handler.handle, 'key');
       const fake = createBatch([createMessage('0', 'a'), createMessage('1', 'b')]);
@@ -344,10 +345,30 @@ describe('BatchRunner', () => {
       await Promise.all([handler.whenStarted('0'), handler.whenStarted('1')]);
       expect(fake.heartbeats).to.equal(0);
       await handler.finish('1');
-      expect(fake.heartbeats).to.equal(1);
       await handler.finish('0');
       await run;
-      expect(fake.heartbeats).to.equal(2);
+      expect(fake.heartbeats).to.be.at.least(1);
+    });
+
+    it('keeps handling the next record while an earlier one waits for its acknowledgement', async () => {
+      const acks: Array<() => void> = [];
+      const started: string[] = [];
+      const runner = createRunner(async (record) => {
+        started.push(record.offset);
+        return { acked: new Promise<void>((resolve) => acks.push(resolve)) };
+      });
+      const fake = createBatch([createMessage('0'), createMessage('1'), createMessage('2')]);
+      const run = runner.eachBatch(fake.payload);
+      while (started.length < 3) await new Promise((resolve) => setImmediate(resolve));
+      expect(fake.resolved).to.deep.equal([]);
+      acks[1]();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(fake.resolved, 'offset 1 waits for offset 0').to.deep.equal([]);
+      acks[0]();
+      acks[2]();
+      await run;
+      expect(fake.resolved.at(-1)).to.equal('2');
+      expect(runner.stats.finished).to.equal(3);
     });
 
     it('rejects when a heartbeat fails (a rebalance), after resolving the finished record', async () => {

@@ -13,7 +13,7 @@ function createRecord(): RawKafkaRecord {
     value: Buffer.from([0x00, 0xff, 0x10]),
     headers: { trace: Buffer.from('t-1') },
     size: 0,
-  } as RawKafkaRecord;
+  } as unknown as RawKafkaRecord;
 }
 
 describe('dead letters', () => {
