@@ -120,7 +120,9 @@ export class KraftCluster {
   }
 
   async #format(): Promise<void> {
-    const clusterId = randomBytes(16).toString('base64url');
+    // StorageTool reads an id starting with '-' as an option (about 1 in 64 base64url ids).
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     for (const node of this.#nodes) {
       mkdirSync(join(node.dir, 'data'), { recursive: true });
       writeFileSync(join(node.dir, 'server.properties'), this.#renderProperties(node));

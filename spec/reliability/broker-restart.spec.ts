@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { Container } from 'inversify';
+import { lastValueFrom, type Subscription } from 'rxjs';
+import {
+  Controller,
+  EventPattern,
+  KafkaClient,
+  KafkaServer,
+  Payload,
+  silentLogger,
+  type ConnectionStateValue,
+} from '../../lib';
+import type { LocalKafka } from '../../lib/testing';
+import { uniqueName } from '../support/kafka-fixtures';
+import { EventStream, type NumberedEvent } from './support/event-stream';
+import { eventually, sleep } from './support/eventually';
+import { skipUnlessBrokersAreOurs, startPrivateKafka } from './support/private-kafka';
+import { createTopicsOn } from './support/raw-kafka';
+import { Tally } from './support/tally';
+
+const EVENTS = 10_000;
+
+function createCountingController(topic: string, handled: Tally) {
+  @Controller()
+  class CountingController {
+    @EventPattern(topic)
+    count(@Payload() event: NumberedEvent): void {
+      handled.add(event.id);
+    }
+  }
+  return CountingController;
+}
+
+describe('a broker restart during an event stream (reliability)', () => {
+  let kafka: LocalKafka | undefined;
+
+  before(async function () {
+    // Restarting a broker needs a process this run started; KAFKA_BROKERS names someone else's cluster.
+    skipUnlessBrokersAreOurs(this);
+    this.timeout(180_000);
+    kafka = await startPrivateKafka(1);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await kafka?.stop();
+  });
+
+  it('handles every acknowledged event of 10,000 at least once and reports the duplicates', async function () {
+    this.timeout(300_000);
+    const brokers = [...kafka!.brokers];
+    const topic = uniqueName('restart');
+    await createTopicsOn(brokers, [{ topic, numPartitions: 4 }]);
+
+    const handled = new Tally();
+    const controller = createCountingController(topic, handled);
+    const container = new Container();
+    container.bind(controller).toSelf().inSingletonScope();
+    const server = new KafkaServer(container, {
+      controllers: [controller],
+      client: { brokers, clientId: topic },
+      consumer: { groupId: uniqueName('restart-group') },
+      subscribe: { fromBeginning: true },
+      logger: silentLogger,
+    });
+    // The stream goes through rxkafka's own producer: an acknowledged event is one rxkafka said was written.
+    const client = new KafkaClient({
+      // Generous retries: the publishing side must ride out the outage, so that it loses nothing either.
+      client: {
+        brokers,
+        clientId: `${topic}-publisher`,
+        retry: { retries: 60, initialRetryTime: 200, maxRetryTime: 2_000 },
+      },
+      producerOnlyMode: true,
+      logger: silentLogger,
+    });
+
+    const states: ConnectionStateValue[] = [];
+    let subscription: Subscription | undefined;
+    try {
+      await server.listen();
+      subscription = server.transitions$.subscribe((transition) => states.push(transition.to));
+      await client.connect();
+      const stream = new EventStream({
+        publish: (events) =>
+          lastValueFrom(client.emitBatch(topic, { messages: events }), { defaultValue: undefined }),
+        events: EVENTS,
+        batchSize: 50,
+        pauseMs: 15,
+      });
+      const streaming = stream.run();
+
+      await eventually(() => handled.distinct >= 3_000, '3,000 events handled before the restart', 120_000);
+      const handledBeforeStop = handled.distinct;
+      await kafka!.stopNode(1, 'SIGTERM');
+      await sleep(3_000);
+      await kafka!.startNode(1);
+
+      const { acknowledged, failedPublications } = await streaming;
+      await eventually(
+        () => handled.missing(acknowledged).length === 0,
+        'every acknowledged event to be handled',
+        180_000,
+        () => `${handled.missing(acknowledged).length} of ${acknowledged.size} not handled yet`,
+      );
+      await eventually(
+        () => server.connection.state === 'assigned',
+        'the server to be assigned again',
+        60_000,
+      );
+
+      process.stdout.write(
+        `      [broker restart] ${EVENTS} events, ${acknowledged.size} acknowledged (${failedPublications} publications of 50 failed), ` +
+          `${handledBeforeStop} handled before the broker stopped; handled ${handled.distinct} distinct, ` +
+          `${handled.total} in all, duplicates ${handled.duplicates}, lost ${handled.missing(acknowledged).length}; ` +
+          `server states after the restart: ${states.join(' → ')}\n`,
+      );
+
+      expect(acknowledged.size, 'events acknowledged by Kafka').to.equal(EVENTS);
+      expect(handled.missing(acknowledged), 'acknowledged events never handled').to.deep.equal([]);
+      expect(handled.total).to.equal(handled.distinct + handled.duplicates);
+      expect(server.connection.state).to.equal('assigned');
+      // Depending on how long the broker is away, kafkajs rides it out or the consumer crashes and restarts
+      // (reconnecting → assigned); it never gives up.
+      expect(states, 'states after the restart').not.to.include('failed');
+    } finally {
+      subscription?.unsubscribe();
+      await client.close();
+      await server.close({ mode: 'abandon' });
+    }
+  });
+});
