@@ -1,35 +1,17 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
 import { lastValueFrom, type Subscription } from 'rxjs';
-import {
-  Controller,
-  EventPattern,
-  KafkaClient,
-  KafkaServer,
-  Payload,
-  silentLogger,
-  type ConnectionStateValue,
-} from '../../lib';
+import { KafkaClient, KafkaServer, silentLogger, type ConnectionStateValue } from '../../lib';
 import type { LocalKafka } from '../../lib/testing';
 import { uniqueName } from '../support/kafka-fixtures';
-import { EventStream, type NumberedEvent } from './support/event-stream';
+import { EventStream } from './support/event-stream';
 import { eventually, sleep } from './support/eventually';
 import { skipUnlessBrokersAreOurs, startPrivateKafka } from './support/private-kafka';
 import { createTopicsOn } from './support/raw-kafka';
+import { createCountingController } from './support/counting-controller';
 import { Tally } from './support/tally';
 
 const EVENTS = 10_000;
-
-function createCountingController(topic: string, handled: Tally) {
-  @Controller()
-  class CountingController {
-    @EventPattern(topic)
-    count(@Payload() event: NumberedEvent): void {
-      handled.add(event.id);
-    }
-  }
-  return CountingController;
-}
 
 describe('a broker restart during an event stream (reliability)', () => {
   let kafka: LocalKafka | undefined;

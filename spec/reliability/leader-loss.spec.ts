@@ -1,37 +1,19 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
 import { lastValueFrom, type Subscription } from 'rxjs';
-import {
-  Controller,
-  EventPattern,
-  KafkaClient,
-  KafkaServer,
-  Payload,
-  silentLogger,
-  type ConnectionStateValue,
-} from '../../lib';
+import { KafkaClient, KafkaServer, silentLogger, type ConnectionStateValue } from '../../lib';
 import type { LocalKafka } from '../../lib/testing';
 import { uniqueName } from '../support/kafka-fixtures';
-import { EventStream, type NumberedEvent } from './support/event-stream';
+import { EventStream } from './support/event-stream';
 import { eventually } from './support/eventually';
 import { skipUnlessBrokersAreOurs, startPrivateKafka } from './support/private-kafka';
 import { createRawKafka, createTopicsOn } from './support/raw-kafka';
+import { createCountingController } from './support/counting-controller';
 import { Tally } from './support/tally';
 
 const EVENTS = 5_000;
 /** kafkajs retries long enough to outlast the fencing of a dead broker and the leader election. */
 const GENEROUS_RETRY = { retries: 60, initialRetryTime: 200, maxRetryTime: 2_000 };
-
-function createCountingController(topic: string, handled: Tally) {
-  @Controller()
-  class CountingController {
-    @EventPattern(topic)
-    count(@Payload() event: NumberedEvent): void {
-      handled.add(event.id);
-    }
-  }
-  return CountingController;
-}
 
 describe('the leader of a partition killed in a 3-broker cluster (reliability)', () => {
   let kafka: LocalKafka | undefined;
