@@ -30,6 +30,7 @@ import {
 } from './connection-machine';
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
+import { OffsetCommitter } from './offset-committer';
 import { PartitionRecorder } from './partition-recorder';
 import { ProduceQueue } from './produce-queue';
 
@@ -88,6 +89,8 @@ export class KafkaConnection {
   readonly #snapshot$: BehaviorSubject<ConnectionSnapshot>;
   readonly #messages = new Subject<ConsumedRecord>();
   readonly #removeListeners: Array<() => void> = [];
+  /** Absent when the application commits itself (`run.autoCommit: false`) or there is no consumer. */
+  readonly #committer: OffsetCommitter | undefined;
   #started = false;
 
   constructor(options: KafkaConnectionOptions) {
@@ -99,6 +102,15 @@ export class KafkaConnection {
       createPartitioner: partitions.wrap(options.producerConfig?.createPartitioner),
     });
     this.consumer = options.consumer ? options.kafka.consumer(options.consumer.config) : undefined;
+    const runConfig = options.consumer?.runConfig;
+    this.#committer =
+      runConfig && runConfig.autoCommit !== false
+        ? new OffsetCommitter({
+            logger: options.logger,
+            clientId: options.clientId,
+            minIntervalMs: runConfig.autoCommitInterval ?? undefined,
+          })
+        : undefined;
     this.produceQueue = new ProduceQueue(this.producer, {
       sendConfig: options.sendConfig,
       partitionOf: (message) => partitions.partitionOf(message),
@@ -186,6 +198,7 @@ export class KafkaConnection {
   /** Stops the actor for good and removes kafkajs listeners (after close()). */
   dispose(): void {
     for (const remove of this.#removeListeners.splice(0)) remove();
+    this.#committer?.stop();
     this.#messages.complete();
     this.#actor.stop();
   }
@@ -205,11 +218,14 @@ export class KafkaConnection {
       ...consumerOptions.runConfig,
       // Offsets are resolved by eachBatch itself, only once a record is handled and its replies produced.
       eachBatchAutoResolve: false,
+      // The committer commits them, off the fetch path (see OffsetCommitter); `false` from the application
+      // leaves commits to it, as in kafkajs.
+      autoCommit: false,
       eachBatch: (payload) => this.#onBatch(payload, consumerOptions.eachBatch),
     });
   }
 
-  #onBatch(
+  async #onBatch(
     payload: EachBatchPayload,
     eachBatch: (payload: EachBatchPayload) => Promise<void>,
   ): Promise<void> {
@@ -217,12 +233,33 @@ export class KafkaConnection {
       const { topic, partition } = payload.batch;
       for (const message of payload.batch.messages) this.#messages.next({ topic, partition, message });
     }
-    return eachBatch(payload);
+    const committer = this.#committer;
+    if (!committer) return eachBatch(payload);
+    committer.track(payload);
+    try {
+      await eachBatch({ ...payload, heartbeat: () => this.#heartbeat(payload, committer) });
+    } finally {
+      // Also after a failure: the records resolved before it are finished (kafkajs commits them then too).
+      committer.request();
+    }
+  }
+
+  // A heartbeat that fails is how a member learns of a rebalance; its finished records are committed
+  // before kafkajs rejoins, or their partitions' next owners would handle them again.
+  async #heartbeat(payload: EachBatchPayload, committer: OffsetCommitter): Promise<void> {
+    try {
+      await payload.heartbeat();
+    } catch (error) {
+      await committer.flush();
+      throw error;
+    }
   }
 
   async #drainKafka(mode: DrainMode): Promise<void> {
     await this.#options.onDrain?.(mode);
-    // disconnect() waits for the running batch, commits resolved offsets and leaves the group.
+    // Batches have returned: commit what they finished, then disconnect() leaves the group.
+    await this.#committer?.flush();
+    this.#committer?.stop();
     await this.consumer?.disconnect();
     await this.produceQueue.flush();
     await this.producer.disconnect();
@@ -240,8 +277,16 @@ export class KafkaConnection {
           createGroupJoinedEvent({ assignment: payload.memberAssignment, memberId: payload.memberId }),
         ),
       ),
-      consumer.on(REBALANCING, () => this.#actor.send(createRebalanceStartedEvent())),
+      consumer.on(REBALANCING, () => {
+        // kafkajs emits this right before it rejoins (a heartbeat it sent itself failed): the commit is
+        // sent before the JoinGroup, and Kafka takes commits of the old generation until the rebalance
+        // completes.
+        void this.#committer?.flush();
+        this.#actor.send(createRebalanceStartedEvent());
+      }),
       consumer.on(CRASH, ({ payload }) => {
+        // Best effort: a crash that leaves the group otherwise redelivers records already finished.
+        void this.#committer?.flush();
         this.#options.logger.error(`consumer ${this.#options.clientId} crashed`, {
           error: payload.error,
           restart: payload.restart,

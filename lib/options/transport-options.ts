@@ -31,8 +31,12 @@ export interface KafkaTransportOptions {
   consumer?: Partial<ConsumerConfig>;
   /**
    * kafkajs `consumer.run()` config. `eachBatchAutoResolve` is ignored: rxkafka resolves an offset only once
-   * its record is handled. With `autoCommit: false` rxkafka never commits; the application commits through
-   * `KafkaContext.getConsumer().commitOffsets()` (server) or `KafkaClient.commitOffsets()`, as in NestJS.
+   * its record is handled. With `autoCommit` (the default) rxkafka commits resolved offsets itself, in the
+   * background: one OffsetCommit in flight, never holding up the next fetch, and a final one at close() and
+   * before a rebalance. `autoCommitInterval` spaces those background commits (default: as soon as the last
+   * one is answered); `autoCommitThreshold` has no effect. With `autoCommit: false` rxkafka never commits;
+   * the application commits through `KafkaContext.getConsumer().commitOffsets()` (server) or
+   * `KafkaClient.commitOffsets()`, as in NestJS.
    * @defaultValue `{}` (kafkajs defaults: autoCommit true)
    */
   run?: Omit<ConsumerRunConfig, 'eachBatch' | 'eachMessage'>;

@@ -1,0 +1,140 @@
+import type { EachBatchPayload } from 'kafkajs';
+import type { Logger } from '../logger';
+
+/** The two kafkajs batch functions a commit needs; both act on the consumer group as it is now. */
+type CommitSource = Pick<EachBatchPayload, 'uncommittedOffsets' | 'commitOffsetsIfNecessary'>;
+
+export interface OffsetCommitterOptions {
+  readonly logger: Logger;
+  /** Names the consumer in logs. */
+  readonly clientId: string;
+  /** Least time between two background commits (kafkajs's `autoCommitInterval`). @defaultValue 0 */
+  readonly minIntervalMs?: number;
+  /** Wait before retrying a background commit that failed. @defaultValue 1000 */
+  readonly retryDelayMs?: number;
+}
+
+const MAX_TIMED_RETRIES = 5;
+
+/**
+ * Commits resolved offsets off the fetch path. kafkajs's own auto-commit sends an OffsetCommit after every
+ * batch and fetches nothing until Kafka answers; Kafka 4's group coordinator lingers up to 5 ms before it
+ * writes a commit, so that wait bounds every partition's batch rate and adds to every request's latency.
+ * Here a batch only asks for a commit: at most one OffsetCommit is in flight, the asks made meanwhile
+ * leave together in the next one, and consumption goes on (kafkajs fetches on a connection of its own, so
+ * a commit in flight never holds a fetch up).
+ *
+ * Only resolved offsets are committed, and an offset is resolved only once its record is handled, so this
+ * changes when a commit happens, never what it may contain. Where losing the commit would redeliver
+ * finished work (drain, rebalance, a crash), `flush()` commits and waits.
+ */
+export class OffsetCommitter {
+  readonly #options: OffsetCommitterOptions;
+  readonly #minIntervalMs: number;
+  #source: CommitSource | undefined;
+  /** The commit loop while it runs; it runs as long as asks keep arriving. */
+  #running: Promise<void> | undefined;
+  #asked = false;
+  #lastCommitAt = 0;
+  /** Waits out minIntervalMs before the next background commit. */
+  #timer: NodeJS.Timeout | undefined;
+  /** Retries a failed commit when no batch asks for one sooner. */
+  #retryTimer: NodeJS.Timeout | undefined;
+  #failures = 0;
+
+  constructor(options: OffsetCommitterOptions) {
+    this.#options = options;
+    this.#minIntervalMs = options.minIntervalMs ?? 0;
+  }
+
+  /** Commits go through the consumer group of the latest batch (after a restart, the new one). */
+  track(source: CommitSource): void {
+    this.#source = source;
+  }
+
+  /** Asks for a commit of everything resolved so far; returns at once. */
+  request(): void {
+    this.#asked = true;
+    this.#clearRetry();
+    if (this.#running || this.#timer) return;
+    const wait = this.#lastCommitAt + this.#minIntervalMs - Date.now();
+    if (wait > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#start();
+      }, wait);
+      this.#timer.unref();
+      return;
+    }
+    this.#start();
+  }
+
+  /** Commits everything resolved so far and waits for it. A failure is logged, not thrown. */
+  async flush(): Promise<void> {
+    this.#clearTimer();
+    this.#clearRetry();
+    this.#asked = true;
+    await this.#start();
+  }
+
+  /** Drops pending timers (the consumer is gone). */
+  stop(): void {
+    this.#clearTimer();
+    this.#clearRetry();
+    this.#asked = false;
+  }
+
+  #start(): Promise<void> {
+    this.#running ??= this.#loop().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#asked) {
+      this.#asked = false;
+      try {
+        await this.#commitOnce();
+        this.#failures = 0;
+      } catch (error) {
+        this.#failures += 1;
+        this.#options.logger.warn(
+          `consumer ${this.#options.clientId}: committing offsets failed; they stay resolved and are committed with the next commit`,
+          { error, failures: this.#failures },
+        );
+        this.#retryLater();
+        return;
+      }
+    }
+  }
+
+  async #commitOnce(): Promise<void> {
+    const source = this.#source;
+    if (!source) return;
+    const offsets = source.uncommittedOffsets();
+    if (offsets.topics.length === 0) return;
+    this.#lastCommitAt = Date.now();
+    await source.commitOffsetsIfNecessary(offsets);
+  }
+
+  // Without a retry, offsets resolved just before a quiet spell would wait for the next batch to be committed.
+  // A few retries only: a consumer that keeps failing (fenced, gone) is retried by its next batch or flush().
+  #retryLater(): void {
+    if (this.#retryTimer || this.#failures > MAX_TIMED_RETRIES) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#asked = true;
+      void this.#start();
+    }, this.#options.retryDelayMs ?? 1_000);
+    this.#retryTimer.unref();
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
