@@ -133,9 +133,26 @@ export function toHandlerArgs(
   payload: unknown,
   context: KafkaContext,
 ): unknown[] {
-  if (params === undefined) return [payload];
+  return compileHandlerArgs(params)(payload, context);
+}
+
+/**
+ * `toHandlerArgs` for one handler, with the decision made once: called for every record, it builds the
+ * argument list without a callback per parameter.
+ */
+export function compileHandlerArgs(
+  params: ParamsMetadata | undefined,
+): (payload: unknown, context: KafkaContext) => unknown[] {
+  if (params === undefined) return (payload) => [payload];
   // Array.from visits the holes of the sparse array, so undecorated parameters become undefined.
-  return Array.from(params, (param) => resolveParam(param, payload, context));
+  const bindings = Array.from(params);
+  return (payload, context) => {
+    const args = new Array<unknown>(bindings.length);
+    for (let index = 0; index < bindings.length; index++) {
+      args[index] = resolveParam(bindings[index], payload, context);
+    }
+    return args;
+  };
 }
 
 /** `Class.method` for error messages; `Class constructor` for constructor parameters. */

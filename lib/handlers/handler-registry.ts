@@ -12,7 +12,7 @@ import {
   readParamMetadata,
   readPatternMetadata,
   toDecoratorName,
-  toHandlerArgs,
+  compileHandlerArgs,
   type HandlerKind,
   type HandlerPattern,
 } from './handler-metadata';
@@ -153,7 +153,7 @@ function resolveController(container: Container, controller: ControllerClass): C
 
 function collectHandlers({ controller, instance }: ControllerInstance): HandlerDescriptor[] {
   return listMethods(Object.getPrototypeOf(instance) as object).flatMap(({ prototype, key }) => {
-    const params = readParamMetadata(prototype, key);
+    const toArgs = compileHandlerArgs(readParamMetadata(prototype, key));
     return readPatternMetadata(prototype, key).map(({ kind, pattern, options = {} }): HandlerDescriptor =>
       Object.freeze({
         kind,
@@ -163,8 +163,9 @@ function collectHandlers({ controller, instance }: ControllerInstance): HandlerD
         method: String(key),
         // Looked up on each call, as a method call would, so a stub put on the instance takes effect.
         invoke: (payload: unknown, context: KafkaContext) =>
-          (instance as Record<string | symbol, (...args: unknown[]) => unknown>)[key](
-            ...toHandlerArgs(params, payload, context),
+          (instance as Record<string | symbol, (...args: unknown[]) => unknown>)[key].apply(
+            instance,
+            toArgs(payload, context),
           ),
       }),
     );

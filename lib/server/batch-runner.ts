@@ -19,7 +19,10 @@ export interface BatchRunnerOptions {
    * rejects, or rejects `acked`, when the record must be redelivered. `heartbeat` keeps the member in the
    * group during long handlers.
    */
-  readonly handle: (record: RawKafkaRecord, heartbeat: () => Promise<void>) => Promise<HandledRecord | void>;
+  readonly handle: (
+    record: RawKafkaRecord,
+    heartbeat: () => Promise<void>,
+  ) => HandledRecord | void | Promise<HandledRecord | void>;
 }
 
 /** A record whose handlers are done; `acked` settles when what they produced is in Kafka. */
@@ -102,26 +105,81 @@ export class BatchRunner {
     this.#abandon = createSignal();
   }
 
-  async #run(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat } = payload;
-    const byKey = this.#options.ordering === 'key';
-    const tracker = new OffsetTracker(batch.messages.map((message) => message.offset));
+  #run(payload: EachBatchPayload): Promise<void> {
+    return this.#options.ordering === 'key' ? this.#runByKey(payload) : this.#runInOrder(payload);
+  }
+
+  /**
+   * 'partition' ordering: one record at a time, in offset order. A handler that finishes synchronously
+   * (most event handlers) costs no promise here: the loop goes straight on, and the finished prefix is
+   * resolved with kafkajs once before the loop next waits, not once per record.
+   */
+  async #runInOrder(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat } = payload;
+    const { messages, topic, partition } = batch;
+    const progress = new BatchProgress(payload, this);
     const slots = new Slots(this.#options.maxInFlightPerPartition);
-    // With 'partition' every record shares one chain; with 'key', records without a key share one.
+    let lastHeartbeat = Date.now();
+
+    for (let index = 0; index < messages.length; index++) {
+      if (progress.failed || this.#mustStop(payload)) break;
+      if (!slots.tryAcquire()) {
+        progress.resolveFinished();
+        await slots.acquire();
+        if (progress.failed || this.#mustStop(payload)) {
+          slots.release();
+          break;
+        }
+      }
+      let handled: HandledRecord | void;
+      this.#running += 1;
+      try {
+        const result = this.#options.handle(toRecord(messages[index], topic, partition), heartbeat);
+        if (isPromise(result)) {
+          progress.resolveFinished();
+          handled = await result;
+        } else {
+          handled = result;
+        }
+      } catch (error) {
+        slots.release();
+        progress.fail(error);
+        break;
+      } finally {
+        this.#running -= 1;
+      }
+      if (handled) {
+        progress.finishWhenAcked(index, handled.acked, () => slots.release());
+      } else {
+        progress.finish(index);
+        slots.release();
+      }
+      if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
+        lastHeartbeat = Date.now();
+        progress.resolveFinished();
+        await heartbeat();
+      }
+    }
+    await progress.settle();
+    if (this.#isAbandoning()) return;
+    progress.throwIfFailed();
+    await heartbeat();
+  }
+
+  /** 'key' ordering: records with different keys run concurrently, each key's in offset order. */
+  async #runByKey(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat } = payload;
+    const progress = new BatchProgress(payload, this);
+    const slots = new Slots(this.#options.maxInFlightPerPartition);
+    // Records without a key share one chain.
     const chains = new Map<string, Promise<void>>();
-    const acks: Array<Promise<void>> = [];
-    let failure: { error: unknown } | undefined;
     let lastHeartbeat = Date.now();
     // A record not started (queued behind its chain, or waiting for a slot) stays unresolved once the batch
     // must stop: it waits for redelivery.
-    const mayStart = (): boolean => !failure && !this.#mustStop(payload);
-    const fail = (error: unknown): void => {
-      failure ??= { error };
-    };
+    const mayStart = (): boolean => !progress.failed && !this.#mustStop(payload);
 
     for (const [index, message] of batch.messages.entries()) {
-      if (!byKey && !mayStart()) break;
-      const key = byKey && message.key ? message.key.toString('latin1') : '';
+      const key = message.key ? message.key.toString('latin1') : '';
       const start = async (): Promise<void> => {
         if (!mayStart()) return;
         // The slot is taken only once the chain's previous handler is done, so a hot key's queue holds no
@@ -134,23 +192,21 @@ export class BatchRunner {
           }
         }
         let handled: HandledRecord | void;
+        this.#running += 1;
         try {
-          handled = await this.#invoke(toRecord(message, batch.topic, batch.partition), heartbeat);
+          handled = await this.#options.handle(toRecord(message, batch.topic, batch.partition), heartbeat);
         } catch (error) {
           slots.release();
           throw error;
+        } finally {
+          this.#running -= 1;
         }
-        acks.push(
-          (handled ? handled.acked : Promise.resolve())
-            .then(() => {
-              const before = tracker.finishedPrefix;
-              const offset = tracker.complete(index);
-              if (offset === undefined || this.#isAbandoning()) return;
-              resolveOffset(offset);
-              this.#finished += tracker.finishedPrefix - before;
-            }, fail)
-            .finally(() => slots.release()),
-        );
+        if (handled) progress.finishWhenAcked(index, handled.acked, () => slots.release());
+        else {
+          progress.finish(index);
+          progress.resolveFinished();
+          slots.release();
+        }
         if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
           lastHeartbeat = Date.now();
           await heartbeat();
@@ -158,25 +214,26 @@ export class BatchRunner {
       };
       // A chain's first record starts at once (synchronously up to the handler's first await).
       const previous = chains.get(key);
-      const chained = (previous ? previous.then(start) : start()).catch(fail);
+      const chained = (previous ? previous.then(start) : start()).catch((error: unknown) =>
+        progress.fail(error),
+      );
       chains.set(key, chained);
-      // 'partition' ordering: the loop itself waits, so a failure or a stop is seen before the next record.
-      if (!byKey) await chained;
     }
     await Promise.all(chains.values());
-    await Promise.all(acks);
+    await progress.settle();
     if (this.#isAbandoning()) return;
-    if (failure) throw failure.error;
+    progress.throwIfFailed();
     await heartbeat();
   }
 
-  async #invoke(record: RawKafkaRecord, heartbeat: () => Promise<void>): Promise<HandledRecord | void> {
-    this.#running += 1;
-    try {
-      return await this.#options.handle(record, heartbeat);
-    } finally {
-      this.#running -= 1;
-    }
+  /** Counts records whose offsets were resolved (BatchProgress reports them). */
+  countFinished(records: number): void {
+    this.#finished += records;
+  }
+
+  /** True once an abandoning close began: nothing more may be resolved. */
+  isAbandoning(): boolean {
+    return this.#isAbandoning();
   }
 
   #isAbandoning(): boolean {
@@ -186,6 +243,83 @@ export class BatchRunner {
   #mustStop(payload: EachBatchPayload): boolean {
     return this.#mode !== 'running' || !payload.isRunning() || payload.isStale();
   }
+}
+
+/**
+ * One batch's bookkeeping: which records are finished, the first failure, and the acknowledgements still
+ * due. Offsets are resolved with kafkajs only as the contiguous finished prefix grows (see OffsetTracker),
+ * and lazily: `resolveFinished()` hands kafkajs the latest one, which is all it keeps.
+ */
+class BatchProgress {
+  readonly #payload: EachBatchPayload;
+  readonly #runner: BatchRunner;
+  readonly #tracker: OffsetTracker;
+  readonly #acks: Array<Promise<void>> = [];
+  #failure: { error: unknown } | undefined;
+  /** The newest offset of the finished prefix not yet handed to kafkajs. */
+  #unresolved: string | undefined;
+  #resolvedPrefix = 0;
+
+  constructor(payload: EachBatchPayload, runner: BatchRunner) {
+    this.#payload = payload;
+    this.#runner = runner;
+    this.#tracker = new OffsetTracker(payload.batch.messages.map((message) => message.offset));
+  }
+
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  fail(error: unknown): void {
+    this.#failure ??= { error };
+  }
+
+  /** The record at `index` is done and produced nothing that needs acknowledging. */
+  finish(index: number): void {
+    const offset = this.#tracker.complete(index);
+    if (offset !== undefined) this.#unresolved = offset;
+  }
+
+  /** The record at `index` is done once `acked` resolves; `release` runs either way. */
+  finishWhenAcked(index: number, acked: Promise<void>, release: () => void): void {
+    this.#acks.push(
+      acked
+        .then(
+          () => {
+            this.finish(index);
+            this.resolveFinished();
+          },
+          (error: unknown) => this.fail(error),
+        )
+        .finally(release),
+    );
+  }
+
+  /** Hands kafkajs the finished prefix (unless an abandoning close began: then nothing more is resolved). */
+  resolveFinished(): void {
+    const offset = this.#unresolved;
+    if (offset === undefined || this.#runner.isAbandoning()) return;
+    this.#unresolved = undefined;
+    this.#payload.resolveOffset(offset);
+    const prefix = this.#tracker.finishedPrefix;
+    this.#runner.countFinished(prefix - this.#resolvedPrefix);
+    this.#resolvedPrefix = prefix;
+  }
+
+  /** Waits for every acknowledgement due, then resolves what finished. */
+  async settle(): Promise<void> {
+    this.resolveFinished();
+    await Promise.all(this.#acks);
+    this.resolveFinished();
+  }
+
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === 'function';
 }
 
 /**

@@ -190,7 +190,7 @@ export class KafkaServer {
     const runner: BatchRunner = new BatchRunner({
       ordering: options.ordering,
       maxInFlightPerPartition: options.maxInFlightPerPartition,
-      handle: (record, heartbeat): Promise<HandledRecord | void> =>
+      handle: (record, heartbeat): HandledRecord | void | Promise<HandledRecord | void> =>
         router.handle(record, {
           heartbeat,
           consumer: connection.consumer as Consumer,

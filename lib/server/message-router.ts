@@ -49,6 +49,9 @@ export interface RecordTools {
   readonly heartbeat: () => Promise<void>;
 }
 
+/** What a handler's first run gave: its return value, or what it threw. */
+type FirstRun = { readonly result: unknown } | { readonly error: unknown };
+
 /** Where a request's replies go; present only on records carrying both NestJS request headers. */
 interface ReplyRoute {
   readonly correlationId: string;
@@ -82,25 +85,45 @@ export class MessageRouter {
    * Resolves once the record's handlers are done; for a request, `acked` then settles when its replies
    * are acknowledged (see BatchRunner: the partition's next record need not wait for that).
    */
-  async handle(record: RawKafkaRecord, tools: RecordTools): Promise<HandledRecord | void> {
-    const { parser, deserializer, registry } = this.#options;
-    const message = parser.parse(record);
-    let packet: RequestPacket;
+  handle(record: RawKafkaRecord, tools: RecordTools): HandledRecord | void | Promise<HandledRecord | void> {
+    const message = this.#options.parser.parse(record);
+    let packet: RequestPacket | Promise<RequestPacket>;
     try {
-      packet = await deserializer.deserialize(message, { channel: record.topic });
+      packet = this.#options.deserializer.deserialize(message, { channel: record.topic });
     } catch (error) {
-      // A record the deserializer refuses is poison for every handler: park it and move on.
-      this.#options.logger.error('the deserializer failed; the record is skipped', {
-        ...locate(message),
-        error,
-      });
-      await this.#deadLetter(
-        record,
-        { error, attempts: 0, handler: 'deserializer' },
-        this.#options.deadLetter,
-      );
-      return;
+      return this.#skipUndeserializable(record, message, error);
     }
+    // The default deserializer answers synchronously, and so does this whole path for a synchronous event
+    // handler: no promise per record.
+    if (isPromiseLike(packet)) {
+      return Promise.resolve(packet).then(
+        (resolved) => this.#route(record, message, resolved, tools),
+        (error: unknown) => this.#skipUndeserializable(record, message, error),
+      );
+    }
+    return this.#route(record, message, packet, tools);
+  }
+
+  // A record the deserializer refuses is poison for every handler: park it and move on.
+  async #skipUndeserializable(
+    record: RawKafkaRecord,
+    message: IncomingMessage,
+    error: unknown,
+  ): Promise<void> {
+    this.#options.logger.error('the deserializer failed; the record is skipped', {
+      ...locate(message),
+      error,
+    });
+    await this.#deadLetter(record, { error, attempts: 0, handler: 'deserializer' }, this.#options.deadLetter);
+  }
+
+  #route(
+    record: RawKafkaRecord,
+    message: IncomingMessage,
+    packet: RequestPacket,
+    tools: RecordTools,
+  ): HandledRecord | void | Promise<HandledRecord | void> {
+    const { registry } = this.#options;
     const context = new KafkaContext([
       message,
       record.partition,
@@ -115,10 +138,7 @@ export class MessageRouter {
     const messageHandler = route ? registry.findMessageHandler(packet.pattern) : undefined;
     if (route && messageHandler) return this.#handleRequest(messageHandler, packet.data, context, route);
     const eventHandlers = registry.findEventHandlers(packet.pattern);
-    if (eventHandlers.length > 0) {
-      await this.#handleEvent(eventHandlers, packet.data, context, record);
-      return;
-    }
+    if (eventHandlers.length > 0) return this.#handleEvent(eventHandlers, packet.data, context, record);
     if (route) {
       // NestJS replies with the plain-text error and no is-disposed header; its client errors on it anyway.
       const reply = encodeReply(undefined, {
@@ -134,11 +154,8 @@ export class MessageRouter {
       return toHandledRecord(this.#settleReplies([this.#send(route, [reply])], route, message));
     }
     const asEvent = registry.findMessageHandler(packet.pattern);
-    if (asEvent) {
-      // A @MessagePattern record without request headers runs as an event, its result dropped (as NestJS).
-      await this.#handleEvent([asEvent], packet.data, context, record);
-      return;
-    }
+    // A @MessagePattern record without request headers runs as an event, its result dropped (as NestJS).
+    if (asEvent) return this.#handleEvent([asEvent], packet.data, context, record);
     this.#options.logger.warn(`no handler for ${packet.pattern}: record skipped`, locate(message));
   }
 
@@ -304,55 +321,90 @@ export class MessageRouter {
     );
   }
 
-  async #handleEvent(
+  /**
+   * Runs a record's event handlers. Returns nothing (synchronously) when there is one handler and it
+   * returned a plain value, the common case; a Promise otherwise.
+   */
+  #handleEvent(
     handlers: readonly HandlerDescriptor[],
     data: unknown,
     context: KafkaContext,
     record: RawKafkaRecord,
-  ): Promise<void> {
-    const { logger } = this.#options;
+  ): void | Promise<void> {
+    if (handlers.length === 1) {
+      const [handler] = handlers;
+      let first: FirstRun;
+      try {
+        const result = handler.invoke(data, context);
+        if (!isObservable(result) && !isPromiseLike(result)) return;
+        first = { result };
+      } catch (error) {
+        first = { error };
+      }
+      return this.#runEventHandler(handler, data, context, record, first);
+    }
     // Several handlers of one event all run, concurrently, as NestJS's forkJoin does; each retries alone.
-    await Promise.all(
-      handlers.map((handler) => {
-        const retry = this.#retryPolicyOf(handler);
-        let attempts = 0;
-        return runWithRetries(
-          async (attempt) => {
-            attempts = attempt;
-            // Most event handlers return nothing (or a plain value) synchronously: no stream, no timer.
-            const result = handler.invoke(data, context);
-            if (!isObservable(result) && !isPromiseLike(result)) return;
-            await lastValueFrom(
-              this.#withTimeout(
-                toObservable(() => result),
-                handler,
-                context,
-              ).pipe(
-                map(() => undefined),
-                defaultIfEmpty(undefined),
-              ),
-            );
-          },
-          retry,
-          isRetriableException,
-        ).catch(async (error: unknown) => {
-          // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
-          // dead-lettered when configured, and committed.
-          logger.error(
-            `${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`,
-            {
-              ...locate(context.getMessage()),
-              error,
-            },
-          );
-          await this.#deadLetter(
-            record,
-            { error, attempts, handler: describeHandler(handler) },
-            this.#deadLetterOf(handler),
-          );
-        });
-      }),
+    return Promise.all(handlers.map((handler) => this.#runEventHandler(handler, data, context, record))).then(
+      () => undefined,
     );
+  }
+
+  /**
+   * One event handler with its retries, timeout and failure handling; `first` is the outcome of a first
+   * run already made.
+   */
+  async #runEventHandler(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    record: RawKafkaRecord,
+    first?: FirstRun,
+  ): Promise<void> {
+    const retry = this.#retryPolicyOf(handler);
+    let attempts = 0;
+    try {
+      await runWithRetries(
+        async (attempt) => {
+          attempts = attempt;
+          let result: unknown;
+          if (attempt === 1 && first) {
+            if ('error' in first) throw first.error;
+            result = first.result;
+          } else {
+            // Most event handlers return nothing (or a plain value) synchronously: no stream, no timer.
+            result = handler.invoke(data, context);
+          }
+          if (!isObservable(result) && !isPromiseLike(result)) return;
+          await lastValueFrom(
+            this.#withTimeout(
+              toObservable(() => result),
+              handler,
+              context,
+            ).pipe(
+              map(() => undefined),
+              defaultIfEmpty(undefined),
+            ),
+          );
+        },
+        retry,
+        isRetriableException,
+      );
+    } catch (error) {
+      // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
+      // dead-lettered when configured, and committed.
+      this.#options.logger.error(
+        `${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`,
+        {
+          ...locate(context.getMessage()),
+          error,
+        },
+      );
+      await this.#deadLetter(
+        record,
+        { error, attempts, handler: describeHandler(handler) },
+        this.#deadLetterOf(handler),
+      );
+    }
   }
 
   #retryPolicyOf(handler: HandlerDescriptor): RetryPolicy {

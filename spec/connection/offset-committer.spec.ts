@@ -39,7 +39,7 @@ class FakeGroup {
     uncommittedOffsets: (): Offsets => {
       const partitions = [...this.#resolved]
         .filter(([partition, offset]) => this.#committed.get(partition) !== offset)
-        .map(([partition, offset]) => ({ partition, offset }));
+        .map(([partition, offset]) => ({ partition: Number(partition), offset }));
       return { topics: partitions.length > 0 ? [{ topic: 't', partitions }] : [] };
     },
     commitOffsetsIfNecessary: (offsets?: Offsets): Promise<void> => {
@@ -49,7 +49,7 @@ class FakeGroup {
         this.#pending.push({
           finish: () => {
             for (const { partitions } of offsets.topics) {
-              for (const { partition, offset } of partitions) this.#committed.set(partition, offset);
+              for (const { partition, offset } of partitions) this.#committed.set(String(partition), offset);
             }
             resolve();
           },
@@ -77,7 +77,7 @@ describe('OffsetCommitter', () => {
     committer.request();
     await settle();
     expect(group.commits).to.deep.equal([
-      { topics: [{ topic: 't', partitions: [{ partition: '0', offset: '5' }] }] },
+      { topics: [{ topic: 't', partitions: [{ partition: 0, offset: '5' }] }] },
     ]);
     expect(group.inFlight).to.equal(1);
   });
@@ -103,8 +103,8 @@ describe('OffsetCommitter', () => {
     await settle();
     expect(group.commits).to.have.length(2);
     expect(group.commits[1].topics[0].partitions).to.deep.equal([
-      { partition: '0', offset: '3' },
-      { partition: '1', offset: '7' },
+      { partition: 0, offset: '3' },
+      { partition: 1, offset: '7' },
     ]);
     group.finishCommit();
     await settle();
@@ -133,7 +133,7 @@ describe('OffsetCommitter', () => {
     group.finishCommit();
     await settle();
     expect(flushed, 'flushed before the last offset was committed').to.equal(false);
-    expect(group.commits[1].topics[0].partitions).to.deep.equal([{ partition: '0', offset: '9' }]);
+    expect(group.commits[1].topics[0].partitions).to.deep.equal([{ partition: 0, offset: '9' }]);
     group.finishCommit();
     await flushing;
     expect(group.source.uncommittedOffsets().topics).to.deep.equal([]);
@@ -154,7 +154,7 @@ describe('OffsetCommitter', () => {
     committer.request();
     await settle();
     expect(group.commits).to.have.length(2);
-    expect(group.commits[1].topics[0].partitions).to.deep.equal([{ partition: '2', offset: '4' }]);
+    expect(group.commits[1].topics[0].partitions).to.deep.equal([{ partition: 2, offset: '4' }]);
     group.finishCommit();
     committer.stop();
   });

@@ -223,9 +223,8 @@ describe('MessageRouter', () => {
         const { router, controller, sent } = createSetup();
         const values = new Subject<number>();
         controller.stream$ = values;
-        const handled = router.handle(
-          createRecord('router.stream', null, requestHeaders('router.stream.reply')),
-          tools,
+        const handled = Promise.resolve(
+          router.handle(createRecord('router.stream', null, requestHeaders('router.stream.reply')), tools),
         );
         await settle();
         values.next(1);
@@ -377,8 +376,9 @@ describe('MessageRouter', () => {
         const { router } = createSetup(() => Promise.reject(error));
         let thrown: unknown;
         // The handler is done at once; the rejection comes with the acknowledgement of its replies.
-        await router
-          .handle(createRecord('router.sum', [1], requestHeaders('router.sum.reply')), tools)
+        await Promise.resolve(
+          router.handle(createRecord('router.sum', [1], requestHeaders('router.sum.reply')), tools),
+        )
           .then((handled) => handled?.acked)
           .catch((caught: unknown) => (thrown = caught));
         expect(thrown).to.equal(error);
@@ -394,8 +394,9 @@ describe('MessageRouter', () => {
         });
         controller.stream$ = of(1, 2, 3);
         let thrown: unknown;
-        await router
-          .handle(createRecord('router.stream', null, requestHeaders('router.stream.reply')), tools)
+        await Promise.resolve(
+          router.handle(createRecord('router.stream', null, requestHeaders('router.stream.reply')), tools),
+        )
           .then((handled) => handled?.acked)
           .catch((caught: unknown) => (thrown = caught));
         expect(thrown).to.equal(error);
@@ -425,10 +426,26 @@ describe('MessageRouter', () => {
           if (topic.endsWith('.dlt')) throw new Error('UNKNOWN_TOPIC_OR_PARTITION');
         });
         let failure: unknown;
-        await router
-          .handle(createRecord('router.poison', { id: 9 }), tools)
-          .catch((error: unknown) => (failure = error));
+        await Promise.resolve(router.handle(createRecord('router.poison', { id: 9 }), tools)).catch(
+          (error: unknown) => (failure = error),
+        );
         expect(failure).to.be.instanceOf(Error);
+      });
+
+      it('handles a synchronous event handler synchronously: no promise for the batch runner to await', () => {
+        const { router, controller } = createSetup();
+        const handled = router.handle(createRecord('router.killed', { id: 8 }), tools);
+        expect(handled).to.equal(undefined);
+        expect(controller.calls.onKilled).to.deep.equal([{ id: 8 }]);
+      });
+
+      it('runs a synchronously throwing retriable event handler exactly retry.attempts times', async () => {
+        const { router, controller, sent } = createSetup();
+        const handled = router.handle(createRecord('router.poison', { id: 9 }), tools);
+        expect(handled, 'a failure takes the asynchronous path').to.be.instanceOf(Promise);
+        await handled;
+        expect(controller.calls.poison).to.have.length(2);
+        expect(sent.map((entry) => entry.topic)).to.deep.equal(['router.poison.dlt']);
       });
 
       it('runs the event handler with the decoded payload', async () => {
