@@ -8,7 +8,9 @@ import { RxKafkaError } from '../errors';
 import { resolveClientOptions, type KafkaClientOptions, type ResolvedClientOptions } from '../options';
 import { createCorrelationId } from '../wire/correlation-id';
 import { KafkaResponseDeserializer, type Deserializer, type ReplyPacket } from '../wire/deserializer';
-import { KafkaParser } from '../wire/parser';
+import type { OutgoingMessage } from '../wire/outgoing-message';
+import { KafkaParser, toRawRecord } from '../wire/parser';
+import { isPromiseLike } from '../server/to-observable';
 import { encodeRequest } from '../wire/request-encoder';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
 import { PendingRequests } from './pending-requests';
@@ -36,6 +38,8 @@ export class KafkaClient {
   readonly #pending: PendingRequests;
   #connection: KafkaConnection | undefined;
   #connecting: Promise<void> | undefined;
+  /** connect() resolved and close() has not begun. */
+  #connected = false;
 
   constructor(options: KafkaClientOptions = {}) {
     this.#options = resolveClientOptions(options);
@@ -84,10 +88,12 @@ export class KafkaClient {
    * its reply partitions. A failed connect() may be called again.
    */
   connect(): Promise<void> {
-    this.#connecting ??= this.#connect().catch((error: unknown) => {
-      this.#connecting = undefined;
-      throw error;
-    });
+    this.#connecting ??= this.#connect()
+      .then(() => void (this.#connected = true))
+      .catch((error: unknown) => {
+        this.#connecting = undefined;
+        throw error;
+      });
     return this.#connecting;
   }
 
@@ -103,11 +109,11 @@ export class KafkaClient {
     data: TInput,
     options: SendOptions = {},
   ): Observable<TResult> {
-    return defer(() => from(this.connect())).pipe(
-      switchMap(
-        () => new Observable<TResult>((subscriber) => this.#request(pattern, data, options, subscriber)),
-      ),
+    const request = new Observable<TResult>((subscriber) =>
+      this.#request(pattern, data, options, subscriber),
     );
+    // Once connected, a request is just the request: no connect() step wrapped around every call.
+    return defer(() => (this.#connected ? request : from(this.connect()).pipe(switchMap(() => request))));
   }
 
   /**
@@ -140,6 +146,7 @@ export class KafkaClient {
    * Returns how many pending requests were failed.
    */
   async close(): Promise<{ pendingRequestsFailed: number }> {
+    this.#connected = false;
     const failed = this.#pending.failAll(
       (pattern, id) =>
         new RxKafkaError(
@@ -284,13 +291,19 @@ export class KafkaClient {
       subscriber.error(error);
       return () => undefined;
     }
-    Promise.resolve(this.#serializer.serialize(data, { pattern }))
-      .then((serialized) =>
-        this.#requireConnection().produceQueue.send(pattern, [
-          encodeRequest(serialized, { correlationId: id, replyTopic, replyPartition }),
-        ]),
-      )
-      .catch((error: unknown) => this.#pending.fail(id, error));
+    const produce = (serialized: OutgoingMessage): Promise<void> =>
+      this.#requireConnection().produceQueue.send(pattern, [
+        encodeRequest(serialized, { correlationId: id, replyTopic, replyPartition }),
+      ]);
+    const fail = (error: unknown): void => this.#pending.fail(id, error);
+    try {
+      const serialized = this.#serializer.serialize(data, { pattern });
+      (isPromiseLike(serialized) ? Promise.resolve(serialized).then(produce) : produce(serialized)).catch(
+        fail,
+      );
+    } catch (error) {
+      fail(error);
+    }
     return () => this.#pending.remove(id);
   }
 
@@ -323,10 +336,13 @@ export class KafkaClient {
   }
 
   async #onReplies({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
     for (const message of batch.messages) {
-      const parsed = this.#parser.parse({ ...message, topic: batch.topic, partition: batch.partition });
-      const packet = await this.#deserializer.deserialize(parsed, { channel: batch.topic });
-      if (packet) this.#pending.deliver(packet, batch.topic, batch.partition);
+      const parsed = this.#parser.parse(toRawRecord(message, topic, partition));
+      const deserialized = this.#deserializer.deserialize(parsed, { channel: topic });
+      // The default deserializer answers synchronously: no await (and no microtask) per reply.
+      const packet = isPromiseLike(deserialized) ? await deserialized : deserialized;
+      if (packet) this.#pending.deliver(packet, topic, partition);
     }
     // Replies are routed in memory; nothing is lost by committing once the batch is handed over.
     if (batch.messages.length > 0) resolveOffset(batch.lastOffset());

@@ -1,6 +1,6 @@
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import type { DrainMode } from '../connection/connection-events';
-import type { RawKafkaRecord } from '../wire/parser';
+import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
 import { OffsetTracker } from './offset-tracker';
 
 export type Ordering = 'partition' | 'key';
@@ -134,7 +134,7 @@ export class BatchRunner {
       let handled: HandledRecord | void;
       this.#running += 1;
       try {
-        const result = this.#options.handle(toRecord(messages[index], topic, partition), heartbeat);
+        const result = this.#options.handle(toRawRecord(messages[index], topic, partition), heartbeat);
         if (isPromise(result)) {
           progress.resolveFinished();
           handled = await result;
@@ -194,7 +194,7 @@ export class BatchRunner {
         let handled: HandledRecord | void;
         this.#running += 1;
         try {
-          handled = await this.#options.handle(toRecord(message, batch.topic, batch.partition), heartbeat);
+          handled = await this.#options.handle(toRawRecord(message, batch.topic, batch.partition), heartbeat);
         } catch (error) {
           slots.release();
           throw error;
@@ -320,24 +320,6 @@ class BatchProgress {
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
-}
-
-/**
- * The record a handler sees, built field by field: spreading kafkajs's message would copy its batch
- * context too, and this runs for every record.
- */
-function toRecord(message: KafkaMessage, topic: string, partition: number): RawKafkaRecord {
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    timestamp: message.timestamp,
-    attributes: message.attributes,
-    size: message.size,
-    key: message.key,
-    value: message.value,
-    headers: message.headers,
-  } as RawKafkaRecord;
 }
 
 interface Signal {

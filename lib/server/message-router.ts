@@ -159,11 +159,50 @@ export class MessageRouter {
     this.#options.logger.warn(`no handler for ${packet.pattern}: record skipped`, locate(message));
   }
 
-  async #handleRequest(
+  #handleRequest(
     handler: HandlerDescriptor,
     data: unknown,
     context: KafkaContext,
     route: ReplyRoute,
+  ): HandledRecord | Promise<HandledRecord> {
+    // The common case first: a handler that returns a plain value has one reply, sent at once, with no
+    // stream built around it. Anything else (a stream, a Promise, a throw) takes the general path below,
+    // which starts from this first run rather than running the handler again.
+    let first: FirstRun;
+    try {
+      const result = handler.invoke(data, context);
+      if (!isObservable(result) && !isPromiseLike(result)) {
+        const reply = this.#encodeValueReplyNow(result, route);
+        if (reply)
+          return toHandledRecord(
+            this.#settleReplies([this.#send(route, [reply])], route, context.getMessage()),
+          );
+      }
+      first = { result };
+    } catch (error) {
+      first = { error };
+    }
+    return this.#handleRequestInFull(handler, data, context, route, first);
+  }
+
+  /** The final reply carrying `value`, when the serializer answers synchronously and does not throw. */
+  #encodeValueReplyNow(value: unknown, route: ReplyRoute): Message | undefined {
+    try {
+      const serialized = this.#options.serializer.serialize(value);
+      if (isPromiseLike(serialized)) return undefined;
+      return encodeReply(serialized, { ...toReplyMeta(route), isDisposed: true });
+    } catch {
+      // The general path serializes again and turns the error into an error reply.
+      return undefined;
+    }
+  }
+
+  async #handleRequestInFull(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    route: ReplyRoute,
+    first: FirstRun,
   ): Promise<HandledRecord> {
     const { logger } = this.#options;
     const retry = this.#retryPolicyOf(handler);
@@ -177,9 +216,9 @@ export class MessageRouter {
       sends.push(sent);
     };
     await runWithRetries(
-      () =>
+      (attempt) =>
         lastValueFrom(
-          this.#invoke(handler, data, context).pipe(
+          this.#invoke(handler, data, context, attempt === 1 ? first : undefined).pipe(
             toReplyPackets((error, valuesSeen) => valuesSeen === 0 && isRetriableException(error)),
             concatMap((reply) => from(this.#encodeReply(reply, route))),
             map(send),
@@ -287,12 +326,19 @@ export class MessageRouter {
    * The handler's result as an Observable, cut off when it stays silent past handlerTimeoutMs: a handler
    * that never settles would otherwise hold its partition (and, in kafkajs, every partition fetched with it).
    */
-  #invoke(handler: HandlerDescriptor, data: unknown, context: KafkaContext): Observable<unknown> {
-    return this.#withTimeout(
-      toObservable(() => handler.invoke(data, context)),
-      handler,
-      context,
-    );
+  #invoke(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    first?: FirstRun,
+  ): Observable<unknown> {
+    const run = first
+      ? () => {
+          if ('error' in first) throw first.error;
+          return first.result;
+        }
+      : () => handler.invoke(data, context);
+    return this.#withTimeout(toObservable(run), handler, context);
   }
 
   #withTimeout(

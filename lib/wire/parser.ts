@@ -3,6 +3,24 @@ import type { IHeaders, KafkaMessage } from 'kafkajs';
 /** A record as kafkajs hands it to `eachMessage`, with its topic and partition attached. */
 export type RawKafkaRecord = KafkaMessage & { topic: string; partition: number };
 
+/**
+ * The record a handler sees, built field by field: spreading kafkajs's message would copy its batch
+ * context too, and this runs for every record.
+ */
+export function toRawRecord(message: KafkaMessage, topic: string, partition: number): RawKafkaRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    timestamp: message.timestamp,
+    attributes: message.attributes,
+    size: message.size,
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+  } as RawKafkaRecord;
+}
+
 /** A decoded record: what handlers and deserializers see (the NestJS docs' `IncomingMessage`). */
 export interface IncomingMessage {
   topic: string;
