@@ -341,6 +341,14 @@ export class MessageRouter {
     return this.#withTimeout(toObservable(run), handler, context);
   }
 
+  #handlerTimeoutError(handler: HandlerDescriptor, context: KafkaContext): RxKafkaError {
+    return new RxKafkaError(
+      'RXK_HANDLER_TIMEOUT',
+      `${describeHandler(handler)} produced nothing for ${this.#options.handlerTimeoutMs} ms and was cut off`,
+      { topic: context.getTopic(), partition: context.getPartition() },
+    );
+  }
+
   #withTimeout(
     result: Observable<unknown>,
     handler: HandlerDescriptor,
@@ -351,18 +359,7 @@ export class MessageRouter {
     return result.pipe(
       timeout({
         each: timeoutMs,
-        with: () =>
-          throwError(
-            () =>
-              new RxKafkaError(
-                'RXK_HANDLER_TIMEOUT',
-                `${describeHandler(handler)} produced nothing for ${timeoutMs} ms and was cut off`,
-                {
-                  topic: context.getTopic(),
-                  partition: context.getPartition(),
-                },
-              ),
-          ),
+        with: () => throwError(() => this.#handlerTimeoutError(handler, context)),
       }),
     );
   }
@@ -420,17 +417,7 @@ export class MessageRouter {
             // Most event handlers return nothing (or a plain value) synchronously: no stream, no timer.
             result = handler.invoke(data, context);
           }
-          if (!isObservable(result) && !isPromiseLike(result)) return;
-          await lastValueFrom(
-            this.#withTimeout(
-              toObservable(() => result),
-              handler,
-              context,
-            ).pipe(
-              map(() => undefined),
-              defaultIfEmpty(undefined),
-            ),
-          );
+          await this.#settleEventResult(result, handler, context);
         },
         retry,
         isRetriableException,
@@ -451,6 +438,52 @@ export class MessageRouter {
         this.#deadLetterOf(handler),
       );
     }
+  }
+
+  /**
+   * Waits for what an event handler returned: nothing for a plain value; a Promise under a plain timer (an
+   * async handler is the common case, and an rxjs pipeline per record costs more than the work it guards);
+   * an Observable (or a Promise of one) until it completes, under the same silence timeout.
+   */
+  async #settleEventResult(
+    result: unknown,
+    handler: HandlerDescriptor,
+    context: KafkaContext,
+  ): Promise<void> {
+    let settled = result;
+    if (isPromiseLike(settled) && !isObservable(settled)) {
+      settled = await this.#withDeadline(settled, handler, context);
+    }
+    if (!isObservable(settled)) return;
+    await lastValueFrom(
+      this.#withTimeout(settled, handler, context).pipe(
+        map(() => undefined),
+        defaultIfEmpty(undefined),
+      ),
+    );
+  }
+
+  /** `pending`, rejected with RXK_HANDLER_TIMEOUT if it has not settled within handlerTimeoutMs. */
+  #withDeadline(
+    pending: PromiseLike<unknown>,
+    handler: HandlerDescriptor,
+    context: KafkaContext,
+  ): Promise<unknown> {
+    const timeoutMs = this.#options.handlerTimeoutMs;
+    if (timeoutMs <= 0) return Promise.resolve(pending);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.#handlerTimeoutError(handler, context)), timeoutMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   #retryPolicyOf(handler: HandlerDescriptor): RetryPolicy {

@@ -75,6 +75,18 @@ class RouterSpecController {
     throw new KafkaRetriableException('still broken');
   }
 
+  @EventPattern('router.stuck')
+  stuck(): Promise<void> {
+    this.#record('stuck', undefined);
+    return new Promise(() => undefined);
+  }
+
+  @EventPattern('router.async')
+  async onAsync(@Payload() data: unknown): Promise<void> {
+    await Promise.resolve();
+    this.#record('onAsync', data);
+  }
+
   @EventPattern('router.broken')
   broken(): void {
     this.#record('broken', undefined);
@@ -478,6 +490,21 @@ describe('MessageRouter', () => {
         expect(errors).to.have.length(1);
         expect(errors[0].message).to.contain('RouterSpecController.broken');
         expect((errors[0].fields?.error as Error).message).to.equal('event handler failed');
+      });
+
+      it('waits for an async event handler before the record counts as handled', async () => {
+        const { router, controller } = createSetup(undefined, 1_000);
+        await router.handle(createRecord('router.async', { id: 3 }), tools);
+        expect(controller.calls.onAsync).to.deep.equal([{ id: 3 }]);
+      });
+
+      it('cuts off an async event handler that never settles with RXK_HANDLER_TIMEOUT, and moves on', async () => {
+        const { router, controller, logs } = createSetup(undefined, 20);
+        await router.handle(createRecord('router.stuck', null), tools);
+        expect(controller.calls.stuck).to.have.length(1);
+        const [error] = logs.filter((entry) => entry.level === 'error');
+        expect(error.message).to.contain('RouterSpecController.stuck');
+        expect(error.fields?.error).to.include({ code: 'RXK_HANDLER_TIMEOUT' });
       });
 
       it('logs and skips a record no handler matches', async () => {
