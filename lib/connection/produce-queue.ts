@@ -119,8 +119,9 @@ export class ProduceQueue {
     const failed: QueuedMessages[] = [];
     let error: RxKafkaError | undefined;
     let resend = true;
+    const writtenPartitions = response ? toWrittenPartitions(response) : undefined;
     for (const entry of batch) {
-      const unwritten = response ? this.#findUnwritten(entry, response) : [];
+      const unwritten = writtenPartitions ? this.#findUnwritten(entry, writtenPartitions) : [];
       this.#sentMessages += entry.messages.length - unwritten.length;
       if (unwritten.length === 0) {
         this.#proven.add(entry.topic);
@@ -143,15 +144,15 @@ export class ProduceQueue {
    */
   #findUnwritten(
     entry: QueuedMessages,
-    written: readonly RecordMetadata[],
+    written: ReadonlyMap<string, ReadonlySet<number>>,
   ): Array<{ message: Message; partition: number; isExplicit: boolean }> {
     const unwritten: Array<{ message: Message; partition: number; isExplicit: boolean }> = [];
+    const partitions = written.get(entry.topic);
     for (const message of entry.messages) {
       const isExplicit = message.partition !== undefined && message.partition !== null;
       const partition = isExplicit ? message.partition : this.#partitionOf(message);
       if (partition === undefined) continue;
-      const found = written.some((meta) => meta.topicName === entry.topic && meta.partition === partition);
-      if (!found) unwritten.push({ message, partition, isExplicit });
+      if (!partitions?.has(partition)) unwritten.push({ message, partition, isExplicit });
     }
     return unwritten;
   }
@@ -244,6 +245,17 @@ class Lane {
     this.#queue = this.#queue.slice(taken);
     return batch;
   }
+}
+
+/** The partitions a produce response names, by topic: built once per response, not once per message. */
+function toWrittenPartitions(response: readonly RecordMetadata[]): Map<string, Set<number>> {
+  const written = new Map<string, Set<number>>();
+  for (const { topicName, partition } of response) {
+    let partitions = written.get(topicName);
+    if (!partitions) written.set(topicName, (partitions = new Set()));
+    partitions.add(partition);
+  }
+  return written;
 }
 
 function groupByTopic(batch: readonly QueuedMessages[]): Array<{ topic: string; messages: Message[] }> {

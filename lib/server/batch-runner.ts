@@ -42,7 +42,7 @@ const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
  * Runs the records of kafkajs batches through the handler, and resolves an offset only once the record and
- * every record before it in the partition are finished and acknowledged (so kafkajs commits nothing
+ * every record before it in the partition are finished and acknowledged (so the committer commits nothing
  * unfinished). Handlers run in offset order (per key with 'key'); a record's replies are acknowledged
  * while the next record's handler already runs, so one produce round trip per record does not bound a
  * partition's throughput (NestJS gets the same overlap by not waiting for replies at all, and commits

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../../lib/logger';
-import { OffsetCommitter } from '../../lib/connection/offset-committer';
+import { OffsetCommitter, type OffsetCommitterOptions } from '../../lib/connection/offset-committer';
 
 type Offsets = ReturnType<EachBatchPayload['uncommittedOffsets']>;
 
@@ -68,11 +68,18 @@ function recordingLogger(): Logger & { warnings: string[] } {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A committer on a fresh FakeGroup; `options` override the defaults. */
+function createCommitter(options: Partial<OffsetCommitterOptions> = {}) {
+  const group = new FakeGroup();
+  const logger = recordingLogger();
+  const committer = new OffsetCommitter({ logger, clientId: 'c', ...options });
+  committer.track(group.source);
+  return { group, logger, committer };
+}
+
 describe('OffsetCommitter', () => {
   it('commits what is resolved when asked, without waiting for the commit', async () => {
-    const group = new FakeGroup();
-    const committer = new OffsetCommitter({ logger: recordingLogger(), clientId: 'c' });
-    committer.track(group.source);
+    const { group, committer } = createCommitter();
     group.resolve(0, '5');
     committer.request();
     await settle();
@@ -83,9 +90,7 @@ describe('OffsetCommitter', () => {
   });
 
   it('keeps one commit in flight and sends the asks made meanwhile together in the next', async () => {
-    const group = new FakeGroup();
-    const committer = new OffsetCommitter({ logger: recordingLogger(), clientId: 'c' });
-    committer.track(group.source);
+    const { group, committer } = createCommitter();
     group.resolve(0, '1');
     committer.request();
     await settle();
@@ -112,18 +117,14 @@ describe('OffsetCommitter', () => {
   });
 
   it('sends nothing when every resolved offset is committed already', async () => {
-    const group = new FakeGroup();
-    const committer = new OffsetCommitter({ logger: recordingLogger(), clientId: 'c' });
-    committer.track(group.source);
+    const { group, committer } = createCommitter();
     committer.request();
     await committer.flush();
     expect(group.commits).to.deep.equal([]);
   });
 
   it('flush() waits for the commit in flight and for one holding everything resolved since', async () => {
-    const group = new FakeGroup();
-    const committer = new OffsetCommitter({ logger: recordingLogger(), clientId: 'c' });
-    committer.track(group.source);
+    const { group, committer } = createCommitter();
     group.resolve(0, '1');
     committer.request();
     await settle();
@@ -140,10 +141,7 @@ describe('OffsetCommitter', () => {
   });
 
   it('logs a failed commit, keeps the offsets resolved, and commits them on the next ask', async () => {
-    const group = new FakeGroup();
-    const logger = recordingLogger();
-    const committer = new OffsetCommitter({ logger, clientId: 'member-1', retryDelayMs: 60_000 });
-    committer.track(group.source);
+    const { group, logger, committer } = createCommitter({ clientId: 'member-1', retryDelayMs: 60_000 });
     group.resolve(2, '4');
     committer.request();
     await settle();
@@ -160,9 +158,7 @@ describe('OffsetCommitter', () => {
   });
 
   it('retries a failed commit by itself after retryDelayMs', async () => {
-    const group = new FakeGroup();
-    const committer = new OffsetCommitter({ logger: recordingLogger(), clientId: 'c', retryDelayMs: 20 });
-    committer.track(group.source);
+    const { group, committer } = createCommitter({ retryDelayMs: 20 });
     group.resolve(0, '4');
     committer.request();
     await settle();
@@ -174,13 +170,7 @@ describe('OffsetCommitter', () => {
   });
 
   it('spaces background commits by minIntervalMs, and flush() does not wait for the interval', async () => {
-    const group = new FakeGroup();
-    const committer = new OffsetCommitter({
-      logger: recordingLogger(),
-      clientId: 'c',
-      minIntervalMs: 60_000,
-    });
-    committer.track(group.source);
+    const { group, committer } = createCommitter({ minIntervalMs: 60_000 });
     group.resolve(0, '1');
     committer.request();
     await settle();
