@@ -17,6 +17,9 @@ export interface RssGrowth {
   readonly endSampleMb: number;
   /** RSS once a second after warm-up. */
   readonly seriesMb: readonly number[];
+  /** Live heap after a full GC at the end of warm-up and at the end (see live-heap.ts). */
+  readonly heapAtWarmMb?: number;
+  readonly heapEndMb?: number;
 }
 
 const EDGE_SHARE = 0.1;
@@ -30,6 +33,8 @@ export function toRssGrowth(report: {
   readonly rssAtWarmMb?: number;
   readonly rssEndMb: number;
   readonly rssSeriesMb?: readonly number[];
+  readonly heapAtWarmMb?: number;
+  readonly heapEndMb?: number;
 }): RssGrowth {
   const series = report.rssSeriesMb ?? [];
   const warmSampleMb = report.rssAtWarmMb ?? Number.NaN;
@@ -44,5 +49,7 @@ export function toRssGrowth(report: {
     warmSampleMb,
     endSampleMb: report.rssEndMb,
     seriesMb: series,
+    heapAtWarmMb: report.heapAtWarmMb,
+    heapEndMb: report.heapEndMb,
   };
 }

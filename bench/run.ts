@@ -128,7 +128,10 @@ function describeRun(run: RunResult): string {
     run.loadMs === undefined ? undefined : `(loaded in ${(run.loadMs / 1000).toFixed(1)} s)`,
     ...Object.entries(run.soak ?? {}).map(
       ([process, growth]) =>
-        `${process} RSS ${growth.atWarmMb.toFixed(0)} → ${growth.endMb.toFixed(0)} MB (${growth.growthPct.toFixed(1)}%)`,
+        `${process} RSS ${growth.atWarmMb.toFixed(0)} → ${growth.endMb.toFixed(0)} MB (${growth.growthPct.toFixed(1)}%)` +
+        (growth.heapAtWarmMb === undefined || growth.heapEndMb === undefined
+          ? ''
+          : `, live heap ${growth.heapAtWarmMb.toFixed(1)} → ${growth.heapEndMb.toFixed(1)} MB`),
     ),
   ];
   return parts.filter(Boolean).join(', ');

@@ -67,7 +67,10 @@ export function evaluateTarget(
           growth
             .map(
               ([process, g]) =>
-                `${process} ${g.atWarmMb.toFixed(0)}→${g.endMb.toFixed(0)} MB ${formatPct(g.growthPct)}`,
+                `${process} ${g.atWarmMb.toFixed(0)}→${g.endMb.toFixed(0)} MB ${formatPct(g.growthPct)}` +
+                (g.heapAtWarmMb === undefined || g.heapEndMb === undefined
+                  ? ''
+                  : ` (live heap ${g.heapAtWarmMb.toFixed(0)}→${g.heapEndMb.toFixed(0)} MB)`),
             )
             .join(', ') || 'no soak figures',
       };

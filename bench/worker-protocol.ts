@@ -82,6 +82,9 @@ export interface ServeResult {
   readonly rssEndMb: number;
   /** RSS once a second after warm-up (soak only). */
   readonly rssSeriesMb?: readonly number[];
+  /** Live heap (after a full GC) at the end of warm-up and at the end (soak only; see live-heap.ts). */
+  readonly heapAtWarmMb?: number;
+  readonly heapEndMb?: number;
 }
 
 export interface RequestResult {
@@ -95,6 +98,8 @@ export interface RequestResult {
   readonly rssAtWarmMb?: number;
   readonly rssEndMb: number;
   readonly rssSeriesMb?: readonly number[];
+  readonly heapAtWarmMb?: number;
+  readonly heapEndMb?: number;
 }
 
 /** Worker → parent. */

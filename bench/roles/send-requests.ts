@@ -2,6 +2,7 @@ import { loadImplementation, sumOf, type SumRequester } from '../implementations
 import { sendToParent } from '../parent-channel';
 import { startCpuProfile } from '../cpu-profiler';
 import { toCpuSeconds, type ProcessMeter } from '../process-meter';
+import { measureLiveHeapMb } from '../live-heap';
 import { RssSeries } from '../rss-series';
 import { runWithConcurrency } from '../run-with-concurrency';
 import { summarizeLatencies } from '../stats';
@@ -31,6 +32,7 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
     let completed = 0;
     let wrongReplies = 0;
     let rssAtWarmMb: number | undefined;
+    let heapAtWarmMb: number | undefined;
     let series: RssSeries | undefined;
 
     await sendToParent({ type: 'measuring' });
@@ -43,12 +45,14 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
       if (!correct) wrongReplies++;
       if (++completed === warmAt) {
         rssAtWarmMb = meter.snapshot().rssMb;
+        heapAtWarmMb = measureLiveHeapMb();
         series = new RssSeries();
         await sendToParent({ type: 'warm' });
       }
     });
     const end = meter.snapshot();
     profile.stop();
+    const heapEndMb = rssAtWarmMb === undefined ? undefined : measureLiveHeapMb();
     const durationMs = end.atMs - start.atMs;
     return {
       durationMs,
@@ -60,6 +64,8 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
       rssAtWarmMb,
       rssEndMb: end.rssMb,
       rssSeriesMb: series?.stop(),
+      heapAtWarmMb,
+      heapEndMb,
     };
   } finally {
     await requester.close();

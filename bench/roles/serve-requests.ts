@@ -2,6 +2,7 @@ import { loadImplementation } from '../implementations/implementation';
 import { onParentCommand, sendToParent } from '../parent-channel';
 import { startCpuProfile, type RunningCpuProfile } from '../cpu-profiler';
 import { toCpuSeconds, type ProcessMeter } from '../process-meter';
+import { measureLiveHeapMb } from '../live-heap';
 import { RssSeries } from '../rss-series';
 import type { ServeResult, ServerSpec } from '../worker-protocol';
 
@@ -21,6 +22,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
   let mark = meter.snapshot();
   let profile: RunningCpuProfile | undefined;
   let rssAtWarmMb: number | undefined;
+  let heapAtWarmMb: number | undefined;
   let series: RssSeries | undefined;
   const stopped = new Promise<void>((resolve) => {
     const stopListening = onParentCommand((command) => {
@@ -30,6 +32,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
       }
       if (command.type === 'warm') {
         rssAtWarmMb = meter.snapshot().rssMb;
+        heapAtWarmMb = measureLiveHeapMb();
         series = new RssSeries();
       }
       if (command.type === 'stop') {
@@ -42,6 +45,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
   await stopped;
   const end = meter.snapshot();
   profile?.stop();
+  const heapEndMb = rssAtWarmMb === undefined ? undefined : measureLiveHeapMb();
   await server.close();
   return {
     cpuS: toCpuSeconds(mark, end),
@@ -49,5 +53,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
     rssAtWarmMb,
     rssEndMb: end.rssMb,
     rssSeriesMb: series?.stop(),
+    heapAtWarmMb,
+    heapEndMb,
   };
 }

@@ -53,9 +53,9 @@ const HEARTBEAT_EVERY_MS = 1_000;
  */
 export class BatchRunner {
   readonly #options: BatchRunnerOptions;
-  readonly #active = new Set<Promise<void>>();
+  /** Batches being run, each with the function that lets it return at once (an abandoning close). */
+  readonly #active = new Map<Promise<void>, () => void>();
   #mode: 'running' | DrainMode = 'running';
-  #abandon = createSignal();
   #finished = 0;
   #abandoned = 0;
   /** Handlers started and not yet settled, across all partitions: what an abandoning close cuts off. */
@@ -74,11 +74,17 @@ export class BatchRunner {
     // After close() began, a new batch is left alone: unresolved, it is redelivered to the partition's next owner.
     if (this.#mode !== 'running') return;
     const run = this.#run(payload);
-    // One race per batch, not per record: an abandoning close returns the batch to kafkajs at once, while
-    // the cut-off work goes on unobserved (it resolves no offset and starts no record once abandoning).
-    const settled = Promise.race([run, this.#abandon.fired]);
     run.catch(() => undefined);
-    this.#active.add(settled);
+    // An abandoning close returns the batch to kafkajs at once, while the cut-off work goes on unobserved
+    // (it resolves no offset and starts no record once abandoning). Each batch registers its own release
+    // and removes it when done: racing every batch against one long-lived "abandoned" promise would leave
+    // a reaction on that promise per batch, a leak of one closure per batch for the server's whole life.
+    let release!: () => void;
+    const settled = new Promise<void>((resolve, reject) => {
+      release = resolve;
+      run.then(resolve, reject);
+    });
+    this.#active.set(settled, release);
     try {
       await settled;
     } finally {
@@ -93,16 +99,15 @@ export class BatchRunner {
   async stop(mode: DrainMode): Promise<void> {
     if (mode === 'abandon' && !this.#isAbandoning()) {
       this.#abandoned += this.#running;
-      this.#abandon.fire();
+      for (const release of this.#active.values()) release();
     }
     this.#mode = mode;
-    await Promise.allSettled([...this.#active]);
+    await Promise.allSettled([...this.#active.keys()]);
   }
 
   /** Accepts batches again (a reconnect after close()). */
   restart(): void {
     this.#mode = 'running';
-    this.#abandon = createSignal();
   }
 
   #run(payload: EachBatchPayload): Promise<void> {
@@ -320,17 +325,6 @@ class BatchProgress {
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
-}
-
-interface Signal {
-  readonly fired: Promise<void>;
-  fire(): void;
-}
-
-function createSignal(): Signal {
-  let fire!: () => void;
-  const fired = new Promise<void>((resolve) => (fire = resolve));
-  return { fired, fire };
 }
 
 /** A counting semaphore: at most `size` holders; waiters are served in arrival order. */
