@@ -38,8 +38,10 @@ export class KafkaClient {
   readonly #pending: PendingRequests;
   #connection: KafkaConnection | undefined;
   #connecting: Promise<void> | undefined;
-  /** connect() resolved and close() has not begun. */
+  /** connect() resolved and close() has not begun since. */
   #connected = false;
+  /** close() calls so far. */
+  #closes = 0;
 
   constructor(options: KafkaClientOptions = {}) {
     this.#options = resolveClientOptions(options);
@@ -88,8 +90,10 @@ export class KafkaClient {
    * its reply partitions. A failed connect() may be called again.
    */
   connect(): Promise<void> {
+    const closes = this.#closes;
     this.#connecting ??= this.#connect()
-      .then(() => void (this.#connected = true))
+      // A close() that began meanwhile wins: the next send() connects again.
+      .then(() => void (this.#connected = closes === this.#closes))
       .catch((error: unknown) => {
         this.#connecting = undefined;
         throw error;
@@ -147,6 +151,7 @@ export class KafkaClient {
    */
   async close(): Promise<{ pendingRequestsFailed: number }> {
     this.#connected = false;
+    this.#closes += 1;
     const failed = this.#pending.failAll(
       (pattern, id) =>
         new RxKafkaError(

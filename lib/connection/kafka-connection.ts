@@ -237,22 +237,14 @@ export class KafkaConnection {
     if (!committer) return eachBatch(payload);
     committer.track(payload);
     try {
-      await eachBatch({ ...payload, heartbeat: () => this.#heartbeat(payload, committer) });
-    } finally {
-      // Also after a failure: the records resolved before it are finished (kafkajs commits them then too).
-      committer.request();
-    }
-  }
-
-  // A heartbeat that fails is how a member learns of a rebalance; its finished records are committed
-  // before kafkajs rejoins, or their partitions' next owners would handle them again.
-  async #heartbeat(payload: EachBatchPayload, committer: OffsetCommitter): Promise<void> {
-    try {
-      await payload.heartbeat();
+      await eachBatch(payload);
     } catch (error) {
+      // As kafkajs's own auto-commit does before it rethrows: the records resolved before the failure are
+      // finished, and a rebalance error sends kafkajs straight into rejoining.
       await committer.flush();
       throw error;
     }
+    committer.request();
   }
 
   async #drainKafka(mode: DrainMode): Promise<void> {
@@ -278,15 +270,16 @@ export class KafkaConnection {
         ),
       ),
       consumer.on(REBALANCING, () => {
-        // kafkajs emits this right before it rejoins (a heartbeat it sent itself failed): the commit is
-        // sent before the JoinGroup, and Kafka takes commits of the old generation until the rebalance
-        // completes.
+        // kafkajs emits this right before it rejoins, also when a heartbeat it sent itself failed after a
+        // batch that only asked for a commit. That commit (or the one in flight before it) leaves on the
+        // coordinator connection before kafkajs's FindCoordinator round trip and JoinGroup, and Kafka takes
+        // commits of the current generation until this member has rejoined.
         void this.#committer?.flush();
         this.#actor.send(createRebalanceStartedEvent());
       }),
       consumer.on(CRASH, ({ payload }) => {
-        // Best effort: a crash that leaves the group otherwise redelivers records already finished.
-        void this.#committer?.flush();
+        // kafkajs has already left the group: nothing can be committed through it any more.
+        this.#committer?.detach();
         this.#options.logger.error(`consumer ${this.#options.clientId} crashed`, {
           error: payload.error,
           restart: payload.restart,

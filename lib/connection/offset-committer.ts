@@ -8,7 +8,10 @@ export interface OffsetCommitterOptions {
   readonly logger: Logger;
   /** Names the consumer in logs. */
   readonly clientId: string;
-  /** Least time between two background commits (kafkajs's `autoCommitInterval`). @defaultValue 0 */
+  /**
+   * Least time between two background commits, from the `run.autoCommitInterval` option (unlike kafkajs,
+   * where the interval does not delay the commit at the end of each batch). @defaultValue 0
+   */
   readonly minIntervalMs?: number;
   /** Wait before retrying a background commit that failed. @defaultValue 1000 */
   readonly retryDelayMs?: number;
@@ -24,9 +27,11 @@ const MAX_TIMED_RETRIES = 5;
  * leave together in the next one, and consumption goes on (kafkajs fetches on a connection of its own, so
  * a commit in flight never holds a fetch up).
  *
- * Only resolved offsets are committed, and an offset is resolved only once its record is handled, so this
- * changes when a commit happens, never what it may contain. Where losing the commit would redeliver
- * finished work (drain, rebalance, a crash), `flush()` commits and waits.
+ * Only what kafkajs holds as resolved is committed, and the batch runner resolves an offset only once its
+ * record is finished and acknowledged and before its batch returns, so this changes when a commit happens,
+ * not what it may contain. Where a late commit would redeliver finished work, the connection commits and
+ * waits first: at close(), and when a batch fails (a failed heartbeat is how a rebalance shows) before
+ * kafkajs rejoins. A crash commits nothing more: kafkajs has left the group by then.
  */
 export class OffsetCommitter {
   readonly #options: OffsetCommitterOptions;
@@ -69,12 +74,16 @@ export class OffsetCommitter {
     this.#start();
   }
 
-  /** Commits everything resolved so far and waits for it. A failure is logged, not thrown. */
+  /**
+   * Commits everything resolved so far and waits for it. A failure is logged, not thrown. When a commit
+   * already in flight fails, the loop ends before this ask is served, so it gets one attempt of its own.
+   */
   async flush(): Promise<void> {
     this.#clearTimer();
     this.#clearRetry();
     this.#asked = true;
     await this.#start();
+    if (this.#asked) await this.#start();
   }
 
   /** Drops pending timers (the consumer is gone). */
@@ -84,26 +93,42 @@ export class OffsetCommitter {
     this.#asked = false;
   }
 
+  /**
+   * Forgets the consumer group to commit through, until the next batch brings one: after a crash kafkajs
+   * has left the group, and a commit through it would only reconnect a disconnected client.
+   */
+  detach(): void {
+    this.stop();
+    this.#source = undefined;
+  }
+
   #start(): Promise<void> {
-    this.#running ??= this.#loop().finally(() => (this.#running = undefined));
+    if (!this.#running) this.#running = this.#loop();
     return this.#running;
   }
 
   async #loop(): Promise<void> {
-    while (this.#asked) {
-      this.#asked = false;
-      try {
-        await this.#commitOnce();
-        this.#failures = 0;
-      } catch (error) {
-        this.#failures += 1;
-        this.#options.logger.warn(
-          `consumer ${this.#options.clientId}: committing offsets failed; they stay resolved and are committed with the next commit`,
-          { error, failures: this.#failures },
-        );
-        this.#retryLater();
-        return;
+    // Yield first, so #start has recorded this loop before it can end.
+    await null;
+    try {
+      while (this.#asked) {
+        this.#asked = false;
+        try {
+          await this.#commitOnce();
+          this.#failures = 0;
+        } catch (error) {
+          this.#failures += 1;
+          this.#options.logger.warn(
+            `consumer ${this.#options.clientId}: committing offsets failed; they stay resolved and are committed with the next commit`,
+            { error, failures: this.#failures },
+          );
+          this.#retryLater();
+          return;
+        }
       }
+    } finally {
+      // In the same step as the last check of #asked: an ask arriving later starts a new loop.
+      this.#running = undefined;
     }
   }
 

@@ -162,7 +162,14 @@ export class BatchRunner {
       if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
         lastHeartbeat = Date.now();
         progress.resolveFinished();
-        await heartbeat();
+        try {
+          await heartbeat();
+        } catch (error) {
+          // A rebalance: start nothing more, but let the replies in flight be acknowledged and resolved
+          // before the batch returns, so kafkajs neither rejoins nor resolves anything behind our back.
+          progress.fail(error);
+          break;
+        }
       }
     }
     await progress.settle();

@@ -172,11 +172,8 @@ export class MessageRouter {
     try {
       const result = handler.invoke(data, context);
       if (!isObservable(result) && !isPromiseLike(result)) {
-        const reply = this.#encodeValueReplyNow(result, route);
-        if (reply)
-          return toHandledRecord(
-            this.#settleReplies([this.#send(route, [reply])], route, context.getMessage()),
-          );
+        const handled = this.#replyWithValue(result, handler, context, route);
+        if (handled) return handled;
       }
       first = { result };
     } catch (error) {
@@ -185,16 +182,36 @@ export class MessageRouter {
     return this.#handleRequestInFull(handler, data, context, route, first);
   }
 
-  /** The final reply carrying `value`, when the serializer answers synchronously and does not throw. */
-  #encodeValueReplyNow(value: unknown, route: ReplyRoute): Message | undefined {
+  /**
+   * Sends `value` as the request's one and final reply. Undefined when the serializer throws: the general
+   * path then serializes again and answers with the error, as for any handler.
+   */
+  #replyWithValue(
+    value: unknown,
+    handler: HandlerDescriptor,
+    context: KafkaContext,
+    route: ReplyRoute,
+  ): HandledRecord | undefined {
+    let serialized: ReturnType<Serializer['serialize']>;
     try {
-      const serialized = this.#options.serializer.serialize(value);
-      if (isPromiseLike(serialized)) return undefined;
-      return encodeReply(serialized, { ...toReplyMeta(route), isDisposed: true });
+      serialized = this.#options.serializer.serialize(value);
     } catch {
-      // The general path serializes again and turns the error into an error reply.
       return undefined;
     }
+    const meta = { ...toReplyMeta(route), isDisposed: true };
+    const sent = isPromiseLike(serialized)
+      ? Promise.resolve(serialized).then(
+          (resolved) => this.#send(route, [encodeReply(resolved, meta)]),
+          (error: unknown) => {
+            this.#options.logger.error(`${describeHandler(handler)} failed`, {
+              ...locate(context.getMessage()),
+              error,
+            });
+            return this.#send(route, [encodeReply(undefined, { ...meta, err: toFinalErrorPayload(error) })]);
+          },
+        )
+      : this.#send(route, [encodeReply(serialized, meta)]);
+    return toHandledRecord(this.#settleReplies([sent], route, context.getMessage()));
   }
 
   async #handleRequestInFull(

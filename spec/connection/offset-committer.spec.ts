@@ -188,6 +188,36 @@ describe('OffsetCommitter', () => {
     committer.stop();
   });
 
+  it('gives flush() an attempt of its own when the commit in flight fails', async () => {
+    const { group, committer } = createCommitter({ retryDelayMs: 60_000 });
+    group.resolve(0, '1');
+    committer.request();
+    await settle();
+    group.resolve(0, '2');
+    const flushing = committer.flush();
+    group.failCommit(new Error('coordinator moved'));
+    await settle();
+    expect(group.commits, 'flush() sends its own commit').to.have.length(2);
+    expect(group.commits[1].topics[0].partitions).to.deep.equal([{ partition: 0, offset: '2' }]);
+    group.finishCommit();
+    await flushing;
+    expect(group.source.uncommittedOffsets().topics).to.deep.equal([]);
+  });
+
+  it('commits nothing after detach() until a batch brings a group again', async () => {
+    const { group, committer } = createCommitter();
+    group.resolve(0, '3');
+    committer.detach();
+    await committer.flush();
+    expect(group.commits).to.deep.equal([]);
+    committer.track(group.source);
+    const flushing = committer.flush();
+    await settle();
+    group.finishCommit();
+    await flushing;
+    expect(group.commits).to.have.length(1);
+  });
+
   it('commits through the group of the latest batch it was given', async () => {
     const before = new FakeGroup();
     const after = new FakeGroup();

@@ -382,6 +382,36 @@ describe('BatchRunner', () => {
       expect(fake.resolved).to.deep.equal(['0']);
     });
 
+    it('on a heartbeat failing mid-batch, starts nothing more, waits for the replies in flight, then rejects', async function () {
+      this.timeout(10_000);
+      const error = new Error('The group is rebalancing');
+      let ack!: () => void;
+      const started: string[] = [];
+      const runner = createRunner(async (record) => {
+        started.push(record.offset);
+        // Long enough for the batch runner's own heartbeat to fall due after this record.
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
+        return { acked: new Promise<void>((resolve) => (ack = resolve)) };
+      });
+      const fake = createBatch([createMessage('0'), createMessage('1')]);
+      const payload = { ...fake.payload, heartbeat: () => Promise.reject(error) };
+      let outcome: unknown = 'pending';
+      const run = runner.eachBatch(payload).then(
+        () => (outcome = 'resolved'),
+        (caught: unknown) => (outcome = caught),
+      );
+      while (!ack) await new Promise((resolve) => setTimeout(resolve, 20));
+      await settle();
+      expect(started, 'no record starts after the failed heartbeat').to.deep.equal(['0']);
+      expect(outcome, 'the batch waits for the reply in flight').to.equal('pending');
+      ack();
+      await run;
+      expect(outcome).to.equal(error);
+      expect(fake.resolved, 'the acknowledged record is resolved before the batch returns').to.deep.equal([
+        '0',
+      ]);
+    });
+
     it('rejects with the first handler error and resolves nothing past the failed record', async () => {
       const handler = new ControlledHandler();
       const runner = createRunner(handler.handle, 'key');

@@ -15,7 +15,7 @@ import type { RetryPolicy } from '../../lib/server/retry-policy';
 import { KafkaRequestDeserializer } from '../../lib/wire/deserializer';
 import { NO_MESSAGE_HANDLER } from '../../lib/wire/kafka-headers';
 import { KafkaParser, type RawKafkaRecord } from '../../lib/wire/parser';
-import { KafkaRequestSerializer } from '../../lib/wire/serializer';
+import { KafkaRequestSerializer, type Serializer } from '../../lib/wire/serializer';
 
 const CORRELATION_ID = '{"not":"parsed"}';
 const DISPOSED = Buffer.from([0]);
@@ -129,6 +129,7 @@ const policy: RetryPolicy = { attempts: 3, backoffMs: 1, maxBackoffMs: 1 };
 function createSetup(
   send?: (topic: string, messages: Message[]) => Promise<void>,
   handlerTimeoutMs = 0,
+  serializer: Serializer = new KafkaRequestSerializer(),
 ): Setup {
   const container = new Container();
   registerControllers(container, [RouterSpecController]);
@@ -146,7 +147,7 @@ function createSetup(
     registry,
     parser: new KafkaParser(),
     deserializer: new KafkaRequestDeserializer(),
-    serializer: new KafkaRequestSerializer(),
+    serializer,
     produceQueue,
     retry: policy,
     handlerTimeoutMs,
@@ -381,6 +382,46 @@ describe('MessageRouter', () => {
         );
         expect(controller.calls.onKilled).to.deep.equal([{ id: 7 }]);
         expect(sent).to.deep.equal([]);
+      });
+
+      it('serializes a plain reply once with an asynchronous serializer, and sends what it resolves to', async () => {
+        const calls: unknown[] = [];
+        const serializer: Serializer = {
+          serialize: (value: unknown) => {
+            calls.push(value);
+            return Promise.resolve({ value: `async:${JSON.stringify(value)}`, headers: {} });
+          },
+        };
+        const { router, sent } = createSetup(undefined, 0, serializer);
+        const handled = await router.handle(
+          createRecord('router.sum', [2, 3], requestHeaders('router.sum.reply')),
+          tools,
+        );
+        await handled?.acked;
+        expect(calls).to.deep.equal([5]);
+        expect(allReplies(sent).map((reply) => String(reply.value))).to.deep.equal(['async:5']);
+      });
+
+      it('answers a rejecting asynchronous serializer with the error reply a throwing one gets', async () => {
+        const replyOf = async (serializer: Serializer) => {
+          const { router, sent, logs } = createSetup(undefined, 0, serializer);
+          const record = createRecord('router.sum', [2, 3], requestHeaders('router.sum.reply'));
+          await (
+            await router.handle(record, tools)
+          )?.acked;
+          expect(logs.map((entry) => entry.level)).to.include('error');
+          const [reply] = allReplies(sent);
+          return { value: reply.value, error: errorHeader(reply) };
+        };
+        const rejecting = await replyOf({ serialize: () => Promise.reject(new Error('cannot encode')) });
+        const throwing = await replyOf({
+          serialize: () => {
+            throw new Error('cannot encode');
+          },
+        });
+        expect(rejecting.value).to.equal(null);
+        expect(rejecting.error).to.contain('Internal server error');
+        expect(rejecting).to.deep.equal(throwing);
       });
 
       it('rejects when the reply cannot be produced, so the record is redelivered', async () => {
