@@ -3,6 +3,7 @@
  * samples mostly measure where in the sawtooth they fell: the growth compares the median of the first
  * tenth of the per-second series (just after warm-up) with the median of its last tenth.
  */
+import type { SoakMemoryReport } from './soak-memory';
 import { median } from './stats';
 
 /** RSS of one process across the soak. */
@@ -29,13 +30,7 @@ const MIN_EDGE_SAMPLES = 3;
  * The growth from a process's soak report. With too short a series (under 6 s) it falls back to the two
  * single samples.
  */
-export function toRssGrowth(report: {
-  readonly rssAtWarmMb?: number;
-  readonly rssEndMb: number;
-  readonly rssSeriesMb?: readonly number[];
-  readonly heapAtWarmMb?: number;
-  readonly heapEndMb?: number;
-}): RssGrowth {
+export function toRssGrowth(report: SoakMemoryReport): RssGrowth {
   const series = report.rssSeriesMb ?? [];
   const warmSampleMb = report.rssAtWarmMb ?? Number.NaN;
   const edge = Math.max(MIN_EDGE_SAMPLES, Math.ceil(series.length * EDGE_SHARE));

@@ -2,6 +2,7 @@
  * What the parent tells a worker process (its spec on the command line, commands over IPC) and what the
  * worker reports back (IPC messages). Every worker runs one implementation in one role.
  */
+import type { SoakMemoryReport } from './soak-memory';
 import type { LatencySummary } from './stats';
 
 /** The implementations under test. */
@@ -73,21 +74,14 @@ export interface ConsumeResult {
   readonly closeMs: number;
 }
 
-export interface ServeResult {
+/** The server's warm-up point is when the client announced the end of its warm-up. */
+export interface ServeResult extends SoakMemoryReport {
   /** CPU seconds from the parent's `mark` (the client's measured phase began) to `stop`. */
   readonly cpuS: number;
   readonly peakRssMb: number;
-  /** RSS when the client announced the end of warm-up (soak only). */
-  readonly rssAtWarmMb?: number;
-  readonly rssEndMb: number;
-  /** RSS once a second after warm-up (soak only). */
-  readonly rssSeriesMb?: readonly number[];
-  /** Live heap (after a full GC) at the end of warm-up and at the end (soak only; see live-heap.ts). */
-  readonly heapAtWarmMb?: number;
-  readonly heapEndMb?: number;
 }
 
-export interface RequestResult {
+export interface RequestResult extends SoakMemoryReport {
   readonly durationMs: number;
   readonly throughputPerS: number;
   readonly latency: LatencySummary;
@@ -95,11 +89,6 @@ export interface RequestResult {
   readonly wrongReplies: number;
   readonly cpuS: number;
   readonly peakRssMb: number;
-  readonly rssAtWarmMb?: number;
-  readonly rssEndMb: number;
-  readonly rssSeriesMb?: readonly number[];
-  readonly heapAtWarmMb?: number;
-  readonly heapEndMb?: number;
 }
 
 /** Worker → parent. */

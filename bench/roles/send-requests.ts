@@ -2,8 +2,7 @@ import { loadImplementation, sumOf, type SumRequester } from '../implementations
 import { sendToParent } from '../parent-channel';
 import { startCpuProfile } from '../cpu-profiler';
 import { toCpuSeconds, type ProcessMeter } from '../process-meter';
-import { measureLiveHeapMb } from '../live-heap';
-import { RssSeries } from '../rss-series';
+import { SoakMemory } from '../soak-memory';
 import { runWithConcurrency } from '../run-with-concurrency';
 import { summarizeLatencies } from '../stats';
 import type { ClientSpec, RequestResult } from '../worker-protocol';
@@ -31,9 +30,7 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
     const warmAt = spec.soakWarmupFraction ? Math.ceil(spec.count * spec.soakWarmupFraction) : 0;
     let completed = 0;
     let wrongReplies = 0;
-    let rssAtWarmMb: number | undefined;
-    let heapAtWarmMb: number | undefined;
-    let series: RssSeries | undefined;
+    const memory = new SoakMemory(meter);
 
     await sendToParent({ type: 'measuring' });
     const profile = startCpuProfile(spec.cpuProfilePath);
@@ -44,15 +41,13 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
       latenciesMs[index] = performance.now() - sentAt;
       if (!correct) wrongReplies++;
       if (++completed === warmAt) {
-        rssAtWarmMb = meter.snapshot().rssMb;
-        heapAtWarmMb = measureLiveHeapMb();
-        series = new RssSeries();
+        memory.markWarm();
         await sendToParent({ type: 'warm' });
       }
     });
     const end = meter.snapshot();
     profile.stop();
-    const heapEndMb = rssAtWarmMb === undefined ? undefined : measureLiveHeapMb();
+    const soak = memory.report(end);
     const durationMs = end.atMs - start.atMs;
     return {
       durationMs,
@@ -61,11 +56,7 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
       wrongReplies,
       cpuS: toCpuSeconds(start, end),
       peakRssMb: meter.peakRssMb,
-      rssAtWarmMb,
-      rssEndMb: end.rssMb,
-      rssSeriesMb: series?.stop(),
-      heapAtWarmMb,
-      heapEndMb,
+      ...soak,
     };
   } finally {
     await requester.close();

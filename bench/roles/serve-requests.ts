@@ -2,8 +2,7 @@ import { loadImplementation } from '../implementations/implementation';
 import { onParentCommand, sendToParent } from '../parent-channel';
 import { startCpuProfile, type RunningCpuProfile } from '../cpu-profiler';
 import { toCpuSeconds, type ProcessMeter } from '../process-meter';
-import { measureLiveHeapMb } from '../live-heap';
-import { RssSeries } from '../rss-series';
+import { SoakMemory } from '../soak-memory';
 import type { ServeResult, ServerSpec } from '../worker-protocol';
 
 /**
@@ -21,9 +20,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
   });
   let mark = meter.snapshot();
   let profile: RunningCpuProfile | undefined;
-  let rssAtWarmMb: number | undefined;
-  let heapAtWarmMb: number | undefined;
-  let series: RssSeries | undefined;
+  const memory = new SoakMemory(meter);
   const stopped = new Promise<void>((resolve) => {
     const stopListening = onParentCommand((command) => {
       if (command.type === 'mark') {
@@ -31,9 +28,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
         mark = meter.snapshot();
       }
       if (command.type === 'warm') {
-        rssAtWarmMb = meter.snapshot().rssMb;
-        heapAtWarmMb = measureLiveHeapMb();
-        series = new RssSeries();
+        memory.markWarm();
       }
       if (command.type === 'stop') {
         stopListening();
@@ -45,15 +40,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
   await stopped;
   const end = meter.snapshot();
   profile?.stop();
-  const heapEndMb = rssAtWarmMb === undefined ? undefined : measureLiveHeapMb();
+  const soak = memory.report(end);
   await server.close();
-  return {
-    cpuS: toCpuSeconds(mark, end),
-    peakRssMb: meter.peakRssMb,
-    rssAtWarmMb,
-    rssEndMb: end.rssMb,
-    rssSeriesMb: series?.stop(),
-    heapAtWarmMb,
-    heapEndMb,
-  };
+  return { cpuS: toCpuSeconds(mark, end), peakRssMb: meter.peakRssMb, ...soak };
 }

@@ -2,6 +2,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import type { DrainMode } from '../connection/connection-events';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
 import { OffsetTracker } from './offset-tracker';
+import { isPromiseLike } from './to-observable';
 
 export type Ordering = 'partition' | 'key';
 
@@ -97,7 +98,7 @@ export class BatchRunner {
    * waiting at once, leaving running handlers' offsets unresolved so those records are redelivered.
    */
   async stop(mode: DrainMode): Promise<void> {
-    if (mode === 'abandon' && !this.#isAbandoning()) {
+    if (mode === 'abandon' && !this.isAbandoning()) {
       this.#abandoned += this.#running;
       for (const release of this.#active.values()) release();
     }
@@ -140,7 +141,7 @@ export class BatchRunner {
       this.#running += 1;
       try {
         const result = this.#options.handle(toRawRecord(messages[index], topic, partition), heartbeat);
-        if (isPromise(result)) {
+        if (isPromiseLike(result)) {
           progress.resolveFinished();
           handled = await result;
         } else {
@@ -173,7 +174,7 @@ export class BatchRunner {
       }
     }
     await progress.settle();
-    if (this.#isAbandoning()) return;
+    if (this.isAbandoning()) return;
     progress.throwIfFailed();
     await heartbeat();
   }
@@ -233,7 +234,7 @@ export class BatchRunner {
     }
     await Promise.all(chains.values());
     await progress.settle();
-    if (this.#isAbandoning()) return;
+    if (this.isAbandoning()) return;
     progress.throwIfFailed();
     await heartbeat();
   }
@@ -245,10 +246,6 @@ export class BatchRunner {
 
   /** True once an abandoning close began: nothing more may be resolved. */
   isAbandoning(): boolean {
-    return this.#isAbandoning();
-  }
-
-  #isAbandoning(): boolean {
     return this.#mode === 'abandon';
   }
 
@@ -328,10 +325,6 @@ class BatchProgress {
   throwIfFailed(): void {
     if (this.#failure) throw this.#failure.error;
   }
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === 'function';
 }
 
 /** A counting semaphore: at most `size` holders; waiters are served in arrival order. */

@@ -349,13 +349,11 @@ export class MessageRouter {
     context: KafkaContext,
     first?: FirstRun,
   ): Observable<unknown> {
-    const run = first
-      ? () => {
-          if ('error' in first) throw first.error;
-          return first.result;
-        }
-      : () => handler.invoke(data, context);
-    return this.#withTimeout(toObservable(run), handler, context);
+    return this.#withTimeout(
+      toObservable(() => invokeOrReplay(handler, data, context, first)),
+      handler,
+      context,
+    );
   }
 
   #handlerTimeoutError(handler: HandlerDescriptor, context: KafkaContext): RxKafkaError {
@@ -426,14 +424,7 @@ export class MessageRouter {
       await runWithRetries(
         async (attempt) => {
           attempts = attempt;
-          let result: unknown;
-          if (attempt === 1 && first) {
-            if ('error' in first) throw first.error;
-            result = first.result;
-          } else {
-            // Most event handlers return nothing (or a plain value) synchronously: no stream, no timer.
-            result = handler.invoke(data, context);
-          }
+          const result = invokeOrReplay(handler, data, context, attempt === 1 ? first : undefined);
           await this.#settleEventResult(result, handler, context);
         },
         retry,
@@ -552,6 +543,18 @@ export class MessageRouter {
     await this.#options.produceQueue.send(route.replyTopic, replies);
     this.#repliesSent += replies.length;
   }
+}
+
+/** Runs the handler, or, given the outcome of a run already made, returns (or throws) that instead. */
+function invokeOrReplay(
+  handler: HandlerDescriptor,
+  data: unknown,
+  context: KafkaContext,
+  first: FirstRun | undefined,
+): unknown {
+  if (!first) return handler.invoke(data, context);
+  if ('error' in first) throw first.error;
+  return first.result;
 }
 
 // The produce queue's verdict: Kafka answered that this reply can never be written as it is.

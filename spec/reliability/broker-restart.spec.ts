@@ -2,11 +2,10 @@ import { expect } from 'chai';
 import { Container } from 'inversify';
 import { lastValueFrom, type Subscription } from 'rxjs';
 import { KafkaClient, KafkaServer, silentLogger, type ConnectionStateValue } from '../../lib';
-import type { LocalKafka } from '../../lib/testing';
 import { uniqueName } from '../support/kafka-fixtures';
 import { EventStream } from './support/event-stream';
 import { eventually, sleep } from './support/eventually';
-import { skipUnlessBrokersAreOurs, startPrivateKafka } from './support/private-kafka';
+import { usePrivateKafka } from './support/private-kafka';
 import { createTopicsOn } from './support/raw-kafka';
 import { createCountingController } from './support/counting-controller';
 import { Tally } from './support/tally';
@@ -14,23 +13,11 @@ import { Tally } from './support/tally';
 const EVENTS = 10_000;
 
 describe('a broker restart during an event stream (reliability)', () => {
-  let kafka: LocalKafka | undefined;
-
-  before(async function () {
-    // Restarting a broker needs a process this run started; KAFKA_BROKERS names someone else's cluster.
-    skipUnlessBrokersAreOurs(this);
-    this.timeout(180_000);
-    kafka = await startPrivateKafka(1);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await kafka?.stop();
-  });
+  const privateKafka = usePrivateKafka(1, { startMs: 180_000, stopMs: 60_000 });
 
   it('handles every acknowledged event of 10,000 at least once and reports the duplicates', async function () {
     this.timeout(300_000);
-    const brokers = [...kafka!.brokers];
+    const brokers = [...privateKafka().brokers];
     const topic = uniqueName('restart');
     await createTopicsOn(brokers, [{ topic, numPartitions: 4 }]);
 
@@ -74,9 +61,9 @@ describe('a broker restart during an event stream (reliability)', () => {
 
       await eventually(() => handled.distinct >= 3_000, '3,000 events handled before the restart', 120_000);
       const handledBeforeStop = handled.distinct;
-      await kafka!.stopNode(1, 'SIGTERM');
+      await privateKafka().stopNode(1, 'SIGTERM');
       await sleep(3_000);
-      await kafka!.startNode(1);
+      await privateKafka().startNode(1);
 
       const { acknowledged, failedPublications } = await streaming;
       await eventually(

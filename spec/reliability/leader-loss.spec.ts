@@ -2,11 +2,10 @@ import { expect } from 'chai';
 import { Container } from 'inversify';
 import { lastValueFrom, type Subscription } from 'rxjs';
 import { KafkaClient, KafkaServer, silentLogger, type ConnectionStateValue } from '../../lib';
-import type { LocalKafka } from '../../lib/testing';
 import { uniqueName } from '../support/kafka-fixtures';
 import { EventStream } from './support/event-stream';
 import { eventually } from './support/eventually';
-import { skipUnlessBrokersAreOurs, startPrivateKafka } from './support/private-kafka';
+import { usePrivateKafka } from './support/private-kafka';
 import { createRawKafka, createTopicsOn } from './support/raw-kafka';
 import { createCountingController } from './support/counting-controller';
 import { Tally } from './support/tally';
@@ -16,23 +15,11 @@ const EVENTS = 5_000;
 const GENEROUS_RETRY = { retries: 60, initialRetryTime: 200, maxRetryTime: 2_000 };
 
 describe('the leader of a partition killed in a 3-broker cluster (reliability)', () => {
-  let kafka: LocalKafka | undefined;
-
-  before(async function () {
-    // Killing a broker needs a process this run started; KAFKA_BROKERS names someone else's cluster.
-    skipUnlessBrokersAreOurs(this);
-    this.timeout(240_000);
-    kafka = await startPrivateKafka(3);
-  });
-
-  after(async function () {
-    this.timeout(90_000);
-    await kafka?.stop();
-  });
+  const privateKafka = usePrivateKafka(3, { startMs: 240_000, stopMs: 90_000 });
 
   it('handles every event the client got acknowledged (acks -1, min.insync.replicas 2) at least once', async function () {
     this.timeout(300_000);
-    const brokers = [...kafka!.brokers];
+    const brokers = [...privateKafka().brokers];
     const topic = uniqueName('leader');
     await createTopicsOn(brokers, [
       {
@@ -82,7 +69,7 @@ describe('the leader of a partition killed in a 3-broker cluster (reliability)',
       const [{ partitions }] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
       const leader = partitions.find((partition) => partition.partitionId === 0)!.leader;
       const handledBeforeKill = handled.distinct;
-      await kafka!.stopNode(leader, 'SIGKILL');
+      await privateKafka().stopNode(leader, 'SIGKILL');
 
       const { acknowledged, failedPublications } = await streaming;
       await eventually(
