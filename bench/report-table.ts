@@ -50,10 +50,7 @@ export function formatReportTable(
   for (const scenario of scenarios) {
     const verdict = verdicts.find((v) => v.scenario === scenario.id);
     const measured: readonly ImplementationName[] = scenario.implementations;
-    // Raw kafkajs has no request/reply: its row says so instead of vanishing.
-    const implementations = ORDER.filter(
-      (name) => measured.includes(name) || (scenario.kind === 'request-reply' && name === 'kafkajs'),
-    );
+    const implementations = ORDER.filter((name) => measured.includes(name));
     for (const implementation of implementations) {
       const name = `(${scenario.id}) ${scenario.title}`;
       const summary = summaries.find(
@@ -66,22 +63,7 @@ export function formatReportTable(
         implementation === 'rxkafka' && verdict
           ? [`${verdict.target}: ${verdict.detail}`, toMet(verdict.met)]
           : ['', ''];
-      if (!measured.includes(implementation)) {
-        rows.push([
-          name,
-          LABELS[implementation],
-          'n/a',
-          'n/a (no request/reply)',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-          '',
-        ]);
-      } else if (!summary) {
+      if (!summary) {
         rows.push([
           name,
           LABELS[implementation],

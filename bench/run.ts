@@ -111,7 +111,6 @@ function runOnce(
   repetition: number,
 ): Promise<RunResult> {
   if (scenario.kind === 'events') return runEventsOnce(context, scenario, implementation, repetition);
-  if (implementation === 'kafkajs') throw new Error('raw kafkajs has no request/reply');
   return runRequestReplyOnce(context, scenario, implementation, repetition);
 }
 

@@ -39,14 +39,14 @@ export interface ConsumerSpec extends KafkaSpec {
 /** Serves a `sum` request/reply handler on the topic until told to stop. */
 export interface ServerSpec extends KafkaSpec {
   readonly role: 'server';
-  readonly implementation: Exclude<ImplementationName, 'kafkajs'>;
+  readonly implementation: ImplementationName;
   readonly groupId: string;
 }
 
 /** Sends `count` requests with `concurrency` in flight and measures each round trip. */
 export interface ClientSpec extends KafkaSpec {
   readonly role: 'client';
-  readonly implementation: Exclude<ImplementationName, 'kafkajs'>;
+  readonly implementation: ImplementationName;
   readonly groupId: string;
   readonly count: number;
   readonly concurrency: number;

@@ -14,7 +14,7 @@ import type { RequestReplyScenario } from './scenario';
 export async function runRequestReplyOnce(
   context: RunContext,
   scenario: RequestReplyScenario,
-  implementation: Exclude<ImplementationName, 'kafkajs'>,
+  implementation: ImplementationName,
   repetition: number,
 ): Promise<RunResult> {
   const topic = toUniqueTopic(scenario.id, implementation, `r${repetition}`);

@@ -29,7 +29,7 @@ export interface EventScenario extends ScenarioBase {
 /** A sum server and a client with `concurrency` requests in flight. */
 export interface RequestReplyScenario extends ScenarioBase {
   readonly kind: 'request-reply';
-  readonly implementations: ReadonlyArray<Exclude<ImplementationName, 'kafkajs'>>;
+  readonly implementations: ReadonlyArray<ImplementationName>;
   readonly partitions: number;
   readonly concurrency: number;
   readonly warmupCount: number;
@@ -74,7 +74,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       id: 'c',
       title: 'request/reply, 1 in flight',
       count: counts.c,
-      implementations: ['rxkafka', 'nest'],
+      implementations: ['rxkafka', 'kafkajs', 'nest'],
       repetitions,
       concurrency: 1,
       warmupCount: Math.min(100, Math.ceil(counts.c / 10)),
@@ -85,7 +85,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       id: 'd',
       title: 'request/reply, 256 in flight',
       count: counts.d,
-      implementations: ['rxkafka', 'nest'],
+      implementations: ['rxkafka', 'kafkajs', 'nest'],
       repetitions,
       concurrency: 256,
       warmupCount: Math.min(2_000, Math.ceil(counts.d / 10)),
@@ -109,8 +109,5 @@ export function createScenarios(options: BenchOptions): Scenario[] {
 
 /** `scenario` restricted to the implementations chosen on the command line. */
 function withImplementations(scenario: Scenario, chosen: readonly ImplementationName[]): Scenario {
-  // One branch per kind, so each keeps its own implementation type (request/reply has no raw kafkajs).
-  return scenario.kind === 'events'
-    ? { ...scenario, implementations: scenario.implementations.filter((name) => chosen.includes(name)) }
-    : { ...scenario, implementations: scenario.implementations.filter((name) => chosen.includes(name)) };
+  return { ...scenario, implementations: scenario.implementations.filter((name) => chosen.includes(name)) };
 }

@@ -20,6 +20,9 @@ export class PartitionRecorder {
     return () => {
       const choose = inner();
       return (args) => {
+        // A message with its own partition (every reply) moves nowhere on a retry: nothing to pin or record.
+        const explicit = args.message.partition;
+        if (explicit !== undefined && explicit !== null) return choose(args);
         const pinned = this.#chosen.get(args.message);
         if (
           pinned !== undefined &&

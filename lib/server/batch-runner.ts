@@ -292,15 +292,17 @@ class BatchProgress {
   /** The record at `index` is done once `acked` resolves; `release` runs either way. */
   finishWhenAcked(index: number, acked: Promise<void>, release: () => void): void {
     this.#acks.push(
-      acked
-        .then(
-          () => {
-            this.finish(index);
-            this.resolveFinished();
-          },
-          (error: unknown) => this.fail(error),
-        )
-        .finally(release),
+      acked.then(
+        () => {
+          release();
+          this.finish(index);
+          this.resolveFinished();
+        },
+        (error: unknown) => {
+          release();
+          this.fail(error);
+        },
+      ),
     );
   }
 

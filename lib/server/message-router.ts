@@ -277,12 +277,21 @@ export class MessageRouter {
     route: ReplyRoute,
     message: IncomingMessage,
   ): Promise<void> {
-    const outcomes = await Promise.allSettled(sends);
-    const failures = outcomes.flatMap((outcome) =>
-      outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
-    );
-    if (failures.length === 0) return;
-    const [error] = failures;
+    let error: unknown;
+    if (sends.length === 1) {
+      // One reply (the common case): no settled-outcome array per request.
+      try {
+        await sends[0];
+        return;
+      } catch (failure) {
+        error = failure;
+      }
+    } else {
+      const outcomes = await Promise.allSettled(sends);
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (!failed) return;
+      error = failed.reason;
+    }
     if (!isRefusedForGood(error)) throw error;
     this.#options.logger.error(
       `a reply to ${route.replyTopic} was refused by Kafka: the request is skipped, its caller gets no (further) reply`,

@@ -97,7 +97,16 @@ function parseJsonLike(text: string): unknown {
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Record<string, unknown> {
-  if (headers === undefined || headers === null) return {};
-  // fromEntries defines keys (a header named `__proto__` stays a header) where assignment would not.
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, decodeWireValue(value)]));
+  const decoded: Record<string, unknown> = {};
+  if (headers === undefined || headers === null) return decoded;
+  for (const name of Object.keys(headers)) {
+    const value = decodeWireValue(headers[name]);
+    // Assigning `__proto__` would set the prototype: that header is defined as an own key instead.
+    if (name === '__proto__') {
+      Object.defineProperty(decoded, name, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      decoded[name] = value;
+    }
+  }
+  return decoded;
 }

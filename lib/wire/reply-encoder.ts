@@ -13,6 +13,9 @@ export interface ReplyMeta {
   isDisposed: boolean;
 }
 
+// One 0x00 byte, shared by every last reply: kafkajs only reads header values.
+const IS_DISPOSED_VALUE = Buffer.alloc(1);
+
 // Kafka partition ids are int32.
 const MAX_PARTITION = 2 ** 31 - 1;
 
@@ -31,7 +34,7 @@ export function encodeReply(serialized: OutgoingMessage | undefined, meta: Reply
   };
   if (isPartition(meta.replyPartition)) reply.partition = meta.replyPartition;
   if (meta.err !== undefined) reply.headers[KafkaHeaders.NEST_ERR] = encodeErrorHeader(meta.err);
-  if (meta.isDisposed) reply.headers[KafkaHeaders.NEST_IS_DISPOSED] = Buffer.alloc(1);
+  if (meta.isDisposed) reply.headers[KafkaHeaders.NEST_IS_DISPOSED] = IS_DISPOSED_VALUE;
   return reply;
 }
 
