@@ -71,8 +71,9 @@ export class ProduceQueue {
    */
   send(topic: string, messages: Message[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
+    const encodable = messages.map(toEncodableMessage);
     return new Promise<void>((resolve, reject) => {
-      this.#laneOf(topic).push({ topic, messages, resolve, reject });
+      this.#laneOf(topic).push({ topic, messages: encodable, resolve, reject });
     });
   }
 
@@ -245,6 +246,28 @@ class Lane {
     this.#queue = this.#queue.slice(taken);
     return batch;
   }
+}
+
+/**
+ * The message as kafkajs's produce encoder copies it: the same fields, plus `offsetDelta` and
+ * `timestampDelta`, which the encoder sets on its copy of every record (`{ ...message, offsetDelta,
+ * timestampDelta }` in kafkajs 2.2.4's produce/v3/request.js). V8 makes a spread followed by keys its
+ * source lacks far slower than one that only overwrites keys the source has: about 1.8 µs against 0.02 µs
+ * a record in a micro-benchmark on this project's 2-core machine, paid for every request and every reply.
+ * kafkajs overwrites both placeholders; they never reach the wire. Absent fields stay undefined, which
+ * kafkajs reads as absent.
+ */
+function toEncodableMessage(message: Message): Message {
+  const encodable = {
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+    partition: message.partition,
+    timestamp: message.timestamp,
+    offsetDelta: 0,
+    timestampDelta: 0,
+  };
+  return encodable as Message;
 }
 
 /** The partitions a produce response names, by topic: built once per response, not once per message. */

@@ -112,6 +112,20 @@ function holdFirstCall(
 
 describe('ProduceQueue', () => {
   describe('.send()', () => {
+    it('hands kafkajs every field of each message, and leaves the caller’s message as it was', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      const full: Message = { key: 'k', value: 'v', headers: { h: '1' }, partition: 2, timestamp: '5' };
+      const bare: Message = { value: null };
+      await queue.send('a', [full, bare]);
+      const [sentFull, sentBare] = producer.calls[0].topicMessages?.[0].messages ?? [];
+      expect(sentFull).to.include({ key: 'k', value: 'v', partition: 2, timestamp: '5' });
+      expect(sentFull.headers).to.equal(full.headers);
+      expect(sentBare).to.include({ value: null, key: undefined, partition: undefined, timestamp: undefined });
+      expect(full).to.deep.equal({ key: 'k', value: 'v', headers: { h: '1' }, partition: 2, timestamp: '5' });
+      expect(bare).to.deep.equal({ value: null });
+    });
+
     it('sends a lone message at once, in its own request', async () => {
       const producer = new FakeProducer();
       const queue = new ProduceQueue(producer.asProducer());
@@ -417,22 +431,25 @@ describe('ProduceQueue', () => {
 
     it('sends again the messages kafkajs reported as sent but did not write (their leader died mid-request)', async () => {
       const producer = new FakeProducer();
-      const chosen = new Map<unknown, number>();
+      // The partitioner's choices, by value: the queue hands kafkajs messages of its own (see toEncodableMessage).
+      const chosen = new Map<unknown, number>([
+        ['1', 0],
+        ['2', 1],
+      ]);
       const first = message('1');
       const second = message('2');
-      chosen.set(first, 0).set(second, 1);
       // The first answer lacks partition 1, as kafkajs's after a retry that skipped the dead leader's partitions.
       producer.respond = async (batch, call) => {
         const written = writtenTo({
           ...batch,
           topicMessages: batch.topicMessages?.map(({ topic, messages }) => ({
             topic,
-            messages: messages.map((m) => ({ ...m, partition: chosen.get(m) })),
+            messages: messages.map((m) => ({ ...m, partition: chosen.get(m.value) })),
           })),
         });
         return call === 1 ? written.filter((meta) => meta.partition !== 1) : written;
       };
-      const queue = new ProduceQueue(producer.asProducer(), { partitionOf: (m) => chosen.get(m) });
+      const queue = new ProduceQueue(producer.asProducer(), { partitionOf: (m) => chosen.get(m.value) });
       await queue.send('events', [first, second]);
       expect(producer.summary()).to.deep.equal([[['events', ['1', '2']]], [['events', ['2']]]]);
       expect(queue.sentMessages).to.equal(2);
