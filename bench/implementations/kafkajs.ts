@@ -29,8 +29,10 @@ const KEYS_IN_FLIGHT_PER_PARTITION = 64;
  *
  * Its request/reply pair speaks the NestJS wire format (the same headers and `.reply` topic) with nothing
  * else: replies and requests are gathered into one `sendBatch` per event-loop turn with one in flight, a
- * batch returns once its replies are acknowledged, and commits are kafkajs's own. No error replies, no
- * timeouts, no checks of what kafkajs reports: the floor of what a kafkajs request/reply costs.
+ * batch returns once its replies are acknowledged, and commits are kafkajs's own (after every batch, in the
+ * fetch path). No error replies, no timeouts, no checks of what kafkajs reports: kafkajs with its defaults
+ * and the least code a request/reply needs, not a best case (NestJS, which commits without waiting for its
+ * replies, answers a lone request sooner).
  */
 export const kafkajsImplementation: Implementation = {
   startEventConsumer,
@@ -146,7 +148,9 @@ async function connectSumRequester(config: ConnectionConfig): Promise<SumRequest
   let nextId = 0;
   await producer.connect();
   await consumer.connect();
-  await consumer.subscribe({ topics: [replyTopic] });
+  // The reply topic is new for every run: reading it from the beginning means a reply written before the
+  // consumer's first fetch (while kafkajs still looks up where "latest" is) is not skipped.
+  await consumer.subscribe({ topics: [replyTopic], fromBeginning: true });
   const assigned = new Promise<number>((resolve) => {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
       resolve(payload.memberAssignment[replyTopic][0]),
@@ -175,7 +179,10 @@ async function connectSumRequester(config: ConnectionConfig): Promise<SumRequest
           value: JSON.stringify(numbers),
           headers: { [CORRELATION_ID]: id, [REPLY_TOPIC]: replyTopic, [REPLY_PARTITION]: replyPartition },
         };
-        sender.send(config.topic, [request]).catch(reject);
+        sender.send(config.topic, [request]).catch((error: unknown) => {
+          pending.delete(id);
+          reject(error);
+        });
       }),
     close: async () => {
       await consumer.disconnect();

@@ -20,7 +20,7 @@ export class PartitionRecorder {
     return () => {
       const choose = inner();
       return (args) => {
-        // A message with its own partition (every reply) moves nowhere on a retry: nothing to pin or record.
+        // A message with its own partition (a reply to a valid kafka_replyPartition) moves nowhere on a retry.
         const explicit = args.message.partition;
         if (explicit !== undefined && explicit !== null) return choose(args);
         const pinned = this.#chosen.get(args.message);
