@@ -34,10 +34,10 @@ export interface SumRequester extends Closable {
 export interface Implementation {
   /** Starts consuming the topic from the beginning; resolves once the consumer has joined its group. */
   startEventConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable>;
-  /** Starts a server whose handler answers the sum of the numbers it gets (absent: no request/reply). */
-  startSumServer?(config: ConnectionConfig): Promise<Closable>;
-  /** Connects a client subscribed to the topic's replies (absent: no request/reply). */
-  connectSumRequester?(config: ConnectionConfig): Promise<SumRequester>;
+  /** Starts a server whose handler answers the sum of the numbers it gets. */
+  startSumServer(config: ConnectionConfig): Promise<Closable>;
+  /** Connects a client subscribed to the topic's replies. */
+  connectSumRequester(config: ConnectionConfig): Promise<SumRequester>;
 }
 
 /**

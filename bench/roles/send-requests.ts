@@ -14,8 +14,6 @@ import type { ClientSpec, RequestResult } from '../worker-protocol';
  */
 export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promise<RequestResult> {
   const implementation = loadImplementation(spec.implementation);
-  if (!implementation.connectSumRequester)
-    throw new Error(`${spec.implementation} has no request/reply client`);
   const requester = await implementation.connectSumRequester({
     brokers: spec.brokers,
     topic: spec.topic,

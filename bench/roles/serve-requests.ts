@@ -12,7 +12,6 @@ import type { ServeResult, ServerSpec } from '../worker-protocol';
  */
 export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Promise<ServeResult> {
   const implementation = loadImplementation(spec.implementation);
-  if (!implementation.startSumServer) throw new Error(`${spec.implementation} has no request/reply server`);
   const server = await implementation.startSumServer({
     brokers: spec.brokers,
     topic: spec.topic,

@@ -29,7 +29,6 @@ export interface EventScenario extends ScenarioBase {
 /** A sum server and a client with `concurrency` requests in flight. */
 export interface RequestReplyScenario extends ScenarioBase {
   readonly kind: 'request-reply';
-  readonly implementations: ReadonlyArray<ImplementationName>;
   readonly partitions: number;
   readonly concurrency: number;
   readonly warmupCount: number;
