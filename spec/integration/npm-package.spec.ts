@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runCommand, type CommandResult } from '../../lib/testing/run-command';
+import { useTestBroker } from '../support/global-broker';
+import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { IMPORTS_MJS, REQUEST_REPLY_CJS, TYPES_TS, WRONG_TYPES_TS } from './support/package-consumer';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** Fails with the command's output unless it exited 0. */
+function expectSuccess(result: CommandResult, what: string): CommandResult {
+  if (result.code !== 0) {
+    throw new Error(
+      `${what} exited ${result.code}${result.spawnError ? ` (${result.spawnError.message})` : ''}:\n` +
+        `${result.stdout}\n${result.stderr}`.trim().slice(-4000),
+    );
+  }
+  return result;
+}
+
+/** The last line a program printed, as JSON. */
+function readLastJsonLine(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+describe('the npm package (npm pack, installed into a new project)', function () {
+  // npm pack builds dist/ (the prepare script) and npm install may ask the registry for dependencies.
+  this.timeout(300_000);
+  const folder = mkdtempSync(join(tmpdir(), 'rxkafka-package-'));
+  const project = join(folder, 'app');
+  let tarball: string;
+  let packedFiles: string[];
+
+  before(async () => {
+    const packed = expectSuccess(
+      await runCommand('npm', ['pack', '--json', '--pack-destination', folder], { cwd: ROOT }),
+      'npm pack',
+    );
+    // npm prints the prepare script's output before the JSON.
+    const manifest = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
+    tarball = join(folder, manifest[0].filename);
+    packedFiles = manifest[0].files.map((file) => file.path);
+
+    mkdirSync(project);
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'rxkafka-user', version: '1.0.0', private: true }, null, 2),
+    );
+    expectSuccess(
+      await runCommand(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-save', tarball, 'inversify@^8.2.3'],
+        { cwd: project, timeoutMs: 240_000 },
+      ),
+      'npm install of the tarball',
+    );
+    writeFileSync(join(project, 'request-reply.cjs'), REQUEST_REPLY_CJS);
+    writeFileSync(join(project, 'imports.mjs'), IMPORTS_MJS);
+  });
+
+  after(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('holds the compiled JavaScript and its types, and no TypeScript sources or specs', () => {
+    expect(packedFiles).to.include.members([
+      'package.json',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
+    ]);
+    const sources = packedFiles.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'));
+    expect(sources).to.deep.equal([]);
+    expect(packedFiles.filter((file) => file.startsWith('spec/') || file.startsWith('lib/'))).to.deep.equal(
+      [],
+    );
+  });
+
+  it('installs its runtime dependencies and no development ones', () => {
+    const installed = readdirSync(join(project, 'node_modules'));
+    expect(installed).to.include.members([
+      'rxkafka',
+      'kafkajs',
+      'rxjs',
+      'xstate',
+      'inversify',
+      'reflect-metadata',
+    ]);
+    expect(installed).not.to.include.members(['typescript']);
+    expect(installed).not.to.include('ts-node');
+    expect(installed).not.to.include('mocha');
+  });
+
+  it('runs a request/reply round trip and an event from plain CommonJS against the test broker', async () => {
+    const { brokers } = await useTestBroker();
+    const sumTopic = uniqueName('package.sum');
+    const eventTopic = uniqueName('package.counted');
+    await createTopics([{ topic: sumTopic }, { topic: `${sumTopic}.reply` }, { topic: eventTopic }]);
+    const result = expectSuccess(
+      await runCommand('node', ['request-reply.cjs'], {
+        cwd: project,
+        timeoutMs: 120_000,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: brokers.join(','),
+          SUM_TOPIC: sumTopic,
+          EVENT_TOPIC: eventTopic,
+        },
+      }),
+      'node request-reply.cjs',
+    );
+    expect(readLastJsonLine(result.stdout)).to.deep.equal({
+      sum: { total: 10 },
+      events: [{ n: 7 }],
+      recordsFinished: 2,
+      errorIsTyped: true,
+    });
+  });
+
+  it('gives ESM named imports of both entry points', async () => {
+    const result = expectSuccess(
+      await runCommand('node', ['imports.mjs'], { cwd: project }),
+      'node imports.mjs',
+    );
+    expect(readLastJsonLine(result.stdout)).to.deep.equal({
+      KafkaClient: 'function',
+      KafkaServer: 'function',
+      createMicroservice: 'function',
+      MessagePattern: 'function',
+      RxKafkaError: 'function',
+      timeoutCode: 'string',
+      startLocalKafka: 'function',
+      waitForKafka: 'function',
+      defaultExport: 'function',
+    });
+  });
+
+  for (const moduleResolution of ['nodenext', 'node10'] as const) {
+    context(`with TypeScript's ${moduleResolution} module resolution`, () => {
+      /** Type-checks `source` in the project against the installed package only. */
+      async function typeCheck(source: string): Promise<CommandResult> {
+        const file = `check-${moduleResolution}.ts`;
+        writeFileSync(join(project, file), source);
+        return runCommand(
+          'node',
+          [
+            TSC,
+            '--noEmit',
+            '--strict',
+            '--skipLibCheck',
+            '--target',
+            'ES2022',
+            '--module',
+            moduleResolution === 'nodenext' ? 'nodenext' : 'commonjs',
+            '--moduleResolution',
+            moduleResolution,
+            '--types',
+            'node',
+            '--typeRoots',
+            join(ROOT, 'node_modules', '@types'),
+            file,
+          ],
+          { cwd: project, timeoutMs: 120_000 },
+        );
+      }
+
+      it('resolves the types of rxkafka and rxkafka/testing', async () => {
+        expectSuccess(await typeCheck(TYPES_TS), 'tsc');
+      });
+
+      it('refuses a wrongly typed option, so the types are real', async () => {
+        const result = await typeCheck(WRONG_TYPES_TS);
+        expect(result.code).not.to.equal(0);
+        expect(result.stdout).to.match(/requestTimeoutMs|not assignable to type 'number'/);
+      });
+    });
+  }
+});
