@@ -46,5 +46,5 @@ export type { Deserializer, ReplyPacket, RequestPacket } from './wire/deserializ
 // Errors and logging
 export { ERROR_CODES, RemoteError, RequestTimeoutError, RxKafkaError } from './errors';
 export type { RxKafkaErrorCode, RxKafkaErrorContext } from './errors';
-export { createStreamLogger, silentLogger } from './logger';
-export type { Logger, LogLevel } from './logger';
+export { createStreamLogger, fieldsFirstLogger, silentLogger } from './logger';
+export type { FieldsFirstLogger, Logger, LogLevel } from './logger';

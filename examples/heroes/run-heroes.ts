@@ -1,7 +1,7 @@
 import { Container } from 'inversify';
 import { Kafka, logLevel } from 'kafkajs';
 import { firstValueFrom } from 'rxjs';
-import { createMicroservice, KafkaClient, registerControllers, silentLogger } from '../../lib';
+import { createMicroservice, createStreamLogger, KafkaClient, registerControllers, type Logger } from '../../lib';
 import { HeroesController, Item, KillDragonMessage } from './heroes.controller';
 
 const TOPICS = [
@@ -14,16 +14,21 @@ const TOPICS = [
 
 /**
  * Runs the heroes service and a client against `brokers`: one request/reply round trip, one keyed reply
- * with headers, one event. Prints what happens through `print`.
+ * with headers, one event. Prints what happens through `print`; rxkafka's and kafkajs's own lines go to
+ * `logger` (by default what every server and client gets: warnings and errors on stderr).
  */
-export async function runHeroes(brokers: readonly string[], print: (line: string) => void): Promise<void> {
+export async function runHeroes(
+  brokers: readonly string[],
+  print: (line: string) => void,
+  logger: Logger = createStreamLogger('warn'),
+): Promise<void> {
   await createTopics(brokers);
 
   const container = new Container();
   registerControllers(container, [HeroesController]);
   const server = createMicroservice(container, {
     client: { brokers: [...brokers], clientId: 'heroes' },
-    logger: silentLogger,
+    logger,
   });
   await server.listen();
   print(
@@ -33,7 +38,7 @@ export async function runHeroes(brokers: readonly string[], print: (line: string
   const client = new KafkaClient({
     client: { brokers: [...brokers], clientId: 'heroes' },
     requestTimeoutMs: 10_000,
-    logger: silentLogger,
+    logger,
   });
   client.subscribeToResponseOf('hero.kill.dragon');
   client.subscribeToResponseOf('hero.kill.dragon.keyed');

@@ -7,7 +7,7 @@ import type {
   ProducerConfig,
   ProducerRecord,
 } from 'kafkajs';
-import { createStreamLogger, type Logger } from '../logger';
+import { createStreamLogger, toLogger, type Logger } from '../logger';
 import type { Deserializer } from '../wire/deserializer';
 import type { Serializer } from '../wire/serializer';
 import { toFrozenCopy } from './frozen-copy';
@@ -54,7 +54,10 @@ export interface KafkaTransportOptions {
   deserializer?: Deserializer<unknown>;
   /** `keepBinary: true` hands record values over as Buffers. @defaultValue `{ keepBinary: false }` */
   parser?: { keepBinary?: boolean };
-  /** Where rxkafka and kafkajs log. @defaultValue `createStreamLogger('warn')`: warnings and errors to stderr */
+  /**
+   * Where rxkafka and kafkajs log: any `Logger` (winston, `console`), or a pino logger as it is (its
+   * `(fields, message)` order is recognised). @defaultValue `createStreamLogger('warn')`: warnings and errors to stderr
+   */
   logger?: Logger;
   /** Accepted and ignored, so NestJS's `Transport.KAFKA` may stay in the object. */
   transport?: unknown;
@@ -138,7 +141,7 @@ export function resolveTransportOptions(
     keepBinary: options.parser?.keepBinary ?? defaults.parser.keepBinary,
     serializer: options.serializer,
     deserializer: options.deserializer,
-    logger: options.logger ?? createStreamLogger('warn'),
+    logger: options.logger ? toLogger(options.logger) : createStreamLogger('warn'),
   };
 }
 

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { logLevel, type LogEntry } from 'kafkajs';
+import { createKafkaLogCreator } from '../../lib/connection/kafka-log-creator';
+import type { Logger } from '../../lib/logger';
+
+type Line = [level: string, message: string, fields: Record<string, unknown> | undefined];
+
+/** Feeds one kafkajs log entry through the creator and returns what reached rxkafka's logger. */
+function route(level: logLevel, namespace: string, log: Record<string, unknown>): Line[] {
+  const lines: Line[] = [];
+  const logger: Logger = {
+    debug: (message, fields) => void lines.push(['debug', message, fields]),
+    info: (message, fields) => void lines.push(['info', message, fields]),
+    warn: (message, fields) => void lines.push(['warn', message, fields]),
+    error: (message, fields) => void lines.push(['error', message, fields]),
+  };
+  const entry = {
+    namespace,
+    level,
+    label: logLevel[level],
+    log: { timestamp: '2026-12-01T00:00:00.000Z', logger: 'kafkajs', message: '', ...log },
+  } as LogEntry;
+  createKafkaLogCreator(logger)(logLevel.DEBUG)(entry);
+  return lines;
+}
+
+describe('createKafkaLogCreator()', () => {
+  it('passes the level, message and fields through, the namespace as a field', () => {
+    expect(route(logLevel.INFO, 'Consumer', { message: 'Starting', groupId: 'g' })).to.deep.equal([
+      ['info', 'Starting', { namespace: 'Consumer', groupId: 'g' }],
+    ]);
+    expect(route(logLevel.WARN, 'Runner', { message: 'w' })[0][0]).to.equal('warn');
+    expect(route(logLevel.DEBUG, 'Runner', { message: 'd' })[0][0]).to.equal('debug');
+  });
+
+  it('logs a retriable error response (a fresh broker’s missing coordinator) at debug, not error', () => {
+    const [line] = route(logLevel.ERROR, 'Connection', {
+      message: 'Response GroupCoordinator(key: 10, version: 2)',
+      error: 'The group coordinator is not available',
+      correlationId: 2,
+    });
+    expect(line[0]).to.equal('debug');
+    expect(line[2]).to.include({ error: 'The group coordinator is not available', correlationId: 2 });
+  });
+
+  it('keeps a non-retriable error response at error', () => {
+    const [line] = route(logLevel.ERROR, 'Connection', {
+      message: 'Response SaslAuthenticate(key: 36, version: 2)',
+      error: 'Request is not valid given the current SASL state',
+    });
+    expect(line[0]).to.equal('error');
+  });
+
+  it('logs a lost socket, which kafkajs reconnects, at warn', () => {
+    const [line] = route(logLevel.ERROR, 'Connection', {
+      message: 'Connection error: read ECONNRESET',
+      broker: '127.0.0.1:9092',
+    });
+    expect(line).to.deep.equal([
+      'warn',
+      'Connection error: read ECONNRESET',
+      { namespace: 'Connection', broker: '127.0.0.1:9092' },
+    ]);
+  });
+
+  it('keeps every other error at error', () => {
+    expect(
+      route(logLevel.ERROR, 'Consumer', { message: 'Crash: KafkaJSNumberOfRetriesExceeded' })[0][0],
+    ).to.equal('error');
+  });
+});
