@@ -24,13 +24,17 @@ export interface ReplyPacket {
  * The server's default deserializer, as NestJS's `KafkaRequestDeserializer`: the pattern is the channel
  * (the topic) and the data is the record's value.
  *
- * Keeps Nest's quirk: a record whose value is `null` (a tombstone, or an empty event) gives the whole
- * decoded record as `data`. Unlike Nest, which yields an undefined pattern and data when no options are
- * given, it falls back to the record's topic.
+ * Two deliberate differences from Nest's (`deserializers/kafka-request.deserializer.ts`, which returns
+ * `data?.value ?? data`):
+ * - a record whose value is `null` (a tombstone) gives `null` as `data`. Nest gives the whole kafkajs
+ *   message instead (`magicByte`, `batchContext`, `isControlRecord`, … plus `topic` and `partition`), so a
+ *   handler cannot tell a tombstone from a payload shaped like a record. The record itself is always
+ *   `context.getMessage()`.
+ * - without options (Nest yields an undefined pattern and data) it falls back to the record's topic.
  */
 export class KafkaRequestDeserializer implements Deserializer<RequestPacket> {
   deserialize(message: IncomingMessage, options?: { channel?: string }): RequestPacket {
-    return { pattern: options?.channel ?? message.topic, data: message.value ?? message };
+    return { pattern: options?.channel ?? message.topic, data: message.value };
   }
 }
 

@@ -44,10 +44,10 @@ describe('KafkaRequestDeserializer', () => {
     });
 
     context('with a tombstone (null value)', () => {
-      it("hands over the whole message as data (Nest's quirk, kept for compatibility)", () => {
+      it('hands over null as data (a deliberate difference: Nest hands over the whole message)', () => {
         const message = createMessage({ topic: 'users', key: 'user-1', value: null });
         const packet = deserializer.deserialize(message, { channel: 'users' });
-        expect(packet.data).to.equal(message);
+        expect(packet).to.deep.equal({ pattern: 'users', data: null });
       });
     });
 

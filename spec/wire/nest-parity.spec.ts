@@ -319,7 +319,10 @@ describe('NestJS parity (differential against @nestjs/microservices 11)', () => 
     const nest = new NestKafkaRequestDeserializer();
     const parser = new NestKafkaParser();
 
-    for (const [name, create] of RECORDS) {
+    const withValue = RECORDS.filter(([, create]) => create().value !== null);
+    const withoutValue = RECORDS.filter(([, create]) => create().value === null);
+
+    for (const [name, create] of withValue) {
       it(`deserializes ${name} exactly as Nest does`, () => {
         const message = parser.parse(create()) as IncomingMessage;
         const options = { channel: message.topic };
@@ -328,6 +331,19 @@ describe('NestJS parity (differential against @nestjs/microservices 11)', () => 
     }
 
     context('deliberate differences', () => {
+      it('finds the tombstone among the records without a value', () => {
+        expect(withoutValue.map(([name]) => name)).to.include('a tombstone');
+      });
+
+      for (const [name, create] of withoutValue) {
+        it(`for ${name} (a null value) Nest hands over the whole message; rxkafka hands over null`, () => {
+          const message = parser.parse(create()) as IncomingMessage;
+          const options = { channel: message.topic };
+          expect(nest.deserialize(message, options)).to.deep.equal({ pattern: message.topic, data: message });
+          expect(ours.deserialize(message, options)).to.deep.equal({ pattern: message.topic, data: null });
+        });
+      }
+
       it('without options Nest gives an undefined pattern; rxkafka uses the topic', () => {
         const message = parser.parse(RECORDS[1][1]()) as IncomingMessage;
         expect(nest.deserialize(message)).to.deep.equal({ pattern: undefined, data: undefined });
