@@ -20,7 +20,9 @@ export type RxKafkaErrorCode =
   | 'RXK_HANDLER_TIMEOUT'
   | 'RXK_BROKER_SETUP'
   | 'RXK_BROKER_UNREACHABLE'
-  | 'RXK_ACTOR_NOT_PROVIDED';
+  | 'RXK_ACTOR_NOT_PROVIDED'
+  | 'RXK_AUTHENTICATION_FAILED'
+  | 'RXK_TLS_FAILED';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -41,6 +43,10 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
   RXK_BROKER_UNREACHABLE: 'The brokers named in KAFKA_BROKERS (or the options) did not answer.',
   RXK_ACTOR_NOT_PROVIDED:
     'The connection machine ran an I/O actor (connectKafka, drainKafka) that was never bound: bind it with connectionMachine.provide({ actors }), as KafkaConnection does.',
+  RXK_AUTHENTICATION_FAILED:
+    'The broker refused the SASL credentials: check client.sasl (mechanism, username, password) against the users the cluster knows. Not retried: each attempt would fail the same way.',
+  RXK_TLS_FAILED:
+    'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca), its name does not match the broker address, or the two sides disagree on TLS (client.ssl against a plaintext listener, or no client.ssl against a TLS one). Not retried.',
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

@@ -252,6 +252,7 @@ export class KafkaClient {
     const withConsumer = !options.producerOnlyMode && this.#responsePatterns.size > 0;
     const connection = new KafkaConnection({
       kafka: this.#kafka,
+      kafkaConfig: options.kafkaConfig,
       clientId: options.clientId,
       logger: options.logger,
       producerConfig: options.producerConfig,

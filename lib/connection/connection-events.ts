@@ -4,13 +4,19 @@
  * machine never sees a kafkajs object, so every payload here is plain, serializable data.
  */
 
+import { RxKafkaError, type RxKafkaErrorCode } from '../errors';
+
 /** How close() treats records already handed to handlers: finish them, or drop them unprocessed. */
 export type DrainMode = 'drain' | 'abandon';
 
-/** An error reduced to what survives `JSON.stringify` (the live view and the inspection stream show it). */
+/** An error reduced to what survives `JSON.stringify` (inspection streams and snapshots show it). */
 export interface ConnectionError {
   readonly name: string;
   readonly message: string;
+  /** rxkafka's code, for an `RxKafkaError` (for example `RXK_AUTHENTICATION_FAILED`). */
+  readonly code?: RxKafkaErrorCode;
+  /** For an `RxKafkaError`: false when trying again cannot help until the configuration changes. */
+  readonly retriable?: boolean;
 }
 
 /** The user asks to connect (first connect, or again after close() or a failure). */
@@ -65,8 +71,11 @@ export type ConnectionEvent =
   | DrainEvent
   | StoppedEvent;
 
-/** Reduces anything thrown to `{ name, message }`; never throws. */
+/** Reduces anything thrown to `{ name, message }` (and an RxKafkaError's code); never throws. */
 export function toConnectionError(error: unknown): ConnectionError {
+  if (RxKafkaError.isRxKafkaError(error)) {
+    return { name: error.name, message: error.message, code: error.code, retriable: error.retriable };
+  }
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (typeof error === 'object' && error !== null) {
     const { name, message } = error as { name?: unknown; message?: unknown };

@@ -144,7 +144,10 @@ export const connectionMachine = setup({
   guards: {
     isProducerOnly: ({ context }) => context.producerOnly,
     hasJoinedGroup: ({ context }) => context.memberId !== undefined,
-    canRetryConnect: ({ context }) => context.connectAttempts < context.maxConnectAttempts,
+    // A failure rxkafka knows to be permanent (wrong credentials, an untrusted certificate) is not retried:
+    // each attempt would fail the same way, and repeated SASL failures can lock an account.
+    canRetryConnect: ({ context, event }) =>
+      context.connectAttempts < context.maxConnectAttempts && readEventError(event).retriable !== false,
     isRestartedByKafka: ({ event }) => event.type === 'kafka.crashed' && event.restart,
   },
   actions: {
@@ -302,7 +305,8 @@ export const connectionMachine = setup({
     },
     failed: {
       description:
-        'Gave up: connect attempts ran out or kafkajs crashed without restarting. lastError says why.',
+        'Gave up: connect attempts ran out, a connect failed for a reason retrying cannot fix (wrong ' +
+        'credentials, an untrusted certificate), or kafkajs crashed without restarting. lastError says why.',
       entry: 'clearMembership',
       on: {
         'kafka.connect': { target: 'connecting', actions: 'resetConnectAttempts' },

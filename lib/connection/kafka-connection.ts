@@ -4,6 +4,7 @@ import type {
   ConsumerRunConfig,
   EachBatchPayload,
   Kafka,
+  KafkaConfig,
   KafkaMessage,
   Producer,
   ProducerConfig,
@@ -12,6 +13,7 @@ import type {
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { RxKafkaError } from '../errors';
+import { toConnectFailure } from './connect-failure';
 import type { Logger } from '../logger';
 import {
   createConnectEvent,
@@ -46,6 +48,8 @@ export interface ConsumedRecord {
 
 export interface KafkaConnectionOptions {
   readonly kafka: Kafka;
+  /** The config `kafka` was made with: connect failures name its brokers, SASL mechanism and user. */
+  readonly kafkaConfig?: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>;
   readonly clientId: string;
   readonly logger: Logger;
   readonly producerConfig?: ProducerConfig;
@@ -118,7 +122,11 @@ export class KafkaConnection {
 
     const machine = connectionMachine.provide({
       actors: {
-        connectKafka: fromPromise<void, ConnectionContext>(() => this.#connectKafka()),
+        connectKafka: fromPromise<void, ConnectionContext>(() =>
+          this.#connectKafka().catch((error: unknown) => {
+            throw this.#toConnectFailure(error) ?? error;
+          }),
+        ),
         drainKafka: fromPromise<void, ConnectionContext>(({ input }) =>
           this.#drainKafka(input.drainMode ?? 'drain'),
         ),
@@ -176,6 +184,12 @@ export class KafkaConnection {
     );
     if (!snapshot.hasTag('ready')) {
       const reason = snapshot.context.lastError;
+      // A failure the adapter recognised (wrong credentials, an untrusted certificate) keeps its own code.
+      if (reason?.code && reason.retriable === false) {
+        throw new RxKafkaError(reason.code, reason.message, {
+          state: toConnectionStateValue(snapshot.value),
+        });
+      }
       throw new RxKafkaError(
         'RXK_NOT_CONNECTED',
         `connection ${this.#options.clientId} could not connect (state ${toConnectionStateValue(snapshot.value)})` +
@@ -201,6 +215,16 @@ export class KafkaConnection {
     this.#committer?.stop();
     this.#messages.complete();
     this.#actor.stop();
+  }
+
+  #toConnectFailure(error: unknown): RxKafkaError | undefined {
+    const config = this.#options.kafkaConfig;
+    return toConnectFailure(error, {
+      clientId: this.#options.clientId,
+      brokers: config?.brokers,
+      ssl: config?.ssl,
+      sasl: config?.sasl,
+    });
   }
 
   async #connectKafka(): Promise<void> {

@@ -199,6 +199,7 @@ export class KafkaServer {
     });
     const connection = new KafkaConnection({
       kafka: this.#kafka,
+      kafkaConfig: options.kafkaConfig,
       clientId: options.clientId,
       logger: options.logger,
       producerConfig: options.producerConfig,

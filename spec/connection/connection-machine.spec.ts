@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createActor, fromPromise, SimulatedClock, waitFor, type Actor } from 'xstate';
+import { RxKafkaError } from '../../lib/errors';
 import {
   createConnectEvent,
   createCrashedEvent,
@@ -249,6 +250,38 @@ describe('connectionMachine', () => {
       expect(connectInputs.map((input) => input.connectAttempts)).to.deep.equal([1, 2, 3]);
       expect(contextOf(actor).lastError?.name).to.equal('KafkaJSConnectionError');
       expect(actor.getSnapshot().hasTag('ready')).to.equal(false);
+    });
+
+    it('fails at the first attempt, without a backoff, when the failure cannot be retried (wrong credentials)', async () => {
+      const { actor, connectInputs } = startConnection({
+        input: { maxConnectAttempts: 5 },
+        backoffMs: 0,
+        connect: () =>
+          Promise.reject(new RxKafkaError('RXK_AUTHENTICATION_FAILED', 'the broker refused user app')),
+      });
+      const seen: string[] = [];
+      actor.subscribe((snapshot) => seen.push(toConnectionStateValue(snapshot.value)));
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'failed');
+      expect(connectInputs).to.have.length(1);
+      expect(seen).not.to.include('reconnecting');
+      expect(contextOf(actor).lastError).to.deep.equal({
+        name: 'RxKafkaError',
+        message: 'the broker refused user app',
+        code: 'RXK_AUTHENTICATION_FAILED',
+        retriable: false,
+      });
+    });
+
+    it('still retries an RxKafkaError marked retriable', async () => {
+      const { actor, connectInputs } = startConnection({
+        input: { maxConnectAttempts: 2 },
+        backoffMs: 0,
+        connect: () => Promise.reject(new RxKafkaError('RXK_SEND_FAILED', 'later', { retriable: true })),
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'failed');
+      expect(connectInputs).to.have.length(2);
     });
 
     it('fails with RXK_ACTOR_NOT_PROVIDED when connectKafka was never bound', async () => {
