@@ -16,7 +16,23 @@ import { RxKafkaError } from '../errors';
 import { tail } from './kafka-classpath';
 import { findFreePorts, isPortFree } from './free-port';
 import { runCommand } from './run-command';
-import { waitForKafka } from './wait-for-kafka';
+import { createThrowawayTls, randomSecret, ThrowawayTls } from './throwaway-tls';
+import { waitForKafka, WaitForKafkaOptions } from './wait-for-kafka';
+
+/** A SCRAM user: its name and password. */
+export interface ScramCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** How a cluster secures its client and inter-broker listener (the controller listener stays PLAINTEXT). */
+export interface KraftSecurityOptions {
+  /**
+   * The application user, created as a SCRAM-SHA-512 credential when the storage is formatted. Readiness is
+   * checked with it, over TLS. A second user, for the brokers' own connections, is made up by the cluster.
+   */
+  readonly user: ScramCredentials;
+}
 
 export interface KraftClusterOptions {
   /** Folder of the Kafka jars (see ensureKafkaClasspath). */
@@ -28,7 +44,22 @@ export interface KraftClusterOptions {
   readonly heapMb: number;
   readonly startTimeoutMs: number;
   readonly log: (message: string) => void;
+  /**
+   * Secures the client and inter-broker listener with SASL_SSL (SCRAM-SHA-512, a throwaway CA made with keytool
+   * in the cluster's temp folder). Absent: one PLAINTEXT listener, no authentication.
+   */
+  readonly security?: KraftSecurityOptions;
 }
+
+/** The secrets of a secured cluster; they live as long as its temp folder. */
+interface KraftSecrets {
+  readonly tls: ThrowawayTls;
+  readonly user: ScramCredentials;
+  readonly interBroker: ScramCredentials;
+}
+
+/** The SCRAM user the brokers authenticate as on the inter-broker listener. */
+const INTER_BROKER_USER = 'rxkafka-inter-broker';
 
 interface KraftNode {
   readonly id: number;
@@ -49,6 +80,7 @@ export class KraftCluster {
   readonly #nodes: KraftNode[];
   readonly #root: string;
   readonly #onExit = () => this.#killAllSync();
+  #secrets?: KraftSecrets;
 
   private constructor(options: KraftClusterOptions, nodes: KraftNode[], root: string) {
     this.#options = options;
@@ -70,6 +102,7 @@ export class KraftCluster {
     const cluster = new KraftCluster(options, nodes, root);
     process.once('exit', cluster.#onExit);
     try {
+      if (options.security) await cluster.#makeSecrets(options.security);
       await cluster.#format();
       await Promise.all(nodes.map((node) => cluster.#spawn(node)));
       await cluster.#awaitReady(nodes.length);
@@ -83,6 +116,11 @@ export class KraftCluster {
   /** `host:port` of every node, in node-id order. */
   get brokers(): string[] {
     return this.#nodes.map((node) => `127.0.0.1:${node.port}`);
+  }
+
+  /** The throwaway CA certificate (PEM) that clients must trust; undefined for a plaintext cluster. */
+  get caPem(): string | undefined {
+    return this.#secrets?.tls.caPem;
   }
 
   /** Node ids that have a running process. */
@@ -119,10 +157,30 @@ export class KraftCluster {
     return node;
   }
 
+  async #makeSecrets(security: KraftSecurityOptions): Promise<void> {
+    const dir = join(this.#root, 'tls');
+    const interBroker = { username: INTER_BROKER_USER, password: randomSecret() };
+    this.#options.log(
+      `securing the client and inter-broker listener with SASL_SSL: SCRAM-SHA-512 users '${security.user.username}' ` +
+        `(application) and '${interBroker.username}' (inter-broker), a throwaway CA made with keytool in ${dir}`,
+    );
+    const started = Date.now();
+    const tls = await createThrowawayTls({ dir });
+    this.#options.log(`CA and broker certificate ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    this.#secrets = { tls, user: security.user, interBroker };
+  }
+
   async #format(): Promise<void> {
     // StorageTool reads an id starting with '-' as an option (about 1 in 64 base64url ids).
     let clusterId = randomBytes(16).toString('base64url');
     while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+    // SCRAM users go into the bootstrap metadata; the brokers read them before they open their listeners.
+    const scram = this.#secrets
+      ? [this.#secrets.user, this.#secrets.interBroker].flatMap((user) => [
+          '--add-scram',
+          `SCRAM-SHA-512=[name=${user.username},password=${user.password}]`,
+        ])
+      : [];
     for (const node of this.#nodes) {
       mkdirSync(join(node.dir, 'data'), { recursive: true });
       writeFileSync(join(node.dir, 'server.properties'), this.#renderProperties(node));
@@ -138,13 +196,14 @@ export class KraftCluster {
           clusterId,
           '-c',
           join(node.dir, 'server.properties'),
+          ...scram,
         ],
         { timeoutMs: 120_000 },
       );
       if (result.code !== 0) {
         throw new RxKafkaError(
           'RXK_BROKER_SETUP',
-          `formatting the Kafka storage of node ${node.id} failed (exit ${result.code}):\n${tail(result.stdout + result.stderr, 15)}`,
+          `formatting the Kafka storage of node ${node.id} failed (exit ${result.code}):\n${this.#redact(tail(result.stdout + result.stderr, 15))}`,
         );
       }
     }
@@ -177,12 +236,34 @@ export class KraftCluster {
           throw this.#startFailure(node);
         }) ?? new Promise<never>(() => undefined),
     );
-    const ready = waitForKafka(seeds, { timeoutMs: this.#options.startTimeoutMs, expectedBrokers });
+    const ready = waitForKafka(seeds, {
+      timeoutMs: this.#options.startTimeoutMs,
+      expectedBrokers,
+      ...this.#readinessClient(),
+    });
     try {
       await Promise.race([ready, ...failed]);
     } finally {
       failed.forEach((promise) => promise.catch(() => undefined));
     }
+  }
+
+  /** kafkajs TLS and SASL settings of the application user, for the readiness check of a secured cluster. */
+  #readinessClient(): Pick<WaitForKafkaOptions, 'ssl' | 'sasl'> {
+    if (!this.#secrets) return {};
+    const { tls, user } = this.#secrets;
+    return {
+      ssl: { ca: [tls.caPem] },
+      sasl: { mechanism: 'scram-sha-512', username: user.username, password: user.password },
+    };
+  }
+
+  /** `text` with every secret of this cluster replaced, for error messages that quote tool output or logs. */
+  #redact(text: string): string {
+    if (!this.#secrets) return text;
+    const { tls, user, interBroker } = this.#secrets;
+    const secrets = [user.password, interBroker.password, tls.keystorePassword, tls.truststorePassword];
+    return secrets.reduce((redacted, secret) => redacted.split(secret).join('[hidden]'), text);
   }
 
   #startFailure(node: KraftNode): RxKafkaError {
@@ -195,7 +276,7 @@ export class KraftCluster {
       : '';
     return new RxKafkaError(
       'RXK_BROKER_SETUP',
-      `Kafka node ${node.id} exited before it was ready.${hint} Last lines of its log:\n${tail(log, 15)}`,
+      `Kafka node ${node.id} exited before it was ready.${hint} Last lines of its log:\n${this.#redact(tail(log, 15))}`,
     );
   }
 
@@ -230,15 +311,17 @@ export class KraftCluster {
     const count = this.#nodes.length;
     const replication = Math.min(3, count);
     const voters = this.#nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+    // The client port's listener, also used between brokers; named after its security protocol.
+    const listener = this.#secrets ? 'SASL_SSL' : 'PLAINTEXT';
     return [
       'process.roles=broker,controller',
       `node.id=${node.id}`,
       `controller.quorum.voters=${voters}`,
-      `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
+      `listeners=${listener}://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+      `advertised.listeners=${listener}://127.0.0.1:${node.port}`,
       'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `inter.broker.listener.name=${listener}`,
+      `listener.security.protocol.map=CONTROLLER:PLAINTEXT,${listener}:${listener}`,
       `log.dirs=${join(node.dir, 'data')}`,
       'num.partitions=1',
       // Topics are created explicitly (admin API); auto-creation would hide a missing reply topic.
@@ -258,8 +341,31 @@ export class KraftCluster {
       'group.initial.rebalance.delay.ms=0',
       'num.network.threads=2',
       'num.io.threads=2',
+      ...this.#securityProperties(),
       '',
     ].join('\n');
+  }
+
+  /** SASL_SSL settings of the client/inter-broker listener; none for a plaintext cluster. */
+  #securityProperties(): string[] {
+    if (!this.#secrets) return [];
+    const { tls, interBroker } = this.#secrets;
+    return [
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+      // The inter-broker user's password must be here: the broker logs in with it. The application user's is not.
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule ' +
+        `required username="${interBroker.username}" password="${interBroker.password}";`,
+      'ssl.keystore.type=PKCS12',
+      `ssl.keystore.location=${tls.keystorePath}`,
+      `ssl.keystore.password=${tls.keystorePassword}`,
+      `ssl.key.password=${tls.keystorePassword}`,
+      // The truststore is for the brokers' own TLS connections to each other; clients present no certificate.
+      'ssl.truststore.type=PKCS12',
+      `ssl.truststore.location=${tls.truststorePath}`,
+      `ssl.truststore.password=${tls.truststorePassword}`,
+      'ssl.client.auth=none',
+    ];
   }
 }
 

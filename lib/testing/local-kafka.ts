@@ -7,9 +7,53 @@ import {
 } from './kafka-classpath';
 import { KraftCluster } from './kraft-cluster';
 import { runCommand } from './run-command';
+import { randomSecret } from './throwaway-tls';
 import { waitForKafka } from './wait-for-kafka';
 
 export type LocalKafkaProvider = 'env' | 'testcontainers' | 'maven';
+
+/**
+ * How clients reach the broker: `plaintext` (no TLS, no login), or `sasl_ssl` (TLS with a throwaway CA, and
+ * SCRAM-SHA-512 login).
+ */
+export type LocalKafkaSecurityProtocol = 'plaintext' | 'sasl_ssl';
+
+/** A SCRAM user of a `sasl_ssl` broker: the name to log in as and its password. */
+export interface LocalKafkaCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** What a client of a `sasl_ssl` broker needs: the CA to trust and the users to log in as. */
+export interface LocalKafkaSecurity {
+  /** The client listener's security protocol. */
+  readonly protocol: 'sasl_ssl';
+  /** The SASL mechanism, spelled as kafkajs's `sasl.mechanism` wants it. */
+  readonly mechanism: 'scram-sha-512';
+  /** The throwaway CA certificate (PEM) that signed the broker's certificate; trust it with `ssl: { ca: [ca] }`. */
+  readonly ca: string;
+  /** The application user: a SCRAM-SHA-512 user with a random password, made when the broker was formatted. */
+  readonly user: LocalKafkaCredentials;
+  /** `user`'s name with a wrong (random) password, for specs of failed logins. */
+  readonly wrongPassword: LocalKafkaCredentials;
+}
+
+/**
+ * kafkajs client settings for this broker, accepted as is by `new Kafka(...)` and by rxkafka's `client` option
+ * (a kafkajs KafkaConfig): `{ ...kafka.clientConfig, clientId }`.
+ */
+export interface LocalKafkaClientConfig {
+  /** `host:port` of every broker (a fresh copy each time). */
+  readonly brokers: string[];
+  /** TLS trusting the broker's throwaway CA; absent for a plaintext broker. */
+  readonly ssl?: { readonly ca: string[] };
+  /** SCRAM-SHA-512 login as the application user; absent for a plaintext broker. */
+  readonly sasl?: {
+    readonly mechanism: 'scram-sha-512';
+    readonly username: string;
+    readonly password: string;
+  };
+}
 
 export interface LocalKafkaOptions {
   /**
@@ -30,7 +74,16 @@ export interface LocalKafkaOptions {
   readonly heapMb?: number;
   /** How long to wait for the cluster to answer. @defaultValue 120000 */
   readonly startTimeoutMs?: number;
-  /** Progress lines (download, start, stop). */
+  /**
+   * `sasl_ssl` starts a broker whose client and inter-broker listener need TLS (a throwaway CA made with the JDK's
+   * keytool) and a SCRAM-SHA-512 login (an application user with a random password); `security` and
+   * `clientConfig` on the result say how to connect. rxkafka must own such a broker's credentials, so `sasl_ssl`
+   * needs the Maven provider: `auto` then skips KAFKA_BROKERS and Docker, and `env` or `testcontainers` are
+   * rejected with RXK_INVALID_OPTIONS.
+   * @defaultValue 'plaintext'
+   */
+  readonly security?: LocalKafkaSecurityProtocol;
+  /** Progress lines (download, start, stop). Passwords are never logged. */
   readonly logger?: { info(message: string): void };
 }
 
@@ -38,6 +91,13 @@ export interface LocalKafkaOptions {
 export interface LocalKafka {
   readonly provider: LocalKafkaProvider;
   readonly brokers: readonly string[];
+  /** How to reach a `sasl_ssl` broker (CA, users); absent for a plaintext broker. */
+  readonly security?: LocalKafkaSecurity;
+  /**
+   * kafkajs client settings (brokers, and TLS and login when secured): `new Kafka({ ...kafka.clientConfig })`,
+   * or rxkafka's `client: kafka.clientConfig`. For a plaintext broker it is just `{ brokers }`.
+   */
+  readonly clientConfig: LocalKafkaClientConfig;
   /** Stops one node (1-based id). Only the Maven provider controls processes; the others throw. */
   stopNode(id: number, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts a stopped node again on the same ports and data. */
@@ -49,7 +109,8 @@ export interface LocalKafka {
 /**
  * Finds or starts a Kafka cluster for tests and demos, like mongodb-memory-server does for MongoDB.
  * Throws RXK_BROKER_SETUP (no Java, no Maven, port taken) or RXK_BROKER_UNREACHABLE (KAFKA_BROKERS silent),
- * each message naming the three ways to get a broker.
+ * each message naming the three ways to get a broker, and RXK_INVALID_OPTIONS for options that cannot work
+ * together (`security: 'sasl_ssl'` with provider `env` or `testcontainers`).
  */
 export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<LocalKafka> {
   const log = (message: string) => options.logger?.info(message);
@@ -63,10 +124,35 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     );
   }
 
+  const security = options.security ?? 'plaintext';
+  if (security !== 'plaintext' && security !== 'sasl_ssl') {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      `security must be 'plaintext' or 'sasl_ssl', got ${JSON.stringify(security)}`,
+      { path: 'security' },
+    );
+  }
+  const secured = security === 'sasl_ssl';
+  if (secured && (provider === 'env' || provider === 'testcontainers')) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      `security 'sasl_ssl' needs provider 'maven', got provider '${provider}': rxkafka makes the broker's CA and ` +
+        "SCRAM users itself, so it must start the broker. Set provider to 'maven' (or leave it 'auto'), or drop " +
+        'the security option to use this provider.',
+      { path: 'provider' },
+    );
+  }
+  if (secured && provider === 'auto') {
+    log(
+      "security 'sasl_ssl': starting Apache Kafka from the Maven jars (KAFKA_BROKERS and Docker are not used, " +
+        "since rxkafka must own the broker's credentials)",
+    );
+  }
+
   const envBrokers = process.env.KAFKA_BROKERS?.split(',')
     .map((broker) => broker.trim())
     .filter(Boolean);
-  if (provider === 'env' || (provider === 'auto' && envBrokers && envBrokers.length > 0)) {
+  if (!secured && (provider === 'env' || (provider === 'auto' && envBrokers && envBrokers.length > 0))) {
     if (!envBrokers || envBrokers.length === 0) {
       throw new RxKafkaError(
         'RXK_INVALID_OPTIONS',
@@ -81,7 +167,10 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     return externalKafka(envBrokers);
   }
 
-  if (provider === 'testcontainers' || (provider === 'auto' && (await isDockerEngineRunning()))) {
+  if (
+    !secured &&
+    (provider === 'testcontainers' || (provider === 'auto' && (await isDockerEngineRunning())))
+  ) {
     return startTestcontainersKafka(log);
   }
 
@@ -92,6 +181,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     cacheDir: options.cacheDir ?? resolveKafkaCacheDir(),
     log,
   });
+  const user = secured ? { username: APPLICATION_USER, password: randomSecret() } : undefined;
   const started = Date.now();
   log(
     `starting Apache Kafka ${version} (KRaft, ${nodes} node${nodes > 1 ? 's' : ''}) from the Maven Central jars in ${libs}`,
@@ -103,17 +193,51 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     heapMb: options.heapMb ?? 512,
     startTimeoutMs: options.startTimeoutMs ?? 120_000,
     log,
+    security: user && { user },
   });
-  log(`broker ready at ${cluster.brokers.join(',')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `broker ready at ${cluster.brokers.join(',')}${secured ? ' (SASL_SSL, SCRAM-SHA-512)' : ''} in ` +
+      `${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const ca = cluster.caPem;
+  const securityInfo: LocalKafkaSecurity | undefined =
+    user && ca !== undefined
+      ? {
+          protocol: 'sasl_ssl',
+          mechanism: 'scram-sha-512',
+          ca,
+          user,
+          wrongPassword: { username: user.username, password: randomSecret() },
+        }
+      : undefined;
   return {
     provider: 'maven',
     brokers: cluster.brokers,
+    ...(securityInfo && { security: securityInfo }),
+    get clientConfig() {
+      return clientConfigOf(cluster.brokers, securityInfo);
+    },
     stopNode: (id, signal) => cluster.stopNode(id, signal),
     startNode: (id) => cluster.startNode(id),
     stop: async () => {
       await cluster.stop();
       log('broker stopped and its data removed');
     },
+  };
+}
+
+/** The SCRAM user name of the application user of a `sasl_ssl` broker. */
+const APPLICATION_USER = 'rxkafka';
+
+function clientConfigOf(
+  brokers: readonly string[],
+  security: LocalKafkaSecurity | undefined,
+): LocalKafkaClientConfig {
+  if (!security) return { brokers: [...brokers] };
+  return {
+    brokers: [...brokers],
+    ssl: { ca: [security.ca] },
+    sasl: { mechanism: security.mechanism, ...security.user },
   };
 }
 
@@ -125,7 +249,16 @@ function externalKafka(brokers: readonly string[]): LocalKafka {
         'the brokers in KAFKA_BROKERS are not rxkafka processes: they cannot be stopped or started from here',
       ),
     );
-  return { provider: 'env', brokers, stopNode: notOurs, startNode: notOurs, stop: async () => undefined };
+  return {
+    provider: 'env',
+    brokers,
+    get clientConfig() {
+      return clientConfigOf(brokers, undefined);
+    },
+    stopNode: notOurs,
+    startNode: notOurs,
+    stop: async () => undefined,
+  };
 }
 
 async function isDockerEngineRunning(): Promise<boolean> {
@@ -157,6 +290,9 @@ async function startTestcontainersKafka(log: (message: string) => void): Promise
   return {
     provider: 'testcontainers',
     brokers,
+    get clientConfig() {
+      return clientConfigOf(brokers, undefined);
+    },
     stopNode: unsupported,
     startNode: unsupported,
     stop: async () => {

@@ -1,14 +1,19 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel } from 'kafkajs';
 import { RxKafkaError } from '../errors';
 
 export interface WaitForKafkaOptions {
   readonly timeoutMs: number;
   /** Resolve only once this many brokers are in the cluster metadata. */
   readonly expectedBrokers?: number;
+  /** kafkajs TLS settings, for a TLS listener (e.g. `{ ca: [caPem] }`). @defaultValue none: plaintext */
+  readonly ssl?: KafkaConfig['ssl'];
+  /** kafkajs SASL settings, for a listener that authenticates clients. @defaultValue none: no authentication */
+  readonly sasl?: KafkaConfig['sasl'];
 }
 
 /**
- * Polls the cluster through the admin API until it answers with the expected brokers and a controller.
+ * Polls the cluster through the admin API until it answers with the expected brokers and a controller; with
+ * `ssl`/`sasl` the admin connects like a client of a secured listener would, so readiness includes TLS and login.
  * Rejects with RXK_BROKER_UNREACHABLE (naming the brokers and the last error) when the deadline passes.
  */
 export async function waitForKafka(brokers: readonly string[], options: WaitForKafkaOptions): Promise<void> {
@@ -16,6 +21,8 @@ export async function waitForKafka(brokers: readonly string[], options: WaitForK
   const kafka = new Kafka({
     clientId: 'rxkafka-readiness',
     brokers: [...brokers],
+    ssl: options.ssl,
+    sasl: options.sasl,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
     requestTimeout: 5_000,

@@ -103,6 +103,29 @@ describe('startLocalKafka()', () => {
     });
   });
 
+  context("with security 'sasl_ssl' and a provider that rxkafka does not start", () => {
+    for (const provider of ['env', 'testcontainers'] as const) {
+      it(`fails provider '${provider}' with RXK_INVALID_OPTIONS naming the provider and the fix`, async () => {
+        const error = await withEnv({ KAFKA_BROKERS: '127.0.0.1:1' }, () =>
+          rejectionOf(startLocalKafka({ provider, security: 'sasl_ssl' })),
+        );
+        expect(error.code).to.equal('RXK_INVALID_OPTIONS');
+        expect(error.context.path).to.equal('provider');
+        expect(error.message).to.contain(`got provider '${provider}'`).and.contain("Set provider to 'maven'");
+      });
+    }
+  });
+
+  context('with an unknown security protocol', () => {
+    it('fails with RXK_INVALID_OPTIONS naming security', async () => {
+      const security = 'ssl' as unknown as 'sasl_ssl';
+      const error = await rejectionOf(startLocalKafka({ provider: 'maven', security }));
+      expect(error.code).to.equal('RXK_INVALID_OPTIONS');
+      expect(error.context.path).to.equal('security');
+      expect(error.message).to.contain("'plaintext' or 'sasl_ssl'");
+    });
+  });
+
   context('with a bad node count', () => {
     it('fails with RXK_INVALID_OPTIONS', async () => {
       const error = await rejectionOf(startLocalKafka({ nodes: 0 }));
