@@ -35,20 +35,69 @@ const CERTIFICATE_CODES = new Set([
  * (kafkajs wraps the cause in `KafkaJSNumberOfRetriesExceeded` or `cause`); `undefined` for anything else.
  */
 export function toConnectFailure(error: unknown, target: ConnectTarget): RxKafkaError | undefined {
-  for (const link of walkCauses(error)) {
+  const links = [...walkCauses(error)];
+  for (const link of links) {
     if (link.name === 'KafkaJSSASLAuthenticationError') {
-      return new RxKafkaError('RXK_AUTHENTICATION_FAILED', describeAuthenticationFailure(link, target), {
-        cause: error,
-      });
+      return failure('RXK_AUTHENTICATION_FAILED', describeAuthenticationFailure(link, target), error);
+    }
+    if (link.type === 'UNSUPPORTED_SASL_MECHANISM') {
+      return failure('RXK_AUTHENTICATION_FAILED', describeUnsupportedMechanism(target), error);
     }
     const code = typeof link.code === 'string' ? link.code : undefined;
     if (code && CERTIFICATE_CODES.has(code)) {
-      return new RxKafkaError('RXK_TLS_FAILED', describeCertificateFailure(link, code, target), {
-        cause: error,
-      });
+      return failure('RXK_TLS_FAILED', describeCertificateFailure(link, code, target), error);
+    }
+    if (TLS_HANDSHAKE_CUT.test(link.message)) {
+      return failure('RXK_TLS_FAILED', describeTlsToPlaintext(link, target), error);
     }
   }
+  // kafkajs retried the connection and the broker closed it every time, right after the first request:
+  // what a TLS listener does to a client without TLS, and a SASL listener to one that sends no login.
+  if (links.some((link) => link.name === 'KafkaJSConnectionClosedError')) {
+    if (!target.ssl) return failure('RXK_TLS_FAILED', describePlaintextToTls(target), error);
+    if (!target.sasl) return failure('RXK_AUTHENTICATION_FAILED', describeMissingLogin(target), error);
+  }
   return undefined;
+}
+
+// Node's message when the peer hangs up during the handshake, as a plaintext listener does on a ClientHello.
+const TLS_HANDSHAKE_CUT = /before secure TLS connection was established/;
+
+function failure(code: 'RXK_AUTHENTICATION_FAILED' | 'RXK_TLS_FAILED', message: string, cause: unknown) {
+  return new RxKafkaError(code, message, { cause, retriable: false });
+}
+
+function describeUnsupportedMechanism(target: ConnectTarget): string {
+  const { mechanism } = readSasl(target.sasl);
+  return (
+    `${target.clientId}: the broker at ${describeBrokers(target.brokers)} does not enable the SASL mechanism ` +
+    `'${mechanism ?? '(none)'}': set client.sasl.mechanism to one of the broker's sasl.enabled.mechanisms ` +
+    '(for example scram-sha-512). Not retried.'
+  );
+}
+
+function describePlaintextToTls(target: ConnectTarget): string {
+  return (
+    `${target.clientId}: the broker at ${describeBrokers(target.brokers)} closed every connection before ` +
+    'answering, which is what a TLS (SSL or SASL_SSL) listener does to a client without TLS. Set client.ssl ' +
+    "(true, or { ca: [pem] } for a private CA), or connect to the broker's plaintext listener. Not retried."
+  );
+}
+
+function describeTlsToPlaintext(link: ErrorLink, target: ConnectTarget): string {
+  return (
+    `${target.clientId}: the TLS handshake with ${describeBrokers(target.brokers)} was cut off (${link.message}), ` +
+    "which is what a plaintext listener does to a TLS client. Remove client.ssl, or connect to the broker's " +
+    'TLS listener. Not retried.'
+  );
+}
+
+function describeMissingLogin(target: ConnectTarget): string {
+  return (
+    `${target.clientId}: the broker at ${describeBrokers(target.brokers)} closed every connection after TLS was ` +
+    'set up, which is what a SASL_SSL listener does to a client that sends no login. Set client.sasl ' +
+    "({ mechanism: 'scram-sha-512', username, password }). Not retried."
+  );
 }
 
 function describeAuthenticationFailure(link: ErrorLink, target: ConnectTarget): string {
@@ -90,6 +139,8 @@ interface ErrorLink {
   readonly name: string;
   readonly message: string;
   readonly code?: unknown;
+  /** kafkajs's protocol error type (`UNSUPPORTED_SASL_MECHANISM`, …). */
+  readonly type?: unknown;
 }
 
 /** `error`, then each `originalError` / `cause` below it, at most 8 deep (a cycle ends the walk). */
@@ -102,6 +153,7 @@ function* walkCauses(error: unknown): Generator<ErrorLink> {
       name?: unknown;
       message?: unknown;
       code?: unknown;
+      type?: unknown;
       originalError?: unknown;
       cause?: unknown;
     };
@@ -109,6 +161,7 @@ function* walkCauses(error: unknown): Generator<ErrorLink> {
       name: typeof link.name === 'string' ? link.name : 'Error',
       message: typeof link.message === 'string' ? link.message : '',
       code: link.code,
+      type: link.type,
     };
     current = link.originalError ?? link.cause;
   }

@@ -29,12 +29,23 @@ export function createKafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-      const entry = { namespace, ...fields };
+      const entry = isSaslExchange(message) ? redactSaslExchange(namespace, fields) : { namespace, ...fields };
       if (level === logLevel.ERROR) logError(logger, message, entry);
       else if (level === logLevel.WARN) logger.warn(message, entry);
       else if (level === logLevel.INFO) logger.info(message, entry);
       else logger.debug(message, entry);
     };
+}
+
+// At debug, kafkajs logs every response's decoded body (network/connection.js `data`) and, on a failed
+// decode, its raw bytes (`payload`): for SaslAuthenticate and SaslHandshake those are the SASL exchange.
+function isSaslExchange(message: string): boolean {
+  return message.startsWith('Response Sasl') || message.startsWith('Request Sasl');
+}
+
+function redactSaslExchange(namespace: string, fields: Record<string, unknown>): Record<string, unknown> {
+  const { data: _data, payload: _payload, ...rest } = fields;
+  return { namespace, ...rest, data: '[SASL exchange not logged]' };
 }
 
 function logError(logger: Logger, message: string, entry: Record<string, unknown>): void {

@@ -72,6 +72,52 @@ describe('toConnectFailure()', () => {
     });
   });
 
+  context('when the broker closed every connection kafkajs tried', () => {
+    const closed = kafkaError('KafkaJSNumberOfRetriesExceeded', 'Closed connection', {
+      cause: kafkaError('KafkaJSConnectionClosedError', 'Closed connection'),
+    });
+
+    it('says a client without client.ssl met a TLS listener (RXK_TLS_FAILED)', () => {
+      const failure = toConnectFailure(closed, { ...TARGET, ssl: undefined, sasl: undefined });
+      expect(failure?.code).to.equal('RXK_TLS_FAILED');
+      expect(failure?.message).to.contain('Set client.ssl');
+    });
+
+    it('says a TLS client without client.sasl met a SASL listener (RXK_AUTHENTICATION_FAILED)', () => {
+      const failure = toConnectFailure(closed, { ...TARGET, sasl: undefined });
+      expect(failure?.code).to.equal('RXK_AUTHENTICATION_FAILED');
+      expect(failure?.message).to.contain('Set client.sasl');
+    });
+
+    it('leaves it to the backoff when the client has both TLS and a login', () => {
+      expect(toConnectFailure(closed, TARGET)).to.equal(undefined);
+    });
+  });
+
+  it('says a TLS client met a plaintext listener when the handshake was cut off', () => {
+    const cut = kafkaError(
+      'KafkaJSConnectionError',
+      'Connection error: Client network socket disconnected before secure TLS connection was established',
+      { code: 'ECONNRESET' },
+    );
+    const failure = toConnectFailure(cut, TARGET);
+    expect(failure?.code).to.equal('RXK_TLS_FAILED');
+    expect(failure?.message).to.contain('plaintext listener');
+  });
+
+  it('names client.sasl.mechanism for a mechanism the broker does not enable', () => {
+    const unsupported = kafkaError(
+      'KafkaJSProtocolError',
+      'The broker does not support the requested SASL mechanism',
+      {
+        type: 'UNSUPPORTED_SASL_MECHANISM',
+      },
+    );
+    const failure = toConnectFailure(unsupported, TARGET);
+    expect(failure?.code).to.equal('RXK_AUTHENTICATION_FAILED');
+    expect(failure?.message).to.contain("'scram-sha-512'");
+  });
+
   it('leaves a refused connection (the broker may come back) to the reconnect backoff', () => {
     const refused = kafkaError(
       'KafkaJSConnectionError',

@@ -63,6 +63,20 @@ describe('createKafkaLogCreator()', () => {
     ]);
   });
 
+  it('never passes on the body of a SASL exchange, which kafkajs logs at debug', () => {
+    const [line] = route(logLevel.DEBUG, 'Connection', {
+      message: 'Response SaslAuthenticate(key: 36, version: 2)',
+      correlationId: 3,
+      data: { authBytes: Buffer.from('v=c2VydmVyLXNpZ25hdHVyZQ==') },
+      payload: Buffer.from('raw'),
+    });
+    expect(line[2]).to.deep.equal({
+      namespace: 'Connection',
+      correlationId: 3,
+      data: '[SASL exchange not logged]',
+    });
+  });
+
   it('keeps every other error at error', () => {
     expect(
       route(logLevel.ERROR, 'Consumer', { message: 'Crash: KafkaJSNumberOfRetriesExceeded' })[0][0],

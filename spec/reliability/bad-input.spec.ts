@@ -17,7 +17,7 @@ import { eventually } from './support/eventually';
 import { createProbeController, describeSeen, type Seen } from './support/probe-controller';
 import { createRawKafka, headerText } from './support/raw-kafka';
 import { RecordCollector, type CollectedRecord } from './support/record-collector';
-import { RecordingLogger } from './support/recording-logger';
+import { RecordingLogger } from '../support/recording-logger';
 
 describe('bad input (reliability)', () => {
   const prefix = uniqueName('bad');

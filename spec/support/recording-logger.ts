@@ -1,4 +1,4 @@
-import type { Logger, LogLevel } from '../../../lib';
+import type { Logger, LogLevel } from '../../lib';
 
 /** One call to a logger. */
 export interface LogEntry {
