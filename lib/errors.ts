@@ -44,9 +44,9 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
   RXK_ACTOR_NOT_PROVIDED:
     'The connection machine ran an I/O actor (connectKafka, drainKafka) that was never bound: bind it with connectionMachine.provide({ actors }), as KafkaConnection does.',
   RXK_AUTHENTICATION_FAILED:
-    'The broker refused the SASL credentials: check client.sasl (mechanism, username, password) against the users the cluster knows. Not retried: each attempt would fail the same way.',
+    'The broker refused the SASL login (mechanism, username, password), or (likely, retriable) closed every TLS connection of a client without client.sasl. Check client.sasl against the users the cluster knows.',
   RXK_TLS_FAILED:
-    'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca), its name does not match the broker address, or the two sides disagree on TLS (client.ssl against a plaintext listener, or no client.ssl against a TLS one). Not retried.',
+    'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca) or does not name the broker address (not retriable), or (likely, retriable) the two sides disagree on TLS: client.ssl against a plaintext listener, or none against a TLS one.',
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

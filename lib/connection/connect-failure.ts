@@ -7,7 +7,8 @@ import { RxKafkaError } from '../errors';
 /** What the message may name: never the password, a token or any other secret. */
 export interface ConnectTarget {
   readonly clientId: string;
-  readonly brokers: readonly string[] | unknown;
+  /** `client.brokers`: a list, or kafkajs's function that returns one (then named as "the brokers"). */
+  readonly brokers: unknown;
   /** `client.ssl` as configured: absent, a boolean, or TLS options. */
   readonly ssl?: unknown;
   /** `client.sasl` as configured; only `mechanism` and `username` are read. */
@@ -31,40 +32,57 @@ const CERTIFICATE_CODES = new Set([
 ]);
 
 /**
- * A typed, non-retriable RxKafkaError for a permanent connect failure found anywhere in `error`'s chain
+ * An RxKafkaError for a connect failure that points at the configuration, found anywhere in `error`'s chain
  * (kafkajs wraps the cause in `KafkaJSNumberOfRetriesExceeded` or `cause`); `undefined` for anything else.
+ *
+ * - `retriable: false` where the evidence is unambiguous: a certificate Node rejected, a mechanism the broker
+ *   does not enable, a login the broker refused. Retrying cannot help.
+ * - `retriable: true` for what only suggests a mismatch: the broker closing every connection before it
+ *   answers (a TLS listener does this to a client without TLS, a SASL listener to one without a login, but
+ *   so does a broker shutting down), and a TLS handshake cut off (a plaintext listener, or a dropped socket).
+ *   The connection machine gives up on these only while it has never been ready.
  */
 export function toConnectFailure(error: unknown, target: ConnectTarget): RxKafkaError | undefined {
   const links = [...walkCauses(error)];
   for (const link of links) {
-    if (link.name === 'KafkaJSSASLAuthenticationError') {
-      return failure('RXK_AUTHENTICATION_FAILED', describeAuthenticationFailure(link, target), error);
+    if (link.name === 'KafkaJSSASLAuthenticationError' && SASL_REFUSAL.test(link.message)) {
+      return failure('RXK_AUTHENTICATION_FAILED', describeAuthenticationFailure(link, target), error, false);
     }
     if (link.type === 'UNSUPPORTED_SASL_MECHANISM') {
-      return failure('RXK_AUTHENTICATION_FAILED', describeUnsupportedMechanism(target), error);
+      return failure('RXK_AUTHENTICATION_FAILED', describeUnsupportedMechanism(target), error, false);
     }
     const code = typeof link.code === 'string' ? link.code : undefined;
     if (code && CERTIFICATE_CODES.has(code)) {
-      return failure('RXK_TLS_FAILED', describeCertificateFailure(link, code, target), error);
+      return failure('RXK_TLS_FAILED', describeCertificateFailure(link, code, target), error, false);
     }
     if (TLS_HANDSHAKE_CUT.test(link.message)) {
-      return failure('RXK_TLS_FAILED', describeTlsToPlaintext(link, target), error);
+      return failure('RXK_TLS_FAILED', describeCutHandshake(link, target), error, true);
     }
   }
-  // kafkajs retried the connection and the broker closed it every time, right after the first request:
-  // what a TLS listener does to a client without TLS, and a SASL listener to one that sends no login.
   if (links.some((link) => link.name === 'KafkaJSConnectionClosedError')) {
-    if (!target.ssl) return failure('RXK_TLS_FAILED', describePlaintextToTls(target), error);
-    if (!target.sasl) return failure('RXK_AUTHENTICATION_FAILED', describeMissingLogin(target), error);
+    return target.ssl
+      ? failure('RXK_AUTHENTICATION_FAILED', describeClosedAfterTls(target), error, true)
+      : failure('RXK_TLS_FAILED', describeClosedWithoutTls(target), error, true);
   }
   return undefined;
 }
 
+// kafkajs's SASL authenticators (broker/saslAuthenticator/*.js) wrap every failure of the exchange in
+// KafkaJSSASLAuthenticationError, a lost socket or a timeout too. Only the broker's own refusal counts:
+// "… due to invalid credentials …" (SCRAM), "Invalid username or password" (PLAIN), a bad server signature.
+const SASL_REFUSAL =
+  /invalid credentials|Invalid username or password|Invalid server signature|Authentication failed during authentication/i;
+
 // Node's message when the peer hangs up during the handshake, as a plaintext listener does on a ClientHello.
 const TLS_HANDSHAKE_CUT = /before secure TLS connection was established/;
 
-function failure(code: 'RXK_AUTHENTICATION_FAILED' | 'RXK_TLS_FAILED', message: string, cause: unknown) {
-  return new RxKafkaError(code, message, { cause, retriable: false });
+function failure(
+  code: 'RXK_AUTHENTICATION_FAILED' | 'RXK_TLS_FAILED',
+  message: string,
+  cause: unknown,
+  retriable: boolean,
+): RxKafkaError {
+  return new RxKafkaError(code, message, { cause, retriable });
 }
 
 function describeUnsupportedMechanism(target: ConnectTarget): string {
@@ -76,27 +94,28 @@ function describeUnsupportedMechanism(target: ConnectTarget): string {
   );
 }
 
-function describePlaintextToTls(target: ConnectTarget): string {
+function describeClosedWithoutTls(target: ConnectTarget): string {
   return (
     `${target.clientId}: the broker at ${describeBrokers(target.brokers)} closed every connection before ` +
-    'answering, which is what a TLS (SSL or SASL_SSL) listener does to a client without TLS. Set client.ssl ' +
-    "(true, or { ca: [pem] } for a private CA), or connect to the broker's plaintext listener. Not retried."
+    'answering. A TLS listener (SSL or SASL_SSL) does this to a client without TLS: set client.ssl (true, or ' +
+    "{ ca: [pem] } for a private CA), or connect to the broker's plaintext listener. A SASL_PLAINTEXT " +
+    'listener does the same to a client without client.sasl, and so does a broker that is shutting down.'
   );
 }
 
-function describeTlsToPlaintext(link: ErrorLink, target: ConnectTarget): string {
+function describeClosedAfterTls(target: ConnectTarget): string {
   return (
-    `${target.clientId}: the TLS handshake with ${describeBrokers(target.brokers)} was cut off (${link.message}), ` +
-    "which is what a plaintext listener does to a TLS client. Remove client.ssl, or connect to the broker's " +
-    'TLS listener. Not retried.'
+    `${target.clientId}: the broker at ${describeBrokers(target.brokers)} closed every connection after TLS ` +
+    'was set up. A SASL_SSL listener does this to a client that sends no login: set client.sasl ' +
+    "({ mechanism: 'scram-sha-512', username, password }). A broker that is shutting down does it too."
   );
 }
 
-function describeMissingLogin(target: ConnectTarget): string {
+function describeCutHandshake(link: ErrorLink, target: ConnectTarget): string {
   return (
-    `${target.clientId}: the broker at ${describeBrokers(target.brokers)} closed every connection after TLS was ` +
-    'set up, which is what a SASL_SSL listener does to a client that sends no login. Set client.sasl ' +
-    "({ mechanism: 'scram-sha-512', username, password }). Not retried."
+    `${target.clientId}: the TLS handshake with ${describeBrokers(target.brokers)} was cut off (${link.message}). ` +
+    "A plaintext listener does this to a TLS client: remove client.ssl, or connect to the broker's TLS " +
+    'listener. A socket dropped during the handshake looks the same.'
   );
 }
 

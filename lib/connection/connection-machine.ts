@@ -40,6 +40,8 @@ export interface ConnectionContext {
   readonly maxConnectAttempts: number;
   /** Crashes over the actor's whole life; never reset. */
   readonly crashes: number;
+  /** True once the connection was `connected` or `assigned`; never reset. */
+  readonly everReady: boolean;
   readonly drainMode?: DrainMode;
 }
 
@@ -87,6 +89,7 @@ function createInitialContext({ input }: { input: ConnectionInput }): Connection
     connectAttempts: 0,
     maxConnectAttempts: input.maxConnectAttempts ?? DEFAULT_MAX_CONNECT_ATTEMPTS,
     crashes: 0,
+    everReady: false,
   };
 }
 
@@ -99,6 +102,20 @@ function toActorInput({ context }: { context: ConnectionContext }): ConnectionCo
 // Invoke onError events are not part of ConnectionEvent, but carry `error` like `kafka.crashed` does.
 function readEventError(event: object): ConnectionError {
   return toConnectionError('error' in event ? event.error : event);
+}
+
+/** The codes of connect failures that point at the configuration (see connect-failure.ts). */
+const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set(['RXK_AUTHENTICATION_FAILED', 'RXK_TLS_FAILED']);
+
+/**
+ * A connect failure not worth another attempt: a sure one (a refused login, a rejected certificate) always,
+ * since each attempt would fail the same way and repeated SASL failures can lock an account; a likely one
+ * (the broker closing every connection) only while this connection has never been ready. After that, the
+ * same symptom is more likely a broker restarting, and giving up would leave a running service silent.
+ */
+function isConfigurationFailure(context: ConnectionContext, error: ConnectionError): boolean {
+  if (!error.code || !CONFIGURATION_FAILURES.has(error.code)) return false;
+  return error.retriable === false || !context.everReady;
 }
 
 function createUnboundActor(name: string) {
@@ -144,15 +161,15 @@ export const connectionMachine = setup({
   guards: {
     isProducerOnly: ({ context }) => context.producerOnly,
     hasJoinedGroup: ({ context }) => context.memberId !== undefined,
-    // A failure rxkafka knows to be permanent (wrong credentials, an untrusted certificate) is not retried:
-    // each attempt would fail the same way, and repeated SASL failures can lock an account.
     canRetryConnect: ({ context, event }) =>
-      context.connectAttempts < context.maxConnectAttempts && readEventError(event).retriable !== false,
+      context.connectAttempts < context.maxConnectAttempts &&
+      !isConfigurationFailure(context, readEventError(event)),
     isRestartedByKafka: ({ event }) => event.type === 'kafka.crashed' && event.restart,
   },
   actions: {
     countConnectAttempt: assign({ connectAttempts: ({ context }) => context.connectAttempts + 1 }),
     resetConnectAttempts: assign({ connectAttempts: 0 }),
+    markReady: assign({ connectAttempts: 0, everReady: true }),
     countCrash: assign({ crashes: ({ context }) => context.crashes + 1 }),
     recordError: assign({ lastError: ({ event }) => readEventError(event) }),
     storeAssignment: assign(({ event }) => {
@@ -228,7 +245,7 @@ export const connectionMachine = setup({
     connected: {
       description: 'A producer-only connection is up; it never joins a group, so it has no assignment.',
       tags: 'ready',
-      entry: 'resetConnectAttempts',
+      entry: 'markReady',
       on: {
         // A producer has nothing kafkajs would restart, so every loss is ours to reconnect.
         'kafka.crashed': { target: 'reconnecting', actions: ['countCrash', 'recordError'] },
@@ -239,7 +256,7 @@ export const connectionMachine = setup({
     assigned: {
       description: 'The consumer is in the group and consumes its assignment.',
       tags: 'ready',
-      entry: 'resetConnectAttempts',
+      entry: 'markReady',
       on: {
         // A join while assigned is a new generation: re-enter so the transition is visible.
         'kafka.group.joined': { target: 'assigned', reenter: true, actions: 'storeAssignment' },

@@ -49,7 +49,7 @@ export interface ConsumedRecord {
 export interface KafkaConnectionOptions {
   readonly kafka: Kafka;
   /** The config `kafka` was made with: connect failures name its brokers, SASL mechanism and user. */
-  readonly kafkaConfig?: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>;
+  readonly kafkaConfig: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>;
   readonly clientId: string;
   readonly logger: Logger;
   readonly producerConfig?: ProducerConfig;
@@ -96,6 +96,8 @@ export class KafkaConnection {
   /** Absent when the application commits itself (`run.autoCommit: false`) or there is no consumer. */
   readonly #committer: OffsetCommitter | undefined;
   #started = false;
+  /** The last connect failure the adapter recognised, kept so connect() can throw it with its cause. */
+  #lastConnectFailure: RxKafkaError | undefined;
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
@@ -124,7 +126,8 @@ export class KafkaConnection {
       actors: {
         connectKafka: fromPromise<void, ConnectionContext>(() =>
           this.#connectKafka().catch((error: unknown) => {
-            throw this.#toConnectFailure(error) ?? error;
+            this.#lastConnectFailure = this.#toConnectFailure(error);
+            throw this.#lastConnectFailure ?? error;
           }),
         ),
         drainKafka: fromPromise<void, ConnectionContext>(({ input }) =>
@@ -142,7 +145,10 @@ export class KafkaConnection {
       },
     });
     this.#snapshot$ = new BehaviorSubject(this.#actor.getSnapshot());
-    this.#actor.subscribe((snapshot) => this.#snapshot$.next(snapshot));
+    this.#actor.subscribe((snapshot) => {
+      if (snapshot.matches('failed') && !this.#snapshot$.value.matches('failed')) this.#logFailed(snapshot);
+      this.#snapshot$.next(snapshot);
+    });
     this.transitions$ = observeTransitions(this.#actor).pipe(share());
     this.status$ = this.#snapshot$.pipe(map(toConnectionStatus), distinctUntilChanged());
     this.assignment$ = this.#snapshot$.pipe(
@@ -184,12 +190,9 @@ export class KafkaConnection {
     );
     if (!snapshot.hasTag('ready')) {
       const reason = snapshot.context.lastError;
-      // A failure the adapter recognised (wrong credentials, an untrusted certificate) keeps its own code.
-      if (reason?.code && reason.retriable === false) {
-        throw new RxKafkaError(reason.code, reason.message, {
-          state: toConnectionStateValue(snapshot.value),
-        });
-      }
+      // A failure the adapter recognised (a refused login, a TLS mismatch) is thrown as it is, with its cause.
+      const failure = this.#lastConnectFailure;
+      if (failure && reason?.code === failure.code && reason.message === failure.message) throw failure;
       throw new RxKafkaError(
         'RXK_NOT_CONNECTED',
         `connection ${this.#options.clientId} could not connect (state ${toConnectionStateValue(snapshot.value)})` +
@@ -217,13 +220,27 @@ export class KafkaConnection {
     this.#actor.stop();
   }
 
+  /**
+   * A connection that served its group and then gave up would otherwise go silent: no caller is waiting
+   * on connect() any more. (A first connect that fails is the caller's rejection to handle.)
+   */
+  #logFailed(snapshot: ConnectionSnapshot): void {
+    if (!snapshot.context.everReady) return;
+    const reason = snapshot.context.lastError;
+    this.#options.logger.error(
+      `connection ${this.#options.clientId} failed and stopped reconnecting: call connect() (or listen()) ` +
+        'again once the cause is fixed',
+      { error: reason, crashes: snapshot.context.crashes, connectAttempts: snapshot.context.connectAttempts },
+    );
+  }
+
   #toConnectFailure(error: unknown): RxKafkaError | undefined {
     const config = this.#options.kafkaConfig;
     return toConnectFailure(error, {
       clientId: this.#options.clientId,
-      brokers: config?.brokers,
-      ssl: config?.ssl,
-      sasl: config?.sasl,
+      brokers: config.brokers,
+      ssl: config.ssl,
+      sasl: config.sasl,
     });
   }
 

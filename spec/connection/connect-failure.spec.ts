@@ -36,6 +36,14 @@ describe('toConnectFailure()', () => {
       expect(message).not.to.contain('do-not-print-me');
     });
 
+    it('leaves a login cut short by a lost socket (kafkajs wraps that too) to the backoff', () => {
+      const cut = kafkaError(
+        'KafkaJSSASLAuthenticationError',
+        'SASL SCRAM SHA512 authentication failed: Closed connection',
+      );
+      expect(toConnectFailure(cut, TARGET)).to.equal(undefined);
+    });
+
     it('finds it below KafkaJSNumberOfRetriesExceeded and a cause chain', () => {
       const wrapped = kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries exceeded', {
         originalError: kafkaError('KafkaJSNonRetriableError', 'wrapper', { cause: sasl }),
@@ -77,20 +85,22 @@ describe('toConnectFailure()', () => {
       cause: kafkaError('KafkaJSConnectionClosedError', 'Closed connection'),
     });
 
-    it('says a client without client.ssl met a TLS listener (RXK_TLS_FAILED)', () => {
+    it('suggests client.ssl to a client without TLS, as a likely (retriable) RXK_TLS_FAILED', () => {
       const failure = toConnectFailure(closed, { ...TARGET, ssl: undefined, sasl: undefined });
       expect(failure?.code).to.equal('RXK_TLS_FAILED');
-      expect(failure?.message).to.contain('Set client.ssl');
+      expect(failure?.retriable).to.equal(true);
+      expect(failure?.message).to.contain('set client.ssl');
+      // The other causes of the same symptom are named too.
+      expect(failure?.message).to.contain('SASL_PLAINTEXT');
+      expect(failure?.message).to.contain('shutting down');
     });
 
-    it('says a TLS client without client.sasl met a SASL listener (RXK_AUTHENTICATION_FAILED)', () => {
+    it('suggests client.sasl to a TLS client, as a likely (retriable) RXK_AUTHENTICATION_FAILED', () => {
       const failure = toConnectFailure(closed, { ...TARGET, sasl: undefined });
       expect(failure?.code).to.equal('RXK_AUTHENTICATION_FAILED');
-      expect(failure?.message).to.contain('Set client.sasl');
-    });
-
-    it('leaves it to the backoff when the client has both TLS and a login', () => {
-      expect(toConnectFailure(closed, TARGET)).to.equal(undefined);
+      expect(failure?.retriable).to.equal(true);
+      expect(failure?.message).to.contain('set client.sasl');
+      expect(failure?.message).to.contain('shutting down');
     });
   });
 
@@ -102,6 +112,7 @@ describe('toConnectFailure()', () => {
     );
     const failure = toConnectFailure(cut, TARGET);
     expect(failure?.code).to.equal('RXK_TLS_FAILED');
+    expect(failure?.retriable).to.equal(true);
     expect(failure?.message).to.contain('plaintext listener');
   });
 

@@ -273,6 +273,63 @@ describe('connectionMachine', () => {
       });
     });
 
+    it('fails a first connect at once on a likely configuration failure (the broker closed every connection)', async () => {
+      const { actor, connectInputs } = startConnection({
+        input: { maxConnectAttempts: 5 },
+        backoffMs: 0,
+        connect: () =>
+          Promise.reject(new RxKafkaError('RXK_TLS_FAILED', 'closed before answering', { retriable: true })),
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'failed');
+      expect(connectInputs).to.have.length(1);
+      expect(contextOf(actor).everReady).to.equal(false);
+    });
+
+    it('keeps retrying that likely configuration failure once the connection has been ready (a broker restarting looks the same)', async () => {
+      const outcomes = [
+        () => Promise.resolve(),
+        () =>
+          Promise.reject(new RxKafkaError('RXK_TLS_FAILED', 'closed before answering', { retriable: true })),
+        () =>
+          Promise.reject(new RxKafkaError('RXK_TLS_FAILED', 'closed before answering', { retriable: true })),
+        () => Promise.resolve(),
+      ];
+      const { actor, connectInputs } = startConnection({
+        input: { maxConnectAttempts: 5 },
+        backoffMs: 0,
+        connect: () => (outcomes.shift() ?? (() => Promise.resolve()))(),
+      });
+      actor.send(createConnectEvent());
+      await waitForSnapshot(actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
+      actor.send(join({ 'hero.kill.dragon': [0] }));
+      expect(contextOf(actor).everReady).to.equal(true);
+      actor.send(createDisconnectedEvent());
+      await waitForSnapshot(
+        actor,
+        (snapshot) => snapshot.matches({ connecting: 'joining' }) && connectInputs.length === 4,
+      );
+      expect(stateOf(actor)).to.equal('connecting');
+    });
+
+    it('still gives up at once on a sure one (a refused login) after having been ready', async () => {
+      const outcomes = [
+        () => Promise.resolve(),
+        () => Promise.reject(new RxKafkaError('RXK_AUTHENTICATION_FAILED', 'refused', { retriable: false })),
+      ];
+      const { actor, connectInputs } = startConnection({
+        input: { maxConnectAttempts: 5 },
+        backoffMs: 0,
+        connect: () => (outcomes.shift() ?? (() => Promise.resolve()))(),
+      });
+      actor.send(createConnectEvent());
+      await waitForSnapshot(actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
+      actor.send(join({ 'hero.kill.dragon': [0] }));
+      actor.send(createDisconnectedEvent());
+      await waitForState(actor, 'failed');
+      expect(connectInputs).to.have.length(2);
+    });
+
     it('still retries an RxKafkaError marked retriable', async () => {
       const { actor, connectInputs } = startConnection({
         input: { maxConnectAttempts: 2 },

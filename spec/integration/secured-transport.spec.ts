@@ -138,6 +138,7 @@ describe('KafkaServer and KafkaClient over SASL_SSL (integration)', function () 
       expect(outcome.error.retriable).to.equal(false);
       expect(outcome.error.message).to.contain(`user '${security.user.username}'`);
       expect(outcome.error.message).to.contain('client.sasl.password');
+      expect((outcome.error.cause as Error).name).to.equal('KafkaJSSASLAuthenticationError');
       expect(outcome).to.include({ attempts: 1, state: 'failed' });
     });
 
@@ -181,7 +182,7 @@ describe('KafkaServer and KafkaClient over SASL_SSL (integration)', function () 
       const { sasl: _sasl, ...withoutLogin } = kafka.clientConfig;
       const outcome = await listenFailure(withoutLogin);
       expect(outcome.error.code).to.equal('RXK_AUTHENTICATION_FAILED');
-      expect(outcome.error.message).to.contain('Set client.sasl');
+      expect(outcome.error.message).to.contain('set client.sasl');
       expect(outcome).to.include({ attempts: 1, state: 'failed' });
     });
   });
@@ -191,7 +192,7 @@ describe('KafkaServer and KafkaClient over SASL_SSL (integration)', function () 
       const { ssl: _ssl, ...withoutTls } = kafka.clientConfig;
       const outcome = await listenFailure(withoutTls);
       expect(outcome.error.code).to.equal('RXK_TLS_FAILED');
-      expect(outcome.error.message).to.contain('Set client.ssl');
+      expect(outcome.error.message).to.contain('set client.ssl');
       expect(outcome).to.include({ attempts: 1, state: 'failed' });
     });
   });
@@ -202,6 +203,19 @@ describe('KafkaServer and KafkaClient over SASL_SSL (integration)', function () 
       expect(outcome.error.code).to.equal('RXK_TLS_FAILED');
       expect(outcome.error.message).to.contain('SELF_SIGNED_CERT_IN_CHAIN');
       expect(outcome.error.message).to.contain('client.ssl.ca');
+      expect(outcome).to.include({ attempts: 1, state: 'failed' });
+    });
+  });
+
+  context('with a certificate that does not name the broker address', () => {
+    it('rejects listen() with RXK_TLS_FAILED naming the subjectAltName', async () => {
+      const outcome = await listenFailure({
+        ...kafka.clientConfig,
+        ssl: { ca: [kafka.security!.ca], servername: 'not-the-broker.example' },
+      });
+      expect(outcome.error.code).to.equal('RXK_TLS_FAILED');
+      expect(outcome.error.message).to.contain('ERR_TLS_CERT_ALTNAME_INVALID');
+      expect(outcome.error.message).to.contain('subjectAltName');
       expect(outcome).to.include({ attempts: 1, state: 'failed' });
     });
   });
