@@ -1,7 +1,13 @@
 import { Container } from 'inversify';
 import { Kafka, logLevel } from 'kafkajs';
 import { firstValueFrom } from 'rxjs';
-import { createMicroservice, createStreamLogger, KafkaClient, registerControllers, type Logger } from '../../lib';
+import {
+  createMicroservice,
+  createStreamLogger,
+  KafkaClient,
+  registerControllers,
+  type Logger,
+} from '../../lib';
 import { HeroesController, Item, KillDragonMessage } from './heroes.controller';
 
 const TOPICS = [

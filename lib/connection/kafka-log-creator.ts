@@ -10,26 +10,44 @@ const { errorCodes } = require('kafkajs/src/protocol/error') as {
   errorCodes: ReadonlyArray<{ type: string; message: string; retriable: boolean }>;
 };
 
-/** The text kafkajs logs for each protocol error it retries by itself (COORDINATOR_NOT_AVAILABLE, …). */
-const RETRIABLE_PROTOCOL_MESSAGES: ReadonlySet<string> = new Set(
-  errorCodes.filter((entry) => entry.retriable).map((entry) => entry.message),
-);
+/**
+ * Error responses that are part of a healthy group's life: a fresh broker creating its offsets topic, a
+ * coordinator or leader moving, a rebalance answering the heartbeats that signal it. kafkajs retries or
+ * rejoins on each by itself.
+ */
+const ROUTINE_RESPONSE_ERRORS: ReadonlySet<string> = new Set([
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'GROUP_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'REBALANCE_IN_PROGRESS',
+]);
+
+/** The text kafkajs logs for each error response, by what it means to a reader. */
+const ROUTINE_MESSAGES = messagesOf((entry) => ROUTINE_RESPONSE_ERRORS.has(entry.type));
+const RETRIED_MESSAGES = messagesOf((entry) => entry.retriable && !ROUTINE_RESPONSE_ERRORS.has(entry.type));
+
+function messagesOf(keep: (entry: (typeof errorCodes)[number]) => boolean): ReadonlySet<string> {
+  return new Set(errorCodes.filter(keep).map((entry) => entry.message));
+}
 
 /**
  * Routes kafkajs's own logs through rxkafka's logger (NestJS does the same with its `KafkaLogger`), so an
  * application has one place to configure and silence logging. kafkajs's namespace becomes a field.
  *
- * kafkajs logs at ERROR what it is about to retry: every Kafka error response ("Response GroupCoordinator
- * … The group coordinator is not available", seen on each first start against a fresh broker, while the
- * offsets topic is created) and every lost socket. Those go out at debug (a retriable error response) and
- * warn (a connection error: kafkajs reconnects); what kafkajs finally gives up on reaches the application
- * as an error of rxkafka's own.
+ * kafkajs logs every Kafka error response at ERROR, also those it handles itself. Routine ones ("The group
+ * coordinator is not available" on each first start against a fresh broker, "The group is rebalancing" on
+ * every rebalance) go out at debug; other retriable ones (a full disk, a missing listener) and lost sockets
+ * at warn, so they stay visible; what kafkajs finally gives up on reaches the application as an error.
  */
 export function createKafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-      const entry = isSaslExchange(message) ? redactSaslExchange(namespace, fields) : { namespace, ...fields };
+      const entry = isSaslExchange(message)
+        ? redactSaslExchange(namespace, fields)
+        : { namespace, ...fields };
       if (level === logLevel.ERROR) logError(logger, message, entry);
       else if (level === logLevel.WARN) logger.warn(message, entry);
       else if (level === logLevel.INFO) logger.info(message, entry);
@@ -49,22 +67,24 @@ function redactSaslExchange(namespace: string, fields: Record<string, unknown>):
 }
 
 function logError(logger: Logger, message: string, entry: Record<string, unknown>): void {
-  if (isRetriedResponse(message, entry)) logger.debug(message, entry);
+  const response = readResponseError(message, entry);
+  if (response !== undefined && ROUTINE_MESSAGES.has(response)) logger.debug(message, entry);
+  else if (response !== undefined && RETRIED_MESSAGES.has(response)) logger.warn(message, entry);
   else if (isRetriedConnectionError(message, entry)) logger.warn(message, entry);
   else logger.error(message, entry);
 }
 
 // network/connection.js: `Response ${apiName}(key, version)` with the protocol error's text in `error`.
-function isRetriedResponse(message: string, entry: Record<string, unknown>): boolean {
-  return (
-    entry.namespace === 'Connection' &&
-    message.startsWith('Response ') &&
-    typeof entry.error === 'string' &&
-    RETRIABLE_PROTOCOL_MESSAGES.has(entry.error)
-  );
+function readResponseError(message: string, entry: Record<string, unknown>): string | undefined {
+  const isResponse = entry.namespace === 'Connection' && message.startsWith('Response ');
+  return isResponse && typeof entry.error === 'string' ? entry.error : undefined;
 }
 
-// network/connection.js: 'Connection error: …' and 'Connection timeout'; the broker pool reconnects.
+// network/connection.js 'Connection error: …' / 'Connection timeout', and cluster/brokerPool.js trying the
+// next seed broker: the broker pool reconnects by itself.
 function isRetriedConnectionError(message: string, entry: Record<string, unknown>): boolean {
-  return entry.namespace === 'Connection' && message.startsWith('Connection ');
+  return (
+    (entry.namespace === 'Connection' && message.startsWith('Connection ')) ||
+    (entry.namespace === 'BrokerPool' && message.startsWith('Failed to connect to seed broker'))
+  );
 }

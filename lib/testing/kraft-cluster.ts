@@ -16,8 +16,9 @@ import { RxKafkaError } from '../errors';
 import { tail } from './kafka-classpath';
 import { findFreePorts, isPortFree } from './free-port';
 import { runCommand } from './run-command';
-import { createThrowawayTls, randomSecret, ThrowawayTls } from './throwaway-tls';
-import { waitForKafka, WaitForKafkaOptions } from './wait-for-kafka';
+import { randomSecret } from './random-secret';
+import { createThrowawayTls, type ThrowawayTls } from './throwaway-tls';
+import { waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka';
 
 /** A SCRAM user: its name and password. */
 export interface ScramCredentials {
@@ -175,6 +176,8 @@ export class KraftCluster {
     let clusterId = randomBytes(16).toString('base64url');
     while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     // SCRAM users go into the bootstrap metadata; the brokers read them before they open their listeners.
+    // StorageTool takes them only as arguments, so both throwaway passwords are visible to `ps` on this
+    // machine for the seconds the format runs (a salted SCRAM password would log in just as well).
     const scram = this.#secrets
       ? [this.#secrets.user, this.#secrets.interBroker].flatMap((user) => [
           '--add-scram',

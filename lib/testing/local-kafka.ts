@@ -5,9 +5,9 @@ import {
   ensureKafkaClasspath,
   resolveKafkaCacheDir,
 } from './kafka-classpath';
-import { KraftCluster } from './kraft-cluster';
+import { KraftCluster, type ScramCredentials } from './kraft-cluster';
 import { runCommand } from './run-command';
-import { randomSecret } from './throwaway-tls';
+import { randomSecret } from './random-secret';
 import { waitForKafka } from './wait-for-kafka';
 
 export type LocalKafkaProvider = 'env' | 'testcontainers' | 'maven';
@@ -19,10 +19,7 @@ export type LocalKafkaProvider = 'env' | 'testcontainers' | 'maven';
 export type LocalKafkaSecurityProtocol = 'plaintext' | 'sasl_ssl';
 
 /** A SCRAM user of a `sasl_ssl` broker: the name to log in as and its password. */
-export interface LocalKafkaCredentials {
-  readonly username: string;
-  readonly password: string;
-}
+export type LocalKafkaCredentials = ScramCredentials;
 
 /** What a client of a `sasl_ssl` broker needs: the CA to trust and the users to log in as. */
 export interface LocalKafkaSecurity {

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RxKafkaError } from '../errors';
 import { tail } from './kafka-classpath';
+import { randomSecret } from './random-secret';
 import { runCommand } from './run-command';
 
 /** A throwaway certificate authority and a broker certificate it signed, as PKCS12 stores for a JVM broker. */
@@ -30,11 +30,6 @@ export interface ThrowawayTlsOptions {
   readonly validityDays?: number;
   /** DNS names and IPs of the broker certificate's subjectAltName. @defaultValue ['dns:localhost', 'ip:127.0.0.1'] */
   readonly subjectAltNames?: readonly string[];
-}
-
-/** A random secret safe in a properties file, a JAAS string and a keytool password (base64url). */
-export function randomSecret(bytes = 24): string {
-  return randomBytes(bytes).toString('base64url');
 }
 
 /**
@@ -95,7 +90,7 @@ export async function createThrowawayTls(options: ThrowawayTlsOptions): Promise<
   const key = { keyalg: 'EC', groupname: 'secp256r1', validity };
 
   // Each keytool run is a JVM start (a third of a second or more): the CA and the broker branches run side by side.
-  await Promise.all([
+  await settleAll([
     (async () => {
       const dname = 'CN=rxkafka throwaway test CA';
       const ext = ['bc:c=ca:true', 'ku:c=keyCertSign,cRLSign'];
@@ -126,7 +121,7 @@ export async function createThrowawayTls(options: ThrowawayTlsOptions): Promise<
     ext: [`san=${san}`, 'ku:c=digitalSignature', 'eku=serverAuth,clientAuth'],
     ...ca,
   });
-  await Promise.all([
+  await settleAll([
     (async () => {
       // The CA first, so that importing the signed reply builds the chain broker -> CA in the keystore.
       const trusted = { noprompt: true, alias: 'ca', file: caPemPath } as const;
@@ -150,4 +145,14 @@ export async function createThrowawayTls(options: ThrowawayTlsOptions): Promise<
     truststorePath,
     truststorePassword: env.RXKAFKA_TRUSTSTORE_PASS,
   };
+}
+
+/**
+ * Waits for every task, then throws the first failure: a failed branch must not leave the other keytool
+ * JVM writing into a folder the caller is about to delete.
+ */
+async function settleAll(tasks: ReadonlyArray<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }

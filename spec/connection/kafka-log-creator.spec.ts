@@ -43,6 +43,30 @@ describe('createKafkaLogCreator()', () => {
     expect(line[2]).to.include({ error: 'The group coordinator is not available', correlationId: 2 });
   });
 
+  it('logs the heartbeat answer of a rebalance (routine) at debug', () => {
+    const [line] = route(logLevel.ERROR, 'Connection', {
+      message: 'Response Heartbeat(key: 12, version: 3)',
+      error: 'The group is rebalancing, so a rejoin is needed',
+    });
+    expect(line[0]).to.equal('debug');
+  });
+
+  it('keeps other retriable error responses (a failed broker disk) visible at warn', () => {
+    const [line] = route(logLevel.ERROR, 'Connection', {
+      message: 'Response Produce(key: 0, version: 7)',
+      error: 'Disk error when trying to access log file on the disk',
+    });
+    expect(line[0]).to.equal('warn');
+  });
+
+  it('logs the broker pool moving to the next seed broker at warn', () => {
+    const [line] = route(logLevel.ERROR, 'BrokerPool', {
+      message: 'Failed to connect to seed broker, trying another broker from the list: Connection timeout',
+      retryCount: 0,
+    });
+    expect(line[0]).to.equal('warn');
+  });
+
   it('keeps a non-retriable error response at error', () => {
     const [line] = route(logLevel.ERROR, 'Connection', {
       message: 'Response SaslAuthenticate(key: 36, version: 2)',

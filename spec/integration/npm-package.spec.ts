@@ -30,12 +30,14 @@ function readLastJsonLine(stdout: string): Record<string, unknown> {
 describe('the npm package (npm pack, installed into a new project)', function () {
   // npm pack builds dist/ (the prepare script) and npm install may ask the registry for dependencies.
   this.timeout(300_000);
-  const folder = mkdtempSync(join(tmpdir(), 'rxkafka-package-'));
-  const project = join(folder, 'app');
+  let folder: string;
+  let project: string;
   let tarball: string;
   let packedFiles: string[];
 
   before(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'rxkafka-package-'));
+    project = join(folder, 'app');
     const packed = expectSuccess(
       await runCommand('npm', ['pack', '--json', '--pack-destination', folder], { cwd: ROOT }),
       'npm pack',
@@ -66,7 +68,7 @@ describe('the npm package (npm pack, installed into a new project)', function ()
   });
 
   after(() => {
-    rmSync(folder, { recursive: true, force: true });
+    if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   it('holds the compiled JavaScript and its types, and no TypeScript sources or specs', () => {

@@ -144,7 +144,9 @@ describe('KafkaServer on the raw wire, driven by the Apache Kafka Java client (i
     // A first run may start the broker and compile the Java peer.
     this.timeout(180_000);
     const brokers = [...(await useTestBroker()).brokers];
-    const [started] = await Promise.all([
+    // Side by side, but settled both ways: a peer that started must be stopped in after() even if the
+    // topics failed.
+    const [started, topics] = await Promise.allSettled([
       RawWirePeer.start(brokers),
       createTopicsReady([
         ...['inspect', 'keyed', 'context', 'binary-headers', 'stream', 'fail'].map((name) => ({
@@ -154,7 +156,9 @@ describe('KafkaServer on the raw wire, driven by the Apache Kafka Java client (i
         { topic: orphanReplyTopic },
       ]),
     ]);
-    peer = started;
+    if (started.status === 'fulfilled') peer = started.value;
+    if (started.status === 'rejected') throw started.reason;
+    if (topics.status === 'rejected') throw topics.reason;
     const container = new Container();
     registerControllers(container, [createWireController(prefix, received)]);
     server = new KafkaServer(container, {

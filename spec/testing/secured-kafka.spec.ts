@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, KafkaConfig, KafkaJSError, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type KafkaJSError } from 'kafkajs';
 import { LocalKafka, startLocalKafka } from '../../lib/testing';
 import { awaitLeaders, uniqueName } from '../support/kafka-fixtures';
 
@@ -16,15 +16,14 @@ const FAIL_FAST = {
   requestTimeout: 5_000,
 } as const;
 
-/** Connects an admin with `config` and lists topics; resolves to the error it failed with and how long it took. */
-async function adminFailure(config: KafkaConfig): Promise<{ error: KafkaJSError; ms: number }> {
+/** Connects an admin with `config` and lists topics; resolves to the error it failed with. */
+async function adminFailure(config: KafkaConfig): Promise<{ error: KafkaJSError }> {
   const admin = new Kafka({ ...FAIL_FAST, ...config }).admin({ retry: { retries: 0 } });
-  const started = Date.now();
   try {
     await admin.connect();
     await admin.listTopics();
   } catch (error) {
-    return { error: error as KafkaJSError, ms: Date.now() - started };
+    return { error: error as KafkaJSError };
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -137,7 +136,7 @@ describe("startLocalKafka({ security: 'sasl_ssl' }) (integration)", function () 
   });
 
   it("fails a wrong password with kafkajs's SASL authentication error, not retriable", async () => {
-    const { error, ms } = await adminFailure({
+    const { error } = await adminFailure({
       ...kafka.clientConfig,
       sasl: { mechanism: 'scram-sha-512', ...kafka.security!.wrongPassword },
     });
@@ -146,12 +145,11 @@ describe("startLocalKafka({ security: 'sasl_ssl' }) (integration)", function () 
     expect(error.message)
       .to.match(/SASL SCRAM SHA512 authentication failed/)
       .and.match(/invalid credentials/);
-    expect(ms).to.be.below(10_000);
   });
 
   it('fails a plaintext client on the TLS port at once: the broker closes the connection', async () => {
     const { ssl: _ssl, ...plaintext } = kafka.clientConfig;
-    const { error, ms } = await adminFailure(plaintext);
+    const { error } = await adminFailure(plaintext);
     // retries: 0 wraps the retriable closed connection into kafkajs's "retries exceeded".
     expect(error.name).to.equal('KafkaJSNumberOfRetriesExceeded');
     expect(error.retriable).to.equal(false);
@@ -159,18 +157,16 @@ describe("startLocalKafka({ security: 'sasl_ssl' }) (integration)", function () 
     const cause = error.cause as KafkaJSError;
     expect(cause.name).to.equal('KafkaJSConnectionClosedError');
     expect(cause.retriable).to.equal(true);
-    expect(ms).to.be.below(FAIL_FAST.connectionTimeout);
   });
 
   it('fails a TLS client that does not trust the CA with a certificate error', async () => {
-    const { error, ms } = await adminFailure({ ...kafka.clientConfig, ssl: true });
+    const { error } = await adminFailure({ ...kafka.clientConfig, ssl: true });
     expect(error.name).to.equal('KafkaJSNumberOfRetriesExceeded');
     expect(error.retriable).to.equal(false);
     expect(error.message).to.match(/^Connection error: self.signed certificate in certificate chain$/);
     const cause = error.cause as KafkaJSError & { code?: string };
     expect(cause.name).to.equal('KafkaJSConnectionError');
     expect(cause.code).to.equal('SELF_SIGNED_CERT_IN_CHAIN');
-    expect(ms).to.be.below(FAIL_FAST.connectionTimeout);
   });
 
   it('fails a TLS client that does not log in: the broker closes the connection', async () => {

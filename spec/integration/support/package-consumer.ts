@@ -49,7 +49,11 @@ async function main() {
   await new Promise((resolve, reject) => {
     requester.emit(EVENT_TOPIC, { n: 7 }).subscribe({ complete: resolve, error: reject });
   });
-  while (events.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  const deadline = Date.now() + 30000;
+  while (events.length === 0) {
+    if (Date.now() > deadline) throw new Error('the event did not reach its handler within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await requester.close();
   const report = await server.close();
   process.stdout.write(JSON.stringify({
