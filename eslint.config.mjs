@@ -1,15 +1,75 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of lib/, lowest first: a folder may import its own layer and those below it, never one above.
+ * errors.ts and logger.ts sit below them all; index.ts and testing/ stand apart.
+ */
+const LAYERS = [
+  ['kafka'], // the driver port, and kafka/kafkajs/, the one adapter
+  ['wire'], // pure NestJS codecs
+  ['handlers'], // decorators, KafkaContext, the handler registry
+  ['delivery'], // produce queue, offset tracking and committing
+  ['connection'], // the connection actor
+  ['pipeline'], // one record's way: routing, request and event paths, failure policy
+  ['options'], // resolved once, at the door
+  ['server', 'client'], // front ends
+];
+
+const FOLDERS = LAYERS.flat();
+
+/** `no-restricted-imports` for the files of `folder`: every folder of a higher layer is off limits. */
+function layerRule(folder) {
+  const rank = LAYERS.findIndex((layer) => layer.includes(folder));
+  const above = LAYERS.slice(rank + 1).flat();
+  return {
+    files: [`lib/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${above.join('|')}|index)(/|$)`,
+              message: `lib/${folder}/ sits below ${above.join(', ')}: import downward only (see eslint.config.mjs LAYERS).`,
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.kafka/', 'scratch/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-console': ['error'],
     },
   },
   { files: ['examples/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  // errors.ts and logger.ts import nothing of lib/.
+  {
+    files: ['lib/errors.ts', 'lib/logger.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^\\./(${FOLDERS.join('|')}|index)(/|$)`,
+              message: 'errors.ts and logger.ts are the bottom layer.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  ...FOLDERS.map(layerRule),
 );

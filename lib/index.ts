@@ -6,9 +6,9 @@ import 'reflect-metadata';
 // Server
 export { KafkaServer, createMicroservice } from './server/kafka-server';
 export type { CloseOptions, DrainReport } from './server/kafka-server';
-export { KafkaContext } from './server/kafka-context';
-export type { RetryPolicy } from './server/retry-policy';
-export { DeadLetterHeaders, toDeadLetterTopic } from './server/dead-letter';
+export { KafkaContext } from './handlers/kafka-context';
+export type { RetryPolicy } from './handlers/retry-policy';
+export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';
 
 // Client
 export { KafkaClient } from './client/kafka-client';

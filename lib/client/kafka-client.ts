@@ -2,7 +2,7 @@ import { Admin, Consumer, EachBatchPayload, Kafka, Producer, TopicPartitionOffse
 import { defer, from, map, Observable, switchMap } from 'rxjs';
 import type { ConnectionStatus } from '../connection/connection-status';
 import type { ConnectionTransition } from '../connection/inspection';
-import { createKafkaLogCreator } from '../connection/kafka-log-creator';
+import { createKafkaLogCreator } from '../kafka/kafkajs/kafka-log-creator';
 import { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import { resolveClientOptions, type KafkaClientOptions, type ResolvedClientOptions } from '../options';
@@ -10,7 +10,7 @@ import { createCorrelationId } from '../wire/correlation-id';
 import { KafkaResponseDeserializer, type Deserializer, type ReplyPacket } from '../wire/deserializer';
 import type { OutgoingMessage } from '../wire/outgoing-message';
 import { KafkaParser, toRawRecord } from '../wire/parser';
-import { isPromiseLike } from '../server/to-observable';
+import { isPromiseLike } from '../pipeline/to-observable';
 import { encodeRequest } from '../wire/request-encoder';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
 import { PendingRequests } from './pending-requests';

@@ -1,6 +1,6 @@
 /**
  * What a connection actor did, as data: a stream of its top-level transitions and the serialized machine
- * definition, for logs, the inspection stream and the live view.
+ * definition, for logs and inspection tools.
  */
 import { Observable } from 'rxjs';
 import type { Actor, InspectionEvent } from 'xstate';

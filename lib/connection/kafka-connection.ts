@@ -13,7 +13,7 @@ import type {
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { RxKafkaError } from '../errors';
-import { toConnectFailure } from './connect-failure';
+import { toConnectFailure } from '../kafka/kafkajs/connect-failure';
 import type { Logger } from '../logger';
 import {
   createConnectEvent,
@@ -32,9 +32,9 @@ import {
 } from './connection-machine';
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
-import { OffsetCommitter } from './offset-committer';
-import { PartitionRecorder } from './partition-recorder';
-import { ProduceQueue } from './produce-queue';
+import { OffsetCommitter } from '../delivery/offset-committer';
+import { PartitionRecorder } from '../kafka/kafkajs/partition-recorder';
+import { ProduceQueue } from '../delivery/produce-queue';
 
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
 export type Assignment = Readonly<Record<string, readonly number[]>>;

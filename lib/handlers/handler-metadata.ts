@@ -7,7 +7,7 @@
  * overriding method without decorators is not a handler, while an inherited decorated method is.
  */
 import { RxKafkaError } from '../errors';
-import type { KafkaContext } from '../server/kafka-context';
+import type { KafkaContext } from './kafka-context';
 import type { HandlerOptions } from './handler-options';
 
 /** Metadata key of a method's patterns. `Symbol.for` lets two copies of rxkafka in one process agree. */

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../server/retry-policy';
+import type { RetryPolicy } from './retry-policy';
 
 /**
  * Per-handler delivery settings, the second argument of `@MessagePattern` and `@EventPattern`; each

@@ -3,7 +3,7 @@
  */
 import type { Container } from 'inversify';
 import { RxKafkaError } from '../errors';
-import type { KafkaContext } from '../server/kafka-context';
+import type { KafkaContext } from './kafka-context';
 import { assertController, listControllers, type ControllerClass } from './controller';
 import type { HandlerOptions } from './handler-options';
 import {
@@ -49,7 +49,7 @@ export interface HandlerTopics {
  * their classes were decorated), then each class's methods in declaration order, a subclass's own methods
  * before inherited ones. Exact topic names win over RegExps.
  *
- * How the server routes a record on topic T (NestJS `ServerKafka.handleMessage`, reference §1.7/§3.4):
+ * How the server routes a record on topic T (NestJS `ServerKafka.handleMessage` and `Server.getHandlerByPattern`):
  * - with `kafka_correlationId` and `kafka_replyTopic` (a request): `findMessageHandler(T)` runs and its
  *   result is the reply; without a message handler, the event handlers of T run and no reply is sent
  *   (as Nest, the caller then times out); with neither, the reply is Nest's "no matching message

@@ -1,5 +1,5 @@
-import { toDeadLetterTopic } from '../server/dead-letter';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../server/retry-policy';
+import { toDeadLetterTopic } from '../pipeline/dead-letter';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../handlers/retry-policy';
 import { toFrozenCopy } from './frozen-copy';
 import {
   checkDuration,
@@ -88,7 +88,7 @@ export const DEFAULT_SERVER_OPTIONS = toFrozenCopy({
  * checks them again. Never writes into `options`. Pass a NestJS microservice's `options` object as it is.
  *
  * `run.autoCommit: false` is accepted, as in NestJS: rxkafka then never commits, not even after a handler
- * finished, and the handler commits through `context.getConsumer().commitOffsets()` (nest-kafka-wire.md §6).
+ * finished, and the handler commits through `context.getConsumer().commitOffsets()`, as NestJS documents for manual commits.
  *
  * @throws RxKafkaError `RXK_INVALID_OPTIONS` naming the option's path, the value received and the fix.
  */

@@ -14,8 +14,8 @@ import { toFrozenCopy } from './frozen-copy';
 import { validateTransportOptions } from './validate-transport-options';
 
 /**
- * Options shared by server and client, with NestJS's names and meaning (`KafkaOptions['options']`,
- * nest-kafka-wire.md §4), so the `options` of a NestJS microservice or `ClientsModule` entry can be passed
+ * Options shared by server and client, with NestJS's names and meaning (`KafkaOptions['options']`
+ * in @nestjs/microservices `interfaces/microservice-configuration.interface.ts`), so the `options` of a NestJS microservice or `ClientsModule` entry can be passed
  * as it is: `new KafkaServer(container, nestOptions.options)`.
  */
 export interface KafkaTransportOptions {
@@ -63,7 +63,7 @@ export interface KafkaTransportOptions {
   transport?: unknown;
 }
 
-/** Defaults shared by server and client (nest-kafka-wire.md §3.1). */
+/** Defaults shared by server and client, NestJS's (`server-kafka.ts` and `client-kafka.ts` constructors). */
 export const DEFAULT_TRANSPORT_OPTIONS = toFrozenCopy({
   client: { brokers: ['localhost:9092'], clientId: 'nestjs-consumer' },
   consumer: { groupId: 'nestjs-group' },

@@ -12,9 +12,9 @@ import { resolveServerOptions, type KafkaServerOptions, type ResolvedServerOptio
 import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../wire/deserializer';
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
-import { BatchRunner, type HandledRecord } from './batch-runner';
-import { createKafkaLogCreator } from '../connection/kafka-log-creator';
-import { MessageRouter } from './message-router';
+import { BatchRunner, type HandledRecord } from '../pipeline/batch-runner';
+import { createKafkaLogCreator } from '../kafka/kafkajs/kafka-log-creator';
+import { MessageRouter } from '../pipeline/message-router';
 
 /** What close() did: the answer to "what happened to in-flight work?". */
 export interface DrainReport {

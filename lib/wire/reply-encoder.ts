@@ -1,4 +1,4 @@
-import { encodeErrorHeader } from './error-payload';
+import { encodeErrorHeader } from './error-header';
 import { KafkaHeaders } from './kafka-headers';
 import type { OutgoingMessage } from './outgoing-message';
 

@@ -17,7 +17,7 @@ import {
   type ParamsMetadata,
 } from '../../lib/handlers/handler-metadata';
 import { Ctx, Payload } from '../../lib/handlers/param-decorators';
-import { KafkaContext } from '../../lib/server/kafka-context';
+import { KafkaContext } from '../../lib/handlers/kafka-context';
 import type { IncomingMessage } from '../../lib/wire/parser';
 
 function createContext(): KafkaContext {

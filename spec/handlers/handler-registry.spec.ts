@@ -8,7 +8,7 @@ import { EventPattern } from '../../lib/handlers/event-pattern';
 import { HandlerRegistry, type HandlerDescriptor } from '../../lib/handlers/handler-registry';
 import { MessagePattern } from '../../lib/handlers/message-pattern';
 import { Ctx, Payload } from '../../lib/handlers/param-decorators';
-import { KafkaContext } from '../../lib/server/kafka-context';
+import { KafkaContext } from '../../lib/handlers/kafka-context';
 import type { IncomingMessage } from '../../lib/wire/parser';
 
 @injectable()

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ServerKafka, Transport, type KafkaOptions } from '@nestjs/microservices';
 import { DEFAULT_SERVER_OPTIONS, resolveServerOptions, type KafkaServerOptions } from '../../lib/options';
-import { DEFAULT_RETRY_POLICY } from '../../lib/server/retry-policy';
+import { DEFAULT_RETRY_POLICY } from '../../lib/handlers/retry-policy';
 import { catchInvalidOption, deepFreeze, unchecked } from './option-fixtures';
 
 describe('resolveServerOptions()', () => {

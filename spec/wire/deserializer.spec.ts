@@ -63,7 +63,7 @@ describe('KafkaRequestDeserializer', () => {
 describe('KafkaResponseDeserializer', () => {
   const deserializer = new KafkaResponseDeserializer();
 
-  describe('.deserialize() (wire reference §1.10)', () => {
+  describe('.deserialize()', () => {
     it('returns a value that is not the last one', () => {
       const message = createMessage({ value: '1', headers: { kafka_correlationId: 'id-1' } });
       expect(deserializer.deserialize(message)).to.deep.equal({

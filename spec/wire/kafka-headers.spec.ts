@@ -4,7 +4,7 @@ import { NO_MESSAGE_HANDLER as NEST_NO_MESSAGE_HANDLER } from '@nestjs/microserv
 import { KafkaHeaders, NO_MESSAGE_HANDLER } from '../../lib/wire/kafka-headers';
 
 describe('KafkaHeaders', () => {
-  it('names the five headers of the wire reference §1.1', () => {
+  it('names the five headers of the NestJS wire format', () => {
     expect(KafkaHeaders).to.deep.equal({
       CORRELATION_ID: 'kafka_correlationId',
       REPLY_TOPIC: 'kafka_replyTopic',

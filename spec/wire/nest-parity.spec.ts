@@ -22,7 +22,8 @@ import { KafkaRequestSerializer as NestKafkaRequestSerializer } from '@nestjs/mi
 import type { IHeaders } from 'kafkajs';
 import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
 import { KafkaRequestDeserializer, KafkaResponseDeserializer } from '../../lib/wire/deserializer';
-import { encodeErrorHeader, toErrorPayload } from '../../lib/wire/error-payload';
+import { toErrorPayload } from '../../lib/pipeline/error-payload';
+import { encodeErrorHeader } from '../../lib/wire/error-header';
 import type { OutgoingMessage } from '../../lib/wire/outgoing-message';
 import { KafkaParser, type IncomingMessage, type RawKafkaRecord } from '../../lib/wire/parser';
 import { encodeReply, parseReplyPartition } from '../../lib/wire/reply-encoder';

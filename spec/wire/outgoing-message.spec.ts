@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { IHeaders, Message } from 'kafkajs';
 import { KafkaRequestDeserializer, KafkaResponseDeserializer } from '../../lib/wire/deserializer';
-import { toErrorPayload } from '../../lib/wire/error-payload';
+import { toErrorPayload } from '../../lib/pipeline/error-payload';
 import type { OutgoingMessage } from '../../lib/wire/outgoing-message';
 import { KafkaParser, type RawKafkaRecord } from '../../lib/wire/parser';
 import { encodeReply, parseReplyPartition } from '../../lib/wire/reply-encoder';

@@ -21,7 +21,7 @@ function createRecord(fields: {
 }
 
 describe('decodeWireValue()', () => {
-  context('the decoding rules of the wire reference §1.4', () => {
+  context('the decoding rules of the NestJS wire format', () => {
     const rows: Array<[string, unknown, unknown]> = [
       ['null to null', null, null],
       ['undefined to null', undefined, null],

@@ -6,7 +6,7 @@ import { encodeReply, parseReplyPartition } from '../../lib/wire/reply-encoder';
 const ID = '58710577e12cd007e9c53';
 const DISPOSED = Buffer.from([0]);
 
-describe('encodeReply() (wire reference §1.8, one record per packet)', () => {
+describe('encodeReply() (one record per packet)', () => {
   it('encodes a final value: value + correlation id + is-disposed', () => {
     expect(
       encodeReply({ value: '{"sum":3}', headers: {} }, { correlationId: ID, isDisposed: true }),

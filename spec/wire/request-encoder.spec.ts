@@ -5,7 +5,7 @@ import { encodeRequest } from '../../lib/wire/request-encoder';
 const META = { correlationId: '58710577e12cd007e9c53', replyTopic: 'math.sum.reply', replyPartition: 2 };
 
 describe('encodeRequest()', () => {
-  it('adds the three request headers as UTF-8 strings (wire reference §1.5)', () => {
+  it('adds the three request headers as UTF-8 strings', () => {
     expect(encodeRequest({ value: '{"a":1,"b":2}', headers: {} }, META)).to.deep.equal({
       value: '{"a":1,"b":2}',
       headers: {

@@ -19,7 +19,7 @@ describe('KafkaRequestSerializer', () => {
   const serializer = new KafkaRequestSerializer();
 
   describe('.serialize()', () => {
-    context('with a value that is not an envelope (wire reference §1.3 table)', () => {
+    context('with a value that is not an envelope', () => {
       const rows: Array<[string, unknown, string | null]> = [
         ['the number 5', 5, '5'],
         ['the number 0', 0, '0'],

@@ -8,7 +8,7 @@ import {
   type ProducerBatch,
   type RecordMetadata,
 } from 'kafkajs';
-import { ProduceQueue } from '../../lib/connection/produce-queue';
+import { ProduceQueue } from '../../lib/delivery/produce-queue';
 import { RxKafkaError } from '../../lib/errors';
 
 interface Deferred {
@@ -121,7 +121,12 @@ describe('ProduceQueue', () => {
       const [sentFull, sentBare] = producer.calls[0].topicMessages?.[0].messages ?? [];
       expect(sentFull).to.include({ key: 'k', value: 'v', partition: 2, timestamp: '5' });
       expect(sentFull.headers).to.equal(full.headers);
-      expect(sentBare).to.include({ value: null, key: undefined, partition: undefined, timestamp: undefined });
+      expect(sentBare).to.include({
+        value: null,
+        key: undefined,
+        partition: undefined,
+        timestamp: undefined,
+      });
       expect(full).to.deep.equal({ key: 'k', value: 'v', headers: { h: '1' }, partition: 2, timestamp: '5' });
       expect(bare).to.deep.equal({ value: null });
     });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TestScheduler } from 'rxjs/testing';
-import { toReplyPackets, type ServerReply } from '../../lib/server/reply-packets';
+import { toReplyPackets, type ServerReply } from '../../lib/pipeline/reply-packets';
 
 const error = new Error('boom');
 

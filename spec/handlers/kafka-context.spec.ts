@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { KafkaContext as NestKafkaContext } from '@nestjs/microservices';
 import type { Consumer, Producer } from 'kafkajs';
-import { KafkaContext, type KafkaContextArgs } from '../../lib/server/kafka-context';
+import { KafkaContext, type KafkaContextArgs } from '../../lib/handlers/kafka-context';
 import type { IncomingMessage } from '../../lib/wire/parser';
 
 function createArgs(): KafkaContextArgs {

@@ -2,7 +2,7 @@
  * Recognises the connect failures that retrying cannot fix, from what kafkajs 2.2.4 throws, and turns them
  * into rxkafka errors that say what to check. Anything else is left to the machine's reconnect backoff.
  */
-import { RxKafkaError } from '../errors';
+import { RxKafkaError } from '../../errors';
 
 /** What the message may name: never the password, a token or any other secret. */
 export interface ConnectTarget {

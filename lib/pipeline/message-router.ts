@@ -10,22 +10,23 @@ import {
   lastValueFrom,
   map,
 } from 'rxjs';
-import type { ProduceQueue } from '../connection/produce-queue';
+import type { ProduceQueue } from '../delivery/produce-queue';
 import { RxKafkaError } from '../errors';
 import { isRetriableException } from '../handlers/rpc-exception';
 import type { HandlerDescriptor, HandlerRegistry } from '../handlers/handler-registry';
 import type { Logger } from '../logger';
 import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import { createDeadLetter, toDeadLetterTopic } from './dead-letter';
-import { toErrorPayload } from '../wire/error-payload';
+import { toErrorPayload } from './error-payload';
 import { KafkaHeaders, NO_MESSAGE_HANDLER } from '../wire/kafka-headers';
 import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
 import { encodeReply, parseReplyPartition, type ReplyMeta } from '../wire/reply-encoder';
 import type { Serializer } from '../wire/serializer';
 import type { HandledRecord } from './batch-runner';
-import { KafkaContext } from './kafka-context';
+import { KafkaContext } from '../handlers/kafka-context';
 import { toReplyPackets, type ServerReply } from './reply-packets';
-import { runWithRetries, type RetryPolicy } from './retry-policy';
+import type { RetryPolicy } from '../handlers/retry-policy';
+import { runWithRetries } from './run-with-retries';
 import { isPromiseLike, toObservable } from './to-observable';
 
 export interface MessageRouterOptions {

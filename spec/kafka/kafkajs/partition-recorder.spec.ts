@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Message, PartitionerArgs } from 'kafkajs';
-import { PartitionRecorder } from '../../lib/connection/partition-recorder';
+import { PartitionRecorder } from '../../../lib/kafka/kafkajs/partition-recorder';
 
 const partitionMetadata: PartitionerArgs['partitionMetadata'] = [0, 1, 2].map((partitionId) => ({
   partitionId,

@@ -1,5 +1,5 @@
 import { logLevel, type logCreator } from 'kafkajs';
-import type { Logger } from '../logger';
+import type { Logger } from '../../logger';
 
 /**
  * kafkajs's table of Kafka protocol errors (src/protocol/error.js). kafkajs 2.2.4 is the last release and

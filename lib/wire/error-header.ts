@@ -1,18 +1,8 @@
-import { isRpcExceptionLike } from '../handlers/rpc-exception';
-
-const UNKNOWN_EXCEPTION_MESSAGE = 'Internal server error';
-
 /**
- * Maps a handler's error to the payload a NestJS server would reply with (Nest's
- * `exceptions/base-rpc-exception-filter.ts`): an `RpcException` (ours or @nestjs/microservices') carrying
- * an object → that object; carrying anything else `x` → `{ status: 'error', message: x }`; any other
- * error → `{ status: 'error', message: 'Internal server error' }`, so internals never leak to callers.
+ * The `kafka_nest-err` header of an error reply, and the payload NestJS replies for an error it does not
+ * expose (`exceptions/base-rpc-exception-filter.ts`).
  */
-export function toErrorPayload(error: unknown): unknown {
-  if (!isRpcExceptionLike(error)) return createUnknownErrorPayload();
-  const inner: unknown = error.getError();
-  return typeof inner === 'object' && inner !== null ? inner : { status: 'error', message: inner };
-}
+const UNKNOWN_EXCEPTION_MESSAGE = 'Internal server error';
 
 /**
  * Encodes an error payload as the `kafka_nest-err` header: objects (and `null`) as JSON, strings raw,
@@ -45,6 +35,7 @@ function stringifyUnknownError(): string {
   return JSON.stringify(createUnknownErrorPayload());
 }
 
-function createUnknownErrorPayload(): { status: 'error'; message: string } {
+/** `{ status: 'error', message: 'Internal server error' }`: a fresh object each call. */
+export function createUnknownErrorPayload(): { status: 'error'; message: string } {
   return { status: 'error', message: UNKNOWN_EXCEPTION_MESSAGE };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { toConnectFailure, type ConnectTarget } from '../../lib/connection/connect-failure';
+import { toConnectFailure, type ConnectTarget } from '../../../lib/kafka/kafkajs/connect-failure';
 
 /** An error shaped like kafkajs's: a name, a message, and optional code / cause / originalError. */
 function kafkaError(name: string, message: string, extra: Record<string, unknown> = {}): Error {

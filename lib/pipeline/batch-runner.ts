@@ -1,7 +1,7 @@
 import type { EachBatchPayload } from 'kafkajs';
 import type { DrainMode } from '../connection/connection-events';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
-import { OffsetTracker } from './offset-tracker';
+import { OffsetTracker } from '../delivery/offset-tracker';
 import { isPromiseLike } from './to-observable';
 
 export type Ordering = 'partition' | 'key';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { firstValueFrom, lastValueFrom, Observable, of, toArray } from 'rxjs';
-import { toObservable } from '../../lib/server/to-observable';
+import { toObservable } from '../../lib/pipeline/to-observable';
 
 async function collect(source: Observable<unknown>): Promise<unknown[]> {
   return lastValueFrom(source.pipe(toArray()));

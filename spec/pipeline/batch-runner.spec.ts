@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { BatchRunner, type BatchRunnerOptions } from '../../lib/server/batch-runner';
+import { BatchRunner, type BatchRunnerOptions } from '../../lib/pipeline/batch-runner';
 import type { RawKafkaRecord } from '../../lib/wire/parser';
 
 interface Deferred {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createDeadLetter, DeadLetterHeaders, toDeadLetterTopic } from '../../lib/server/dead-letter';
+import { createDeadLetter, DeadLetterHeaders, toDeadLetterTopic } from '../../lib/pipeline/dead-letter';
 import type { RawKafkaRecord } from '../../lib/wire/parser';
 
 function createRecord(): RawKafkaRecord {

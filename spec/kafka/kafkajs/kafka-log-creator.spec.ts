@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { logLevel, type LogEntry } from 'kafkajs';
-import { createKafkaLogCreator } from '../../lib/connection/kafka-log-creator';
-import type { Logger } from '../../lib/logger';
+import { createKafkaLogCreator } from '../../../lib/kafka/kafkajs/kafka-log-creator';
+import type { Logger } from '../../../lib/logger';
 
 type Line = [level: string, message: string, fields: Record<string, unknown> | undefined];
 

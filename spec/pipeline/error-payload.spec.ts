@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
+import { toErrorPayload } from '../../lib/pipeline/error-payload';
+
+const INTERNAL = { status: 'error', message: 'Internal server error' };
+
+describe('toErrorPayload()', () => {
+  it("maps RpcException('bad input') to { status: 'error', message: 'bad input' }", () => {
+    expect(toErrorPayload(new RpcException('bad input'))).to.deep.equal({
+      status: 'error',
+      message: 'bad input',
+    });
+  });
+
+  it('maps an RpcException carrying an object to that very object', () => {
+    const inner = { code: 42, message: 'nope' };
+    expect(toErrorPayload(new RpcException(inner))).to.equal(inner);
+  });
+
+  it("maps the guard rejection RpcException('Forbidden resource')", () => {
+    expect(toErrorPayload(new RpcException('Forbidden resource'))).to.deep.equal({
+      status: 'error',
+      message: 'Forbidden resource',
+    });
+  });
+
+  it('maps a subclass of RpcException like RpcException', () => {
+    class ValidationFailed extends RpcException {}
+    expect(toErrorPayload(new ValidationFailed({ field: 'name' }))).to.deep.equal({ field: 'name' });
+  });
+
+  it('maps a KafkaRetriableException to the exception itself (its getError() is itself)', () => {
+    const retriable = new KafkaRetriableException('later');
+    expect(toErrorPayload(retriable)).to.equal(retriable);
+  });
+
+  const unknown: Array<[string, unknown]> = [
+    ['a plain Error', new Error('secret detail')],
+    ['a TypeError', new TypeError('x is undefined')],
+    ['an HttpException-like object', Object.assign(new Error('Bad Request'), { status: 400 })],
+    ['a thrown string', 'oops'],
+    ['a thrown object', { message: 'not an RpcException' }],
+    ['undefined', undefined],
+    ['null', null],
+    ['an object with a getError method but no RpcException class', { getError: () => 'fake' }],
+  ];
+  for (const [name, thrown] of unknown) {
+    it(`maps ${name} to the internal-server-error payload`, () => {
+      expect(toErrorPayload(thrown)).to.deep.equal(INTERNAL);
+    });
+  }
+
+  it('returns a new internal-server-error object each time (callers may change it)', () => {
+    expect(toErrorPayload(new Error())).to.not.equal(toErrorPayload(new Error()));
+  });
+});
