@@ -18,16 +18,23 @@ const LAYERS = [
 
 const FOLDERS = LAYERS.flat();
 
-/** `no-restricted-imports` for the files of `folder`: every folder of a higher layer is off limits. */
-function layerRule(folder) {
+const KAFKAJS_ONLY_IN_ADAPTER = {
+  name: 'kafkajs',
+  message:
+    'Only lib/kafka/kafkajs/ (the adapter) and lib/testing/ import kafkajs: use the port types of lib/kafka/, or the re-exports of lib/kafka/kafkajs/kafkajs-types.ts where the public API shows kafkajs objects.',
+};
+
+/** `no-restricted-imports` for `files` of `folder`: higher layers, and kafkajs unless `allowKafkajs`. */
+function layerRule(folder, files = [`lib/${folder}/**/*.ts`], allowKafkajs = false) {
   const rank = LAYERS.findIndex((layer) => layer.includes(folder));
   const above = LAYERS.slice(rank + 1).flat();
   return {
-    files: [`lib/${folder}/**/*.ts`],
+    files,
     rules: {
       'no-restricted-imports': [
         'error',
         {
+          paths: allowKafkajs ? [] : [KAFKAJS_ONLY_IN_ADAPTER],
           patterns: [
             {
               regex: `^(\\.\\./)+(${above.join('|')}|index)(/|$)`,
@@ -71,5 +78,11 @@ export default tseslint.config(
       ],
     },
   },
-  ...FOLDERS.map(layerRule),
+  ...FOLDERS.filter((folder) => folder !== 'kafka').map((folder) => layerRule(folder)),
+  layerRule('kafka', ['lib/kafka/*.ts']),
+  layerRule('kafka', ['lib/kafka/kafkajs/**/*.ts'], true),
+  {
+    files: ['lib/index.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [KAFKAJS_ONLY_IN_ADAPTER] }] },
+  },
 );

@@ -1,8 +1,15 @@
-import { Admin, Consumer, EachBatchPayload, Kafka, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { defer, from, map, Observable, switchMap } from 'rxjs';
 import type { ConnectionStatus } from '../connection/connection-status';
 import type { ConnectionTransition } from '../connection/inspection';
-import { createKafkaLogCreator } from '../kafka/kafkajs/kafka-log-creator';
+import { createKafka } from '../kafka/kafkajs/create-kafka';
+import type {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  Producer,
+  TopicPartitionOffsetAndMetadata,
+} from '../kafka/kafkajs/kafkajs-types';
 import { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import { resolveClientOptions, type KafkaClientOptions, type ResolvedClientOptions } from '../options';
@@ -15,7 +22,7 @@ import { encodeRequest } from '../wire/request-encoder';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
 import { PendingRequests } from './pending-requests';
 import { ReplyAssignments } from './reply-assignments';
-import { createReplyPartitionAssigner } from './reply-partition-assigner';
+import { createReplyPartitionAssigner } from '../kafka/kafkajs/reply-partition-assigner';
 
 export interface SendOptions {
   /** Overrides the client's `requestTimeoutMs` for this request; 0 disables it. */
@@ -45,10 +52,7 @@ export class KafkaClient {
 
   constructor(options: KafkaClientOptions = {}) {
     this.#options = resolveClientOptions(options);
-    this.#kafka = new Kafka({
-      logCreator: createKafkaLogCreator(this.#options.logger),
-      ...this.#options.kafkaConfig,
-    });
+    this.#kafka = createKafka(this.#options.kafkaConfig, this.#options.logger);
     this.#serializer = this.#options.serializer ?? new KafkaRequestSerializer();
     this.#deserializer =
       (this.#options.deserializer as Deserializer<ReplyPacket | undefined> | undefined) ??

@@ -9,7 +9,7 @@ import type {
   Producer,
   ProducerConfig,
   ProducerRecord,
-} from 'kafkajs';
+} from '../kafka/kafkajs/kafkajs-types';
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { RxKafkaError } from '../errors';

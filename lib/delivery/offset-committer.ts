@@ -1,8 +1,8 @@
-import type { EachBatchPayload } from 'kafkajs';
+import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { Logger } from '../logger';
 
 /** The two kafkajs batch functions a commit needs; both act on the consumer group as it is now. */
-type CommitSource = Pick<EachBatchPayload, 'uncommittedOffsets' | 'commitOffsetsIfNecessary'>;
+type CommitSource = Pick<FetchedBatch, 'uncommittedOffsets' | 'commitOffsetsIfNecessary'>;
 
 export interface OffsetCommitterOptions {
   readonly logger: Logger;

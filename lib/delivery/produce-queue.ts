@@ -1,23 +1,24 @@
-import type { Message, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import type { OutgoingRecord } from '../kafka/kafka-record';
+import type { ProduceSettings, RecordProducer, WrittenPartition } from '../kafka/record-producer';
 import { RxKafkaError } from '../errors';
 
 interface QueuedMessages {
   readonly topic: string;
-  readonly messages: Message[];
+  readonly messages: OutgoingRecord[];
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
 export interface ProduceQueueOptions {
   /** Spread into every send (acks, timeout, compression): NestJS's `send` option. */
-  readonly sendConfig?: Omit<ProducerRecord, 'topic' | 'messages'>;
+  readonly sendConfig?: ProduceSettings;
   /** Most messages in one produce request. @defaultValue 2000 */
   readonly maxBatchMessages?: number;
   /**
    * The partition the producer's partitioner chose for a message (see PartitionRecorder). With it, a
    * message without an explicit partition also counts as written only if the response names its partition.
    */
-  readonly partitionOf?: (message: Message) => number | undefined;
+  readonly partitionOf?: (message: OutgoingRecord) => number | undefined;
 }
 
 /** Entries (or the part of them) a produce request did not write, and why. */
@@ -41,10 +42,10 @@ interface SendFailure {
  * by default, to fail, and must not hold every other reply for that long.
  */
 export class ProduceQueue {
-  readonly #producer: Producer;
-  readonly #sendConfig: Omit<ProducerRecord, 'topic' | 'messages'>;
+  readonly #producer: RecordProducer;
+  readonly #sendConfig: ProduceSettings;
   readonly #maxBatchMessages: number;
-  readonly #partitionOf: (message: Message) => number | undefined;
+  readonly #partitionOf: (message: OutgoingRecord) => number | undefined;
   readonly #shared: Lane;
   /** Lanes of topics not proven yet, by topic; a lane leaves the map once it is empty. */
   readonly #lanes = new Map<string, Lane>();
@@ -52,7 +53,7 @@ export class ProduceQueue {
   readonly #proven = new Set<string>();
   #sentMessages = 0;
 
-  constructor(producer: Producer, options: ProduceQueueOptions = {}) {
+  constructor(producer: RecordProducer, options: ProduceQueueOptions = {}) {
     this.#producer = producer;
     this.#sendConfig = options.sendConfig ?? {};
     this.#maxBatchMessages = options.maxBatchMessages ?? 2000;
@@ -69,7 +70,7 @@ export class ProduceQueue {
    * Resolves once the messages are acknowledged; rejects with RXK_SEND_FAILED, `retriable` unless Kafka
    * refused for good (no such topic or partition, a record too large).
    */
-  send(topic: string, messages: Message[]): Promise<void> {
+  send(topic: string, messages: OutgoingRecord[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     const encodable = messages.map(toEncodableMessage);
     return new Promise<void>((resolve, reject) => {
@@ -108,7 +109,7 @@ export class ProduceQueue {
    * unwritten messages when kafkajs skipped a partition), and why.
    */
   async #sendTogether(batch: readonly QueuedMessages[]): Promise<SendFailure | undefined> {
-    let written: RecordMetadata[] | void;
+    let written: WrittenPartition[] | void;
     try {
       written = await this.#producer.sendBatch({ ...this.#sendConfig, topicMessages: groupByTopic(batch) });
     } catch (error) {
@@ -146,8 +147,8 @@ export class ProduceQueue {
   #findUnwritten(
     entry: QueuedMessages,
     written: ReadonlyMap<string, ReadonlySet<number>>,
-  ): Array<{ message: Message; partition: number; isExplicit: boolean }> {
-    const unwritten: Array<{ message: Message; partition: number; isExplicit: boolean }> = [];
+  ): Array<{ message: OutgoingRecord; partition: number; isExplicit: boolean }> {
+    const unwritten: Array<{ message: OutgoingRecord; partition: number; isExplicit: boolean }> = [];
     const partitions = written.get(entry.topic);
     for (const message of entry.messages) {
       const isExplicit = message.partition !== undefined && message.partition !== null;
@@ -258,7 +259,7 @@ class Lane {
  * undefined, which kafkajs reads as absent. A custom partitioner sees these objects: `message.partition`
  * may be an own key holding undefined, so test its value, not `'partition' in message`.
  */
-function toEncodableMessage(message: Message): Message {
+function toEncodableMessage(message: OutgoingRecord): OutgoingRecord {
   const encodable = {
     key: message.key,
     value: message.value,
@@ -268,11 +269,11 @@ function toEncodableMessage(message: Message): Message {
     offsetDelta: 0,
     timestampDelta: 0,
   };
-  return encodable as Message;
+  return encodable as OutgoingRecord;
 }
 
 /** The partitions a produce response names, by topic: built once per response, not once per message. */
-function toWrittenPartitions(response: readonly RecordMetadata[]): Map<string, Set<number>> {
+function toWrittenPartitions(response: readonly WrittenPartition[]): Map<string, Set<number>> {
   const written = new Map<string, Set<number>>();
   for (const { topicName, partition } of response) {
     let partitions = written.get(topicName);
@@ -282,8 +283,10 @@ function toWrittenPartitions(response: readonly RecordMetadata[]): Map<string, S
   return written;
 }
 
-function groupByTopic(batch: readonly QueuedMessages[]): Array<{ topic: string; messages: Message[] }> {
-  const byTopic = new Map<string, Message[]>();
+function groupByTopic(
+  batch: readonly QueuedMessages[],
+): Array<{ topic: string; messages: OutgoingRecord[] }> {
+  const byTopic = new Map<string, OutgoingRecord[]>();
   for (const entry of batch) {
     const messages = byTopic.get(entry.topic);
     if (messages) messages.push(...entry.messages);

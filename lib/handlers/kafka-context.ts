@@ -1,4 +1,4 @@
-import type { Consumer, Producer } from 'kafkajs';
+import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import type { IncomingMessage } from '../wire/parser';
 
 /**

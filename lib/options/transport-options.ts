@@ -6,7 +6,7 @@ import type {
   KafkaConfig,
   ProducerConfig,
   ProducerRecord,
-} from 'kafkajs';
+} from '../kafka/kafkajs/kafkajs-types';
 import { createStreamLogger, toLogger, type Logger } from '../logger';
 import type { Deserializer } from '../wire/deserializer';
 import type { Serializer } from '../wire/serializer';

@@ -1,4 +1,4 @@
-import type { EachBatchPayload } from 'kafkajs';
+import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DrainMode } from '../connection/connection-events';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
 import { OffsetTracker } from '../delivery/offset-tracker';
@@ -71,7 +71,7 @@ export class BatchRunner {
   }
 
   /** The kafkajs `eachBatch` callback. */
-  readonly eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+  readonly eachBatch = async (payload: FetchedBatch): Promise<void> => {
     // After close() began, a new batch is left alone: unresolved, it is redelivered to the partition's next owner.
     if (this.#mode !== 'running') return;
     const run = this.#run(payload);
@@ -111,7 +111,7 @@ export class BatchRunner {
     this.#mode = 'running';
   }
 
-  #run(payload: EachBatchPayload): Promise<void> {
+  #run(payload: FetchedBatch): Promise<void> {
     return this.#options.ordering === 'key' ? this.#runByKey(payload) : this.#runInOrder(payload);
   }
 
@@ -120,7 +120,7 @@ export class BatchRunner {
    * (most event handlers) costs no promise here: the loop goes straight on, and the finished prefix is
    * resolved with kafkajs once before the loop next waits, not once per record.
    */
-  async #runInOrder(payload: EachBatchPayload): Promise<void> {
+  async #runInOrder(payload: FetchedBatch): Promise<void> {
     const { batch, heartbeat } = payload;
     const { messages, topic, partition } = batch;
     const progress = new BatchProgress(payload, this);
@@ -180,7 +180,7 @@ export class BatchRunner {
   }
 
   /** 'key' ordering: records with different keys run concurrently, each key's in offset order. */
-  async #runByKey(payload: EachBatchPayload): Promise<void> {
+  async #runByKey(payload: FetchedBatch): Promise<void> {
     const { batch, heartbeat } = payload;
     const progress = new BatchProgress(payload, this);
     const slots = new Slots(this.#options.maxInFlightPerPartition);
@@ -249,7 +249,7 @@ export class BatchRunner {
     return this.#mode === 'abandon';
   }
 
-  #mustStop(payload: EachBatchPayload): boolean {
+  #mustStop(payload: FetchedBatch): boolean {
     return this.#mode !== 'running' || !payload.isRunning() || payload.isStale();
   }
 }
@@ -260,7 +260,7 @@ export class BatchRunner {
  * and lazily: `resolveFinished()` hands kafkajs the latest one, which is all it keeps.
  */
 class BatchProgress {
-  readonly #payload: EachBatchPayload;
+  readonly #payload: FetchedBatch;
   readonly #runner: BatchRunner;
   readonly #tracker: OffsetTracker;
   readonly #acks: Array<Promise<void>> = [];
@@ -269,7 +269,7 @@ class BatchProgress {
   #unresolved: string | undefined;
   #resolvedPrefix = 0;
 
-  constructor(payload: EachBatchPayload, runner: BatchRunner) {
+  constructor(payload: FetchedBatch, runner: BatchRunner) {
     this.#payload = payload;
     this.#runner = runner;
     this.#tracker = new OffsetTracker(payload.batch.messages.map((message) => message.offset));

@@ -1,4 +1,4 @@
-import type { IHeaders, Message } from 'kafkajs';
+import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
 import type { RawKafkaRecord } from '../wire/parser';
 
 /** Header names of a dead letter: Spring Kafka's `kafka_dlt-*` names, so its tooling reads them too. */
@@ -27,11 +27,11 @@ export function toDeadLetterTopic(topic: string): string {
 export function createDeadLetter(
   record: RawKafkaRecord,
   failure: { error: unknown; attempts: number; handler: string },
-): Message {
+): OutgoingRecord {
   const error = failure.error;
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
-  const headers: IHeaders = {
+  const headers: RecordHeaders = {
     ...record.headers,
     [DeadLetterHeaders.ORIGINAL_TOPIC]: record.topic,
     [DeadLetterHeaders.ORIGINAL_PARTITION]: String(record.partition),

@@ -1,4 +1,5 @@
-import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
+import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
+import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import {
   concatMap,
   isObservable,
@@ -229,7 +230,7 @@ export class MessageRouter {
     // Each reply leaves once encoded, so a long stream reaches the caller (and keeps its timeout alive) while
     // it runs; the queue keeps their order. A retry happens only before the first reply, so none is sent twice.
     const sends: Array<Promise<void>> = [];
-    const send = (reply: Message): void => {
+    const send = (reply: OutgoingRecord): void => {
       const sent = this.#send(route, [reply]);
       // Awaited below; marked handled now so a failure mid-stream is not an unhandled rejection meanwhile.
       sent.catch(() => undefined);
@@ -301,7 +302,7 @@ export class MessageRouter {
    * with its reply where the partitioner puts it (a reply partition that is not a number).
    */
   #warnOfBrokenRoute(
-    headers: IHeaders | undefined,
+    headers: RecordHeaders | undefined,
     route: ReplyRoute | undefined,
     message: IncomingMessage,
   ): void {
@@ -329,7 +330,7 @@ export class MessageRouter {
     }
   }
 
-  async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<Message> {
+  async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<OutgoingRecord> {
     if (reply.error !== undefined) {
       this.#options.logger.warn('handler failed; sending an error reply', {
         correlationId: route.correlationId,
@@ -541,7 +542,7 @@ export class MessageRouter {
     return this.#deadLetters;
   }
 
-  async #send(route: ReplyRoute, replies: Message[]): Promise<void> {
+  async #send(route: ReplyRoute, replies: OutgoingRecord[]): Promise<void> {
     await this.#options.produceQueue.send(route.replyTopic, replies);
     this.#repliesSent += replies.length;
   }
@@ -564,7 +565,7 @@ function isRefusedForGood(error: unknown): boolean {
   return RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_SEND_FAILED' && !error.retriable;
 }
 
-function readReplyRoute(headers: IHeaders | undefined): ReplyRoute | undefined {
+function readReplyRoute(headers: RecordHeaders | undefined): ReplyRoute | undefined {
   const correlationId = headerText(headers?.[KafkaHeaders.CORRELATION_ID]);
   const replyTopic = headerText(headers?.[KafkaHeaders.REPLY_TOPIC]);
   if (!correlationId || !replyTopic) return undefined;
@@ -576,7 +577,7 @@ function readReplyRoute(headers: IHeaders | undefined): ReplyRoute | undefined {
 }
 
 // The raw header bytes, not the parser's decoding: an id that looks like JSON must echo back byte for byte.
-function headerText(value: IHeaders[string]): string | undefined {
+function headerText(value: RecordHeaders[string]): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   if (first === undefined) return undefined;
   return Buffer.isBuffer(first) ? first.toString('utf8') : String(first);

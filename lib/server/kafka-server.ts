@@ -1,5 +1,4 @@
 import type { Container } from 'inversify';
-import { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Observable } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
 import type { ConnectionStatus } from '../connection/connection-status';
@@ -13,7 +12,8 @@ import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from 
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
 import { BatchRunner, type HandledRecord } from '../pipeline/batch-runner';
-import { createKafkaLogCreator } from '../kafka/kafkajs/kafka-log-creator';
+import { createKafka } from '../kafka/kafkajs/create-kafka';
+import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { MessageRouter } from '../pipeline/message-router';
 
 /** What close() did: the answer to "what happened to in-flight work?". */
@@ -67,10 +67,7 @@ export class KafkaServer {
     this.#options = resolveServerOptions(transportOptions);
     this.#container = container;
     this.#controllers = controllers;
-    this.#kafka = new Kafka({
-      logCreator: createKafkaLogCreator(this.#options.logger),
-      ...this.#options.kafkaConfig,
-    });
+    this.#kafka = createKafka(this.#options.kafkaConfig, this.#options.logger);
   }
 
   /** The connection actor (throws before listen()). */

@@ -1,13 +1,13 @@
-import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { FetchedRecord, RecordHeaders } from '../kafka/kafka-record';
 
 /** A record as kafkajs hands it to `eachMessage`, with its topic and partition attached. */
-export type RawKafkaRecord = KafkaMessage & { topic: string; partition: number };
+export type RawKafkaRecord = FetchedRecord & { topic: string; partition: number };
 
 /**
  * The record a handler sees, built field by field: spreading kafkajs's message would copy its batch
  * context too, and this runs for every record.
  */
-export function toRawRecord(message: KafkaMessage, topic: string, partition: number): RawKafkaRecord {
+export function toRawRecord(message: FetchedRecord, topic: string, partition: number): RawKafkaRecord {
   return {
     topic,
     partition,
@@ -96,7 +96,7 @@ function parseJsonLike(text: string): unknown {
   }
 }
 
-function decodeHeaders(headers: IHeaders | undefined): Record<string, unknown> {
+function decodeHeaders(headers: RecordHeaders | undefined): Record<string, unknown> {
   const decoded: Record<string, unknown> = {};
   if (headers === undefined || headers === null) return decoded;
   for (const name of Object.keys(headers)) {

@@ -8,7 +8,7 @@ import {
   registerControllers,
   silentLogger,
 } from '../../lib';
-import { REPLY_PARTITION_ASSIGNER_NAME } from '../../lib/client/reply-partition-assigner';
+import { REPLY_PARTITION_ASSIGNER_NAME } from '../../lib/kafka/kafkajs/reply-partition-assigner';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { createTopicsReady } from './support/create-topics-ready';

@@ -7,7 +7,6 @@ import type {
   Logger as KafkaLogger,
   PartitionAssigner,
 } from 'kafkajs';
-import type { ReplyAssignments } from './reply-assignments';
 
 /** The group protocol name NestJS `ClientKafka` registers; every member of a reply group must use it. */
 export const REPLY_PARTITION_ASSIGNER_NAME = 'NestReplyPartitionAssigner';
@@ -49,7 +48,13 @@ interface MemberPlan {
  * requester. Groups that mix NestJS `ClientKafka` and rxkafka members get the same assignment whoever leads.
  * `assign()` never throws on a member's metadata: unreadable parts are logged through kafkajs's logger.
  */
-export function createReplyPartitionAssigner(assignments: ReplyAssignments): PartitionAssigner {
+/** Where the assigner reads this member's reply partitions from (the client's `ReplyAssignments`). */
+export interface PreviousAssignmentSource {
+  /** Reply topic → the partition this member held, sent to the group leader so it keeps it. */
+  toPreviousAssignment(): Record<string, number>;
+}
+
+export function createReplyPartitionAssigner(assignments: PreviousAssignmentSource): PartitionAssigner {
   return ({ cluster, groupId, logger }): Assigner => ({
     name: REPLY_PARTITION_ASSIGNER_NAME,
     version: REPLY_PARTITION_ASSIGNER_VERSION,

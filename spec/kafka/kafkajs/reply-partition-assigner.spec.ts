@@ -3,12 +3,12 @@ import { AssignerProtocol } from 'kafkajs';
 import type { Assigner, Assignment, Cluster, GroupMember, GroupMemberAssignment, Logger } from 'kafkajs';
 import type { ClientKafka } from '@nestjs/microservices';
 import { KafkaReplyPartitionAssigner } from '@nestjs/microservices/helpers/kafka-reply-partition-assigner';
-import { ReplyAssignments } from '../../lib/client/reply-assignments';
+import { ReplyAssignments } from '../../../lib/client/reply-assignments';
 import {
   createReplyPartitionAssigner,
   REPLY_PARTITION_ASSIGNER_NAME,
   REPLY_PARTITION_ASSIGNER_VERSION,
-} from '../../lib/client/reply-partition-assigner';
+} from '../../../lib/kafka/kafkajs/reply-partition-assigner';
 
 type TopicPartitions = Record<string, number[]>;
 type PreviousAssignment = Record<string, unknown>;
