@@ -31,6 +31,25 @@ export type { ConnectionStatus } from './connection/connection-status';
 export type { ConnectionTransition } from './connection/inspection';
 export type { DrainMode } from './connection/connection-events';
 
+// The driver port, for a second Kafka client library or a fake one in tests (advanced)
+export type {
+  ConsumeSettings,
+  ConsumerSettings,
+  DriverConsumer,
+  DriverConsumerEvent,
+  DriverProducer,
+  KafkaDriver,
+  ProducerSettings,
+} from './kafka/kafka-driver';
+export type { FetchedBatch, TopicPartitionOffsets } from './kafka/fetched-batch';
+export type { FetchedRecord, OutgoingRecord, RecordHeaders } from './kafka/kafka-record';
+export type {
+  ProduceRequest,
+  ProduceSettings,
+  RecordProducer,
+  WrittenPartition,
+} from './kafka/record-producer';
+
 // Options
 export type { KafkaClientOptions, KafkaServerOptions, KafkaTransportOptions } from './options';
 

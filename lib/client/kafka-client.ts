@@ -1,11 +1,11 @@
 import { defer, from, map, Observable, switchMap } from 'rxjs';
 import type { ConnectionStatus } from '../connection/connection-status';
 import type { ConnectionTransition } from '../connection/inspection';
-import { createKafka } from '../kafka/kafkajs/create-kafka';
+import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { KafkaDriver } from '../kafka/kafka-driver';
+import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type {
-  Admin,
   Consumer,
-  EachBatchPayload,
   Kafka,
   Producer,
   TopicPartitionOffsetAndMetadata,
@@ -22,7 +22,6 @@ import { encodeRequest } from '../wire/request-encoder';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
 import { PendingRequests } from './pending-requests';
 import { ReplyAssignments } from './reply-assignments';
-import { createReplyPartitionAssigner } from '../kafka/kafkajs/reply-partition-assigner';
 
 export interface SendOptions {
   /** Overrides the client's `requestTimeoutMs` for this request; 0 disables it. */
@@ -36,7 +35,7 @@ export interface SendOptions {
  */
 export class KafkaClient {
   readonly #options: ResolvedClientOptions;
-  readonly #kafka: Kafka;
+  readonly #driver: KafkaDriver;
   readonly #serializer: Serializer;
   readonly #deserializer: Deserializer<ReplyPacket | undefined>;
   readonly #parser: KafkaParser;
@@ -52,7 +51,8 @@ export class KafkaClient {
 
   constructor(options: KafkaClientOptions = {}) {
     this.#options = resolveClientOptions(options);
-    this.#kafka = createKafka(this.#options.kafkaConfig, this.#options.logger);
+    this.#driver =
+      this.#options.driver ?? createKafkajsDriver(this.#options.kafkaConfig, this.#options.logger);
     this.#serializer = this.#options.serializer ?? new KafkaRequestSerializer();
     this.#deserializer =
       (this.#options.deserializer as Deserializer<ReplyPacket | undefined> | undefined) ??
@@ -214,7 +214,7 @@ export class KafkaClient {
 
   /** The kafkajs `Kafka` instance (NestJS `ClientKafka.unwrap()`). */
   unwrap(): Kafka {
-    return this.#kafka;
+    return this.#driver.native as Kafka;
   }
 
   async #connect(): Promise<void> {
@@ -231,23 +231,19 @@ export class KafkaClient {
    * nothing it waits for lies before the end.
    */
   async #skipOldReplies(): Promise<void> {
-    const consumer = this.#connection?.consumer;
-    const assigned = Object.entries(this.#connection?.assignment ?? {});
-    if (!consumer || assigned.length === 0) return;
-    const admin = this.#kafka.admin();
-    await admin.connect();
+    const connection = this.#connection;
+    const assigned = Object.entries(connection?.assignment ?? {});
+    if (!connection?.consumer || assigned.length === 0) return;
     try {
       for (const [topic, partitions] of assigned) {
-        const ends = await fetchEndOffsets(admin, topic);
+        const ends = await this.#driver.fetchEndOffsets(topic);
         for (const { partition, high } of ends) {
-          if (partitions.includes(partition)) consumer.seek({ topic, partition, offset: high });
+          if (partitions.includes(partition)) connection.seek(topic, partition, high);
         }
       }
     } catch (error) {
       // Best effort: without the seek the consumer still starts at the end, only at its first fetch.
       this.#options.logger.warn('could not look up the end of the reply partitions', { error });
-    } finally {
-      await admin.disconnect();
     }
   }
 
@@ -255,30 +251,28 @@ export class KafkaClient {
     const options = this.#options;
     const withConsumer = !options.producerOnlyMode && this.#responsePatterns.size > 0;
     const connection = new KafkaConnection({
-      kafka: this.#kafka,
-      kafkaConfig: options.kafkaConfig,
+      driver: this.#driver,
       clientId: options.clientId,
       logger: options.logger,
-      producerConfig: options.producerConfig,
+      producerSettings: options.producerConfig,
       sendConfig: options.sendConfig,
       consumer: withConsumer
         ? {
-            config: {
-              partitionAssigners: [createReplyPartitionAssigner(this.#assignments)],
-              ...options.consumerConfig,
-            },
-            runConfig: options.runConfig,
+            groupId: options.groupId,
+            librarySettings: options.consumerConfig,
+            runSettings: options.runConfig,
+            replyPartitions: this.#assignments,
             topics: [...this.#responsePatterns],
             fromBeginning: options.subscribeConfig.fromBeginning,
-            eachBatch: (payload) => this.#onReplies(payload),
+            eachBatch: (batch) => this.#onReplies(batch),
           }
         : undefined,
     });
-    // Straight from kafkajs, not from the actor: the actor clears its assignment during a rebalance, but
-    // the assigner must keep offering the previous partitions so they stay with this instance.
-    connection.consumer?.on(connection.consumer.events.GROUP_JOIN, ({ payload }) =>
-      this.#assignments.update(payload.memberAssignment),
-    );
+    // From the consumer's own event, not from the actor: the actor clears its assignment during a
+    // rebalance, but the assigner must keep offering the previous partitions so they stay with this instance.
+    connection.onConsumerEvent((event) => {
+      if (event.type === 'group.joined') this.#assignments.update(event.assignment);
+    });
     return connection;
   }
 
@@ -345,7 +339,7 @@ export class KafkaClient {
     return from(sent).pipe(map(() => undefined));
   }
 
-  async #onReplies({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+  async #onReplies({ batch, resolveOffset, heartbeat }: FetchedBatch): Promise<void> {
     const { topic, partition } = batch;
     for (const message of batch.messages) {
       const parsed = this.#parser.parse(toRawRecord(message, topic, partition));
@@ -355,7 +349,8 @@ export class KafkaClient {
       if (packet) this.#pending.deliver(packet, topic, partition);
     }
     // Replies are routed in memory; nothing is lost by committing once the batch is handed over.
-    if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) resolveOffset(last.offset);
     await heartbeat();
   }
 
@@ -363,23 +358,5 @@ export class KafkaClient {
     if (!this.#connection)
       throw new RxKafkaError('RXK_NOT_CONNECTED', 'the client is not connected: call connect() first');
     return this.#connection;
-  }
-}
-
-/**
- * The end offsets of a topic. A topic created a moment ago may still answer "not the leader" while its
- * leadership settles, so this tries a few times.
- */
-async function fetchEndOffsets(
-  admin: Admin,
-  topic: string,
-): Promise<Array<{ partition: number; high: string }>> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (error) {
-      if (attempt >= 6) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-    }
   }
 }

@@ -1,19 +1,11 @@
-import type {
-  Consumer,
-  ConsumerConfig,
-  ConsumerRunConfig,
-  EachBatchPayload,
-  Kafka,
-  KafkaConfig,
-  KafkaMessage,
-  Producer,
-  ProducerConfig,
-  ProducerRecord,
-} from '../kafka/kafkajs/kafkajs-types';
+import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { DriverConsumer, DriverConsumerEvent, DriverProducer, KafkaDriver } from '../kafka/kafka-driver';
+import type { FetchedRecord } from '../kafka/kafka-record';
+import type { ProduceSettings } from '../kafka/record-producer';
+import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { RxKafkaError } from '../errors';
-import { toConnectFailure } from '../kafka/kafkajs/connect-failure';
 import type { Logger } from '../logger';
 import {
   createConnectEvent,
@@ -33,7 +25,6 @@ import {
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
 import { OffsetCommitter } from '../delivery/offset-committer';
-import { PartitionRecorder } from '../kafka/kafkajs/partition-recorder';
 import { ProduceQueue } from '../delivery/produce-queue';
 
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
@@ -43,25 +34,30 @@ export type Assignment = Readonly<Record<string, readonly number[]>>;
 export interface ConsumedRecord {
   readonly topic: string;
   readonly partition: number;
-  readonly message: KafkaMessage;
+  readonly message: FetchedRecord;
 }
 
 export interface KafkaConnectionOptions {
-  readonly kafka: Kafka;
-  /** The config `kafka` was made with: connect failures name its brokers, SASL mechanism and user. */
-  readonly kafkaConfig: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>;
+  /** The Kafka client library, through the driver port (kafkajs's adapter, or a fake in specs). */
+  readonly driver: KafkaDriver;
   readonly clientId: string;
   readonly logger: Logger;
-  readonly producerConfig?: ProducerConfig;
-  readonly sendConfig?: Omit<ProducerRecord, 'topic' | 'messages'>;
+  /** The user's producer settings (kafkajs `ProducerConfig` shape), for the driver. */
+  readonly producerSettings?: unknown;
+  readonly sendConfig?: ProduceSettings;
   /** Absent for producer-only connections. */
   readonly consumer?: {
-    readonly config: ConsumerConfig;
-    readonly runConfig: Omit<ConsumerRunConfig, 'eachBatch' | 'eachMessage'>;
+    readonly groupId: string;
+    /** The user's consumer settings (kafkajs `ConsumerConfig` shape), for the driver. */
+    readonly librarySettings?: unknown;
+    /** The user's run settings (kafkajs `ConsumerRunConfig` shape), for the driver. */
+    readonly runSettings?: { readonly autoCommit?: boolean; readonly autoCommitInterval?: number | null };
+    /** Join with NestJS's reply partition assignment, keeping these partitions (a client's reply consumer). */
+    readonly replyPartitions?: { toPreviousAssignment(): Record<string, number> };
     readonly topics: ReadonlyArray<string | RegExp>;
     readonly fromBeginning?: boolean;
     /** Processes one fetched batch; it owns resolveOffset and heartbeats. */
-    readonly eachBatch: (payload: EachBatchPayload) => Promise<void>;
+    readonly eachBatch: (batch: FetchedBatch) => Promise<void>;
   };
   /** Runs inside close(), before the consumer leaves: stop dispatching, finish or abandon in-flight work. */
   readonly onDrain?: (mode: DrainMode) => Promise<void>;
@@ -76,8 +72,6 @@ export interface KafkaConnectionOptions {
  * `transitions$` and `messages$`.
  */
 export class KafkaConnection {
-  readonly producer: Producer;
-  readonly consumer: Consumer | undefined;
   readonly produceQueue: ProduceQueue;
   /** Every top-level transition and assignment change of the actor. */
   readonly transitions$: Observable<ConnectionTransition>;
@@ -93,22 +87,26 @@ export class KafkaConnection {
   readonly #snapshot$: BehaviorSubject<ConnectionSnapshot>;
   readonly #messages = new Subject<ConsumedRecord>();
   readonly #removeListeners: Array<() => void> = [];
+  readonly #producer: DriverProducer;
+  readonly #consumer: DriverConsumer | undefined;
   /** Absent when the application commits itself (`run.autoCommit: false`) or there is no consumer. */
   readonly #committer: OffsetCommitter | undefined;
   #started = false;
-  /** The last connect failure the adapter recognised, kept so connect() can throw it with its cause. */
-  #lastConnectFailure: RxKafkaError | undefined;
+  /** The last connect failure, kept so connect() can throw a recognised one as it is, with its cause. */
+  #lastConnectFailure: unknown;
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
-    // The recorder lets the queue notice messages kafkajs reports as sent but never wrote (see PartitionRecorder).
-    const partitions = new PartitionRecorder();
-    this.producer = options.kafka.producer({
-      ...options.producerConfig,
-      createPartitioner: partitions.wrap(options.producerConfig?.createPartitioner),
-    });
-    this.consumer = options.consumer ? options.kafka.consumer(options.consumer.config) : undefined;
-    const runConfig = options.consumer?.runConfig;
+    this.#producer = options.driver.createProducer({ librarySettings: options.producerSettings });
+    const consumerOptions = options.consumer;
+    this.#consumer = consumerOptions
+      ? options.driver.createConsumer({
+          groupId: consumerOptions.groupId,
+          librarySettings: consumerOptions.librarySettings,
+          replyPartitions: consumerOptions.replyPartitions,
+        })
+      : undefined;
+    const runConfig = consumerOptions && (consumerOptions.runSettings ?? {});
     this.#committer =
       runConfig && runConfig.autoCommit !== false
         ? new OffsetCommitter({
@@ -117,17 +115,20 @@ export class KafkaConnection {
             minIntervalMs: runConfig.autoCommitInterval ?? undefined,
           })
         : undefined;
-    this.produceQueue = new ProduceQueue(this.producer, {
+    // The driver remembers where its partitioner put each record, so the queue notices records a produce
+    // response left out (kafkajs #1303; see lib/kafka/kafkajs/partition-recorder.ts).
+    const producer = this.#producer;
+    this.produceQueue = new ProduceQueue(producer, {
       sendConfig: options.sendConfig,
-      partitionOf: (message) => partitions.partitionOf(message),
+      partitionOf: (message) => producer.partitionOf(message),
     });
 
     const machine = connectionMachine.provide({
       actors: {
         connectKafka: fromPromise<void, ConnectionContext>(() =>
           this.#connectKafka().catch((error: unknown) => {
-            this.#lastConnectFailure = this.#toConnectFailure(error);
-            throw this.#lastConnectFailure ?? error;
+            this.#lastConnectFailure = error;
+            throw error;
           }),
         ),
         drainKafka: fromPromise<void, ConnectionContext>(({ input }) =>
@@ -139,7 +140,7 @@ export class KafkaConnection {
       id: options.clientId,
       input: {
         clientId: options.clientId,
-        groupId: options.consumer?.config.groupId,
+        groupId: options.consumer?.groupId,
         producerOnly: !options.consumer,
         maxConnectAttempts: options.maxConnectAttempts,
       },
@@ -174,6 +175,31 @@ export class KafkaConnection {
     return this.#actor;
   }
 
+  /** The library's producer (kafkajs's `Producer`), for users who reach for it as in NestJS. */
+  get producer(): Producer {
+    return this.#producer.native as Producer;
+  }
+
+  /** The library's consumer (kafkajs's `Consumer`); undefined for a producer-only connection. */
+  get consumer(): Consumer | undefined {
+    return this.#consumer?.native as Consumer | undefined;
+  }
+
+  /**
+   * Calls `listener` for each membership event of the consumer (joins, rebalances, crashes, commits), after
+   * the connection itself has seen it; returns the function that stops it. A no-op without a consumer.
+   */
+  onConsumerEvent(listener: (event: DriverConsumerEvent) => void): () => void {
+    const remove = this.#consumer?.onEvent(listener) ?? (() => undefined);
+    this.#removeListeners.push(remove);
+    return remove;
+  }
+
+  /** Moves the consumer's next fetch of one partition to `offset`. */
+  seek(topic: string, partition: number, offset: string): void {
+    this.#consumer?.seek(topic, partition, offset);
+  }
+
   /**
    * Connects the producer and (unless producer-only) joins the group. Resolves in `assigned`/`connected`;
    * rejects with the last error when the machine gives up (`failed`) or is closed meanwhile.
@@ -192,7 +218,13 @@ export class KafkaConnection {
       const reason = snapshot.context.lastError;
       // A failure the adapter recognised (a refused login, a TLS mismatch) is thrown as it is, with its cause.
       const failure = this.#lastConnectFailure;
-      if (failure && reason?.code === failure.code && reason.message === failure.message) throw failure;
+      if (
+        RxKafkaError.isRxKafkaError(failure) &&
+        reason?.code === failure.code &&
+        reason.message === failure.message
+      ) {
+        throw failure;
+      }
       throw new RxKafkaError(
         'RXK_NOT_CONNECTED',
         `connection ${this.#options.clientId} could not connect (state ${toConnectionStateValue(snapshot.value)})` +
@@ -234,42 +266,25 @@ export class KafkaConnection {
     );
   }
 
-  #toConnectFailure(error: unknown): RxKafkaError | undefined {
-    const config = this.#options.kafkaConfig;
-    return toConnectFailure(error, {
-      clientId: this.#options.clientId,
-      brokers: config.brokers,
-      ssl: config.ssl,
-      sasl: config.sasl,
-    });
-  }
-
   async #connectKafka(): Promise<void> {
     const consumerOptions = this.#options.consumer;
-    await this.producer.connect();
-    if (!this.consumer || !consumerOptions) return;
+    await this.#producer.connect();
+    if (!this.#consumer || !consumerOptions) return;
     // A retry after a failed attempt starts from a clean consumer; disconnect() is a no-op when idle.
-    await this.consumer.disconnect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [...consumerOptions.topics],
+    await this.#consumer.disconnect();
+    await this.#consumer.connect();
+    await this.#consumer.consume({
+      topics: consumerOptions.topics,
       fromBeginning: consumerOptions.fromBeginning ?? false,
-    });
-    await this.consumer.run({
-      ...consumerOptions.runConfig,
-      // Offsets are resolved by eachBatch itself, only once a record is handled and its replies produced.
-      eachBatchAutoResolve: false,
-      // The committer commits them, off the fetch path (see OffsetCommitter); `false` from the application
-      // leaves commits to it, as in kafkajs.
-      autoCommit: false,
-      eachBatch: (payload) => this.#onBatch(payload, consumerOptions.eachBatch),
+      librarySettings: consumerOptions.runSettings,
+      // Offsets are resolved by eachBatch itself, only once a record is handled and its replies produced;
+      // the committer commits them off the fetch path (see OffsetCommitter). `autoCommit: false` from the
+      // application leaves commits to it, as in kafkajs.
+      eachBatch: (batch) => this.#onBatch(batch, consumerOptions.eachBatch),
     });
   }
 
-  async #onBatch(
-    payload: EachBatchPayload,
-    eachBatch: (payload: EachBatchPayload) => Promise<void>,
-  ): Promise<void> {
+  async #onBatch(payload: FetchedBatch, eachBatch: (payload: FetchedBatch) => Promise<void>): Promise<void> {
     if (this.#messages.observed) {
       const { topic, partition } = payload.batch;
       for (const message of payload.batch.messages) this.#messages.next({ topic, partition, message });
@@ -293,40 +308,41 @@ export class KafkaConnection {
     // Batches have returned: commit what they finished, then disconnect() leaves the group.
     await this.#committer?.flush();
     this.#committer?.stop();
-    await this.consumer?.disconnect();
+    await this.#consumer?.disconnect();
     await this.produceQueue.flush();
-    await this.producer.disconnect();
+    await this.#producer.disconnect();
   }
 
   #listenToKafka(): void {
-    const consumer = this.consumer;
+    const consumer = this.#consumer;
     if (!consumer) return;
-    const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
-    // STOP and DISCONNECT are left out on purpose: kafkajs emits them during our own close() and also
-    // right before a CRASH, which carries the one fact that matters (whether kafkajs restarts by itself).
-    this.#removeListeners.push(
-      consumer.on(GROUP_JOIN, ({ payload }) =>
-        this.#actor.send(
-          createGroupJoinedEvent({ assignment: payload.memberAssignment, memberId: payload.memberId }),
-        ),
-      ),
-      consumer.on(REBALANCING, () => {
+    this.#removeListeners.push(consumer.onEvent((event) => this.#onConsumerEvent(event)));
+  }
+
+  #onConsumerEvent(event: DriverConsumerEvent): void {
+    switch (event.type) {
+      case 'group.joined':
+        this.#actor.send(createGroupJoinedEvent({ assignment: event.assignment, memberId: event.memberId }));
+        return;
+      case 'rebalancing':
         // kafkajs emits this right before it rejoins, also when a heartbeat it sent itself failed after a
         // batch that only asked for a commit. That commit (or the one in flight before it) leaves on the
         // coordinator connection before kafkajs's FindCoordinator round trip and JoinGroup, and Kafka takes
         // commits of the current generation until this member has rejoined.
         void this.#committer?.flush();
         this.#actor.send(createRebalanceStartedEvent());
-      }),
-      consumer.on(CRASH, ({ payload }) => {
-        // kafkajs has already left the group: nothing can be committed through it any more.
+        return;
+      case 'crashed':
+        // The consumer has already left the group: nothing can be committed through it any more.
         this.#committer?.detach();
         this.#options.logger.error(`consumer ${this.#options.clientId} crashed`, {
-          error: payload.error,
-          restart: payload.restart,
+          error: event.error,
+          restart: event.restart,
         });
-        this.#actor.send(createCrashedEvent(payload.error, payload.restart));
-      }),
-    );
+        this.#actor.send(createCrashedEvent(event.error, event.restart));
+        return;
+      case 'offsets.committed':
+        return;
+    }
   }
 }

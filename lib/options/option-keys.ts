@@ -16,6 +16,7 @@ const TRANSPORT_KEYS: Record<keyof KafkaTransportOptions, true> = {
   parser: true,
   logger: true,
   transport: true,
+  driver: true,
 };
 const SERVER_ONLY_KEYS: Record<Exclude<keyof KafkaServerOptions, keyof KafkaTransportOptions>, true> = {
   partitionConcurrency: true,

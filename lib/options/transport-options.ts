@@ -7,6 +7,7 @@ import type {
   ProducerConfig,
   ProducerRecord,
 } from '../kafka/kafkajs/kafkajs-types';
+import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createStreamLogger, toLogger, type Logger } from '../logger';
 import type { Deserializer } from '../wire/deserializer';
 import type { Serializer } from '../wire/serializer';
@@ -61,6 +62,11 @@ export interface KafkaTransportOptions {
   logger?: Logger;
   /** Accepted and ignored, so NestJS's `Transport.KAFKA` may stay in the object. */
   transport?: unknown;
+  /**
+   * The Kafka client library behind the connection, through rxkafka's driver port (lib/kafka/kafka-driver.ts):
+   * for a second adapter, or a fake one in unit tests. @defaultValue kafkajs's adapter, built from `client`
+   */
+  driver?: KafkaDriver;
 }
 
 /** Defaults shared by server and client, NestJS's (`server-kafka.ts` and `client-kafka.ts` constructors). */
@@ -98,6 +104,8 @@ export interface ResolvedTransportOptions {
   /** As given; absent means the server or client picks its NestJS default. */
   readonly deserializer?: Deserializer<unknown>;
   readonly logger: Logger;
+  /** As given; absent means the server or client uses kafkajs's adapter. */
+  readonly driver?: KafkaDriver;
 }
 
 /**
@@ -142,6 +150,7 @@ export function resolveTransportOptions(
     serializer: options.serializer,
     deserializer: options.deserializer,
     logger: options.logger ? toLogger(options.logger) : createStreamLogger('warn'),
+    driver: options.driver,
   };
 }
 

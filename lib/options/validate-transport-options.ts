@@ -35,6 +35,7 @@ export function validateTransportOptions(options: KafkaTransportOptions): void {
   checkMethods('serializer', options.serializer, ['serialize']);
   checkMethods('deserializer', options.deserializer, ['deserialize']);
   checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);
+  checkMethods('driver', options.driver, ['createProducer', 'createConsumer', 'fetchEndOffsets']);
 }
 
 function validateClient(client: NonNullable<KafkaTransportOptions['client']>): void {

@@ -12,7 +12,8 @@ import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from 
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
 import { BatchRunner, type HandledRecord } from '../pipeline/batch-runner';
-import { createKafka } from '../kafka/kafkajs/create-kafka';
+import type { KafkaDriver } from '../kafka/kafka-driver';
+import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { MessageRouter } from '../pipeline/message-router';
 
@@ -52,7 +53,7 @@ export class KafkaServer {
   readonly #options: ResolvedServerOptions;
   readonly #container: Container;
   readonly #controllers: readonly ControllerClass[] | undefined;
-  readonly #kafka: Kafka;
+  readonly #driver: KafkaDriver;
   #connection: KafkaConnection | undefined;
   #runner: BatchRunner | undefined;
   #router: MessageRouter | undefined;
@@ -67,7 +68,8 @@ export class KafkaServer {
     this.#options = resolveServerOptions(transportOptions);
     this.#container = container;
     this.#controllers = controllers;
-    this.#kafka = createKafka(this.#options.kafkaConfig, this.#options.logger);
+    this.#driver =
+      this.#options.driver ?? createKafkajsDriver(this.#options.kafkaConfig, this.#options.logger);
   }
 
   /** The connection actor (throws before listen()). */
@@ -165,7 +167,7 @@ export class KafkaServer {
   /** The kafkajs objects, as NestJS's `ServerKafka.unwrap()`: `[kafka, consumer, producer]`. */
   unwrap(): [Kafka, Consumer, Producer] {
     const connection = this.connection;
-    return [this.#kafka, connection.consumer as Consumer, connection.producer];
+    return [this.#driver.native as Kafka, connection.consumer as Consumer, connection.producer];
   }
 
   async #listen(): Promise<void> {
@@ -195,15 +197,15 @@ export class KafkaServer {
         }),
     });
     const connection = new KafkaConnection({
-      kafka: this.#kafka,
-      kafkaConfig: options.kafkaConfig,
+      driver: this.#driver,
       clientId: options.clientId,
       logger: options.logger,
-      producerConfig: options.producerConfig,
+      producerSettings: options.producerConfig,
       sendConfig: options.sendConfig,
       consumer: {
-        config: options.consumerConfig,
-        runConfig: options.runConfig,
+        groupId: options.groupId,
+        librarySettings: options.consumerConfig,
+        runSettings: options.runConfig,
         topics: [...topics.strings, ...topics.patterns],
         fromBeginning: options.subscribeConfig.fromBeginning,
         eachBatch: runner.eachBatch,
@@ -222,10 +224,11 @@ export class KafkaServer {
       deadLetter: options.deadLetter,
       logger: options.logger,
     });
-    connection.consumer?.on(connection.consumer.events.COMMIT_OFFSETS, ({ payload }) => {
-      for (const { topic, partitions } of payload.topics) {
+    connection.onConsumerEvent((event) => {
+      if (event.type !== 'offsets.committed') return;
+      for (const { topic, partitions } of event.offsets.topics) {
         for (const { partition, offset } of partitions) {
-          this.#committed.set(`${topic}/${partition}`, { topic, partition: Number(partition), offset });
+          this.#committed.set(`${topic}/${partition}`, { topic, partition, offset });
         }
       }
     });

@@ -1,0 +1,91 @@
+/**
+ * The driver port: everything the runtime needs from a Kafka client library, in rxkafka's own types. The
+ * one adapter today is kafkajs's (lib/kafka/kafkajs/kafkajs-driver.ts); specs use a fake one. A second
+ * adapter implements these interfaces and nothing in the runtime changes.
+ *
+ * The user's library settings (NestJS's option names, kafkajs-shaped: `consumer`, `run`, `producer`) travel
+ * as `librarySettings`, opaque to the runtime: each adapter reads them in its own terms.
+ */
+import type { FetchedBatch, TopicPartitionOffsets } from './fetched-batch';
+import type { OutgoingRecord } from './kafka-record';
+import type { RecordProducer } from './record-producer';
+
+/** A Kafka client library, bound to one cluster and client id. */
+export interface KafkaDriver {
+  createProducer(settings: ProducerSettings): DriverProducer;
+  createConsumer(settings: ConsumerSettings): DriverConsumer;
+  /** The end offset ("high watermark") of each partition of `topic`. */
+  fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>>;
+  /** The library's own client object (kafkajs's `Kafka`), for `unwrap()`. */
+  readonly native: unknown;
+}
+
+export interface ProducerSettings {
+  /** The user's producer settings (kafkajs `ProducerConfig` shape), for the adapter to read. */
+  readonly librarySettings?: unknown;
+}
+
+/** A producer: sends record batches and says where its partitioner put a record. */
+export interface DriverProducer extends RecordProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /**
+   * The partition the producer's partitioner chose for `record` when it was last sent, if it remembers:
+   * re-sends keep it, and a produce response that leaves the partition out shows the record unwritten.
+   */
+  partitionOf(record: OutgoingRecord): number | undefined;
+  /** The library's own producer (kafkajs's `Producer`). */
+  readonly native: unknown;
+}
+
+export interface ConsumerSettings {
+  readonly groupId: string;
+  /** The user's consumer settings (kafkajs `ConsumerConfig` shape), for the adapter to read. */
+  readonly librarySettings?: unknown;
+  /**
+   * Join the group with NestJS's reply partition assignment protocol (`NestReplyPartitionAssigner`), keeping
+   * the partitions this source names: what a request/reply client's reply consumer needs.
+   */
+  readonly replyPartitions?: { toPreviousAssignment(): Record<string, number> };
+}
+
+export interface ConsumeSettings {
+  readonly topics: ReadonlyArray<string | RegExp>;
+  readonly fromBeginning: boolean;
+  /** The user's run settings (kafkajs `ConsumerRunConfig` shape: concurrency, intervals). */
+  readonly librarySettings?: unknown;
+  /**
+   * Handles one fetched batch. The adapter never resolves or commits offsets by itself: the runtime resolves
+   * each offset once its record is handled, and commits through `commitOffsets`.
+   */
+  readonly eachBatch: (batch: FetchedBatch) => Promise<void>;
+}
+
+/** What happened to a consumer's group membership, as plain data. */
+export type DriverConsumerEvent =
+  | {
+      readonly type: 'group.joined';
+      readonly memberId: string;
+      readonly generationId?: number;
+      readonly assignment: Readonly<Record<string, readonly number[]>>;
+    }
+  | { readonly type: 'rebalancing' }
+  /** The consumer stopped on an error; `restart` tells whether the library restarts it by itself. */
+  | { readonly type: 'crashed'; readonly error: unknown; readonly restart: boolean }
+  | { readonly type: 'offsets.committed'; readonly offsets: TopicPartitionOffsets };
+
+/** A group consumer. */
+export interface DriverConsumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Subscribes and starts fetching; resolves once fetching has started (the join arrives as an event). */
+  consume(settings: ConsumeSettings): Promise<void>;
+  /** Moves the next fetch of one partition to `offset`. */
+  seek(topic: string, partition: number, offset: string): void;
+  /** Commits offsets now ("the next offset to read"). */
+  commitOffsets(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Promise<void>;
+  /** Calls `listener` for every membership event; returns the function that stops it. */
+  onEvent(listener: (event: DriverConsumerEvent) => void): () => void;
+  /** The library's own consumer (kafkajs's `Consumer`). */
+  readonly native: unknown;
+}

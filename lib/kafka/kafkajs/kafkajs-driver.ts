@@ -1,0 +1,199 @@
+/**
+ * The kafkajs adapter of the driver port: a kafkajs client bound to one cluster, its producers and group
+ * consumers, each turning kafkajs's API and instrumentation events into the port's terms.
+ */
+import type {
+  Consumer,
+  ConsumerConfig,
+  ConsumerRunConfig,
+  Kafka,
+  KafkaConfig,
+  Producer,
+  ProducerConfig,
+} from 'kafkajs';
+import type { Logger } from '../../logger';
+import type {
+  ConsumeSettings,
+  ConsumerSettings,
+  DriverConsumer,
+  DriverConsumerEvent,
+  DriverProducer,
+  KafkaDriver,
+  ProducerSettings,
+} from '../kafka-driver';
+import type { OutgoingRecord } from '../kafka-record';
+import type { ProduceRequest, WrittenPartition } from '../record-producer';
+import { toConnectFailure, type ConnectTarget } from './connect-failure';
+import { createKafka } from './create-kafka';
+import { PartitionRecorder } from './partition-recorder';
+import { createReplyPartitionAssigner } from './reply-partition-assigner';
+
+/** The kafkajs driver for the cluster and client that `config` names; kafkajs logs through `logger`. */
+export function createKafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver {
+  const target = {
+    clientId: config.clientId ?? 'kafkajs',
+    brokers: config.brokers,
+    ssl: config.ssl,
+    sasl: config.sasl,
+  };
+  return new KafkajsDriver(createKafka(config, logger), target);
+}
+
+/**
+ * Runs a connect step, turning a failure that points at the configuration (a refused login, a TLS
+ * mismatch) into the rxkafka error that says what to check; anything else is rethrown as it is.
+ */
+async function connecting<T>(target: ConnectTarget, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw toConnectFailure(error, target) ?? error;
+  }
+}
+
+class KafkajsDriver implements KafkaDriver {
+  readonly native: Kafka;
+  readonly #target: ConnectTarget;
+
+  constructor(kafka: Kafka, target: ConnectTarget) {
+    this.native = kafka;
+    this.#target = target;
+  }
+
+  createProducer(settings: ProducerSettings): DriverProducer {
+    return new KafkajsProducer(this.native, (settings.librarySettings ?? {}) as ProducerConfig, this.#target);
+  }
+
+  createConsumer(settings: ConsumerSettings): DriverConsumer {
+    const config = (settings.librarySettings ?? {}) as ConsumerConfig;
+    const assigners = settings.replyPartitions
+      ? { partitionAssigners: [createReplyPartitionAssigner(settings.replyPartitions)] }
+      : {};
+    // The user's own partitionAssigners, if any, win over the reply assigner (as before the port existed).
+    return new KafkajsConsumer(
+      this.native.consumer({ ...assigners, ...config, groupId: settings.groupId }),
+      this.#target,
+    );
+  }
+
+  async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
+    const admin = this.native.admin();
+    await admin.connect();
+    try {
+      // A topic created a moment ago may still answer "not the leader" while its leadership settles.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, high }));
+        } catch (error) {
+          if (attempt >= 6) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
+
+class KafkajsProducer implements DriverProducer {
+  readonly native: Producer;
+  // The #1303 workaround: pins each record to its first partition and remembers it (see PartitionRecorder).
+  readonly #partitions = new PartitionRecorder();
+  readonly #target: ConnectTarget;
+
+  constructor(kafka: Kafka, config: ProducerConfig, target: ConnectTarget) {
+    this.native = kafka.producer({
+      ...config,
+      createPartitioner: this.#partitions.wrap(config.createPartitioner),
+    });
+    this.#target = target;
+  }
+
+  connect(): Promise<void> {
+    return connecting(this.#target, () => this.native.connect());
+  }
+
+  disconnect(): Promise<void> {
+    return this.native.disconnect();
+  }
+
+  sendBatch(request: ProduceRequest): Promise<WrittenPartition[]> {
+    return this.native.sendBatch(request);
+  }
+
+  partitionOf(record: OutgoingRecord): number | undefined {
+    return this.#partitions.partitionOf(record);
+  }
+}
+
+class KafkajsConsumer implements DriverConsumer {
+  readonly native: Consumer;
+  readonly #target: ConnectTarget;
+
+  constructor(consumer: Consumer, target: ConnectTarget) {
+    this.native = consumer;
+    this.#target = target;
+  }
+
+  connect(): Promise<void> {
+    return connecting(this.#target, () => this.native.connect());
+  }
+
+  disconnect(): Promise<void> {
+    return this.native.disconnect();
+  }
+
+  consume(settings: ConsumeSettings): Promise<void> {
+    return connecting(this.#target, () => this.#consume(settings));
+  }
+
+  async #consume(settings: ConsumeSettings): Promise<void> {
+    await this.native.subscribe({ topics: [...settings.topics], fromBeginning: settings.fromBeginning });
+    await this.native.run({
+      ...((settings.librarySettings ?? {}) as ConsumerRunConfig),
+      // The runtime resolves each offset once its record is handled and its replies are produced, and
+      // commits them itself, off the fetch path: kafkajs must do neither.
+      eachBatchAutoResolve: false,
+      autoCommit: false,
+      eachBatch: settings.eachBatch,
+    });
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    this.native.seek({ topic, partition, offset });
+  }
+
+  commitOffsets(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Promise<void> {
+    return this.native.commitOffsets([...offsets]);
+  }
+
+  onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
+    const { GROUP_JOIN, REBALANCING, CRASH, COMMIT_OFFSETS } = this.native.events;
+    // STOP and DISCONNECT are left out: kafkajs emits them during the runtime's own close() and also right
+    // before a CRASH, which carries the one fact that matters (whether kafkajs restarts by itself).
+    const removers = [
+      this.native.on(GROUP_JOIN, ({ payload }) =>
+        listener({ type: 'group.joined', memberId: payload.memberId, assignment: payload.memberAssignment }),
+      ),
+      this.native.on(REBALANCING, () => listener({ type: 'rebalancing' })),
+      this.native.on(CRASH, ({ payload }) =>
+        listener({ type: 'crashed', error: payload.error, restart: payload.restart }),
+      ),
+      this.native.on(COMMIT_OFFSETS, ({ payload }) =>
+        listener({
+          type: 'offsets.committed',
+          offsets: {
+            topics: payload.topics.map(({ topic, partitions }) => ({
+              topic,
+              partitions: partitions.map(({ partition, offset }) => ({
+                partition: Number(partition),
+                offset,
+              })),
+            })),
+          },
+        }),
+      ),
+    ];
+    return () => removers.forEach((remove) => remove());
+  }
+}

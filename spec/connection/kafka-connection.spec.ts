@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { KafkaConnection } from '../../lib/connection/kafka-connection';
+import { RxKafkaError } from '../../lib/errors';
+import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
+import { silentLogger } from '../../lib/logger';
+import { FakeKafkaDriver } from '../support/fake-kafka-driver';
+import { RecordingLogger } from '../support/recording-logger';
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+interface Setup {
+  readonly driver: FakeKafkaDriver;
+  readonly connection: KafkaConnection;
+  readonly steps: string[];
+}
+
+/** A consumer connection on a fake driver whose batch handler resolves each record at once. */
+function createConnection(
+  options: { withConsumer?: boolean; logger?: RecordingLogger; maxConnectAttempts?: number } = {},
+): Setup {
+  const driver = new FakeKafkaDriver();
+  const steps: string[] = [];
+  const eachBatch = async ({ batch, resolveOffset }: FetchedBatch) => {
+    for (const message of batch.messages) resolveOffset(message.offset);
+  };
+  const connection = new KafkaConnection({
+    driver,
+    clientId: 'orders-server',
+    logger: options.logger ?? silentLogger,
+    maxConnectAttempts: options.maxConnectAttempts,
+    consumer:
+      options.withConsumer === false
+        ? undefined
+        : { groupId: 'orders', topics: ['orders.placed'], fromBeginning: true, eachBatch },
+    onDrain: async (mode) => void steps.push(`drain:${mode}`),
+  });
+  return { driver, connection, steps };
+}
+
+describe('KafkaConnection (on a fake driver)', () => {
+  const open: KafkaConnection[] = [];
+  afterEach(async () => {
+    for (const connection of open.splice(0)) {
+      await connection.close('abandon');
+      connection.dispose();
+    }
+  });
+
+  function track(setup: Setup): Setup {
+    open.push(setup.connection);
+    return setup;
+  }
+
+  describe('.connect()', () => {
+    it('connects the producer, joins the group and resolves in assigned with the assignment', async () => {
+      const { driver, connection } = track(createConnection());
+      await connection.connect();
+      expect(connection.state).to.equal('assigned');
+      expect(connection.assignment).to.deep.equal({ 'orders.placed': [0] });
+      expect(driver.producer.connected).to.equal(true);
+      expect(driver.consumer.settings.groupId).to.equal('orders');
+    });
+
+    it('resolves in connected for a producer-only connection, which never joins a group', async () => {
+      const { driver, connection } = track(createConnection({ withConsumer: false }));
+      await connection.connect();
+      expect(connection.state).to.equal('connected');
+      expect(driver.consumers).to.deep.equal([]);
+      expect(connection.consumer).to.equal(undefined);
+    });
+
+    it('rejects with the driver’s own typed error, once, for a refused login', async () => {
+      const { driver, connection } = track(createConnection({ maxConnectAttempts: 5 }));
+      const refused = new RxKafkaError('RXK_AUTHENTICATION_FAILED', 'the broker refused user orders');
+      driver.producer.connectError = refused;
+      const error = await connection.connect().catch((rejected: unknown) => rejected);
+      expect(error).to.equal(refused);
+      expect(connection.state).to.equal('failed');
+      expect(connection.actor.getSnapshot().context.connectAttempts).to.equal(1);
+    });
+  });
+
+  describe('consumer events', () => {
+    it('goes through rebalancing back to assigned on a rebalance', async () => {
+      const { driver, connection } = track(createConnection());
+      await connection.connect();
+      const seen: string[] = [];
+      const subscription = connection.transitions$.subscribe((transition) => seen.push(transition.to));
+      driver.consumer.rebalance({ 'orders.placed': [1, 2] });
+      subscription.unsubscribe();
+      expect(seen).to.deep.equal(['rebalancing', 'assigned']);
+      expect(connection.assignment).to.deep.equal({ 'orders.placed': [1, 2] });
+    });
+
+    it('waits in reconnecting.restarting after a crash the library restarts, and is assigned on its join', async () => {
+      const { driver, connection } = track(createConnection());
+      await connection.connect();
+      driver.consumer.crash(new Error('coordinator lost'), true);
+      expect(connection.actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
+      driver.consumer.join();
+      expect(connection.state).to.equal('assigned');
+    });
+
+    it('fails after a crash the library does not restart, and logs that a serving connection gave up', async () => {
+      const logger = new RecordingLogger();
+      const { driver, connection } = track(createConnection({ logger }));
+      await connection.connect();
+      driver.consumer.crash(new Error('fenced'), false);
+      expect(connection.state).to.equal('failed');
+      expect(logger.find('error', 'stopped reconnecting')).to.have.length(1);
+    });
+  });
+
+  describe('committing', () => {
+    it('commits what the batch resolved, in the background, after the batch returns', async () => {
+      const { driver, connection } = track(createConnection());
+      await connection.connect();
+      await driver.consumer.deliver('orders.placed', 0, [{ value: 'a' }, { value: 'b' }]);
+      await settle();
+      expect(driver.consumer.committed.get('orders.placed/0')).to.equal('2');
+    });
+  });
+
+  describe('.close()', () => {
+    it('drains first, commits, then leaves the group and disconnects the producer, ending in stopped', async () => {
+      const { driver, connection, steps } = track(createConnection());
+      await connection.connect();
+      await connection.close('drain');
+      expect(steps).to.deep.equal(['drain:drain']);
+      expect(driver.consumer.connected).to.equal(false);
+      expect(driver.producer.connected).to.equal(false);
+      expect(connection.state).to.equal('stopped');
+    });
+  });
+});

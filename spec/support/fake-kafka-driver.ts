@@ -1,0 +1,302 @@
+/**
+ * A fake Kafka client library behind rxkafka's driver port, for unit specs of the connection, the server
+ * and the client: no broker, no sockets, every step under the spec's control and in milliseconds.
+ *
+ * - Producers record every produce request and acknowledge it at once, or hold acknowledgements until the
+ *   spec releases them (`holdAcks()`), so a spec can see what happens between "produced" and "acknowledged".
+ * - Consumers join as soon as they consume, with partition 0 of every subscribed topic (or the assignment
+ *   the spec set), and hand the runtime the batches a spec delivers. Resolved and committed offsets are
+ *   kept per partition, as Kafka stores them: the next offset to read.
+ */
+import type {
+  ConsumeSettings,
+  ConsumerSettings,
+  DriverConsumer,
+  DriverConsumerEvent,
+  DriverProducer,
+  KafkaDriver,
+  ProducerSettings,
+} from '../../lib/kafka/kafka-driver';
+import type { FetchedBatch, TopicPartitionOffsets } from '../../lib/kafka/fetched-batch';
+import type { FetchedRecord, OutgoingRecord, RecordHeaders } from '../../lib/kafka/kafka-record';
+import type { ProduceRequest, WrittenPartition } from '../../lib/kafka/record-producer';
+
+/** A record a spec delivers: only the value is needed. */
+export interface FakeRecordInput {
+  readonly value: Buffer | string | null;
+  readonly key?: Buffer | string | null;
+  readonly headers?: RecordHeaders;
+}
+
+/** One produced record, flattened: topic, partition and the record as the runtime built it. */
+export interface ProducedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly record: OutgoingRecord;
+}
+
+export class FakeKafkaDriver implements KafkaDriver {
+  readonly native = { fake: 'kafka' };
+  readonly producers: FakeProducer[] = [];
+  readonly consumers: FakeConsumer[] = [];
+  /** End offsets `fetchEndOffsets` answers, by topic. */
+  readonly endOffsets = new Map<string, Array<{ partition: number; high: string }>>();
+
+  createProducer(settings: ProducerSettings): FakeProducer {
+    const producer = new FakeProducer(settings);
+    this.producers.push(producer);
+    return producer;
+  }
+
+  createConsumer(settings: ConsumerSettings): FakeConsumer {
+    const consumer = new FakeConsumer(settings);
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
+    return this.endOffsets.get(topic) ?? [{ partition: 0, high: '0' }];
+  }
+
+  /** The only producer; fails when there is none or several. */
+  get producer(): FakeProducer {
+    return single(this.producers, 'producer');
+  }
+
+  /** The only consumer; fails when there is none or several. */
+  get consumer(): FakeConsumer {
+    return single(this.consumers, 'consumer');
+  }
+}
+
+export class FakeProducer implements DriverProducer {
+  readonly native = { fake: 'producer' };
+  readonly requests: ProduceRequest[] = [];
+  connected = false;
+  /** Set to make the next connect() fail with it. */
+  connectError: unknown;
+  readonly #partitions = new WeakMap<OutgoingRecord, number>();
+  #held: Array<() => void> | undefined;
+
+  constructor(readonly settings: ProducerSettings) {}
+
+  async connect(): Promise<void> {
+    if (this.connectError !== undefined) {
+      const error = this.connectError;
+      this.connectError = undefined;
+      throw error;
+    }
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    this.connected = false;
+  }
+
+  async sendBatch(request: ProduceRequest): Promise<WrittenPartition[]> {
+    this.requests.push(request);
+    const written: WrittenPartition[] = [];
+    for (const { topic, messages } of request.topicMessages) {
+      for (const record of messages) {
+        const partition = record.partition ?? 0;
+        this.#partitions.set(record, partition);
+        if (!written.some((entry) => entry.topicName === topic && entry.partition === partition)) {
+          written.push({ topicName: topic, partition, errorCode: 0 });
+        }
+      }
+    }
+    if (this.#held) await new Promise<void>((resolve) => this.#held?.push(resolve));
+    return written;
+  }
+
+  partitionOf(record: OutgoingRecord): number | undefined {
+    return this.#partitions.get(record);
+  }
+
+  /** Every record produced so far, in order. */
+  get records(): ProducedRecord[] {
+    return this.requests.flatMap((request) =>
+      request.topicMessages.flatMap(({ topic, messages }) =>
+        messages.map((record) => ({ topic, partition: record.partition ?? 0, record })),
+      ),
+    );
+  }
+
+  /** From now on, produce requests wait for `releaseAcks()` before Kafka "acknowledges" them. */
+  holdAcks(): void {
+    this.#held ??= [];
+  }
+
+  /** Acknowledges every held request and stops holding. */
+  releaseAcks(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    held.forEach((release) => release());
+  }
+}
+
+export class FakeConsumer implements DriverConsumer {
+  readonly native = { fake: 'consumer' };
+  readonly memberId = `fake-member-${Math.random().toString(16).slice(2, 10)}`;
+  /** `topic/partition` → the next offset to read, as committed. */
+  readonly committed = new Map<string, string>();
+  /** Every commit, in order. */
+  readonly commits: TopicPartitionOffsets[] = [];
+  readonly seeks: Array<{ topic: string; partition: number; offset: string }> = [];
+  connected = false;
+  /** Set before consume() to join with this assignment instead of partition 0 of each topic. */
+  assignment: Record<string, number[]> | undefined;
+  #settings: ConsumeSettings | undefined;
+  #running = false;
+  #generation = 0;
+  readonly #listeners = new Set<(event: DriverConsumerEvent) => void>();
+  /** `topic/partition` → the next offset to read, as resolved. */
+  readonly #resolved = new Map<string, string>();
+  #nextOffset = new Map<string, number>();
+
+  constructor(readonly settings: ConsumerSettings) {}
+
+  async connect(): Promise<void> {
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    this.connected = false;
+    this.#running = false;
+  }
+
+  async consume(settings: ConsumeSettings): Promise<void> {
+    this.#settings = settings;
+    this.#running = true;
+    // kafkajs emits its GROUP_JOIN inside run(): the join may come before consume() resolves.
+    this.join();
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    this.seeks.push({ topic, partition, offset });
+  }
+
+  async commitOffsets(
+    offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>,
+  ): Promise<void> {
+    this.#commit({
+      topics: offsets.map(({ topic, partition, offset }) => ({ topic, partitions: [{ partition, offset }] })),
+    });
+  }
+
+  onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The topics the runtime subscribed to. */
+  get topics(): ReadonlyArray<string | RegExp> {
+    return this.#settings?.topics ?? [];
+  }
+
+  /** Joins (again): a new generation with `assignment` or partition 0 of each subscribed topic. */
+  join(assignment = this.assignment): void {
+    this.#generation += 1;
+    const joined =
+      assignment ??
+      Object.fromEntries(
+        this.topics
+          .filter((topic): topic is string => typeof topic === 'string')
+          .map((topic) => [topic, [0]]),
+      );
+    this.#emit({
+      type: 'group.joined',
+      memberId: this.memberId,
+      generationId: this.#generation,
+      assignment: joined,
+    });
+  }
+
+  /** A rebalance: the rebalancing event, then a join with `assignment`. */
+  rebalance(assignment?: Record<string, number[]>): void {
+    this.#emit({ type: 'rebalancing' });
+    this.join(assignment);
+  }
+
+  /** The consumer crashes; `restart` says whether the library restarts it by itself. */
+  crash(error: unknown, restart: boolean): void {
+    this.#running = false;
+    this.#emit({ type: 'crashed', error, restart });
+  }
+
+  /**
+   * Hands the runtime one batch of `records` on `topic`/`partition`, at the partition's next offsets, and
+   * resolves when the runtime's batch handler returns (or rejects with its error).
+   */
+  deliver(topic: string, partition: number, records: readonly FakeRecordInput[]): Promise<void> {
+    const settings = this.#settings;
+    if (!settings || !this.#running) throw new Error('the fake consumer is not consuming: connect first');
+    const key = `${topic}/${partition}`;
+    const first = this.#nextOffset.get(key) ?? 0;
+    this.#nextOffset.set(key, first + records.length);
+    const messages: FetchedRecord[] = records.map((input, index) => ({
+      key: toBuffer(input.key),
+      value: toBuffer(input.value),
+      headers: input.headers ?? {},
+      offset: String(first + index),
+      timestamp: '1700000000000',
+      attributes: 0,
+    }));
+    const batch: FetchedBatch = {
+      batch: { topic, partition, highWatermark: String(first + records.length), messages },
+      resolveOffset: (offset) => {
+        const next = String(Number(offset) + 1);
+        if (Number(next) > Number(this.#resolved.get(key) ?? 0)) this.#resolved.set(key, next);
+      },
+      heartbeat: async () => undefined,
+      isRunning: () => this.#running,
+      isStale: () => false,
+      uncommittedOffsets: () => this.#uncommitted(),
+      commitOffsetsIfNecessary: async (offsets) => this.#commit(offsets ?? this.#uncommitted()),
+    };
+    return settings.eachBatch(batch);
+  }
+
+  /** The next offset to read of `topic`/`partition` as resolved by the runtime; undefined before any. */
+  resolvedOffset(topic: string, partition: number): string | undefined {
+    return this.#resolved.get(`${topic}/${partition}`);
+  }
+
+  #uncommitted(): TopicPartitionOffsets {
+    const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const [key, offset] of this.#resolved) {
+      if (this.committed.get(key) === offset) continue;
+      const [topic, partition] = splitKey(key);
+      topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset }]);
+    }
+    return { topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
+  }
+
+  #commit(offsets: TopicPartitionOffsets): void {
+    if (offsets.topics.length === 0) return;
+    for (const { topic, partitions } of offsets.topics) {
+      for (const { partition, offset } of partitions) this.committed.set(`${topic}/${partition}`, offset);
+    }
+    this.commits.push(offsets);
+    this.#emit({ type: 'offsets.committed', offsets });
+  }
+
+  #emit(event: DriverConsumerEvent): void {
+    for (const listener of [...this.#listeners]) listener(event);
+  }
+}
+
+function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return Buffer.isBuffer(value) ? value : Buffer.from(value);
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf('/');
+  return [key.slice(0, at), Number(key.slice(at + 1))];
+}
+
+function single<T>(items: readonly T[], what: string): T {
+  if (items.length !== 1) throw new Error(`expected one fake ${what}, found ${items.length}`);
+  return items[0];
+}
