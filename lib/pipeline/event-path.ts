@@ -1,0 +1,111 @@
+/**
+ * An event's way through its handlers (NestJS `ServerKafka.handleEvent`): every handler of the topic runs,
+ * each with its retries and silence timeout; one that fails for good is logged and dead-lettered when so
+ * configured, and the record still counts as handled, so a failed event never stalls its partition.
+ */
+import { defaultIfEmpty, isObservable, lastValueFrom, map } from 'rxjs';
+import type { HandlerDescriptor } from '../handlers/handler-registry';
+import type { KafkaContext } from '../handlers/kafka-context';
+import { isRetriableException } from '../handlers/rpc-exception';
+import type { Logger } from '../logger';
+import type { RawKafkaRecord } from '../wire/parser';
+import type { FailurePolicy } from './failure-policy';
+import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
+import { runWithRetries } from './run-with-retries';
+import { isPromiseLike } from './to-observable';
+
+export interface EventPathOptions {
+  readonly failures: FailurePolicy;
+  readonly logger: Logger;
+}
+
+export class EventPath {
+  readonly #options: EventPathOptions;
+
+  constructor(options: EventPathOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Runs a record's event handlers. Returns nothing (synchronously) when there is one handler and it
+   * returned a plain value, the common case; a Promise otherwise.
+   */
+  handle(
+    handlers: readonly HandlerDescriptor[],
+    data: unknown,
+    context: KafkaContext,
+    record: RawKafkaRecord,
+  ): void | Promise<void> {
+    if (handlers.length === 1) {
+      const [handler] = handlers;
+      let first: FirstRun;
+      try {
+        const result = handler.invoke(data, context);
+        if (!isObservable(result) && !isPromiseLike(result)) return;
+        first = { result };
+      } catch (error) {
+        first = { error };
+      }
+      return this.#run(handler, data, context, record, first);
+    }
+    // Several handlers of one event all run, concurrently, as NestJS's forkJoin does; each retries alone.
+    return Promise.all(handlers.map((handler) => this.#run(handler, data, context, record))).then(
+      () => undefined,
+    );
+  }
+
+  /** One handler with its retries, timeout and failure handling; `first` is a first run already made. */
+  async #run(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    record: RawKafkaRecord,
+    first?: FirstRun,
+  ): Promise<void> {
+    const { failures, logger } = this.#options;
+    const retry = failures.retryOf(handler);
+    let attempts = 0;
+    try {
+      await runWithRetries(
+        async (attempt) => {
+          attempts = attempt;
+          const result = invokeOrReplay(handler, data, context, attempt === 1 ? first : undefined);
+          await this.#settle(result, handler, context);
+        },
+        retry,
+        isRetriableException,
+      );
+    } catch (error) {
+      // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
+      // dead-lettered when configured, and committed.
+      logger.error(`${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`, {
+        ...locate(context.getMessage()),
+        error,
+      });
+      await failures.deadLetter(
+        record,
+        { error, attempts, handler: describeHandler(handler) },
+        failures.deadLetterOf(handler),
+      );
+    }
+  }
+
+  /**
+   * Waits for what a handler returned: nothing for a plain value; a Promise under the deadline; an
+   * Observable (or a Promise of one) until it completes, under the same silence timeout.
+   */
+  async #settle(result: unknown, handler: HandlerDescriptor, context: KafkaContext): Promise<void> {
+    const { failures } = this.#options;
+    let settled = result;
+    if (isPromiseLike(settled) && !isObservable(settled)) {
+      settled = await failures.withDeadline(settled, handler, context);
+    }
+    if (!isObservable(settled)) return;
+    await lastValueFrom(
+      failures.withTimeout(settled, handler, context).pipe(
+        map(() => undefined),
+        defaultIfEmpty(undefined),
+      ),
+    );
+  }
+}

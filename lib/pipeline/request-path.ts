@@ -1,0 +1,237 @@
+/**
+ * A request's way from its handler to its acknowledged replies (NestJS `ServerKafka.handleMessage` with
+ * `sendMessage`): run the handler, turn what it returns (a value, a Promise, an Observable) into reply
+ * records, produce them in order, and settle once Kafka acknowledged them, so the offset may be committed.
+ */
+import { concatMap, from, isObservable, lastValueFrom, map, type Observable } from 'rxjs';
+import type { ProduceQueue } from '../delivery/produce-queue';
+import { RxKafkaError } from '../errors';
+import type { HandlerDescriptor } from '../handlers/handler-registry';
+import type { KafkaContext } from '../handlers/kafka-context';
+import { isRetriableException } from '../handlers/rpc-exception';
+import type { OutgoingRecord } from '../kafka/kafka-record';
+import type { Logger } from '../logger';
+import { NO_MESSAGE_HANDLER } from '../wire/kafka-headers';
+import type { IncomingMessage } from '../wire/parser';
+import { encodeReply } from '../wire/reply-encoder';
+import { toReplyMeta, type ReplyRoute } from '../wire/reply-route';
+import type { Serializer } from '../wire/serializer';
+import type { HandledRecord } from './batch-runner';
+import { toFinalErrorPayload, type FailurePolicy } from './failure-policy';
+import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
+import { toReplyPackets, type ServerReply } from './reply-packets';
+import { runWithRetries } from './run-with-retries';
+import { isPromiseLike, toObservable } from './to-observable';
+
+export interface RequestPathOptions {
+  readonly serializer: Serializer;
+  readonly produceQueue: ProduceQueue;
+  readonly failures: FailurePolicy;
+  readonly logger: Logger;
+}
+
+export class RequestPath {
+  readonly #options: RequestPathOptions;
+  #repliesSent = 0;
+
+  constructor(options: RequestPathOptions) {
+    this.#options = options;
+  }
+
+  /** Reply records produced so far. */
+  get repliesSent(): number {
+    return this.#repliesSent;
+  }
+
+  /**
+   * Runs `handler` for a request and produces its replies. The common case first: a handler that returns a
+   * plain value has one reply, sent at once, with no stream built around it. Anything else (a stream, a
+   * Promise, a throw) takes the general path, which starts from this first run rather than running the
+   * handler again.
+   */
+  handle(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    route: ReplyRoute,
+  ): HandledRecord | Promise<HandledRecord> {
+    let first: FirstRun;
+    try {
+      const result = handler.invoke(data, context);
+      if (!isObservable(result) && !isPromiseLike(result)) {
+        const handled = this.#replyWithValue(result, handler, context, route);
+        if (handled) return handled;
+      }
+      first = { result };
+    } catch (error) {
+      first = { error };
+    }
+    return this.#handleInFull(handler, data, context, route, first);
+  }
+
+  /** Answers a request no handler takes, as NestJS does: the plain-text error, no is-disposed header. */
+  replyNoHandler(route: ReplyRoute, message: IncomingMessage): HandledRecord {
+    const reply = encodeReply(undefined, {
+      correlationId: route.correlationId,
+      replyPartition: route.replyPartition,
+      err: NO_MESSAGE_HANDLER,
+      isDisposed: false,
+    });
+    return toHandledRecord(this.#settleReplies([this.#send(route, [reply])], route, message));
+  }
+
+  /**
+   * Sends `value` as the request's one and final reply. Undefined when the serializer throws: the general
+   * path then serializes again and answers with the error, as for any handler.
+   */
+  #replyWithValue(
+    value: unknown,
+    handler: HandlerDescriptor,
+    context: KafkaContext,
+    route: ReplyRoute,
+  ): HandledRecord | undefined {
+    let serialized: ReturnType<Serializer['serialize']>;
+    try {
+      serialized = this.#options.serializer.serialize(value);
+    } catch {
+      return undefined;
+    }
+    const meta = toReplyMeta(route, true);
+    const sent = isPromiseLike(serialized)
+      ? Promise.resolve(serialized).then(
+          (resolved) => this.#send(route, [encodeReply(resolved, meta)]),
+          (error: unknown) => {
+            this.#options.logger.error(`${describeHandler(handler)} failed`, {
+              ...locate(context.getMessage()),
+              error,
+            });
+            return this.#send(route, [
+              encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))),
+            ]);
+          },
+        )
+      : this.#send(route, [encodeReply(serialized, meta)]);
+    return toHandledRecord(this.#settleReplies([sent], route, context.getMessage()));
+  }
+
+  async #handleInFull(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    route: ReplyRoute,
+    first: FirstRun,
+  ): Promise<HandledRecord> {
+    const { logger, failures } = this.#options;
+    const retry = failures.retryOf(handler);
+    // Each reply leaves once encoded, so a long stream reaches the caller (and keeps its timeout alive) while
+    // it runs; the queue keeps their order. A retry happens only before the first reply, so none is sent twice.
+    const sends: Array<Promise<void>> = [];
+    const send = (reply: OutgoingRecord): void => {
+      const sent = this.#send(route, [reply]);
+      // Awaited below; marked handled now so a failure mid-stream is not an unhandled rejection meanwhile.
+      sent.catch(() => undefined);
+      sends.push(sent);
+    };
+    await runWithRetries(
+      (attempt) =>
+        lastValueFrom(
+          this.#invoke(handler, data, context, attempt === 1 ? first : undefined).pipe(
+            toReplyPackets((error, valuesSeen) => valuesSeen === 0 && isRetriableException(error)),
+            concatMap((reply) => from(this.#encodeReply(reply, route))),
+            map(send),
+          ),
+          { defaultValue: undefined },
+        ),
+      retry,
+      isRetriableException,
+      (error, attempt) =>
+        logger.warn(
+          `${describeHandler(handler)} asked for a retry (attempt ${attempt} of ${retry.attempts})`,
+          {
+            ...locate(context.getMessage()),
+            error,
+          },
+        ),
+    ).catch((error: unknown) => {
+      // Retries spent (or the reply could not be encoded): the caller still gets an answer, the partition moves on.
+      const reason = isRetriableException(error) ? `failed after ${retry.attempts} attempts` : 'failed';
+      logger.error(`${describeHandler(handler)} ${reason}`, { ...locate(context.getMessage()), error });
+      send(encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))));
+    });
+    return toHandledRecord(this.#settleReplies(sends, route, context.getMessage()));
+  }
+
+  /** The handler's result as an Observable, under the silence timeout. */
+  #invoke(
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    first?: FirstRun,
+  ): Observable<unknown> {
+    return this.#options.failures.withTimeout(
+      toObservable(() => invokeOrReplay(handler, data, context, first)),
+      handler,
+      context,
+    );
+  }
+
+  /**
+   * Waits for a request's replies. A reply Kafka refused for good (no such reply topic or partition, a
+   * record too large) is logged and skipped, and so is the request: redelivering it would fail the same
+   * way each time and hold its partition forever. Any other failure rejects, so the record is redelivered.
+   */
+  async #settleReplies(
+    sends: ReadonlyArray<Promise<void>>,
+    route: ReplyRoute,
+    message: IncomingMessage,
+  ): Promise<void> {
+    let error: unknown;
+    if (sends.length === 1) {
+      // One reply (the common case): no settled-outcome array per request.
+      try {
+        await sends[0];
+        return;
+      } catch (failure) {
+        error = failure;
+      }
+    } else {
+      const outcomes = await Promise.allSettled(sends);
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (!failed) return;
+      error = failed.reason;
+    }
+    if (!isRefusedForGood(error)) throw error;
+    this.#options.logger.error(
+      `a reply to ${route.replyTopic} was refused by Kafka: the request is skipped, its caller gets no (further) reply`,
+      { ...locate(message), correlationId: route.correlationId, replyTopic: route.replyTopic, error },
+    );
+  }
+
+  async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<OutgoingRecord> {
+    if (reply.error !== undefined) {
+      this.#options.logger.warn('handler failed; sending an error reply', {
+        correlationId: route.correlationId,
+        error: reply.error,
+      });
+      return encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(reply.error)));
+    }
+    const serialized = await this.#options.serializer.serialize(reply.response);
+    return encodeReply(serialized, toReplyMeta(route, reply.isDisposed));
+  }
+
+  async #send(route: ReplyRoute, replies: OutgoingRecord[]): Promise<void> {
+    await this.#options.produceQueue.send(route.replyTopic, replies);
+    this.#repliesSent += replies.length;
+  }
+}
+
+// The produce queue's verdict: Kafka answered that this reply can never be written as it is.
+function isRefusedForGood(error: unknown): boolean {
+  return RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_SEND_FAILED' && !error.retriable;
+}
+
+function toHandledRecord(acked: Promise<void>): HandledRecord {
+  // The batch runner attaches its own handlers at once; this only keeps Node from calling it unhandled early.
+  acked.catch(() => undefined);
+  return { acked };
+}
