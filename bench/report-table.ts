@@ -3,7 +3,7 @@
  * verdict on rxkafka's row.
  */
 import type { FailedRun } from './run-result';
-import type { Scenario } from './scenarios/scenario';
+import { countOf, type Scenario } from './scenarios/scenario';
 import type { ImplementationSummary } from './summarize-runs';
 import type { TargetVerdict } from './targets';
 import type { ImplementationName } from './worker-protocol';
@@ -67,7 +67,7 @@ export function formatReportTable(
         rows.push([
           name,
           LABELS[implementation],
-          String(scenario.count),
+          String(countOf(scenario, implementation)),
           `failed ×${failed.length}`,
           '',
           '',

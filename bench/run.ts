@@ -142,7 +142,11 @@ function printPlan(options: BenchOptions, scenarios: readonly Scenario[]): void 
       scenarios
         .map(
           (s) =>
-            `(${s.id}) N=${s.count.toLocaleString('en-US')} × ${s.repetitions} [${s.implementations.join(', ')}]`,
+            `(${s.id}) N=${s.count.toLocaleString('en-US')}` +
+            Object.entries(s.countFor ?? {})
+              .map(([implementation, n]) => ` (${implementation} ${n.toLocaleString('en-US')})`)
+              .join('') +
+            ` × ${s.repetitions} [${s.implementations.join(', ')}]`,
         )
         .join('; '),
   );

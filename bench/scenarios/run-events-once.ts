@@ -3,7 +3,7 @@ import { toUniqueTopic } from '../topic-admin';
 import { killLiveWorkers, WorkerProcess } from '../worker-process';
 import type { ConsumeResult, ImplementationName, LoadResult } from '../worker-protocol';
 import { EXIT_TIMEOUT_MS, STARTUP_TIMEOUT_MS, toCpuProfilePath, type RunContext } from './run-context';
-import type { EventScenario } from './scenario';
+import { countOf, type EventScenario } from './scenario';
 
 /**
  * One run of an event scenario: a fresh topic, a loader process that pre-produces the events, then the
@@ -17,6 +17,7 @@ export async function runEventsOnce(
 ): Promise<RunResult> {
   const topic = toUniqueTopic(scenario.id, implementation, `r${repetition}`);
   const label = `${scenario.id}-${implementation}-r${repetition}`;
+  const count = countOf(scenario, implementation);
   await context.topics.create([{ topic, partitions: scenario.partitions }]);
   try {
     const loader = WorkerProcess.spawn(
@@ -24,13 +25,13 @@ export async function runEventsOnce(
         role: 'loader',
         brokers: context.brokers,
         topic,
-        count: scenario.count,
+        count,
         keys: scenario.keys,
         valueBytes: scenario.valueBytes,
       },
       `${label}-loader`,
     );
-    const loaded = (await loader.next('result', STARTUP_TIMEOUT_MS + scenario.count)).result as LoadResult;
+    const loaded = (await loader.next('result', STARTUP_TIMEOUT_MS + count)).result as LoadResult;
     await loader.exit(EXIT_TIMEOUT_MS);
 
     const consumer = WorkerProcess.spawn(
@@ -40,7 +41,7 @@ export async function runEventsOnce(
         brokers: context.brokers,
         topic,
         groupId: topic,
-        count: scenario.count,
+        count,
         ioDelayMs: scenario.ioDelayMs,
         keyConcurrency: scenario.keyConcurrency,
         cpuProfilePath: toCpuProfilePath(context, `${label}-consumer`),
@@ -54,7 +55,7 @@ export async function runEventsOnce(
       scenario: scenario.id,
       implementation,
       repetition,
-      count: scenario.count,
+      count,
       throughputPerS: consumed.throughputPerS,
       durationMs: consumed.durationMs,
       cpuS: { consumer: consumed.cpuS },
