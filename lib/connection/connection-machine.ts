@@ -14,7 +14,7 @@
  * moves to `reconnecting` on the first of those events, and the CRASH that follows decides between our own
  * reconnect (`reconnecting.backoff`), kafkajs's restart (`reconnecting.restarting`) and `failed`.
  */
-import { assign, enqueueActions, fromPromise, setup, type SnapshotFrom, type StateValue } from 'xstate';
+import { assign, fromPromise, setup, type SnapshotFrom, type StateValue } from 'xstate';
 import { RxKafkaError } from '../errors';
 import {
   copyAssignment,
@@ -23,7 +23,6 @@ import {
   type ConnectionEvent,
   type DrainMode,
 } from './connection-events';
-import { partitionMachine, toPartitionActorId, type PartitionSnapshot } from './partition-machine';
 
 /** What the connection machine remembers. */
 export interface ConnectionContext {
@@ -119,10 +118,6 @@ function isConfigurationFailure(context: ConnectionContext, error: ConnectionErr
   return error.retriable === false || !context.everReady;
 }
 
-function isPartitionActorId(id: string): boolean {
-  return id.startsWith('partition:');
-}
-
 function createUnboundActor(name: string) {
   return fromPromise<void, ConnectionContext>(() =>
     Promise.reject(
@@ -162,7 +157,6 @@ export const connectionMachine = setup({
   actors: {
     connectKafka: createUnboundActor('connectKafka'),
     drainKafka: createUnboundActor('drainKafka'),
-    partition: partitionMachine,
   },
   guards: {
     isProducerOnly: ({ context }) => context.producerOnly,
@@ -192,46 +186,6 @@ export const connectionMachine = setup({
       drainMode: ({ event }) => (event.type === 'kafka.drain' ? event.mode : 'drain'),
     }),
     clearDrainMode: assign({ drainMode: undefined }),
-    /**
-     * One partition actor per partition of the assignment: those no longer assigned stop, new ones start
-     * (a partition revoked and assigned again gets a fresh actor that keeps its committed offset).
-     */
-    syncPartitionActors: enqueueActions(({ context, enqueue, self }) => {
-      const children = self.getSnapshot().children as Record<string, { getSnapshot(): unknown } | undefined>;
-      const wanted = new Map<string, { topic: string; partition: number }>();
-      for (const [topic, partitions] of Object.entries(context.assignment)) {
-        for (const partition of partitions)
-          wanted.set(toPartitionActorId(topic, partition), { topic, partition });
-      }
-      const committed = new Map<string, string | undefined>();
-      for (const [id, child] of Object.entries(children)) {
-        if (!child || !isPartitionActorId(id)) continue;
-        const snapshot = child.getSnapshot() as PartitionSnapshot;
-        if (wanted.has(id) && snapshot.status === 'active') {
-          wanted.delete(id);
-          continue;
-        }
-        committed.set(id, snapshot.context.committedOffset);
-        enqueue.stopChild(id);
-      }
-      for (const [id, { topic, partition }] of wanted) {
-        const committedOffset = committed.get(id);
-        enqueue.spawnChild('partition', {
-          id,
-          input: { topic, partition, ...(committedOffset === undefined ? {} : { committedOffset }) },
-        });
-      }
-    }),
-    revokePartitionActors: enqueueActions(({ enqueue, self }) => {
-      for (const id of Object.keys(self.getSnapshot().children)) {
-        if (isPartitionActorId(id)) enqueue.sendTo(id, { type: 'partition.revoking' });
-      }
-    }),
-    stopPartitionActors: enqueueActions(({ enqueue, self }) => {
-      for (const id of Object.keys(self.getSnapshot().children)) {
-        if (isPartitionActorId(id)) enqueue.stopChild(id);
-      }
-    }),
   },
   delays: {
     reconnectBackoff: ({ context }) => computeReconnectBackoffMs(context.connectAttempts),
@@ -300,14 +254,13 @@ export const connectionMachine = setup({
       },
     },
     assigned: {
-      description:
-        'The consumer is in the group and consumes its assignment, one partition actor per partition.',
+      description: 'The consumer is in the group and consumes its assignment.',
       tags: 'ready',
-      entry: ['markReady', 'syncPartitionActors'],
+      entry: 'markReady',
       on: {
         // A join while assigned is a new generation: re-enter so the transition is visible.
         'kafka.group.joined': { target: 'assigned', reenter: true, actions: 'storeAssignment' },
-        'kafka.rebalance.started': { target: 'rebalancing', actions: 'revokePartitionActors' },
+        'kafka.rebalance.started': { target: 'rebalancing' },
         'kafka.crashed': crashTransitions,
         'kafka.disconnected': connectionLostTransition,
         'kafka.stopped': connectionLostTransition,
@@ -332,7 +285,7 @@ export const connectionMachine = setup({
         'The connection was lost. Either we connect again after a backoff, or kafkajs restarts the ' +
         'consumer itself (CRASH with restart) and we wait for its join. A join in either case means the ' +
         'consumer is back in the group.',
-      entry: ['clearMembership', 'stopPartitionActors'],
+      entry: 'clearMembership',
       initial: 'backoff',
       states: {
         backoff: {
@@ -361,7 +314,7 @@ export const connectionMachine = setup({
     },
     stopped: {
       description: 'Closed. connect() starts over; close() again is a no-op.',
-      entry: ['clearMembership', 'stopPartitionActors'],
+      entry: 'clearMembership',
       on: {
         'kafka.connect': { target: 'connecting', actions: ['resetConnectAttempts', 'clearDrainMode'] },
         'kafka.drain': { target: 'stopped' },
@@ -371,7 +324,7 @@ export const connectionMachine = setup({
       description:
         'Gave up: connect attempts ran out, a connect failed for a reason retrying cannot fix (wrong ' +
         'credentials, an untrusted certificate), or kafkajs crashed without restarting. lastError says why.',
-      entry: ['clearMembership', 'stopPartitionActors'],
+      entry: 'clearMembership',
       on: {
         'kafka.connect': { target: 'connecting', actions: 'resetConnectAttempts' },
         'kafka.drain': drainTransition,

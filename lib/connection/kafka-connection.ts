@@ -22,23 +22,13 @@ import {
   type ConnectionSnapshot,
   type ConnectionStateValue,
 } from './connection-machine';
-import { watchBatch } from './batch-watch';
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
-import {
-  toPartitionActorId,
-  type PartitionActorRef,
-  type PartitionContext,
-  type PartitionSnapshot,
-} from './partition-machine';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
 import { OffsetCommitter } from '../delivery/offset-committer';
 import { ProduceQueue } from '../delivery/produce-queue';
 
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
 export type Assignment = Readonly<Record<string, readonly number[]>>;
-
-/** A partition actor as plain data: its context and its state. */
-export type PartitionView = PartitionContext & { readonly state: PartitionSnapshot['value'] };
 
 /** One record as it arrives, before any decoding. */
 export interface ConsumedRecord {
@@ -294,46 +284,23 @@ export class KafkaConnection {
     });
   }
 
-  async #onBatch(fetched: FetchedBatch, eachBatch: (payload: FetchedBatch) => Promise<void>): Promise<void> {
-    const { topic, partition } = fetched.batch;
+  async #onBatch(payload: FetchedBatch, eachBatch: (payload: FetchedBatch) => Promise<void>): Promise<void> {
     if (this.#messages.observed) {
-      for (const message of fetched.batch.messages) this.#messages.next({ topic, partition, message });
+      const { topic, partition } = payload.batch;
+      for (const message of payload.batch.messages) this.#messages.next({ topic, partition, message });
     }
-    const actor = this.#partitionActor(topic, partition);
-    const watched = actor ? watchBatch(actor, fetched) : undefined;
-    const payload = watched?.batch ?? fetched;
     const committer = this.#committer;
-    committer?.track(payload);
+    if (!committer) return eachBatch(payload);
+    committer.track(payload);
     try {
       await eachBatch(payload);
     } catch (error) {
-      watched?.failed(error);
       // As kafkajs's own auto-commit does before it rethrows: the records resolved before the failure are
       // finished, and a rebalance error sends kafkajs straight into rejoining.
-      await committer?.flush();
+      await committer.flush();
       throw error;
     }
-    watched?.finished();
-    committer?.request();
-  }
-
-  #partitionActor(topic: string, partition: number): PartitionActorRef | undefined {
-    const children = this.#actor.getSnapshot().children as Record<string, PartitionActorRef | undefined>;
-    return children[toPartitionActorId(topic, partition)];
-  }
-
-  /**
-   * The partition actors of the current assignment, as plain data: state, records in flight, finished and
-   * committed offsets, high watermark, the oldest in-flight record's arrival.
-   */
-  get partitions(): PartitionView[] {
-    const children = this.#actor.getSnapshot().children as Record<string, PartitionActorRef | undefined>;
-    return Object.entries(children)
-      .filter(([id, child]) => id.startsWith('partition:') && child)
-      .map(([, child]) => {
-        const snapshot = (child as PartitionActorRef).getSnapshot();
-        return { ...snapshot.context, state: snapshot.value };
-      });
+    committer.request();
   }
 
   async #drainKafka(mode: DrainMode): Promise<void> {
@@ -375,11 +342,6 @@ export class KafkaConnection {
         this.#actor.send(createCrashedEvent(event.error, event.restart));
         return;
       case 'offsets.committed':
-        for (const { topic, partitions } of event.offsets.topics) {
-          for (const { partition, offset } of partitions) {
-            this.#partitionActor(topic, partition)?.send({ type: 'offsets.committed', offset });
-          }
-        }
         return;
     }
   }

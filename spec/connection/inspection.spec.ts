@@ -195,10 +195,7 @@ describe('toStatechart()', () => {
   it("returns the machine's serializable definition", () => {
     const statechart = JSON.parse(JSON.stringify(toStatechart(connectionMachine)));
     expect(statechart).to.deep.equal(JSON.parse(JSON.stringify(connectionMachine)));
-    expect(statechart.states.assigned.entry).to.deep.equal([
-      { type: 'markReady' },
-      { type: 'syncPartitionActors' },
-    ]);
+    expect(statechart.states.assigned.entry).to.deep.equal([{ type: 'markReady' }]);
   });
 
   it('describes a provided machine with the same states', () => {

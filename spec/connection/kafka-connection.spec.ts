@@ -111,47 +111,6 @@ describe('KafkaConnection (on a fake driver)', () => {
     });
   });
 
-  describe('partition actors', () => {
-    it('starts one per assigned partition and replaces them on a rebalance', async () => {
-      const { driver, connection } = track(createConnection());
-      driver.consumer.assignment = { 'orders.placed': [0, 1] };
-      await connection.connect();
-      expect(connection.partitions.map((p) => [p.partition, p.state])).to.deep.equal([
-        [0, 'idle'],
-        [1, 'idle'],
-      ]);
-      driver.consumer.rebalance({ 'orders.placed': [1, 2] });
-      expect(connection.partitions.map((p) => p.partition).sort()).to.deep.equal([1, 2]);
-      expect(connection.partitions.every((p) => p.state === 'idle')).to.equal(true);
-    });
-
-    it('learns each batch’s finished prefix, high watermark and the commit', async () => {
-      const { driver, connection } = track(createConnection());
-      await connection.connect();
-      await driver.consumer.deliver('orders.placed', 0, [{ value: 'a' }, { value: 'b' }, { value: 'c' }]);
-      await settle();
-      const [actor] = connection.partitions;
-      expect(actor).to.include({
-        topic: 'orders.placed',
-        partition: 0,
-        state: 'idle',
-        inFlight: 0,
-        finishedOffset: '3',
-        highWatermark: '3',
-        committedOffset: '3',
-        batches: 1,
-      });
-    });
-
-    it('stops them all when the connection closes', async () => {
-      const { connection } = track(createConnection());
-      await connection.connect();
-      expect(connection.partitions).to.have.length(1);
-      await connection.close('drain');
-      expect(connection.partitions).to.deep.equal([]);
-    });
-  });
-
   describe('committing', () => {
     it('commits what the batch resolved, in the background, after the batch returns', async () => {
       const { driver, connection } = track(createConnection());
