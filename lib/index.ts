@@ -37,6 +37,7 @@ export type {
   ConsumerSettings,
   DriverConsumer,
   DriverConsumerEvent,
+  DriverProducerEvent,
   DriverProducer,
   KafkaDriver,
   ProducerSettings,

@@ -43,11 +43,8 @@ export class KafkaClient {
   readonly #assignments = new ReplyAssignments();
   readonly #pending: PendingRequests;
   #connection: KafkaConnection | undefined;
+  /** The current connect() call's promise, shared by callers until it fails, close() runs or the connection fails. */
   #connecting: Promise<void> | undefined;
-  /** connect() resolved and close() has not begun since. */
-  #connected = false;
-  /** close() calls so far. */
-  #closes = 0;
 
   constructor(options: KafkaClientOptions = {}) {
     this.#options = resolveClientOptions(options);
@@ -94,14 +91,12 @@ export class KafkaClient {
    * its reply partitions. A failed connect() may be called again.
    */
   connect(): Promise<void> {
-    const closes = this.#closes;
-    this.#connecting ??= this.#connect()
-      // A close() that began meanwhile wins: the next send() connects again.
-      .then(() => void (this.#connected = closes === this.#closes))
-      .catch((error: unknown) => {
-        this.#connecting = undefined;
-        throw error;
-      });
+    // A connection that gave up (its machine is `failed`) is connected again by the next call.
+    if (this.#connection?.state === 'failed') this.#connecting = undefined;
+    this.#connecting ??= this.#connect().catch((error: unknown) => {
+      this.#connecting = undefined;
+      throw error;
+    });
     return this.#connecting;
   }
 
@@ -120,8 +115,11 @@ export class KafkaClient {
     const request = new Observable<TResult>((subscriber) =>
       this.#request(pattern, data, options, subscriber),
     );
-    // Once connected, a request is just the request: no connect() step wrapped around every call.
-    return defer(() => (this.#connected ? request : from(this.connect()).pipe(switchMap(() => request))));
+    // While the connection serves (its machine says so), a request is just the request: no connect() step
+    // wrapped around every call. Otherwise it connects first (again after close() or a failure).
+    return defer(() =>
+      this.#connection?.isServing ? request : from(this.connect()).pipe(switchMap(() => request)),
+    );
   }
 
   /**
@@ -154,8 +152,6 @@ export class KafkaClient {
    * Returns how many pending requests were failed.
    */
   async close(): Promise<{ pendingRequestsFailed: number }> {
-    this.#connected = false;
-    this.#closes += 1;
     const failed = this.#pending.failAll(
       (pattern, id) =>
         new RxKafkaError(
@@ -332,7 +328,8 @@ export class KafkaClient {
   }
 
   #publishEvents(pattern: string, items: readonly unknown[]): Observable<void> {
-    const sent = this.connect()
+    const connected = this.#connection?.isServing ? Promise.resolve() : this.connect();
+    const sent = connected
       .then(() => Promise.all(items.map((item) => this.#serializer.serialize(item, { pattern }))))
       .then((messages) => this.#requireConnection().produceQueue.send(pattern, messages));
     sent.catch((error: unknown) => this.#options.logger.error(`emitting to ${pattern} failed`, { error }));

@@ -1,7 +1,8 @@
 /**
- * The events the connection machine understands. The kafkajs adapter turns kafkajs instrumentation events
- * (GROUP_JOIN, REBALANCING, CRASH, DISCONNECT, STOP) and the user's connect()/close() calls into these; the
- * machine never sees a kafkajs object, so every payload here is plain, serializable data.
+ * The events the connection machine understands. The machine's `listenToKafka` actor turns the driver's
+ * events (a join, a rebalance, a crash, a lost producer) into these, and KafkaConnection turns the user's
+ * connect()/close() calls into them; the machine never sees a library object, so every payload here is
+ * plain, serializable data.
  */
 
 import { RxKafkaError, type RxKafkaErrorCode } from '../errors';
@@ -24,7 +25,7 @@ export interface ConnectEvent {
   readonly type: 'kafka.connect';
 }
 
-/** kafkajs GROUP_JOIN: this member joined (or re-joined) the group and holds `assignment`. */
+/** The driver's group join (kafkajs GROUP_JOIN): this member joined (or re-joined) the group and holds `assignment`. */
 export interface GroupJoinedEvent {
   readonly type: 'kafka.group.joined';
   readonly assignment: Readonly<Record<string, readonly number[]>>;
@@ -33,43 +34,38 @@ export interface GroupJoinedEvent {
   readonly generationId?: number;
 }
 
-/** kafkajs REBALANCING: the group is rebalancing; the current assignment is being revoked. */
+/** The driver's rebalance (kafkajs REBALANCING): the group is rebalancing; the current assignment is being revoked. */
 export interface RebalanceStartedEvent {
   readonly type: 'kafka.rebalance.started';
 }
 
-/** kafkajs CRASH. `restart` is kafkajs's own decision to restart the consumer after its retry time. */
+/** The consumer crashed (kafkajs CRASH). `restart` is the library's own decision to restart it after its retry time. */
 export interface CrashedEvent {
   readonly type: 'kafka.crashed';
   readonly error: ConnectionError;
   readonly restart: boolean;
 }
 
-/** kafkajs DISCONNECT that the adapter did not ask for. */
-export interface DisconnectedEvent {
-  readonly type: 'kafka.disconnected';
+/**
+ * A send failed because the producer lost its brokers (the driver tells a lost connection from a refused
+ * record). Only a producer-only connection acts on it: with a consumer, the consumer's crash says more.
+ */
+export interface ProducerLostEvent {
+  readonly type: 'kafka.producer.lost';
+  readonly error: ConnectionError;
 }
 
 /** The user calls close(). */
 export interface DrainEvent {
   readonly type: 'kafka.drain';
   readonly mode: DrainMode;
-}
-
-/** kafkajs STOP: the consumer stopped fetching. */
-export interface StoppedEvent {
-  readonly type: 'kafka.stopped';
+  /** For 'drain': how long to wait for in-flight records before abandoning them; absent or 0 waits forever. */
+  readonly deadlineMs?: number;
 }
 
 /** Every event the connection machine accepts. */
 export type ConnectionEvent =
-  | ConnectEvent
-  | GroupJoinedEvent
-  | RebalanceStartedEvent
-  | CrashedEvent
-  | DisconnectedEvent
-  | DrainEvent
-  | StoppedEvent;
+  ConnectEvent | GroupJoinedEvent | RebalanceStartedEvent | CrashedEvent | ProducerLostEvent | DrainEvent;
 
 /** Reduces anything thrown to `{ name, message }` (and an RxKafkaError's code); never throws. */
 export function toConnectionError(error: unknown): ConnectionError {
@@ -114,19 +110,14 @@ export function createCrashedEvent(error: unknown, restart: boolean): CrashedEve
   return { type: 'kafka.crashed', error: toConnectionError(error), restart };
 }
 
-/** A `kafka.disconnected` event. */
-export function createDisconnectedEvent(): DisconnectedEvent {
-  return { type: 'kafka.disconnected' };
+/** A `kafka.producer.lost` event (`error` may be anything the library threw). */
+export function createProducerLostEvent(error: unknown): ProducerLostEvent {
+  return { type: 'kafka.producer.lost', error: toConnectionError(error) };
 }
 
-/** A `kafka.drain` event; `mode` defaults to finishing in-flight records. */
-export function createDrainEvent(mode: DrainMode = 'drain'): DrainEvent {
-  return { type: 'kafka.drain', mode };
-}
-
-/** A `kafka.stopped` event. */
-export function createStoppedEvent(): StoppedEvent {
-  return { type: 'kafka.stopped' };
+/** A `kafka.drain` event; `mode` defaults to finishing in-flight records, with no deadline. */
+export function createDrainEvent(mode: DrainMode = 'drain', deadlineMs?: number): DrainEvent {
+  return deadlineMs === undefined ? { type: 'kafka.drain', mode } : { type: 'kafka.drain', mode, deadlineMs };
 }
 
 /** A frozen deep copy of an assignment (topic → partitions). */

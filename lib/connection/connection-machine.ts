@@ -1,20 +1,22 @@
 /**
  * The connection actor's state machine: what a Kafka connection is doing and what it does next, with no I/O.
+ * Everything that changes what the connection does is an event, an action or a delayed transition of this
+ * chart; nothing beside it keeps a mode of its own.
  *
- * The two I/O steps are placeholder actors that the kafkajs adapter binds with
- * `connectionMachine.provide({ actors: { connectKafka, drainKafka } })`:
+ * KafkaConnection binds the I/O with `connectionMachine.provide({ actors, actions })`:
+ * - `listenToKafka`, a callback actor invoked for the actor's whole life, turns the driver's events (join,
+ *   rebalance, crash, a producer that lost its brokers) into machine events.
  * - `connectKafka` (input: the context) connects the producer and, unless producer-only, connects, subscribes
- *   and runs the consumer. It resolves when kafkajs's calls return; the group join arrives as an event.
- * - `drainKafka` (input: the context, `drainMode` set) stops fetching, finishes or abandons in-flight records,
- *   commits and disconnects.
- * The adapter may also replace the `reconnectBackoff` delay through `provide({ delays })`.
- *
- * kafkajs order worth knowing (consumer/index.js `onCrash`): on a crash kafkajs first disconnects, emitting
- * STOP and DISCONNECT, and only then CRASH with its `restart` decision. So a connection that lost its group
- * moves to `reconnecting` on the first of those events, and the CRASH that follows decides between our own
- * reconnect (`reconnecting.backoff`), kafkajs's restart (`reconnecting.restarting`) and `failed`.
+ *   and runs the consumer. It resolves when the driver's calls return; the group join arrives as an event.
+ * - `drainKafka` (input: the context) waits for in-flight records (until they finish, or until they are
+ *   abandoned), commits and disconnects.
+ * - the actions `flushCommits` (a rebalance is starting: commit what is finished while this generation still
+ *   can), `detachCommitter` (the consumer crashed out of its group: nothing can be committed through it),
+ *   `reportCrash`, `abandonInFlight` (stop waiting for running handlers) and `reportDrainDeadline`.
+ * The drain deadline is the delayed transition `draining.finishing → draining.abandoning`; the reconnect
+ * backoff is `reconnecting.backoff → connecting`. A spec may replace either through `provide({ delays })`.
  */
-import { assign, fromPromise, setup, type SnapshotFrom, type StateValue } from 'xstate';
+import { assign, fromCallback, fromPromise, setup, type SnapshotFrom, type StateValue } from 'xstate';
 import { RxKafkaError } from '../errors';
 import {
   copyAssignment,
@@ -42,7 +44,12 @@ export interface ConnectionContext {
   readonly crashes: number;
   /** True once the connection was `connected` or `assigned`; never reset. */
   readonly everReady: boolean;
+  /** How the current (or last) close() treats in-flight records; 'abandon' once a drain gave up waiting. */
   readonly drainMode?: DrainMode;
+  /** The current (or last) close()'s deadline for finishing in-flight records; absent: no deadline. */
+  readonly drainDeadlineMs?: number;
+  /** True when the current (or last) close() passed its deadline and abandoned what was left. */
+  readonly drainTimedOut: boolean;
 }
 
 /** What the machine is started with; the adapter passes already-resolved options. */
@@ -90,6 +97,7 @@ function createInitialContext({ input }: { input: ConnectionInput }): Connection
     maxConnectAttempts: input.maxConnectAttempts ?? DEFAULT_MAX_CONNECT_ATTEMPTS,
     crashes: 0,
     everReady: false,
+    drainTimedOut: false,
   };
 }
 
@@ -130,18 +138,21 @@ function createUnboundActor(name: string) {
   );
 }
 
+// A crash always detaches the committer and is reported, whatever the state (see the root's `on`).
+const crashActions = ['detachCommitter', 'reportCrash', 'countCrash', 'recordError'] as const;
+
 const crashTransitions = [
-  {
-    guard: 'isRestartedByKafka',
-    target: '#connection.reconnecting.restarting',
-    actions: ['countCrash', 'recordError'],
-  },
-  { target: '#connection.failed', actions: ['countCrash', 'recordError'] },
+  { guard: 'isRestartedByKafka', target: '#connection.reconnecting.restarting', actions: crashActions },
+  { target: '#connection.failed', actions: crashActions },
 ] as const;
 
-const drainTransition = { target: '#connection.draining', actions: 'storeDrainMode' } as const;
+const drainTransition = { target: '#connection.draining', actions: 'storeDrainRequest' } as const;
 
-const connectionLostTransition = { target: '#connection.reconnecting' } as const;
+// A bound-less callback actor: the machine alone (in its specs) gets its events from `actor.send`.
+const listenToNothing = fromCallback<ConnectionEvent>(() => undefined);
+
+/** Deadlines past this are "none": setTimeout cannot wait longer (2^31 - 1 ms) and would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The connection machine. Start it with `createActor(connectionMachine.provide({...}), { input })`; an
@@ -155,6 +166,7 @@ export const connectionMachine = setup({
     tags: {} as 'ready',
   },
   actors: {
+    listenToKafka: listenToNothing,
     connectKafka: createUnboundActor('connectKafka'),
     drainKafka: createUnboundActor('drainKafka'),
   },
@@ -165,6 +177,12 @@ export const connectionMachine = setup({
       context.connectAttempts < context.maxConnectAttempts &&
       !isConfigurationFailure(context, readEventError(event)),
     isRestartedByKafka: ({ event }) => event.type === 'kafka.crashed' && event.restart,
+    isAbandonRequested: ({ event }) => event.type === 'kafka.drain' && event.mode === 'abandon',
+    isAbandoning: ({ context }) => context.drainMode === 'abandon',
+    hasDrainDeadline: ({ context }) =>
+      context.drainDeadlineMs !== undefined &&
+      context.drainDeadlineMs > 0 &&
+      context.drainDeadlineMs <= MAX_TIMER_MS,
   },
   actions: {
     countConnectAttempt: assign({ connectAttempts: ({ context }) => context.connectAttempts + 1 }),
@@ -182,18 +200,37 @@ export const connectionMachine = setup({
     }),
     clearAssignment: assign({ assignment: EMPTY_ASSIGNMENT }),
     clearMembership: assign({ assignment: EMPTY_ASSIGNMENT, memberId: undefined, generationId: undefined }),
-    storeDrainMode: assign({
-      drainMode: ({ event }) => (event.type === 'kafka.drain' ? event.mode : 'drain'),
-    }),
-    clearDrainMode: assign({ drainMode: undefined }),
+    storeDrainRequest: assign(({ event }) =>
+      event.type === 'kafka.drain'
+        ? { drainMode: event.mode, drainDeadlineMs: event.deadlineMs, drainTimedOut: false }
+        : { drainMode: 'drain' as const, drainDeadlineMs: undefined, drainTimedOut: false },
+    ),
+    markDrainAbandoned: assign({ drainMode: 'abandon' as const }),
+    markDrainTimedOut: assign({ drainTimedOut: true }),
+    clearDrainRequest: assign({ drainMode: undefined, drainDeadlineMs: undefined, drainTimedOut: false }),
+    // The I/O side effects, bound by KafkaConnection; no-ops for the machine alone.
+    flushCommits: () => undefined,
+    detachCommitter: () => undefined,
+    reportCrash: () => undefined,
+    abandonInFlight: () => undefined,
+    reportDrainDeadline: () => undefined,
   },
   delays: {
     reconnectBackoff: ({ context }) => computeReconnectBackoffMs(context.connectAttempts),
+    drainDeadline: ({ context }) => Math.min(context.drainDeadlineMs ?? 0, MAX_TIMER_MS),
   },
 }).createMachine({
   id: 'connection',
   context: createInitialContext,
   initial: 'idle',
+  invoke: { id: 'listenToKafka', src: 'listenToKafka' },
+  // What a state does not handle itself: a rebalance still flushes what is finished (kafkajs may announce
+  // one again while rebalancing or reconnecting), and a crash still detaches and is reported (while
+  // draining, say), without moving the connection.
+  on: {
+    'kafka.rebalance.started': { actions: 'flushCommits' },
+    'kafka.crashed': { actions: ['detachCommitter', 'reportCrash'] },
+  },
   states: {
     idle: {
       description: 'Created, never connected.',
@@ -226,7 +263,7 @@ export const connectionMachine = setup({
           },
           on: {
             'kafka.group.joined': { actions: 'storeAssignment' },
-            'kafka.rebalance.started': { actions: 'clearMembership' },
+            'kafka.rebalance.started': { actions: ['flushCommits', 'clearMembership'] },
           },
         },
         joining: {
@@ -237,19 +274,17 @@ export const connectionMachine = setup({
       },
       on: {
         'kafka.crashed': crashTransitions,
-        'kafka.disconnected': connectionLostTransition,
-        'kafka.stopped': connectionLostTransition,
         'kafka.drain': drainTransition,
       },
     },
     connected: {
-      description: 'A producer-only connection is up; it never joins a group, so it has no assignment.',
+      description:
+        'A producer-only connection is up; it never joins a group, so it has no assignment. A send that ' +
+        'fails because the brokers are gone moves it to reconnecting: nothing else would notice.',
       tags: 'ready',
       entry: 'markReady',
       on: {
-        // A producer has nothing kafkajs would restart, so every loss is ours to reconnect.
-        'kafka.crashed': { target: 'reconnecting', actions: ['countCrash', 'recordError'] },
-        'kafka.disconnected': connectionLostTransition,
+        'kafka.producer.lost': { target: 'reconnecting', actions: 'recordError' },
         'kafka.drain': drainTransition,
       },
     },
@@ -258,12 +293,10 @@ export const connectionMachine = setup({
       tags: 'ready',
       entry: 'markReady',
       on: {
-        // A join while assigned is a new generation: re-enter so the transition is visible.
-        'kafka.group.joined': { target: 'assigned', reenter: true, actions: 'storeAssignment' },
-        'kafka.rebalance.started': { target: 'rebalancing' },
+        // kafkajs announces every rejoin with a rebalance first; a join without one only updates what we hold.
+        'kafka.group.joined': { actions: 'storeAssignment' },
+        'kafka.rebalance.started': { target: 'rebalancing', actions: 'flushCommits' },
         'kafka.crashed': crashTransitions,
-        'kafka.disconnected': connectionLostTransition,
-        'kafka.stopped': connectionLostTransition,
         'kafka.drain': drainTransition,
       },
     },
@@ -275,16 +308,14 @@ export const connectionMachine = setup({
       on: {
         'kafka.group.joined': { target: 'assigned', actions: 'storeAssignment' },
         'kafka.crashed': crashTransitions,
-        'kafka.disconnected': connectionLostTransition,
-        'kafka.stopped': connectionLostTransition,
         'kafka.drain': drainTransition,
       },
     },
     reconnecting: {
       description:
-        'The connection was lost. Either we connect again after a backoff, or kafkajs restarts the ' +
-        'consumer itself (CRASH with restart) and we wait for its join. A join in either case means the ' +
-        'consumer is back in the group.',
+        'The connection was lost. Either we connect again after a backoff (a connect attempt failed, or a ' +
+        'producer-only connection lost its brokers), or kafkajs restarts the consumer itself (a crash with ' +
+        'restart) and we wait for its join. A join in either case means the consumer is back in the group.',
       entry: 'clearMembership',
       initial: 'backoff',
       states: {
@@ -301,9 +332,9 @@ export const connectionMachine = setup({
     },
     draining: {
       description:
-        'close() is running: drainKafka stops fetching, finishes or abandons in-flight records, commits and ' +
-        'disconnects. Kafka events meanwhile are the close itself (STOP, DISCONNECT, a last rebalance) and ' +
-        'are ignored. A failed drain still ends in stopped, so close() always ends.',
+        'close() is running: no new batch is started, drainKafka waits for in-flight records, commits and ' +
+        'disconnects. Group events meanwhile are the close itself (a last rebalance) and move nothing. A ' +
+        'failed drain still ends in stopped, so close() always ends.',
       invoke: {
         id: 'drainKafka',
         src: 'drainKafka',
@@ -311,12 +342,33 @@ export const connectionMachine = setup({
         onDone: { target: 'stopped' },
         onError: { target: 'stopped', actions: 'recordError' },
       },
+      initial: 'finishing',
+      states: {
+        finishing: {
+          description: "close('drain'): running handlers finish and their replies are produced.",
+          always: { guard: 'isAbandoning', target: 'abandoning' },
+          after: {
+            drainDeadline: {
+              guard: 'hasDrainDeadline',
+              target: 'abandoning',
+              actions: ['markDrainTimedOut', 'reportDrainDeadline'],
+            },
+          },
+          on: { 'kafka.drain': { guard: 'isAbandonRequested', target: 'abandoning' } },
+        },
+        abandoning: {
+          description:
+            "close('abandon'), or the drain deadline passed: running handlers are no longer waited for and " +
+            "resolve nothing, so their records are redelivered to the partitions' next owners.",
+          entry: ['markDrainAbandoned', 'abandonInFlight'],
+        },
+      },
     },
     stopped: {
       description: 'Closed. connect() starts over; close() again is a no-op.',
       entry: 'clearMembership',
       on: {
-        'kafka.connect': { target: 'connecting', actions: ['resetConnectAttempts', 'clearDrainMode'] },
+        'kafka.connect': { target: 'connecting', actions: ['resetConnectAttempts', 'clearDrainRequest'] },
         'kafka.drain': { target: 'stopped' },
       },
     },

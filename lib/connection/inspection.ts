@@ -3,7 +3,7 @@
  * definition, for logs and inspection tools.
  */
 import { Observable } from 'rxjs';
-import type { Actor, InspectionEvent } from 'xstate';
+import type { Actor, AnyStateNode, AnyTransitionDefinition, InspectionEvent } from 'xstate';
 import {
   toConnectionStateValue,
   type ConnectionMachine,
@@ -79,6 +79,88 @@ export function observeTransitions(
       lifecycle.unsubscribe();
     };
   });
+}
+
+/**
+ * One edge of the chart: a transition from one state to another, by the event that takes it. States are
+ * dotted paths (`connecting.starting`); events are xstate's types, its own included
+ * (`xstate.done.actor.connectKafka`, `xstate.after.<delay>.<state id>`, `always` for an eventless one).
+ */
+export interface ChartEdge {
+  readonly from: string;
+  readonly event: string;
+  readonly to: string;
+}
+
+/** A chart edge an actor took, and when. */
+export interface TakenEdge extends ChartEdge {
+  readonly actorId: string;
+  /** Epoch milliseconds when the stream saw it. */
+  readonly at: number;
+}
+
+/**
+ * Every edge of `machine`'s chart, in the definition's order: the transitions that have a target (an
+ * action-only transition moves nothing, so it is no edge). Transitions that differ only by guard and lead
+ * to the same state are one edge.
+ */
+export function listChartEdges(machine: ConnectionMachine): ChartEdge[] {
+  const edges = new Map<string, ChartEdge>();
+  const visit = (node: AnyStateNode): void => {
+    for (const transitions of node.transitions.values()) {
+      for (const edge of toEdges(transitions)) edges.set(edgeKey(edge), edge);
+    }
+    for (const edge of toEdges(node.always ?? [])) edges.set(edgeKey(edge), edge);
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(machine.root);
+  return [...edges.values()];
+}
+
+/**
+ * The chart edges the actor takes from the moment of subscription, every one (child states and eventless
+ * transitions included), read from xstate's microsteps: what ran, not what a snapshot diff suggests.
+ */
+export function observeEdges(
+  actor: ConnectionActor,
+  { now = Date.now }: ObserveTransitionsOptions = {},
+): Observable<TakenEdge> {
+  return new Observable<TakenEdge>((subscriber) => {
+    const onInspection = (inspection: InspectionEvent): void => {
+      if (inspection.type !== '@xstate.microstep' || inspection.actorRef !== actor) return;
+      for (const edge of toEdges(inspection._transitions)) {
+        subscriber.next({ ...edge, actorId: actor.id, at: now() });
+      }
+    };
+    const inspection = actor.system.inspect(onInspection);
+    const lifecycle = actor.subscribe({
+      complete: () => subscriber.complete(),
+      error: (error: unknown) => subscriber.error(error),
+    });
+    return () => {
+      inspection.unsubscribe();
+      lifecycle.unsubscribe();
+    };
+  });
+}
+
+/** The key that identifies an edge: `from --event--> to`. */
+export function edgeKey(edge: ChartEdge): string {
+  return `${edge.from} --${edge.event}--> ${edge.to}`;
+}
+
+function toEdges(transitions: readonly AnyTransitionDefinition[]): ChartEdge[] {
+  return transitions.flatMap((transition) =>
+    (transition.target ?? []).map((target) => ({
+      from: statePath(transition.source),
+      event: transition.eventType === '' ? 'always' : transition.eventType,
+      to: statePath(target),
+    })),
+  );
+}
+
+function statePath(node: AnyStateNode): string {
+  return node.path.join('.');
 }
 
 /** The machine's definition (`machine.toJSON()`): states, transitions, named actions and guards, tags. */

@@ -1,10 +1,16 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
-import type { DriverConsumer, DriverConsumerEvent, DriverProducer, KafkaDriver } from '../kafka/kafka-driver';
+import type {
+  DriverConsumer,
+  DriverConsumerEvent,
+  DriverProducer,
+  DriverProducerEvent,
+  KafkaDriver,
+} from '../kafka/kafka-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { ProduceSettings } from '../kafka/record-producer';
 import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
-import { createActor, fromPromise, waitFor } from 'xstate';
+import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { RxKafkaError } from '../errors';
 import type { Logger } from '../logger';
 import {
@@ -12,7 +18,9 @@ import {
   createCrashedEvent,
   createDrainEvent,
   createGroupJoinedEvent,
+  createProducerLostEvent,
   createRebalanceStartedEvent,
+  type ConnectionEvent,
   type DrainMode,
 } from './connection-events';
 import {
@@ -59,17 +67,27 @@ export interface KafkaConnectionOptions {
     /** Processes one fetched batch; it owns resolveOffset and heartbeats. */
     readonly eachBatch: (batch: FetchedBatch) => Promise<void>;
   };
-  /** Runs inside close(), before the consumer leaves: stop dispatching, finish or abandon in-flight work. */
-  readonly onDrain?: (mode: DrainMode) => Promise<void>;
+  /**
+   * The work handed to handlers, which close() settles before the consumer leaves: `finish()` resolves once
+   * no batch is running; `abandon()` (close('abandon'), or the drain deadline) stops waiting for them.
+   */
+  readonly inFlight?: { finish(): Promise<void>; abandon(): void };
   /** Connect attempts before `failed`. @defaultValue 5 */
   readonly maxConnectAttempts?: number;
 }
 
 /**
+ * What the batches of a connection may do, read from its machine: `running` consumes; `drain` (close() is
+ * finishing in-flight records, or the connection stopped after one) starts no new batch; `abandon` (close()
+ * stopped waiting) also resolves nothing more.
+ */
+export type DispatchMode = 'running' | DrainMode;
+
+/**
  * One Kafka connection as an xstate actor: a producer and, unless producer-only, a consumer in a group.
- * The machine (connection-machine.ts) decides; this adapter does the kafkajs I/O and turns kafkajs
- * instrumentation events into machine events. Everything it knows is observable: `status$`, `assignment$`,
- * `transitions$` and `messages$`.
+ * The machine (connection-machine.ts) decides and receives the driver's events itself; this class binds its
+ * I/O (connect, drain, commit flushes) and shows what it knows: `status$`, `assignment$`, `transitions$`,
+ * `messages$` and `dispatchMode`.
  */
 export class KafkaConnection {
   readonly produceQueue: ProduceQueue;
@@ -87,6 +105,11 @@ export class KafkaConnection {
   readonly #snapshot$: BehaviorSubject<ConnectionSnapshot>;
   readonly #messages = new Subject<ConsumedRecord>();
   readonly #removeListeners: Array<() => void> = [];
+  /** dispatchMode's cache: it is read per record, and recomputed only when the snapshot changed. */
+  #dispatchMode: { snapshot: ConnectionSnapshot | undefined; mode: DispatchMode } = {
+    snapshot: undefined,
+    mode: 'running',
+  };
   readonly #producer: DriverProducer;
   readonly #consumer: DriverConsumer | undefined;
   /** Absent when the application commits itself (`run.autoCommit: false`) or there is no consumer. */
@@ -94,6 +117,8 @@ export class KafkaConnection {
   #started = false;
   /** The last connect failure, kept so connect() can throw a recognised one as it is, with its cause. */
   #lastConnectFailure: unknown;
+  /** The latest connect attempt, settled: a close() during it waits, or it would start a consumer after. */
+  #connectAttempt: Promise<void> = Promise.resolve();
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
@@ -125,15 +150,37 @@ export class KafkaConnection {
 
     const machine = connectionMachine.provide({
       actors: {
-        connectKafka: fromPromise<void, ConnectionContext>(() =>
-          this.#connectKafka().catch((error: unknown) => {
+        listenToKafka: fromCallback<ConnectionEvent>(({ sendBack }) => this.#listenToKafka(sendBack)),
+        connectKafka: fromPromise<void, ConnectionContext>(() => {
+          const attempt = this.#connectKafka();
+          this.#connectAttempt = attempt.catch(() => undefined);
+          return attempt.catch((error: unknown) => {
             this.#lastConnectFailure = error;
             throw error;
-          }),
-        ),
-        drainKafka: fromPromise<void, ConnectionContext>(({ input }) =>
-          this.#drainKafka(input.drainMode ?? 'drain'),
-        ),
+          });
+        }),
+        drainKafka: fromPromise<void, ConnectionContext>(() => this.#drainKafka()),
+      },
+      actions: {
+        // kafkajs announces a rebalance right before it rejoins, also when a heartbeat it sent itself failed
+        // after a batch that only asked for a commit. That commit (or the one in flight before it) leaves on
+        // the coordinator connection before kafkajs's FindCoordinator round trip and JoinGroup, and Kafka
+        // takes commits of the current generation until this member has rejoined.
+        flushCommits: () => void this.#committer?.flush(),
+        // The consumer has already left the group: nothing can be committed through it any more.
+        detachCommitter: () => this.#committer?.detach(),
+        reportCrash: ({ event }) => {
+          if (event.type !== 'kafka.crashed') return;
+          options.logger.error(`consumer ${options.clientId} crashed`, {
+            error: event.error,
+            restart: event.restart,
+          });
+        },
+        abandonInFlight: () => options.inFlight?.abandon(),
+        reportDrainDeadline: ({ context }) =>
+          options.logger.warn(
+            `drain deadline of ${context.drainDeadlineMs} ms passed: abandoning in-flight records`,
+          ),
       },
     });
     this.#actor = createActor(machine, {
@@ -157,12 +204,38 @@ export class KafkaConnection {
       distinctUntilChanged(),
     );
     this.messages$ = this.#messages.asObservable();
-    this.#listenToKafka();
   }
 
   /** The actor's current top-level state. */
   get state(): ConnectionStateValue {
     return toConnectionStateValue(this.#actor.getSnapshot().value);
+  }
+
+  /** What batches may do now, as the machine says (see DispatchMode). */
+  get dispatchMode(): DispatchMode {
+    // The actor holds its new snapshot before it runs the actions and actors of a transition (drainKafka,
+    // abandonInFlight), so they already read the mode they brought about.
+    const snapshot = this.#actor.getSnapshot();
+    if (this.#dispatchMode.snapshot !== snapshot) {
+      this.#dispatchMode = { snapshot, mode: toDispatchMode(snapshot) };
+    }
+    return this.#dispatchMode.mode;
+  }
+
+  /**
+   * True while the connection serves: ready, or briefly not (rebalancing, reconnecting) after having been
+   * ready since the last connect(). False before connect() succeeds and after close() or a failure.
+   */
+  get isServing(): boolean {
+    const snapshot = this.#actor.getSnapshot();
+    if (snapshot.hasTag('ready')) return true;
+    // connectAttempts is reset when the connection is ready and counted at each connect attempt, so 0 here
+    // means no attempt has begun since it last served (a crash or a rebalance, not a failed first connect).
+    return (
+      (snapshot.matches('rebalancing') || snapshot.matches('reconnecting')) &&
+      snapshot.context.everReady &&
+      snapshot.context.connectAttempts === 0
+    );
   }
 
   /** The current assignment. */
@@ -186,8 +259,8 @@ export class KafkaConnection {
   }
 
   /**
-   * Calls `listener` for each membership event of the consumer (joins, rebalances, crashes, commits), after
-   * the connection itself has seen it; returns the function that stops it. A no-op without a consumer.
+   * Calls `listener` for each membership event of the consumer (joins, rebalances, crashes, commits); returns
+   * the function that stops it. A no-op without a consumer.
    */
   onConsumerEvent(listener: (event: DriverConsumerEvent) => void): () => void {
     const remove = this.#consumer?.onEvent(listener) ?? (() => undefined);
@@ -234,14 +307,22 @@ export class KafkaConnection {
     }
   }
 
-  /** Drains (or abandons) and disconnects; resolves in `stopped`. Calling it again is harmless. */
-  async close(mode: DrainMode = 'drain'): Promise<void> {
+  /**
+   * Drains (or abandons) and disconnects; resolves in `stopped` with what the drain did. With `deadlineMs`, a
+   * drain that has not finished by then abandons what is left. Calling it again is harmless; an abandoning
+   * close() cuts a drain in progress short.
+   */
+  async close(
+    mode: DrainMode = 'drain',
+    deadlineMs?: number,
+  ): Promise<{ mode: DrainMode; timedOut: boolean }> {
     if (!this.#started) {
       this.#actor.start();
       this.#started = true;
     }
-    this.#actor.send(createDrainEvent(mode));
-    await waitFor(this.#actor, (s) => s.matches('stopped'));
+    this.#actor.send(createDrainEvent(mode, deadlineMs));
+    const { context } = await waitFor(this.#actor, (s) => s.matches('stopped'));
+    return { mode: context.drainMode ?? mode, timedOut: context.drainTimedOut };
   }
 
   /** Stops the actor for good and removes kafkajs listeners (after close()). */
@@ -303,8 +384,10 @@ export class KafkaConnection {
     committer.request();
   }
 
-  async #drainKafka(mode: DrainMode): Promise<void> {
-    await this.#options.onDrain?.(mode);
+  async #drainKafka(): Promise<void> {
+    // Leaving `connecting` stops the machine's connectKafka actor, not the library calls it made.
+    await this.#connectAttempt;
+    await this.#options.inFlight?.finish();
     // Batches have returned: commit what they finished, then disconnect() leaves the group.
     await this.#committer?.flush();
     this.#committer?.stop();
@@ -313,36 +396,39 @@ export class KafkaConnection {
     await this.#producer.disconnect();
   }
 
-  #listenToKafka(): void {
-    const consumer = this.#consumer;
-    if (!consumer) return;
-    this.#removeListeners.push(consumer.onEvent((event) => this.#onConsumerEvent(event)));
+  /** The `listenToKafka` actor's body: forwards the driver's events to the machine until it stops. */
+  #listenToKafka(sendBack: (event: ConnectionEvent) => void): () => void {
+    const removers = [
+      this.#producer.onEvent((event) => sendBack(fromProducerEvent(event))),
+      this.#consumer?.onEvent((event) => {
+        const machineEvent = fromConsumerEvent(event);
+        if (machineEvent) sendBack(machineEvent);
+      }),
+    ];
+    return () => removers.forEach((remove) => remove?.());
   }
+}
 
-  #onConsumerEvent(event: DriverConsumerEvent): void {
-    switch (event.type) {
-      case 'group.joined':
-        this.#actor.send(createGroupJoinedEvent({ assignment: event.assignment, memberId: event.memberId }));
-        return;
-      case 'rebalancing':
-        // kafkajs emits this right before it rejoins, also when a heartbeat it sent itself failed after a
-        // batch that only asked for a commit. That commit (or the one in flight before it) leaves on the
-        // coordinator connection before kafkajs's FindCoordinator round trip and JoinGroup, and Kafka takes
-        // commits of the current generation until this member has rejoined.
-        void this.#committer?.flush();
-        this.#actor.send(createRebalanceStartedEvent());
-        return;
-      case 'crashed':
-        // The consumer has already left the group: nothing can be committed through it any more.
-        this.#committer?.detach();
-        this.#options.logger.error(`consumer ${this.#options.clientId} crashed`, {
-          error: event.error,
-          restart: event.restart,
-        });
-        this.#actor.send(createCrashedEvent(event.error, event.restart));
-        return;
-      case 'offsets.committed':
-        return;
-    }
+function fromConsumerEvent(event: DriverConsumerEvent): ConnectionEvent | undefined {
+  switch (event.type) {
+    case 'group.joined':
+      return createGroupJoinedEvent(event);
+    case 'rebalancing':
+      return createRebalanceStartedEvent();
+    case 'crashed':
+      return createCrashedEvent(event.error, event.restart);
+    case 'offsets.committed':
+      return undefined;
   }
+}
+
+function fromProducerEvent(event: DriverProducerEvent): ConnectionEvent {
+  return createProducerLostEvent(event.error);
+}
+
+function toDispatchMode(snapshot: ConnectionSnapshot): DispatchMode {
+  if (snapshot.matches({ draining: 'abandoning' })) return 'abandon';
+  if (snapshot.matches('draining')) return 'drain';
+  if (snapshot.matches('stopped')) return snapshot.context.drainMode ?? 'drain';
+  return 'running';
 }

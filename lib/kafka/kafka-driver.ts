@@ -34,9 +34,17 @@ export interface DriverProducer extends RecordProducer {
    * re-sends keep it, and a produce response that leaves the partition out shows the record unwritten.
    */
   partitionOf(record: OutgoingRecord): number | undefined;
+  /** Calls `listener` for every event of the producer; returns the function that stops it. */
+  onEvent(listener: (event: DriverProducerEvent) => void): () => void;
   /** The library's own producer (kafkajs's `Producer`). */
   readonly native: unknown;
 }
+
+/**
+ * What happened to a producer, as plain data: `lost` when a send failed because no broker could be reached
+ * (the adapter tells that from a refused record; the send's own caller still gets the error).
+ */
+export type DriverProducerEvent = { readonly type: 'lost'; readonly error: unknown };
 
 export interface ConsumerSettings {
   readonly groupId: string;

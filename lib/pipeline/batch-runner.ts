@@ -1,5 +1,5 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
-import type { DrainMode } from '../connection/connection-events';
+import type { DispatchMode } from '../connection/kafka-connection';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
 import { OffsetTracker } from '../delivery/offset-tracker';
 import { isPromiseLike } from './to-observable';
@@ -24,6 +24,11 @@ export interface BatchRunnerOptions {
     record: RawKafkaRecord,
     heartbeat: () => Promise<void>,
   ) => HandledRecord | void | Promise<HandledRecord | void>;
+  /**
+   * What batches may do now, read from the connection's machine (`KafkaConnection.dispatchMode`): after
+   * close() began no new batch starts, and once it abandons nothing more is resolved.
+   */
+  readonly dispatchMode: () => DispatchMode;
 }
 
 /** A record whose handlers are done; `acked` settles when what they produced is in Kafka. */
@@ -56,7 +61,6 @@ export class BatchRunner {
   readonly #options: BatchRunnerOptions;
   /** Batches being run, each with the function that lets it return at once (an abandoning close). */
   readonly #active = new Map<Promise<void>, () => void>();
-  #mode: 'running' | DrainMode = 'running';
   #finished = 0;
   #abandoned = 0;
   /** Handlers started and not yet settled, across all partitions: what an abandoning close cuts off. */
@@ -73,7 +77,7 @@ export class BatchRunner {
   /** The kafkajs `eachBatch` callback. */
   readonly eachBatch = async (payload: FetchedBatch): Promise<void> => {
     // After close() began, a new batch is left alone: unresolved, it is redelivered to the partition's next owner.
-    if (this.#mode !== 'running') return;
+    if (this.#options.dispatchMode() !== 'running') return;
     const run = this.#run(payload);
     run.catch(() => undefined);
     // An abandoning close returns the batch to kafkajs at once, while the cut-off work goes on unobserved
@@ -94,21 +98,21 @@ export class BatchRunner {
   };
 
   /**
-   * Stops dispatching records. 'drain' waits for the running handlers (and their replies); 'abandon' stops
-   * waiting at once, leaving running handlers' offsets unresolved so those records are redelivered.
+   * Resolves once no batch is running: each returned after its handlers (and their replies) finished, or
+   * was released by abandon(). Call it once dispatchMode() has left 'running' (no new batch starts then).
    */
-  async stop(mode: DrainMode): Promise<void> {
-    if (mode === 'abandon' && !this.isAbandoning()) {
-      this.#abandoned += this.#running;
-      for (const release of this.#active.values()) release();
-    }
-    this.#mode = mode;
+  async finish(): Promise<void> {
     await Promise.allSettled([...this.#active.keys()]);
   }
 
-  /** Accepts batches again (a reconnect after close()). */
-  restart(): void {
-    this.#mode = 'running';
+  /**
+   * Stops waiting for running handlers: their batches return to the driver at once, and the handlers, left
+   * to run unobserved, resolve nothing (dispatchMode() is 'abandon'), so their records are redelivered.
+   * The connection's machine calls it on entering `draining.abandoning`.
+   */
+  abandon(): void {
+    this.#abandoned += this.#running;
+    for (const release of this.#active.values()) release();
   }
 
   #run(payload: FetchedBatch): Promise<void> {
@@ -246,11 +250,11 @@ export class BatchRunner {
 
   /** True once an abandoning close began: nothing more may be resolved. */
   isAbandoning(): boolean {
-    return this.#mode === 'abandon';
+    return this.#options.dispatchMode() === 'abandon';
   }
 
   #mustStop(payload: FetchedBatch): boolean {
-    return this.#mode !== 'running' || !payload.isRunning() || payload.isStale();
+    return this.#options.dispatchMode() !== 'running' || !payload.isRunning() || payload.isStale();
   }
 }
 

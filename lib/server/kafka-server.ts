@@ -115,23 +115,13 @@ export class KafkaServer {
   async close(options: CloseOptions = {}): Promise<DrainReport> {
     const started = Date.now();
     const mode = options.mode ?? 'drain';
-    const timeoutMs = options.timeoutMs ?? this.#options.drainTimeoutMs;
-    let timedOut = false;
     const runner = this.#runner;
-    const deadline =
-      mode === 'drain' && timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            this.#options.logger.warn(
-              `drain deadline of ${timeoutMs} ms passed: abandoning in-flight records`,
-            );
-            void runner?.stop('abandon');
-          }, timeoutMs)
-        : undefined;
+    let timedOut = false;
     try {
-      await this.#connection?.close(mode);
+      // The deadline is the machine's: a delayed transition from draining.finishing to draining.abandoning.
+      const drained = await this.#connection?.close(mode, options.timeoutMs ?? this.#options.drainTimeoutMs);
+      timedOut = drained?.timedOut ?? false;
     } finally {
-      clearTimeout(deadline);
       this.#listening = undefined;
     }
     return {
@@ -172,7 +162,6 @@ export class KafkaServer {
 
   async #listen(): Promise<void> {
     if (this.#connection) {
-      this.#runner?.restart();
       await this.#connection.connect();
       return;
     }
@@ -189,6 +178,7 @@ export class KafkaServer {
     const runner: BatchRunner = new BatchRunner({
       ordering: options.ordering,
       maxInFlightPerPartition: options.maxInFlightPerPartition,
+      dispatchMode: () => connection.dispatchMode,
       handle: (record, heartbeat): HandledRecord | void | Promise<HandledRecord | void> =>
         router.handle(record, {
           heartbeat,
@@ -210,7 +200,7 @@ export class KafkaServer {
         fromBeginning: options.subscribeConfig.fromBeginning,
         eachBatch: runner.eachBatch,
       },
-      onDrain: (mode) => runner.stop(mode),
+      inFlight: runner,
     });
     const router: MessageRouter = new MessageRouter({
       registry,

@@ -1,14 +1,13 @@
 import { expect } from 'chai';
-import { createActor, fromPromise, SimulatedClock, waitFor, type Actor } from 'xstate';
+import { createActor, fromCallback, fromPromise, SimulatedClock, waitFor, type Actor } from 'xstate';
 import { RxKafkaError } from '../../lib/errors';
 import {
   createConnectEvent,
   createCrashedEvent,
-  createDisconnectedEvent,
   createDrainEvent,
   createGroupJoinedEvent,
+  createProducerLostEvent,
   createRebalanceStartedEvent,
-  createStoppedEvent,
 } from '../../lib/connection/connection-events';
 import {
   computeReconnectBackoffMs,
@@ -20,6 +19,7 @@ import {
   type ConnectionSnapshot,
   type ConnectionStateValue,
 } from '../../lib/connection/connection-machine';
+import type { ConnectionEvent } from '../../lib/connection/connection-events';
 
 type Connection = Actor<ConnectionMachine>;
 
@@ -36,7 +36,19 @@ interface Harness {
   readonly clock: SimulatedClock;
   readonly connectInputs: ConnectionContext[];
   readonly drainInputs: ConnectionContext[];
+  /** The I/O actions the machine ran, by name, in order. */
+  readonly actions: string[];
+  /** Sends an event the way the driver's events arrive: through the invoked listenToKafka actor. */
+  fromKafka(event: ConnectionEvent): void;
 }
+
+const IO_ACTIONS = [
+  'flushCommits',
+  'detachCommitter',
+  'reportCrash',
+  'abandonInFlight',
+  'reportDrainDeadline',
+] as const;
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -60,8 +72,15 @@ function startConnection(options: HarnessOptions = {}): Harness {
   const { connect = () => Promise.resolve(), drain = () => Promise.resolve(), backoffMs } = options;
   const connectInputs: ConnectionContext[] = [];
   const drainInputs: ConnectionContext[] = [];
+  const actions: string[] = [];
+  let sendBack: ((event: ConnectionEvent) => void) | undefined;
   const machine = connectionMachine.provide({
+    actions: Object.fromEntries(IO_ACTIONS.map((name) => [name, () => void actions.push(name)])),
     actors: {
+      listenToKafka: fromCallback<ConnectionEvent>(({ sendBack: send }) => {
+        sendBack = send;
+        return () => (sendBack = undefined);
+      }),
       connectKafka: fromPromise<void, ConnectionContext>(({ input }) => {
         connectInputs.push(input);
         return connect(input);
@@ -80,7 +99,11 @@ function startConnection(options: HarnessOptions = {}): Harness {
   });
   running.push(actor);
   actor.start();
-  return { actor, clock, connectInputs, drainInputs };
+  const fromKafka = (event: ConnectionEvent): void => {
+    if (!sendBack) throw new Error('listenToKafka is not running');
+    sendBack(event);
+  };
+  return { actor, clock, connectInputs, drainInputs, actions, fromKafka };
 }
 
 function stateOf(actor: Connection): ConnectionStateValue {
@@ -296,20 +319,16 @@ describe('connectionMachine', () => {
         () => Promise.resolve(),
       ];
       const { actor, connectInputs } = startConnection({
-        input: { maxConnectAttempts: 5 },
+        input: { producerOnly: true, maxConnectAttempts: 5 },
         backoffMs: 0,
         connect: () => (outcomes.shift() ?? (() => Promise.resolve()))(),
       });
       actor.send(createConnectEvent());
-      await waitForSnapshot(actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
-      actor.send(join({ 'hero.kill.dragon': [0] }));
+      await waitForState(actor, 'connected');
       expect(contextOf(actor).everReady).to.equal(true);
-      actor.send(createDisconnectedEvent());
-      await waitForSnapshot(
-        actor,
-        (snapshot) => snapshot.matches({ connecting: 'joining' }) && connectInputs.length === 4,
-      );
-      expect(stateOf(actor)).to.equal('connecting');
+      actor.send(createProducerLostEvent(kafkaError('KafkaJSConnectionError', 'Connection refused')));
+      await waitForSnapshot(actor, (snapshot) => snapshot.matches('connected') && connectInputs.length === 4);
+      expect(contextOf(actor).connectAttempts).to.equal(0);
     });
 
     it('still gives up at once on a sure one (a refused login) after having been ready', async () => {
@@ -318,14 +337,13 @@ describe('connectionMachine', () => {
         () => Promise.reject(new RxKafkaError('RXK_AUTHENTICATION_FAILED', 'refused', { retriable: false })),
       ];
       const { actor, connectInputs } = startConnection({
-        input: { maxConnectAttempts: 5 },
+        input: { producerOnly: true, maxConnectAttempts: 5 },
         backoffMs: 0,
         connect: () => (outcomes.shift() ?? (() => Promise.resolve()))(),
       });
       actor.send(createConnectEvent());
-      await waitForSnapshot(actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
-      actor.send(join({ 'hero.kill.dragon': [0] }));
-      actor.send(createDisconnectedEvent());
+      await waitForState(actor, 'connected');
+      actor.send(createProducerLostEvent(kafkaError('KafkaJSConnectionError', 'Connection refused')));
       await waitForState(actor, 'failed');
       expect(connectInputs).to.have.length(2);
     });
@@ -370,11 +388,11 @@ describe('connectionMachine', () => {
       });
     });
 
-    it('moves to reconnecting on an unasked kafka.disconnected', () => {
+    it('ignores a lost producer while connecting: the connect attempt itself says how it went', () => {
       const { actor } = startConnection({ connect: () => createDeferred().promise });
       actor.send(createConnectEvent());
-      actor.send(createDisconnectedEvent());
-      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+      actor.send(createProducerLostEvent(kafkaError('KafkaJSConnectionError', 'Connection refused')));
+      expect(actor.getSnapshot().value).to.deep.equal({ connecting: 'starting' });
     });
   });
 
@@ -387,18 +405,20 @@ describe('connectionMachine', () => {
       expect(contextOf(actor).assignment).to.deep.equal({});
     });
 
-    for (const restart of [true, false]) {
-      it(`reconnects after a backoff on kafka.crashed (restart: ${restart})`, async () => {
-        const { actor } = await reachConnected();
-        actor.send(createCrashedEvent(kafkaError('KafkaJSConnectionClosedError', 'closed'), restart));
-        expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
-        expect(contextOf(actor)).to.deep.include({ crashes: 1 });
+    it('moves to reconnecting.backoff, with lastError, when a send finds the brokers gone', async () => {
+      const { actor } = await reachConnected();
+      actor.send(createProducerLostEvent(kafkaError('KafkaJSConnectionError', 'Connection refused')));
+      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
+      expect(contextOf(actor).lastError).to.deep.equal({
+        name: 'KafkaJSConnectionError',
+        message: 'Connection refused',
       });
-    }
+      expect(contextOf(actor).crashes).to.equal(0);
+    });
 
-    it('reconnects on kafka.disconnected and is connected again after the backoff', async () => {
+    it('reconnects after a lost producer and is connected again after the backoff', async () => {
       const { actor, clock, connectInputs } = await reachConnected();
-      actor.send(createDisconnectedEvent());
+      actor.send(createProducerLostEvent(kafkaError('KafkaJSConnectionError', 'Connection refused')));
       expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
       clock.increment(computeReconnectBackoffMs(0));
       await waitForState(actor, 'connected');
@@ -407,7 +427,7 @@ describe('connectionMachine', () => {
   });
 
   describe('assigned', () => {
-    it('re-enters assigned with the new assignment on a new generation', async () => {
+    it('updates the assignment in place on a join that no rebalance announced', async () => {
       const { actor } = await reachAssigned();
       actor.send(join({ 'hero.kill.dragon': [1] }, 'member-1', 2));
       expect(stateOf(actor)).to.equal('assigned');
@@ -437,23 +457,15 @@ describe('connectionMachine', () => {
       expect(contextOf(actor)).to.deep.include({ crashes: 1, assignment: {} });
     });
 
-    it('moves to reconnecting.backoff on kafka.disconnected', async () => {
+    it("ignores a lost producer: the consumer's own events say more", async () => {
       const { actor } = await reachAssigned();
-      actor.send(createDisconnectedEvent());
-      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
-      expect(contextOf(actor).assignment).to.deep.equal({});
+      actor.send(createProducerLostEvent(kafkaError('KafkaJSConnectionError', 'Connection refused')));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [0, 1] });
     });
 
-    it('moves to reconnecting.backoff on an unasked kafka.stopped', async () => {
-      const { actor } = await reachAssigned();
-      actor.send(createStoppedEvent());
-      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
-    });
-
-    it("follows kafkajs's crash order STOP, DISCONNECT, CRASH to the restart", async () => {
+    it('waits for the restarting consumer, not for its own backoff, after a crash kafkajs restarts from', async () => {
       const { actor, clock, connectInputs } = await reachAssigned();
-      actor.send(createStoppedEvent());
-      actor.send(createDisconnectedEvent());
       actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
       expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
       clock.increment(computeReconnectBackoffMs(10));
@@ -495,12 +507,6 @@ describe('connectionMachine', () => {
       actor.send(createCrashedEvent(kafkaError('KafkaJSProtocolError', 'fatal'), false));
       expect(stateOf(actor)).to.equal('failed');
     });
-
-    it('moves to reconnecting on kafka.disconnected', async () => {
-      const { actor } = await reachRebalancing();
-      actor.send(createDisconnectedEvent());
-      expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'backoff' });
-    });
   });
 
   describe('reconnecting', () => {
@@ -527,16 +533,23 @@ describe('connectionMachine', () => {
       expect(connectInputs).to.have.length(1);
     });
 
-    it('leaves the backoff for kafkajs restart when a restarting crash follows the disconnect', async () => {
-      const { actor } = await reachAssigned();
-      actor.send(createDisconnectedEvent());
+    async function reachBackoff(): Promise<Harness> {
+      const harness = startConnection({
+        connect: () => Promise.reject(kafkaError('KafkaJSConnectionError', 'Connection refused')),
+      });
+      harness.actor.send(createConnectEvent());
+      await waitForSnapshot(harness.actor, (snapshot) => snapshot.matches({ reconnecting: 'backoff' }));
+      return harness;
+    }
+
+    it('leaves the backoff for kafkajs restart when a restarting crash comes meanwhile', async () => {
+      const { actor } = await reachBackoff();
       actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
       expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
     });
 
-    it('fails when a crash without restart follows the disconnect', async () => {
-      const { actor } = await reachAssigned();
-      actor.send(createDisconnectedEvent());
+    it('fails when a crash without restart comes during the backoff', async () => {
+      const { actor } = await reachBackoff();
       actor.send(createCrashedEvent(kafkaError('KafkaJSProtocolError', 'fatal'), false));
       expect(stateOf(actor)).to.equal('failed');
     });
@@ -544,8 +557,6 @@ describe('connectionMachine', () => {
     it('keeps restarting, counting crashes, while kafkajs keeps restarting', async () => {
       const { actor } = await reachAssigned();
       actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'one'), true));
-      actor.send(createStoppedEvent());
-      actor.send(createDisconnectedEvent());
       actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'two'), true));
       expect(actor.getSnapshot().value).to.deep.equal({ reconnecting: 'restarting' });
       expect(contextOf(actor)).to.deep.include({ crashes: 2 });
@@ -580,7 +591,9 @@ describe('connectionMachine', () => {
         state: 'reconnecting',
         reach: async (options) => {
           const harness = await reachAssigned(options);
-          harness.actor.send(createDisconnectedEvent());
+          harness.actor.send(
+            createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true),
+          );
           return harness;
         },
       },
@@ -614,14 +627,12 @@ describe('connectionMachine', () => {
       const drain = createDeferred();
       const { actor, drainInputs } = await reachAssigned({ drain: () => drain.promise });
       actor.send(createDrainEvent());
-      actor.send(createStoppedEvent());
-      actor.send(createDisconnectedEvent());
       actor.send(createRebalanceStartedEvent());
       actor.send(join({ 'hero.kill.dragon': [3] }));
       actor.send(createCrashedEvent(new Error('late'), false));
       actor.send(createConnectEvent());
-      actor.send(createDrainEvent('abandon'));
-      expect(stateOf(actor)).to.equal('draining');
+      actor.send(createDrainEvent('drain'));
+      expect(actor.getSnapshot().value).to.deep.equal({ draining: 'finishing' });
       expect(contextOf(actor)).to.deep.include({ crashes: 0, drainMode: 'drain' });
       expect(drainInputs).to.have.length(1);
       drain.resolve();
@@ -638,6 +649,100 @@ describe('connectionMachine', () => {
         name: 'KafkaJSRequestTimeoutError',
         message: 'commit timed out',
       });
+    });
+  });
+
+  describe('draining: the deadline and abandoning', () => {
+    it("goes straight to draining.abandoning on close('abandon') and abandons in-flight work once", async () => {
+      const { actor, actions } = await reachAssigned({ drain: () => createDeferred().promise });
+      actor.send(createDrainEvent('abandon'));
+      expect(actor.getSnapshot().value).to.deep.equal({ draining: 'abandoning' });
+      expect(actions.filter((name) => name === 'abandonInFlight')).to.have.length(1);
+      expect(contextOf(actor)).to.deep.include({ drainMode: 'abandon', drainTimedOut: false });
+    });
+
+    it('abandons once the drain deadline passes, marking the drain timed out', async () => {
+      const drain = createDeferred();
+      const { actor, clock, actions } = await reachAssigned({ drain: () => drain.promise });
+      actor.send(createDrainEvent('drain', 5_000));
+      expect(actor.getSnapshot().value).to.deep.equal({ draining: 'finishing' });
+      clock.increment(4_999);
+      expect(actions).not.to.include('abandonInFlight');
+      clock.increment(1);
+      expect(actor.getSnapshot().value).to.deep.equal({ draining: 'abandoning' });
+      expect(actions.slice(-2)).to.deep.equal(['reportDrainDeadline', 'abandonInFlight']);
+      expect(contextOf(actor)).to.deep.include({ drainMode: 'abandon', drainTimedOut: true });
+      drain.resolve();
+      await waitForState(actor, 'stopped');
+      expect(contextOf(actor)).to.deep.include({ drainMode: 'abandon', drainTimedOut: true });
+    });
+
+    for (const deadlineMs of [undefined, 0, Infinity]) {
+      it(`waits for in-flight work for ever with a deadline of ${deadlineMs}`, async () => {
+        const { actor, clock, actions } = await reachAssigned({ drain: () => createDeferred().promise });
+        actor.send(createDrainEvent('drain', deadlineMs));
+        clock.increment(3_600_000);
+        expect(actor.getSnapshot().value).to.deep.equal({ draining: 'finishing' });
+        expect(actions).not.to.include('abandonInFlight');
+      });
+    }
+
+    it("cuts a drain in progress short on a second close('abandon')", async () => {
+      const { actor, actions } = await reachAssigned({ drain: () => createDeferred().promise });
+      actor.send(createDrainEvent('drain', 60_000));
+      actor.send(createDrainEvent('abandon'));
+      expect(actor.getSnapshot().value).to.deep.equal({ draining: 'abandoning' });
+      expect(actions).to.include('abandonInFlight');
+      expect(contextOf(actor).drainTimedOut).to.equal(false);
+    });
+
+    it('starts the next close() with a fresh drain record after a connect()', async () => {
+      const { actor, clock } = await reachAssigned();
+      actor.send(createDrainEvent('drain', 10));
+      await waitForState(actor, 'stopped');
+      actor.send(createConnectEvent());
+      expect(contextOf(actor)).to.deep.include({ drainMode: undefined, drainTimedOut: false });
+      expect(contextOf(actor).drainDeadlineMs).to.equal(undefined);
+      clock.increment(10);
+    });
+  });
+
+  describe('the I/O actions', () => {
+    it('flushes commits on every rebalance, in assigned, rebalancing and connecting alike', async () => {
+      const { actor, actions } = await reachAssigned();
+      actor.send(createRebalanceStartedEvent());
+      actor.send(createRebalanceStartedEvent());
+      expect(actions).to.deep.equal(['flushCommits', 'flushCommits']);
+      const early = startConnection({ connect: () => createDeferred().promise });
+      early.actor.send(createConnectEvent());
+      early.actor.send(createRebalanceStartedEvent());
+      expect(early.actions).to.deep.equal(['flushCommits']);
+    });
+
+    it('detaches the committer and reports every crash, also one while draining, which moves nothing', async () => {
+      const { actor, actions } = await reachAssigned({ drain: () => createDeferred().promise });
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      expect(actions).to.deep.equal(['detachCommitter', 'reportCrash']);
+      actor.send(createDrainEvent());
+      actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'late'), false));
+      expect(actions.slice(-2)).to.deep.equal(['detachCommitter', 'reportCrash']);
+      expect(stateOf(actor)).to.equal('draining');
+      expect(contextOf(actor).crashes).to.equal(1);
+    });
+  });
+
+  describe('listenToKafka (the invoked actor that receives the driver’s events)', () => {
+    it('runs from start to stop and its events drive the machine', async () => {
+      const harness = startConnection();
+      harness.actor.send(createConnectEvent());
+      await waitForSnapshot(harness.actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
+      harness.fromKafka(join({ 'hero.kill.dragon': [4] }));
+      expect(stateOf(harness.actor)).to.equal('assigned');
+      harness.fromKafka(createRebalanceStartedEvent());
+      expect(stateOf(harness.actor)).to.equal('rebalancing');
+      expect(harness.actions).to.deep.equal(['flushCommits']);
+      harness.actor.stop();
+      expect(() => harness.fromKafka(createRebalanceStartedEvent())).to.throw('not running');
     });
   });
 
@@ -720,7 +825,7 @@ describe('connectionMachine', () => {
         {
           guard: 'isRestartedByKafka',
           target: ['#connection.reconnecting.restarting'],
-          actions: ['countCrash', 'recordError'],
+          actions: ['detachCommitter', 'reportCrash', 'countCrash', 'recordError'],
           source: '#connection.assigned',
           reenter: false,
           eventType: 'kafka.crashed',
@@ -733,6 +838,10 @@ describe('connectionMachine', () => {
 
     it('shows the invoked actors, the named delay and the ready tags', () => {
       expect(statechart.states.draining.invoke[0]).to.include({ id: 'drainKafka', src: 'drainKafka' });
+      expect(statechart.invoke[0]).to.include({ id: 'listenToKafka', src: 'listenToKafka' });
+      expect(
+        statechart.states.draining.states.finishing.transitions.map((t: { delay?: string }) => t.delay),
+      ).to.include('drainDeadline');
       expect(statechart.states.connecting.states.starting.invoke[0]).to.include({ src: 'connectKafka' });
       expect(statechart.states.reconnecting.states.backoff.transitions[0]).to.include({
         delay: 'reconnectBackoff',

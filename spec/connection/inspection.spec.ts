@@ -13,6 +13,9 @@ import {
   type ConnectionSnapshot,
 } from '../../lib/connection/connection-machine';
 import {
+  edgeKey,
+  listChartEdges,
+  observeEdges,
   observeTransitions,
   toStatechart,
   type ConnectionActor,
@@ -205,5 +208,59 @@ describe('toStatechart()', () => {
     expect(Object.keys(toStatechart(provided).states)).to.deep.equal(
       Object.keys(connectionMachine.toJSON().states),
     );
+  });
+});
+
+describe('listChartEdges()', () => {
+  const edges = listChartEdges(connectionMachine).map(edgeKey);
+
+  it('lists the transitions that move the connection, xstate events and eventless ones included', () => {
+    expect(edges).to.include.members([
+      'idle --kafka.connect--> connecting',
+      'connecting.starting --xstate.done.actor.connectKafka--> assigned',
+      'connected --kafka.producer.lost--> reconnecting',
+      'reconnecting.backoff --xstate.after.reconnectBackoff.connection.reconnecting.backoff--> connecting',
+      'draining.finishing --always--> draining.abandoning',
+      'draining.finishing --xstate.after.drainDeadline.connection.draining.finishing--> draining.abandoning',
+    ]);
+  });
+
+  it('leaves out what moves nothing (an action-only transition) and lists each edge once', () => {
+    expect(edges.filter((edge) => edge.startsWith('assigned --kafka.group.joined'))).to.deep.equal([]);
+    expect(edges.filter((edge) => edge.startsWith(' --'))).to.deep.equal([]);
+    expect(new Set(edges).size).to.equal(edges.length);
+  });
+});
+
+describe('observeEdges()', () => {
+  it('reports each edge the actor takes, child states included, as the chart names it', async () => {
+    const connect = createGate();
+    const drain = createGate();
+    const actor = createConnection(connect, drain);
+    const taken: string[] = [];
+    const subscription = observeEdges(actor).subscribe((edge) => taken.push(edgeKey(edge)));
+    actor.start();
+    actor.send(createConnectEvent());
+    actor.send(join([0]));
+    connect.open();
+    await waitForSnapshot(actor, (snapshot) => snapshot.matches('assigned'));
+    actor.send(createRebalanceStartedEvent());
+    actor.send(join([1]));
+    actor.send(createDrainEvent('abandon'));
+    drain.open();
+    await waitForSnapshot(actor, (snapshot) => snapshot.matches('stopped'));
+    subscription.unsubscribe();
+    actor.stop();
+    expect(taken).to.deep.equal([
+      'idle --kafka.connect--> connecting',
+      'connecting.starting --xstate.done.actor.connectKafka--> assigned',
+      'assigned --kafka.rebalance.started--> rebalancing',
+      'rebalancing --kafka.group.joined--> assigned',
+      'assigned --kafka.drain--> draining',
+      'draining.finishing --always--> draining.abandoning',
+      'draining --xstate.done.actor.drainKafka--> stopped',
+    ]);
+    const chart = new Set(listChartEdges(connectionMachine).map(edgeKey));
+    expect(taken.filter((edge) => !chart.has(edge))).to.deep.equal([]);
   });
 });

@@ -16,7 +16,13 @@ interface Setup {
 
 /** A consumer connection on a fake driver whose batch handler resolves each record at once. */
 function createConnection(
-  options: { withConsumer?: boolean; logger?: RecordingLogger; maxConnectAttempts?: number } = {},
+  options: {
+    withConsumer?: boolean;
+    logger?: RecordingLogger;
+    maxConnectAttempts?: number;
+    /** Resolves when in-flight work is finished; the default has none. */
+    finish?: () => Promise<void>;
+  } = {},
 ): Setup {
   const driver = new FakeKafkaDriver();
   const steps: string[] = [];
@@ -32,7 +38,13 @@ function createConnection(
       options.withConsumer === false
         ? undefined
         : { groupId: 'orders', topics: ['orders.placed'], fromBeginning: true, eachBatch },
-    onDrain: async (mode) => void steps.push(`drain:${mode}`),
+    inFlight: {
+      finish: async () => {
+        steps.push(`finish:${connection.dispatchMode}`);
+        await options.finish?.();
+      },
+      abandon: () => void steps.push(`abandon:${connection.dispatchMode}`),
+    },
   });
   return { driver, connection, steps };
 }
@@ -111,6 +123,29 @@ describe('KafkaConnection (on a fake driver)', () => {
     });
   });
 
+  describe('a producer-only connection losing its brokers', () => {
+    it('moves to reconnecting on a send the driver reports lost, and is connected again on its own', async () => {
+      const { driver, connection } = track(createConnection({ withConsumer: false }));
+      await connection.connect();
+      const seen: string[] = [];
+      const subscription = connection.transitions$.subscribe((transition) => seen.push(transition.to));
+      driver.producer.lostWith = Object.assign(new Error('Connection error: ECONNREFUSED'), {
+        name: 'KafkaJSConnectionError',
+      });
+      const failed = await connection.produceQueue
+        .send('orders.placed', [{ value: 'a' }])
+        .catch((error: unknown) => error);
+      expect(failed).to.be.instanceOf(Error);
+      expect(connection.state).to.equal('reconnecting');
+      expect(connection.isServing).to.equal(true);
+      driver.producer.lostWith = undefined;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      subscription.unsubscribe();
+      expect(seen).to.deep.equal(['reconnecting', 'connecting', 'connected']);
+      expect(connection.actor.getSnapshot().context.lastError?.name).to.equal('KafkaJSConnectionError');
+    });
+  });
+
   describe('committing', () => {
     it('commits what the batch resolved, in the background, after the batch returns', async () => {
       const { driver, connection } = track(createConnection());
@@ -122,11 +157,40 @@ describe('KafkaConnection (on a fake driver)', () => {
   });
 
   describe('.close()', () => {
+    it('stops dispatching (dispatchMode drain) before waiting for in-flight work, and reports no timeout', async () => {
+      const { connection, steps } = track(createConnection());
+      await connection.connect();
+      expect(connection.dispatchMode).to.equal('running');
+      const drained = await connection.close('drain', 10_000);
+      expect(drained).to.deep.equal({ mode: 'drain', timedOut: false });
+      expect(steps).to.deep.equal(['finish:drain']);
+      expect(connection.dispatchMode).to.equal('drain');
+      expect(connection.isServing).to.equal(false);
+    });
+
+    it('abandons in-flight work that outlives the deadline, and says so', async () => {
+      let release!: () => void;
+      const hung = new Promise<void>((resolve) => (release = resolve));
+      const logger = new RecordingLogger();
+      const { connection, steps } = track(createConnection({ finish: () => hung, logger }));
+      await connection.connect();
+      const closing = connection.close('drain', 20);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(steps).to.deep.equal(['finish:drain', 'abandon:drain']);
+      expect(connection.dispatchMode).to.equal('abandon');
+      release();
+      expect(await closing).to.deep.equal({ mode: 'abandon', timedOut: true });
+      expect(logger.find('warn', 'drain deadline of 20 ms passed')).to.have.length(1);
+      expect(connection.dispatchMode).to.equal('abandon');
+      await connection.connect();
+      expect(connection.dispatchMode).to.equal('running');
+    });
+
     it('drains first, commits, then leaves the group and disconnects the producer, ending in stopped', async () => {
       const { driver, connection, steps } = track(createConnection());
       await connection.connect();
       await connection.close('drain');
-      expect(steps).to.deep.equal(['drain:drain']);
+      expect(steps).to.deep.equal(['finish:drain']);
       expect(driver.consumer.connected).to.equal(false);
       expect(driver.producer.connected).to.equal(false);
       expect(connection.state).to.equal('stopped');

@@ -4,6 +4,8 @@ import { runInNewContext } from 'node:vm';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { BatchRunner, type BatchRunnerOptions } from '../../lib/pipeline/batch-runner';
 import type { RawKafkaRecord } from '../../lib/wire/parser';
+import type { DrainMode } from '../../lib/connection/connection-events';
+import type { DispatchMode } from '../../lib/connection/kafka-connection';
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -123,12 +125,36 @@ function createBatch(messages: KafkaMessage[], topic = 'heroes', partition = 3):
   return Object.assign(fake, { payload });
 }
 
+/** Each runner's dispatch mode, which the connection's machine would set: the specs set it themselves. */
+const dispatchModes = new WeakMap<BatchRunner, { mode: DispatchMode }>();
+
 function createRunner(
   handle: BatchRunnerOptions['handle'],
   ordering: 'partition' | 'key' = 'partition',
   maxInFlightPerPartition = 10,
 ): BatchRunner {
-  return new BatchRunner({ ordering, maxInFlightPerPartition, handle });
+  const dispatch: { mode: DispatchMode } = { mode: 'running' };
+  const runner = new BatchRunner({
+    ordering,
+    maxInFlightPerPartition,
+    handle,
+    dispatchMode: () => dispatch.mode,
+  });
+  dispatchModes.set(runner, dispatch);
+  return runner;
+}
+
+/**
+ * What the connection's machine does to the runner on close(): it leaves 'running' (draining.finishing, or
+ * draining.abandoning, whose entry calls abandon()), and drainKafka waits for finish().
+ */
+async function stopRunner(runner: BatchRunner, mode: DrainMode): Promise<void> {
+  const dispatch = dispatchModes.get(runner);
+  if (!dispatch) throw new Error('not a runner of createRunner()');
+  const wasAbandoning = dispatch.mode === 'abandon';
+  dispatch.mode = mode;
+  if (mode === 'abandon' && !wasAbandoning) runner.abandon();
+  await runner.finish();
 }
 
 async function catchError(work: Promise<unknown>): Promise<unknown> {
@@ -436,7 +462,7 @@ describe('BatchRunner', () => {
       await handler.whenStarted('0');
       await settle();
 
-      const stopped = runner.stop('drain');
+      const stopped = stopRunner(runner, 'drain');
       await handler.finish('0');
       await stopped;
       await run;
@@ -445,7 +471,7 @@ describe('BatchRunner', () => {
     });
   });
 
-  describe('.stop()', () => {
+  describe('.finish() and .abandon(), as the connection machine calls them on close()', () => {
     it("'drain' waits for the running handler, resolves its offset and starts no other record", async () => {
       const handler = new ControlledHandler();
       const runner = createRunner(handler.handle);
@@ -454,7 +480,7 @@ describe('BatchRunner', () => {
       await handler.whenStarted('0');
 
       let stopped = false;
-      const stopping = runner.stop('drain').then(() => (stopped = true));
+      const stopping = stopRunner(runner, 'drain').then(() => (stopped = true));
       await settle();
       expect(stopped).to.equal(false);
 
@@ -466,10 +492,10 @@ describe('BatchRunner', () => {
       expect(runner.stats).to.deep.equal({ finished: 1, abandoned: 0 });
     });
 
-    it('ignores batches that arrive after stop(): no handler, no resolveOffset', async () => {
+    it('ignores batches that arrive once the dispatch mode left running: no handler, no resolveOffset', async () => {
       const handler = new ControlledHandler();
       const runner = createRunner(handler.handle);
-      await runner.stop('drain');
+      await stopRunner(runner, 'drain');
       const fake = createBatch([createMessage('0')]);
       await runner.eachBatch(fake.payload);
       expect(handler.started).to.deep.equal([]);
@@ -483,7 +509,7 @@ describe('BatchRunner', () => {
       const run = runner.eachBatch(fake.payload);
       await handler.whenStarted('0');
 
-      await runner.stop('abandon');
+      await stopRunner(runner, 'abandon');
       await run;
       expect(runner.stats).to.deep.equal({ finished: 0, abandoned: 1 });
 
@@ -500,7 +526,7 @@ describe('BatchRunner', () => {
       const run = runner.eachBatch(fake.payload);
       await Promise.all([handler.whenStarted('0'), handler.whenStarted('1')]);
 
-      await runner.stop('abandon');
+      await stopRunner(runner, 'abandon');
       await run;
       await handler.finish('1');
       await handler.finish('0');
@@ -516,22 +542,22 @@ describe('BatchRunner', () => {
       const run = runner.eachBatch(fake.payload);
       await handler.whenStarted('0');
 
-      const draining = runner.stop('drain');
-      await runner.stop('abandon');
+      const draining = stopRunner(runner, 'drain');
+      await stopRunner(runner, 'abandon');
       await draining;
       await run;
       expect(runner.stats.abandoned).to.equal(1);
     });
   });
 
-  describe('.restart()', () => {
-    it('accepts batches again after stop()', async () => {
+  describe('after close()', () => {
+    it('accepts batches again once the dispatch mode is running again (a connect() after close())', async () => {
       const handled: string[] = [];
       const runner = createRunner(async (record) => {
         handled.push(record.offset);
       });
-      await runner.stop('abandon');
-      runner.restart();
+      await stopRunner(runner, 'abandon');
+      dispatchModes.get(runner)!.mode = 'running';
       const fake = createBatch([createMessage('4')]);
       await runner.eachBatch(fake.payload);
       expect(handled).to.deep.equal(['4']);

@@ -14,6 +14,7 @@ import type {
   DriverConsumer,
   DriverConsumerEvent,
   DriverProducer,
+  DriverProducerEvent,
   KafkaDriver,
   ProducerSettings,
 } from '../../lib/kafka/kafka-driver';
@@ -75,10 +76,18 @@ export class FakeProducer implements DriverProducer {
   connected = false;
   /** Set to make the next connect() fail with it. */
   connectError: unknown;
+  /** Set to make every send fail with it, reporting the producer lost (as the driver does for a lost broker). */
+  lostWith: unknown;
   readonly #partitions = new WeakMap<OutgoingRecord, number>();
+  readonly #listeners = new Set<(event: DriverProducerEvent) => void>();
   #held: Array<() => void> | undefined;
 
   constructor(readonly settings: ProducerSettings) {}
+
+  onEvent(listener: (event: DriverProducerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 
   async connect(): Promise<void> {
     if (this.connectError !== undefined) {
@@ -94,6 +103,11 @@ export class FakeProducer implements DriverProducer {
   }
 
   async sendBatch(request: ProduceRequest): Promise<WrittenPartition[]> {
+    if (this.lostWith !== undefined) {
+      const error = this.lostWith;
+      for (const listener of this.#listeners) listener({ type: 'lost', error });
+      throw error;
+    }
     this.requests.push(request);
     const written: WrittenPartition[] = [];
     for (const { topic, messages } of request.topicMessages) {

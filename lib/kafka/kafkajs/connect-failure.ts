@@ -3,6 +3,7 @@
  * into rxkafka errors that say what to check. Anything else is left to the machine's reconnect backoff.
  */
 import { RxKafkaError } from '../../errors';
+import { walkCauses, type ErrorLink } from './error-chain';
 
 /** What the message may name: never the password, a token or any other secret. */
 export interface ConnectTarget {
@@ -152,36 +153,4 @@ function readSasl(sasl: unknown): { mechanism?: string; username?: string } {
     mechanism: typeof mechanism === 'string' ? mechanism : undefined,
     username: typeof username === 'string' ? username : undefined,
   };
-}
-
-interface ErrorLink {
-  readonly name: string;
-  readonly message: string;
-  readonly code?: unknown;
-  /** kafkajs's protocol error type (`UNSUPPORTED_SASL_MECHANISM`, …). */
-  readonly type?: unknown;
-}
-
-/** `error`, then each `originalError` / `cause` below it, at most 8 deep (a cycle ends the walk). */
-function* walkCauses(error: unknown): Generator<ErrorLink> {
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (typeof current === 'object' && current !== null && !seen.has(current) && seen.size < 8) {
-    seen.add(current);
-    const link = current as {
-      name?: unknown;
-      message?: unknown;
-      code?: unknown;
-      type?: unknown;
-      originalError?: unknown;
-      cause?: unknown;
-    };
-    yield {
-      name: typeof link.name === 'string' ? link.name : 'Error',
-      message: typeof link.message === 'string' ? link.message : '',
-      code: link.code,
-      type: link.type,
-    };
-    current = link.originalError ?? link.cause;
-  }
 }

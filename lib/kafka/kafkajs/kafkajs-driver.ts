@@ -18,6 +18,7 @@ import type {
   DriverConsumer,
   DriverConsumerEvent,
   DriverProducer,
+  DriverProducerEvent,
   KafkaDriver,
   ProducerSettings,
 } from '../kafka-driver';
@@ -26,6 +27,7 @@ import type { ProduceRequest, WrittenPartition } from '../record-producer';
 import { toConnectFailure, type ConnectTarget } from './connect-failure';
 import { createKafka } from './create-kafka';
 import { PartitionRecorder } from './partition-recorder';
+import { isLostConnection } from './lost-connection';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
 
 /** The kafkajs driver for the cluster and client that `config` names; kafkajs logs through `logger`. */
@@ -100,6 +102,7 @@ class KafkajsProducer implements DriverProducer {
   // The #1303 workaround: pins each record to its first partition and remembers it (see PartitionRecorder).
   readonly #partitions = new PartitionRecorder();
   readonly #target: ConnectTarget;
+  readonly #listeners = new Set<(event: DriverProducerEvent) => void>();
 
   constructor(kafka: Kafka, config: ProducerConfig, target: ConnectTarget) {
     this.native = kafka.producer({
@@ -118,11 +121,24 @@ class KafkajsProducer implements DriverProducer {
   }
 
   sendBatch(request: ProduceRequest): Promise<WrittenPartition[]> {
-    return this.native.sendBatch(request);
+    const sent = this.native.sendBatch(request);
+    // kafkajs emits nothing when a producer loses its brokers: the failed send is the only sign of it.
+    if (this.#listeners.size > 0) {
+      sent.catch((error: unknown) => {
+        if (!isLostConnection(error)) return;
+        for (const listener of this.#listeners) listener({ type: 'lost', error });
+      });
+    }
+    return sent;
   }
 
   partitionOf(record: OutgoingRecord): number | undefined {
     return this.#partitions.partitionOf(record);
+  }
+
+  onEvent(listener: (event: DriverProducerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }
 
@@ -148,7 +164,14 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   async #consume(settings: ConsumeSettings): Promise<void> {
-    await this.native.subscribe({ topics: [...settings.topics], fromBeginning: settings.fromBeginning });
+    const subscription = { topics: [...settings.topics], fromBeginning: settings.fromBeginning };
+    await this.native.subscribe(subscription).catch((error: unknown) => {
+      // kafkajs 2.2.4 keeps the broker connections a disconnect() ended: after connect() again, the first
+      // metadata request (subscribe's) goes out on one of them and fails ('write after end', 'Closed
+      // connection'); the request after it opens a new connection. Seen on every connect after a close().
+      if (!isLostConnection(error)) throw error;
+      return this.native.subscribe(subscription);
+    });
     await this.native.run({
       ...((settings.librarySettings ?? {}) as ConsumerRunConfig),
       // The runtime resolves each offset once its record is handled and its replies are produced, and

@@ -1,0 +1,37 @@
+/**
+ * kafkajs wraps what went wrong: `KafkaJSNumberOfRetriesExceeded` around the last attempt's error, errors
+ * with a `cause` or an `originalError`. Recognising a failure means looking down that chain.
+ */
+
+/** One error of a chain, reduced to what recognising it needs. */
+export interface ErrorLink {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: unknown;
+  /** kafkajs's protocol error type (`UNSUPPORTED_SASL_MECHANISM`, …). */
+  readonly type?: unknown;
+}
+
+/** `error`, then each `originalError` / `cause` below it, at most 8 deep (a cycle ends the walk). */
+export function* walkCauses(error: unknown): Generator<ErrorLink> {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (typeof current === 'object' && current !== null && !seen.has(current) && seen.size < 8) {
+    seen.add(current);
+    const link = current as {
+      name?: unknown;
+      message?: unknown;
+      code?: unknown;
+      type?: unknown;
+      originalError?: unknown;
+      cause?: unknown;
+    };
+    yield {
+      name: typeof link.name === 'string' ? link.name : 'Error',
+      message: typeof link.message === 'string' ? link.message : '',
+      code: link.code,
+      type: link.type,
+    };
+    current = link.originalError ?? link.cause;
+  }
+}
