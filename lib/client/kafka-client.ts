@@ -20,7 +20,7 @@ import { KafkaParser, toRawRecord } from '../wire/parser';
 import { isPromiseLike } from '../pipeline/to-observable';
 import { encodeRequest } from '../wire/request-encoder';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
-import { PendingRequests } from './pending-requests';
+import { PendingRequests, type PendingRequestsSummary } from './pending-requests';
 import { ReplyAssignments } from './reply-assignments';
 
 export interface SendOptions {
@@ -192,6 +192,11 @@ export class KafkaClient {
   /** Requests waiting for replies. */
   get pendingRequests(): number {
     return this.#pending.size;
+  }
+
+  /** The requests at a glance: pending now, the oldest wait, timed out and answered so far. */
+  get requests(): PendingRequestsSummary {
+    return this.#pending.summary();
   }
 
   get consumer(): Consumer {

@@ -8,6 +8,20 @@ interface PendingRequest {
   readonly timeoutMs: number;
   timer: NodeJS.Timeout | undefined;
   repliesSeen: number;
+  /** Epoch milliseconds when the request was registered. */
+  readonly since: number;
+}
+
+/** The client's requests at a glance: what an inspector or a health check shows of them. */
+export interface PendingRequestsSummary {
+  /** Requests waiting for (more) replies now. */
+  readonly pending: number;
+  /** How long the oldest of them has waited, in milliseconds; 0 when none waits. */
+  readonly oldestMs: number;
+  /** Requests that timed out over the client's life. */
+  readonly timedOut: number;
+  /** Requests whose reply stream completed or errored with an error reply, over the client's life. */
+  readonly answered: number;
 }
 
 /**
@@ -18,13 +32,28 @@ interface PendingRequest {
 export class PendingRequests {
   readonly #entries = new Map<string, PendingRequest>();
   readonly #limit: number;
+  readonly #now: () => number;
+  #timedOut = 0;
+  #answered = 0;
 
-  constructor(limit: number) {
+  constructor(limit: number, now: () => number = Date.now) {
     this.#limit = limit;
+    this.#now = now;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Counts and the oldest wait; the table keeps insertion order, so the oldest entry is the first. */
+  summary(): PendingRequestsSummary {
+    const oldest = this.#entries.values().next();
+    return {
+      pending: this.#entries.size,
+      oldestMs: oldest.done ? 0 : Math.max(0, this.#now() - oldest.value.since),
+      timedOut: this.#timedOut,
+      answered: this.#answered,
+    };
   }
 
   /**
@@ -42,7 +71,14 @@ export class PendingRequests {
       );
     }
     this.remove(id); // a reused id must not leave the old entry's timer behind
-    const entry: PendingRequest = { subscriber, pattern, timeoutMs, timer: undefined, repliesSeen: 0 };
+    const entry: PendingRequest = {
+      subscriber,
+      pattern,
+      timeoutMs,
+      timer: undefined,
+      repliesSeen: 0,
+      since: this.#now(),
+    };
     this.#entries.set(id, entry);
     this.#arm(id, entry);
   }
@@ -61,6 +97,7 @@ export class PendingRequests {
     if (!entry) return false;
     if (packet.err !== undefined) {
       this.remove(packet.id);
+      this.#answered += 1;
       entry.subscriber.error(new RemoteError(packet.err, { correlationId: packet.id, topic, partition }));
       return true;
     }
@@ -71,6 +108,7 @@ export class PendingRequests {
       return true;
     }
     this.remove(packet.id);
+    this.#answered += 1;
     // A NestJS server ends a stream whose completion came late with a separate `null` message; a NestJS
     // client emits that null. After real values it carries nothing, so it only completes the stream here.
     const isBareEnd = packet.response === null && entry.repliesSeen > 0;
@@ -102,6 +140,7 @@ export class PendingRequests {
     if (entry.timeoutMs <= 0) return;
     entry.timer = setTimeout(() => {
       this.remove(id);
+      this.#timedOut += 1;
       entry.subscriber.error(
         new RequestTimeoutError(
           `no ${entry.repliesSeen > 0 ? 'further ' : ''}reply to ${entry.pattern} within ${entry.timeoutMs} ms ` +

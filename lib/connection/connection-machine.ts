@@ -13,10 +13,21 @@
  * - the actions `flushCommits` (a rebalance is starting: commit what is finished while this generation still
  *   can), `detachCommitter` (the consumer crashed out of its group: nothing can be committed through it),
  *   `reportCrash`, `abandonInFlight` (stop waiting for running handlers) and `reportDrainDeadline`.
+ * Each assigned partition has a child actor (partition-machine.ts), spawned by the join that assigns it,
+ * told `revoking` when a rebalance or close() begins, and stopped when a join leaves it out, the consumer
+ * crashes or the connection stops.
  * The drain deadline is the delayed transition `draining.finishing → draining.abandoning`; the reconnect
  * backoff is `reconnecting.backoff → connecting`. A spec may replace either through `provide({ delays })`.
  */
-import { assign, fromCallback, fromPromise, setup, type SnapshotFrom, type StateValue } from 'xstate';
+import {
+  assign,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  setup,
+  type SnapshotFrom,
+  type StateValue,
+} from 'xstate';
 import { RxKafkaError } from '../errors';
 import {
   copyAssignment,
@@ -25,6 +36,7 @@ import {
   type ConnectionEvent,
   type DrainMode,
 } from './connection-events';
+import { partitionActorId, partitionMachine, type PartitionEvent } from './partition-machine';
 
 /** What the connection machine remembers. */
 export interface ConnectionContext {
@@ -148,6 +160,12 @@ const crashTransitions = [
 
 const drainTransition = { target: '#connection.draining', actions: 'storeDrainRequest' } as const;
 
+const PARTITION_ACTOR_PREFIX = 'partition:';
+
+function partitionChildIds(self: { getSnapshot(): { children: Record<string, unknown> } }): string[] {
+  return Object.keys(self.getSnapshot().children).filter((id) => id.startsWith(PARTITION_ACTOR_PREFIX));
+}
+
 // A bound-less callback actor: the machine alone (in its specs) gets its events from `actor.send`.
 const listenToNothing = fromCallback<ConnectionEvent>(() => undefined);
 
@@ -166,6 +184,7 @@ export const connectionMachine = setup({
     tags: {} as 'ready',
   },
   actors: {
+    partition: partitionMachine,
     listenToKafka: listenToNothing,
     connectKafka: createUnboundActor('connectKafka'),
     drainKafka: createUnboundActor('drainKafka'),
@@ -199,6 +218,35 @@ export const connectionMachine = setup({
       };
     }),
     clearAssignment: assign({ assignment: EMPTY_ASSIGNMENT }),
+    // A join: partitions it keeps go back to work, new ones get an actor, the others are revoked.
+    syncPartitions: enqueueActions(({ event, enqueue, self }) => {
+      if (event.type !== 'kafka.group.joined') return;
+      const assigned = new Map<string, { topic: string; partition: number }>();
+      for (const [topic, partitions] of Object.entries(event.assignment)) {
+        for (const partition of partitions)
+          assigned.set(partitionActorId(topic, partition), { topic, partition });
+      }
+      for (const id of partitionChildIds(self)) {
+        if (assigned.delete(id)) {
+          enqueue.sendTo(id, { type: 'partition.kept' } satisfies PartitionEvent);
+        } else {
+          enqueue.sendTo(id, { type: 'partition.revoked' } satisfies PartitionEvent);
+          enqueue.stopChild(id);
+        }
+      }
+      for (const [id, input] of assigned) enqueue.spawnChild('partition', { id, input });
+    }),
+    revokingPartitions: enqueueActions(({ enqueue, self }) => {
+      for (const id of partitionChildIds(self)) {
+        enqueue.sendTo(id, { type: 'partition.revoking' } satisfies PartitionEvent);
+      }
+    }),
+    dropPartitions: enqueueActions(({ enqueue, self }) => {
+      for (const id of partitionChildIds(self)) {
+        enqueue.sendTo(id, { type: 'partition.revoked' } satisfies PartitionEvent);
+        enqueue.stopChild(id);
+      }
+    }),
     clearMembership: assign({ assignment: EMPTY_ASSIGNMENT, memberId: undefined, generationId: undefined }),
     storeDrainRequest: assign(({ event }) =>
       event.type === 'kafka.drain'
@@ -228,7 +276,7 @@ export const connectionMachine = setup({
   // one again while rebalancing or reconnecting), and a crash still detaches and is reported (while
   // draining, say), without moving the connection.
   on: {
-    'kafka.rebalance.started': { actions: 'flushCommits' },
+    'kafka.rebalance.started': { actions: ['flushCommits', 'revokingPartitions'] },
     'kafka.crashed': { actions: ['detachCommitter', 'reportCrash'] },
   },
   states: {
@@ -243,7 +291,7 @@ export const connectionMachine = setup({
       description:
         'One connect attempt: connectKafka runs, then a consumer waits for its first group join. kafkajs ' +
         'emits GROUP_JOIN inside consumer.run(), so the join may arrive before connectKafka resolves.',
-      entry: ['countConnectAttempt', 'clearMembership'],
+      entry: ['countConnectAttempt', 'clearMembership', 'dropPartitions'],
       initial: 'starting',
       states: {
         starting: {
@@ -262,13 +310,16 @@ export const connectionMachine = setup({
             ],
           },
           on: {
-            'kafka.group.joined': { actions: 'storeAssignment' },
-            'kafka.rebalance.started': { actions: ['flushCommits', 'clearMembership'] },
+            'kafka.group.joined': { actions: ['storeAssignment', 'syncPartitions'] },
+            'kafka.rebalance.started': { actions: ['flushCommits', 'revokingPartitions', 'clearMembership'] },
           },
         },
         joining: {
           on: {
-            'kafka.group.joined': { target: '#connection.assigned', actions: 'storeAssignment' },
+            'kafka.group.joined': {
+              target: '#connection.assigned',
+              actions: ['storeAssignment', 'syncPartitions'],
+            },
           },
         },
       },
@@ -294,8 +345,8 @@ export const connectionMachine = setup({
       entry: 'markReady',
       on: {
         // kafkajs announces every rejoin with a rebalance first; a join without one only updates what we hold.
-        'kafka.group.joined': { actions: 'storeAssignment' },
-        'kafka.rebalance.started': { target: 'rebalancing', actions: 'flushCommits' },
+        'kafka.group.joined': { actions: ['storeAssignment', 'syncPartitions'] },
+        'kafka.rebalance.started': { target: 'rebalancing', actions: ['flushCommits', 'revokingPartitions'] },
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
       },
@@ -306,7 +357,7 @@ export const connectionMachine = setup({
         'being revoked must not be processed, and the next join says which partitions are ours.',
       entry: 'clearAssignment',
       on: {
-        'kafka.group.joined': { target: 'assigned', actions: 'storeAssignment' },
+        'kafka.group.joined': { target: 'assigned', actions: ['storeAssignment', 'syncPartitions'] },
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
       },
@@ -316,7 +367,7 @@ export const connectionMachine = setup({
         'The connection was lost. Either we connect again after a backoff (a connect attempt failed, or a ' +
         'producer-only connection lost its brokers), or kafkajs restarts the consumer itself (a crash with ' +
         'restart) and we wait for its join. A join in either case means the consumer is back in the group.',
-      entry: 'clearMembership',
+      entry: ['clearMembership', 'dropPartitions'],
       initial: 'backoff',
       states: {
         backoff: {
@@ -325,7 +376,7 @@ export const connectionMachine = setup({
         restarting: {},
       },
       on: {
-        'kafka.group.joined': { target: 'assigned', actions: 'storeAssignment' },
+        'kafka.group.joined': { target: 'assigned', actions: ['storeAssignment', 'syncPartitions'] },
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
       },
@@ -335,6 +386,7 @@ export const connectionMachine = setup({
         'close() is running: no new batch is started, drainKafka waits for in-flight records, commits and ' +
         'disconnects. Group events meanwhile are the close itself (a last rebalance) and move nothing. A ' +
         'failed drain still ends in stopped, so close() always ends.',
+      entry: 'revokingPartitions',
       invoke: {
         id: 'drainKafka',
         src: 'drainKafka',
@@ -366,7 +418,7 @@ export const connectionMachine = setup({
     },
     stopped: {
       description: 'Closed. connect() starts over; close() again is a no-op.',
-      entry: 'clearMembership',
+      entry: ['clearMembership', 'dropPartitions'],
       on: {
         'kafka.connect': { target: 'connecting', actions: ['resetConnectAttempts', 'clearDrainRequest'] },
         'kafka.drain': { target: 'stopped' },
@@ -376,7 +428,7 @@ export const connectionMachine = setup({
       description:
         'Gave up: connect attempts ran out, a connect failed for a reason retrying cannot fix (wrong ' +
         'credentials, an untrusted certificate), or kafkajs crashed without restarting. lastError says why.',
-      entry: 'clearMembership',
+      entry: ['clearMembership', 'dropPartitions'],
       on: {
         'kafka.connect': { target: 'connecting', actions: 'resetConnectAttempts' },
         'kafka.drain': drainTransition,

@@ -1,4 +1,4 @@
-import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
 import type {
   DriverConsumer,
   DriverConsumerEvent,
@@ -33,6 +33,8 @@ import {
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
 import { OffsetCommitter } from '../delivery/offset-committer';
+import { PartitionProgressBook } from '../delivery/partition-progress';
+import type { PartitionActor, PartitionSnapshot } from './partition-machine';
 import { ProduceQueue } from '../delivery/produce-queue';
 
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
@@ -74,6 +76,21 @@ export interface KafkaConnectionOptions {
   readonly inFlight?: { finish(): Promise<void>; abandon(): void };
   /** Connect attempts before `failed`. @defaultValue 5 */
   readonly maxConnectAttempts?: number;
+  /**
+   * Where each partition's records stand; the batch handler may report finished records to it. The
+   * connection records batches and commits itself. @defaultValue a book of its own
+   */
+  readonly progress?: PartitionProgressBook;
+}
+
+/** How often the partition actors are told of their partitions' progress (only when it changed). */
+const PARTITION_SAMPLE_EVERY_MS = 1_000;
+
+/** One partition actor as a list shows it. */
+export interface PartitionView {
+  readonly id: string;
+  readonly state: PartitionSnapshot['value'];
+  readonly context: PartitionSnapshot['context'];
 }
 
 /**
@@ -91,6 +108,8 @@ export type DispatchMode = 'running' | DrainMode;
  */
 export class KafkaConnection {
   readonly produceQueue: ProduceQueue;
+  /** Each partition's progress (in flight, finished, committed, lag), which its partition actor samples. */
+  readonly progress: PartitionProgressBook;
   /** Every top-level transition and assignment change of the actor. */
   readonly transitions$: Observable<ConnectionTransition>;
   /** NestJS-compatible status values plus rxkafka's own (see ConnectionStatus); replays the current one. */
@@ -119,9 +138,13 @@ export class KafkaConnection {
   #lastConnectFailure: unknown;
   /** The latest connect attempt, settled: a close() during it waits, or it would start a consumer after. */
   #connectAttempt: Promise<void> = Promise.resolve();
+  /** The progress version each partition actor was last told of. */
+  readonly #sampled = new Map<string, number>();
+  #sampler: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
+    this.progress = options.progress ?? new PartitionProgressBook();
     this.#producer = options.driver.createProducer({ librarySettings: options.producerSettings });
     const consumerOptions = options.consumer;
     this.#consumer = consumerOptions
@@ -238,6 +261,14 @@ export class KafkaConnection {
     );
   }
 
+  /** The partition actors, one per partition this member consumes (none while not assigned). */
+  get partitions(): PartitionView[] {
+    return this.#partitionActors().map((actor) => {
+      const snapshot = actor.getSnapshot();
+      return { id: actor.id, state: snapshot.value, context: snapshot.context };
+    });
+  }
+
   /** The current assignment. */
   get assignment(): Assignment {
     return this.#actor.getSnapshot().context.assignment;
@@ -327,6 +358,8 @@ export class KafkaConnection {
 
   /** Stops the actor for good and removes kafkajs listeners (after close()). */
   dispose(): void {
+    clearInterval(this.#sampler);
+    this.#sampler = undefined;
     for (const remove of this.#removeListeners.splice(0)) remove();
     this.#committer?.stop();
     this.#messages.complete();
@@ -366,22 +399,47 @@ export class KafkaConnection {
   }
 
   async #onBatch(payload: FetchedBatch, eachBatch: (payload: FetchedBatch) => Promise<void>): Promise<void> {
+    const { topic, partition, messages, highWatermark } = payload.batch;
     if (this.#messages.observed) {
-      const { topic, partition } = payload.batch;
-      for (const message of payload.batch.messages) this.#messages.next({ topic, partition, message });
+      for (const message of messages) this.#messages.next({ topic, partition, message });
     }
+    this.progress.batchStarted(topic, partition, messages.length, highWatermark);
     const committer = this.#committer;
-    if (!committer) return eachBatch(payload);
-    committer.track(payload);
     try {
+      if (committer) committer.track(payload);
       await eachBatch(payload);
     } catch (error) {
+      this.progress.batchEnded(topic, partition, error);
       // As kafkajs's own auto-commit does before it rethrows: the records resolved before the failure are
       // finished, and a rebalance error sends kafkajs straight into rejoining.
-      await committer.flush();
+      await committer?.flush();
       throw error;
     }
-    committer.request();
+    this.progress.batchEnded(topic, partition);
+    committer?.request();
+  }
+
+  #partitionActors(): PartitionActor[] {
+    const children = this.#actor.getSnapshot().children as Record<string, PartitionActor | undefined>;
+    return Object.entries(children).flatMap(([id, child]) =>
+      id.startsWith('partition:') && child ? [child] : [],
+    );
+  }
+
+  /** Tells each partition actor of its partition's progress, if it changed since it was last told. */
+  #samplePartitions(): void {
+    const at = Date.now();
+    const seen = new Set<string>();
+    for (const actor of this.#partitionActors()) {
+      seen.add(actor.id);
+      const { topic, partition } = actor.getSnapshot().context;
+      const version = this.progress.versionOf(topic, partition);
+      if (this.#sampled.get(actor.id) === version) continue;
+      this.#sampled.set(actor.id, version);
+      const { version: _version, ...progress } = this.progress.sample(topic, partition);
+      actor.send({ type: 'partition.sampled', progress, at });
+    }
+    for (const id of this.#sampled.keys()) if (!seen.has(id)) this.#sampled.delete(id);
   }
 
   async #drainKafka(): Promise<void> {
@@ -401,11 +459,26 @@ export class KafkaConnection {
     const removers = [
       this.#producer.onEvent((event) => sendBack(fromProducerEvent(event))),
       this.#consumer?.onEvent((event) => {
+        if (event.type === 'offsets.committed') this.#recordCommitted(event.offsets);
         const machineEvent = fromConsumerEvent(event);
         if (machineEvent) sendBack(machineEvent);
       }),
     ];
-    return () => removers.forEach((remove) => remove?.());
+    if (this.#consumer) {
+      this.#sampler = setInterval(() => this.#samplePartitions(), PARTITION_SAMPLE_EVERY_MS);
+      this.#sampler.unref();
+    }
+    return () => {
+      removers.forEach((remove) => remove?.());
+      clearInterval(this.#sampler);
+      this.#sampler = undefined;
+    };
+  }
+
+  #recordCommitted(offsets: TopicPartitionOffsets): void {
+    for (const { topic, partitions } of offsets.topics) {
+      for (const { partition, offset } of partitions) this.progress.committed(topic, partition, offset);
+    }
   }
 }
 

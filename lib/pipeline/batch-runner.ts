@@ -1,5 +1,6 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DispatchMode } from '../connection/kafka-connection';
+import type { PartitionProgressBook } from '../delivery/partition-progress';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
 import { OffsetTracker } from '../delivery/offset-tracker';
 import { isPromiseLike } from './to-observable';
@@ -29,6 +30,8 @@ export interface BatchRunnerOptions {
    * close() began no new batch starts, and once it abandons nothing more is resolved.
    */
   readonly dispatchMode: () => DispatchMode;
+  /** Told how far each partition's finished prefix has come, once per resolve (the partition actors read it). */
+  readonly progress?: PartitionProgressBook;
 }
 
 /** A record whose handlers are done; `acked` settles when what they produced is in Kafka. */
@@ -244,8 +247,9 @@ export class BatchRunner {
   }
 
   /** Counts records whose offsets were resolved (BatchProgress reports them). */
-  countFinished(records: number): void {
+  countFinished(records: number, payload: FetchedBatch, offset: string): void {
     this.#finished += records;
+    this.#options.progress?.recordsFinished(payload.batch.topic, payload.batch.partition, records, offset);
   }
 
   /** True once an abandoning close began: nothing more may be resolved. */
@@ -317,7 +321,7 @@ class BatchProgress {
     this.#unresolved = undefined;
     this.#payload.resolveOffset(offset);
     const prefix = this.#tracker.finishedPrefix;
-    this.#runner.countFinished(prefix - this.#resolvedPrefix);
+    this.#runner.countFinished(prefix - this.#resolvedPrefix, this.#payload, offset);
     this.#resolvedPrefix = prefix;
   }
 

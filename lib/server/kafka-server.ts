@@ -12,6 +12,7 @@ import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from 
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
 import { BatchRunner, type HandledRecord } from '../pipeline/batch-runner';
+import { PartitionProgressBook } from '../delivery/partition-progress';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
@@ -175,10 +176,12 @@ export class KafkaServer {
         { path: 'controllers' },
       );
     }
+    const progress = new PartitionProgressBook();
     const runner: BatchRunner = new BatchRunner({
       ordering: options.ordering,
       maxInFlightPerPartition: options.maxInFlightPerPartition,
       dispatchMode: () => connection.dispatchMode,
+      progress,
       handle: (record, heartbeat): HandledRecord | void | Promise<HandledRecord | void> =>
         router.handle(record, {
           heartbeat,
@@ -201,6 +204,7 @@ export class KafkaServer {
         eachBatch: runner.eachBatch,
       },
       inFlight: runner,
+      progress,
     });
     const router: MessageRouter = new MessageRouter({
       registry,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Observable, type Subscription } from 'rxjs';
+import { Observable, Subscriber, type Subscription } from 'rxjs';
 import { RemoteError, RequestTimeoutError, RxKafkaError } from '../../lib/errors';
 import { PendingRequests } from '../../lib/client/pending-requests';
 import type { ReplyPacket } from '../../lib/wire/deserializer';
@@ -217,5 +217,23 @@ describe('PendingRequests', () => {
     it('returns 0 for an empty table', () => {
       expect(new PendingRequests(10).failAll(() => new Error('unused'))).to.equal(0);
     });
+  });
+});
+
+describe('PendingRequests.summary()', () => {
+  it('counts pending requests, the oldest wait, timeouts and answers', async () => {
+    let now = 10_000;
+    const pending = new PendingRequests(10, () => now);
+    const sink = () =>
+      new Subscriber<unknown>({ next: () => undefined, error: () => undefined, complete: () => undefined });
+    expect(pending.summary()).to.deep.equal({ pending: 0, oldestMs: 0, timedOut: 0, answered: 0 });
+    pending.add('a', 'orders', sink(), 0);
+    now = 10_400;
+    pending.add('b', 'orders', sink(), 20);
+    now = 10_500;
+    expect(pending.summary()).to.deep.equal({ pending: 2, oldestMs: 500, timedOut: 0, answered: 0 });
+    pending.deliver({ id: 'a', response: 1, isDisposed: true }, 'orders.reply', 0);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(pending.summary()).to.deep.equal({ pending: 0, oldestMs: 0, timedOut: 1, answered: 1 });
   });
 });

@@ -746,6 +746,52 @@ describe('connectionMachine', () => {
     });
   });
 
+  describe('partition actors', () => {
+    const partitionsOf = (actor: Connection) =>
+      Object.entries(actor.getSnapshot().children)
+        .filter(([id]) => id.startsWith('partition:'))
+        .map(([id, child]) => `${id}=${String((child?.getSnapshot() as { value: unknown }).value)}`)
+        .sort();
+
+    it('spawns one per assigned partition on the join', async () => {
+      const { actor } = await reachAssigned();
+      expect(partitionsOf(actor)).to.deep.equal([
+        'partition:hero.kill.dragon/0=idle',
+        'partition:hero.kill.dragon/1=idle',
+      ]);
+    });
+
+    it('tells them of a rebalance, keeps what the next join keeps, spawns what it adds, stops what it drops', async () => {
+      const { actor } = await reachAssigned();
+      actor.send(createRebalanceStartedEvent());
+      expect(partitionsOf(actor)).to.deep.equal([
+        'partition:hero.kill.dragon/0=revoking',
+        'partition:hero.kill.dragon/1=revoking',
+      ]);
+      actor.send(join({ 'hero.kill.dragon': [1, 2] }, 'member-1', 2));
+      expect(partitionsOf(actor)).to.deep.equal([
+        'partition:hero.kill.dragon/1=idle',
+        'partition:hero.kill.dragon/2=idle',
+      ]);
+    });
+
+    it('stops them all when the consumer crashes out of its group, and when close() ends', async () => {
+      const crashed = await reachAssigned();
+      crashed.actor.send(createCrashedEvent(kafkaError('KafkaJSNumberOfRetriesExceeded', 'retries'), true));
+      expect(partitionsOf(crashed.actor)).to.deep.equal([]);
+      const drain = createDeferred();
+      const closed = await reachAssigned({ drain: () => drain.promise });
+      closed.actor.send(createDrainEvent());
+      expect(partitionsOf(closed.actor)).to.deep.equal([
+        'partition:hero.kill.dragon/0=revoking',
+        'partition:hero.kill.dragon/1=revoking',
+      ]);
+      drain.resolve();
+      await waitForState(closed.actor, 'stopped');
+      expect(partitionsOf(closed.actor)).to.deep.equal([]);
+    });
+  });
+
   describe('stopped', () => {
     it('clears the assignment and membership', async () => {
       const { actor } = await reachAssigned();
@@ -816,6 +862,7 @@ describe('connectionMachine', () => {
       expect(statechart.states.connecting.entry).to.deep.equal([
         { type: 'countConnectAttempt' },
         { type: 'clearMembership' },
+        { type: 'dropPartitions' },
       ]);
       expect(statechart.states.rebalancing.entry).to.deep.equal([{ type: 'clearAssignment' }]);
     });
@@ -833,6 +880,7 @@ describe('connectionMachine', () => {
       ]);
       expect(statechart.states.rebalancing.on['kafka.group.joined'][0].actions).to.deep.equal([
         'storeAssignment',
+        'syncPartitions',
       ]);
     });
 

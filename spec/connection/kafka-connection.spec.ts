@@ -146,6 +146,22 @@ describe('KafkaConnection (on a fake driver)', () => {
     });
   });
 
+  describe('partition actors', () => {
+    it('lists one per assigned partition, and samples its progress (in flight, finished, committed)', async () => {
+      const { driver, connection } = track(createConnection());
+      await connection.connect();
+      expect(connection.partitions.map(({ id, state }) => `${id}=${String(state)}`)).to.deep.equal([
+        'partition:orders.placed/0=idle',
+      ]);
+      await driver.consumer.deliver('orders.placed', 0, [{ value: 'a' }, { value: 'b' }]);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const [partition] = connection.partitions;
+      expect(partition.state).to.equal('idle');
+      expect(partition.context).to.deep.include({ inFlight: 0, committedOffset: '2' });
+      expect(partition.context.sampledAt).to.be.a('number');
+    });
+  });
+
   describe('committing', () => {
     it('commits what the batch resolved, in the background, after the batch returns', async () => {
       const { driver, connection } = track(createConnection());

@@ -147,19 +147,35 @@ describe('the connection statechart against a real broker (reliability)', functi
     const firstEdges = watch(first);
     await first.connect();
     expect(first.assignment[topic]).to.have.members([0, 1]);
+    const partitionIds = (connection: KafkaConnection) => connection.partitions.map(({ id }) => id).sort();
+    expect(partitionIds(first)).to.deep.equal([`partition:${topic}/0`, `partition:${topic}/1`]);
 
     const second = createConnection({ groupId, topic });
     const secondEdges = watch(second);
     await second.connect();
     await eventually(
-      () => first.state === 'assigned' && (first.assignment[topic] ?? []).length === 1,
-      'the first member to give up a partition',
+      () =>
+        first.state === 'assigned' &&
+        (first.assignment[topic] ?? []).length === 1 &&
+        second.state === 'assigned' &&
+        (second.assignment[topic] ?? []).length === 1,
+      'the members to share the partitions',
     );
+    // A partition actor per assigned partition, on each member: the two lists split the topic.
+    expect(first.partitions).to.have.length(1);
+    expect(second.partitions).to.have.length(1);
+    expect([...partitionIds(first), ...partitionIds(second)].sort()).to.deep.equal([
+      `partition:${topic}/0`,
+      `partition:${topic}/1`,
+    ]);
+    expect(first.partitions[0].state).to.be.oneOf(['idle', 'processing']);
     await second.close('drain');
+    expect(second.partitions).to.deep.equal([]);
     await eventually(
       () => (first.assignment[topic] ?? []).length === 2,
       'the first member to take both back',
     );
+    expect(partitionIds(first)).to.deep.equal([`partition:${topic}/0`, `partition:${topic}/1`]);
 
     await first.close('drain');
     await first.close('drain');
@@ -178,6 +194,17 @@ describe('the connection statechart against a real broker (reliability)', functi
       'assigned --kafka.rebalance.started--> rebalancing',
       'rebalancing --kafka.group.joined--> assigned',
     ]);
+    // kafkajs 2.2.4 may fail the first connect attempt after a close() on a connection its disconnect()
+    // ended (see the subscribe workaround in kafkajs-driver.ts, which catches the usual case); the machine's
+    // backoff retries it. At most one such retry is allowed, and it is taken out before the comparison.
+    const retry = [
+      'connecting.starting --xstate.error.actor.connectKafka--> reconnecting',
+      'reconnecting.backoff --xstate.after.reconnectBackoff.connection.reconnecting.backoff--> connecting',
+    ];
+    const reconnectAt = firstEdges.lastIndexOf('stopped --kafka.connect--> connecting');
+    if (firstEdges[reconnectAt + 1] === retry[0] && firstEdges[reconnectAt + 2] === retry[1]) {
+      firstEdges.splice(reconnectAt + 1, 2);
+    }
     expect(firstEdges.slice(-8)).to.deep.equal([
       'assigned --kafka.drain--> draining',
       'draining --xstate.done.actor.drainKafka--> stopped',

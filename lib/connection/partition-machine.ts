@@ -1,0 +1,112 @@
+/**
+ * A partition actor: one per partition a connection consumes, spawned by the connection actor when a join
+ * assigns the partition and stopped when it is revoked. It is cheap by construction: it never hears of a
+ * record or a batch. Its `processing`/`idle` state and its figures come from a sample of the partition's
+ * progress (lib/delivery/partition-progress.ts) that the connection sends when something changed, at most
+ * once per sampling interval; `revoking` and `revoked` follow the group's events as they happen.
+ *
+ * There is no `paused` state: kafkajs fetches a partition again only once its batch returned, so a
+ * partition whose handlers are behind is `processing`, and nothing is buffered beyond the fetched batch.
+ */
+import { assign, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import type { PartitionProgressSample } from '../delivery/partition-progress';
+
+export interface PartitionContext extends Omit<PartitionProgressSample, 'batches' | 'inFlightSince'> {
+  readonly topic: string;
+  readonly partition: number;
+  /** How long the oldest record in flight had been in flight at the last sample; absent when none was. */
+  readonly oldestInFlightMs?: number;
+  /** Epoch milliseconds of the last sample. */
+  readonly sampledAt?: number;
+}
+
+export interface PartitionInput {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** What a partition actor hears. */
+export type PartitionEvent =
+  | { readonly type: 'partition.sampled'; readonly progress: PartitionProgressSample; readonly at: number }
+  /** A rebalance began: the partition may be taken away, and its in-flight records finish or are cut off. */
+  | { readonly type: 'partition.revoking' }
+  /** The join after the rebalance kept the partition here. */
+  | { readonly type: 'partition.kept' }
+  /** The partition is gone: the join gave it to another member, the consumer crashed, or close() ended. */
+  | { readonly type: 'partition.revoked' };
+
+/** The states of a partition actor. */
+export type PartitionStateValue = 'idle' | 'processing' | 'revoking' | 'revoked';
+
+export const partitionMachine = setup({
+  types: {
+    context: {} as PartitionContext,
+    events: {} as PartitionEvent,
+    input: {} as PartitionInput,
+  },
+  guards: {
+    hasInFlight: ({ event }) => event.type === 'partition.sampled' && event.progress.inFlight > 0,
+  },
+  actions: {
+    storeSample: assign(({ event }) => {
+      if (event.type !== 'partition.sampled') return {};
+      const { batches: _batches, inFlightSince, ...figures } = event.progress;
+      return {
+        ...figures,
+        oldestInFlightMs: inFlightSince === undefined ? undefined : Math.max(0, event.at - inFlightSince),
+        sampledAt: event.at,
+      };
+    }),
+  },
+}).createMachine({
+  id: 'partition',
+  context: ({ input }) => ({ topic: input.topic, partition: input.partition, inFlight: 0 }),
+  initial: 'idle',
+  on: {
+    'partition.revoked': { target: '.revoked' },
+  },
+  states: {
+    idle: {
+      description: 'Assigned; no record of it is in flight.',
+      on: {
+        'partition.sampled': [
+          { guard: 'hasInFlight', target: 'processing', actions: 'storeSample' },
+          { actions: 'storeSample' },
+        ],
+        'partition.revoking': { target: 'revoking' },
+      },
+    },
+    processing: {
+      description: 'Records of it are in flight: handlers running, or replies waiting for Kafka.',
+      on: {
+        'partition.sampled': [
+          { guard: 'hasInFlight', actions: 'storeSample' },
+          { target: 'idle', actions: 'storeSample' },
+        ],
+        'partition.revoking': { target: 'revoking' },
+      },
+    },
+    revoking: {
+      description:
+        'A rebalance began: in-flight records finish (or an abandoning close cuts them off) and what is ' +
+        'finished is committed before the member rejoins.',
+      on: {
+        'partition.sampled': { actions: 'storeSample' },
+        'partition.kept': { target: 'idle' },
+      },
+    },
+    revoked: {
+      description: 'No longer this member’s: the connection stops the actor.',
+      type: 'final',
+    },
+  },
+});
+
+export type PartitionMachine = typeof partitionMachine;
+export type PartitionActor = ActorRefFrom<PartitionMachine>;
+export type PartitionSnapshot = SnapshotFrom<PartitionMachine>;
+
+/** The id of a partition's actor among the connection actor's children: `partition:<topic>/<partition>`. */
+export function partitionActorId(topic: string, partition: number): string {
+  return `partition:${topic}/${partition}`;
+}
