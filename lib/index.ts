@@ -24,12 +24,7 @@ export type { HandlerOptions } from './handlers/handler-options';
 
 // Connection actor
 export { KafkaConnection } from './connection/kafka-connection';
-export type {
-  Assignment,
-  ConsumedRecord,
-  DispatchMode,
-  PartitionView,
-} from './connection/kafka-connection';
+export type { Assignment, ConsumedRecord, DispatchMode, PartitionView } from './connection/kafka-connection';
 export type { PartitionContext, PartitionStateValue } from './connection/partition-machine';
 export type { PendingRequestsSummary } from './client/pending-requests';
 export { connectionMachine } from './connection/connection-machine';

@@ -69,15 +69,7 @@ export function observeTransitions(
       }
       previous = snapshot;
     };
-    const inspection = actor.system.inspect(onInspection);
-    const lifecycle = actor.subscribe({
-      complete: () => subscriber.complete(),
-      error: (error: unknown) => subscriber.error(error),
-    });
-    return () => {
-      inspection.unsubscribe();
-      lifecycle.unsubscribe();
-    };
+    return inspectUntilStopped(actor, onInspection, subscriber);
   });
 }
 
@@ -132,16 +124,28 @@ export function observeEdges(
         subscriber.next({ ...edge, actorId: actor.id, at: now() });
       }
     };
-    const inspection = actor.system.inspect(onInspection);
-    const lifecycle = actor.subscribe({
-      complete: () => subscriber.complete(),
-      error: (error: unknown) => subscriber.error(error),
-    });
-    return () => {
-      inspection.unsubscribe();
-      lifecycle.unsubscribe();
-    };
+    return inspectUntilStopped(actor, onInspection, subscriber);
   });
+}
+
+/**
+ * Registers `onInspection` with the actor's system until unsubscribed, and ends `subscriber` as the actor
+ * ends (complete when it stops, error when it errors). Returns the teardown.
+ */
+function inspectUntilStopped(
+  actor: ConnectionActor,
+  onInspection: (inspection: InspectionEvent) => void,
+  subscriber: { complete(): void; error(error: unknown): void },
+): () => void {
+  const inspection = actor.system.inspect(onInspection);
+  const lifecycle = actor.subscribe({
+    complete: () => subscriber.complete(),
+    error: (error: unknown) => subscriber.error(error),
+  });
+  return () => {
+    inspection.unsubscribe();
+    lifecycle.unsubscribe();
+  };
 }
 
 /** The key that identifies an edge: `from --event--> to`. */
