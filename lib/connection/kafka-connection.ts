@@ -1,25 +1,12 @@
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
-import type {
-  DriverConsumer,
-  DriverConsumerEvent,
-  DriverProducer,
-  DriverProducerEvent,
-  KafkaDriver,
-} from '../kafka/kafka-driver';
-import type { FetchedRecord } from '../kafka/kafka-record';
-import type { ProduceSettings } from '../kafka/record-producer';
+import type { DriverConsumer, DriverConsumerEvent, DriverProducer } from '../kafka/kafka-driver';
 import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { RxKafkaError } from '../errors';
-import type { Logger } from '../logger';
 import {
   createConnectEvent,
-  createCrashedEvent,
   createDrainEvent,
-  createGroupJoinedEvent,
-  createProducerLostEvent,
-  createRebalanceStartedEvent,
   type ConnectionEvent,
   type DrainMode,
 } from './connection-events';
@@ -34,71 +21,25 @@ import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
 import { OffsetCommitter } from '../delivery/offset-committer';
 import { PartitionProgressBook } from '../delivery/partition-progress';
-import type { PartitionActor, PartitionSnapshot } from './partition-machine';
+import { fromConsumerEvent, fromProducerEvent, toDispatchMode, type DispatchMode } from './driver-events';
+import type { PartitionActor } from './partition-machine';
+import { PARTITION_SAMPLE_EVERY_MS, PartitionSampler } from './partition-sampler';
+
 import { ProduceQueue } from '../delivery/produce-queue';
+import type {
+  Assignment,
+  ConsumedRecord,
+  KafkaConnectionOptions,
+  PartitionView,
+} from './kafka-connection-options';
 
-/** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
-export type Assignment = Readonly<Record<string, readonly number[]>>;
-
-/** One record as it arrives, before any decoding. */
-export interface ConsumedRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly message: FetchedRecord;
-}
-
-export interface KafkaConnectionOptions {
-  /** The Kafka client library, through the driver port (kafkajs's adapter, or a fake in specs). */
-  readonly driver: KafkaDriver;
-  readonly clientId: string;
-  readonly logger: Logger;
-  /** The user's producer settings (kafkajs `ProducerConfig` shape), for the driver. */
-  readonly producerSettings?: unknown;
-  readonly sendConfig?: ProduceSettings;
-  /** Absent for producer-only connections. */
-  readonly consumer?: {
-    readonly groupId: string;
-    /** The user's consumer settings (kafkajs `ConsumerConfig` shape), for the driver. */
-    readonly librarySettings?: unknown;
-    /** The user's run settings (kafkajs `ConsumerRunConfig` shape), for the driver. */
-    readonly runSettings?: { readonly autoCommit?: boolean; readonly autoCommitInterval?: number | null };
-    /** Join with NestJS's reply partition assignment, keeping these partitions (a client's reply consumer). */
-    readonly replyPartitions?: { toPreviousAssignment(): Record<string, number> };
-    readonly topics: ReadonlyArray<string | RegExp>;
-    readonly fromBeginning?: boolean;
-    /** Processes one fetched batch; it owns resolveOffset and heartbeats. */
-    readonly eachBatch: (batch: FetchedBatch) => Promise<void>;
-  };
-  /**
-   * The work handed to handlers, which close() settles before the consumer leaves: `finish()` resolves once
-   * no batch is running; `abandon()` (close('abandon'), or the drain deadline) stops waiting for them.
-   */
-  readonly inFlight?: { finish(): Promise<void>; abandon(): void };
-  /** Connect attempts before `failed`. @defaultValue 5 */
-  readonly maxConnectAttempts?: number;
-  /**
-   * Where each partition's records stand; the batch handler may report finished records to it. The
-   * connection records batches and commits itself. @defaultValue a book of its own
-   */
-  readonly progress?: PartitionProgressBook;
-}
-
-/** How often the partition actors are told of their partitions' progress (only when it changed). */
-const PARTITION_SAMPLE_EVERY_MS = 1_000;
-
-/** One partition actor as a list shows it. */
-export interface PartitionView {
-  readonly id: string;
-  readonly state: PartitionSnapshot['value'];
-  readonly context: PartitionSnapshot['context'];
-}
-
-/**
- * What the batches of a connection may do, read from its machine: `running` consumes; `drain` (close() is
- * finishing in-flight records, or the connection stopped after one) starts no new batch; `abandon` (close()
- * stopped waiting) also resolves nothing more.
- */
-export type DispatchMode = 'running' | DrainMode;
+export type { DispatchMode } from './driver-events';
+export type {
+  Assignment,
+  ConsumedRecord,
+  KafkaConnectionOptions,
+  PartitionView,
+} from './kafka-connection-options';
 
 /**
  * One Kafka connection as an xstate actor: a producer and, unless producer-only, a consumer in a group.
@@ -138,13 +79,12 @@ export class KafkaConnection {
   #lastConnectFailure: unknown;
   /** The latest connect attempt, settled: a close() during it waits, or it would start a consumer after. */
   #connectAttempt: Promise<void> = Promise.resolve();
-  /** The progress version each partition actor was last told of. */
-  readonly #sampled = new Map<string, number>();
-  #sampler: ReturnType<typeof setInterval> | undefined;
+  readonly #sampler: PartitionSampler;
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
     this.progress = options.progress ?? new PartitionProgressBook();
+    this.#sampler = new PartitionSampler(this.progress, () => this.#partitionActors());
     this.#producer = options.driver.createProducer({ librarySettings: options.producerSettings });
     const consumerOptions = options.consumer;
     this.#consumer = consumerOptions
@@ -358,8 +298,7 @@ export class KafkaConnection {
 
   /** Stops the actor for good and removes kafkajs listeners (after close()). */
   dispose(): void {
-    clearInterval(this.#sampler);
-    this.#sampler = undefined;
+    this.#sampler.stop();
     for (const remove of this.#removeListeners.splice(0)) remove();
     this.#committer?.stop();
     this.#messages.complete();
@@ -426,22 +365,6 @@ export class KafkaConnection {
     );
   }
 
-  /** Tells each partition actor of its partition's progress, if it changed since it was last told. */
-  #samplePartitions(): void {
-    const at = Date.now();
-    const seen = new Set<string>();
-    for (const actor of this.#partitionActors()) {
-      seen.add(actor.id);
-      const { topic, partition } = actor.getSnapshot().context;
-      const version = this.progress.versionOf(topic, partition);
-      if (this.#sampled.get(actor.id) === version) continue;
-      this.#sampled.set(actor.id, version);
-      const { version: _version, ...progress } = this.progress.sample(topic, partition);
-      actor.send({ type: 'partition.sampled', progress, at });
-    }
-    for (const id of this.#sampled.keys()) if (!seen.has(id)) this.#sampled.delete(id);
-  }
-
   async #drainKafka(): Promise<void> {
     // Leaving `connecting` stops the machine's connectKafka actor, not the library calls it made.
     await this.#connectAttempt;
@@ -464,14 +387,10 @@ export class KafkaConnection {
         if (machineEvent) sendBack(machineEvent);
       }),
     ];
-    if (this.#consumer) {
-      this.#sampler = setInterval(() => this.#samplePartitions(), PARTITION_SAMPLE_EVERY_MS);
-      this.#sampler.unref();
-    }
+    if (this.#consumer) this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
     return () => {
       removers.forEach((remove) => remove?.());
-      clearInterval(this.#sampler);
-      this.#sampler = undefined;
+      this.#sampler.stop();
     };
   }
 
@@ -480,28 +399,4 @@ export class KafkaConnection {
       for (const { partition, offset } of partitions) this.progress.committed(topic, partition, offset);
     }
   }
-}
-
-function fromConsumerEvent(event: DriverConsumerEvent): ConnectionEvent | undefined {
-  switch (event.type) {
-    case 'group.joined':
-      return createGroupJoinedEvent(event);
-    case 'rebalancing':
-      return createRebalanceStartedEvent();
-    case 'crashed':
-      return createCrashedEvent(event.error, event.restart);
-    case 'offsets.committed':
-      return undefined;
-  }
-}
-
-function fromProducerEvent(event: DriverProducerEvent): ConnectionEvent {
-  return createProducerLostEvent(event.error);
-}
-
-function toDispatchMode(snapshot: ConnectionSnapshot): DispatchMode {
-  if (snapshot.matches({ draining: 'abandoning' })) return 'abandon';
-  if (snapshot.matches('draining')) return 'drain';
-  if (snapshot.matches('stopped')) return snapshot.context.drainMode ?? 'drain';
-  return 'running';
 }

@@ -1,0 +1,94 @@
+/**
+ * What the connection machine remembers and starts from, and the rules about its counters (connect
+ * attempts, the reconnect backoff, which connect failures are not worth another attempt).
+ */
+import type { ConnectionError, DrainMode } from './connection-events';
+
+/** What the connection machine remembers. */
+export interface ConnectionContext {
+  readonly clientId: string;
+  readonly groupId?: string;
+  readonly producerOnly: boolean;
+  /** topic → partitions this member consumes; `{}` whenever no assignment is being served. */
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
+  readonly memberId?: string;
+  readonly generationId?: number;
+  /** The most recent failure (connect, crash or drain); kept after recovery for inspection. */
+  readonly lastError?: ConnectionError;
+  /** Connect attempts since the connection was last ready (or since the user's connect()). */
+  readonly connectAttempts: number;
+  readonly maxConnectAttempts: number;
+  /** Crashes over the actor's whole life; never reset. */
+  readonly crashes: number;
+  /** True once the connection was `connected` or `assigned`; never reset. */
+  readonly everReady: boolean;
+  /** How the current (or last) close() treats in-flight records; 'abandon' once a drain gave up waiting. */
+  readonly drainMode?: DrainMode;
+  /** The current (or last) close()'s deadline for finishing in-flight records; absent: no deadline. */
+  readonly drainDeadlineMs?: number;
+  /** True when the current (or last) close() passed its deadline and abandoned what was left. */
+  readonly drainTimedOut: boolean;
+}
+
+/** What the machine is started with; the adapter passes already-resolved options. */
+export interface ConnectionInput {
+  readonly clientId: string;
+  readonly groupId?: string;
+  /** @defaultValue false */
+  readonly producerOnly?: boolean;
+  /** Connect attempts before `failed`; `Infinity` retries forever. @defaultValue 5 */
+  readonly maxConnectAttempts?: number;
+}
+
+/** The top-level states of the connection machine. */
+export type ConnectionStateValue =
+  | 'idle'
+  | 'connecting'
+  | 'connected'
+  | 'assigned'
+  | 'rebalancing'
+  | 'reconnecting'
+  | 'draining'
+  | 'stopped'
+  | 'failed';
+
+/** Connect attempts allowed when the input does not say. */
+export const DEFAULT_MAX_CONNECT_ATTEMPTS = 5;
+
+const RECONNECT_BACKOFF_BASE_MS = 250;
+const RECONNECT_BACKOFF_MAX_MS = 10_000;
+
+/** The wait before the next connect attempt: 250 ms · 2^attempts, at most 10 s. */
+export function computeReconnectBackoffMs(connectAttempts: number): number {
+  return Math.min(RECONNECT_BACKOFF_BASE_MS * 2 ** connectAttempts, RECONNECT_BACKOFF_MAX_MS);
+}
+
+export const EMPTY_ASSIGNMENT: Readonly<Record<string, readonly number[]>> = Object.freeze({});
+
+export function createInitialContext({ input }: { input: ConnectionInput }): ConnectionContext {
+  return {
+    clientId: input.clientId,
+    ...(input.groupId === undefined ? {} : { groupId: input.groupId }),
+    producerOnly: input.producerOnly ?? false,
+    assignment: EMPTY_ASSIGNMENT,
+    connectAttempts: 0,
+    maxConnectAttempts: input.maxConnectAttempts ?? DEFAULT_MAX_CONNECT_ATTEMPTS,
+    crashes: 0,
+    everReady: false,
+    drainTimedOut: false,
+  };
+}
+
+/** The codes of connect failures that point at the configuration (see connect-failure.ts). */
+const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set(['RXK_AUTHENTICATION_FAILED', 'RXK_TLS_FAILED']);
+
+/**
+ * A connect failure not worth another attempt: a sure one (a refused login, a rejected certificate) always,
+ * since each attempt would fail the same way and repeated SASL failures can lock an account; a likely one
+ * (the broker closing every connection) only while this connection has never been ready. After that, the
+ * same symptom is more likely a broker restarting, and giving up would leave a running service silent.
+ */
+export function isConfigurationFailure(context: ConnectionContext, error: ConnectionError): boolean {
+  if (!error.code || !CONFIGURATION_FAILURES.has(error.code)) return false;
+  return error.retriable === false || !context.everReady;
+}
