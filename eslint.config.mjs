@@ -14,6 +14,7 @@ const LAYERS = [
   ['pipeline'], // one record's way: routing, request and event paths, failure policy
   ['options'], // resolved once, at the door
   ['server', 'client'], // front ends
+  ['inspector'], // the live view of the actors (rxkafka/inspector), over server and client
 ];
 
 const FOLDERS = LAYERS.flat();

@@ -26,7 +26,7 @@ export type { HandlerOptions } from './handlers/handler-options';
 export { KafkaConnection } from './connection/kafka-connection';
 export type { Assignment, ConsumedRecord, DispatchMode, PartitionView } from './connection/kafka-connection';
 export type { PartitionContext, PartitionStateValue } from './connection/partition-machine';
-export type { PendingRequestsSummary } from './client/pending-requests';
+export type { PendingRequestsSummary, RequestOutcome } from './client/pending-requests';
 export { connectionMachine } from './connection/connection-machine';
 export type { ConnectionStateValue } from './connection/connection-machine';
 export type { ConnectionStatus } from './connection/connection-status';

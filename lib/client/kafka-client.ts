@@ -20,7 +20,7 @@ import { KafkaParser, toRawRecord } from '../wire/parser';
 import { isPromiseLike } from '../pipeline/to-observable';
 import { encodeRequest } from '../wire/request-encoder';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
-import { PendingRequests, type PendingRequestsSummary } from './pending-requests';
+import { PendingRequests, type PendingRequestsSummary, type RequestOutcome } from './pending-requests';
 import { ReplyAssignments } from './reply-assignments';
 
 export interface SendOptions {
@@ -197,6 +197,11 @@ export class KafkaClient {
   /** The requests at a glance: pending now, the oldest wait, timed out and answered so far. */
   get requests(): PendingRequestsSummary {
     return this.#pending.summary();
+  }
+
+  /** Calls `listener` as each request is answered or times out, with its duration; returns the remover. */
+  onRequestSettled(listener: (outcome: RequestOutcome, ms: number) => void): () => void {
+    return this.#pending.onSettled(listener);
   }
 
   get consumer(): Consumer {

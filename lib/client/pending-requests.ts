@@ -12,6 +12,9 @@ interface PendingRequest {
   readonly since: number;
 }
 
+/** How a request ended, for its duration: its last reply (or an error reply) came, or it timed out. */
+export type RequestOutcome = 'answered' | 'timed-out';
+
 /** The client's requests at a glance: what an inspector or a health check shows of them. */
 export interface PendingRequestsSummary {
   /** Requests waiting for (more) replies now. */
@@ -35,6 +38,7 @@ export class PendingRequests {
   readonly #now: () => number;
   #timedOut = 0;
   #answered = 0;
+  readonly #settled = new Set<(outcome: RequestOutcome, ms: number) => void>();
 
   constructor(limit: number, now: () => number = Date.now) {
     this.#limit = limit;
@@ -43,6 +47,12 @@ export class PendingRequests {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Calls `listener` when a request is answered or times out, with how long it took; returns the remover. */
+  onSettled(listener: (outcome: RequestOutcome, ms: number) => void): () => void {
+    this.#settled.add(listener);
+    return () => this.#settled.delete(listener);
   }
 
   /** Counts and the oldest wait; the table keeps insertion order, so the oldest entry is the first. */
@@ -97,7 +107,7 @@ export class PendingRequests {
     if (!entry) return false;
     if (packet.err !== undefined) {
       this.remove(packet.id);
-      this.#answered += 1;
+      this.#settle('answered', entry);
       entry.subscriber.error(new RemoteError(packet.err, { correlationId: packet.id, topic, partition }));
       return true;
     }
@@ -108,7 +118,7 @@ export class PendingRequests {
       return true;
     }
     this.remove(packet.id);
-    this.#answered += 1;
+    this.#settle('answered', entry);
     // A NestJS server ends a stream whose completion came late with a separate `null` message; a NestJS
     // client emits that null. After real values it carries nothing, so it only completes the stream here.
     const isBareEnd = packet.response === null && entry.repliesSeen > 0;
@@ -135,12 +145,20 @@ export class PendingRequests {
     return entries.length;
   }
 
+  #settle(outcome: RequestOutcome, entry: PendingRequest): void {
+    if (outcome === 'answered') this.#answered += 1;
+    else this.#timedOut += 1;
+    if (this.#settled.size === 0) return;
+    const ms = Math.max(0, this.#now() - entry.since);
+    for (const listener of this.#settled) listener(outcome, ms);
+  }
+
   #arm(id: string, entry: PendingRequest): void {
     clearTimeout(entry.timer);
     if (entry.timeoutMs <= 0) return;
     entry.timer = setTimeout(() => {
       this.remove(id);
-      this.#timedOut += 1;
+      this.#settle('timed-out', entry);
       entry.subscriber.error(
         new RequestTimeoutError(
           `no ${entry.repliesSeen > 0 ? 'further ' : ''}reply to ${entry.pattern} within ${entry.timeoutMs} ms ` +

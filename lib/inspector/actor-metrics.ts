@@ -1,0 +1,156 @@
+/**
+ * Prometheus metrics from the actors, in prom-client's registry and text format: the state of each
+ * connection, its transitions, each partition's records in flight, lag and committed offset, and the
+ * client's requests (pending, timed out, answered, and a latency histogram).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { KafkaConnection } from '../connection/kafka-connection';
+import { toConnectionStateValue, type ConnectionStateValue } from '../connection/connection-machine';
+import type { InspectorEntry } from './inspector-entry';
+
+const STATES: readonly ConnectionStateValue[] = [
+  'idle',
+  'connecting',
+  'connected',
+  'assigned',
+  'rebalancing',
+  'reconnecting',
+  'draining',
+  'stopped',
+  'failed',
+];
+
+export class ActorMetrics {
+  readonly registry = new Registry();
+  readonly #transitions: Counter<'source' | 'from' | 'to'>;
+  readonly #requestSeconds: Histogram<'source' | 'outcome'>;
+
+  constructor(
+    connections: () => ReadonlyMap<string, KafkaConnection>,
+    requests: () => ReadonlyMap<string, RequestCounts>,
+  ) {
+    const registry = this.registry;
+    new Gauge({
+      name: 'rxkafka_connection_state',
+      help: 'The connection actor’s top-level state: 1 for the current one, 0 for the others.',
+      labelNames: ['source', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [source, connection] of connections()) {
+          const current = connection.state;
+          for (const state of STATES) this.set({ source, state }, state === current ? 1 : 0);
+        }
+      },
+    });
+    this.#transitions = new Counter({
+      name: 'rxkafka_transitions_total',
+      help: 'Top-level transitions the connection actor took, by the states it left and entered.',
+      labelNames: ['source', 'from', 'to'],
+      registers: [registry],
+    });
+    const partitionGauge = (
+      name: string,
+      help: string,
+      read: (view: KafkaConnection['partitions'][number]) => number | undefined,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['source', 'topic', 'partition'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [source, connection] of connections()) {
+            for (const view of connection.partitions) {
+              const value = read(view);
+              if (value === undefined) continue;
+              this.set(
+                { source, topic: view.context.topic, partition: String(view.context.partition) },
+                value,
+              );
+            }
+          }
+        },
+      });
+    partitionGauge(
+      'rxkafka_partition_in_flight',
+      'Records of the partition in flight (fetched, not finished).',
+      (view) => view.context.inFlight,
+    );
+    partitionGauge(
+      'rxkafka_partition_lag',
+      'Records between the finished prefix and the partition’s end at the last fetch.',
+      (view) => view.context.lag,
+    );
+    partitionGauge(
+      'rxkafka_partition_committed_offset',
+      'The last committed offset (the next offset to read).',
+      (view) =>
+        view.context.committedOffset === undefined ? undefined : Number(view.context.committedOffset),
+    );
+    partitionGauge(
+      'rxkafka_partition_oldest_in_flight_seconds',
+      'How long the partition’s oldest record in flight has been in flight.',
+      (view) => (view.context.oldestInFlightMs === undefined ? 0 : view.context.oldestInFlightMs / 1000),
+    );
+    const requestGauge = (name: string, help: string, read: (counts: RequestCounts) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['source'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [source, counts] of requests()) this.set({ source }, read(counts));
+        },
+      });
+    requestGauge('rxkafka_requests_pending', 'Requests waiting for replies.', (counts) => counts.pending);
+    requestGauge(
+      'rxkafka_requests_timed_out',
+      'Requests that timed out, over the client’s life.',
+      (counts) => counts.timedOut,
+    );
+    requestGauge(
+      'rxkafka_requests_answered',
+      'Requests answered (completed or with an error reply), over the client’s life.',
+      (counts) => counts.answered,
+    );
+    this.#requestSeconds = new Histogram({
+      name: 'rxkafka_request_duration_seconds',
+      help: 'From send() to the last reply (answered) or to the timeout.',
+      labelNames: ['source', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+  }
+
+  /** Counts a top-level transition of an edge entry (moves between child states are not transitions). */
+  observe(entry: InspectorEntry): void {
+    if (entry.kind !== 'edge') return;
+    const from = toConnectionStateValue(entry.from.split('.')[0]);
+    const to = toConnectionStateValue(entry.to.split('.')[0]);
+    if (from !== to || entry.from === entry.to) this.#transitions.inc({ source: entry.source, from, to });
+  }
+
+  /** Records one request's duration. */
+  observeRequest(source: string, outcome: 'answered' | 'timed-out', ms: number): void {
+    this.#requestSeconds.observe({ source, outcome }, ms / 1000);
+  }
+
+  /** The metrics in Prometheus's text format. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** A client's request counts, as its summary gives them. */
+export interface RequestCounts {
+  readonly pending: number;
+  readonly timedOut: number;
+  readonly answered: number;
+}

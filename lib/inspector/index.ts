@@ -1,0 +1,17 @@
+/**
+ * rxkafka/inspector: a live, offline view of every connection and partition actor, with a scrubbable
+ * history, recordings, and health and metrics endpoints derived from the same actors.
+ */
+export { startInspector, readRecording } from './start-inspector';
+export type { Inspector, InspectorOptions } from './start-inspector';
+export type { InspectedObject, NamedSource } from './inspector-source';
+export type {
+  EdgeEntry,
+  InspectorEntry,
+  PartitionsEntry,
+  RequestsEntry,
+  SourceEntry,
+} from './inspector-entry';
+export { checkLiveness, checkReadiness, DEFAULT_STUCK_AFTER_MS } from './health';
+export type { HealthOptions, HealthVerdict } from './health';
+export { ActorHistory } from './actor-history';

@@ -1,0 +1,92 @@
+/**
+ * What the inspector records and streams: one entry per thing that happened to an actor, plain JSON, so
+ * the same lines serve the live page, a recording file and its replay. Topic names, offsets and member ids
+ * only: never a record's key, value or headers.
+ */
+import type { PendingRequestsSummary } from '../client/pending-requests';
+import type { ConnectionError } from '../connection/connection-events';
+
+/** A connection actor took an edge of its chart. */
+export interface EdgeEntry {
+  readonly kind: 'edge';
+  readonly seq: number;
+  /** Epoch milliseconds. */
+  readonly at: number;
+  /** The process (a fleet member) and the source in it: `server`, `client`, or the name given. */
+  readonly member: string;
+  readonly source: string;
+  readonly from: string;
+  readonly event: string;
+  readonly to: string;
+  /** The Kafka facts after the edge. */
+  readonly facts: KafkaFacts;
+  /** The partition actors right after the edge, when they changed with it (a rebalance, a join). */
+  readonly partitions?: PartitionsEntry['partitions'];
+}
+
+/** What Kafka says of a connection at a moment: its member, generation, assignment and last error. */
+export interface KafkaFacts {
+  readonly memberId?: string;
+  readonly generationId?: number;
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
+  readonly lastError?: ConnectionError;
+}
+
+/** The partition actors of a source, as they stood (only when something changed). */
+export interface PartitionsEntry {
+  readonly kind: 'partitions';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  readonly source: string;
+  readonly partitions: ReadonlyArray<{
+    readonly id: string;
+    readonly state: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly inFlight: number;
+    readonly finishedOffset?: string;
+    readonly committedOffset?: string;
+    readonly highWatermark?: string;
+    readonly lag?: number;
+    readonly oldestInFlightMs?: number;
+    readonly lastError?: { readonly name: string; readonly message: string };
+  }>;
+}
+
+/** A client's requests, as they stood (only when something changed). */
+export interface RequestsEntry {
+  readonly kind: 'requests';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  readonly source: string;
+  readonly requests: PendingRequestsSummary;
+  /** reply topic → the partition this client's replies go to. */
+  readonly replyPartitions: Readonly<Record<string, number>>;
+}
+
+/** A source became known: its chart's name and whether it is a consumer or producer-only. */
+export interface SourceEntry {
+  readonly kind: 'source';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  readonly source: string;
+  readonly role: 'server' | 'client' | 'connection';
+  /** The connection's current state when the inspector first saw it (a dotted path). */
+  readonly state: string;
+  readonly clientId: string;
+  readonly groupId?: string;
+  /** The Kafka facts when the inspector first saw it. */
+  readonly facts: KafkaFacts;
+}
+
+export type InspectorEntry = EdgeEntry | PartitionsEntry | RequestsEntry | SourceEntry;
+
+/** An entry before the history numbers it. */
+export type NewInspectorEntry = InspectorEntry extends infer E
+  ? E extends InspectorEntry
+    ? Omit<E, 'seq'>
+    : never
+  : never;

@@ -1,0 +1,251 @@
+/**
+ * The inspector's one page: self-contained HTML (styles, script and the chart's SVG inline; no CDN, no
+ * network). The script keeps every entry the server streams (Server-Sent Events on /events), draws each
+ * source's state from the entries up to the slider's position, and follows the newest while "live".
+ */
+
+/** The page, with `chartSvg` (the connection machine drawn by Graphviz) as every source's chart. */
+export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; title: string }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>${escapeHtml(title)}</h1>
+  <span id="link" class="badge">connecting…</span>
+  <span id="counts"></span>
+</header>
+<section id="timeline">
+  <label><input type="checkbox" id="live" checked> live</label>
+  <input type="range" id="scrub" min="0" max="0" value="0" step="1">
+  <span id="moment">no events yet</span>
+</section>
+<main>
+  <div id="members"></div>
+  <aside>
+    <h2>Event log</h2>
+    <table id="log"><thead><tr><th>time</th><th>source</th><th>transition</th><th>event</th><th>Kafka facts</th></tr></thead><tbody></tbody></table>
+  </aside>
+</main>
+<template id="chart">${chartSvg}</template>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"]/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char] ?? char,
+  );
+}
+
+const PAGE_STYLE = `
+:root { --ink:#1d2433; --muted:#5b6474; --line:#d9dee8; --accent:#2f6fed; --ok:#1f9d55; --warn:#c77700; --bad:#d64545; }
+* { box-sizing: border-box; }
+body { margin:0; font:13px/1.4 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color:var(--ink); background:#f6f7fb; }
+header { display:flex; align-items:center; gap:12px; padding:10px 18px; background:#1d2433; color:#fff; }
+header h1 { font-size:16px; margin:0; font-weight:600; }
+.badge { padding:2px 8px; border-radius:10px; background:#3a4256; font-size:12px; }
+.badge.up { background:var(--ok); } .badge.down { background:var(--bad); } .badge.replay { background:var(--warn); }
+#counts { color:#c9cfdb; font-size:12px; margin-left:auto; }
+#timeline { display:flex; align-items:center; gap:12px; padding:8px 18px; background:#fff; border-bottom:1px solid var(--line); }
+#scrub { flex:1; }
+#moment { min-width:280px; color:var(--muted); font-variant-numeric:tabular-nums; }
+main { display:grid; grid-template-columns: minmax(0,1fr) 560px; gap:14px; padding:14px 18px; }
+.member { margin-bottom:14px; }
+.member > h2 { font-size:13px; color:var(--muted); margin:0 0 6px; font-weight:600; }
+.sources { display:grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap:12px; }
+.source { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
+.source h3 { margin:0 0 4px; font-size:14px; display:flex; gap:8px; align-items:baseline; flex-wrap:wrap; }
+.source h3 .state { font-size:12px; padding:1px 8px; border-radius:10px; background:#e8eefc; color:var(--accent); }
+.source h3 .state.failed { background:#fde8e8; color:var(--bad); }
+.source h3 .state.rebalancing, .source h3 .state.reconnecting, .source h3 .state.draining { background:#fff3dc; color:var(--warn); }
+.source .meta { color:var(--muted); font-size:12px; margin-bottom:6px; }
+.chart svg { width:100%; height:auto; max-height:520px; }
+.chart g.edge > text { display:none; }
+.chart g.edge:hover > text, .chart g.edge.last > text { display:inline; }
+.chart g.edge:hover > path { stroke:#5b6474 !important; }
+.chart g.node.current > path, .chart g.node.current > polygon { fill:#2f6fed !important; stroke:#1b4fb8 !important; }
+.chart g.node.current > text { fill:#fff !important; font-weight:bold; }
+.chart g.cluster.current > path, .chart g.cluster.current > polygon { stroke:#2f6fed !important; stroke-width:2; fill:#eef3ff !important; }
+.chart g.edge.last > path { stroke:#d64545 !important; stroke-width:2.5; }
+.chart g.edge.last > polygon { fill:#d64545 !important; stroke:#d64545 !important; }
+.chart g.edge.last > text { fill:#d64545 !important; font-weight:bold; }
+.last-edge { font-size:12px; color:var(--bad); margin:2px 0 6px; min-height:16px; }
+table { width:100%; border-collapse:collapse; font-size:12px; font-variant-numeric:tabular-nums; }
+th { text-align:left; color:var(--muted); font-weight:600; border-bottom:1px solid var(--line); padding:3px 4px; }
+td { border-bottom:1px solid #eef0f5; padding:3px 4px; vertical-align:top; }
+#log { table-layout:fixed; }
+#log th:nth-child(1) { width:92px; } #log th:nth-child(2) { width:58px; } #log th:nth-child(3) { width:150px; } #log th:nth-child(4) { width:120px; }
+#log td { white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+#log tbody tr { cursor:pointer; }
+.pstate { padding:0 6px; border-radius:8px; background:#eef0f5; }
+.pstate.processing { background:#e8eefc; color:var(--accent); } .pstate.revoking { background:#fff3dc; color:var(--warn); }
+.requests { margin-top:6px; font-size:12px; color:var(--muted); }
+aside { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; max-height:calc(100vh - 140px); overflow:auto; }
+aside h2 { font-size:14px; margin:0 0 6px; }
+#log tr.future { opacity:0.35; }
+#log tr.at { background:#fff7e0; }
+.empty { color:var(--muted); font-style:italic; }
+`;
+
+const PAGE_SCRIPT = `
+(function () {
+  var entries = [];
+  var live = true;
+  var link = document.getElementById('link');
+  var scrub = document.getElementById('scrub');
+  var liveBox = document.getElementById('live');
+  var moment = document.getElementById('moment');
+  var membersEl = document.getElementById('members');
+  var logBody = document.querySelector('#log tbody');
+  var counts = document.getElementById('counts');
+  var chartTemplate = document.getElementById('chart');
+  var panels = {};
+  var replaying = false;
+
+  function text(value) { return value === undefined || value === null ? '' : String(value); }
+  function el(tag, cls, content) { var node = document.createElement(tag); if (cls) node.className = cls; if (content !== undefined) node.textContent = content; return node; }
+  function time(at) { var d = new Date(at); return d.toLocaleTimeString([], { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0'); }
+  function assignmentText(assignment) {
+    var topics = Object.keys(assignment || {});
+    if (topics.length === 0) return 'no partitions';
+    return topics.map(function (topic) { return topic + ' [' + assignment[topic].join(',') + ']'; }).join('; ');
+  }
+
+  /** Each source's standing after the entries up to index 'upTo' (inclusive). */
+  function standing(upTo) {
+    var bySource = {};
+    for (var i = 0; i <= upTo && i < entries.length; i++) {
+      var entry = entries[i];
+      var key = entry.member + '\\u0000' + entry.source;
+      var view = bySource[key] || (bySource[key] = { member: entry.member, source: entry.source, state: 'idle', facts: { assignment: {} }, partitions: [], requests: undefined, lastEdge: undefined, role: '' });
+      if (entry.kind === 'source') { view.role = entry.role; view.state = entry.state; view.clientId = entry.clientId; view.groupId = entry.groupId; view.facts = entry.facts; view.lastEdge = undefined; }
+      if (entry.kind === 'edge') { view.state = entry.to; view.facts = entry.facts; view.lastEdge = entry; if (entry.partitions) view.partitions = entry.partitions; }
+      if (entry.kind === 'partitions') view.partitions = entry.partitions;
+      if (entry.kind === 'requests') { view.requests = entry.requests; view.replyPartitions = entry.replyPartitions; }
+    }
+    return bySource;
+  }
+
+  function panelFor(view) {
+    var key = view.member + '\\u0000' + view.source;
+    if (panels[key]) return panels[key];
+    var memberId = 'member-' + view.member.replace(/[^a-zA-Z0-9_-]/g, '_');
+    var member = document.getElementById(memberId);
+    if (!member) {
+      member = el('div', 'member'); member.id = memberId;
+      member.appendChild(el('h2', '', 'process ' + view.member));
+      member.appendChild(el('div', 'sources'));
+      membersEl.appendChild(member);
+    }
+    var panel = el('div', 'source');
+    panel.setAttribute('data-source', view.source);
+    var title = el('h3'); title.appendChild(el('span', 'name', view.source)); var state = el('span', 'state', ''); title.appendChild(state);
+    panel.appendChild(title);
+    var meta = el('div', 'meta'); panel.appendChild(meta);
+    var lastEdge = el('div', 'last-edge'); panel.appendChild(lastEdge);
+    var chart = el('div', 'chart'); chart.appendChild(chartTemplate.content.cloneNode(true)); panel.appendChild(chart);
+    var table = el('table', 'partitions');
+    table.innerHTML = '<thead><tr><th>partition</th><th>state</th><th>in flight</th><th>finished</th><th>committed</th><th>lag</th><th>oldest in flight</th></tr></thead><tbody></tbody>';
+    panel.appendChild(table);
+    var requests = el('div', 'requests'); panel.appendChild(requests);
+    member.querySelector('.sources').appendChild(panel);
+    panels[key] = { panel: panel, state: state, meta: meta, lastEdge: lastEdge, chart: chart, partitions: table.querySelector('tbody'), requests: requests };
+    return panels[key];
+  }
+
+  function highlight(panel, view) {
+    panel.chart.querySelectorAll('.current').forEach(function (node) { node.classList.remove('current'); });
+    panel.chart.querySelectorAll('.last').forEach(function (node) { node.classList.remove('last'); });
+    var parts = view.state.split('.');
+    for (var i = 1; i <= parts.length; i++) {
+      var node = panel.chart.querySelector('[id="state:' + parts.slice(0, i).join('.') + '"]');
+      if (node) node.classList.add('current');
+    }
+    if (view.lastEdge) {
+      var edge = panel.chart.querySelector('[id="arrow:' + view.lastEdge.from + '|' + view.lastEdge.to + '"]');
+      if (edge) edge.classList.add('last');
+    }
+  }
+
+  function render() {
+    var upTo = live ? entries.length - 1 : Number(scrub.value);
+    scrub.max = String(Math.max(0, entries.length - 1));
+    if (live) scrub.value = String(entries.length - 1);
+    var views = standing(upTo);
+    Object.keys(views).forEach(function (key) {
+      var view = views[key];
+      var panel = panelFor(view);
+      panel.state.textContent = view.state;
+      panel.state.className = 'state ' + view.state.split('.')[0];
+      panel.meta.textContent = [view.role, view.clientId && ('client ' + view.clientId), view.groupId && ('group ' + view.groupId), view.facts.memberId && ('member ' + view.facts.memberId), view.facts.generationId !== undefined ? 'generation ' + view.facts.generationId : '', assignmentText(view.facts.assignment)].filter(Boolean).join(' · ');
+      panel.lastEdge.textContent = view.lastEdge ? ('last: ' + view.lastEdge.from + ' → ' + view.lastEdge.to + ' on ' + view.lastEdge.event + ' at ' + time(view.lastEdge.at)) : '';
+      highlight(panel, view);
+      panel.partitions.innerHTML = '';
+      if (view.partitions.length === 0) {
+        var row = el('tr'); var cell = el('td', 'empty', 'no partition actors'); cell.colSpan = 7; row.appendChild(cell); panel.partitions.appendChild(row);
+      }
+      view.partitions.forEach(function (p) {
+        var row = el('tr');
+        row.setAttribute('data-partition', p.id);
+        row.appendChild(el('td', '', p.topic + '/' + p.partition));
+        var stateCell = el('td'); stateCell.appendChild(el('span', 'pstate ' + p.state, p.state)); row.appendChild(stateCell);
+        row.appendChild(el('td', '', text(p.inFlight)));
+        row.appendChild(el('td', '', text(p.finishedOffset)));
+        row.appendChild(el('td', '', text(p.committedOffset)));
+        row.appendChild(el('td', '', text(p.lag)));
+        row.appendChild(el('td', '', p.oldestInFlightMs === undefined ? '' : p.oldestInFlightMs + ' ms'));
+        panel.partitions.appendChild(row);
+      });
+      panel.requests.textContent = view.requests ? ('requests: ' + view.requests.pending + ' pending (oldest ' + view.requests.oldestMs + ' ms), ' + view.requests.answered + ' answered, ' + view.requests.timedOut + ' timed out · reply partitions ' + JSON.stringify(view.replyPartitions || {})) : '';
+    });
+    var at = entries[upTo];
+    moment.textContent = at ? ((live ? 'live · ' : 'at ') + time(at.at) + ' · entry ' + (upTo + 1) + ' of ' + entries.length) : 'no events yet';
+    counts.textContent = entries.length + ' entries' + (replaying ? ' (replayed recording)' : '');
+    renderLog(upTo);
+  }
+
+  var logged = 0;
+  function renderLog(upTo) {
+    for (; logged < entries.length; logged++) {
+      var entry = entries[logged];
+      if (entry.kind !== 'edge' && entry.kind !== 'source') continue;
+      var row = el('tr');
+      row.setAttribute('data-index', String(logged));
+      row.appendChild(el('td', '', time(entry.at)));
+      row.appendChild(el('td', '', entry.source));
+      row.appendChild(el('td', '', entry.kind === 'edge' ? entry.from + ' → ' + entry.to : 'seen in ' + entry.state));
+      row.appendChild(el('td', '', entry.kind === 'edge' ? entry.event : '(inspector attached)'));
+      var facts = entry.facts || { assignment: {} };
+      var factsText = [facts.memberId ? 'member …' + facts.memberId.slice(-8) : '', facts.generationId !== undefined ? 'gen ' + facts.generationId : '', assignmentText(facts.assignment), facts.lastError ? facts.lastError.name + ': ' + facts.lastError.message : ''].filter(Boolean).join(' · ');
+      var factsCell = el('td', '', factsText); factsCell.title = factsText + (facts.memberId ? ' (member ' + facts.memberId + ')' : ''); row.appendChild(factsCell);
+      row.addEventListener('click', (function (index) { return function () { live = false; liveBox.checked = false; scrub.value = String(index); render(); }; })(logged));
+      logBody.insertBefore(row, logBody.firstChild);
+    }
+    logBody.querySelectorAll('tr').forEach(function (row) {
+      var index = Number(row.getAttribute('data-index'));
+      row.classList.toggle('future', index > upTo);
+      row.classList.toggle('at', !live && index === upTo);
+    });
+  }
+
+  scrub.addEventListener('input', function () { live = false; liveBox.checked = false; render(); });
+  liveBox.addEventListener('change', function () { live = liveBox.checked; render(); });
+
+  var source = new EventSource('events');
+  source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); });
+  source.addEventListener('history', function (message) { entries.length = 0; logged = 0; logBody.innerHTML = ''; JSON.parse(message.data).forEach(function (entry) { entries.push(entry); }); render(); });
+  source.onmessage = function (message) { entries.push(JSON.parse(message.data)); schedule(); };
+  source.onerror = function () { link.textContent = 'disconnected'; link.className = 'badge down'; };
+  var pending = false;
+  // Entries of one burst are drawn once; a microtask, not a timer, so a page in a background tab keeps up.
+  function schedule() { if (pending) return; pending = true; Promise.resolve().then(function () { pending = false; render(); }); }
+  window.__inspector = { entries: entries, render: render, scrubTo: function (index) { live = false; liveBox.checked = false; scrub.value = String(index); render(); }, goLive: function () { live = true; liveBox.checked = true; render(); } };
+})();
+`;

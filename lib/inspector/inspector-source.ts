@@ -1,0 +1,197 @@
+/**
+ * What the inspector reads from a server, a client or a bare connection, and how it follows one: every
+ * edge its connection actor takes, as it happens, and its partition actors' and requests' figures once a
+ * second, only when they changed. A server's connection exists only after listen(), so the source is
+ * looked for until it appears.
+ */
+import type { Subscription } from 'rxjs';
+import { KafkaClient } from '../client/kafka-client';
+import { observeEdges, type TakenEdge } from '../connection/inspection';
+import { KafkaConnection } from '../connection/kafka-connection';
+import { KafkaServer } from '../server/kafka-server';
+import type { ActorHistory } from './actor-history';
+import type { KafkaFacts, PartitionsEntry } from './inspector-entry';
+
+/** Something the inspector shows: a KafkaServer, a KafkaClient or a KafkaConnection, with a name. */
+export type InspectedObject = KafkaServer | KafkaClient | KafkaConnection;
+
+export interface NamedSource {
+  readonly name: string;
+  readonly source: InspectedObject;
+}
+
+const FIGURES_EVERY_MS = 1_000;
+
+/** Follows `sources` into `history` until stopped; `member` names this process in a fleet. */
+export class SourceFollower {
+  readonly #history: ActorHistory;
+  readonly #member: string;
+  readonly #sources: readonly NamedSource[];
+  readonly #followed = new Map<string, { connection: KafkaConnection; subscription: Subscription }>();
+  readonly #lastFigures = new Map<string, string>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(history: ActorHistory, member: string, sources: readonly NamedSource[]) {
+    this.#history = history;
+    this.#member = member;
+    this.#sources = sources;
+  }
+
+  start(): void {
+    this.poll();
+    this.#timer = setInterval(() => this.poll(), FIGURES_EVERY_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const { subscription } of this.#followed.values()) subscription.unsubscribe();
+    this.#followed.clear();
+  }
+
+  /** The connections followed now, by source name. */
+  connections(): ReadonlyMap<string, KafkaConnection> {
+    return new Map([...this.#followed].map(([name, { connection }]) => [name, connection]));
+  }
+
+  /** Looks for connections not followed yet, and records figures that changed. */
+  poll(): void {
+    const at = Date.now();
+    for (const { name, source } of this.#sources) {
+      const connection = connectionOf(source);
+      if (!connection) continue;
+      const followed = this.#followed.get(name);
+      if (followed?.connection !== connection) {
+        followed?.subscription.unsubscribe();
+        this.#follow(name, source, connection);
+      }
+      this.#recordFigures(name, source, connection, at);
+    }
+  }
+
+  #follow(name: string, source: InspectedObject, connection: KafkaConnection): void {
+    const snapshot = connection.actor.getSnapshot();
+    const context = snapshot.context;
+    this.#history.add({
+      kind: 'source',
+      at: Date.now(),
+      member: this.#member,
+      source: name,
+      role:
+        source instanceof KafkaServer ? 'server' : source instanceof KafkaClient ? 'client' : 'connection',
+      state: leafPath(snapshot.value),
+      clientId: context.clientId,
+      ...(context.groupId === undefined || context.producerOnly ? {} : { groupId: context.groupId }),
+      facts: factsOf(connection),
+    });
+    // An edge is seen while xstate computes the transition, before its actions ran (the partition actors
+    // are told of a rebalance by those actions). So the edges of one step are written once it is done,
+    // the last one with the partition actors as the step left them: a page scrubbed to it shows them so.
+    let step: TakenEdge[] = [];
+    const writeStep = (): void => {
+      const edges = step;
+      step = [];
+      const partitions = partitionsOf(connection);
+      const changed = this.#changed(`${name}/partitions`, partitions);
+      edges.forEach((edge, index) =>
+        this.#history.add({
+          kind: 'edge',
+          at: edge.at,
+          member: this.#member,
+          source: name,
+          from: edge.from,
+          event: edge.event,
+          to: edge.to,
+          facts: factsOf(connection),
+          ...(changed && index === edges.length - 1 ? { partitions } : {}),
+        }),
+      );
+    };
+    const subscription = observeEdges(connection.actor).subscribe((edge) => {
+      if (step.push(edge) === 1) queueMicrotask(writeStep);
+    });
+    this.#followed.set(name, { connection, subscription });
+  }
+
+  #recordFigures(name: string, source: InspectedObject, connection: KafkaConnection, at: number): void {
+    const partitions = partitionsOf(connection);
+    if (this.#changed(`${name}/partitions`, partitions)) {
+      this.#history.add({ kind: 'partitions', at, member: this.#member, source: name, partitions });
+    }
+    if (source instanceof KafkaClient) {
+      const requests = source.requests;
+      const replyPartitions = source.getConsumerAssignments();
+      // The oldest wait grows by itself: only a change of what is pending, or of a count, is news.
+      const { oldestMs: _oldestMs, ...counts } = requests;
+      if (this.#changed(`${name}/requests`, { counts, replyPartitions })) {
+        this.#history.add({
+          kind: 'requests',
+          at,
+          member: this.#member,
+          source: name,
+          requests,
+          replyPartitions,
+        });
+      }
+    }
+  }
+
+  /** True (and remembered) when `value` differs from what was last recorded under `key`. */
+  #changed(key: string, value: unknown): boolean {
+    const text = JSON.stringify(value);
+    if (this.#lastFigures.get(key) === text) return false;
+    this.#lastFigures.set(key, text);
+    return true;
+  }
+}
+
+/** The partition actors of a connection now, as entries carry them. */
+function partitionsOf(connection: KafkaConnection): PartitionsEntry['partitions'] {
+  return connection.partitions.map(({ id, state, context }) => ({
+    id,
+    state: String(state),
+    topic: context.topic,
+    partition: context.partition,
+    inFlight: context.inFlight,
+    ...(context.finishedOffset === undefined ? {} : { finishedOffset: context.finishedOffset }),
+    ...(context.committedOffset === undefined ? {} : { committedOffset: context.committedOffset }),
+    ...(context.highWatermark === undefined ? {} : { highWatermark: context.highWatermark }),
+    ...(context.lag === undefined ? {} : { lag: context.lag }),
+    ...(context.oldestInFlightMs === undefined ? {} : { oldestInFlightMs: context.oldestInFlightMs }),
+    ...(context.lastError === undefined ? {} : { lastError: context.lastError }),
+  }));
+}
+
+/** The Kafka facts of a connection now. */
+function factsOf(connection: KafkaConnection): KafkaFacts {
+  const { assignment, memberId, generationId, lastError } = connection.actor.getSnapshot().context;
+  return {
+    assignment,
+    ...(memberId === undefined ? {} : { memberId }),
+    ...(generationId === undefined ? {} : { generationId }),
+    ...(lastError === undefined ? {} : { lastError }),
+  };
+}
+
+/** The connection of a server or client, once it has one. */
+export function connectionOf(source: InspectedObject): KafkaConnection | undefined {
+  if (source instanceof KafkaConnection) return source;
+  try {
+    return source.connection;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A snapshot value as the dotted path of its deepest state (`{ connecting: 'starting' }` → `connecting.starting`). */
+export function leafPath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const [key] = Object.keys(value);
+    if (key === undefined) return '';
+    const inner = leafPath((value as Record<string, unknown>)[key]);
+    return inner ? `${key}.${inner}` : key;
+  }
+  return '';
+}

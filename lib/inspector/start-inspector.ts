@@ -1,0 +1,229 @@
+/**
+ * `startInspector()`: a small HTTP server on loopback that shows the actors of this process live (the
+ * page, Server-Sent Events), keeps a bounded history the page scrubs through, can record it to a JSON-lines
+ * file or replay one, and answers /healthz, /readyz and /metrics from the same actors.
+ */
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { KafkaClient } from '../client/kafka-client';
+import { connectionMachine } from '../connection/connection-machine';
+import { listChartEdges } from '../connection/inspection';
+import { RxKafkaError } from '../errors';
+import { ActorHistory } from './actor-history';
+import { ActorMetrics, type RequestCounts } from './actor-metrics';
+import { checkLiveness, checkReadiness, type HealthOptions } from './health';
+import type { InspectorEntry } from './inspector-entry';
+import { renderInspectorPage } from './inspector-page';
+import { SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
+import { renderStatechartSvg } from './render-statechart';
+
+export interface InspectorOptions {
+  /** @defaultValue 0 (a free port; read it from `url`) */
+  readonly port?: number;
+  /** The interface to listen on. Anything but loopback shows topic names and offsets to the network. @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** Servers, clients or connections to show; a name each, or named by role and position. */
+  readonly sources?: ReadonlyArray<InspectedObject | NamedSource>;
+  /** Shows a recording (JSON lines, as `record` writes them) instead of live sources. */
+  readonly replay?: string;
+  /** Appends every entry to this JSON-lines file as it happens. */
+  readonly record?: string;
+  /** Entries the page can scrub back through. @defaultValue 10_000 */
+  readonly historySize?: number;
+  /** This process's name on the page and in recordings. @defaultValue `<host>:<pid>` */
+  readonly member?: string;
+  /** The page's title. @defaultValue 'rxkafka inspector' */
+  readonly title?: string;
+  readonly health?: HealthOptions;
+}
+
+export interface Inspector {
+  /** The page's address, for example `http://127.0.0.1:40123/`. */
+  readonly url: string;
+  readonly history: ActorHistory;
+  /** Stops following the sources, ends every open page's stream, closes the file and the server. */
+  close(): Promise<void>;
+}
+
+/** Starts the inspector; resolves once it listens. */
+export async function startInspector(options: InspectorOptions = {}): Promise<Inspector> {
+  const history = new ActorHistory(options.historySize ?? 10_000);
+  const member = options.member ?? `${hostname()}:${process.pid}`;
+  const sources = nameSources(options.sources ?? []);
+  if (options.replay !== undefined && sources.length > 0) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      'startInspector() takes live sources or a replay file, not both',
+      {
+        path: 'replay',
+      },
+    );
+  }
+  const follower = new SourceFollower(history, member, sources);
+  const requestCounts = new Map<string, RequestCounts>();
+  const metrics = new ActorMetrics(
+    () => follower.connections(),
+    () => {
+      for (const { name, source } of sources)
+        if (source instanceof KafkaClient) requestCounts.set(name, source.requests);
+      return requestCounts;
+    },
+  );
+  const removers: Array<() => void> = [history.listen((entry) => metrics.observe(entry))];
+  for (const { name, source } of sources) {
+    if (source instanceof KafkaClient) {
+      removers.push(source.onRequestSettled((outcome, ms) => metrics.observeRequest(name, outcome, ms)));
+    }
+  }
+  let recording: WriteStream | undefined;
+  if (options.record !== undefined) {
+    recording = createWriteStream(options.record, { flags: 'a' });
+    removers.push(history.listen((entry) => recording?.write(`${JSON.stringify(entry)}\n`)));
+  }
+  const chartSvg = await renderStatechartSvg(connectionMachine, listChartEdges(connectionMachine));
+  const page = renderInspectorPage({ chartSvg, title: options.title ?? 'rxkafka inspector' });
+  const replay = options.replay !== undefined;
+  if (replay) for (const entry of readRecording(options.replay as string)) history.replay(entry);
+  else follower.start();
+
+  const streams = new Set<ServerResponse>();
+  const server = createServer((request, response) =>
+    route(request, response, {
+      page,
+      history,
+      streams,
+      replay,
+      metrics,
+      liveness: () => checkLiveness(follower.connections(), options.health),
+      readiness: () => checkReadiness(follower.connections()),
+    }),
+  );
+  await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/`,
+    history,
+    close: async () => {
+      follower.stop();
+      removers.forEach((remove) => remove());
+      for (const stream of streams) stream.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (recording) await new Promise<void>((resolve) => recording?.end(() => resolve()));
+    },
+  };
+}
+
+interface Routes {
+  readonly page: string;
+  readonly history: ActorHistory;
+  readonly streams: Set<ServerResponse>;
+  readonly replay: boolean;
+  readonly metrics: ActorMetrics;
+  readonly liveness: () => { ok: boolean; reasons: string[] };
+  readonly readiness: () => { ok: boolean; reasons: string[] };
+}
+
+function route(request: IncomingMessage, response: ServerResponse, routes: Routes): void {
+  const path = new URL(request.url ?? '/', 'http://inspector').pathname;
+  if (request.method !== 'GET') return send(response, 405, 'text/plain', 'GET only\n');
+  switch (path) {
+    case '/':
+      return send(response, 200, 'text/html; charset=utf-8', routes.page);
+    case '/events':
+      return streamEvents(response, routes);
+    case '/healthz':
+    case '/readyz': {
+      const verdict = path === '/healthz' ? routes.liveness() : routes.readiness();
+      return send(response, verdict.ok ? 200 : 503, 'application/json', `${JSON.stringify(verdict)}\n`);
+    }
+    case '/metrics':
+      void routes.metrics.text().then(
+        (text) => send(response, 200, routes.metrics.contentType, text),
+        (error: unknown) => send(response, 500, 'text/plain', `${String(error)}\n`),
+      );
+      return;
+    default:
+      return send(response, 404, 'text/plain', 'not found\n');
+  }
+}
+
+/** The history so far, then every new entry, as Server-Sent Events. */
+function streamEvents(response: ServerResponse, { history, streams, replay }: Routes): void {
+  response.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  response.write(`event: hello\ndata: ${JSON.stringify({ replay, total: history.total })}\n\n`);
+  // The history in one message: the page draws it once, not once per entry.
+  response.write(`event: history\ndata: ${JSON.stringify(history.entries())}\n\n`);
+  const stop = history.listen((entry) => response.write(`data: ${JSON.stringify(entry)}\n\n`));
+  streams.add(response);
+  response.on('close', () => {
+    stop();
+    streams.delete(response);
+  });
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache' });
+  response.end(body);
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function nameSources(sources: ReadonlyArray<InspectedObject | NamedSource>): NamedSource[] {
+  const used = new Map<string, number>();
+  return sources.map((item) => {
+    if ('source' in item && 'name' in item) return item as NamedSource;
+    const role = item instanceof KafkaClient ? 'client' : 'connection' in item ? 'server' : 'connection';
+    const count = (used.get(role) ?? 0) + 1;
+    used.set(role, count);
+    return { name: count === 1 ? role : `${role}-${count}`, source: item as InspectedObject };
+  });
+}
+
+/** The entries of a recording; a line that is not an entry is an error naming the line. */
+export function readRecording(file: string): InspectorEntry[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const entries: InspectorEntry[] = [];
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    let entry: unknown;
+    try {
+      entry = JSON.parse(line);
+    } catch (error) {
+      throw new RxKafkaError('RXK_INVALID_OPTIONS', `${file}:${index + 1} is not JSON: ${String(error)}`, {
+        path: 'replay',
+      });
+    }
+    if (!isEntry(entry)) {
+      throw new RxKafkaError('RXK_INVALID_OPTIONS', `${file}:${index + 1} is not an inspector entry`, {
+        path: 'replay',
+      });
+    }
+    entries.push(entry);
+  });
+  return entries;
+}
+
+function isEntry(value: unknown): value is InspectorEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, at, source } = value as { kind?: unknown; at?: unknown; source?: unknown };
+  return (
+    (kind === 'edge' || kind === 'partitions' || kind === 'requests' || kind === 'source') &&
+    typeof at === 'number' &&
+    typeof source === 'string'
+  );
+}
