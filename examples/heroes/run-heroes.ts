@@ -72,7 +72,8 @@ export async function runHeroes(
   );
 }
 
-async function createTopics(brokers: readonly string[]): Promise<void> {
+/** Creates the heroes topics that do not exist yet (hero.kill.dragon with 4 partitions: a rebalance shows). */
+export async function createTopics(brokers: readonly string[]): Promise<void> {
   const admin = new Kafka({
     clientId: 'heroes-admin',
     brokers: [...brokers],
@@ -82,7 +83,10 @@ async function createTopics(brokers: readonly string[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   await admin.createTopics({
     waitForLeaders: true,
-    topics: TOPICS.filter((topic) => !existing.has(topic)).map((topic) => ({ topic, numPartitions: 1 })),
+    topics: TOPICS.filter((topic) => !existing.has(topic)).map((topic) => ({
+      topic,
+      numPartitions: topic === 'hero.kill.dragon' ? 4 : 1,
+    })),
   });
   await admin.disconnect();
 }

@@ -56,17 +56,17 @@ header h1 { font-size:16px; margin:0; font-weight:600; }
 #timeline { display:flex; align-items:center; gap:12px; padding:8px 18px; background:#fff; border-bottom:1px solid var(--line); }
 #scrub { flex:1; }
 #moment { min-width:280px; color:var(--muted); font-variant-numeric:tabular-nums; }
-main { display:grid; grid-template-columns: minmax(0,1fr) 560px; gap:14px; padding:14px 18px; }
+main { display:grid; grid-template-columns: minmax(0,1fr) 600px; gap:14px; padding:14px 18px; }
 .member { margin-bottom:14px; }
 .member > h2 { font-size:13px; color:var(--muted); margin:0 0 6px; font-weight:600; }
-.sources { display:grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap:12px; }
+.sources { display:grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap:12px; }
 .source { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
 .source h3 { margin:0 0 4px; font-size:14px; display:flex; gap:8px; align-items:baseline; flex-wrap:wrap; }
 .source h3 .state { font-size:12px; padding:1px 8px; border-radius:10px; background:#e8eefc; color:var(--accent); }
 .source h3 .state.failed { background:#fde8e8; color:var(--bad); }
 .source h3 .state.rebalancing, .source h3 .state.reconnecting, .source h3 .state.draining { background:#fff3dc; color:var(--warn); }
 .source .meta { color:var(--muted); font-size:12px; margin-bottom:6px; }
-.chart svg { width:100%; height:auto; max-height:520px; }
+.chart svg { width:100%; height:auto; max-height:400px; }
 .chart g.edge > text { display:none; }
 .chart g.edge:hover > text, .chart g.edge.last > text { display:inline; }
 .chart g.edge:hover > path { stroke:#5b6474 !important; }
@@ -81,7 +81,7 @@ table { width:100%; border-collapse:collapse; font-size:12px; font-variant-numer
 th { text-align:left; color:var(--muted); font-weight:600; border-bottom:1px solid var(--line); padding:3px 4px; }
 td { border-bottom:1px solid #eef0f5; padding:3px 4px; vertical-align:top; }
 #log { table-layout:fixed; }
-#log th:nth-child(1) { width:92px; } #log th:nth-child(2) { width:58px; } #log th:nth-child(3) { width:150px; } #log th:nth-child(4) { width:120px; }
+#log th:nth-child(1) { width:98px; } #log th:nth-child(2) { width:62px; } #log th:nth-child(3) { width:190px; } #log th:nth-child(4) { width:135px; }
 #log td { white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
 #log tbody tr { cursor:pointer; }
 .pstate { padding:0 6px; border-radius:8px; background:#eef0f5; }

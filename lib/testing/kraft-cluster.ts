@@ -220,6 +220,10 @@ export class KraftCluster {
       [...this.#jvmArgs(node), 'kafka.Kafka', join(node.dir, 'server.properties')],
       {
         stdio: ['ignore', fd, fd],
+        // Its own process group: a Ctrl-C in the terminal (SIGINT to the foreground group) must reach the
+        // application, which drains through the broker, and not the broker, which stop() (or the exit
+        // hook) ends after the drain.
+        detached: true,
       },
     );
     closeSync(fd);

@@ -49,11 +49,16 @@ export function createKafkaLogCreator(logger: Logger): logCreator {
         ? redactSaslExchange(namespace, fields)
         : { namespace, ...fields };
       if (level === logLevel.ERROR) logError(logger, message, entry);
+      else if (level === logLevel.WARN && ROUTINE_WARNINGS.has(message)) logger.debug(message, entry);
       else if (level === logLevel.WARN) logger.warn(message, entry);
       else if (level === logLevel.INFO) logger.info(message, entry);
       else logger.debug(message, entry);
     };
 }
+
+// kafkajs's Runner warns at every rebalance it takes part in (consumer/runner.js): the connection's own
+// `rebalancing` transition already says so.
+const ROUTINE_WARNINGS: ReadonlySet<string> = new Set(['The group is rebalancing, re-joining']);
 
 // At debug, kafkajs logs every response's decoded body (network/connection.js `data`) and, on a failed
 // decode, its raw bytes (`payload`): for SaslAuthenticate and SaslHandshake those are the SASL exchange.

@@ -51,6 +51,16 @@ describe('createKafkaLogCreator()', () => {
     expect(line[0]).to.equal('debug');
   });
 
+  it('logs the runner’s own rejoin notice at every rebalance at debug, other warnings at warn', () => {
+    const [rejoin] = route(logLevel.WARN, 'Runner', {
+      message: 'The group is rebalancing, re-joining',
+      error: 'The group is rebalancing, so a rejoin is needed',
+    });
+    expect(rejoin[0]).to.equal('debug');
+    const [other] = route(logLevel.WARN, 'Runner', { message: 'Something else went sideways' });
+    expect(other[0]).to.equal('warn');
+  });
+
   it('keeps other retriable error responses (a failed broker disk) visible at warn', () => {
     const [line] = route(logLevel.ERROR, 'Connection', {
       message: 'Response Produce(key: 0, version: 7)',
