@@ -79,6 +79,9 @@ describe('the npm package (npm pack, installed into a new project)', function ()
       'dist/index.d.ts',
       'dist/testing/index.js',
       'dist/testing/index.d.ts',
+      'dist/inspector/index.js',
+      'dist/inspector/index.d.ts',
+      'dist/inspector/cli.js',
     ]);
     const sources = packedFiles.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'));
     expect(sources).to.deep.equal([]);
@@ -96,8 +99,11 @@ describe('the npm package (npm pack, installed into a new project)', function ()
       'xstate',
       'inversify',
       'reflect-metadata',
+      'prom-client',
     ]);
-    expect(installed).not.to.include.members(['typescript']);
+    expect(readdirSync(join(project, 'node_modules', '@viz-js'))).to.include('viz');
+    expect(installed).not.to.include.members(['typescript', 'puppeteer-core']);
+    expect(installed).not.to.include('@sparticuz');
     expect(installed).not.to.include('ts-node');
     expect(installed).not.to.include('mocha');
   });
@@ -124,6 +130,8 @@ describe('the npm package (npm pack, installed into a new project)', function ()
       sum: { total: 10 },
       events: [{ n: 7 }],
       recordsFinished: 2,
+      inspectorChart: true,
+      inspectorMetrics: true,
       errorIsTyped: true,
     });
   });
@@ -142,8 +150,16 @@ describe('the npm package (npm pack, installed into a new project)', function ()
       timeoutCode: 'string',
       startLocalKafka: 'function',
       waitForKafka: 'function',
+      startInspector: 'function',
+      checkReadiness: 'function',
       defaultExport: 'function',
     });
+  });
+
+  it('installs the rxkafka command, which says how to use it', async () => {
+    const result = await runCommand('node', [join('node_modules', '.bin', 'rxkafka')], { cwd: project });
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.include('usage: rxkafka inspect <recording.jsonl>');
   });
 
   for (const moduleResolution of ['nodenext', 'node10'] as const) {
@@ -175,7 +191,7 @@ describe('the npm package (npm pack, installed into a new project)', function ()
         );
       }
 
-      it('resolves the types of rxkafka and rxkafka/testing', async () => {
+      it('resolves the types of rxkafka, rxkafka/testing and rxkafka/inspector', async () => {
         expectSuccess(await typeCheck(TYPES_TS), 'tsc');
       });
 

@@ -15,6 +15,7 @@ const {
   silentLogger, RxKafkaError,
 } = require('rxkafka');
 const { startLocalKafka } = require('rxkafka/testing');
+const { startInspector } = require('rxkafka/inspector');
 
 const { SUM_TOPIC, EVENT_TOPIC } = process.env;
 const events = [];
@@ -54,12 +55,18 @@ async function main() {
     if (Date.now() > deadline) throw new Error('the event did not reach its handler within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const inspector = await startInspector({ sources: [server, requester] });
+  const page = await (await fetch(inspector.url)).text();
+  const metrics = await (await fetch(new URL('metrics', inspector.url))).text();
+  await inspector.close();
   await requester.close();
   const report = await server.close();
   process.stdout.write(JSON.stringify({
     sum,
     events,
     recordsFinished: report.recordsFinished,
+    inspectorChart: page.includes('id="state:assigned"'),
+    inspectorMetrics: metrics.includes('rxkafka_connection_state{source="server",state="assigned"} 1'),
     errorIsTyped: new RxKafkaError('RXK_SEND_FAILED', 'x').code === 'RXK_SEND_FAILED',
   }) + '\\n');
 }
@@ -73,6 +80,7 @@ main().catch((error) => {
 /** ESM named imports of both entry points, through Node's CommonJS interop. Prints what each name is. */
 export const IMPORTS_MJS = `import { KafkaClient, KafkaServer, createMicroservice, MessagePattern, RxKafkaError, ERROR_CODES } from 'rxkafka';
 import { startLocalKafka, waitForKafka } from 'rxkafka/testing';
+import { startInspector, checkReadiness } from 'rxkafka/inspector';
 import rxkafka from 'rxkafka';
 
 process.stdout.write(JSON.stringify({
@@ -84,6 +92,8 @@ process.stdout.write(JSON.stringify({
   timeoutCode: typeof ERROR_CODES.RXK_REQUEST_TIMEOUT,
   startLocalKafka: typeof startLocalKafka,
   waitForKafka: typeof waitForKafka,
+  startInspector: typeof startInspector,
+  checkReadiness: typeof checkReadiness,
   defaultExport: typeof rxkafka.KafkaClient,
 }) + '\\n');
 `;
@@ -91,6 +101,7 @@ process.stdout.write(JSON.stringify({
 /** Uses the package's types; compiles only if they resolve and say what the API is. */
 export const TYPES_TS = `import { KafkaClient, RxKafkaError, type KafkaClientOptions, type RxKafkaErrorCode } from 'rxkafka';
 import { startLocalKafka, type LocalKafka } from 'rxkafka/testing';
+import { startInspector, type Inspector, type InspectorOptions } from 'rxkafka/inspector';
 
 const options: KafkaClientOptions = { client: { brokers: ['127.0.0.1:9092'] }, requestTimeoutMs: 5000 };
 const client = new KafkaClient(options);
@@ -99,7 +110,9 @@ const reply$ = client.send<number, number[]>('math.sum', [1, 2]);
 reply$.subscribe((sum: number) => sum.toFixed(0));
 const code: RxKafkaErrorCode = new RxKafkaError('RXK_SEND_FAILED', 'x').code;
 const started: Promise<LocalKafka> = startLocalKafka({ nodes: 1 });
-export { code, started };
+const inspectorOptions: InspectorOptions = { sources: [client], historySize: 100, record: 'inspector.jsonl' };
+const inspecting: Promise<Inspector> = startInspector(inspectorOptions);
+export { code, started, inspecting };
 `;
 
 /** A use the types must refuse: a number where the request timeout is milliseconds is fine, text is not. */
