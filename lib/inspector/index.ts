@@ -15,3 +15,7 @@ export type {
 export { checkLiveness, checkReadiness, DEFAULT_STUCK_AFTER_MS } from './health';
 export type { HealthOptions, HealthVerdict } from './health';
 export { ActorHistory } from './actor-history';
+export { publishInspection } from './fleet-topic';
+export type { FleetTopic, InspectionPublisher, PublishInspectionOptions } from './fleet-topic';
+export { relayToStately, STATELY_PROTOCOL_VERSION } from './stately-events';
+export type { StatelyInspectionEvent } from './stately-events';

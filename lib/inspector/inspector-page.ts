@@ -25,7 +25,10 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
   <span id="moment">no events yet</span>
 </section>
 <main>
-  <div id="members"></div>
+  <div>
+    <section id="ownership"><h2>Partition ownership</h2><table><thead><tr><th>group</th><th>partition</th><th>held by</th><th>state</th></tr></thead><tbody></tbody></table></section>
+    <div id="members"></div>
+  </div>
   <aside>
     <h2>Event log</h2>
     <table id="log"><thead><tr><th>time</th><th>source</th><th>transition</th><th>event</th><th>Kafka facts</th></tr></thead><tbody></tbody></table>
@@ -57,9 +60,12 @@ header h1 { font-size:16px; margin:0; font-weight:600; }
 #scrub { flex:1; }
 #moment { min-width:280px; color:var(--muted); font-variant-numeric:tabular-nums; }
 main { display:grid; grid-template-columns: minmax(0,1fr) 600px; gap:14px; padding:14px 18px; }
-.member { margin-bottom:14px; }
+#members { display:grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap:14px; align-items:start; }
+#members:has(> .member:only-child) .sources { grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); }
+.member .sources { grid-template-columns: 1fr; }
+table.partitions td:first-child { white-space:nowrap; }
 .member > h2 { font-size:13px; color:var(--muted); margin:0 0 6px; font-weight:600; }
-.sources { display:grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap:12px; }
+.sources { display:grid; gap:12px; }
 .source { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
 .source h3 { margin:0 0 4px; font-size:14px; display:flex; gap:8px; align-items:baseline; flex-wrap:wrap; }
 .source h3 .state { font-size:12px; padding:1px 8px; border-radius:10px; background:#e8eefc; color:var(--accent); }
@@ -80,8 +86,11 @@ main { display:grid; grid-template-columns: minmax(0,1fr) 600px; gap:14px; paddi
 table { width:100%; border-collapse:collapse; font-size:12px; font-variant-numeric:tabular-nums; }
 th { text-align:left; color:var(--muted); font-weight:600; border-bottom:1px solid var(--line); padding:3px 4px; }
 td { border-bottom:1px solid #eef0f5; padding:3px 4px; vertical-align:top; }
+#ownership { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; margin-bottom:14px; }
+#ownership h2 { font-size:14px; margin:0 0 6px; }
+#ownership tr.shared td { background:#fff3dc; }
 #log { table-layout:fixed; }
-#log th:nth-child(1) { width:98px; } #log th:nth-child(2) { width:62px; } #log th:nth-child(3) { width:190px; } #log th:nth-child(4) { width:135px; }
+#log th:nth-child(1) { width:98px; } #log th:nth-child(2) { width:110px; } #log th:nth-child(3) { width:190px; } #log th:nth-child(4) { width:135px; }
 #log td { white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
 #log tbody tr { cursor:pointer; }
 .pstate { padding:0 6px; border-radius:8px; background:#eef0f5; }
@@ -208,18 +217,53 @@ const PAGE_SCRIPT = `
     var at = entries[upTo];
     moment.textContent = at ? ((live ? 'live · ' : 'at ') + time(at.at) + ' · entry ' + (upTo + 1) + ' of ' + entries.length) : 'no events yet';
     counts.textContent = entries.length + ' entries' + (replaying ? ' (replayed recording)' : '');
+    renderOwnership(views);
     renderLog(upTo);
   }
 
+  /** Who holds each partition now (or at the scrubbed moment), across every member and source. */
+  function renderOwnership(views) {
+    var owners = {};
+    Object.keys(views).forEach(function (key) {
+      var view = views[key];
+      var top = view.state.split('.')[0];
+      if (top === 'stopped' || top === 'failed' || top === 'idle') return;
+      view.partitions.forEach(function (p) {
+        var id = (view.groupId || '') + '|' + p.topic + '/' + p.partition;
+        (owners[id] = owners[id] || []).push({ who: view.member + ' · ' + view.source, state: p.state });
+      });
+    });
+    var body = document.querySelector('#ownership tbody');
+    body.innerHTML = '';
+    var ids = Object.keys(owners).sort(function (a, b) { var x = a.split('/'), y = b.split('/'); return x[0] === y[0] ? Number(x[1]) - Number(y[1]) : (x[0] < y[0] ? -1 : 1); });
+    // In one group a partition has one owner; two means the moment of a rebalance (or a problem).
+    document.getElementById('ownership').style.display = ids.length === 0 ? 'none' : '';
+    ids.forEach(function (id) {
+      var row = el('tr', owners[id].length > 1 ? 'shared' : '');
+      var parts = id.split('|');
+      row.setAttribute('data-owned', parts[1]);
+      row.appendChild(el('td', '', parts[0]));
+      row.appendChild(el('td', '', parts[1]));
+      row.appendChild(el('td', 'owner', owners[id].map(function (o) { return o.who; }).join(', ')));
+      row.appendChild(el('td', '', owners[id].map(function (o) { return o.state; }).join(', ')));
+      body.appendChild(row);
+    });
+  }
+
   var logged = 0;
+  var members = {};
+  var manyMembers = false;
   function renderLog(upTo) {
+    // With several processes (a fleet), each log row names its member too.
+    entries.forEach(function (entry) { members[entry.member] = true; });
+    if (!manyMembers && Object.keys(members).length > 1) { manyMembers = true; logged = 0; logBody.innerHTML = ''; }
     for (; logged < entries.length; logged++) {
       var entry = entries[logged];
       if (entry.kind !== 'edge' && entry.kind !== 'source') continue;
       var row = el('tr');
       row.setAttribute('data-index', String(logged));
       row.appendChild(el('td', '', time(entry.at)));
-      row.appendChild(el('td', '', entry.source));
+      row.appendChild(el('td', '', manyMembers ? entry.member + ' · ' + entry.source : entry.source));
       row.appendChild(el('td', '', entry.kind === 'edge' ? entry.from + ' → ' + entry.to : 'seen in ' + entry.state));
       row.appendChild(el('td', '', entry.kind === 'edge' ? entry.event : '(inspector attached)'));
       var facts = entry.facts || { assignment: {} };

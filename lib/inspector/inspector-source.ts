@@ -195,3 +195,15 @@ export function leafPath(value: unknown): string {
   }
   return '';
 }
+
+/** Names unnamed sources by role and position: `server`, `server-2`, `client`, … */
+export function nameSources(sources: ReadonlyArray<InspectedObject | NamedSource>): NamedSource[] {
+  const used = new Map<string, number>();
+  return sources.map((item) => {
+    if ('source' in item && 'name' in item) return item as NamedSource;
+    const role = item instanceof KafkaClient ? 'client' : 'connection' in item ? 'server' : 'connection';
+    const count = (used.get(role) ?? 0) + 1;
+    used.set(role, count);
+    return { name: count === 1 ? role : `${role}-${count}`, source: item as InspectedObject };
+  });
+}

@@ -16,7 +16,8 @@ import { ActorMetrics, type RequestCounts } from './actor-metrics';
 import { checkLiveness, checkReadiness, type HealthOptions } from './health';
 import type { InspectorEntry } from './inspector-entry';
 import { renderInspectorPage } from './inspector-page';
-import { SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
+import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
+import { followFleet, type FleetTopic } from './fleet-topic';
 import { renderStatechartSvg } from './render-statechart';
 
 export interface InspectorOptions {
@@ -28,6 +29,11 @@ export interface InspectorOptions {
   readonly sources?: ReadonlyArray<InspectedObject | NamedSource>;
   /** Shows a recording (JSON lines, as `record` writes them) instead of live sources. */
   readonly replay?: string;
+  /**
+   * Also shows every process that publishes to this topic (`publishInspection()`), read from its
+   * beginning: a whole deployment side by side.
+   */
+  readonly fleet?: FleetTopic;
   /** Appends every entry to this JSON-lines file as it happens. */
   readonly record?: string;
   /** Entries the page can scrub back through. @defaultValue 10_000 */
@@ -87,6 +93,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   const replay = options.replay !== undefined;
   if (replay) for (const entry of readRecording(options.replay as string)) history.replay(entry);
   else follower.start();
+  const fleetReader = options.fleet ? await followFleet(options.fleet, history) : undefined;
 
   const streams = new Set<ServerResponse>();
   const server = createServer((request, response) =>
@@ -108,6 +115,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     history,
     close: async () => {
       follower.stop();
+      await fleetReader?.close();
       removers.forEach((remove) => remove());
       for (const stream of streams) stream.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -180,17 +188,6 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       server.off('error', reject);
       resolve();
     });
-  });
-}
-
-function nameSources(sources: ReadonlyArray<InspectedObject | NamedSource>): NamedSource[] {
-  const used = new Map<string, number>();
-  return sources.map((item) => {
-    if ('source' in item && 'name' in item) return item as NamedSource;
-    const role = item instanceof KafkaClient ? 'client' : 'connection' in item ? 'server' : 'connection';
-    const count = (used.get(role) ?? 0) + 1;
-    used.set(role, count);
-    return { name: count === 1 ? role : `${role}-${count}`, source: item as InspectedObject };
   });
 }
 
