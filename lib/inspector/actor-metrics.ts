@@ -6,7 +6,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KafkaConnection } from '../connection/kafka-connection';
 import { toConnectionStateValue, type ConnectionStateValue } from '../connection/connection-machine';
+import { KafkaClient } from '../client/kafka-client';
+import type { ActorHistory } from './actor-history';
 import type { InspectorEntry } from './inspector-entry';
+import type { NamedSource, SourceFollower } from './inspector-source';
 
 const STATES: readonly ConnectionStateValue[] = [
   'idle',
@@ -153,4 +156,31 @@ export interface RequestCounts {
   readonly pending: number;
   readonly timedOut: number;
   readonly answered: number;
+}
+
+/**
+ * Metrics for `sources` as `follower` follows them: transitions counted from `history`, request durations
+ * from each client. Returns them with the function that stops counting.
+ */
+export function attachMetrics(
+  follower: SourceFollower,
+  sources: readonly NamedSource[],
+  history: ActorHistory,
+): { metrics: ActorMetrics; detach: () => void } {
+  const metrics = new ActorMetrics(
+    () => follower.connections(),
+    () =>
+      new Map(
+        sources.flatMap(({ name, source }) =>
+          source instanceof KafkaClient ? [[name, source.requests] as const] : [],
+        ),
+      ),
+  );
+  const removers = [history.listen((entry) => metrics.observe(entry))];
+  for (const { name, source } of sources) {
+    if (source instanceof KafkaClient) {
+      removers.push(source.onRequestSettled((outcome, ms) => metrics.observeRequest(name, outcome, ms)));
+    }
+  }
+  return { metrics, detach: () => removers.forEach((remove) => remove()) };
 }

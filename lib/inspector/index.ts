@@ -19,3 +19,5 @@ export { publishInspection } from './fleet-topic';
 export type { FleetTopic, InspectionPublisher, PublishInspectionOptions } from './fleet-topic';
 export { relayToStately, STATELY_PROTOCOL_VERSION } from './stately-events';
 export type { StatelyInspectionEvent } from './stately-events';
+export { createHealthHandler } from './health-handler';
+export type { HealthHandler, HealthHandlerOptions } from './health-handler';

@@ -7,12 +7,11 @@ import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { KafkaClient } from '../client/kafka-client';
 import { connectionMachine } from '../connection/connection-machine';
 import { listChartEdges } from '../connection/inspection';
 import { RxKafkaError } from '../errors';
 import { ActorHistory } from './actor-history';
-import { ActorMetrics, type RequestCounts } from './actor-metrics';
+import { attachMetrics, type ActorMetrics } from './actor-metrics';
 import { checkLiveness, checkReadiness, type HealthOptions } from './health';
 import type { InspectorEntry } from './inspector-entry';
 import { renderInspectorPage } from './inspector-page';
@@ -58,31 +57,16 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   const history = new ActorHistory(options.historySize ?? 10_000);
   const member = options.member ?? `${hostname()}:${process.pid}`;
   const sources = nameSources(options.sources ?? []);
-  if (options.replay !== undefined && sources.length > 0) {
+  if (options.replay !== undefined && (sources.length > 0 || options.fleet !== undefined)) {
     throw new RxKafkaError(
       'RXK_INVALID_OPTIONS',
-      'startInspector() takes live sources or a replay file, not both',
-      {
-        path: 'replay',
-      },
+      'startInspector() takes a replay file, or live sources and a fleet topic, not both',
+      { path: 'replay' },
     );
   }
   const follower = new SourceFollower(history, member, sources);
-  const requestCounts = new Map<string, RequestCounts>();
-  const metrics = new ActorMetrics(
-    () => follower.connections(),
-    () => {
-      for (const { name, source } of sources)
-        if (source instanceof KafkaClient) requestCounts.set(name, source.requests);
-      return requestCounts;
-    },
-  );
-  const removers: Array<() => void> = [history.listen((entry) => metrics.observe(entry))];
-  for (const { name, source } of sources) {
-    if (source instanceof KafkaClient) {
-      removers.push(source.onRequestSettled((outcome, ms) => metrics.observeRequest(name, outcome, ms)));
-    }
-  }
+  const { metrics, detach: detachMetrics } = attachMetrics(follower, sources, history);
+  const removers: Array<() => void> = [detachMetrics];
   let recording: WriteStream | undefined;
   if (options.record !== undefined) {
     recording = createWriteStream(options.record, { flags: 'a' });
