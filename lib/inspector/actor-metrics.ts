@@ -5,23 +5,18 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KafkaConnection } from '../connection/kafka-connection';
-import { toConnectionStateValue, type ConnectionStateValue } from '../connection/connection-machine';
+import {
+  connectionMachine,
+  toConnectionStateValue,
+  type ConnectionStateValue,
+} from '../connection/connection-machine';
 import { KafkaClient } from '../client/kafka-client';
 import type { ActorHistory } from './actor-history';
 import type { InspectorEntry } from './inspector-entry';
 import type { NamedSource, SourceFollower } from './inspector-source';
 
-const STATES: readonly ConnectionStateValue[] = [
-  'idle',
-  'connecting',
-  'connected',
-  'assigned',
-  'rebalancing',
-  'reconnecting',
-  'draining',
-  'stopped',
-  'failed',
-];
+// The chart's own top-level states, so a state added to the machine shows up here too.
+const STATES = Object.keys(connectionMachine.root.states) as ConnectionStateValue[];
 
 export class ActorMetrics {
   readonly registry = new Registry();
