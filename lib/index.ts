@@ -5,7 +5,7 @@ import 'reflect-metadata';
 
 // Server
 export { KafkaServer, createMicroservice } from './server/kafka-server';
-export type { CloseOptions, DrainReport } from './server/kafka-server';
+export type { CloseOptions, DrainReport, ServerStats } from './server/kafka-server';
 export { KafkaContext } from './handlers/kafka-context';
 export type { RetryPolicy } from './handlers/retry-policy';
 export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';

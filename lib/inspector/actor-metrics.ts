@@ -11,6 +11,7 @@ import {
   type ConnectionStateValue,
 } from '../connection/connection-machine';
 import { KafkaClient } from '../client/kafka-client';
+import { KafkaServer, type ServerStats } from '../server/kafka-server';
 import type { ActorHistory } from './actor-history';
 import type { InspectorEntry } from './inspector-entry';
 import type { NamedSource, SourceFollower } from './inspector-source';
@@ -26,6 +27,7 @@ export class ActorMetrics {
   constructor(
     connections: () => ReadonlyMap<string, KafkaConnection>,
     requests: () => ReadonlyMap<string, RequestCounts>,
+    servers: () => ReadonlyMap<string, ServerStats> = () => new Map(),
   ) {
     const registry = this.registry;
     new Gauge({
@@ -114,6 +116,34 @@ export class ActorMetrics {
       'Requests answered (completed or with an error reply), over the client’s life.',
       (counts) => counts.answered,
     );
+    const serverCounter = (name: string, help: string, read: (stats: ServerStats) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['source'],
+        registers: [registry],
+        collect() {
+          // The server keeps the totals; the counter shows them as they are at each scrape.
+          this.reset();
+          for (const [source, stats] of servers()) this.inc({ source }, read(stats));
+        },
+      });
+    serverCounter(
+      'rxkafka_records_handled_total',
+      'Records fully handled (offsets resolved for commit).',
+      (stats) => stats.recordsFinished,
+    );
+    serverCounter(
+      'rxkafka_handler_failures_total',
+      'Handlers that failed for good: error replies sent, events skipped.',
+      (stats) => stats.handlerFailures,
+    );
+    serverCounter(
+      'rxkafka_dead_letters_total',
+      'Records written to a dead-letter topic.',
+      (stats) => stats.deadLetters,
+    );
+    serverCounter('rxkafka_replies_sent_total', 'Reply records produced.', (stats) => stats.repliesSent);
     this.#requestSeconds = new Histogram({
       name: 'rxkafka_request_duration_seconds',
       help: 'From send() to the last reply (answered) or to the timeout.',
@@ -168,6 +198,12 @@ export function attachMetrics(
       new Map(
         sources.flatMap(({ name, source }) =>
           source instanceof KafkaClient ? [[name, source.requests] as const] : [],
+        ),
+      ),
+    () =>
+      new Map(
+        sources.flatMap(({ name, source }) =>
+          source instanceof KafkaServer ? [[name, source.stats] as const] : [],
         ),
       ),
   );

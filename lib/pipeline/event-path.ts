@@ -21,9 +21,15 @@ export interface EventPathOptions {
 
 export class EventPath {
   readonly #options: EventPathOptions;
+  #failed = 0;
 
   constructor(options: EventPathOptions) {
     this.#options = options;
+  }
+
+  /** Event handler runs that failed for good (after their retries) so far. */
+  get failed(): number {
+    return this.#failed;
   }
 
   /**
@@ -76,6 +82,7 @@ export class EventPath {
         isRetriableException,
       );
     } catch (error) {
+      this.#failed += 1;
       // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
       // dead-lettered when configured, and committed.
       logger.error(`${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`, {

@@ -76,6 +76,11 @@ export class MessageRouter {
     return this.#requests.repliesSent;
   }
 
+  /** Handlers that failed for good so far: requests answered with an error reply, events skipped. */
+  get handlerFailures(): number {
+    return this.#requests.errorReplies + this.#events.failed;
+  }
+
   /** Dead letters written so far. */
   get deadLetters(): number {
     return this.#failures.deadLetters;

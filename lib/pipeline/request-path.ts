@@ -33,6 +33,7 @@ export interface RequestPathOptions {
 export class RequestPath {
   readonly #options: RequestPathOptions;
   #repliesSent = 0;
+  #errorReplies = 0;
 
   constructor(options: RequestPathOptions) {
     this.#options = options;
@@ -41,6 +42,11 @@ export class RequestPath {
   /** Reply records produced so far. */
   get repliesSent(): number {
     return this.#repliesSent;
+  }
+
+  /** Requests whose handler failed, answered with an error reply, so far. */
+  get errorReplies(): number {
+    return this.#errorReplies;
   }
 
   /**
@@ -209,6 +215,7 @@ export class RequestPath {
 
   async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<OutgoingRecord> {
     if (reply.error !== undefined) {
+      this.#errorReplies += 1;
       this.#options.logger.warn('handler failed; sending an error reply', {
         correlationId: route.correlationId,
         error: reply.error,

@@ -34,6 +34,19 @@ export interface DrainReport {
   readonly committed: ReadonlyArray<{ topic: string; partition: number; offset: string }>;
 }
 
+/** A server's figures so far. */
+export interface ServerStats {
+  /** Records fully handled (their offsets resolved for commit). */
+  readonly recordsFinished: number;
+  /** Records whose handlers an abandoning close cut off. */
+  readonly recordsAbandoned: number;
+  readonly repliesSent: number;
+  /** Handlers that failed for good: requests answered with an error reply, events skipped. */
+  readonly handlerFailures: number;
+  /** Records written to a dead-letter topic. */
+  readonly deadLetters: number;
+}
+
 export interface CloseOptions {
   /** 'drain' finishes in-flight handlers and their replies; 'abandon' stops at once. @defaultValue 'drain' */
   readonly mode?: DrainMode;
@@ -78,6 +91,17 @@ export class KafkaServer {
     if (!this.#connection)
       throw new RxKafkaError('RXK_NOT_CONNECTED', 'the server has no connection yet: call listen() first');
     return this.#connection;
+  }
+
+  /** What the server did over its life, so far (the drain report's figures, and failures). */
+  get stats(): ServerStats {
+    return {
+      recordsFinished: this.#runner?.stats.finished ?? 0,
+      recordsAbandoned: this.#runner?.stats.abandoned ?? 0,
+      repliesSent: this.#router?.repliesSent ?? 0,
+      handlerFailures: this.#router?.handlerFailures ?? 0,
+      deadLetters: this.#router?.deadLetters ?? 0,
+    };
   }
 
   /** Status values (NestJS's plus rxkafka's); replays the current one. */

@@ -213,6 +213,9 @@ describe('the inspector page in a headless browser (integration)', function () {
       new RegExp(`rxkafka_partition_in_flight\\{source="server",topic="${topic}",partition="\\d"\\} 0`),
     );
     expect(metrics).to.include('rxkafka_requests_pending{source="client"} 0');
+    expect(metrics).to.include('rxkafka_records_handled_total{source="server"} 1');
+    expect(metrics).to.include('rxkafka_handler_failures_total{source="server"} 0');
+    expect(metrics).to.include('rxkafka_replies_sent_total{source="server"} 1');
     await firstValueFrom(client.send(topic, { after: 'the inspector started' }));
     expect((await get('metrics')).body).to.match(
       /rxkafka_request_duration_seconds_count\{source="client",outcome="answered"\} 1\b/,

@@ -126,6 +126,7 @@ describe('KafkaServer (on a fake driver)', () => {
       expect(driver.consumer.committed.get('math.audited/0')).to.equal('2');
       expect(logger.entries.filter((entry) => entry.level === 'error')).to.have.length(1);
       expect(driver.producer.records).to.deep.equal([]);
+      expect(server.stats).to.deep.include({ recordsFinished: 2, handlerFailures: 1, deadLetters: 0 });
     });
   });
 
