@@ -11,8 +11,8 @@ export const PARTITION_SAMPLE_EVERY_MS = 1_000;
 export class PartitionSampler {
   readonly #progress: PartitionProgressBook;
   readonly #actors: () => PartitionActor[];
-  /** The progress version each partition actor was last told of. */
-  readonly #sampled = new Map<string, number>();
+  /** The progress version each partition actor was last told of, and its partition. */
+  readonly #sampled = new Map<string, { version: number; topic: string; partition: number }>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(progress: PartitionProgressBook, actors: () => PartitionActor[]) {
@@ -39,11 +39,16 @@ export class PartitionSampler {
       seen.add(actor.id);
       const { topic, partition } = actor.getSnapshot().context;
       const version = this.#progress.versionOf(topic, partition);
-      if (this.#sampled.get(actor.id) === version) continue;
-      this.#sampled.set(actor.id, version);
+      if (this.#sampled.get(actor.id)?.version === version) continue;
+      this.#sampled.set(actor.id, { version, topic, partition });
       const { version: _version, ...progress } = this.#progress.sample(topic, partition);
       actor.send({ type: 'partition.sampled', progress, at });
     }
-    for (const id of this.#sampled.keys()) if (!seen.has(id)) this.#sampled.delete(id);
+    // A partition whose actor is gone was revoked: its figures go too, and its next owner starts afresh.
+    for (const [id, { topic, partition }] of this.#sampled) {
+      if (seen.has(id)) continue;
+      this.#sampled.delete(id);
+      this.#progress.forget(topic, partition);
+    }
   }
 }
