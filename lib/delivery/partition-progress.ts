@@ -53,7 +53,8 @@ class PartitionProgress {
 
 /** The progress of every partition a connection consumes, by `topic/partition`. */
 export class PartitionProgressBook {
-  readonly #partitions = new Map<string, PartitionProgress>();
+  // topic → progress by partition number: looked up per batch and per resolve, so no key is built.
+  readonly #topics = new Map<string, Array<PartitionProgress | undefined>>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -132,20 +133,25 @@ export class PartitionProgressBook {
 
   /** The version a sample would carry now, without building one. */
   versionOf(topic: string, partition: number): number {
-    return this.#partitions.get(`${topic}/${partition}`)?.version ?? 0;
+    return this.#topics.get(topic)?.[partition]?.version ?? 0;
   }
 
   /** Forgets a partition this member no longer owns (its next owner starts its own record). */
   forget(topic: string, partition: number): void {
-    this.#partitions.delete(`${topic}/${partition}`);
+    const partitions = this.#topics.get(topic);
+    if (partitions) partitions[partition] = undefined;
   }
 
   #entry(topic: string, partition: number): PartitionProgress {
-    const key = `${topic}/${partition}`;
-    let progress = this.#partitions.get(key);
+    let partitions = this.#topics.get(topic);
+    if (!partitions) {
+      partitions = [];
+      this.#topics.set(topic, partitions);
+    }
+    let progress = partitions[partition];
     if (!progress) {
       progress = new PartitionProgress();
-      this.#partitions.set(key, progress);
+      partitions[partition] = progress;
     }
     return progress;
   }
