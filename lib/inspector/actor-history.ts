@@ -19,21 +19,16 @@ export class ActorHistory {
     this.#entries = new Array<InspectorEntry | undefined>(capacity);
   }
 
-  /** Numbers `entry`, keeps it (dropping the oldest when full) and tells every listener. */
+  /**
+   * Numbers `entry` (an entry read from a recording or the fleet topic gets this history's number and keeps
+   * its own time), keeps it (dropping the oldest when full) and tells every listener.
+   */
   add(entry: NewInspectorEntry): InspectorEntry {
     const numbered = { ...entry, seq: this.#next } as InspectorEntry;
     this.#entries[this.#next % this.#capacity] = numbered;
     this.#next += 1;
     for (const listener of this.#listeners) listener(numbered);
     return numbered;
-  }
-
-  /** Keeps an entry read from a recording as it is (its own number and time), and tells every listener. */
-  replay(entry: InspectorEntry): void {
-    this.#entries[this.#next % this.#capacity] = { ...entry, seq: this.#next };
-    const kept = this.#entries[this.#next % this.#capacity] as InspectorEntry;
-    this.#next += 1;
-    for (const listener of this.#listeners) listener(kept);
   }
 
   /** The entries kept, oldest first. */

@@ -110,7 +110,7 @@ export async function followFleet(
       eachBatch: async ({ batch, resolveOffset }: FetchedBatch) => {
         for (const message of batch.messages) {
           const entry = parseEntry(message.value);
-          if (entry) history.replay(entry);
+          if (entry) history.add(entry);
           else
             logger.warn(`skipped a record of ${fleet.topic} that is not an inspector entry`, {
               offset: message.offset,

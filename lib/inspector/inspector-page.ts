@@ -252,10 +252,11 @@ const PAGE_SCRIPT = `
 
   var logged = 0;
   var members = {};
+  var membersScanned = 0;
   var manyMembers = false;
   function renderLog(upTo) {
-    // With several processes (a fleet), each log row names its member too.
-    entries.forEach(function (entry) { members[entry.member] = true; });
+    // With several processes (a fleet), each log row names its member too; only new entries are looked at.
+    for (; membersScanned < entries.length; membersScanned++) members[entries[membersScanned].member] = true;
     if (!manyMembers && Object.keys(members).length > 1) { manyMembers = true; logged = 0; logBody.innerHTML = ''; }
     for (; logged < entries.length; logged++) {
       var entry = entries[logged];
@@ -284,7 +285,7 @@ const PAGE_SCRIPT = `
 
   var source = new EventSource('events');
   source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); });
-  source.addEventListener('history', function (message) { entries.length = 0; logged = 0; logBody.innerHTML = ''; JSON.parse(message.data).forEach(function (entry) { entries.push(entry); }); render(); });
+  source.addEventListener('history', function (message) { entries.length = 0; logged = 0; membersScanned = 0; logBody.innerHTML = ''; JSON.parse(message.data).forEach(function (entry) { entries.push(entry); }); render(); });
   source.onmessage = function (message) { entries.push(JSON.parse(message.data)); schedule(); };
   source.onerror = function () { link.textContent = 'disconnected'; link.className = 'badge down'; };
   var pending = false;

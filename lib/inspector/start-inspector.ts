@@ -75,7 +75,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   const chartSvg = await renderStatechartSvg(connectionMachine, listChartEdges(connectionMachine));
   const page = renderInspectorPage({ chartSvg, title: options.title ?? 'rxkafka inspector' });
   const replay = options.replay !== undefined;
-  if (replay) for (const entry of readRecording(options.replay as string)) history.replay(entry);
+  if (replay) for (const entry of readRecording(options.replay as string)) history.add(entry);
   else follower.start();
   const fleetReader = options.fleet ? await followFleet(options.fleet, history) : undefined;
 

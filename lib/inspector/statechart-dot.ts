@@ -61,7 +61,7 @@ export function toStatechartDot(machine: AnyStateMachine, edges: readonly ChartE
     const label = [...new Set(arrow.edges.map((edge) => edgeLabel(edge.event)))].join('\n');
     const attributes = [
       `label=${quote(label)}`,
-      `id=${quote(`arrow:${arrow.from}|${arrow.to}`)}`,
+      `id=${quote(arrowId(arrow))}`,
       `tooltip=${quote(arrow.edges.map((edge) => edge.event).join(', '))}`,
     ];
     if (from !== arrow.from) attributes.push(`ltail=${quote(`cluster_${arrow.from}`)}`);

@@ -39,7 +39,7 @@ describe('ActorHistory', () => {
 
   it('keeps a replayed entry’s own time', () => {
     const history = new ActorHistory(3);
-    history.replay({ ...edge('assigned', 1_700_000_000_000), seq: 41 } as never);
+    history.add({ ...edge('assigned', 1_700_000_000_000), seq: 41 } as never);
     expect(history.entries()[0]).to.deep.include({ seq: 0, at: 1_700_000_000_000 });
   });
 
