@@ -42,10 +42,15 @@ async function waitForOutput(
   }
 }
 
+/**
+ * The exit code, once the process has exited and its output is all read: 'exit' can come before the last
+ * stdout chunk, 'close' comes after the streams end.
+ */
 function exitOf(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise((resolve) => child.once('exit', resolve));
+  if (child.stdout.readableEnded && child.stderr.readableEnded && child.exitCode !== null) {
+    return Promise.resolve(child.exitCode);
+  }
+  return new Promise((resolve) => child.once('close', (code) => resolve(code)));
 }
 
 describe('npm start (integration)', function () {

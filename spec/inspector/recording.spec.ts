@@ -87,7 +87,7 @@ describe('recordings', () => {
     });
     let err = '';
     cli.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
     expect(code).to.equal(2);
     expect(err).to.include('usage: rxkafka inspect <recording.jsonl>');
   });
