@@ -14,7 +14,9 @@ const LAYERS = [
   ['pipeline'], // one record's way: routing, request and event paths, failure policy
   ['options'], // resolved once, at the door
   ['server', 'client'], // front ends
-  ['inspector'], // the live view of the actors (rxkafka/inspector), over server and client
+  ['streams', 'replay', 'exactly-once'], // topics as observables, group-less replay, transactional processing
+  ['projection'], // state folded from a topic, with snapshots (over replay)
+  ['inspector'], // the live view of the actors (rxkafka/inspector), over the front ends
 ];
 
 const FOLDERS = LAYERS.flat();

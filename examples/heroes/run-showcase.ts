@@ -70,11 +70,18 @@ export async function startShowcase(options: ShowcaseOptions): Promise<Showcase>
   let stopping = false;
   let sent = 0;
   let failed = 0;
+  // The trickle's requests still waiting for a reply: stop() lets them finish before the client closes, so a
+  // Ctrl-C between a send and its reply fails nothing.
+  const inFlight = new Set<Promise<unknown>>();
   const trickle = setInterval(() => {
     if (stopping) return;
     const heroId = (sent % 8) + 1;
     sent += 1;
-    firstValueFrom(client.send('hero.kill.dragon', { heroId, dragonId: sent })).catch(() => (failed += 1));
+    const reply = firstValueFrom(client.send('hero.kill.dragon', { heroId, dragonId: sent })).catch(
+      () => (failed += 1),
+    );
+    inFlight.add(reply);
+    void reply.finally(() => inFlight.delete(reply));
     client.emit('hero.killed.dragon', { heroId, dragonId: sent }).subscribe({ error: () => (failed += 1) });
   }, 250);
   let memberIn = false;
@@ -110,6 +117,8 @@ export async function startShowcase(options: ShowcaseOptions): Promise<Showcase>
       stopping = true;
       [trickle, cycle, status].forEach(clearInterval);
       await cycling;
+      // Each request settles within the client's request timeout, replied to or timed out.
+      await Promise.all(inFlight);
       const { pendingRequestsFailed } = await client.close();
       const secondaryReport = await secondary.close();
       const primaryReport = await primary.close();
