@@ -30,7 +30,7 @@ const serializer = new KafkaRequestSerializer();
  */
 export function produceTo<T>(
   topic: string,
-  producer: StreamProducer,
+  producer: Pick<StreamProducer, 'send'>,
   options: ProduceToOptions<T> = {},
 ): OperatorFunction<T, ProducedRecord<T>> {
   const toRecord = options.toRecord ?? ((element: T) => serializer.serialize(element));
