@@ -34,7 +34,10 @@ describe('toWrittenOffsets()', () => {
   });
 
   it('knows no offsets without a response (acks 0) or for a message whose partition is unknown', () => {
-    const entries = [{ topic: 't', messages: [message('a', 0)] }, { topic: 't', messages: [message('b')] }];
+    const entries = [
+      { topic: 't', messages: [message('a', 0)] },
+      { topic: 't', messages: [message('b')] },
+    ];
     expect(toWrittenOffsets(entries, undefined, partitionOf)).to.deep.equal([undefined, undefined]);
     const response = [{ topicName: 't', partition: 0, errorCode: 0, baseOffset: '5' }];
     expect(toWrittenOffsets(entries, response, partitionOf)).to.deep.equal([
