@@ -161,6 +161,36 @@ describe('consume() (on a fake driver)', () => {
     expect((failure as RxKafkaError).code).to.equal('RXK_ALREADY_SUBSCRIBED');
   });
 
+  it('takes a new subscription once the previous one stopped: a new member, and a report each', async () => {
+    const { driver, stream, received, subscription } = await subscribeTo();
+    const reports: string[] = [];
+    stream.reports$.subscribe((report) => reports.push(report.reason));
+    subscription.unsubscribe();
+    await eventually(() => reports.length === 1, 'the first report', 5_000);
+    const again = stream.subscribe((record) => received.push(record));
+    subscriptions.push(again);
+    await eventually(
+      () => driver.consumers.length === 2 && stream.connection.state === 'assigned',
+      'the second join',
+      5_000,
+    );
+    void driver.consumers[1].deliver('t', 0, values(1));
+    await settle();
+    expect(received).to.have.length(1);
+    await stream.drain(1_000);
+    expect(reports).to.deep.equal(['unsubscribe', 'drain']);
+  });
+
+  it('has no connection while nothing is subscribed', () => {
+    const stream = consume({
+      driver: new FakeKafkaDriver(),
+      groupId: 'g',
+      topics: ['t'],
+      logger: silentLogger,
+    });
+    expect(() => stream.connection).to.throw(RxKafkaError, 'subscribe to it first');
+  });
+
   describe('options', () => {
     const codeAndPath = (options: unknown): [unknown, unknown] => {
       try {
