@@ -1,6 +1,7 @@
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import type { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
+import { checkDuration } from '../options/option-checks';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { CommittableRecord } from './committable-record';
@@ -26,9 +27,11 @@ export class RecordStream<T = unknown> extends Observable<CommittableRecord<T>> 
    * Stops intake, completes the observable (so downstream operators finish their in-flight inner work),
    * waits until every emitted record is finished or `deadlineMs` passes (then abandons the rest), commits
    * what finished and leaves the group. Resolves with the report; undefined when nothing is subscribed
-   * and nothing ever was.
+   * and nothing ever was. @defaultValue deadlineMs: the stream's `drainTimeoutMs` (0: no deadline)
+   * @throws RxKafkaError RXK_INVALID_OPTIONS (rejects) for a deadline that is not a whole number of ms.
    */
-  drain(deadlineMs?: number): Promise<StreamReport | undefined> {
+  async drain(deadlineMs?: number): Promise<StreamReport | undefined> {
+    checkDuration('deadlineMs', deadlineMs, 'no deadline');
     return this.#members.drain(deadlineMs);
   }
 

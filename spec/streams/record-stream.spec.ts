@@ -153,6 +153,30 @@ describe('consume() (on a fake driver)', () => {
     expect(driver.consumers[0].committed.get('t/0')).to.equal('4');
   });
 
+  it('on drain() past its deadline, abandons what is still unfinished and says so', async () => {
+    const { consumer, stream, received } = await subscribeTo();
+    const returned = consumer.deliver('t', 0, values(3));
+    await settle();
+    received[0].commit();
+    const report = await stream.drain(50);
+    await returned;
+    expect(report).to.deep.include({
+      reason: 'drain',
+      timedOut: true,
+      recordsEmitted: 3,
+      recordsFinished: 1,
+      recordsAbandoned: 2,
+    });
+    expect(consumer.resolvedOffset('t', 0)).to.equal('1');
+  });
+
+  it('rejects a drain() deadline that is not a whole number of milliseconds', async () => {
+    const { stream, subscription } = await subscribeTo();
+    subscriptions.push(subscription);
+    const failure = await stream.drain(-1).catch((error: unknown) => error);
+    expect((failure as RxKafkaError).code).to.equal('RXK_INVALID_OPTIONS');
+  });
+
   it('fails a second subscription while the first is live with RXK_ALREADY_SUBSCRIBED', async () => {
     const { stream, subscription } = await subscribeTo();
     subscriptions.push(subscription);
