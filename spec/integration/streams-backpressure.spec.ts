@@ -99,7 +99,11 @@ describe('consume() backpressure (integration)', function () {
     expect(result.receivedInWindow).to.be.below(RECORDS / 20);
 
     const growthMb = Math.max(...result.samples.map(({ heapMb }) => heapMb)) - result.baselineMb;
-    expect(growthMb).to.be.below(HEAP_GROWTH_BOUND_MB);
+    const heapSamples = result.samples.map(({ heapMb }) => heapMb.toFixed(1)).join(', ');
+    expect(
+      growthMb,
+      `live heap ${result.baselineMb.toFixed(1)} MB at start, then ${heapSamples}`,
+    ).to.be.below(HEAP_GROWTH_BOUND_MB);
 
     expect(result).to.include({ received: RECORDS, duplicates: 0, outOfRange: 0, missing: 0 });
     expect(result.report).to.include({ reason: 'drain', recordsEmitted: RECORDS, recordsAbandoned: 0 });
