@@ -59,13 +59,13 @@ function runSubscriber(env: Record<string, string>): Promise<SubscriberResult> {
  */
 describe('consume() backpressure (integration)', function () {
   this.timeout(180_000);
+  let brokers: readonly string[];
+  let topic: string;
+  let ends: Record<number, number>;
 
-  it('keeps a slow subscriber’s live heap bounded over 200,000 records and loses none', async () => {
-    const { brokers } = await useTestBroker();
-    const [topic] = await createTopics([
-      { topic: uniqueName('streams-backpressure'), numPartitions: PARTITIONS },
-    ]);
-    const groupId = uniqueName('streams-backpressure-group');
+  before(async () => {
+    brokers = (await useTestBroker()).brokers;
+    [topic] = await createTopics([{ topic: uniqueName('streams-backpressure'), numPartitions: PARTITIONS }]);
     const producer = (await testKafka()).producer({ idempotent: true });
     await producer.connect();
     // About 100 bytes a record: small records are the worst case for a count-based buffer.
@@ -79,18 +79,27 @@ describe('consume() backpressure (integration)', function () {
     }
     await producer.disconnect();
     const endOffsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
-    const ends = Object.fromEntries(endOffsets.map(({ partition, high }) => [partition, Number(high)]));
+    ends = Object.fromEntries(endOffsets.map(({ partition, high }) => [partition, Number(high)]));
     expect(Object.values(ends).reduce((sum, end) => sum + end, 0)).to.equal(RECORDS);
+  });
 
-    const result = await runSubscriber({
+  after(() => withAdmin((admin) => admin.deleteTopics({ topics: [topic] })));
+
+  const subscribe = (groupId: string, bufferSize: number, windowMs: number, stopAfterWindow = false) =>
+    runSubscriber({
+      STOP_AFTER_WINDOW: stopAfterWindow ? '1' : '0',
       BROKERS: brokers.join(','),
       TOPIC: topic,
       GROUP: groupId,
       END_OFFSETS: JSON.stringify(ends),
       SLOW_MS: String(SLOW_MS),
-      WINDOW_MS: String(WINDOW_MS),
-      BUFFER_SIZE: String(BUFFER_SIZE),
+      WINDOW_MS: String(windowMs),
+      BUFFER_SIZE: String(bufferSize),
     });
+
+  it('keeps a slow subscriber’s live heap bounded over 200,000 records and loses none', async () => {
+    const groupId = uniqueName('streams-backpressure-group');
+    const result = await subscribe(groupId, BUFFER_SIZE, WINDOW_MS);
 
     // The pipeline never holds more than bufferSize records per partition…
     const maxHeld = Math.max(...result.samples.map(({ held }) => held));
@@ -112,6 +121,20 @@ describe('consume() backpressure (integration)', function () {
       committed[0].partitions.map(({ partition, offset }) => [partition, Number(offset)]),
     );
     expect(committedByPartition).to.deep.equal(ends);
-    await withAdmin((admin) => admin.deleteTopics({ topics: [topic] }));
+  });
+
+  it('holds far more without the bound (the contrast): a whole fetched batch per partition', async () => {
+    const result = await subscribe(uniqueName('streams-backpressure-contrast'), 10_000_000, 3_000, true);
+    const maxHeld = Math.max(...result.samples.map(({ held }) => held));
+    const heapMb = Math.max(...result.samples.map((sample) => sample.heapMb));
+    // Still bounded, by one kafkajs batch per partition (a batch is held until its records finish), but
+    // far above what bufferSize allows. (Draining a queue that long through concatMap with synchronous
+    // inners also overflows rxjs's stack, which is why this subscriber stops after its window.)
+    expect(maxHeld, `live heap ${result.baselineMb.toFixed(1)} → ${heapMb.toFixed(1)} MB`).to.be.above(
+      10 * BUFFER_SIZE * PARTITIONS,
+    );
+    expect(maxHeld).to.be.below(RECORDS);
+    expect(result.report).to.include({ reason: 'unsubscribe' });
+    expect(result.report.recordsAbandoned).to.be.above(10 * BUFFER_SIZE * PARTITIONS);
   });
 });

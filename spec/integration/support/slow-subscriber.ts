@@ -3,7 +3,8 @@
  * beginning through consume() + concatMap + commitAfter(), taking one record per SLOW_MS ms for WINDOW_MS
  * while it samples its live heap (heapUsed right after a full GC) and how many records its pipeline holds,
  * then takes the rest at full speed. It checks every offset of END_OFFSETS ({ partition: end }) arrived
- * exactly once, drains, and prints one JSON line: `result {...}`.
+ * exactly once, drains, and prints one JSON line: `result {...}`. With STOP_AFTER_WINDOW it unsubscribes
+ * after the window instead and prints what it had.
  */
 import { concatMap, map, of, timer } from 'rxjs';
 import { commitAfter, consume, silentLogger } from '../../../lib';
@@ -17,6 +18,7 @@ const total = Object.values(endOffsets).reduce((sum, end) => sum + end, 0);
 const slowMs = Number(process.env.SLOW_MS);
 const windowMs = Number(process.env.WINDOW_MS);
 const bufferSize = Number(process.env.BUFFER_SIZE);
+const stopAfterWindow = process.env.STOP_AFTER_WINDOW === '1';
 
 function liveHeapMb(): number {
   collect();
@@ -42,8 +44,9 @@ async function main(): Promise<void> {
     bufferSize,
     logger: silentLogger,
   });
+  let subscription: { unsubscribe(): void } | undefined;
   const all = new Promise<void>((resolve, reject) => {
-    stream
+    subscription = stream
       .pipe(
         map((record) => {
           entered += 1;
@@ -75,6 +78,13 @@ async function main(): Promise<void> {
     samples.push({ heapMb: liveHeapMb(), held: entered - finished });
   }
   const receivedInWindow = received;
+  if (stopAfterWindow) {
+    subscription?.unsubscribe();
+    while (!stream.lastReport) await new Promise((resolve) => setTimeout(resolve, 50));
+    const result = { baselineMb, samples, receivedInWindow, received, report: stream.lastReport };
+    process.stdout.write(`result ${JSON.stringify(result)}\n`);
+    return;
+  }
   slow = false;
   await all;
   const report = await stream.drain();
