@@ -51,6 +51,7 @@ export class BatchFeed<T> {
   #closed = false;
   #wake: (() => void) | undefined;
   #heartbeats: NodeJS.Timeout | undefined;
+  #lastHeartbeatAt = Date.now();
 
   constructor(payload: FetchedBatch, host: FeedHost<T>) {
     this.#payload = payload;
@@ -70,6 +71,8 @@ export class BatchFeed<T> {
           if (!this.#mayGoOn()) break;
         }
         this.#emit(messages[index], index, topic, partition);
+        // A subscriber that works synchronously never lets the loop wait: heartbeat from here too.
+        if ((index & 127) === 127 && Date.now() - this.#lastHeartbeatAt >= HEARTBEAT_EVERY_MS) this.#beat();
       }
       await this.#waitUntil(() => this.#unfinished === 0);
       this.#resolveFinished();
@@ -171,14 +174,17 @@ export class BatchFeed<T> {
 
   #startHeartbeats(): void {
     if (this.#heartbeats) return;
-    this.#heartbeats = setInterval(() => {
-      // A failed heartbeat is how a rebalance shows: emit nothing more, then let kafkajs rejoin.
-      this.#payload.heartbeat().catch((error: unknown) => {
-        this.#failure ??= { error };
-        this.wake();
-      });
-    }, HEARTBEAT_EVERY_MS);
+    this.#heartbeats = setInterval(() => this.#beat(), HEARTBEAT_EVERY_MS);
     this.#heartbeats.unref();
+  }
+
+  #beat(): void {
+    this.#lastHeartbeatAt = Date.now();
+    // A failed heartbeat is how a rebalance shows: emit nothing more, then let kafkajs rejoin.
+    this.#payload.heartbeat().catch((error: unknown) => {
+      this.#failure ??= { error };
+      this.wake();
+    });
   }
 }
 
