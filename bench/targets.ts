@@ -1,5 +1,5 @@
 /**
- * Issue 6's targets, checked against the summaries: each scenario's goal for rxkafka and whether this run
+ * Issue 6's targets (and issue 14's for (f)), checked against the summaries: each scenario's goal for rxkafka and whether this run
  * met it. A target whose baseline did not run is neither met nor missed.
  */
 import type { ScenarioId } from './bench-options';
@@ -73,6 +73,15 @@ export function evaluateTarget(
             ? undefined
             : perRepetition.every((ratio) => ratio >= 5),
         detail: `${formatRatio(median)} NestJS (repetitions ${perRepetition.map(formatRatio).join(', ')})`,
+      };
+    }
+    case 'f': {
+      const vsKafkajs = rxkafka?.ratioVsKafkajs;
+      return {
+        scenario,
+        target: '≥0.8× kafkajs',
+        met: vsKafkajs === undefined || !kafkajs ? undefined : vsKafkajs >= 0.8,
+        detail: `${formatRatio(vsKafkajs)} kafkajs`,
       };
     }
     case 'e': {

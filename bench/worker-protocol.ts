@@ -34,6 +34,8 @@ export interface ConsumerSpec extends KafkaSpec {
   readonly ioDelayMs: number;
   /** Run different keys of a partition concurrently, where the implementation can. */
   readonly keyConcurrency: boolean;
+  /** rxkafka: consume through `consume()` + `commitAfter()` instead of a KafkaServer. */
+  readonly streams?: boolean;
 }
 
 /** Serves a `sum` request/reply handler on the topic until told to stop. */

@@ -22,7 +22,9 @@ export type RxKafkaErrorCode =
   | 'RXK_BROKER_UNREACHABLE'
   | 'RXK_ACTOR_NOT_PROVIDED'
   | 'RXK_AUTHENTICATION_FAILED'
-  | 'RXK_TLS_FAILED';
+  | 'RXK_TLS_FAILED'
+  | 'RXK_ALREADY_SUBSCRIBED'
+  | 'RXK_STREAM_OVERFLOW';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -47,6 +49,10 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'The broker refused the SASL login (mechanism, username, password), or (likely, retriable) closed every TLS connection of a client without client.sasl. Check client.sasl against the users the cluster knows.',
   RXK_TLS_FAILED:
     'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca) or does not name the broker address (not retriable), or (likely, retriable) the two sides disagree on TLS: client.ssl against a plaintext listener, or none against a TLS one.',
+  RXK_ALREADY_SUBSCRIBED:
+    'A consume() stream is one group member at a time: subscribe again once the previous subscription ended, or call consume() once per member.',
+  RXK_STREAM_OVERFLOW:
+    "A key-ordered operator (mergeMapByKey, concatMapByKey) held more records waiting than its maxBuffered bound: lower consume()'s bufferSize, raise the concurrency, or raise maxBuffered.",
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

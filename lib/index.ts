@@ -14,6 +14,23 @@ export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';
 export { KafkaClient } from './client/kafka-client';
 export type { SendOptions } from './client/kafka-client';
 
+// Streams
+export { consume, RecordStream } from './streams/record-stream';
+export type { Committable, CommittableRecord } from './streams/committable-record';
+export type { ConsumeOptions, RecordDecoder, RecordToDecode } from './streams/consume-options';
+export type { StreamReport, StreamStopReason } from './streams/stream-report';
+export { commitAfter } from './streams/commit-after';
+export type { CommitTarget } from './streams/commit-after';
+export { mergeMapByKey } from './streams/merge-map-by-key';
+export type { MergeMapByKeyOptions } from './streams/merge-map-by-key';
+export { concatMapByKey } from './streams/concat-map-by-key';
+export type { ConcatMapByKeyOptions } from './streams/concat-map-by-key';
+export { produceTo } from './streams/produce-to';
+export type { ProducedRecord, ProduceToOptions } from './streams/produce-to';
+export { createProducer, StreamProducer } from './streams/stream-producer';
+export type { StreamProducerOptions } from './streams/stream-producer';
+export type { WrittenOffset } from './delivery/written-offsets';
+
 // Handlers
 export { Controller, registerControllers } from './handlers/controller';
 export { MessagePattern } from './handlers/message-pattern';

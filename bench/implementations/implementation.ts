@@ -15,6 +15,8 @@ export interface ConnectionConfig {
 export interface EventConsumerConfig extends ConnectionConfig {
   /** Run different keys of a partition concurrently, if the implementation can be configured to. */
   readonly keyConcurrency: boolean;
+  /** Consume through the implementation's stream API (rxkafka's `consume()`), where it has one. */
+  readonly streams?: boolean;
 }
 
 /** Handles one decoded event; a returned promise is awaited by the implementation. */

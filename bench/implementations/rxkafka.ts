@@ -1,6 +1,8 @@
 import { Container } from 'inversify';
-import { firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom, map } from 'rxjs';
 import {
+  commitAfter,
+  consume,
   Controller,
   createStreamLogger,
   EventPattern,
@@ -28,6 +30,7 @@ export const rxkafkaImplementation: Implementation = {
 };
 
 async function startEventConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable> {
+  if (config.streams) return startStreamConsumer(config, handle);
   @Controller()
   class BenchEventController {
     @EventPattern(config.topic)
@@ -43,6 +46,39 @@ async function startEventConsumer(config: EventConsumerConfig, handle: EventHand
   });
   await server.listen();
   return { close: async () => void (await server.close()) };
+}
+
+/**
+ * Scenario (f): `consume()` with its defaults, a trivial map that hands each decoded value to the handler,
+ * and `commitAfter()`. The handler is synchronous there; a promise it returned would not be awaited.
+ */
+async function startStreamConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable> {
+  const stream = consume<BenchEvent>({
+    client: { brokers: [...config.brokers], clientId: config.groupId },
+    logger: createStreamLogger('error'),
+    groupId: config.groupId,
+    topics: [config.topic],
+    fromBeginning: true,
+  });
+  const subscription = stream
+    .pipe(
+      map((record) => {
+        void handle(record.value);
+        return record;
+      }),
+      commitAfter(),
+    )
+    .subscribe();
+  // Resolves once the member has joined its group, as the other implementations' start does.
+  await firstValueFrom(
+    stream.connection.assignment$.pipe(filter((assignment) => Object.keys(assignment).length > 0)),
+  );
+  return {
+    close: async () => {
+      await stream.drain();
+      subscription.unsubscribe();
+    },
+  };
 }
 
 async function startSumServer(config: ConnectionConfig): Promise<Closable> {

@@ -48,7 +48,13 @@ export async function consumeEvents(spec: ConsumerSpec, meter: ProcessMeter): Pr
         };
 
   const consumer = await implementation.startEventConsumer(
-    { brokers: spec.brokers, topic: spec.topic, groupId: spec.groupId, keyConcurrency: spec.keyConcurrency },
+    {
+      brokers: spec.brokers,
+      topic: spec.topic,
+      groupId: spec.groupId,
+      keyConcurrency: spec.keyConcurrency,
+      streams: spec.streams,
+    },
     handle,
   );
   const last = await finished;

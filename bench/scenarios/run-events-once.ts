@@ -44,6 +44,7 @@ export async function runEventsOnce(
         count,
         ioDelayMs: scenario.ioDelayMs,
         keyConcurrency: scenario.keyConcurrency,
+        streams: scenario.streams,
         cpuProfilePath: toCpuProfilePath(context, `${label}-consumer`),
       },
       `${label}-consumer`,

@@ -1,5 +1,5 @@
 /**
- * The five scenarios of issue 6, sized by the command line: what runs, against which implementations, and
+ * The five scenarios of issue 6 and (f) of issue 14, sized by the command line: what runs, against which implementations, and
  * with which settings. bench/README.md explains what each one measures.
  */
 import type { BenchOptions, ScenarioId } from '../bench-options';
@@ -29,6 +29,8 @@ export interface EventScenario extends ScenarioBase {
   /** 0: trivial work; otherwise the handler awaits a timer of this many ms (I/O). */
   readonly ioDelayMs: number;
   readonly keyConcurrency: boolean;
+  /** rxkafka consumes through `consume()` + `commitAfter()` instead of a KafkaServer (scenario f). */
+  readonly streams?: boolean;
 }
 
 /** A sum server and a client with `concurrency` requests in flight. */
@@ -56,7 +58,7 @@ const NEST_IO_EVENTS = 1_000;
 
 const PARTITIONS = 8;
 
-/** The scenarios selected by `options`, in order a to e. */
+/** The scenarios selected by `options`, in order a to f. */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -118,6 +120,18 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       warmupCount: Math.min(2_000, Math.ceil(counts.e / 10)),
       soakWarmupFraction: 0.1,
       timeoutMs: 120_000 + counts.e * 2,
+    },
+    f: {
+      ...events,
+      id: 'f',
+      title: 'events, consume() + commitAfter(), trivial map',
+      count: counts.f,
+      implementations: ['rxkafka', 'kafkajs'],
+      repetitions,
+      ioDelayMs: 0,
+      keyConcurrency: false,
+      streams: true,
+      timeoutMs: 60_000 + counts.f * 2,
     },
   };
   return options.scenarios.map((id) => withImplementations(all[id], options.implementations));

@@ -239,6 +239,15 @@ export class KafkaConnection {
     return remove;
   }
 
+  /**
+   * Asks for a background commit of every offset resolved so far, without waiting: a batch handler that
+   * runs long (a slow stream subscriber) would otherwise have its finished records committed only when it
+   * returns. A no-op without a committer (`run.autoCommit: false`, producer-only).
+   */
+  requestCommit(): void {
+    this.#committer?.request();
+  }
+
   /** Moves the consumer's next fetch of one partition to `offset`. */
   seek(topic: string, partition: number, offset: string): void {
     this.#consumer?.seek(topic, partition, offset);

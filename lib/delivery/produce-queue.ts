@@ -1,12 +1,19 @@
 import type { OutgoingRecord } from '../kafka/kafka-record';
 import type { ProduceSettings, RecordProducer, WrittenPartition } from '../kafka/record-producer';
 import { RxKafkaError } from '../errors';
+import {
+  createNoOffsetError,
+  toWrittenOffsets,
+  toWrittenPartitions,
+  type WrittenOffset,
+} from './written-offsets';
 
 interface QueuedMessages {
   readonly topic: string;
   readonly messages: OutgoingRecord[];
-  readonly resolve: () => void;
+  readonly resolve: (offsets?: WrittenOffset[]) => void;
   readonly reject: (error: unknown) => void;
+  readonly wantsOffsets: boolean;
 }
 
 export interface ProduceQueueOptions {
@@ -71,11 +78,23 @@ export class ProduceQueue {
    * refused for good (no such topic or partition, a record too large).
    */
   send(topic: string, messages: OutgoingRecord[]): Promise<void> {
-    if (messages.length === 0) return Promise.resolve();
+    return this.#enqueue(topic, messages, false) as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * As send(), resolving with where each message was written, in the order given (see toWrittenOffsets).
+   * Rejects with RXK_SEND_FAILED when Kafka answered no offset (`acks: 0`).
+   */
+  sendForOffsets(topic: string, messages: OutgoingRecord[]): Promise<WrittenOffset[]> {
+    return this.#enqueue(topic, messages, true);
+  }
+
+  #enqueue(topic: string, messages: OutgoingRecord[], wantsOffsets: boolean): Promise<WrittenOffset[]> {
+    if (messages.length === 0) return Promise.resolve([]);
     const encodable = messages.map(toEncodableMessage);
-    return new Promise<void>((resolve, reject) => {
-      this.#laneOf(topic).push({ topic, messages: encodable, resolve, reject });
-    });
+    return new Promise<WrittenOffset[] | undefined>((resolve, reject) => {
+      this.#laneOf(topic).push({ topic, messages: encodable, resolve, reject, wantsOffsets });
+    }) as Promise<WrittenOffset[]>;
   }
 
   /** Resolves when everything queued so far has been sent (or has failed). */
@@ -122,12 +141,17 @@ export class ProduceQueue {
     let error: RxKafkaError | undefined;
     let resend = true;
     const writtenPartitions = response ? toWrittenPartitions(response) : undefined;
-    for (const entry of batch) {
+    const offsets = batch.some((entry) => entry.wantsOffsets)
+      ? toWrittenOffsets(batch, response, this.#partitionOf)
+      : undefined;
+    for (const [index, entry] of batch.entries()) {
       const unwritten = writtenPartitions ? this.#findUnwritten(entry, writtenPartitions) : [];
       this.#sentMessages += entry.messages.length - unwritten.length;
       if (unwritten.length === 0) {
         this.#proven.add(entry.topic);
-        entry.resolve();
+        const written = offsets?.[index];
+        if (entry.wantsOffsets && !written) entry.reject(createNoOffsetError(entry.topic));
+        else entry.resolve(written);
         continue;
       }
       // A partition that does not exist is final; a partition kafkajs skipped is worth one more try.
@@ -270,17 +294,6 @@ function toEncodableMessage(message: OutgoingRecord): OutgoingRecord {
     timestampDelta: 0,
   };
   return encodable as OutgoingRecord;
-}
-
-/** The partitions a produce response names, by topic: built once per response, not once per message. */
-function toWrittenPartitions(response: readonly WrittenPartition[]): Map<string, Set<number>> {
-  const written = new Map<string, Set<number>>();
-  for (const { topicName, partition } of response) {
-    let partitions = written.get(topicName);
-    if (!partitions) written.set(topicName, (partitions = new Set()));
-    partitions.add(partition);
-  }
-  return written;
 }
 
 function groupByTopic(

@@ -9,11 +9,15 @@ import { KafkaClient } from '../client/kafka-client';
 import { observeEdges, type TakenEdge } from '../connection/inspection';
 import { KafkaConnection } from '../connection/kafka-connection';
 import { KafkaServer } from '../server/kafka-server';
+import { RecordStream } from '../streams/record-stream';
 import type { ActorHistory } from './actor-history';
 import type { KafkaFacts, PartitionsEntry } from './inspector-entry';
 
-/** Something the inspector shows: a KafkaServer, a KafkaClient or a KafkaConnection, with a name. */
-export type InspectedObject = KafkaServer | KafkaClient | KafkaConnection;
+/**
+ * Something the inspector shows: a KafkaServer, a KafkaClient, a KafkaConnection or a `consume()` stream
+ * (the connection of its live subscription), with a name.
+ */
+export type InspectedObject = KafkaServer | KafkaClient | KafkaConnection | RecordStream<unknown>;
 
 export interface NamedSource {
   readonly name: string;
@@ -201,7 +205,14 @@ export function nameSources(sources: ReadonlyArray<InspectedObject | NamedSource
   const used = new Map<string, number>();
   return sources.map((item) => {
     if ('source' in item && 'name' in item) return item as NamedSource;
-    const role = item instanceof KafkaClient ? 'client' : 'connection' in item ? 'server' : 'connection';
+    const role =
+      item instanceof KafkaClient
+        ? 'client'
+        : item instanceof RecordStream
+          ? 'stream'
+          : 'connection' in item
+            ? 'server'
+            : 'connection';
     const count = (used.get(role) ?? 0) + 1;
     used.set(role, count);
     return { name: count === 1 ? role : `${role}-${count}`, source: item as InspectedObject };

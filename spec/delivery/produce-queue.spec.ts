@@ -506,6 +506,36 @@ describe('ProduceQueue', () => {
     });
   });
 
+  describe('.sendForOffsets()', () => {
+    it('resolves with each message’s offset: its partition’s base offset plus its place in the request', async () => {
+      const producer = new FakeProducer();
+      producer.respond = async (batch) =>
+        writtenTo(batch).map((written) => ({ ...written, baseOffset: written.partition === 0 ? '40' : '7' }));
+      const queue = new ProduceQueue(producer.asProducer());
+      const first = queue.sendForOffsets('t', [
+        { value: 'a', partition: 0 },
+        { value: 'b', partition: 1 },
+      ]);
+      const plain = queue.send('t', [{ value: 'c', partition: 0 }]);
+      const second = queue.sendForOffsets('t', [{ value: 'd', partition: 0 }]);
+      expect(await first).to.deep.equal([
+        { topic: 't', partition: 0, offset: '40' },
+        { topic: 't', partition: 1, offset: '7' },
+      ]);
+      await plain;
+      // One request carried a, b, c and d: c took offset 41 of partition 0, so d has 42.
+      expect(producer.calls).to.have.length(1);
+      expect(await second).to.deep.equal([{ topic: 't', partition: 0, offset: '42' }]);
+    });
+
+    it('rejects with RXK_SEND_FAILED when Kafka answers no offsets (acks 0)', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer(), { sendConfig: { acks: 0 } });
+      const error = await catchError(queue.sendForOffsets('t', [{ value: 'a', partition: 0 }]));
+      expect((error as RxKafkaError).code).to.equal('RXK_SEND_FAILED');
+    });
+  });
+
   describe('.flush()', () => {
     it('resolves once everything queued has been sent', async () => {
       const producer = new FakeProducer();

@@ -1,0 +1,228 @@
+import type { PartitionProgressBook } from '../delivery/partition-progress';
+import { OffsetTracker } from '../delivery/offset-tracker';
+import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { FetchedRecord } from '../kafka/kafka-record';
+import type { Logger } from '../logger';
+import { decodeHeaders, decodeWireValue } from '../wire/parser';
+import type { CommittableRecord } from './committable-record';
+import type { RecordDecoder } from './consume-options';
+
+/** What a batch feed needs from the stream member it feeds. */
+export interface FeedHost<T> {
+  readonly bufferSize: number;
+  readonly decode: RecordDecoder<T>;
+  readonly logger: Logger;
+  readonly progress: PartitionProgressBook;
+  /** Figures for the report, written by the feeds. */
+  readonly counts: { emitted: number; finished: number; decodeFailures: number };
+  /** True while records may be handed to the subscriber (no drain, unsubscribe or close began). */
+  mayEmit(): boolean;
+  /** True once the member stopped waiting for emitted records: nothing more may be resolved. */
+  isAbandoning(): boolean;
+  emit(record: CommittableRecord<T>): void;
+  /** Asks for a background commit of what is resolved. */
+  requestCommit(): void;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/**
+ * Feeds one fetched batch to the subscriber, at most `bufferSize` unfinished records at a time, and does
+ * not return before every record it emitted is finished: kafkajs (`eachBatchAutoResolve: false`) fetches
+ * a partition again from its last resolved offset, and only once its batch returned, so holding the batch
+ * is what stops the partition's intake at the source, and returning early would fetch the unfinished
+ * records again. It heartbeats while it waits. Offsets are resolved only as the finished prefix grows
+ * (OffsetTracker), so the committed offset never passes an unfinished record.
+ *
+ * A batch gone stale (a rebalance, a seek) or a member that stops emits nothing more; it still waits for
+ * the records it emitted, unless the member abandons them (unsubscribe, drain deadline).
+ */
+export class BatchFeed<T> {
+  readonly #payload: FetchedBatch;
+  readonly #host: FeedHost<T>;
+  readonly #tracker: OffsetTracker;
+  #unfinished = 0;
+  #failure: { error: unknown } | undefined;
+  /** The newest offset of the finished prefix not yet handed to kafkajs. */
+  #unresolved: string | undefined;
+  #resolveScheduled = false;
+  #resolvedPrefix = 0;
+  /** Once the batch returned: a commit() after it resolves nothing (the partition moved on, or away). */
+  #closed = false;
+  #wake: (() => void) | undefined;
+  #heartbeats: NodeJS.Timeout | undefined;
+  #lastHeartbeatAt = Date.now();
+
+  constructor(payload: FetchedBatch, host: FeedHost<T>) {
+    this.#payload = payload;
+    this.#host = host;
+    this.#tracker = new OffsetTracker(payload.batch.messages.map((message) => message.offset));
+  }
+
+  /** Emits the batch's records and resolves once every emitted one is finished (or abandoned). */
+  async run(): Promise<void> {
+    const { messages, topic, partition } = this.#payload.batch;
+    const { bufferSize } = this.#host;
+    try {
+      for (let index = 0; index < messages.length; index++) {
+        if (!this.#mayGoOn()) break;
+        if (this.#unfinished >= bufferSize) {
+          await this.#waitUntil(() => this.#unfinished < bufferSize || !this.#mayGoOn());
+          if (!this.#mayGoOn()) break;
+        }
+        this.#emit(messages[index], index, topic, partition);
+        // A subscriber that works synchronously never lets the loop wait: heartbeat from here too.
+        if ((index & 127) === 127 && Date.now() - this.#lastHeartbeatAt >= HEARTBEAT_EVERY_MS) this.#beat();
+      }
+      await this.#waitUntil(() => this.#unfinished === 0);
+      this.#resolveFinished();
+    } finally {
+      this.#closed = true;
+      clearInterval(this.#heartbeats);
+    }
+    if (this.#host.isAbandoning()) return;
+    if (this.#failure) throw this.#failure.error;
+    await this.#payload.heartbeat();
+  }
+
+  /** Re-checks what the batch waits for (the member stopped, or abandons). */
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** A record of this batch was committed (see StreamRecord). */
+  finish(index: number): void {
+    if (this.#closed) return;
+    this.#unfinished -= 1;
+    this.#host.counts.finished += 1;
+    this.#complete(index);
+    this.wake();
+  }
+
+  #emit(message: FetchedRecord, index: number, topic: string, partition: number): void {
+    let value: T;
+    try {
+      value = this.#host.decode(message.value, {
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key,
+      });
+    } catch (error) {
+      this.#host.counts.decodeFailures += 1;
+      this.#host.logger.warn(
+        `skipping a record of ${topic}/${partition} at ${message.offset}: its decoder threw`,
+        {
+          topic,
+          partition,
+          offset: message.offset,
+          error,
+        },
+      );
+      this.#complete(index);
+      return;
+    }
+    this.#unfinished += 1;
+    this.#host.counts.emitted += 1;
+    this.#host.emit(new StreamRecord(this, index, topic, partition, message, value));
+  }
+
+  #complete(index: number): void {
+    const offset = this.#tracker.complete(index);
+    if (offset === undefined) return;
+    this.#unresolved = offset;
+    // Once per burst of commits, not once per record: kafkajs keeps only the latest resolved offset.
+    if (this.#resolveScheduled) return;
+    this.#resolveScheduled = true;
+    queueMicrotask(() => {
+      this.#resolveScheduled = false;
+      this.#resolveFinished();
+    });
+  }
+
+  #resolveFinished(): void {
+    const offset = this.#unresolved;
+    if (offset === undefined || this.#host.isAbandoning()) return;
+    this.#unresolved = undefined;
+    this.#payload.resolveOffset(offset);
+    const prefix = this.#tracker.finishedPrefix;
+    const { topic, partition } = this.#payload.batch;
+    this.#host.progress.recordsFinished(topic, partition, prefix - this.#resolvedPrefix, offset);
+    this.#resolvedPrefix = prefix;
+    this.#host.requestCommit();
+  }
+
+  #mayGoOn(): boolean {
+    return (
+      this.#failure === undefined &&
+      this.#host.mayEmit() &&
+      this.#payload.isRunning() &&
+      !this.#payload.isStale()
+    );
+  }
+
+  /** Waits until `done()` holds or the member abandons, heartbeating meanwhile. */
+  async #waitUntil(done: () => boolean): Promise<void> {
+    while (!done() && !this.#host.isAbandoning()) {
+      this.#resolveFinished();
+      this.#startHeartbeats();
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  #startHeartbeats(): void {
+    if (this.#heartbeats) return;
+    this.#heartbeats = setInterval(() => this.#beat(), HEARTBEAT_EVERY_MS);
+    this.#heartbeats.unref();
+  }
+
+  #beat(): void {
+    this.#lastHeartbeatAt = Date.now();
+    // A failed heartbeat is how a rebalance shows: emit nothing more, then let kafkajs rejoin.
+    this.#payload.heartbeat().catch((error: unknown) => {
+      this.#failure ??= { error };
+      this.wake();
+    });
+  }
+}
+
+/** A record as the subscriber sees it; commit() tells its batch feed. */
+class StreamRecord<T> implements CommittableRecord<T> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: unknown;
+  readonly value: T;
+  readonly headers: Record<string, unknown>;
+  readonly timestamp: string;
+  readonly #feed: BatchFeed<T>;
+  readonly #index: number;
+  #committed = false;
+
+  constructor(
+    feed: BatchFeed<T>,
+    index: number,
+    topic: string,
+    partition: number,
+    message: FetchedRecord,
+    value: T,
+  ) {
+    this.#feed = feed;
+    this.#index = index;
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = message.offset;
+    this.key = message.key === null ? null : decodeWireValue(message.key);
+    this.value = value;
+    this.headers = decodeHeaders(message.headers);
+    this.timestamp = message.timestamp;
+  }
+
+  commit(): void {
+    if (this.#committed) return;
+    this.#committed = true;
+    this.#feed.finish(this.#index);
+  }
+}

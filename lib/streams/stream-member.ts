@@ -1,0 +1,197 @@
+import type { Subscriber, Subscription } from 'rxjs';
+import type { DrainMode } from '../connection/connection-events';
+import { KafkaConnection } from '../connection/kafka-connection';
+import { PartitionProgressBook } from '../delivery/partition-progress';
+import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { KafkaDriver } from '../kafka/kafka-driver';
+import { RxKafkaError } from '../errors';
+import { BatchFeed, type FeedHost } from './batch-feed';
+import type { CommittableRecord } from './committable-record';
+import type { ResolvedConsumeOptions } from './consume-options';
+import type { StreamReport, StreamStopReason } from './stream-report';
+
+/**
+ * One subscription of a `consume()` stream: one group member through its own KafkaConnection (so the
+ * connection actor, its status, assignment and partition actors are the server's), feeding each fetched
+ * batch to the subscriber (BatchFeed) and stopping the way the subscription ends: drain() completes the
+ * subscriber and waits for emitted records, an unsubscribe abandons them.
+ */
+export class StreamMember<T> implements FeedHost<T> {
+  readonly connection: KafkaConnection;
+  readonly progress = new PartitionProgressBook();
+  readonly counts = { emitted: 0, finished: 0, decodeFailures: 0 };
+  readonly bufferSize: number;
+  readonly decode: ResolvedConsumeOptions<T>['decode'];
+  readonly logger: ResolvedConsumeOptions<T>['logger'];
+  readonly #options: ResolvedConsumeOptions<T>;
+  readonly #subscriber: Subscriber<CommittableRecord<T>>;
+  /** Batches being fed, each with the function that lets it return at once (an abandon). */
+  readonly #active = new Map<BatchFeed<T>, { release: () => void; run?: Promise<void> }>();
+  readonly #committed = new Map<string, { topic: string; partition: number; offset: string }>();
+  readonly #failures: Subscription;
+  #intakeOpen = true;
+  #abandoning = false;
+  #stopping: Promise<StreamReport> | undefined;
+
+  constructor(
+    options: ResolvedConsumeOptions<T>,
+    driver: KafkaDriver,
+    subscriber: Subscriber<CommittableRecord<T>>,
+  ) {
+    this.#options = options;
+    this.#subscriber = subscriber;
+    this.bufferSize = options.bufferSize;
+    this.decode = options.decode;
+    this.logger = options.logger;
+    this.connection = new KafkaConnection({
+      driver,
+      clientId: options.clientId,
+      logger: options.logger,
+      consumer: {
+        groupId: options.groupId,
+        librarySettings: options.consumerConfig,
+        runSettings: { partitionsConsumedConcurrently: options.partitionConcurrency } as {
+          autoCommit?: boolean;
+        },
+        topics: options.topics,
+        fromBeginning: options.fromBeginning,
+        eachBatch: (payload) => this.#eachBatch(payload),
+      },
+      inFlight: this,
+      progress: this.progress,
+    });
+    this.connection.onConsumerEvent((event) => {
+      if (event.type !== 'offsets.committed') return;
+      for (const { topic, partitions } of event.offsets.topics) {
+        for (const { partition, offset } of partitions) {
+          this.#committed.set(`${topic}/${partition}`, { topic, partition, offset });
+        }
+      }
+    });
+    // A member that served and then gave up reconnecting ends its subscription with the connection's error.
+    this.#failures = this.connection.status$.subscribe((status) => {
+      if (status === 'failed' && !this.#stopping) this.#fail(this.#failedError());
+    });
+  }
+
+  /** Joins the group; a failure ends the subscription with the connection's error. */
+  start(): void {
+    this.connection.connect().catch((error: unknown) => {
+      if (!this.#stopping) this.#fail(error);
+    });
+  }
+
+  /** Stops intake, completes the subscriber, waits for emitted records (at most `deadlineMs`), leaves. */
+  drain(deadlineMs: number): Promise<StreamReport> {
+    return this.#stop('drain', 'drain', deadlineMs);
+  }
+
+  /** Stops intake at once: emitted records not finished are abandoned (redelivered), then it leaves. */
+  abandonAndLeave(): Promise<StreamReport> {
+    return this.#stop('unsubscribe', 'abandon');
+  }
+
+  mayEmit(): boolean {
+    return this.#intakeOpen && this.connection.dispatchMode === 'running';
+  }
+
+  isAbandoning(): boolean {
+    return this.#abandoning || this.connection.dispatchMode === 'abandon';
+  }
+
+  emit(record: CommittableRecord<T>): void {
+    this.#subscriber.next(record);
+  }
+
+  requestCommit(): void {
+    this.connection.requestCommit();
+  }
+
+  /** The connection's drain waits here until every batch returned (its emitted records finished). */
+  async finish(): Promise<void> {
+    await Promise.allSettled([...this.#active.values()].map(({ run }) => run));
+  }
+
+  /** The connection's abandon (unsubscribe, or the drain deadline): batches return at once. */
+  abandon(): void {
+    this.#abandoning = true;
+    for (const [feed, { release }] of this.#active) {
+      release();
+      feed.wake();
+    }
+  }
+
+  async #eachBatch(payload: FetchedBatch): Promise<void> {
+    if (!this.mayEmit()) return;
+    const feed = new BatchFeed(payload, this);
+    const entry: { release: () => void; run?: Promise<void> } = { release: () => undefined };
+    // Registered before it starts: the subscriber may stop the stream from inside the first emission.
+    const released = new Promise<void>((resolve) => (entry.release = resolve));
+    this.#active.set(feed, entry);
+    try {
+      entry.run = feed.run();
+      entry.run.catch(() => undefined);
+      // An abandon returns the batch to kafkajs at once; the feed resolves nothing more after it.
+      await Promise.race([entry.run, released]);
+    } finally {
+      this.#active.delete(feed);
+    }
+  }
+
+  #fail(error: unknown): void {
+    void this.#stop('error', 'abandon');
+    this.#subscriber.error(error);
+  }
+
+  #failedError(): RxKafkaError {
+    const reason = this.connection.actor.getSnapshot().context.lastError;
+    return new RxKafkaError(
+      'RXK_NOT_CONNECTED',
+      `stream ${this.#options.clientId} of group ${this.#options.groupId} lost its connection and stopped reconnecting` +
+        (reason ? `: ${reason.name}: ${reason.message}` : ''),
+      { state: 'failed' },
+    );
+  }
+
+  #stop(reason: StreamStopReason, mode: DrainMode, deadlineMs?: number): Promise<StreamReport> {
+    if (!this.#stopping) {
+      this.#intakeOpen = false;
+      // Set before #leave runs: completing the subscriber there unsubscribes it, which asks to stop again.
+      this.#stopping = Promise.resolve().then(() => this.#leave(reason, mode, deadlineMs));
+    }
+    return this.#stopping;
+  }
+
+  async #leave(reason: StreamStopReason, mode: DrainMode, deadlineMs?: number): Promise<StreamReport> {
+    const started = Date.now();
+    this.#intakeOpen = false;
+    this.#failures.unsubscribe();
+    for (const feed of this.#active.keys()) feed.wake();
+    // Downstream operators finish their in-flight inner work once their source completes.
+    if (reason === 'drain') this.#subscriber.complete();
+    let timedOut = false;
+    try {
+      timedOut = (await this.connection.close(mode, deadlineMs)).timedOut;
+    } finally {
+      this.connection.dispose();
+    }
+    const { emitted, finished, decodeFailures } = this.counts;
+    const report: StreamReport = {
+      reason,
+      timedOut,
+      durationMs: Date.now() - started,
+      recordsEmitted: emitted,
+      recordsFinished: finished,
+      recordsAbandoned: emitted - finished,
+      decodeFailures,
+      committed: [...this.#committed.values()],
+    };
+    this.logger.info(
+      `stream ${this.#options.clientId} of group ${this.#options.groupId} stopped (${reason})`,
+      {
+        ...report,
+      },
+    );
+    return report;
+  }
+}

@@ -1,0 +1,100 @@
+import { KafkaConnection } from '../connection/kafka-connection';
+import type { WrittenOffset } from '../delivery/written-offsets';
+import type { KafkaDriver } from '../kafka/kafka-driver';
+import type { OutgoingRecord } from '../kafka/kafka-record';
+import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import type { KafkaConfig, ProducerConfig, ProducerRecord } from '../kafka/kafkajs/kafkajs-types';
+import type { Logger } from '../logger';
+import { checkKnownKeys, checkRootObject, throwInvalidOption } from '../options/option-checks';
+import { resolveTransportOptions } from '../options/transport-options';
+
+/** Options of `createProducer()`. */
+export interface StreamProducerOptions {
+  /** kafkajs client config (brokers, clientId, ssl, sasl…). @defaultValue `{ brokers: ['localhost:9092'], clientId: 'rxkafka-producer' }` */
+  client?: Partial<KafkaConfig>;
+  /** kafkajs producer config (idempotent, retry…). @defaultValue `{}` */
+  producer?: ProducerConfig;
+  /** Spread into every produce request: `acks` (-1 or 1: offsets need an answer), `timeout`, `compression`. @defaultValue `{}` */
+  send?: Omit<ProducerRecord, 'topic' | 'messages'>;
+  /** Where the producer and kafkajs log. @defaultValue warnings and errors to stderr */
+  logger?: Logger;
+  /** The Kafka client library (a fake one in unit tests). @defaultValue kafkajs's adapter */
+  driver?: KafkaDriver;
+}
+
+const PRODUCER_OPTION_KEYS: Record<keyof StreamProducerOptions, true> = {
+  client: true,
+  producer: true,
+  send: true,
+  logger: true,
+  driver: true,
+};
+
+/**
+ * A producer for `produceTo()`: a producer-only KafkaConnection (so the inspector can show it) whose sends
+ * are batched with one request in flight, which keeps the order of records to a partition, and which
+ * answer where each record was written. Connects on the first send, or with connect().
+ */
+export class StreamProducer {
+  /** The producer's connection actor. */
+  readonly connection: KafkaConnection;
+  #connecting: Promise<void> | undefined;
+
+  constructor(options: StreamProducerOptions = {}) {
+    checkRootObject(options, 'StreamProducerOptions');
+    checkKnownKeys('', options, Object.keys(PRODUCER_OPTION_KEYS));
+    const resolved = resolveTransportOptions(
+      {
+        client: { ...options.client, clientId: options.client?.clientId || 'rxkafka-producer' },
+        producer: options.producer,
+        send: options.send,
+        logger: options.logger,
+        driver: options.driver,
+        postfixId: '',
+      },
+      '',
+    );
+    if (resolved.sendConfig.acks === 0) {
+      throwInvalidOption(
+        'send.acks',
+        'option send.acks must be -1 or 1 for a stream producer, got 0: Kafka answers no offset without acknowledgements, and produceTo() emits them',
+      );
+    }
+    this.connection = new KafkaConnection({
+      driver: resolved.driver ?? createKafkajsDriver(resolved.kafkaConfig, resolved.logger),
+      clientId: resolved.clientId,
+      logger: resolved.logger,
+      producerSettings: resolved.producerConfig,
+      sendConfig: resolved.sendConfig,
+    });
+  }
+
+  /** Connects the producer; calling it again is harmless. A failed connect may be retried. */
+  connect(): Promise<void> {
+    this.#connecting ??= this.connection.connect().catch((error: unknown) => {
+      this.#connecting = undefined;
+      throw error;
+    });
+    return this.#connecting;
+  }
+
+  /**
+   * Writes `records` to `topic` and resolves, once Kafka acknowledged them, with where each was written.
+   * @throws RxKafkaError RXK_SEND_FAILED (rejects) when Kafka did not take them.
+   */
+  async send(topic: string, records: OutgoingRecord[]): Promise<WrittenOffset[]> {
+    if (!this.connection.isServing) await this.connect();
+    return this.connection.produceQueue.sendForOffsets(topic, records);
+  }
+
+  /** Sends what is queued, then disconnects. */
+  async close(): Promise<void> {
+    this.#connecting = undefined;
+    await this.connection.close('drain');
+  }
+}
+
+/** A producer for `produceTo()` (see StreamProducer). @throws RxKafkaError RXK_INVALID_OPTIONS for invalid options. */
+export function createProducer(options: StreamProducerOptions = {}): StreamProducer {
+  return new StreamProducer(options);
+}
