@@ -22,7 +22,9 @@ export type RxKafkaErrorCode =
   | 'RXK_BROKER_UNREACHABLE'
   | 'RXK_ACTOR_NOT_PROVIDED'
   | 'RXK_AUTHENTICATION_FAILED'
-  | 'RXK_TLS_FAILED';
+  | 'RXK_TLS_FAILED'
+  | 'RXK_PRODUCER_FENCED'
+  | 'RXK_TRANSFORM_FAILED';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -47,6 +49,10 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'The broker refused the SASL login (mechanism, username, password), or (likely, retriable) closed every TLS connection of a client without client.sasl. Check client.sasl against the users the cluster knows.',
   RXK_TLS_FAILED:
     'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca) or does not name the broker address (not retriable), or (likely, retriable) the two sides disagree on TLS: client.ssl against a plaintext listener, or none against a TLS one.',
+  RXK_PRODUCER_FENCED:
+    'A newer transactional producer with the same transactional id took over (Kafka INVALID_PRODUCER_EPOCH or PRODUCER_FENCED): this one can no longer commit, and its open transaction was aborted. Expected when a partition moved to another member (a paused or partitioned process); otherwise two processes share a transactional id prefix.',
+  RXK_TRANSFORM_FAILED:
+    'An exactly-once transform threw (or its Promise or Observable failed) on a record: the record is not committed. Without a deadLetterTopic the processor stops at it; with one, the record goes there in the same transaction.',
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */
