@@ -269,13 +269,19 @@ export class FakeConsumer implements DriverConsumer {
 
   /**
    * Hands the runtime one batch of `records` on `topic`/`partition`, at the partition's next offsets, and
-   * resolves when the runtime's batch handler returns (or rejects with its error).
+   * resolves when the runtime's batch handler returns (or rejects with its error). `firstOffset` delivers
+   * them from there instead (a redelivery after a seek).
    */
-  deliver(topic: string, partition: number, records: readonly FakeRecordInput[]): Promise<void> {
+  deliver(
+    topic: string,
+    partition: number,
+    records: readonly FakeRecordInput[],
+    firstOffset?: number,
+  ): Promise<void> {
     const settings = this.#settings;
     if (!settings || !this.#running) throw new Error('the fake consumer is not consuming: connect first');
     const key = `${topic}/${partition}`;
-    const first = this.#nextOffset.get(key) ?? 0;
+    const first = firstOffset ?? this.#nextOffset.get(key) ?? 0;
     this.#nextOffset.set(key, first + records.length);
     const messages: FetchedRecord[] = records.map((input, index) => ({
       key: toBuffer(input.key),
