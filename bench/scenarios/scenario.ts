@@ -41,7 +41,17 @@ export interface RequestReplyScenario extends ScenarioBase {
   readonly soakWarmupFraction?: number;
 }
 
-export type Scenario = EventScenario | RequestReplyScenario;
+/** Pre-produced events transformed into records of a second topic (consume-transform-produce). */
+export interface PipelineScenario extends ScenarioBase {
+  readonly kind: 'pipeline';
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  /** Input records per transaction, the same for both transactional implementations. */
+  readonly batchSize: number;
+}
+
+export type Scenario = EventScenario | RequestReplyScenario | PipelineScenario;
 
 /** How many records `implementation` gets in `scenario`. */
 export function countOf(scenario: Scenario, implementation: ImplementationName): number {
@@ -56,7 +66,7 @@ const NEST_IO_EVENTS = 1_000;
 
 const PARTITIONS = 8;
 
-/** The scenarios selected by `options`, in order a to e. */
+/** The scenarios selected by `options`, in order a to e, then i. */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -118,6 +128,19 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       warmupCount: Math.min(2_000, Math.ceil(counts.e / 10)),
       soakWarmupFraction: 0.1,
       timeoutMs: 120_000 + counts.e * 2,
+    },
+    i: {
+      kind: 'pipeline',
+      id: 'i',
+      title: 'consume-transform-produce, exactly-once',
+      partitions: PARTITIONS,
+      keys: 1_000,
+      valueBytes: 1_024,
+      batchSize: 500,
+      count: counts.i,
+      implementations: ['rxkafka', 'kafkajs', 'rxkafka-alo'],
+      repetitions,
+      timeoutMs: 60_000 + counts.i * 5,
     },
   };
   return options.scenarios.map((id) => withImplementations(all[id], options.implementations));
