@@ -117,7 +117,7 @@ export class TransactionalBatches {
         }
       }
     } catch (error) {
-      await this.#retryLater(payload, messages[0].offset, error);
+      await this.#retryLater(payload, messages[0].offset, error, 'producer');
       return;
     }
     const { maxBatchRecords } = this.#options.options;
@@ -126,7 +126,7 @@ export class TransactionalBatches {
       const chunk = messages.slice(start, start + maxBatchRecords);
       const done = await this.#runChunk(payload, producer, chunk);
       if (done instanceof TransactionFailure) {
-        await this.#retryLater(payload, chunk[0].offset, done.error);
+        await this.#retryLater(payload, chunk[0].offset, done.error, 'transaction');
         return;
       }
       if (!done) return;
@@ -248,12 +248,17 @@ export class TransactionalBatches {
    * new one, and reads the committed offset again), the partition's fetch goes back to `offset`, and the
    * batch returns after a backoff, heartbeating meanwhile.
    */
-  async #retryLater(payload: FetchedBatch, offset: string, error: unknown): Promise<void> {
+  async #retryLater(
+    payload: FetchedBatch,
+    offset: string,
+    error: unknown,
+    failed: 'producer' | 'transaction',
+  ): Promise<void> {
     const { topic, partition } = payload.batch;
     const key = `${topic}/${partition}`;
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
-    this.#stats.transactionsAborted += 1;
+    if (failed === 'transaction') this.#stats.transactionsAborted += 1;
     const fenced = RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_PRODUCER_FENCED';
     const { logger, retryDelayMs, maxRetryDelayMs } = this.#options.options;
     const delayMs = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (failures - 1));
@@ -270,7 +275,9 @@ export class TransactionalBatches {
       );
     } else {
       logger.warn(
-        `a transaction on ${topic}/${partition} failed: aborted, retrying from offset ${offset} in ${delayMs} ms`,
+        failed === 'transaction'
+          ? `a transaction on ${topic}/${partition} failed: aborted, retrying from offset ${offset} in ${delayMs} ms`
+          : `the transactional producer of ${topic}/${partition} could not start: retrying from offset ${offset} in ${delayMs} ms`,
         {
           error,
           topic,
