@@ -77,8 +77,10 @@ describe('processExactlyOnce() under a crash (broker)', function () {
       await waitUntil(
         () => committed.seen.size === INPUTS,
         'every output',
-        30_000,
-        () => `${committed.seen.size} ids`,
+        60_000,
+        () =>
+          `${committed.seen.size} ids, missing ${committed.missing(INPUTS).slice(0, 20).join(',')}\n` +
+          members.map((member) => member.output).join('\n'),
       );
       // Every writer is gone and its transactions ended: what the reader has not read yet, it reads now.
       await sleep(2_000);

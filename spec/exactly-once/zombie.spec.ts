@@ -83,8 +83,10 @@ describe('processExactlyOnce() with a zombie (broker)', function () {
       await waitUntil(
         () => committed.seen.size === INPUTS,
         'every output',
-        30_000,
-        () => `${committed.seen.size} ids`,
+        60_000,
+        () =>
+          `${committed.seen.size} ids, missing ${committed.missing(INPUTS).slice(0, 20).join(',')}\n` +
+          `${zombie.output}\n${successor.output}`,
       );
       await sleep(2_000);
       expect(committed.missing(INPUTS)).to.deep.equal([]);
