@@ -4,10 +4,10 @@
 
 import type { ImplementationName } from './worker-protocol';
 
-/** The five scenarios of issue 6, and (f) of issue 14 (consume() + commitAfter()). */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
+/** The five scenarios of issue 6, and those of issue 14: (f) consume() + commitAfter(), (i) exactly-once. */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'i';
 
-export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f'];
+export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'i'];
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -16,7 +16,7 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioId[];
   /** Implementations to run (a scenario runs those of them it supports). */
   readonly implementations: readonly ImplementationName[];
-  /** N per scenario: events, events, requests, requests, requests, events. */
+  /** N per scenario: events, events, requests, requests, requests, events; (i) input events. */
   readonly counts: Readonly<Record<ScenarioId, number>>;
   /** Also run NestJS in the soak. */
   readonly soakNest: boolean;
@@ -31,6 +31,7 @@ const FULL_COUNTS: Record<ScenarioId, number> = {
   d: 50_000,
   e: 1_000_000,
   f: 200_000,
+  i: 100_000,
 };
 const QUICK_COUNTS: Record<ScenarioId, number> = {
   a: 20_000,
@@ -39,6 +40,7 @@ const QUICK_COUNTS: Record<ScenarioId, number> = {
   d: 5_000,
   e: 50_000,
   f: 20_000,
+  i: 10_000,
 };
 
 const COUNT_FLAGS: Record<string, ScenarioId> = {
@@ -48,24 +50,26 @@ const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--throughput': 'd',
   '--soak': 'e',
   '--stream-events': 'f',
+  '--eos-events': 'i',
 };
 
-const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest'];
+const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest', 'rxkafka-alo'];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e,f] [--impl rxkafka,kafkajs,nest]
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e,f,i] [--impl rxkafka,kafkajs,nest,rxkafka-alo]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
-                       [--stream-events N]
-                       [--soak-nest] [--cpu-prof DIR]
-  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000) and 1 repetition: a smoke run
+                       [--stream-events N] [--eos-events N] [--soak-nest] [--cpu-prof DIR]
+  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, i 10000) and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
+                 (rxkafka-alo: rxkafka's at-least-once pipeline, run in (i) only)
   --events N     (a) events through a trivial handler            (default 200000)
   --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 150000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)
   --throughput N (d) requests with 256 in flight                 (default 50000)
   --soak N       (e) rxkafka requests with 256 in flight         (default 1000000)
   --stream-events N (f) events through consume() + commitAfter()  (default 200000)
+  --eos-events N (i) events through a consume-transform-produce pipeline (default 100000)
   --soak-nest    run the soak with NestJS as well
   --cpu-prof DIR write a CPU profile of each worker's measured window into DIR
                  (summarise one with: npx ts-node bench/summarize-cpu-profile.ts FILE)`;
@@ -109,7 +113,7 @@ function toScenarioIds(text: string): ScenarioId[] {
   const ids = text.split(',').map((id) => id.trim().toLowerCase());
   const unknown = ids.filter((id) => !SCENARIO_IDS.includes(id as ScenarioId));
   if (unknown.length > 0)
-    throw new Error(`--only takes scenarios a to f, got ${unknown.join(',')}\n${USAGE}`);
+    throw new Error(`--only takes scenarios ${SCENARIO_IDS.join(', ')}, got ${unknown.join(',')}\n${USAGE}`);
   return SCENARIO_IDS.filter((id) => ids.includes(id));
 }
 

@@ -32,11 +32,12 @@ const RIGHT_ALIGNED = new Set([
   '×kafkajs',
   '×NestJS',
 ]);
-const ORDER: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest'];
+const ORDER: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest', 'rxkafka-alo'];
 const LABELS: Record<ImplementationName, string> = {
   rxkafka: 'rxkafka',
   kafkajs: 'raw kafkajs',
   nest: 'NestJS',
+  'rxkafka-alo': 'rxkafka at-least-once',
 };
 
 /** Renders the table as aligned text lines with a legend. */
@@ -87,6 +88,7 @@ export function formatReportTable(
     '',
     'msgs/s: median of the repetitions (events handled/s, or round trips/s); latencies, CPU and RSS from the median run.',
     'Request/reply rows: CPU s = server+client over the measured window; peak RSS = server/client.',
+    '(i) exactly-once pipeline: p50/p99 = transaction latency (begin to committed); rxkafka = processExactlyOnce().',
     '×kafkajs, ×NestJS: this row’s msgs/s over the baseline’s in the same scenario.',
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import { formatReportTable } from './report-table';
 import { toTotalCpuSeconds, type FailedRun, type RunResult } from './run-result';
 import type { RunContext } from './scenarios/run-context';
 import { runEventsOnce } from './scenarios/run-events-once';
+import { runPipelineOnce } from './scenarios/run-pipeline-once';
 import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
 import { createScenarios, type Scenario } from './scenarios/scenario';
 import { summarizeRuns } from './summarize-runs';
@@ -111,6 +112,7 @@ function runOnce(
   repetition: number,
 ): Promise<RunResult> {
   if (scenario.kind === 'events') return runEventsOnce(context, scenario, implementation, repetition);
+  if (scenario.kind === 'pipeline') return runPipelineOnce(context, scenario, implementation, repetition);
   return runRequestReplyOnce(context, scenario, implementation, repetition);
 }
 

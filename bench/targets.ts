@@ -105,6 +105,26 @@ export function evaluateTarget(
             .join(', ') || 'no soak figures',
       };
     }
+    case 'i': {
+      // Issue 14: exactly-once costs at most 20% against a hand-written kafkajs transactional loop of the
+      // same batch size, and at most 70% against rxkafka's own at-least-once pipeline.
+      const vsKafkajs = rxkafka?.ratioVsKafkajs;
+      const atLeastOnce = find('rxkafka-alo');
+      const vsAtLeastOnce =
+        rxkafka && atLeastOnce ? rxkafka.throughputPerS / atLeastOnce.throughputPerS : undefined;
+      const latency = rxkafka?.latency;
+      return {
+        scenario,
+        target: '≥0.8× kafkajs transactions, ≥0.3× rxkafka at-least-once',
+        met:
+          vsKafkajs === undefined || vsAtLeastOnce === undefined
+            ? undefined
+            : vsKafkajs >= 0.8 && vsAtLeastOnce >= 0.3,
+        detail:
+          `${formatRatio(vsKafkajs)} kafkajs, ${formatRatio(vsAtLeastOnce)} at-least-once; transaction ` +
+          `p50 ${formatMs(latency?.p50Ms)} ms, p99 ${formatMs(latency?.p99Ms)} ms`,
+      };
+    }
   }
 }
 

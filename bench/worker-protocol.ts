@@ -5,8 +5,12 @@
 import type { SoakMemoryReport } from './soak-memory';
 import type { LatencySummary } from './stats';
 
-/** The implementations under test. */
-export type ImplementationName = 'rxkafka' | 'nest' | 'kafkajs';
+/**
+ * The implementations under test. In the pipeline scenario (i), `rxkafka` is its exactly-once processor,
+ * `kafkajs` a hand-written kafkajs transactional loop, and `rxkafka-alo` rxkafka's own at-least-once
+ * pipeline (a KafkaServer handler producing through a KafkaClient).
+ */
+export type ImplementationName = 'rxkafka' | 'nest' | 'kafkajs' | 'rxkafka-alo';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {
@@ -58,7 +62,18 @@ export interface ClientSpec extends KafkaSpec {
   readonly soakWarmupFraction?: number;
 }
 
-export type WorkerSpec = LoaderSpec | ConsumerSpec | ServerSpec | ClientSpec;
+/** Transforms `count` events of the topic into records of `outputTopic`, and reports the rate. */
+export interface PipelineSpec extends KafkaSpec {
+  readonly role: 'pipeline';
+  readonly implementation: ImplementationName;
+  readonly outputTopic: string;
+  readonly groupId: string;
+  readonly count: number;
+  /** Input records per transaction at most (the transactional implementations). */
+  readonly batchSize: number;
+}
+
+export type WorkerSpec = LoaderSpec | ConsumerSpec | ServerSpec | ClientSpec | PipelineSpec;
 
 export interface LoadResult {
   readonly produced: number;
@@ -93,12 +108,26 @@ export interface RequestResult extends SoakMemoryReport {
   readonly peakRssMb: number;
 }
 
+export interface PipelineResult {
+  /** From the first input handed to the transform to the `count`th committed (or acknowledged). */
+  readonly durationMs: number;
+  readonly throughputPerS: number;
+  readonly cpuS: number;
+  readonly peakRssMb: number;
+  /** From a transaction's begin to its commit's answer (transactional implementations). */
+  readonly transactionLatency?: LatencySummary;
+  readonly transactions?: number;
+}
+
 /** Worker → parent. */
 export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'measuring' }
   | { readonly type: 'warm' }
-  | { readonly type: 'result'; readonly result: LoadResult | ConsumeResult | ServeResult | RequestResult }
+  | {
+      readonly type: 'result';
+      readonly result: LoadResult | ConsumeResult | ServeResult | RequestResult | PipelineResult;
+    }
   | { readonly type: 'failed'; readonly message: string };
 
 /** Parent → worker (servers only): start the CPU window, note the warm-up RSS, stop and report. */

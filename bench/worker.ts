@@ -10,7 +10,15 @@ import { consumeEvents } from './roles/consume-events';
 import { loadEvents } from './roles/load-events';
 import { sendRequests } from './roles/send-requests';
 import { serveRequests } from './roles/serve-requests';
-import type { LoadResult, ConsumeResult, RequestResult, ServeResult, WorkerSpec } from './worker-protocol';
+import { transformEvents } from './roles/transform-events';
+import type {
+  LoadResult,
+  ConsumeResult,
+  PipelineResult,
+  RequestResult,
+  ServeResult,
+  WorkerSpec,
+} from './worker-protocol';
 
 /** Time a closed worker may take to exit by itself before it is told to: lingering timers are a bug. */
 const EXIT_GRACE_MS = 10_000;
@@ -18,7 +26,7 @@ const EXIT_GRACE_MS = 10_000;
 function runRole(
   spec: WorkerSpec,
   meter: ProcessMeter,
-): Promise<LoadResult | ConsumeResult | ServeResult | RequestResult> {
+): Promise<LoadResult | ConsumeResult | ServeResult | RequestResult | PipelineResult> {
   switch (spec.role) {
     case 'loader':
       return loadEvents(spec);
@@ -28,6 +36,8 @@ function runRole(
       return serveRequests(spec, meter);
     case 'client':
       return sendRequests(spec, meter);
+    case 'pipeline':
+      return transformEvents(spec, meter);
   }
 }
 

@@ -24,7 +24,9 @@ export type RxKafkaErrorCode =
   | 'RXK_AUTHENTICATION_FAILED'
   | 'RXK_TLS_FAILED'
   | 'RXK_ALREADY_SUBSCRIBED'
-  | 'RXK_STREAM_OVERFLOW';
+  | 'RXK_STREAM_OVERFLOW'
+  | 'RXK_PRODUCER_FENCED'
+  | 'RXK_TRANSFORM_FAILED';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -53,6 +55,10 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'A consume() stream is one group member at a time: subscribe again once the previous subscription ended, or call consume() once per member.',
   RXK_STREAM_OVERFLOW:
     "A key-ordered operator (mergeMapByKey, concatMapByKey) held more records waiting than its maxBuffered bound: lower consume()'s bufferSize, raise the concurrency, or raise maxBuffered.",
+  RXK_PRODUCER_FENCED:
+    'A newer transactional producer with the same transactional id took over (Kafka INVALID_PRODUCER_EPOCH or PRODUCER_FENCED): this one can no longer commit, and its open transaction was aborted. Expected when a partition moved to another member (a paused or partitioned process); otherwise two processes share a transactional id prefix.',
+  RXK_TRANSFORM_FAILED:
+    'An exactly-once transform threw (or its Promise or Observable failed) on a record: the record is not committed. Without a deadLetterTopic the processor stops at it; with one, the record goes there in the same transaction.',
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

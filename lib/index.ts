@@ -39,6 +39,17 @@ export { Payload, Ctx } from './handlers/param-decorators';
 export { RpcException, KafkaRetriableException } from './handlers/rpc-exception';
 export type { HandlerOptions } from './handlers/handler-options';
 
+// Exactly-once
+export { ExactlyOnceProcessor, processExactlyOnce } from './exactly-once/exactly-once-processor';
+export type { ExactlyOnceReport } from './exactly-once/exactly-once-processor';
+export type {
+  ExactlyOnceOptions,
+  ExactlyOnceOutput,
+  TransactionCommitted,
+  TransformResult,
+} from './exactly-once/exactly-once-options';
+export type { ExactlyOnceStats } from './exactly-once/transactional-batches';
+
 // Connection actor
 export { KafkaConnection } from './connection/kafka-connection';
 export type { Assignment, ConsumedRecord, DispatchMode, PartitionView } from './connection/kafka-connection';
@@ -58,8 +69,11 @@ export type {
   DriverConsumerEvent,
   DriverProducerEvent,
   DriverProducer,
+  DriverTransaction,
+  DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  TransactionalProducerSettings,
 } from './kafka/kafka-driver';
 export type { FetchedBatch, TopicPartitionOffsets } from './kafka/fetched-batch';
 export type { FetchedRecord, OutgoingRecord, RecordHeaders } from './kafka/kafka-record';

@@ -55,6 +55,8 @@ export function loadImplementation(name: ImplementationName): Implementation {
       return (require('./nest') as typeof import('./nest')).nestImplementation;
     case 'kafkajs':
       return (require('./kafkajs') as typeof import('./kafkajs')).kafkajsImplementation;
+    case 'rxkafka-alo':
+      throw new Error('rxkafka-alo is a pipeline of scenario (i) only (bench/pipelines/)');
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

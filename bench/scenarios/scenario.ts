@@ -43,7 +43,17 @@ export interface RequestReplyScenario extends ScenarioBase {
   readonly soakWarmupFraction?: number;
 }
 
-export type Scenario = EventScenario | RequestReplyScenario;
+/** Pre-produced events transformed into records of a second topic (consume-transform-produce). */
+export interface PipelineScenario extends ScenarioBase {
+  readonly kind: 'pipeline';
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  /** Input records per transaction, the same for both transactional implementations. */
+  readonly batchSize: number;
+}
+
+export type Scenario = EventScenario | RequestReplyScenario | PipelineScenario;
 
 /** How many records `implementation` gets in `scenario`. */
 export function countOf(scenario: Scenario, implementation: ImplementationName): number {
@@ -58,7 +68,7 @@ const NEST_IO_EVENTS = 1_000;
 
 const PARTITIONS = 8;
 
-/** The scenarios selected by `options`, in order a to f. */
+/** The scenarios selected by `options`, in order. */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -132,6 +142,19 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       keyConcurrency: false,
       streams: true,
       timeoutMs: 60_000 + counts.f * 2,
+    },
+    i: {
+      kind: 'pipeline',
+      id: 'i',
+      title: 'consume-transform-produce, exactly-once',
+      partitions: PARTITIONS,
+      keys: 1_000,
+      valueBytes: 1_024,
+      batchSize: 500,
+      count: counts.i,
+      implementations: ['rxkafka', 'kafkajs', 'rxkafka-alo'],
+      repetitions,
+      timeoutMs: 60_000 + counts.i * 5,
     },
   };
   return options.scenarios.map((id) => withImplementations(all[id], options.implementations));

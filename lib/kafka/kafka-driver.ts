@@ -8,7 +8,7 @@
  */
 import type { FetchedBatch, TopicPartitionOffsets } from './fetched-batch';
 import type { OutgoingRecord } from './kafka-record';
-import type { RecordProducer } from './record-producer';
+import type { ProduceRequest, RecordProducer, WrittenPartition } from './record-producer';
 
 /** A Kafka client library, bound to one cluster and client id. */
 export interface KafkaDriver {
@@ -18,6 +18,14 @@ export interface KafkaDriver {
   fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>>;
   /** The library's own client object (kafkajs's `Kafka`), for `unwrap()`. */
   readonly native: unknown;
+  // Transactions (exactly-once processing): see DriverTransactionalProducer below.
+  /** A transactional producer with its own transactional id. */
+  createTransactionalProducer(settings: TransactionalProducerSettings): DriverTransactionalProducer;
+  /** The offsets `groupId` has committed for the partitions of `topic` ("the next offset to read"). */
+  fetchCommittedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string }>>;
 }
 
 export interface ProducerSettings {
@@ -96,4 +104,41 @@ export interface DriverConsumer {
   onEvent(listener: (event: DriverConsumerEvent) => void): () => void;
   /** The library's own consumer (kafkajs's `Consumer`). */
   readonly native: unknown;
+}
+
+// Transactions (exactly-once processing)
+
+export interface TransactionalProducerSettings {
+  /** The transactional id: a new producer with the same id fences every older one. */
+  readonly transactionalId: string;
+  /** The user's producer settings (kafkajs `ProducerConfig` shape), for the adapter to read. */
+  readonly librarySettings?: unknown;
+}
+
+/**
+ * A producer whose records and consumer offsets commit together or not at all. One transaction at a time.
+ * Errors that say a newer producer with the same transactional id took over are `RXK_PRODUCER_FENCED`
+ * RxKafkaErrors; the producer is then unusable and is disconnected.
+ */
+export interface DriverTransactionalProducer {
+  readonly transactionalId: string;
+  /**
+   * Connects and fences every older producer of the same transactional id: once it resolves, none of them
+   * can commit, and any transaction they left open is aborted (or finished) at the coordinator.
+   */
+  connect(): Promise<void>;
+  /** Begins a transaction. */
+  transaction(): Promise<DriverTransaction>;
+  disconnect(): Promise<void>;
+  /** The library's own producer (kafkajs's `Producer`). */
+  readonly native: unknown;
+}
+
+/** One open transaction: records and consumer offsets, then commit or abort. */
+export interface DriverTransaction {
+  sendBatch(request: ProduceRequest): Promise<WrittenPartition[]>;
+  /** Adds `offsets` ("the next offset to read") of `groupId` to the transaction. */
+  sendOffsets(groupId: string, offsets: TopicPartitionOffsets): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }

@@ -15,9 +15,13 @@ import type {
   DriverConsumerEvent,
   DriverProducer,
   DriverProducerEvent,
+  DriverTransaction,
+  DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  TransactionalProducerSettings,
 } from '../../lib/kafka/kafka-driver';
+import { RxKafkaError } from '../../lib/errors';
 import type { FetchedBatch, TopicPartitionOffsets } from '../../lib/kafka/fetched-batch';
 import type { FetchedRecord, OutgoingRecord, RecordHeaders } from '../../lib/kafka/kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../../lib/kafka/record-producer';
@@ -57,6 +61,31 @@ export class FakeKafkaDriver implements KafkaDriver {
 
   async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
     return this.endOffsets.get(topic) ?? [{ partition: 0, high: '0' }];
+  }
+
+  // Transactions ----------------------------------------------------------------------------------------
+  readonly transactionalProducers: FakeTransactionalProducer[] = [];
+  /** Every transaction that ended, in order. */
+  readonly transactions: FakeTransactionRecord[] = [];
+  /** `groupId topic/partition` → the next offset to read, as committed by transactions (or set by a spec). */
+  readonly groupOffsets = new Map<string, string>();
+  /** transactional id → the newest epoch: an older producer of the id is fenced. */
+  readonly epochs = new Map<string, number>();
+
+  createTransactionalProducer(settings: TransactionalProducerSettings): FakeTransactionalProducer {
+    const producer = new FakeTransactionalProducer(settings, this);
+    this.transactionalProducers.push(producer);
+    return producer;
+  }
+
+  async fetchCommittedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    const prefix = `${groupId} ${topic}/`;
+    return [...this.groupOffsets]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, offset]) => ({ partition: Number(key.slice(prefix.length)), offset }));
   }
 
   /** The only producer; fails when there is none or several. */
@@ -240,13 +269,19 @@ export class FakeConsumer implements DriverConsumer {
 
   /**
    * Hands the runtime one batch of `records` on `topic`/`partition`, at the partition's next offsets, and
-   * resolves when the runtime's batch handler returns (or rejects with its error).
+   * resolves when the runtime's batch handler returns (or rejects with its error). `firstOffset` delivers
+   * them from there instead (a redelivery after a seek).
    */
-  deliver(topic: string, partition: number, records: readonly FakeRecordInput[]): Promise<void> {
+  deliver(
+    topic: string,
+    partition: number,
+    records: readonly FakeRecordInput[],
+    firstOffset?: number,
+  ): Promise<void> {
     const settings = this.#settings;
     if (!settings || !this.#running) throw new Error('the fake consumer is not consuming: connect first');
     const key = `${topic}/${partition}`;
-    const first = this.#nextOffset.get(key) ?? 0;
+    const first = firstOffset ?? this.#nextOffset.get(key) ?? 0;
     this.#nextOffset.set(key, first + records.length);
     const messages: FetchedRecord[] = records.map((input, index) => ({
       key: toBuffer(input.key),
@@ -297,6 +332,101 @@ export class FakeConsumer implements DriverConsumer {
 
   #emit(event: DriverConsumerEvent): void {
     for (const listener of [...this.#listeners]) listener(event);
+  }
+}
+
+/** One transaction as it ended: what it produced and committed, and how it ended. */
+export interface FakeTransactionRecord {
+  readonly transactionalId: string;
+  readonly records: ProducedRecord[];
+  readonly offsets: Array<{ groupId: string; offsets: TopicPartitionOffsets }>;
+  readonly outcome: 'committed' | 'aborted';
+}
+
+/**
+ * A transactional producer: connect() fences older producers of its id (a newer epoch), a transaction
+ * commits its offsets into the driver's `groupOffsets`, and a fenced producer's calls fail with
+ * RXK_PRODUCER_FENCED. `failNext` makes the next call of one step fail with an error.
+ */
+export class FakeTransactionalProducer implements DriverTransactionalProducer {
+  readonly native = { fake: 'transactional-producer' };
+  readonly transactionalId: string;
+  connected = false;
+  epoch = 0;
+  /** Set to make the next call of `step` fail with `error`. */
+  failNext: { step: 'sendBatch' | 'sendOffsets' | 'commit'; error: unknown } | undefined;
+  readonly #driver: FakeKafkaDriver;
+
+  constructor(
+    readonly settings: TransactionalProducerSettings,
+    driver: FakeKafkaDriver,
+  ) {
+    this.transactionalId = settings.transactionalId;
+    this.#driver = driver;
+  }
+
+  async connect(): Promise<void> {
+    this.epoch = (this.#driver.epochs.get(this.transactionalId) ?? 0) + 1;
+    this.#driver.epochs.set(this.transactionalId, this.epoch);
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    this.connected = false;
+  }
+
+  get fenced(): boolean {
+    return this.#driver.epochs.get(this.transactionalId) !== this.epoch;
+  }
+
+  async transaction(): Promise<DriverTransaction> {
+    if (!this.connected) throw new Error('the fake transactional producer is not connected');
+    const records: ProducedRecord[] = [];
+    const offsets: Array<{ groupId: string; offsets: TopicPartitionOffsets }> = [];
+    let ended = false;
+    const step = (name: 'sendBatch' | 'sendOffsets' | 'commit' | 'abort'): void => {
+      if (ended) throw new Error('the transaction has ended');
+      if (this.fenced) {
+        throw new RxKafkaError('RXK_PRODUCER_FENCED', `fake producer ${this.transactionalId} was fenced`);
+      }
+      const failure = this.failNext;
+      if (failure && failure.step === name) {
+        this.failNext = undefined;
+        throw failure.error;
+      }
+    };
+    const end = (outcome: 'committed' | 'aborted'): void => {
+      ended = true;
+      this.#driver.transactions.push({ transactionalId: this.transactionalId, records, offsets, outcome });
+    };
+    return {
+      sendBatch: async (request) => {
+        step('sendBatch');
+        for (const { topic, messages } of request.topicMessages) {
+          for (const record of messages) records.push({ topic, partition: record.partition ?? 0, record });
+        }
+        return [];
+      },
+      sendOffsets: async (groupId, sent) => {
+        step('sendOffsets');
+        offsets.push({ groupId, offsets: sent });
+      },
+      commit: async () => {
+        step('commit');
+        for (const { groupId, offsets: sent } of offsets) {
+          for (const { topic, partitions } of sent.topics) {
+            for (const { partition, offset } of partitions) {
+              this.#driver.groupOffsets.set(`${groupId} ${topic}/${partition}`, offset);
+            }
+          }
+        }
+        end('committed');
+      },
+      abort: async () => {
+        step('abort');
+        end('aborted');
+      },
+    };
   }
 }
 

@@ -22,6 +22,9 @@ const ROUTINE_RESPONSE_ERRORS: ReadonlySet<string> = new Set([
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_FOR_PARTITION',
   'REBALANCE_IN_PROGRESS',
+  // Every transaction after the first meets it while the coordinator completes the previous one
+  // (kafkajs #430, #1068; see transactional-retry-defaults.ts): kafkajs retries the send, rxkafka sendOffsets.
+  'CONCURRENT_TRANSACTIONS',
 ]);
 
 /** The text kafkajs logs for each error response, by what it means to a reader. */
@@ -72,7 +75,7 @@ function redactSaslExchange(namespace: string, fields: Record<string, unknown>):
 }
 
 function logError(logger: Logger, message: string, entry: Record<string, unknown>): void {
-  const response = readResponseError(message, entry);
+  const response = readResponseError(message, entry) ?? readRetriedSendError(message, entry);
   if (response !== undefined && ROUTINE_MESSAGES.has(response)) logger.debug(message, entry);
   else if (response !== undefined && RETRIED_MESSAGES.has(response)) logger.warn(message, entry);
   else if (isRetriedConnectionError(message, entry)) logger.warn(message, entry);
@@ -83,6 +86,14 @@ function logError(logger: Logger, message: string, entry: Record<string, unknown
 function readResponseError(message: string, entry: Record<string, unknown>): string | undefined {
   const isResponse = entry.namespace === 'Connection' && message.startsWith('Response ');
   return isResponse && typeof entry.error === 'string' ? entry.error : undefined;
+}
+
+// producer/sendMessages.js logs `Failed to send messages: ${error.message}` before each retry of a send.
+const RETRIED_SEND = 'Failed to send messages: ';
+
+function readRetriedSendError(message: string, entry: Record<string, unknown>): string | undefined {
+  const isRetriedSend = entry.namespace === 'Producer' && message.startsWith(RETRIED_SEND);
+  return isRetriedSend ? message.slice(RETRIED_SEND.length) : undefined;
 }
 
 // network/connection.js 'Connection error: …' / 'Connection timeout', and cluster/brokerPool.js trying the

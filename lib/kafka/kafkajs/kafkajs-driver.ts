@@ -19,8 +19,10 @@ import type {
   DriverConsumerEvent,
   DriverProducer,
   DriverProducerEvent,
+  DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  TransactionalProducerSettings,
 } from '../kafka-driver';
 import type { OutgoingRecord } from '../kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
@@ -29,6 +31,7 @@ import { createKafka } from './create-kafka';
 import { PartitionRecorder } from './partition-recorder';
 import { isLostConnection } from './lost-connection';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
+import { KafkajsTransactionalProducer } from './kafkajs-transactional-producer';
 
 /** The kafkajs driver for the cluster and client that `config` names; kafkajs logs through `logger`. */
 export function createKafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver {
@@ -76,6 +79,25 @@ class KafkajsDriver implements KafkaDriver {
       this.native.consumer({ ...assigners, ...config, groupId: settings.groupId }),
       this.#target,
     );
+  }
+
+  createTransactionalProducer(settings: TransactionalProducerSettings): DriverTransactionalProducer {
+    const config = (settings.librarySettings ?? {}) as ProducerConfig;
+    return new KafkajsTransactionalProducer(this.native, config, settings.transactionalId, this.#target);
+  }
+
+  async fetchCommittedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    const admin = this.native.admin();
+    await admin.connect();
+    try {
+      const [answer] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return (answer?.partitions ?? []).map(({ partition, offset }) => ({ partition, offset }));
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {

@@ -25,6 +25,35 @@ function route(level: logLevel, namespace: string, log: Record<string, unknown>)
 }
 
 describe('createKafkaLogCreator()', () => {
+  context(
+    'with CONCURRENT_TRANSACTIONS, met by every transaction after the first (kafkajs #430, #1068)',
+    () => {
+      const concurrent =
+        'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+
+      it('logs the error response and the send kafkajs retries at debug', () => {
+        const [response] = route(logLevel.ERROR, 'Connection', {
+          message: 'Response AddPartitionsToTxn(key: 24, version: 1)',
+          error: concurrent,
+        });
+        const [send] = route(logLevel.ERROR, 'Producer', {
+          message: `Failed to send messages: ${concurrent}`,
+          retryCount: 0,
+          retryTime: 21,
+        });
+        expect([response[0], send[0]]).to.deep.equal(['debug', 'debug']);
+      });
+
+      it('still logs a failed send for any other reason at error', () => {
+        const [send] = route(logLevel.ERROR, 'Producer', {
+          message: 'Failed to send messages: Producer attempted an operation with an old epoch',
+          retryCount: 0,
+        });
+        expect(send[0]).to.equal('error');
+      });
+    },
+  );
+
   it('passes the level, message and fields through, the namespace as a field', () => {
     expect(route(logLevel.INFO, 'Consumer', { message: 'Starting', groupId: 'g' })).to.deep.equal([
       ['info', 'Starting', { namespace: 'Consumer', groupId: 'g' }],

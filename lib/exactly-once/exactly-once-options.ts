@@ -1,0 +1,204 @@
+/** What `processExactlyOnce()` takes, its defaults, and their validation at the door. */
+import type { Observable } from 'rxjs';
+import type { ConsumedRecord } from '../connection/kafka-connection';
+import type { KafkaDriver } from '../kafka/kafka-driver';
+import type { RecordHeaders } from '../kafka/kafka-record';
+import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../kafka/kafkajs/kafkajs-types';
+import { createStreamLogger, type Logger } from '../logger';
+import {
+  checkBoolean,
+  checkKnownKeys,
+  checkMethods,
+  checkObject,
+  checkPositiveInteger,
+  checkRootObject,
+  checkString,
+  failOption,
+  isObject,
+  throwInvalidOption,
+} from '../options/option-checks';
+
+/**
+ * One record a transform produces. `value` and `key` are encoded as the client's serializer encodes them
+ * (strings and Buffers as they are, objects and arrays as JSON, other values by `toString()`).
+ */
+export interface ExactlyOnceOutput {
+  readonly topic: string;
+  readonly key?: unknown;
+  readonly value: unknown;
+  readonly headers?: RecordHeaders;
+  readonly partition?: number;
+}
+
+/** What a transform may return: nothing, one output, an array, or a Promise or Observable of them. */
+export type TransformResult =
+  | ExactlyOnceOutput
+  | readonly ExactlyOnceOutput[]
+  | void
+  | null
+  | Promise<ExactlyOnceOutput | readonly ExactlyOnceOutput[] | void | null>
+  | Observable<ExactlyOnceOutput>;
+
+/** One committed transaction, for metrics (the bench reads its latency). */
+export interface TransactionCommitted {
+  readonly topic: string;
+  readonly partition: number;
+  /** Input records the transaction covered. */
+  readonly records: number;
+  readonly outputs: number;
+  /** From beginning the transaction to its commit's answer. */
+  readonly durationMs: number;
+}
+
+export interface ExactlyOnceOptions {
+  /** The kafkajs client settings (`brokers`, `clientId`, `ssl`, `sasl`, …). */
+  readonly client: KafkaConfig;
+  /** The consumer group; its offsets commit inside the transactions. */
+  readonly groupId: string;
+  /** The input topics (names or patterns). */
+  readonly topics: ReadonlyArray<string | RegExp>;
+  /**
+   * The transactional id prefix: each input partition's producer is `${prefix}-${topic}-${partition}`.
+   * Every process of the same pipeline uses the same prefix, and no other pipeline does.
+   */
+  readonly transactionalIdPrefix: string;
+  /** Turns one input record into the records to produce for it, in the same transaction as its offset. */
+  readonly transform: (record: ConsumedRecord) => TransformResult;
+  /** Where records whose transform fails go, inside the same transaction. Absent: the processor stops. */
+  readonly deadLetterTopic?: string;
+  /** Input records per transaction at most (a fetched batch is split into chunks). @defaultValue 500 */
+  readonly maxBatchRecords?: number;
+  /** Partitions processed at once (kafkajs `partitionsConsumedConcurrently`). @defaultValue 16 */
+  readonly partitionConcurrency?: number;
+  /** Read each new partition from its beginning when the group has no offset for it. @defaultValue false */
+  readonly fromBeginning?: boolean;
+  /** kafkajs consumer settings (sessionTimeout, …); `groupId` and `readUncommitted: true` are refused. */
+  readonly consumer?: Omit<ConsumerConfig, 'groupId'>;
+  /** kafkajs producer settings of the transactional producers (`transactionTimeout`, `retry`, …). */
+  readonly producer?: ProducerConfig;
+  /** First wait after a failed transaction; doubles up to `maxRetryDelayMs`. @defaultValue 100 */
+  readonly retryDelayMs?: number;
+  /** @defaultValue 5000 */
+  readonly maxRetryDelayMs?: number;
+  /** Called after each committed transaction. */
+  readonly onTransactionCommitted?: (event: TransactionCommitted) => void;
+  /** @defaultValue warnings and errors to stderr */
+  readonly logger?: Logger;
+  /** The Kafka client library (advanced; specs pass a fake). @defaultValue kafkajs */
+  readonly driver?: KafkaDriver;
+}
+
+export interface ResolvedExactlyOnceOptions extends Required<
+  Omit<ExactlyOnceOptions, 'deadLetterTopic' | 'consumer' | 'producer' | 'onTransactionCommitted' | 'driver'>
+> {
+  readonly deadLetterTopic: string | undefined;
+  readonly consumer: Omit<ConsumerConfig, 'groupId'>;
+  readonly producer: ProducerConfig;
+  readonly onTransactionCommitted: ((event: TransactionCommitted) => void) | undefined;
+  readonly driver: KafkaDriver | undefined;
+}
+
+export const DEFAULT_EXACTLY_ONCE_OPTIONS = Object.freeze({
+  maxBatchRecords: 500,
+  partitionConcurrency: 16,
+  fromBeginning: false,
+  retryDelayMs: 100,
+  maxRetryDelayMs: 5_000,
+});
+
+const KNOWN_KEYS = [
+  'client',
+  'groupId',
+  'topics',
+  'transactionalIdPrefix',
+  'transform',
+  'deadLetterTopic',
+  'maxBatchRecords',
+  'partitionConcurrency',
+  'fromBeginning',
+  'consumer',
+  'producer',
+  'retryDelayMs',
+  'maxRetryDelayMs',
+  'onTransactionCommitted',
+  'logger',
+  'driver',
+];
+
+/** Validates `options` (throws RXK_INVALID_OPTIONS naming the option) and returns them frozen, with defaults. */
+export function resolveExactlyOnceOptions(options: ExactlyOnceOptions): ResolvedExactlyOnceOptions {
+  checkRootObject(options, 'ExactlyOnceOptions');
+  checkKnownKeys('', options, KNOWN_KEYS);
+  if (options.driver === undefined) {
+    if (!isObject(options.client))
+      failOption('client', 'an object', options.client, 'e.g. client: { brokers }');
+    const brokers: unknown = options.client.brokers;
+    if (!(Array.isArray(brokers) && brokers.length > 0) && typeof brokers !== 'function') {
+      failOption('client.brokers', 'a non-empty array', brokers, "e.g. brokers: ['localhost:9092']");
+    }
+  }
+  for (const key of ['groupId', 'transactionalIdPrefix'] as const) {
+    if (options[key] === undefined) failOption(key, 'a non-empty string', undefined, `give the ${key}`);
+    checkString(key, options[key], { nonEmpty: true, fix: `give the ${key}` });
+  }
+  const topics: unknown = options.topics;
+  if (
+    !Array.isArray(topics) ||
+    topics.length === 0 ||
+    !topics.every((topic) => (typeof topic === 'string' && topic.length > 0) || topic instanceof RegExp)
+  ) {
+    failOption('topics', 'a non-empty array of topic names or RegExps', topics, "e.g. topics: ['orders']");
+  }
+  if (typeof options.transform !== 'function') {
+    failOption('transform', 'a function', options.transform, 'pass (record) => outputs');
+  }
+  checkString('deadLetterTopic', options.deadLetterTopic, {
+    nonEmpty: true,
+    fix: 'name a topic, or leave it out',
+  });
+  checkPositiveInteger('maxBatchRecords', options.maxBatchRecords, 500);
+  checkPositiveInteger('partitionConcurrency', options.partitionConcurrency, 16);
+  checkPositiveInteger('retryDelayMs', options.retryDelayMs, 100);
+  checkPositiveInteger('maxRetryDelayMs', options.maxRetryDelayMs, 5000);
+  checkBoolean('fromBeginning', options.fromBeginning);
+  checkObject('consumer', options.consumer);
+  checkObject('producer', options.producer);
+  checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);
+  if (options.onTransactionCommitted !== undefined && typeof options.onTransactionCommitted !== 'function') {
+    failOption(
+      'onTransactionCommitted',
+      'a function',
+      options.onTransactionCommitted,
+      'pass a callback or leave it out',
+    );
+  }
+  const consumer: Partial<ConsumerConfig> = { ...(options.consumer ?? {}) };
+  if ('groupId' in consumer) {
+    throwInvalidOption(
+      'consumer.groupId',
+      'option consumer.groupId is not taken here: set groupId at the top level',
+    );
+  }
+  if (consumer.readUncommitted === true) {
+    throwInvalidOption(
+      'consumer.readUncommitted',
+      'option consumer.readUncommitted must stay false: exactly-once input is read with read_committed, or aborted records would be processed',
+    );
+  }
+  const resolved: ResolvedExactlyOnceOptions = {
+    ...DEFAULT_EXACTLY_ONCE_OPTIONS,
+    ...(withoutUndefined(options) as ExactlyOnceOptions),
+    topics: Object.freeze([...options.topics]),
+    consumer: Object.freeze({ ...consumer, readUncommitted: false }),
+    producer: Object.freeze({ ...(options.producer ?? {}) }),
+    deadLetterTopic: options.deadLetterTopic,
+    onTransactionCommitted: options.onTransactionCommitted,
+    driver: options.driver,
+    logger: options.logger ?? createStreamLogger('warn'),
+  };
+  return Object.freeze(resolved);
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,58 @@
+/** A transform's result as the records to produce, encoded as the client's serializer encodes values. */
+import { isObservable, lastValueFrom, toArray } from 'rxjs';
+import type { OutgoingRecord } from '../kafka/kafka-record';
+import type { ProduceRequest } from '../kafka/record-producer';
+import { isPromiseLike } from '../pipeline/to-observable';
+import { encodeWireValue } from '../wire/serializer';
+import type { ExactlyOnceOutput, TransformResult } from './exactly-once-options';
+
+/** One record to produce, with its topic. */
+export interface TopicRecord {
+  readonly topic: string;
+  readonly record: OutgoingRecord;
+}
+
+/**
+ * The outputs `result` stands for: synchronously for a plain value or array (no promise per record),
+ * else a Promise. Rejects (or throws) when an output has no topic, as a failed transform.
+ */
+export function collectOutputs(result: TransformResult): TopicRecord[] | Promise<TopicRecord[]> {
+  if (isObservable(result)) return lastValueFrom(result.pipe(toArray())).then(toTopicRecords);
+  if (isPromiseLike(result)) return Promise.resolve(result).then(toTopicRecords);
+  return toTopicRecords(result);
+}
+
+function toTopicRecords(
+  result: ExactlyOnceOutput | readonly ExactlyOnceOutput[] | void | null | undefined,
+): TopicRecord[] {
+  if (result === undefined || result === null) return [];
+  const outputs: readonly ExactlyOnceOutput[] = Array.isArray(result)
+    ? (result as readonly ExactlyOnceOutput[])
+    : [result as ExactlyOnceOutput];
+  return outputs.map(toTopicRecord);
+}
+
+/** One output as a record: `value` and a non-nil `key` encoded as KafkaRequestSerializer does. */
+export function toTopicRecord(output: ExactlyOnceOutput): TopicRecord {
+  if (typeof output !== 'object' || output === null || typeof output.topic !== 'string' || !output.topic) {
+    throw new TypeError(
+      'a transform output must be an object with a topic: { topic, value, key?, headers? }',
+    );
+  }
+  const record: OutgoingRecord = { value: encodeWireValue(output.value) };
+  if (output.key !== undefined) record.key = output.key === null ? null : encodeWireValue(output.key);
+  if (output.headers) record.headers = { ...output.headers };
+  if (output.partition !== undefined) record.partition = output.partition;
+  return { topic: output.topic, record };
+}
+
+/** One produce request for `records`, grouped by topic in order of first appearance. */
+export function toProduceRequest(records: readonly TopicRecord[]): ProduceRequest {
+  const byTopic = new Map<string, OutgoingRecord[]>();
+  for (const { topic, record } of records) {
+    const messages = byTopic.get(topic);
+    if (messages) messages.push(record);
+    else byTopic.set(topic, [record]);
+  }
+  return { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
+}
