@@ -22,7 +22,10 @@ export type RxKafkaErrorCode =
   | 'RXK_BROKER_UNREACHABLE'
   | 'RXK_ACTOR_NOT_PROVIDED'
   | 'RXK_AUTHENTICATION_FAILED'
-  | 'RXK_TLS_FAILED';
+  | 'RXK_TLS_FAILED'
+  | 'RXK_PROJECTION_CLOSED'
+  | 'RXK_PROJECTION_TIMEOUT'
+  | 'RXK_REDUCER_FAILED';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -47,6 +50,12 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'The broker refused the SASL login (mechanism, username, password), or (likely, retriable) closed every TLS connection of a client without client.sasl. Check client.sasl against the users the cluster knows.',
   RXK_TLS_FAILED:
     'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca) or does not name the broker address (not retriable), or (likely, retriable) the two sides disagree on TLS: client.ssl against a plaintext listener, or none against a TLS one.',
+  RXK_PROJECTION_CLOSED:
+    'The projection was closed (or failed) before it applied the offsets waitFor() was waiting for.',
+  RXK_PROJECTION_TIMEOUT:
+    'waitFor() gave up: the projection had not applied the offsets within its timeout (is the projection lagging, or were the offsets from another topic?).',
+  RXK_REDUCER_FAILED:
+    "The projection's reducer threw on a record; the projection stopped there (state$ errors with this error, whose cause is the reducer's). Fix the reducer or the record, then start the projection again.",
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

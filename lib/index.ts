@@ -70,3 +70,8 @@ export { ERROR_CODES, RemoteError, RequestTimeoutError, RxKafkaError } from './e
 export type { RxKafkaErrorCode, RxKafkaErrorContext } from './errors';
 export { createStreamLogger, fieldsFirstLogger, silentLogger } from './logger';
 export type { FieldsFirstLogger, Logger, LogLevel } from './logger';
+
+// Replay and projections
+export { Replay, replay } from './replay/replay';
+export type { CaughtUp, ReplayRecord } from './replay/replay';
+export type { ReplayFrom, ReplayOptions, ReplayUntil } from './replay/replay-options';

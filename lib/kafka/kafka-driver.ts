@@ -16,6 +16,22 @@ export interface KafkaDriver {
   createConsumer(settings: ConsumerSettings): DriverConsumer;
   /** The end offset ("high watermark") of each partition of `topic`. */
   fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>>;
+
+  // Replay and projections: reading a topic without a group of one's own, and a compacted snapshot topic.
+  /** The start offset ("low watermark": the earliest offset still kept) of each partition of `topic`. */
+  fetchStartOffsets(topic: string): Promise<Array<{ partition: number; low: string }>>;
+  /**
+   * Per partition of `topic`, the first offset whose timestamp is at or after `timestampMs`; the end offset
+   * when no record is that late.
+   */
+  fetchOffsetsAtTime(
+    topic: string,
+    timestampMs: number,
+  ): Promise<Array<{ partition: number; offset: string }>>;
+  /** Deletes a consumer group that has no members left (a replay's throwaway group). */
+  deleteGroup(groupId: string): Promise<void>;
+  /** Creates `topic` with `configs` (e.g. `cleanup.policy: compact`) unless it exists; true if it created it. */
+  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean>;
   /** The library's own client object (kafkajs's `Kafka`), for `unwrap()`. */
   readonly native: unknown;
 }
