@@ -75,3 +75,8 @@ export type { FieldsFirstLogger, Logger, LogLevel } from './logger';
 export { Replay, replay } from './replay/replay';
 export type { CaughtUp, ReplayRecord } from './replay/replay';
 export type { ReplayFrom, ReplayOptions, ReplayUntil } from './replay/replay-options';
+export { Projection, projection } from './projection/projection';
+export type { Reducer, WaitForOptions } from './projection/projection';
+export type { ProjectionOptions, SnapshotOptions } from './projection/projection-options';
+export type { ProjectionSnapshot } from './projection/projection-snapshot';
+export type { WrittenOffsets } from './projection/offset-waiters';

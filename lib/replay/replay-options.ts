@@ -39,7 +39,11 @@ export interface ReplayOptions<T = unknown> {
   readonly until?: ReplayUntil;
   /** kafkajs client config (`brokers`, `clientId`, `ssl`, `sasl`). @defaultValue `{ brokers: ['localhost:9092'], clientId: 'rxkafka-replay' }` */
   readonly client?: Partial<KafkaConfig>;
-  /** kafkajs consumer config except `groupId` (the replay's group is its own, see `groupIdPrefix`). */
+  /**
+   * kafkajs consumer config except `groupId` (the replay's group is its own, see `groupIdPrefix`).
+   * @defaultValue `{ maxWaitTimeInMs: 500 }`: kafkajs's disconnect waits for the fetch in flight, so a
+   * caught-up (live) replay closes within about that long
+   */
   readonly consumer?: Omit<Partial<ConsumerConfig>, 'groupId'>;
   /**
    * Decodes a record's value. @defaultValue the server's rules (`decodeWireValue`): JSON when it is a JSON
@@ -74,6 +78,9 @@ export type ResolvedReplayFrom =
   | { readonly kind: 'earliest' }
   | { readonly kind: 'timestamp'; readonly timestampMs: number }
   | { readonly kind: 'offsets'; readonly offsets: ReadonlyMap<number, bigint> };
+
+/** The replay's default `consumer.maxWaitTimeInMs`: how long a caught-up fetch waits, and so close() too. */
+export const REPLAY_MAX_WAIT_MS = 500;
 
 const REPLAY_OPTION_KEYS = [
   'from',
@@ -134,7 +141,9 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
       clientId,
       brokers: toFrozenCopy(client.brokers ?? ['localhost:9092']),
     }) as KafkaConfig,
-    consumerConfig: toFrozenCopy({ ...options.consumer }),
+    // kafkajs's disconnect() waits for the fetch in flight, which on a caught-up partition is a long poll of
+    // maxWaitTimeInMs (kafkajs default 5000): a live replay would take 5 s to close.
+    consumerConfig: toFrozenCopy({ maxWaitTimeInMs: REPLAY_MAX_WAIT_MS, ...options.consumer }),
     decode: options.decode,
     groupIdPrefix: options.groupIdPrefix ?? 'rxkafka-replay',
     clientId,

@@ -11,7 +11,9 @@ interface Produced {
 }
 
 async function produce(topic: string, records: readonly Produced[]): Promise<void> {
-  const producer = (await testKafka()).producer();
+  // Idempotent: a send retried right after the topic's creation ("not the leader") would otherwise write
+  // its records twice.
+  const producer = (await testKafka()).producer({ idempotent: true });
   await producer.connect();
   try {
     await producer.send({
