@@ -198,9 +198,11 @@ class ReplayRead<T> {
     const end = this.#bounds?.end.get(partition) ?? 0n;
     const stopAtEnd = this.#options.until === 'caught-up';
     let position = this.#positions.get(partition) ?? 0n;
+    let last: string | undefined;
     for (const message of messages) {
       if (this.subscriber.closed || payload.isStale()) break;
       const offset = BigInt(message.offset);
+      last = message.offset;
       // A batch fetched before the join's seek took effect.
       if (offset < position) continue;
       if (stopAtEnd && offset >= end) break;
@@ -208,6 +210,9 @@ class ReplayRead<T> {
       position = offset + 1n;
       this.#positions.set(partition, position);
     }
+    // kafkajs fetches a partition again from its last resolved offset: without this it would fetch the same
+    // batch for ever. Nothing is committed (the connection has no committer), so resolving is only that.
+    if (last !== undefined) payload.resolveOffset(last);
     if (this.#behind.has(partition) && position >= end) {
       this.#behind.delete(partition);
       if (this.#behind.size === 0) this.#reportCaughtUp();

@@ -75,6 +75,25 @@ describe('replay() against a broker', function () {
       expect(caughtUp).to.equal(1);
     });
 
+    it('reads on across many fetches of a partition (each fetch one record batch)', async () => {
+      const [topic] = await createTopics([{ topic: uniqueName('replay-fetches'), numPartitions: 2 }]);
+      const padding = 'x'.repeat(400);
+      // Twelve sends: twelve record batches per partition (Kafka hands out whole batches, whatever the limit).
+      for (let send = 0; send < 12; send += 1) {
+        await produce(
+          topic,
+          Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, value: { n: send * 10 + i, padding } })),
+        );
+      }
+      // At most ~1 KB per partition per fetch: one record batch (five records) each time.
+      const source = replay(topic, await replayOptions({ consumer: { maxBytesPerPartition: 1_024 } }));
+
+      const records = await lastValueFrom(source.pipe(toArray()));
+
+      const expected = Array.from({ length: 60 }, (_, offset) => offset);
+      expect(offsetsByPartition(records)).to.deep.equal({ 0: expected, 1: expected });
+    });
+
     it('completes at once on an empty topic, with caughtUp$ fired once', async () => {
       const [topic] = await createTopics([{ topic: uniqueName('replay-empty'), numPartitions: 2 }]);
       const source = replay(topic, await replayOptions({}));
