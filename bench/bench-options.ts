@@ -4,10 +4,10 @@
 
 import type { ImplementationName } from './worker-protocol';
 
-/** The five scenarios of issue 6. */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e';
+/** The five scenarios of issue 6, and issue 14's replay (g) and projection restart (h). */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'g' | 'h';
 
-export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e'];
+export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'g', 'h'];
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -16,7 +16,7 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioId[];
   /** Implementations to run (a scenario runs those of them it supports). */
   readonly implementations: readonly ImplementationName[];
-  /** N per scenario: events, events, requests, requests, requests. */
+  /** N per scenario: events, events, requests, requests, requests; (g), (h): pre-produced events. */
   readonly counts: Readonly<Record<ScenarioId, number>>;
   /** Also run NestJS in the soak. */
   readonly soakNest: boolean;
@@ -24,8 +24,24 @@ export interface BenchOptions {
   readonly cpuProfileDir?: string;
 }
 
-const FULL_COUNTS: Record<ScenarioId, number> = { a: 200_000, b: 150_000, c: 2_000, d: 50_000, e: 1_000_000 };
-const QUICK_COUNTS: Record<ScenarioId, number> = { a: 20_000, b: 10_000, c: 300, d: 5_000, e: 50_000 };
+const FULL_COUNTS: Record<ScenarioId, number> = {
+  a: 200_000,
+  b: 150_000,
+  c: 2_000,
+  d: 50_000,
+  e: 1_000_000,
+  g: 500_000,
+  h: 400_000,
+};
+const QUICK_COUNTS: Record<ScenarioId, number> = {
+  a: 20_000,
+  b: 10_000,
+  c: 300,
+  d: 5_000,
+  e: 50_000,
+  g: 20_000,
+  h: 20_000,
+};
 
 const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--events': 'a',
@@ -33,22 +49,26 @@ const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--latency': 'c',
   '--throughput': 'd',
   '--soak': 'e',
+  '--replay-events': 'g',
+  '--projection-events': 'h',
 };
 
 const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest'];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e] [--impl rxkafka,kafkajs,nest]
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e,g,h] [--impl rxkafka,kafkajs,nest]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
-                       [--soak-nest] [--cpu-prof DIR]
-  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000) and 1 repetition: a smoke run
+                       [--replay-events N] [--projection-events N] [--soak-nest] [--cpu-prof DIR]
+  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, g 20000, h 20000) and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
-  --events N     (a) events through a trivial handler            (default 200000)
+  --events N     (a) events through a trivial handler            (default 400000)
   --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 150000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)
   --throughput N (d) requests with 256 in flight                 (default 50000)
   --soak N       (e) rxkafka requests with 256 in flight         (default 1000000)
+  --replay-events N      (g) events replayed                     (default 500000)
+  --projection-events N  (h) events before the snapshot; 10% more after it (default 400000)
   --soak-nest    run the soak with NestJS as well
   --cpu-prof DIR write a CPU profile of each worker's measured window into DIR
                  (summarise one with: npx ts-node bench/summarize-cpu-profile.ts FILE)`;
@@ -92,7 +112,7 @@ function toScenarioIds(text: string): ScenarioId[] {
   const ids = text.split(',').map((id) => id.trim().toLowerCase());
   const unknown = ids.filter((id) => !SCENARIO_IDS.includes(id as ScenarioId));
   if (unknown.length > 0)
-    throw new Error(`--only takes scenarios a to e, got ${unknown.join(',')}\n${USAGE}`);
+    throw new Error(`--only takes scenarios ${SCENARIO_IDS.join(', ')}, got ${unknown.join(',')}\n${USAGE}`);
   return SCENARIO_IDS.filter((id) => ids.includes(id));
 }
 

@@ -56,7 +56,41 @@ export interface ClientSpec extends KafkaSpec {
   readonly soakWarmupFraction?: number;
 }
 
-export type WorkerSpec = LoaderSpec | ConsumerSpec | ServerSpec | ClientSpec;
+/** Reads the `count` pre-produced events of the topic from its beginning, outside any application group. */
+export interface ReplayerSpec extends KafkaSpec {
+  readonly role: 'replayer';
+  /** rxkafka's `replay()`, or a raw kafkajs `eachBatch` read. */
+  readonly implementation: 'rxkafka' | 'kafkajs';
+  readonly count: number;
+}
+
+/**
+ * Builds an rxkafka projection of the `count` pre-produced events with snapshots, closes it, produces
+ * `tailCount` more, then times a restart from the snapshot against a projection that replays everything.
+ */
+export interface ProjectorSpec extends KafkaSpec {
+  readonly role: 'projector';
+  readonly snapshotTopic: string;
+  readonly count: number;
+  readonly tailCount: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+}
+
+export type WorkerSpec = LoaderSpec | ConsumerSpec | ServerSpec | ClientSpec | ReplayerSpec | ProjectorSpec;
+
+/** The two projection starts of (h), each timed from projection() to its caughtUp$. */
+export interface RestartResult {
+  readonly fromSnapshotMs: number;
+  readonly fullReplayMs: number;
+  /** Records the restart from the snapshot applied (the tail), and the full replay applied (everything). */
+  readonly appliedFromSnapshot: number;
+  readonly appliedFull: number;
+  /** Both starts ended in the same state. */
+  readonly statesEqual: boolean;
+  readonly cpuS: number;
+  readonly peakRssMb: number;
+}
 
 export interface LoadResult {
   readonly produced: number;
@@ -96,7 +130,10 @@ export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'measuring' }
   | { readonly type: 'warm' }
-  | { readonly type: 'result'; readonly result: LoadResult | ConsumeResult | ServeResult | RequestResult }
+  | {
+      readonly type: 'result';
+      readonly result: LoadResult | ConsumeResult | ServeResult | RequestResult | RestartResult;
+    }
   | { readonly type: 'failed'; readonly message: string };
 
 /** Parent → worker (servers only): start the CPU window, note the warm-up RSS, stop and report. */

@@ -8,9 +8,18 @@ import { sendToParent } from './parent-channel';
 import { ProcessMeter } from './process-meter';
 import { consumeEvents } from './roles/consume-events';
 import { loadEvents } from './roles/load-events';
+import { replayEvents } from './roles/replay-events';
+import { restartProjection } from './roles/restart-projection';
 import { sendRequests } from './roles/send-requests';
 import { serveRequests } from './roles/serve-requests';
-import type { LoadResult, ConsumeResult, RequestResult, ServeResult, WorkerSpec } from './worker-protocol';
+import type {
+  LoadResult,
+  ConsumeResult,
+  RequestResult,
+  RestartResult,
+  ServeResult,
+  WorkerSpec,
+} from './worker-protocol';
 
 /** Time a closed worker may take to exit by itself before it is told to: lingering timers are a bug. */
 const EXIT_GRACE_MS = 10_000;
@@ -18,7 +27,7 @@ const EXIT_GRACE_MS = 10_000;
 function runRole(
   spec: WorkerSpec,
   meter: ProcessMeter,
-): Promise<LoadResult | ConsumeResult | ServeResult | RequestResult> {
+): Promise<LoadResult | ConsumeResult | ServeResult | RequestResult | RestartResult> {
   switch (spec.role) {
     case 'loader':
       return loadEvents(spec);
@@ -28,6 +37,10 @@ function runRole(
       return serveRequests(spec, meter);
     case 'client':
       return sendRequests(spec, meter);
+    case 'replayer':
+      return replayEvents(spec, meter);
+    case 'projector':
+      return restartProjection(spec, meter);
   }
 }
 

@@ -41,7 +41,24 @@ export interface RequestReplyScenario extends ScenarioBase {
   readonly soakWarmupFraction?: number;
 }
 
-export type Scenario = EventScenario | RequestReplyScenario;
+/** (g): pre-produced events read from the beginning by `replay()` and by a raw kafkajs `eachBatch` read. */
+export interface ReplayScenario extends ScenarioBase {
+  readonly kind: 'replay';
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+}
+
+/** (h): a projection's restart from its snapshot against a full replay, after `tailCount` more events. */
+export interface ProjectionRestartScenario extends ScenarioBase {
+  readonly kind: 'projection-restart';
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  readonly tailCount: number;
+}
+
+export type Scenario = EventScenario | RequestReplyScenario | ReplayScenario | ProjectionRestartScenario;
 
 /** How many records `implementation` gets in `scenario`. */
 export function countOf(scenario: Scenario, implementation: ImplementationName): number {
@@ -56,7 +73,7 @@ const NEST_IO_EVENTS = 1_000;
 
 const PARTITIONS = 8;
 
-/** The scenarios selected by `options`, in order a to e. */
+/** The scenarios selected by `options`, in order. */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -118,6 +135,31 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       warmupCount: Math.min(2_000, Math.ceil(counts.e / 10)),
       soakWarmupFraction: 0.1,
       timeoutMs: 120_000 + counts.e * 2,
+    },
+    g: {
+      kind: 'replay',
+      partitions: PARTITIONS,
+      keys: 1_000,
+      valueBytes: 1_024,
+      id: 'g',
+      title: 'replay from earliest until caught up',
+      count: counts.g,
+      implementations: ['rxkafka', 'kafkajs'],
+      repetitions,
+      timeoutMs: 60_000 + counts.g,
+    },
+    h: {
+      kind: 'projection-restart',
+      partitions: PARTITIONS,
+      keys: 1_000,
+      valueBytes: 1_024,
+      tailCount: Math.ceil(counts.h / 10),
+      id: 'h',
+      title: 'projection restart from a snapshot vs full replay',
+      count: counts.h,
+      implementations: ['rxkafka'],
+      repetitions,
+      timeoutMs: 120_000 + counts.h * 3,
     },
   };
   return options.scenarios.map((id) => withImplementations(all[id], options.implementations));
