@@ -8,7 +8,8 @@ import { RxKafkaError } from '../errors';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
-import { decodeWireValue, KafkaParser, toRawRecord, type IncomingMessage } from '../wire/parser';
+import type { FetchedRecord } from '../kafka/kafka-record';
+import { decodeHeaders, decodeWireValue, type IncomingMessage } from '../wire/parser';
 import { resolveReplayBounds, type ReplayBounds } from './replay-bounds';
 import {
   createReplayGroupId,
@@ -102,7 +103,6 @@ class ReplayRead<T> {
   readonly #options: ResolvedReplayOptions<T>;
   readonly #driver: KafkaDriver;
   readonly #caughtUp: Subject<CaughtUp>;
-  readonly #parser = new KafkaParser({ keepBinary: true });
   /** Per partition, the next offset to emit. */
   readonly #positions = new Map<number, bigint>();
   /** Partitions not yet at their captured end offset. */
@@ -191,39 +191,51 @@ class ReplayRead<T> {
 
   /**
    * Hands each record of the batch to the subscriber, synchronously: the next fetch of the partition waits
-   * for the batch to return, so a read never holds more than one fetch of records.
+   * for the batch to return, so a read never holds more than one fetch of records. The batch cannot turn
+   * stale while this loop runs (a rebalance or seek needs the event loop), so that is checked once.
    */
   #onBatch(payload: FetchedBatch): void {
     const { partition, messages } = payload.batch;
+    if (messages.length === 0 || this.subscriber.closed || payload.isStale()) return;
+    const position = this.#positions.get(partition) ?? 0n;
+    // Offsets rise within a batch (with gaps after compaction): only its edges need comparing.
+    let first = 0;
+    while (first < messages.length && BigInt(messages[first].offset) < position) first += 1;
     const end = this.#bounds?.end.get(partition) ?? 0n;
-    const stopAtEnd = this.#options.until === 'caught-up';
-    let position = this.#positions.get(partition) ?? 0n;
-    let last: string | undefined;
-    for (const message of messages) {
-      if (this.subscriber.closed || payload.isStale()) break;
-      const offset = BigInt(message.offset);
-      last = message.offset;
-      // A batch fetched before the join's seek took effect.
-      if (offset < position) continue;
-      if (stopAtEnd && offset >= end) break;
-      this.subscriber.next(this.#toRecord(message, partition));
-      position = offset + 1n;
-      this.#positions.set(partition, position);
+    let stop = messages.length;
+    if (this.#options.until === 'caught-up' && BigInt(messages[stop - 1].offset) >= end) {
+      stop = messages.findIndex((message) => BigInt(message.offset) >= end);
     }
+    let emitted = first;
+    while (emitted < stop && !this.subscriber.closed) {
+      this.subscriber.next(this.#toRecord(messages[emitted], partition));
+      emitted += 1;
+    }
+    if (emitted > first) this.#positions.set(partition, BigInt(messages[emitted - 1].offset) + 1n);
     // kafkajs fetches a partition again from its last resolved offset: without this it would fetch the same
     // batch for ever. Nothing is committed (the connection has no committer), so resolving is only that.
-    if (last !== undefined) payload.resolveOffset(last);
-    if (this.#behind.has(partition) && position >= end) {
+    payload.resolveOffset(messages[messages.length - 1].offset);
+    const reached = this.#positions.get(partition) ?? 0n;
+    if (this.#behind.has(partition) && reached >= end) {
       this.#behind.delete(partition);
       if (this.#behind.size === 0) this.#reportCaughtUp();
     }
   }
 
-  #toRecord(message: FetchedBatch['batch']['messages'][number], partition: number): ReplayRecord<T> {
-    const record = this.#parser.parse(toRawRecord(message, this.#topic, partition));
+  /** The record as the server's parser decodes it, built in one object (this runs for every record). */
+  #toRecord(message: FetchedRecord, partition: number): ReplayRecord<T> {
     const decode = this.#options.decode;
-    record.value = decode ? decode(message.value, message) : decodeWireValue(message.value);
-    return record as ReplayRecord<T>;
+    return {
+      topic: this.#topic,
+      partition,
+      offset: message.offset,
+      timestamp: message.timestamp,
+      size: message.size,
+      attributes: message.attributes,
+      key: decodeWireValue(message.key),
+      value: decode ? decode(message.value, message) : (decodeWireValue(message.value) as T),
+      headers: decodeHeaders(message.headers),
+    };
   }
 
   #reportCaughtUp(): void {

@@ -70,7 +70,7 @@ describe('projection() against a broker', function () {
   this.timeout(60_000);
 
   context('with snapshots', () => {
-    it('restarts from its latest snapshot to the state a full replay folds, applying only the records after it', async () => {
+    it('restarts from its latest snapshot to the state a full replay folds, applying only the records after it, and logs no error', async () => {
       const [topic] = await createTopics([{ topic: uniqueName('projection-src'), numPartitions: 3 }]);
       const snapshotTopic = uniqueName('projection-snap');
       const name = uniqueName('balances');
@@ -84,7 +84,13 @@ describe('projection() against a broker', function () {
       expect(first.snapshotsWritten).to.be.at.least(3); // at 25, at 50, and at close() (60)
 
       await produce(topic, deposits(60, 40));
-      const restarted = projection(topic, addDeposit, EMPTY, await options(snapshotting));
+      const restartLogger = new RecordingLogger();
+      const restarted = projection(
+        topic,
+        addDeposit,
+        EMPTY,
+        await options({ ...snapshotting, logger: restartLogger }),
+      );
       const full = projection(topic, addDeposit, EMPTY, await options());
       try {
         await Promise.all([caughtUp(restarted), caughtUp(full)]);
@@ -97,6 +103,8 @@ describe('projection() against a broker', function () {
         const folded = deposits(0, 100).reduce((state, value) => addDeposit(state, { value }), EMPTY);
         expect(restarted.state).to.deep.equal(folded);
         expect(full.state).to.deep.equal(folded);
+        // Its snapshot topic exists by now: no ERROR line for trying to create it again.
+        expect(restartLogger.entries.filter(({ level }) => level === 'error')).to.deep.equal([]);
       } finally {
         await Promise.all([restarted.close(), full.close()]);
       }

@@ -117,8 +117,10 @@ class KafkajsDriver implements KafkaDriver {
   }
 
   createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
-    return this.#withAdmin((admin) =>
-      admin.createTopics({
+    return this.#withAdmin(async (admin) => {
+      // Asked first: kafkajs logs Kafka's TOPIC_ALREADY_EXISTS answer at ERROR, on every restart.
+      if ((await admin.listTopics()).includes(topic)) return false;
+      return admin.createTopics({
         waitForLeaders: true,
         topics: [
           {
@@ -127,8 +129,8 @@ class KafkajsDriver implements KafkaDriver {
             configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
           },
         ],
-      }),
-    );
+      });
+    });
   }
 
   /** Runs `work` on a connected admin client, retrying what a topic or group just created may answer. */
