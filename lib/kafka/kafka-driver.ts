@@ -96,7 +96,18 @@ export type DriverConsumerEvent =
   | { readonly type: 'rebalancing' }
   /** The consumer stopped on an error; `restart` tells whether the library restarts it by itself. */
   | { readonly type: 'crashed'; readonly error: unknown; readonly restart: boolean }
-  | { readonly type: 'offsets.committed'; readonly offsets: TopicPartitionOffsets };
+  | { readonly type: 'offsets.committed'; readonly offsets: TopicPartitionOffsets }
+  /**
+   * The consumer moved past records it never handed to `eachBatch`: a fetch that held only transaction
+   * markers or aborted records, up to and including `lastOffset`. A reader that waits for an end offset
+   * needs it, since a transactional topic's last offset is a commit marker.
+   */
+  | {
+      readonly type: 'records.skipped';
+      readonly topic: string;
+      readonly partition: number;
+      readonly lastOffset: string;
+    };
 
 /** A group consumer. */
 export interface DriverConsumer {

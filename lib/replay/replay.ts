@@ -180,6 +180,9 @@ class ReplayRead<T> {
     });
     // Every join (the first, and any rebalance) starts each partition at the next offset this read needs.
     connection.onConsumerEvent((event) => {
+      if (event.type === 'records.skipped' && event.topic === this.#topic) {
+        this.#skipped(event.partition, BigInt(event.lastOffset) + 1n);
+      }
       if (event.type !== 'group.joined') return;
       for (const partition of event.assignment[this.#topic] ?? []) {
         const position = this.#positions.get(partition);
@@ -212,14 +215,28 @@ class ReplayRead<T> {
       emitted += 1;
     }
     if (emitted > first) this.#positions.set(partition, BigInt(messages[emitted - 1].offset) + 1n);
+    // A trailing transaction marker is in the fetch but not in `messages`: the position passes it too.
+    const covered = payload.batch.lastOffset?.();
+    if (covered !== undefined && !this.subscriber.closed) this.#skipped(partition, BigInt(covered) + 1n);
     // kafkajs fetches a partition again from its last resolved offset: without this it would fetch the same
     // batch for ever. Nothing is committed (the connection has no committer), so resolving is only that.
     payload.resolveOffset(messages[messages.length - 1].offset);
+    this.#checkCaughtUp(partition);
+  }
+
+  /** The consumer passed records it never handed over (transaction markers, aborted records). */
+  #skipped(partition: number, next: bigint): void {
+    if (next <= (this.#positions.get(partition) ?? 0n)) return;
+    this.#positions.set(partition, next);
+    this.#checkCaughtUp(partition);
+  }
+
+  #checkCaughtUp(partition: number): void {
     const reached = this.#positions.get(partition) ?? 0n;
-    if (this.#behind.has(partition) && reached >= end) {
-      this.#behind.delete(partition);
-      if (this.#behind.size === 0) this.#reportCaughtUp();
-    }
+    if (this.subscriber.closed || !this.#behind.has(partition)) return;
+    if (reached < (this.#bounds?.end.get(partition) ?? 0n)) return;
+    this.#behind.delete(partition);
+    if (this.#behind.size === 0) this.#reportCaughtUp();
   }
 
   /** The record as the server's parser decodes it, built in one object (this runs for every record). */

@@ -106,6 +106,53 @@ describe('replay() against a broker', function () {
     });
   });
 
+  context('on a topic written in transactions', () => {
+    async function produceTransactions(topic: string): Promise<void> {
+      const producer = (await testKafka()).producer({
+        transactionalId: uniqueName('spec-txn'),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      try {
+        for (let round = 0; round < 2; round += 1) {
+          const transaction = await producer.transaction();
+          await transaction.send({
+            topic,
+            messages: [0, 1, 2, 3].map((n) => ({ partition: n % 2, value: JSON.stringify({ round, n }) })),
+          });
+          await transaction.commit();
+        }
+      } finally {
+        await producer.disconnect();
+      }
+    }
+
+    // Per partition: two records, a commit marker, two records, a commit marker (offsets 2 and 5).
+    const expected = { 0: [0, 1, 3, 4], 1: [0, 1, 3, 4] };
+
+    it("reaches the end past a trailing commit marker fetched with the records, and completes in 'caught-up' mode", async () => {
+      const [topic] = await createTopics([{ topic: uniqueName('replay-txn'), numPartitions: 2 }]);
+      await produceTransactions(topic);
+      const source = replay(topic, await replayOptions({}));
+
+      const records = await lastValueFrom(source.pipe(toArray()));
+
+      expect(offsetsByPartition(records)).to.deep.equal(expected);
+    });
+
+    it('reaches the end past a commit marker that came in a fetch of its own', async () => {
+      const [topic] = await createTopics([{ topic: uniqueName('replay-txn-alone'), numPartitions: 2 }]);
+      await produceTransactions(topic);
+      // One record batch per fetch: the marker batches arrive alone, and kafkajs never calls eachBatch for them.
+      const source = replay(topic, await replayOptions({ consumer: { maxBytesPerPartition: 64 } }));
+
+      const records = await lastValueFrom(source.pipe(toArray()));
+
+      expect(offsetsByPartition(records)).to.deep.equal(expected);
+    });
+  });
+
   context("until 'live'", () => {
     it('fires caughtUp$ once at the captured end and keeps emitting records written after it', async () => {
       const [topic] = await createTopics([{ topic: uniqueName('replay-live'), numPartitions: 2 }]);

@@ -254,7 +254,7 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
-    const { GROUP_JOIN, REBALANCING, CRASH, COMMIT_OFFSETS } = this.native.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, COMMIT_OFFSETS, START_BATCH_PROCESS } = this.native.events;
     // STOP and DISCONNECT are left out: kafkajs emits them during the runtime's own close() and also right
     // before a CRASH, which carries the one fact that matters (whether kafkajs restarts by itself).
     const removers = [
@@ -262,6 +262,17 @@ class KafkajsConsumer implements DriverConsumer {
         listener({ type: 'group.joined', memberId: payload.memberId, assignment: payload.memberAssignment }),
       ),
       this.native.on(REBALANCING, () => listener({ type: 'rebalancing' })),
+      // kafkajs resolves a fetch of only control or aborted records itself, without calling eachBatch; its
+      // batch-start event (batchSize 0, lastOffset the last offset fetched) is the only sign of it.
+      this.native.on(START_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize !== 0) return;
+        listener({
+          type: 'records.skipped',
+          topic: payload.topic,
+          partition: payload.partition,
+          lastOffset: payload.lastOffset,
+        });
+      }),
       this.native.on(CRASH, ({ payload }) =>
         listener({ type: 'crashed', error: payload.error, restart: payload.restart }),
       ),
