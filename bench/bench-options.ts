@@ -4,10 +4,10 @@
 
 import type { ImplementationName } from './worker-protocol';
 
-/** The five scenarios of issue 6, and those of issue 14: (f) consume() + commitAfter(), (i) exactly-once. */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'i';
+/** The five scenarios of issue 6, and issue 14's: (f) consume() + commitAfter(), (g) replay, (h) projection restart, (i) exactly-once. */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i';
 
-export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'i'];
+export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -16,7 +16,7 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioId[];
   /** Implementations to run (a scenario runs those of them it supports). */
   readonly implementations: readonly ImplementationName[];
-  /** N per scenario: events, events, requests, requests, requests, events; (i) input events. */
+  /** N per scenario: events, events, requests, requests, requests, events; (g), (h): pre-produced events; (i) input events. */
   readonly counts: Readonly<Record<ScenarioId, number>>;
   /** Also run NestJS in the soak. */
   readonly soakNest: boolean;
@@ -31,6 +31,8 @@ const FULL_COUNTS: Record<ScenarioId, number> = {
   d: 50_000,
   e: 1_000_000,
   f: 200_000,
+  g: 500_000,
+  h: 400_000,
   i: 100_000,
 };
 const QUICK_COUNTS: Record<ScenarioId, number> = {
@@ -40,6 +42,8 @@ const QUICK_COUNTS: Record<ScenarioId, number> = {
   d: 5_000,
   e: 50_000,
   f: 20_000,
+  g: 20_000,
+  h: 20_000,
   i: 10_000,
 };
 
@@ -50,15 +54,18 @@ const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--throughput': 'd',
   '--soak': 'e',
   '--stream-events': 'f',
+  '--replay-events': 'g',
+  '--projection-events': 'h',
   '--eos-events': 'i',
 };
 
 const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest', 'rxkafka-alo'];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e,f,i] [--impl rxkafka,kafkajs,nest,rxkafka-alo]
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e,f,g,h,i] [--impl rxkafka,kafkajs,nest,rxkafka-alo]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
-                       [--stream-events N] [--eos-events N] [--soak-nest] [--cpu-prof DIR]
-  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, i 10000) and 1 repetition: a smoke run
+                       [--stream-events N] [--replay-events N] [--projection-events N] [--eos-events N]
+                       [--soak-nest] [--cpu-prof DIR]
+  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, g 20000, h 20000, i 10000) and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
@@ -69,6 +76,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c
   --throughput N (d) requests with 256 in flight                 (default 50000)
   --soak N       (e) rxkafka requests with 256 in flight         (default 1000000)
   --stream-events N (f) events through consume() + commitAfter()  (default 200000)
+  --replay-events N      (g) events replayed                     (default 500000)
+  --projection-events N  (h) events before the snapshot; 10% more after it (default 400000)
   --eos-events N (i) events through a consume-transform-produce pipeline (default 100000)
   --soak-nest    run the soak with NestJS as well
   --cpu-prof DIR write a CPU profile of each worker's measured window into DIR

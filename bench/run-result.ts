@@ -24,6 +24,14 @@ export interface RunResult {
   /** Time the consumer's close() took after the window (event scenarios). */
   readonly closeMs?: number;
   readonly soak?: Readonly<Record<string, RssGrowth>>;
+  /** (h): the two projection starts, timed from projection() to caught up. */
+  readonly restart?: {
+    readonly fromSnapshotMs: number;
+    readonly fullReplayMs: number;
+    readonly appliedFromSnapshot: number;
+    readonly appliedFull: number;
+    readonly statesEqual: boolean;
+  };
 }
 
 /** A run that failed: what is known of it and why. */

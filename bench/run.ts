@@ -14,6 +14,8 @@ import { toTotalCpuSeconds, type FailedRun, type RunResult } from './run-result'
 import type { RunContext } from './scenarios/run-context';
 import { runEventsOnce } from './scenarios/run-events-once';
 import { runPipelineOnce } from './scenarios/run-pipeline-once';
+import { runProjectionRestartOnce } from './scenarios/run-projection-restart-once';
+import { runReplayOnce } from './scenarios/run-replay-once';
 import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
 import { createScenarios, type Scenario } from './scenarios/scenario';
 import { summarizeRuns } from './summarize-runs';
@@ -111,9 +113,18 @@ function runOnce(
   implementation: ImplementationName,
   repetition: number,
 ): Promise<RunResult> {
-  if (scenario.kind === 'events') return runEventsOnce(context, scenario, implementation, repetition);
-  if (scenario.kind === 'pipeline') return runPipelineOnce(context, scenario, implementation, repetition);
-  return runRequestReplyOnce(context, scenario, implementation, repetition);
+  switch (scenario.kind) {
+    case 'events':
+      return runEventsOnce(context, scenario, implementation, repetition);
+    case 'pipeline':
+      return runPipelineOnce(context, scenario, implementation, repetition);
+    case 'request-reply':
+      return runRequestReplyOnce(context, scenario, implementation, repetition);
+    case 'replay':
+      return runReplayOnce(context, scenario, implementation, repetition);
+    case 'projection-restart':
+      return runProjectionRestartOnce(context, scenario, implementation, repetition);
+  }
 }
 
 function describeRun(run: RunResult): string {
@@ -127,6 +138,10 @@ function describeRun(run: RunResult): string {
       .map(([process, mb]) => `${process} ${mb.toFixed(0)} MB`)
       .join(', ')}`,
     run.loadMs === undefined ? undefined : `(loaded in ${(run.loadMs / 1000).toFixed(1)} s)`,
+    run.restart &&
+      `restart from snapshot ${(run.restart.fromSnapshotMs / 1000).toFixed(2)} s (${run.restart.appliedFromSnapshot} records) ` +
+        `vs full replay ${(run.restart.fullReplayMs / 1000).toFixed(2)} s (${run.restart.appliedFull} records) = ` +
+        `${(run.restart.fromSnapshotMs / run.restart.fullReplayMs).toFixed(2)}×`,
     ...Object.entries(run.soak ?? {}).map(
       ([process, growth]) =>
         `${process} RSS ${growth.atWarmMb.toFixed(0)} → ${growth.endMb.toFixed(0)} MB (${growth.growthPct.toFixed(1)}%)` +

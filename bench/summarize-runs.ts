@@ -20,6 +20,8 @@ export interface ImplementationSummary {
   readonly cpuS: Readonly<Record<string, number>>;
   readonly peakRssMb: Readonly<Record<string, number>>;
   readonly soak?: Readonly<Record<string, RssGrowth>>;
+  /** (h): the median run's two projection starts. */
+  readonly restart?: RunResult['restart'];
   /** This row's throughput over raw kafkajs's, in the same scenario. */
   readonly ratioVsKafkajs?: number;
   /** This row's throughput over NestJS's, in the same scenario. */
@@ -63,5 +65,6 @@ function toSummary(runs: RunResult[]): ImplementationSummary {
     cpuS: representative.cpuS,
     peakRssMb: representative.peakRssMb,
     soak: representative.soak,
+    restart: representative.restart,
   };
 }

@@ -15,6 +15,8 @@ export interface TargetVerdict {
 }
 
 const RSS_GROWTH_LIMIT_PCT = 10;
+/** Issue 14: replay throughput at least this share of a raw kafkajs read's. */
+const REPLAY_VS_KAFKAJS = 0.8;
 
 /** The verdict on `scenario`'s target, from that scenario's summaries. */
 export function evaluateTarget(
@@ -103,6 +105,28 @@ export function evaluateTarget(
                   : ` (live heap ${g.heapAtWarmMb.toFixed(0)}→${g.heapEndMb.toFixed(0)} MB)`),
             )
             .join(', ') || 'no soak figures',
+      };
+    }
+    case 'g': {
+      const vsKafkajs = rxkafka?.ratioVsKafkajs;
+      return {
+        scenario,
+        target: '≥0.8× a raw kafkajs eachBatch read',
+        met: vsKafkajs === undefined ? undefined : vsKafkajs >= REPLAY_VS_KAFKAJS,
+        detail: `${formatRatio(vsKafkajs)} kafkajs`,
+      };
+    }
+    case 'h': {
+      const restart = rxkafka?.restart;
+      return {
+        scenario,
+        target: 'restart from a snapshot faster than a full replay',
+        met: restart === undefined ? undefined : restart.fromSnapshotMs < restart.fullReplayMs,
+        detail: restart
+          ? `${formatMs(restart.fromSnapshotMs)} ms (${restart.appliedFromSnapshot} records) vs ` +
+            `${formatMs(restart.fullReplayMs)} ms (${restart.appliedFull}) = ` +
+            `${formatRatio(restart.fromSnapshotMs / restart.fullReplayMs)}`
+          : 'no restart figures',
       };
     }
     case 'i': {

@@ -73,7 +73,42 @@ export interface PipelineSpec extends KafkaSpec {
   readonly batchSize: number;
 }
 
-export type WorkerSpec = LoaderSpec | ConsumerSpec | ServerSpec | ClientSpec | PipelineSpec;
+/** Reads the `count` pre-produced events of the topic from its beginning, outside any application group. */
+export interface ReplayerSpec extends KafkaSpec {
+  readonly role: 'replayer';
+  /** rxkafka's `replay()`, or a raw kafkajs `eachBatch` read. */
+  readonly implementation: 'rxkafka' | 'kafkajs';
+  readonly count: number;
+}
+
+/**
+ * Builds an rxkafka projection of the `count` pre-produced events with snapshots, closes it, produces
+ * `tailCount` more, then times a restart from the snapshot against a projection that replays everything.
+ */
+export interface ProjectorSpec extends KafkaSpec {
+  readonly role: 'projector';
+  readonly snapshotTopic: string;
+  readonly count: number;
+  readonly tailCount: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+}
+
+export type WorkerSpec =
+  LoaderSpec | ConsumerSpec | ServerSpec | ClientSpec | ReplayerSpec | ProjectorSpec | PipelineSpec;
+
+/** The two projection starts of (h), each timed from projection() to its caughtUp$. */
+export interface RestartResult {
+  readonly fromSnapshotMs: number;
+  readonly fullReplayMs: number;
+  /** Records the restart from the snapshot applied (the tail), and the full replay applied (everything). */
+  readonly appliedFromSnapshot: number;
+  readonly appliedFull: number;
+  /** Both starts ended in the same state. */
+  readonly statesEqual: boolean;
+  readonly cpuS: number;
+  readonly peakRssMb: number;
+}
 
 export interface LoadResult {
   readonly produced: number;
@@ -126,7 +161,8 @@ export type WorkerMessage =
   | { readonly type: 'warm' }
   | {
       readonly type: 'result';
-      readonly result: LoadResult | ConsumeResult | ServeResult | RequestResult | PipelineResult;
+      readonly result:
+        LoadResult | ConsumeResult | ServeResult | RequestResult | RestartResult | PipelineResult;
     }
   | { readonly type: 'failed'; readonly message: string };
 

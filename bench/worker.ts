@@ -8,6 +8,8 @@ import { sendToParent } from './parent-channel';
 import { ProcessMeter } from './process-meter';
 import { consumeEvents } from './roles/consume-events';
 import { loadEvents } from './roles/load-events';
+import { replayEvents } from './roles/replay-events';
+import { restartProjection } from './roles/restart-projection';
 import { sendRequests } from './roles/send-requests';
 import { serveRequests } from './roles/serve-requests';
 import { transformEvents } from './roles/transform-events';
@@ -16,6 +18,7 @@ import type {
   ConsumeResult,
   PipelineResult,
   RequestResult,
+  RestartResult,
   ServeResult,
   WorkerSpec,
 } from './worker-protocol';
@@ -26,7 +29,7 @@ const EXIT_GRACE_MS = 10_000;
 function runRole(
   spec: WorkerSpec,
   meter: ProcessMeter,
-): Promise<LoadResult | ConsumeResult | ServeResult | RequestResult | PipelineResult> {
+): Promise<LoadResult | ConsumeResult | ServeResult | RequestResult | RestartResult | PipelineResult> {
   switch (spec.role) {
     case 'loader':
       return loadEvents(spec);
@@ -38,6 +41,10 @@ function runRole(
       return sendRequests(spec, meter);
     case 'pipeline':
       return transformEvents(spec, meter);
+    case 'replayer':
+      return replayEvents(spec, meter);
+    case 'projector':
+      return restartProjection(spec, meter);
   }
 }
 

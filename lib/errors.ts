@@ -26,7 +26,10 @@ export type RxKafkaErrorCode =
   | 'RXK_ALREADY_SUBSCRIBED'
   | 'RXK_STREAM_OVERFLOW'
   | 'RXK_PRODUCER_FENCED'
-  | 'RXK_TRANSFORM_FAILED';
+  | 'RXK_TRANSFORM_FAILED'
+  | 'RXK_PROJECTION_CLOSED'
+  | 'RXK_PROJECTION_TIMEOUT'
+  | 'RXK_REDUCER_FAILED';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -59,6 +62,12 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'A newer transactional producer with the same transactional id took over (Kafka INVALID_PRODUCER_EPOCH or PRODUCER_FENCED): this one can no longer commit, and its open transaction was aborted. Expected when a partition moved to another member (a paused or partitioned process); otherwise two processes share a transactional id prefix.',
   RXK_TRANSFORM_FAILED:
     'An exactly-once transform threw (or its Promise or Observable failed) on a record: the record is not committed. Without a deadLetterTopic the processor stops at it; with one, the record goes there in the same transaction.',
+  RXK_PROJECTION_CLOSED:
+    'The projection was closed (or failed) before it applied the offsets waitFor() was waiting for.',
+  RXK_PROJECTION_TIMEOUT:
+    'waitFor() gave up: the projection had not applied the offsets within its timeout (is the projection lagging, or were the offsets from another topic?).',
+  RXK_REDUCER_FAILED:
+    "The projection's reducer threw on a record; the projection stopped there (state$ errors with this error, whose cause is the reducer's). Fix the reducer or the record, then start the projection again.",
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

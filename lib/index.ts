@@ -101,3 +101,13 @@ export { ERROR_CODES, RemoteError, RequestTimeoutError, RxKafkaError } from './e
 export type { RxKafkaErrorCode, RxKafkaErrorContext } from './errors';
 export { createStreamLogger, fieldsFirstLogger, silentLogger } from './logger';
 export type { FieldsFirstLogger, Logger, LogLevel } from './logger';
+
+// Replay and projections
+export { Replay, replay } from './replay/replay';
+export type { CaughtUp, ReplayRecord } from './replay/replay';
+export type { ReplayFrom, ReplayOptions, ReplayUntil } from './replay/replay-options';
+export { Projection, projection } from './projection/projection';
+export type { Reducer, WaitForOptions } from './projection/projection';
+export type { ProjectionOptions, SnapshotOptions } from './projection/projection-options';
+export type { ProjectionSnapshot } from './projection/projection-snapshot';
+export type { WrittenOffsets } from './projection/offset-waiters';

@@ -53,7 +53,25 @@ export interface PipelineScenario extends ScenarioBase {
   readonly batchSize: number;
 }
 
-export type Scenario = EventScenario | RequestReplyScenario | PipelineScenario;
+/** (g): pre-produced events read from the beginning by `replay()` and by a raw kafkajs `eachBatch` read. */
+export interface ReplayScenario extends ScenarioBase {
+  readonly kind: 'replay';
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+}
+
+/** (h): a projection's restart from its snapshot against a full replay, after `tailCount` more events. */
+export interface ProjectionRestartScenario extends ScenarioBase {
+  readonly kind: 'projection-restart';
+  readonly partitions: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  readonly tailCount: number;
+}
+
+export type Scenario =
+  EventScenario | RequestReplyScenario | ReplayScenario | ProjectionRestartScenario | PipelineScenario;
 
 /** How many records `implementation` gets in `scenario`. */
 export function countOf(scenario: Scenario, implementation: ImplementationName): number {
@@ -142,6 +160,31 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       keyConcurrency: false,
       streams: true,
       timeoutMs: 60_000 + counts.f * 2,
+    },
+    g: {
+      kind: 'replay',
+      partitions: PARTITIONS,
+      keys: 1_000,
+      valueBytes: 1_024,
+      id: 'g',
+      title: 'replay from earliest until caught up',
+      count: counts.g,
+      implementations: ['rxkafka', 'kafkajs'],
+      repetitions,
+      timeoutMs: 60_000 + counts.g,
+    },
+    h: {
+      kind: 'projection-restart',
+      partitions: PARTITIONS,
+      keys: 1_000,
+      valueBytes: 1_024,
+      tailCount: Math.ceil(counts.h / 10),
+      id: 'h',
+      title: 'projection restart from a snapshot vs full replay',
+      count: counts.h,
+      implementations: ['rxkafka'],
+      repetitions,
+      timeoutMs: 120_000 + counts.h * 3,
     },
     i: {
       kind: 'pipeline',

@@ -29,6 +29,7 @@ export function fromConsumerEvent(event: DriverConsumerEvent): ConnectionEvent |
     case 'crashed':
       return createCrashedEvent(event.error, event.restart);
     case 'offsets.committed':
+    case 'records.skipped':
       return undefined;
   }
 }

@@ -20,6 +20,12 @@ export interface FetchedBatch {
     /** The partition's end offset when the batch was fetched: lag is `highWatermark` − the next offset. */
     readonly highWatermark: string;
     readonly messages: readonly FetchedRecord[];
+    /**
+     * The last offset the fetch covered, also of records not in `messages` (transaction markers, aborted
+     * records): kafkajs moves its fetch position past them. Optional: a driver without it leaves readers
+     * that wait for an end offset to the `records.skipped` event.
+     */
+    lastOffset?(): string;
   };
   /** Marks `offset` handled: the next commit may cover it. */
   resolveOffset(offset: string): void;

@@ -16,6 +16,22 @@ export interface KafkaDriver {
   createConsumer(settings: ConsumerSettings): DriverConsumer;
   /** The end offset ("high watermark") of each partition of `topic`. */
   fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>>;
+
+  // Replay and projections: reading a topic without a group of one's own, and a compacted snapshot topic.
+  /** The start offset ("low watermark": the earliest offset still kept) of each partition of `topic`. */
+  fetchStartOffsets(topic: string): Promise<Array<{ partition: number; low: string }>>;
+  /**
+   * Per partition of `topic`, the first offset whose timestamp is at or after `timestampMs`; the end offset
+   * when no record is that late.
+   */
+  fetchOffsetsAtTime(
+    topic: string,
+    timestampMs: number,
+  ): Promise<Array<{ partition: number; offset: string }>>;
+  /** Deletes a consumer group that has no members left (a replay's throwaway group). */
+  deleteGroup(groupId: string): Promise<void>;
+  /** Creates `topic` with `configs` (e.g. `cleanup.policy: compact`) unless it exists; true if it created it. */
+  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean>;
   /** The library's own client object (kafkajs's `Kafka`), for `unwrap()`. */
   readonly native: unknown;
   // Transactions (exactly-once processing): see DriverTransactionalProducer below.
@@ -88,7 +104,18 @@ export type DriverConsumerEvent =
   | { readonly type: 'rebalancing' }
   /** The consumer stopped on an error; `restart` tells whether the library restarts it by itself. */
   | { readonly type: 'crashed'; readonly error: unknown; readonly restart: boolean }
-  | { readonly type: 'offsets.committed'; readonly offsets: TopicPartitionOffsets };
+  | { readonly type: 'offsets.committed'; readonly offsets: TopicPartitionOffsets }
+  /**
+   * The consumer moved past records it never handed to `eachBatch`: a fetch that held only transaction
+   * markers or aborted records, up to and including `lastOffset`. A reader that waits for an end offset
+   * needs it, since a transactional topic's last offset is a commit marker.
+   */
+  | {
+      readonly type: 'records.skipped';
+      readonly topic: string;
+      readonly partition: number;
+      readonly lastOffset: string;
+    };
 
 /** A group consumer. */
 export interface DriverConsumer {

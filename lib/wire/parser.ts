@@ -96,7 +96,7 @@ function parseJsonLike(text: string): unknown {
   }
 }
 
-/** Decodes every header with `decodeWireValue`; a `__proto__` header becomes an own key. */
+/** Decodes every header with `decodeWireValue`; a `__proto__` header becomes an own key, never the prototype. */
 export function decodeHeaders(headers: RecordHeaders | undefined): Record<string, unknown> {
   const decoded: Record<string, unknown> = {};
   if (headers === undefined || headers === null) return decoded;

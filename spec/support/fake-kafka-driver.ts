@@ -88,6 +88,41 @@ export class FakeKafkaDriver implements KafkaDriver {
       .map(([key, offset]) => ({ partition: Number(key.slice(prefix.length)), offset }));
   }
 
+  // Replay and projections.
+  /** Start offsets `fetchStartOffsets` answers, by topic (default: 0 for each partition of endOffsets). */
+  readonly startOffsets = new Map<string, Array<{ partition: number; low: string }>>();
+  /** What `fetchOffsetsAtTime` answers, by topic: a function of the timestamp. */
+  readonly offsetsAtTime = new Map<
+    string,
+    (timestampMs: number) => Array<{ partition: number; offset: string }>
+  >();
+  readonly deletedGroups: string[] = [];
+  readonly createdTopics: Array<{ topic: string; configs: Readonly<Record<string, string>> }> = [];
+
+  async fetchStartOffsets(topic: string): Promise<Array<{ partition: number; low: string }>> {
+    const ends = await this.fetchEndOffsets(topic);
+    return this.startOffsets.get(topic) ?? ends.map(({ partition }) => ({ partition, low: '0' }));
+  }
+
+  async fetchOffsetsAtTime(
+    topic: string,
+    timestampMs: number,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    const answer = this.offsetsAtTime.get(topic);
+    if (answer) return answer(timestampMs);
+    return (await this.fetchEndOffsets(topic)).map(({ partition, high }) => ({ partition, offset: high }));
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    this.deletedGroups.push(groupId);
+  }
+
+  async createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
+    if (this.createdTopics.some((created) => created.topic === topic)) return false;
+    this.createdTopics.push({ topic, configs });
+    return true;
+  }
+
   /** The only producer; fails when there is none or several. */
   get producer(): FakeProducer {
     return single(this.producers, 'producer');

@@ -3,6 +3,7 @@
  * consumers, each turning kafkajs's API and instrumentation events into the port's terms.
  */
 import type {
+  Admin,
   Consumer,
   ConsumerConfig,
   ConsumerRunConfig,
@@ -100,14 +101,70 @@ class KafkajsDriver implements KafkaDriver {
     }
   }
 
-  async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
+  fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
+    return this.#withAdmin(async (admin) =>
+      (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, high })),
+    );
+  }
+
+  fetchStartOffsets(topic: string): Promise<Array<{ partition: number; low: string }>> {
+    return this.#withAdmin(async (admin) =>
+      (await admin.fetchTopicOffsets(topic)).map(({ partition, low }) => ({ partition, low })),
+    );
+  }
+
+  fetchOffsetsAtTime(
+    topic: string,
+    timestampMs: number,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    // kafkajs answers Kafka's -1 ("no record that late") with the partition's end offset, as the port says.
+    return this.#withAdmin(async (admin) =>
+      (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
+        partition,
+        offset,
+      })),
+    );
+  }
+
+  deleteGroup(groupId: string): Promise<void> {
+    return this.#withAdmin(async (admin) => {
+      try {
+        await admin.deleteGroups([groupId]);
+      } catch (error) {
+        // GROUP_ID_NOT_FOUND: a group that never got as far as joining (nothing to delete).
+        if (groupErrorCode(error) === 'GROUP_ID_NOT_FOUND') return;
+        throw error;
+      }
+    });
+  }
+
+  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
+    return this.#withAdmin(async (admin) => {
+      // Asked first: kafkajs logs Kafka's TOPIC_ALREADY_EXISTS answer at ERROR, on every restart.
+      if ((await admin.listTopics()).includes(topic)) return false;
+      return admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic,
+            numPartitions: 1,
+            configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+    });
+  }
+
+  /** Runs `work` on a connected admin client, retrying what a topic or group just created may answer. */
+  async #withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = this.native.admin();
     await admin.connect();
     try {
-      // A topic created a moment ago may still answer "not the leader" while its leadership settles.
+      // A topic created a moment ago may still answer "not the leader" while its leadership settles; a group
+      // its last member has just left may still answer "not empty" for a moment.
       for (let attempt = 1; ; attempt += 1) {
         try {
-          return (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, high }));
+          return await work(admin);
         } catch (error) {
           if (attempt >= 6) throw error;
           await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
@@ -117,6 +174,12 @@ class KafkajsDriver implements KafkaDriver {
       await admin.disconnect();
     }
   }
+}
+
+/** The error type kafkajs's deleteGroups() reports for the first failed group, if it says. */
+function groupErrorCode(error: unknown): string | undefined {
+  const groups = (error as { groups?: Array<{ error?: { type?: string } }> } | undefined)?.groups;
+  return groups?.[0]?.error?.type;
 }
 
 class KafkajsProducer implements DriverProducer {
@@ -213,7 +276,7 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
-    const { GROUP_JOIN, REBALANCING, CRASH, COMMIT_OFFSETS } = this.native.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, COMMIT_OFFSETS, START_BATCH_PROCESS } = this.native.events;
     // STOP and DISCONNECT are left out: kafkajs emits them during the runtime's own close() and also right
     // before a CRASH, which carries the one fact that matters (whether kafkajs restarts by itself).
     const removers = [
@@ -221,6 +284,17 @@ class KafkajsConsumer implements DriverConsumer {
         listener({ type: 'group.joined', memberId: payload.memberId, assignment: payload.memberAssignment }),
       ),
       this.native.on(REBALANCING, () => listener({ type: 'rebalancing' })),
+      // kafkajs resolves a fetch of only control or aborted records itself, without calling eachBatch; its
+      // batch-start event (batchSize 0, lastOffset the last offset fetched) is the only sign of it.
+      this.native.on(START_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize !== 0) return;
+        listener({
+          type: 'records.skipped',
+          topic: payload.topic,
+          partition: payload.partition,
+          lastOffset: payload.lastOffset,
+        });
+      }),
       this.native.on(CRASH, ({ payload }) =>
         listener({ type: 'crashed', error: payload.error, restart: payload.restart }),
       ),

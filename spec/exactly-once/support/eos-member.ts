@@ -29,6 +29,10 @@ function killingInTransaction(driver: KafkaDriver, n: number): KafkaDriver {
     createConsumer: (settings) => driver.createConsumer(settings),
     fetchEndOffsets: (topic) => driver.fetchEndOffsets(topic),
     fetchCommittedOffsets: (groupId, topic) => driver.fetchCommittedOffsets(groupId, topic),
+    fetchStartOffsets: (topic) => driver.fetchStartOffsets(topic),
+    fetchOffsetsAtTime: (topic, timestampMs) => driver.fetchOffsetsAtTime(topic, timestampMs),
+    deleteGroup: (groupId) => driver.deleteGroup(groupId),
+    createTopicIfMissing: (topic, configs) => driver.createTopicIfMissing(topic, configs),
     native: driver.native,
     createTransactionalProducer: (settings) => {
       const producer = driver.createTransactionalProducer(settings);
