@@ -2,15 +2,28 @@
  * `npm start`: starts the embedded Kafka broker (or uses KAFKA_BROKERS), runs the heroes service with a
  * steady trickle of requests and events, a second member joining and leaving its group, and the inspector;
  * Ctrl-C drains everything and prints the drain reports. `npm start -- --once` runs one round trip, one
- * keyed reply and one event, and exits.
+ * keyed reply and one event, and exits. `npm run bank` walks through the event-sourced bank example.
  */
 import { createStreamLogger } from '../lib';
 import { startLocalKafka } from '../lib/testing';
+import { runBankWalkthrough } from './bank/bank-walkthrough';
 import { runHeroes } from './heroes/run-heroes';
 import { startShowcase } from './heroes/run-showcase';
 
 async function main(argv: readonly string[]): Promise<void> {
   const kafka = await startLocalKafka({ logger: { info: (m) => console.log(`[broker] ${m}`) } });
+  if (argv.includes('--bank')) {
+    try {
+      await runBankWalkthrough(
+        kafka.brokers,
+        (line) => console.log(`[bank] ${line}`),
+        createStreamLogger('warn'),
+      );
+    } finally {
+      await kafka.stop();
+    }
+    return;
+  }
   if (argv.includes('--once')) {
     try {
       await runHeroes(kafka.brokers, (line) => console.log(`[heroes] ${line}`));

@@ -7,7 +7,7 @@
  * 4.1.1: a transaction then took up to ~350 ms; with `initialRetryTime: 20`, at most ~42 ms. (The Java 4.x
  * client with transactions v2 avoids the wait in the broker.)
  */
-import type { ProducerConfig } from 'kafkajs';
+import { Partitioners, type ProducerConfig } from 'kafkajs';
 
 /** The first retry of a transactional producer, unless the user set `retry.initialRetryTime`. */
 export const TRANSACTIONAL_INITIAL_RETRY_MS = 20;
@@ -21,6 +21,8 @@ export function toTransactionalProducerConfig(user: ProducerConfig, transactiona
   return {
     ...user,
     transactionalId,
+    // Named, so kafkajs does not warn that its default partitioner changed in 2.0 (as the other producers).
+    createPartitioner: user.createPartitioner ?? Partitioners.DefaultPartitioner,
     idempotent: true,
     maxInFlightRequests: 1,
     retry: {
