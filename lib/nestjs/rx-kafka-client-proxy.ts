@@ -30,7 +30,9 @@ export interface RxKafkaClientProxyEvents {
  *
  * @throws RxKafkaError `RXK_INVALID_OPTIONS` from the constructor for invalid options.
  */
-export class RxKafkaClientProxy extends ClientProxy<RxKafkaClientProxyEvents, ConnectionStatus> {
+// Status is `string` in the type, as ClientsModule's `customClass: Type<ClientProxy>` requires; its values are
+// ConnectionStatus.
+export class RxKafkaClientProxy extends ClientProxy<RxKafkaClientProxyEvents, string> {
   readonly #client: KafkaClient;
   readonly #listeners: Array<(status: ConnectionStatus) => void> = [];
   #statusSubscription: Subscription | undefined;
