@@ -4,10 +4,10 @@
 
 import type { ImplementationName } from './worker-protocol';
 
-/** The five scenarios of issue 6. */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e';
+/** The five scenarios of issue 6, and issue 15's NestJS-app scenarios (n, o, p). */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'n' | 'o' | 'p';
 
-export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e'];
+export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'n', 'o', 'p'];
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -16,7 +16,7 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioId[];
   /** Implementations to run (a scenario runs those of them it supports). */
   readonly implementations: readonly ImplementationName[];
-  /** N per scenario: events, events, requests, requests, requests. */
+  /** N per scenario: events, events, requests, requests, requests; then events, requests, events. */
   readonly counts: Readonly<Record<ScenarioId, number>>;
   /** Also run NestJS in the soak. */
   readonly soakNest: boolean;
@@ -24,8 +24,26 @@ export interface BenchOptions {
   readonly cpuProfileDir?: string;
 }
 
-const FULL_COUNTS: Record<ScenarioId, number> = { a: 200_000, b: 150_000, c: 2_000, d: 50_000, e: 1_000_000 };
-const QUICK_COUNTS: Record<ScenarioId, number> = { a: 20_000, b: 10_000, c: 300, d: 5_000, e: 50_000 };
+const FULL_COUNTS: Record<ScenarioId, number> = {
+  a: 200_000,
+  b: 150_000,
+  c: 2_000,
+  d: 50_000,
+  e: 1_000_000,
+  n: 150_000,
+  o: 50_000,
+  p: 200_000,
+};
+const QUICK_COUNTS: Record<ScenarioId, number> = {
+  a: 20_000,
+  b: 10_000,
+  c: 300,
+  d: 5_000,
+  e: 50_000,
+  n: 10_000,
+  o: 5_000,
+  p: 20_000,
+};
 
 const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--events': 'a',
@@ -33,14 +51,20 @@ const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--latency': 'c',
   '--throughput': 'd',
   '--soak': 'e',
+  '--nest-io-events': 'n',
+  '--nest-throughput': 'o',
+  '--nest-events': 'p',
 };
 
-const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest'];
+const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest', 'nest-rxkafka'];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e] [--impl rxkafka,kafkajs,nest]
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e,n,o,p]
+                       [--impl rxkafka,kafkajs,nest,nest-rxkafka]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
+                       [--nest-io-events N] [--nest-throughput N] [--nest-events N]
                        [--soak-nest] [--cpu-prof DIR]
-  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000) and 1 repetition: a smoke run
+  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, n 10000, o 5000, p 20000)
+                 and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
@@ -49,6 +73,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c
   --latency N    (c) requests with 1 in flight                   (default 2000)
   --throughput N (d) requests with 256 in flight                 (default 50000)
   --soak N       (e) rxkafka requests with 256 in flight         (default 1000000)
+  --nest-io-events N  (n) a NestJS app's events awaiting 5 ms I/O, on RxKafkaStrategy and on
+                      Transport.KAFKA                            (default 150000; NestJS at most 1000)
+  --nest-throughput N (o) a NestJS app's requests, 256 in flight  (default 50000)
+  --nest-events N     (p) a NestJS app's trivial events vs rxkafka's own controller (default 200000)
   --soak-nest    run the soak with NestJS as well
   --cpu-prof DIR write a CPU profile of each worker's measured window into DIR
                  (summarise one with: npx ts-node bench/summarize-cpu-profile.ts FILE)`;
@@ -92,7 +120,7 @@ function toScenarioIds(text: string): ScenarioId[] {
   const ids = text.split(',').map((id) => id.trim().toLowerCase());
   const unknown = ids.filter((id) => !SCENARIO_IDS.includes(id as ScenarioId));
   if (unknown.length > 0)
-    throw new Error(`--only takes scenarios a to e, got ${unknown.join(',')}\n${USAGE}`);
+    throw new Error(`--only takes scenarios ${SCENARIO_IDS.join(',')}, got ${unknown.join(',')}\n${USAGE}`);
   return SCENARIO_IDS.filter((id) => ids.includes(id));
 }
 

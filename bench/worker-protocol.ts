@@ -6,7 +6,8 @@ import type { SoakMemoryReport } from './soak-memory';
 import type { LatencySummary } from './stats';
 
 /** The implementations under test. */
-export type ImplementationName = 'rxkafka' | 'nest' | 'kafkajs';
+/** `nest-rxkafka`: a NestJS app on rxkafka/nestjs (RxKafkaStrategy and RxKafkaClientProxy). */
+export type ImplementationName = 'rxkafka' | 'nest' | 'kafkajs' | 'nest-rxkafka';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {

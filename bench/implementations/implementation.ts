@@ -53,6 +53,8 @@ export function loadImplementation(name: ImplementationName): Implementation {
       return (require('./nest') as typeof import('./nest')).nestImplementation;
     case 'kafkajs':
       return (require('./kafkajs') as typeof import('./kafkajs')).kafkajsImplementation;
+    case 'nest-rxkafka':
+      return (require('./nest-rxkafka') as typeof import('./nest-rxkafka')).nestRxkafkaImplementation;
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -6,13 +6,14 @@
  */
 import type { MessageHandler } from '@nestjs/microservices';
 import { KafkaContext as NestKafkaContext } from '@nestjs/microservices';
-import { catchError, defer, isObservable, mergeMap, of, throwError, type Observable } from 'rxjs';
+import { catchError, isObservable, throwError } from 'rxjs';
 import type { HandlerOptions } from '../handlers/handler-options';
 import type { HandlerDescriptor, HandlerTopics } from '../handlers/handler-registry';
 import type { HandlerSource } from '../handlers/handler-source';
 import type { KafkaContext } from '../handlers/kafka-context';
 import { isRetriableException } from '../handlers/rpc-exception';
 import { DecidedErrorPayload } from '../pipeline/error-payload';
+import { isPromiseLike } from '../pipeline/to-observable';
 
 /** What the source needs of a NestJS `Server`: its handler map, and its lookup by a record's pattern. */
 export interface NestHandlerMap {
@@ -29,23 +30,25 @@ export interface NestHandlerMap {
  * settings.
  */
 export function createNestHandlerSource(server: NestHandlerMap): HandlerSource {
-  const descriptors = new WeakMap<MessageHandler, HandlerDescriptor>();
-  const describe = (pattern: string, handler: MessageHandler): HandlerDescriptor => {
-    let descriptor = descriptors.get(handler);
-    if (!descriptor) {
-      descriptor = toHandlerDescriptor(pattern, handler);
-      descriptors.set(handler, descriptor);
-    }
+  // Nest's lookup JSON-parses the pattern and, for a plain topic name, throws and catches a SyntaxError:
+  // costly per record, so each pattern's answer is kept (up to a bound: a custom deserializer may route on
+  // caller-chosen patterns). Nest registers every handler before listen(), so an answer never goes stale.
+  const found = new Map<string, HandlerDescriptor | undefined>();
+  const lookup = (pattern: string): HandlerDescriptor | undefined => {
+    if (found.has(pattern)) return found.get(pattern);
+    const handler = server.getHandlerByPattern(pattern);
+    const descriptor = handler ? toHandlerDescriptor(pattern, handler) : undefined;
+    if (found.size < MAX_REMEMBERED_PATTERNS) found.set(pattern, descriptor);
     return descriptor;
   };
   return {
     findMessageHandler(pattern: string): HandlerDescriptor | undefined {
-      const handler = server.getHandlerByPattern(pattern);
-      return handler && !handler.isEventHandler ? describe(pattern, handler) : undefined;
+      const descriptor = lookup(pattern);
+      return descriptor?.kind === 'message' ? descriptor : undefined;
     },
     findEventHandlers(pattern: string): readonly HandlerDescriptor[] {
-      const handler = server.getHandlerByPattern(pattern);
-      return handler?.isEventHandler ? [describe(pattern, handler)] : [];
+      const descriptor = lookup(pattern);
+      return descriptor?.kind === 'event' ? [descriptor] : [];
     },
     topics(): HandlerTopics {
       // Nest's Kafka transport subscribes to exactly its handlers' (normalized) patterns.
@@ -53,6 +56,9 @@ export function createNestHandlerSource(server: NestHandlerMap): HandlerSource {
     },
   };
 }
+
+/** Patterns whose lookup is remembered; past it, lookups go to Nest each time. */
+const MAX_REMEMBERED_PATTERNS = 1_024;
 
 function toHandlerDescriptor(pattern: string, handler: MessageHandler): HandlerDescriptor {
   const kind = handler.isEventHandler ? 'event' : 'message';
@@ -63,26 +69,31 @@ function toHandlerDescriptor(pattern: string, handler: MessageHandler): HandlerD
     controller: 'NestJS',
     method: `@${kind === 'event' ? 'EventPattern' : 'MessagePattern'}(${pattern})`,
     invoke: (payload: unknown, context: KafkaContext) =>
-      toDecidedErrors(() => handler(payload, toNestKafkaContext(context))),
+      markDecidedErrors(handler(payload, toNestKafkaContext(context))),
   });
 }
 
 /** Nest's own `KafkaContext`, holding the same values in the same order, so `@Ctx() context: KafkaContext` works. */
 export function toNestKafkaContext(context: KafkaContext): NestKafkaContext {
-  return new NestKafkaContext([...context.getArgs()] as unknown as ConstructorParameters<
-    typeof NestKafkaContext
-  >[0]);
+  // The frozen array itself: Nest's context only reads it.
+  return new NestKafkaContext(
+    context.getArgs() as unknown as ConstructorParameters<typeof NestKafkaContext>[0],
+  );
 }
 
 /**
  * Nest's exception filters already turned a failure into the payload to reply with (the error the
  * handler's Observable emits); it is marked as decided so the pipeline sends it unchanged. A
- * `KafkaRetriableException` a filter rethrows stays itself, so rxkafka's retry policy sees it.
+ * `KafkaRetriableException` a filter rethrows stays itself, so rxkafka's retry policy sees it. A plain
+ * value (no interceptor, no failure: the common case) passes with no stream built around it.
  */
-function toDecidedErrors(run: () => Promise<unknown>): Observable<unknown> {
-  // Nest's handlers are async; Promise.resolve() also takes a plain function's value (a test's stub).
-  return defer(() => Promise.resolve(run())).pipe(
-    mergeMap((value) => (isObservable(value) ? value : of(value))),
+function markDecidedErrors(result: unknown): unknown {
+  return isPromiseLike(result) ? Promise.resolve(result).then(markStreamErrors) : markStreamErrors(result);
+}
+
+function markStreamErrors(value: unknown): unknown {
+  if (!isObservable(value)) return value;
+  return value.pipe(
     catchError((error: unknown) =>
       throwError(() => (isRetriableException(error) ? error : new DecidedErrorPayload(error))),
     ),

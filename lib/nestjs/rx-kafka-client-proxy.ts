@@ -1,5 +1,5 @@
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { lastValueFrom, type Observable, type Subscription } from 'rxjs';
+import { lastValueFrom, type Observable, type ReplaySubject, type Subscription } from 'rxjs';
 import { KafkaClient, type SendOptions } from '../client/kafka-client';
 import type { ConnectionStatus } from '../connection/connection-status';
 import { RxKafkaError } from '../errors';
@@ -56,7 +56,8 @@ export class RxKafkaClientProxy extends ClientProxy<RxKafkaClientProxyEvents, st
   async connect(): Promise<void> {
     await this.#client.connect();
     this.#statusSubscription ??= this.#client.status$.subscribe((status) => {
-      this._status$.next(status);
+      // NestJS 10's ClientProxy has no status stream (11 added it).
+      (this._status$ as ReplaySubject<string> | undefined)?.next(status);
       for (const listener of this.#listeners) listener(status);
     });
   }

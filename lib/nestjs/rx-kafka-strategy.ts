@@ -1,5 +1,5 @@
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import type { Subscription } from 'rxjs';
+import type { ReplaySubject, Subscription } from 'rxjs';
 import type { ConnectionStatus } from '../connection/connection-status';
 import { RxKafkaError } from '../errors';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
@@ -66,7 +66,8 @@ export class RxKafkaStrategy
     try {
       await this.#server.listen();
       this.#statusSubscription ??= this.#server.status$.subscribe((status) => {
-        this._status$.next(status);
+        // NestJS 10's Server has no status stream (11 added it).
+        (this._status$ as ReplaySubject<ConnectionStatus> | undefined)?.next(status);
         this.#emit('status', status);
       });
       callback();

@@ -1,6 +1,6 @@
 import { KafkaContext as NestKafkaContext, KafkaRetriableException } from '@nestjs/microservices';
 import { expect } from 'chai';
-import { lastValueFrom, of, throwError, type Observable } from 'rxjs';
+import { isObservable, lastValueFrom, of, throwError } from 'rxjs';
 import { KafkaContext } from '../../lib';
 import type { KafkaContextArgs } from '../../lib/handlers/kafka-context';
 import { RxKafkaStrategy, createNestHandlerSource } from '../../lib/nestjs';
@@ -67,7 +67,11 @@ describe('createNestHandlerSource()', () => {
       if (!found) throw new Error('no handler');
       return found;
     }
-    const run = (result: unknown) => lastValueFrom(result as Observable<unknown>);
+    /** What the handler's run settles to: its Promise's value, or its stream's last value. */
+    const run = async (result: unknown) => {
+      const value = await result;
+      return isObservable(value) ? lastValueFrom(value) : value;
+    };
 
     it('passes the payload and NestJS’s own KafkaContext holding the record’s values in Nest’s order', async () => {
       let seen: unknown[] = [];
@@ -79,6 +83,13 @@ describe('createNestHandlerSource()', () => {
       expect(seen[0]).to.deep.equal({ id: 1 });
       expect(seen[1]).to.be.instanceOf(NestKafkaContext);
       expect((seen[1] as NestKafkaContext).getArgs()).to.deep.equal([...ARGS]);
+    });
+
+    it('passes a plain value through with no stream around it', async () => {
+      const handler = describeOne(async () => 42);
+      const result = handler.invoke({}, new KafkaContext(ARGS));
+      expect(isObservable(await result)).to.equal(false);
+      expect(await run(result)).to.equal(42);
     });
 
     it('turns the error a Nest exception filter emits into a decided payload, sent unchanged', async () => {
