@@ -1,4 +1,4 @@
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { Server, Transport, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { ReplaySubject, Subscription } from 'rxjs';
 import type { ConnectionStatus } from '../connection/connection-status';
 import { RxKafkaError } from '../errors';
@@ -47,6 +47,8 @@ export class RxKafkaStrategy
 
   constructor(options: RxKafkaStrategyOptions = {}) {
     super();
+    // As ServerKafka: handlers scoped to Transport.KAFKA bind here, those of another transport (a hybrid app) do not.
+    this.transportId = Transport.KAFKA;
     // KafkaServer validates the options at once, so a wrong one fails where the strategy is built.
     this.#server = new KafkaServer(createNestHandlerSource(this), options);
   }

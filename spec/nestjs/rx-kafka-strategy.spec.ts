@@ -16,6 +16,7 @@ import {
   MessagePattern,
   Payload,
   RpcException,
+  Transport,
 } from '@nestjs/microservices';
 import { expect } from 'chai';
 import { throwError, type Observable } from 'rxjs';
@@ -84,6 +85,16 @@ describe('RxKafkaStrategy (a NestJS app on a fake driver)', () => {
       if (event.fail) throw new Error('audit store down');
     }
 
+    @MessagePattern('math.kafka-only', Transport.KAFKA)
+    kafkaOnly(): string {
+      return 'kafka';
+    }
+
+    @MessagePattern('math.tcp-only', Transport.TCP)
+    tcpOnly(): string {
+      return 'tcp';
+    }
+
     @EventPattern('math.slow')
     async slowEvent(): Promise<void> {
       await slow.promise;
@@ -127,9 +138,15 @@ describe('RxKafkaStrategy (a NestJS app on a fake driver)', () => {
         'math.audited',
         'math.fail',
         'math.flaky',
+        'math.kafka-only',
         'math.slow',
         'math.sum',
       ]);
+    });
+
+    it('binds handlers scoped to Transport.KAFKA, and not those of another transport (a hybrid app)', () => {
+      expect(strategy.transportId).to.equal(Transport.KAFKA);
+      expect([...driver.consumer.topics]).not.to.include('math.tcp-only');
     });
 
     it('reports the connection’s status through Nest’s `status`', () => {
