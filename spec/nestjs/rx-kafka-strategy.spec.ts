@@ -21,6 +21,7 @@ import {
 import { expect } from 'chai';
 import { throwError, type Observable } from 'rxjs';
 import { KafkaHeaders, RxKafkaError } from '../../lib';
+import { checkReadiness } from '../../lib/inspector';
 import { RxKafkaStrategy, type DrainReport, type RxKafkaStrategyOptions } from '../../lib/nestjs';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { RecordingLogger } from '../support/recording-logger';
@@ -213,6 +214,16 @@ describe('RxKafkaStrategy (a NestJS app on a fake driver)', () => {
       expect(reports[0]).to.deep.include({ mode: 'drain', timedOut: false, recordsFinished: 1 });
       expect(reports[0].committed).to.deep.include({ topic: 'math.slow', partition: 0, offset: '1' });
       expect(strategy.drainReport).to.equal(reports[0]);
+    });
+  });
+
+  describe('.server', () => {
+    it("exposes rxkafka's connection and partition actors, as the inspector and health checks read them", async () => {
+      await driver.consumer.deliver('math.sum', 0, [request('id-4', [1])]);
+      await settle();
+      const { connection } = strategy.server;
+      expect(checkReadiness(new Map([['heroes', connection]]))).to.deep.equal({ ok: true, reasons: [] });
+      expect(connection.partitions.map((partition) => partition.id)).to.include('partition:math.sum/0');
     });
   });
 
