@@ -7,13 +7,13 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { KafkaContext as NestKafkaContext } from '@nestjs/microservices';
 import { catchError, isObservable, throwError } from 'rxjs';
-import type { HandlerOptions } from '../handlers/handler-options';
 import type { HandlerDescriptor, HandlerTopics } from '../handlers/handler-registry';
 import type { HandlerSource } from '../handlers/handler-source';
 import type { KafkaContext } from '../handlers/kafka-context';
 import { isRetriableException } from '../handlers/rpc-exception';
 import { DecidedErrorPayload } from '../pipeline/error-payload';
 import { isPromiseLike } from '../pipeline/to-observable';
+import { toNestHandlerOptions } from './nest-handler-options';
 
 /** What the source needs of a NestJS `Server`: its handler map, and its lookup by a record's pattern. */
 export interface NestHandlerMap {
@@ -51,6 +51,8 @@ export function createNestHandlerSource(server: NestHandlerMap): HandlerSource {
       return descriptor?.kind === 'event' ? [descriptor] : [];
     },
     topics(): HandlerTopics {
+      // Read at listen(): the extras are checked here, before the first record.
+      for (const [pattern, handler] of server.getHandlers()) toNestHandlerOptions(pattern, handler);
       // Nest's Kafka transport subscribes to exactly its handlers' (normalized) patterns.
       return { strings: [...server.getHandlers().keys()], patterns: [] };
     },
@@ -65,7 +67,7 @@ function toHandlerDescriptor(pattern: string, handler: MessageHandler): HandlerD
   return Object.freeze({
     kind,
     pattern,
-    options: toHandlerOptions(handler.extras),
+    options: toNestHandlerOptions(pattern, handler),
     controller: 'NestJS',
     method: `@${kind === 'event' ? 'EventPattern' : 'MessagePattern'}(${pattern})`,
     invoke: (payload: unknown, context: KafkaContext) =>
@@ -98,16 +100,4 @@ function markStreamErrors(value: unknown): unknown {
       throwError(() => (isRetriableException(error) ? error : new DecidedErrorPayload(error))),
     ),
   );
-}
-
-function toHandlerOptions(extras: Record<string, unknown> | undefined): HandlerOptions {
-  if (!extras) return {};
-  const options: { retry?: HandlerOptions['retry']; deadLetter?: HandlerOptions['deadLetter'] } = {};
-  if (typeof extras.retry === 'object' && extras.retry !== null) {
-    options.retry = extras.retry as HandlerOptions['retry'];
-  }
-  if (typeof extras.deadLetter === 'boolean' || typeof extras.deadLetter === 'string') {
-    options.deadLetter = extras.deadLetter;
-  }
-  return Object.freeze(options);
 }
