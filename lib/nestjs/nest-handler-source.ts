@@ -70,8 +70,12 @@ function toHandlerDescriptor(pattern: string, handler: MessageHandler): HandlerD
     options: toNestHandlerOptions(pattern, handler),
     controller: 'NestJS',
     method: `@${kind === 'event' ? 'EventPattern' : 'MessagePattern'}(${pattern})`,
-    invoke: (payload: unknown, context: KafkaContext) =>
-      markDecidedErrors(handler(payload, toNestKafkaContext(context))),
+    // An event has no reply: what its filter decided is only logged, so its result is passed as it is.
+    invoke:
+      kind === 'event'
+        ? (payload: unknown, context: KafkaContext) => handler(payload, toNestKafkaContext(context))
+        : (payload: unknown, context: KafkaContext) =>
+            markDecidedErrors(handler(payload, toNestKafkaContext(context))),
   });
 }
 
