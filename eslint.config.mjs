@@ -14,6 +14,7 @@ const LAYERS = [
   ['pipeline'], // one record's way: routing, request and event paths, failure policy
   ['options'], // resolved once, at the door
   ['server', 'client'], // front ends
+  ['nestjs'], // the NestJS transport strategy and client proxy (rxkafka/nestjs), over the server and client
   ['streams', 'replay', 'exactly-once'], // topics as observables, group-less replay, transactional processing
   ['projection'], // state folded from a topic, with snapshots (over replay)
   ['inspector'], // the live view of the actors (rxkafka/inspector), over the front ends
@@ -27,7 +28,14 @@ const KAFKAJS_ONLY_IN_ADAPTER = {
     'Only lib/kafka/kafkajs/ (the adapter) and lib/testing/ import kafkajs: use the port types of lib/kafka/, or the re-exports of lib/kafka/kafkajs/kafkajs-types.ts where the public API shows kafkajs objects.',
 };
 
-/** `no-restricted-imports` for `files` of `folder`: higher layers, and kafkajs unless `allowKafkajs`. */
+// @nestjs/* are optional peer dependencies: only rxkafka/nestjs may load them.
+const NESTJS_ONLY_IN_NESTJS = {
+  group: ['@nestjs/*'],
+  message:
+    'Only lib/nestjs/ imports @nestjs/* (optional peer dependencies): the rest of lib/ must load without NestJS.',
+};
+
+/** `no-restricted-imports` for `files` of `folder`: higher layers, kafkajs unless `allowKafkajs`, @nestjs/* outside lib/nestjs/. */
 function layerRule(folder, files = [`lib/${folder}/**/*.ts`], allowKafkajs = false) {
   const rank = LAYERS.findIndex((layer) => layer.includes(folder));
   const above = LAYERS.slice(rank + 1).flat();
@@ -43,6 +51,7 @@ function layerRule(folder, files = [`lib/${folder}/**/*.ts`], allowKafkajs = fal
               regex: `^(\\.\\./)+(${above.join('|')}|index)(/|$)`,
               message: `lib/${folder}/ sits below ${above.join(', ')}: import downward only (see eslint.config.mjs LAYERS).`,
             },
+            ...(folder === 'nestjs' ? [] : [NESTJS_ONLY_IN_NESTJS]),
           ],
         },
       ],
@@ -86,6 +95,11 @@ export default tseslint.config(
   layerRule('kafka', ['lib/kafka/kafkajs/**/*.ts'], true),
   {
     files: ['lib/index.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [KAFKAJS_ONLY_IN_ADAPTER] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [KAFKAJS_ONLY_IN_ADAPTER], patterns: [NESTJS_ONLY_IN_NESTJS] },
+      ],
+    },
   },
 );

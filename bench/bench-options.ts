@@ -4,10 +4,23 @@
 
 import type { ImplementationName } from './worker-protocol';
 
-/** The five scenarios of issue 6, and issue 14's: (f) consume() + commitAfter(), (g) replay, (h) projection restart, (i) exactly-once. */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i';
+/** The five scenarios of issue 6; issue 14's (f) consume(), (g) replay, (h) projection restart, (i) exactly-once; issue 15's NestJS-app scenarios (n, o, p). */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'n' | 'o' | 'p';
 
-export const SCENARIO_IDS: readonly ScenarioId[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+export const SCENARIO_IDS: readonly ScenarioId[] = [
+  'a',
+  'b',
+  'c',
+  'd',
+  'e',
+  'f',
+  'g',
+  'h',
+  'i',
+  'n',
+  'o',
+  'p',
+];
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -16,7 +29,7 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioId[];
   /** Implementations to run (a scenario runs those of them it supports). */
   readonly implementations: readonly ImplementationName[];
-  /** N per scenario: events, events, requests, requests, requests, events; (g), (h): pre-produced events; (i) input events. */
+  /** N per scenario: events, events, requests, requests, requests, events; (g), (h): pre-produced events; (i) input events; (n) events, (o) requests, (p) events. */
   readonly counts: Readonly<Record<ScenarioId, number>>;
   /** Also run NestJS in the soak. */
   readonly soakNest: boolean;
@@ -34,6 +47,9 @@ const FULL_COUNTS: Record<ScenarioId, number> = {
   g: 500_000,
   h: 400_000,
   i: 100_000,
+  n: 150_000,
+  o: 50_000,
+  p: 200_000,
 };
 const QUICK_COUNTS: Record<ScenarioId, number> = {
   a: 20_000,
@@ -45,6 +61,9 @@ const QUICK_COUNTS: Record<ScenarioId, number> = {
   g: 20_000,
   h: 20_000,
   i: 10_000,
+  n: 10_000,
+  o: 5_000,
+  p: 20_000,
 };
 
 const COUNT_FLAGS: Record<string, ScenarioId> = {
@@ -57,15 +76,26 @@ const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--replay-events': 'g',
   '--projection-events': 'h',
   '--eos-events': 'i',
+  '--nest-io-events': 'n',
+  '--nest-throughput': 'o',
+  '--nest-events': 'p',
 };
 
-const IMPLEMENTATIONS: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest', 'rxkafka-alo'];
+const IMPLEMENTATIONS: readonly ImplementationName[] = [
+  'rxkafka',
+  'kafkajs',
+  'nest',
+  'rxkafka-alo',
+  'nest-rxkafka',
+];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c,d,e,f,g,h,i] [--impl rxkafka,kafkajs,nest,rxkafka-alo]
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,…,p] [--impl rxkafka,kafkajs,nest,rxkafka-alo,nest-rxkafka]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
                        [--stream-events N] [--replay-events N] [--projection-events N] [--eos-events N]
+                       [--nest-io-events N] [--nest-throughput N] [--nest-events N]
                        [--soak-nest] [--cpu-prof DIR]
-  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, g 20000, h 20000, i 10000) and 1 repetition: a smoke run
+  --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, g 20000, h 20000, i 10000,
+                 n 10000, o 5000, p 20000) and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
@@ -79,6 +109,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,c
   --replay-events N      (g) events replayed                     (default 500000)
   --projection-events N  (h) events before the snapshot; 10% more after it (default 400000)
   --eos-events N (i) events through a consume-transform-produce pipeline (default 100000)
+  --nest-io-events N  (n) a NestJS app's events awaiting 5 ms I/O, on RxKafkaStrategy and on
+                      Transport.KAFKA                            (default 150000; NestJS at most 1000)
+  --nest-throughput N (o) a NestJS app's requests, 256 in flight  (default 50000)
+  --nest-events N     (p) a NestJS app's trivial events vs rxkafka's own controller (default 200000)
   --soak-nest    run the soak with NestJS as well
   --cpu-prof DIR write a CPU profile of each worker's measured window into DIR
                  (summarise one with: npx ts-node bench/summarize-cpu-profile.ts FILE)`;

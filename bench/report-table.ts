@@ -1,6 +1,6 @@
 /**
  * The table printed at the end of a benchmark: one row per scenario × implementation, the target and
- * verdict on rxkafka's row.
+ * verdict on the row of the scenario's subject (rxkafka's, or the NestJS-on-rxkafka app's).
  */
 import type { FailedRun } from './run-result';
 import { countOf, type Scenario } from './scenarios/scenario';
@@ -32,12 +32,13 @@ const RIGHT_ALIGNED = new Set([
   '×kafkajs',
   '×NestJS',
 ]);
-const ORDER: readonly ImplementationName[] = ['rxkafka', 'kafkajs', 'nest', 'rxkafka-alo'];
+const ORDER: readonly ImplementationName[] = ['nest-rxkafka', 'rxkafka', 'kafkajs', 'nest', 'rxkafka-alo'];
 const LABELS: Record<ImplementationName, string> = {
   rxkafka: 'rxkafka',
   kafkajs: 'raw kafkajs',
   nest: 'NestJS',
   'rxkafka-alo': 'rxkafka at-least-once',
+  'nest-rxkafka': 'NestJS on rxkafka',
 };
 
 /** Renders the table as aligned text lines with a legend. */
@@ -61,7 +62,7 @@ export function formatReportTable(
         (f) => f.scenario === scenario.id && f.implementation === implementation,
       );
       const target =
-        implementation === 'rxkafka' && verdict
+        implementation === (scenario.subject ?? 'rxkafka') && verdict
           ? [`${verdict.target}: ${verdict.detail}`, toMet(verdict.met)]
           : ['', ''];
       if (!summary) {

@@ -149,7 +149,49 @@ export function evaluateTarget(
           `p50 ${formatMs(latency?.p50Ms)} ms, p99 ${formatMs(latency?.p99Ms)} ms`,
       };
     }
+    case 'n': {
+      const vsNest = find('nest-rxkafka')?.ratioVsNest;
+      return {
+        scenario,
+        target: '≥10× the same app on Transport.KAFKA',
+        met: vsNest === undefined ? undefined : vsNest >= 10,
+        detail: `${formatRatio(vsNest)} NestJS`,
+      };
+    }
+    case 'o': {
+      const mine = find('nest-rxkafka');
+      const perRepetition = pairRatios(mine?.throughputsPerS, nest?.throughputsPerS);
+      return {
+        scenario,
+        target: '≥3× the same app on Transport.KAFKA',
+        met: mine?.ratioVsNest === undefined ? undefined : mine.ratioVsNest >= 3,
+        detail: `${formatRatio(mine?.ratioVsNest)} NestJS (repetitions ${perRepetition.map(formatRatio).join(', ')})`,
+      };
+    }
+    case 'p':
+      return describePipelineCost(scenario, find('nest-rxkafka'), rxkafka);
   }
+}
+
+/**
+ * What NestJS's handler pipeline (its RPC context, one pipe, one interceptor) adds per message over
+ * rxkafka's own controller on the same server: the consumer's CPU over the window, per record. A figure to
+ * report, not a target to meet.
+ */
+function describePipelineCost(
+  scenario: ScenarioId,
+  nestApp: ImplementationSummary | undefined,
+  rxkafka: ImplementationSummary | undefined,
+): TargetVerdict {
+  const cpuPerMessageUs = (row: ImplementationSummary) =>
+    (Object.values(row.cpuS).reduce((a, b) => a + b, 0) / row.count) * 1e6;
+  const detail =
+    nestApp && rxkafka
+      ? `CPU ${cpuPerMessageUs(nestApp).toFixed(1)} vs ${cpuPerMessageUs(rxkafka).toFixed(1)} µs/msg: ` +
+        `the Nest pipeline costs ${(cpuPerMessageUs(nestApp) - cpuPerMessageUs(rxkafka)).toFixed(1)} µs/msg; ` +
+        `${formatRatio(nestApp.throughputPerS / rxkafka.throughputPerS)} rxkafka's msgs/s`
+      : 'n/a';
+  return { scenario, target: 'report: Nest pipeline cost per message', met: undefined, detail };
 }
 
 /** `mine[i] / theirs[i]` for each repetition both have. */

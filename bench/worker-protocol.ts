@@ -8,9 +8,10 @@ import type { LatencySummary } from './stats';
 /**
  * The implementations under test. In the pipeline scenario (i), `rxkafka` is its exactly-once processor,
  * `kafkajs` a hand-written kafkajs transactional loop, and `rxkafka-alo` rxkafka's own at-least-once
- * pipeline (a KafkaServer handler producing through a KafkaClient).
+ * pipeline (a KafkaServer handler producing through a KafkaClient). `nest-rxkafka`: a NestJS app on
+ * rxkafka/nestjs (RxKafkaStrategy and RxKafkaClientProxy).
  */
-export type ImplementationName = 'rxkafka' | 'nest' | 'kafkajs' | 'rxkafka-alo';
+export type ImplementationName = 'rxkafka' | 'nest' | 'kafkajs' | 'rxkafka-alo' | 'nest-rxkafka';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {

@@ -9,6 +9,11 @@ export type { CloseOptions, DrainReport, ServerStats } from './server/kafka-serv
 export { KafkaContext } from './handlers/kafka-context';
 export type { RetryPolicy } from './handlers/retry-policy';
 export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';
+// A server's handlers from elsewhere than an inversify container (rxkafka/nestjs uses a NestJS app's).
+// NestJS itself is an optional peer dependency: RxKafkaStrategy and RxKafkaClientProxy live in the
+// `rxkafka/nestjs` subpath, so this entry point never loads @nestjs/*.
+export type { HandlerSource } from './handlers/handler-source';
+export type { HandlerDescriptor, HandlerTopics } from './handlers/handler-registry';
 
 // Client
 export { KafkaClient } from './client/kafka-client';

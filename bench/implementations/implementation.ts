@@ -57,6 +57,8 @@ export function loadImplementation(name: ImplementationName): Implementation {
       return (require('./kafkajs') as typeof import('./kafkajs')).kafkajsImplementation;
     case 'rxkafka-alo':
       throw new Error('rxkafka-alo is a pipeline of scenario (i) only (bench/pipelines/)');
+    case 'nest-rxkafka':
+      return (require('./nest-rxkafka') as typeof import('./nest-rxkafka')).nestRxkafkaImplementation;
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

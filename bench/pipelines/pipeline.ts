@@ -62,6 +62,7 @@ export function loadPipeline(name: ImplementationName): Pipeline {
       return (require('./rxkafka-at-least-once') as typeof import('./rxkafka-at-least-once'))
         .atLeastOncePipeline;
     case 'nest':
+    case 'nest-rxkafka':
       throw new Error('scenario (i) has no NestJS pipeline');
   }
   /* eslint-enable @typescript-eslint/no-require-imports */

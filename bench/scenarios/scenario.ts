@@ -15,6 +15,8 @@ interface ScenarioBase {
    */
   readonly countFor?: Partial<Record<ImplementationName, number>>;
   readonly implementations: readonly ImplementationName[];
+  /** The implementation the target is about. @defaultValue 'rxkafka' */
+  readonly subject?: ImplementationName;
   readonly repetitions: number;
   /** How long the measured phase of one run may take before it is failed. */
   readonly timeoutMs: number;
@@ -86,7 +88,7 @@ const NEST_IO_EVENTS = 1_000;
 
 const PARTITIONS = 8;
 
-/** The scenarios selected by `options`, in order. */
+/** The scenarios selected by `options`, in order (a to e, issue 14's f to i, issue 15's n to p). */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -198,6 +200,44 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       implementations: ['rxkafka', 'kafkajs', 'rxkafka-alo'],
       repetitions,
       timeoutMs: 60_000 + counts.i * 5,
+    },
+    // Issue 15: the same NestJS app on RxKafkaStrategy (and RxKafkaClientProxy) and on Transport.KAFKA.
+    n: {
+      ...events,
+      id: 'n',
+      title: 'NestJS app: events, handler awaits 5 ms I/O',
+      count: counts.n,
+      countFor: { nest: Math.min(counts.n, NEST_IO_EVENTS) },
+      implementations: ['nest-rxkafka', 'nest'],
+      subject: 'nest-rxkafka',
+      repetitions,
+      ioDelayMs: 5,
+      keyConcurrency: true,
+      timeoutMs: 60_000 + counts.n * 15,
+    },
+    o: {
+      ...requests,
+      id: 'o',
+      title: 'NestJS app: request/reply, 256 in flight',
+      count: counts.o,
+      implementations: ['nest-rxkafka', 'nest'],
+      subject: 'nest-rxkafka',
+      repetitions,
+      concurrency: 256,
+      warmupCount: Math.min(2_000, Math.ceil(counts.o / 10)),
+      timeoutMs: 60_000 + counts.o * 5,
+    },
+    p: {
+      ...events,
+      id: 'p',
+      title: 'NestJS app vs rxkafka controller: events, trivial handler',
+      count: counts.p,
+      implementations: ['nest-rxkafka', 'rxkafka'],
+      subject: 'nest-rxkafka',
+      repetitions,
+      ioDelayMs: 0,
+      keyConcurrency: false,
+      timeoutMs: 60_000 + counts.p * 2,
     },
   };
   return options.scenarios.map((id) => withImplementations(all[id], options.implementations));

@@ -6,6 +6,7 @@ import { RxKafkaError } from '../errors';
 import type { KafkaContext } from './kafka-context';
 import { assertController, listControllers, type ControllerClass } from './controller';
 import type { HandlerOptions } from './handler-options';
+import type { HandlerSource } from './handler-source';
 import {
   describeValue,
   isSamePattern,
@@ -58,7 +59,7 @@ export interface HandlerTopics {
  *   message handler of T runs as an event and its result is dropped.
  * One topic may thus have both a message handler and event handlers.
  */
-export class HandlerRegistry {
+export class HandlerRegistry implements HandlerSource {
   /** Message handlers by exact topic name. */
   readonly messageHandlers: ReadonlyMap<string, HandlerDescriptor>;
   /** Event handlers by exact topic name, in registration order. */

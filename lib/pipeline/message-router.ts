@@ -1,5 +1,5 @@
 import type { ProduceQueue } from '../delivery/produce-queue';
-import type { HandlerRegistry } from '../handlers/handler-registry';
+import type { HandlerSource } from '../handlers/handler-source';
 import { KafkaContext } from '../handlers/kafka-context';
 import type { RetryPolicy } from '../handlers/retry-policy';
 import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
@@ -16,7 +16,8 @@ import { RequestPath } from './request-path';
 import { isPromiseLike } from './to-observable';
 
 export interface MessageRouterOptions {
-  readonly registry: HandlerRegistry;
+  /** Where handlers are found: rxkafka's `HandlerRegistry`, or a NestJS application's handlers. */
+  readonly registry: HandlerSource;
   readonly parser: KafkaParser;
   readonly deserializer: Deserializer<RequestPacket>;
   readonly serializer: Serializer;

@@ -50,10 +50,10 @@ export class RequestPath {
   }
 
   /**
-   * Runs `handler` for a request and produces its replies. The common case first: a handler that returns a
-   * plain value has one reply, sent at once, with no stream built around it. Anything else (a stream, a
-   * Promise, a throw) takes the general path, which starts from this first run rather than running the
-   * handler again.
+   * Runs `handler` for a request and produces its replies. The common cases first: a handler that returns a
+   * plain value, or a Promise of one (an async handler; every NestJS handler), has one reply, sent once
+   * the value is there, with no stream built around it. Anything else (a stream, a throw, a rejection)
+   * takes the general path, which starts from this first run rather than running the handler again.
    */
   handle(
     handler: HandlerDescriptor,
@@ -64,11 +64,36 @@ export class RequestPath {
     let first: FirstRun;
     try {
       const result = handler.invoke(data, context);
-      if (!isObservable(result) && !isPromiseLike(result)) {
+      if (isPromiseLike(result) && !isObservable(result)) {
+        return this.#handlePromise(result, handler, data, context, route);
+      }
+      if (!isObservable(result)) {
         const handled = this.#replyWithValue(result, handler, context, route);
         if (handled) return handled;
       }
       first = { result };
+    } catch (error) {
+      first = { error };
+    }
+    return this.#handleInFull(handler, data, context, route, first);
+  }
+
+  /** A Promise's value under the handler deadline; a plain value is replied at once, anything else goes in full. */
+  async #handlePromise(
+    pending: PromiseLike<unknown>,
+    handler: HandlerDescriptor,
+    data: unknown,
+    context: KafkaContext,
+    route: ReplyRoute,
+  ): Promise<HandledRecord> {
+    let first: FirstRun;
+    try {
+      const value = await this.#options.failures.withDeadline(pending, handler, context);
+      if (!isObservable(value)) {
+        const handled = this.#replyWithValue(value, handler, context, route);
+        if (handled) return handled;
+      }
+      first = { result: value };
     } catch (error) {
       first = { error };
     }

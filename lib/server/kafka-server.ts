@@ -7,6 +7,7 @@ import { KafkaConnection, type Assignment, type ConsumedRecord } from '../connec
 import { RxKafkaError } from '../errors';
 import type { ControllerClass } from '../handlers/controller';
 import { HandlerRegistry } from '../handlers/handler-registry';
+import type { HandlerSource } from '../handlers/handler-source';
 import { resolveServerOptions, type KafkaServerOptions, type ResolvedServerOptions } from '../options';
 import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../wire/deserializer';
 import { KafkaParser } from '../wire/parser';
@@ -65,7 +66,7 @@ export interface CloseOptions {
  */
 export class KafkaServer {
   readonly #options: ResolvedServerOptions;
-  readonly #container: Container;
+  readonly #handlers: Container | HandlerSource;
   readonly #controllers: readonly ControllerClass[] | undefined;
   readonly #driver: KafkaDriver;
   #connection: KafkaConnection | undefined;
@@ -74,13 +75,17 @@ export class KafkaServer {
   #committed = new Map<string, { topic: string; partition: number; offset: string }>();
   #listening: Promise<void> | undefined;
 
+  /**
+   * `handlers` is the inversify container the `@Controller()` classes resolve from, or any other
+   * `HandlerSource` (rxkafka/nestjs passes a NestJS application's handlers); a source is read at listen().
+   */
   constructor(
-    container: Container,
+    handlers: Container | HandlerSource,
     options: KafkaServerOptions & { controllers?: readonly ControllerClass[] } = {},
   ) {
     const { controllers, ...transportOptions } = options;
     this.#options = resolveServerOptions(transportOptions);
-    this.#container = container;
+    this.#handlers = handlers;
     this.#controllers = controllers;
     this.#driver =
       this.#options.driver ?? createKafkajsDriver(this.#options.kafkaConfig, this.#options.logger);
@@ -191,7 +196,9 @@ export class KafkaServer {
       return;
     }
     const options = this.#options;
-    const registry = HandlerRegistry.fromContainer(this.#container, this.#controllers);
+    const registry = isHandlerSource(this.#handlers)
+      ? this.#handlers
+      : HandlerRegistry.fromContainer(this.#handlers, this.#controllers);
     const topics = registry.topics();
     if (topics.strings.length + topics.patterns.length === 0) {
       throw new RxKafkaError(
@@ -255,6 +262,10 @@ export class KafkaServer {
     this.#router = router;
     await connection.connect();
   }
+}
+
+function isHandlerSource(handlers: Container | HandlerSource): handlers is HandlerSource {
+  return typeof (handlers as Partial<HandlerSource>).findMessageHandler === 'function';
 }
 
 /** NestJS-style factory: `createMicroservice(container, options).listen()`. */

@@ -82,6 +82,8 @@ describe('the npm package (npm pack, installed into a new project)', function ()
       'dist/inspector/index.js',
       'dist/inspector/index.d.ts',
       'dist/inspector/cli.js',
+      'dist/nestjs/index.js',
+      'dist/nestjs/index.d.ts',
     ]);
     const sources = packedFiles.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'));
     expect(sources).to.deep.equal([]);
@@ -106,6 +108,14 @@ describe('the npm package (npm pack, installed into a new project)', function ()
     expect(installed).not.to.include('@sparticuz');
     expect(installed).not.to.include('ts-node');
     expect(installed).not.to.include('mocha');
+    // NestJS is an optional peer dependency: only rxkafka/nestjs needs it.
+    expect(installed).not.to.include('@nestjs');
+  });
+
+  it('resolves rxkafka/nestjs, which names the missing NestJS peer dependency when it is not installed', async () => {
+    const result = await runCommand('node', ['-e', "require('rxkafka/nestjs')"], { cwd: project });
+    expect(result.code).not.to.equal(0);
+    expect(result.stderr).to.include("Cannot find module '@nestjs/microservices'");
   });
 
   it('runs a request/reply round trip and an event from plain CommonJS against the test broker', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
-import { toErrorPayload } from '../../lib/pipeline/error-payload';
+import { DecidedErrorPayload, toErrorPayload } from '../../lib/pipeline/error-payload';
 
 const INTERNAL = { status: 'error', message: 'Internal server error' };
 
@@ -49,6 +49,12 @@ describe('toErrorPayload()', () => {
       expect(toErrorPayload(thrown)).to.deep.equal(INTERNAL);
     });
   }
+
+  it('gives a DecidedErrorPayload’s payload unchanged, even a string (a NestJS exception filter’s verdict)', () => {
+    const payload = { code: 'HERO_NOT_FOUND' };
+    expect(toErrorPayload(new DecidedErrorPayload(payload))).to.equal(payload);
+    expect(toErrorPayload(new DecidedErrorPayload('plain'))).to.equal('plain');
+  });
 
   it('returns a new internal-server-error object each time (callers may change it)', () => {
     expect(toErrorPayload(new Error())).to.not.equal(toErrorPayload(new Error()));

@@ -37,6 +37,24 @@ class RouterSpecController {
     return numbers.reduce((total, n) => total + n, 0);
   }
 
+  @MessagePattern('router.async.sum')
+  async asyncSum(@Payload() numbers: number[]): Promise<number> {
+    await Promise.resolve();
+    return numbers.reduce((total, n) => total + n, 0);
+  }
+
+  @MessagePattern('router.async.hang')
+  asyncHang(): Promise<never> {
+    return new Promise(() => undefined);
+  }
+
+  @MessagePattern('router.async.flaky')
+  async asyncFlaky(): Promise<string> {
+    const attempt = this.#record('asyncFlaky', undefined);
+    if (attempt < this.attemptsBeforeSuccess) throw new KafkaRetriableException('try again later');
+    return `ok after ${attempt}`;
+  }
+
   @MessagePattern('router.stream')
   stream(): Observable<unknown> {
     return this.stream$;
@@ -352,6 +370,44 @@ describe('MessageRouter', () => {
           message: 'RouterSpecController.hang produced nothing for 20 ms and was cut off',
         });
         expect(replies[0].headers?.['kafka_nest-is-disposed']).to.deep.equal(DISPOSED);
+      });
+
+      context('whose handler is async', () => {
+        it('replies with the value its Promise resolves to, once, marked disposed', async () => {
+          const { router, sent } = createSetup();
+          await router.handle(
+            createRecord('router.async.sum', [1, 2, 3], requestHeaders('router.async.sum.reply')),
+            tools,
+          );
+          const replies = allReplies(sent);
+          expect(replies.map((reply) => reply.value)).to.deep.equal(['6']);
+          expect(replies[0].headers?.['kafka_nest-is-disposed']).to.deep.equal(DISPOSED);
+        });
+
+        it('cuts off a Promise that never settles past handlerTimeoutMs with an error reply naming it', async () => {
+          const { router, sent } = createSetup(undefined, 20);
+          await router.handle(
+            createRecord('router.async.hang', null, requestHeaders('router.async.hang.reply')),
+            tools,
+          );
+          const replies = allReplies(sent);
+          expect(replies).to.have.length(1);
+          expect(JSON.parse(String(errorHeader(replies[0])))).to.deep.equal({
+            status: 'error',
+            message: 'RouterSpecController.asyncHang produced nothing for 20 ms and was cut off',
+          });
+        });
+
+        it('runs it again after a rejected KafkaRetriableException and replies with its later result', async () => {
+          const { router, controller, sent } = createSetup();
+          controller.attemptsBeforeSuccess = 2;
+          await router.handle(
+            createRecord('router.async.flaky', null, requestHeaders('router.async.flaky.reply')),
+            tools,
+          );
+          expect(controller.calls.asyncFlaky).to.have.length(2);
+          expect(allReplies(sent).map((reply) => reply.value)).to.deep.equal(['ok after 2']);
+        });
       });
 
       it('replies with NO_MESSAGE_HANDLER and no is-disposed when the topic has no handler at all', async () => {
