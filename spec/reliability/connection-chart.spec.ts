@@ -188,6 +188,16 @@ describe('the connection statechart against a real broker (reliability)', functi
       'assigned --kafka.drain--> draining',
       'draining --xstate.done.actor.drainKafka--> stopped',
     ]);
+    // On a loaded machine kafkajs may crash its first join (a timed-out JoinGroup) and restart by itself: the
+    // member then reaches `assigned` through `reconnecting`, which is the chart's own path for it. At most one
+    // such restart is allowed, and it counts as the plain connect for the comparison.
+    const restartedJoin = [
+      'connecting --kafka.crashed--> reconnecting.restarting',
+      'reconnecting --kafka.group.joined--> assigned',
+    ];
+    if (firstEdges[1] === restartedJoin[0] && firstEdges[2] === restartedJoin[1]) {
+      firstEdges.splice(1, 2, 'connecting.starting --xstate.done.actor.connectKafka--> assigned');
+    }
     expect(firstEdges.slice(0, 4)).to.deep.equal([
       'idle --kafka.connect--> connecting',
       'connecting.starting --xstate.done.actor.connectKafka--> assigned',
