@@ -48,7 +48,7 @@ export type {
   TransactionCommitted,
   TransformResult,
 } from './exactly-once/exactly-once-options';
-export type { ExactlyOnceStats } from './exactly-once/transactional-batches';
+export type { ExactlyOnceStats } from './pipeline/transactional-batches';
 
 // Connection actor
 export { KafkaConnection } from './connection/kafka-connection';
