@@ -49,6 +49,8 @@ export type {
   TransformResult,
 } from './exactly-once/exactly-once-options';
 export type { ExactlyOnceStats } from './pipeline/transactional-batches';
+// The server's `@EventPattern(topic, { exactlyOnce: true })` handlers: their group and transactions.
+export type { ServerExactlyOnceOptions } from './options';
 
 // Connection actor
 export { KafkaConnection } from './connection/kafka-connection';
