@@ -50,7 +50,8 @@ describe('KafkaServer with @EventPattern(topic, { exactlyOnce: true }) (on a fak
   let server: KafkaServer;
 
   const consumerOf = (groupId: string): FakeConsumer => {
-    const consumer = driver.consumers.find((candidate) => candidate.settings.groupId === groupId);
+    // The newest: a listen() after close() connects a new one.
+    const consumer = driver.consumers.filter((candidate) => candidate.settings.groupId === groupId).pop();
     if (!consumer) throw new Error(`no consumer in group ${groupId}`);
     return consumer;
   };
@@ -146,5 +147,43 @@ describe('KafkaServer with @EventPattern(topic, { exactlyOnce: true }) (on a fak
     const report = await server.close();
     expect(report.exactlyOnce).to.include({ recordsProcessed: 1, transactionsCommitted: 1, timedOut: false });
     expect(driver.transactionalProducers.every((producer) => !producer.connected)).to.equal(true);
+  });
+
+  it('runs the exactly-once handlers again on listen() after close()', async () => {
+    await server.close();
+    await server.listen();
+    await consumerOf(EXACTLY_ONCE_GROUP).deliver('payments', 0, [
+      { value: JSON.stringify({ id: 3, amount: 30 }) },
+    ]);
+    expect(driver.transactions.map(({ outcome }) => outcome)).to.deep.equal(['committed']);
+    expect(driver.transactions[0].records.map(({ topic }) => topic)).to.deep.equal(['invoices', 'ledger']);
+  });
+
+  context('when every handler is exactly-once', () => {
+    it('runs its one consumer, in the exactly-once group, beside a producer-only connection', async () => {
+      @Controller()
+      class InvoiceOnlyController {
+        @EventPattern('orders', { exactlyOnce: true })
+        invoice(@Payload() order: { id: number }): ExactlyOnceOutput {
+          return { topic: 'invoices', value: order };
+        }
+      }
+      const only = new FakeKafkaDriver();
+      const container = new Container();
+      registerControllers(container, [InvoiceOnlyController]);
+      const onlyServer = new KafkaServer(container, {
+        driver: only,
+        logger,
+        consumer: { groupId: 'billing' },
+      });
+      await onlyServer.listen();
+      try {
+        expect(only.consumers.map(({ settings }) => settings.groupId)).to.deep.equal([EXACTLY_ONCE_GROUP]);
+        await only.consumer.deliver('orders', 0, [{ value: JSON.stringify({ id: 1 }) }]);
+        expect(only.transactions.map(({ records }) => records.length)).to.deep.equal([1]);
+      } finally {
+        await onlyServer.close();
+      }
+    });
   });
 });
