@@ -63,9 +63,10 @@ export interface KafkaServerOptions extends KafkaTransportOptions {
 }
 
 /**
- * Where the server's exactly-once handlers run: a consumer group of their own (two subscriptions in one
- * group are legal in Kafka, but kafkajs's assigners give a member partitions of topics it did not
- * subscribe to), whose offsets commit inside the transactions.
+ * Where the server's exactly-once handlers run: a consumer group of their own, whose offsets commit inside
+ * the transactions. (Two subscriptions in one group are legal in Kafka, but kafkajs 2.2.4's
+ * RoundRobinAssigner deals the partitions of every topic any member subscribed to across all members,
+ * whatever each member subscribed to.)
  */
 export interface ServerExactlyOnceOptions {
   /** @defaultValue `${groupId}.exactly-once` (the server's resolved groupId) */
