@@ -37,31 +37,31 @@ export interface ExactlyOnceHandlersOptions {
 }
 
 /** A handler that failed for good, with the attempts it took: what the transform rejects with. */
-class HandlerFailed {
+class HandlerFailed extends Error {
   constructor(
     readonly error: unknown,
     readonly attempts: number,
     readonly handler: string,
-  ) {}
+  ) {
+    super(`${handler}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    this.name = 'HandlerFailed';
+  }
 }
 
 export class ExactlyOnceHandlers {
   readonly #options: ExactlyOnceHandlersOptions;
   #failed = 0;
-  #deadLetters = 0;
 
   constructor(options: ExactlyOnceHandlersOptions) {
     this.#options = options;
   }
 
-  /** Handler runs that failed for good so far (dead-lettered or skipped). */
+  /**
+   * Handler runs that failed for good so far (dead-lettered or skipped). A record whose transaction then
+   * aborted runs again, and counts again if it fails again.
+   */
   get failed(): number {
     return this.#failed;
-  }
-
-  /** Dead letters produced in transactions so far (counted when handed over; an aborted one is retried). */
-  get deadLetters(): number {
-    return this.#deadLetters;
   }
 
   /** The transactional consumer's transform: what the topic's handler returns for `record`. */
@@ -88,7 +88,6 @@ export class ExactlyOnceHandlers {
       { ...where, error: failed.error, code: failure.code },
     );
     if (!deadLetter) return [];
-    this.#deadLetters += 1;
     return [
       {
         topic: deadLetter(record.topic),

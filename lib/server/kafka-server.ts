@@ -55,7 +55,7 @@ export interface ServerStats {
   readonly repliesSent: number;
   /** Handlers that failed for good: requests answered with an error reply, events skipped. */
   readonly handlerFailures: number;
-  /** Records written to a dead-letter topic (by the exactly-once handlers too, inside their transactions). */
+  /** Records written to a dead-letter topic (and by the exactly-once handlers, in committed transactions). */
   readonly deadLetters: number;
   /** The exactly-once handlers' transactions, when there are such handlers. */
   readonly exactlyOnce?: ExactlyOnceStats;
@@ -126,7 +126,7 @@ export class KafkaServer {
       recordsAbandoned: this.#runner?.stats.abandoned ?? 0,
       repliesSent: this.#router?.repliesSent ?? 0,
       handlerFailures: (this.#router?.handlerFailures ?? 0) + (exactlyOnce?.handlers.failed ?? 0),
-      deadLetters: (this.#router?.deadLetters ?? 0) + (exactlyOnce?.handlers.deadLetters ?? 0),
+      deadLetters: (this.#router?.deadLetters ?? 0) + (exactlyOnce?.consumer.stats.deadLetters ?? 0),
       ...(exactlyOnce ? { exactlyOnce: exactlyOnce.consumer.stats } : {}),
     };
   }

@@ -39,6 +39,11 @@ describe('KafkaServer with @EventPattern(topic, { exactlyOnce: true }) (on a fak
       return of({ topic: 'refunds.done', value: refund });
     }
 
+    @EventPattern('receipts', { exactlyOnce: true, deadLetter: 'receipts.failed' })
+    receipt(): unknown {
+      return { value: 'no topic' };
+    }
+
     @EventPattern('audits')
     audit(@Payload() event: unknown): void {
       audited.push(event);
@@ -73,7 +78,7 @@ describe('KafkaServer with @EventPattern(topic, { exactlyOnce: true }) (on a fak
 
   it('consumes the exactly-once topics in a group of their own, the others in the server’s group', () => {
     expect(consumerOf(GROUP).topics).to.deep.equal(['audits']);
-    expect(consumerOf(EXACTLY_ONCE_GROUP).topics).to.have.members(['payments', 'refunds']);
+    expect(consumerOf(EXACTLY_ONCE_GROUP).topics).to.have.members(['payments', 'refunds', 'receipts']);
     expect(server.connections).to.have.length(2);
     expect(server.connections[0]).to.equal(server.connection);
   });
@@ -131,6 +136,22 @@ describe('KafkaServer with @EventPattern(topic, { exactlyOnce: true }) (on a fak
     expect(driver.transactions.map(({ records }) => records.map(({ topic }) => topic))).to.deep.equal([
       ['refunds.done'],
     ]);
+  });
+
+  it('dead-letters a record whose handler returns an output without a topic, naming the handler', async () => {
+    await consumerOf(EXACTLY_ONCE_GROUP).deliver('receipts', 0, [{ value: '{}' }]);
+    const [transaction] = driver.transactions;
+    expect(transaction.records.map(({ topic }) => topic)).to.deep.equal(['receipts.failed']);
+    expect(transaction.records[0].record.headers?.[DeadLetterHeaders.HANDLER]).to.equal(
+      'BillingController.receipt',
+    );
+    expect(
+      logger.find(
+        'error',
+        'BillingController.receipt failed after 1 attempt(s); the record is dead-lettered to receipts.failed',
+        { code: 'RXK_TRANSFORM_FAILED', offset: '0' },
+      ),
+    ).to.have.length(1);
   });
 
   it('handles a plain @EventPattern of the same server at-least-once, with no transaction', async () => {
