@@ -61,7 +61,7 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
   RXK_PRODUCER_FENCED:
     'A newer transactional producer with the same transactional id took over (Kafka INVALID_PRODUCER_EPOCH or PRODUCER_FENCED): this one can no longer commit, and its open transaction was aborted. Expected when a partition moved to another member (a paused or partitioned process); otherwise two processes share a transactional id prefix.',
   RXK_TRANSFORM_FAILED:
-    'An exactly-once transform threw (or its Promise or Observable failed) on a record: the record is not committed. Without a deadLetterTopic the processor stops at it; with one, the record goes there in the same transaction.',
+    "An exactly-once transform threw (or its Promise or Observable failed) on a record: the record is not committed. Without a deadLetterTopic the processor stops at it; with one, the record goes there in the same transaction. A server's `@EventPattern(topic, { exactlyOnce: true })` handler that failed for good is logged with this code, and its record is dead-lettered (or skipped) in its transaction.",
   RXK_PROJECTION_CLOSED:
     'The projection was closed (or failed) before it applied the offsets waitFor() was waiting for.',
   RXK_PROJECTION_TIMEOUT:

@@ -53,7 +53,9 @@ export type {
   TransactionCommitted,
   TransformResult,
 } from './exactly-once/exactly-once-options';
-export type { ExactlyOnceStats } from './exactly-once/transactional-batches';
+export type { ExactlyOnceStats } from './pipeline/transactional-batches';
+// The server's `@EventPattern(topic, { exactlyOnce: true })` handlers: their group and transactions.
+export type { ServerExactlyOnceOptions } from './options';
 
 // Connection actor
 export { KafkaConnection } from './connection/kafka-connection';

@@ -1,8 +1,8 @@
 /** What `processExactlyOnce()` takes, its defaults, and their validation at the door. */
-import type { Observable } from 'rxjs';
 import type { ConsumedRecord } from '../connection/kafka-connection';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import type { RecordHeaders } from '../kafka/kafka-record';
+import type { TransactionCommitted } from '../pipeline/transactional-batches';
+import type { TransformResult } from '../pipeline/transform-outputs';
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../kafka/kafkajs/kafkajs-types';
 import { createStreamLogger, type Logger } from '../logger';
 import {
@@ -18,37 +18,8 @@ import {
   throwInvalidOption,
 } from '../options/option-checks';
 
-/**
- * One record a transform produces. `value` and `key` are encoded as the client's serializer encodes them
- * (strings and Buffers as they are, objects and arrays as JSON, other values by `toString()`).
- */
-export interface ExactlyOnceOutput {
-  readonly topic: string;
-  readonly key?: unknown;
-  readonly value: unknown;
-  readonly headers?: RecordHeaders;
-  readonly partition?: number;
-}
-
-/** What a transform may return: nothing, one output, an array, or a Promise or Observable of them. */
-export type TransformResult =
-  | ExactlyOnceOutput
-  | readonly ExactlyOnceOutput[]
-  | void
-  | null
-  | Promise<ExactlyOnceOutput | readonly ExactlyOnceOutput[] | void | null>
-  | Observable<ExactlyOnceOutput>;
-
-/** One committed transaction, for metrics (the bench reads its latency). */
-export interface TransactionCommitted {
-  readonly topic: string;
-  readonly partition: number;
-  /** Input records the transaction covered. */
-  readonly records: number;
-  readonly outputs: number;
-  /** From beginning the transaction to its commit's answer. */
-  readonly durationMs: number;
-}
+export type { ExactlyOnceOutput, TransformResult } from '../pipeline/transform-outputs';
+export type { TransactionCommitted } from '../pipeline/transactional-batches';
 
 export interface ExactlyOnceOptions {
   /** The kafkajs client settings (`brokers`, `clientId`, `ssl`, `sasl`, …). */

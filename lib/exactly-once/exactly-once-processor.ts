@@ -1,14 +1,15 @@
 /**
  * Exactly-once consume-transform-produce: `processExactlyOnce()` and the processor it returns.
  */
-import { KafkaConnection } from '../connection/kafka-connection';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import type { KafkaConnection } from '../connection/kafka-connection';
 import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDeadLetter } from '../pipeline/dead-letter';
+import type { ExactlyOnceStats, TransformFailure } from '../pipeline/transactional-batches';
+import { TransactionalConsumer } from '../pipeline/transactional-consumer';
+import type { TopicRecord } from '../pipeline/transform-outputs';
 import { resolveExactlyOnceOptions, type ExactlyOnceOptions } from './exactly-once-options';
-import { PartitionProducers } from './partition-producers';
-import { TransactionalBatches, type ExactlyOnceStats } from './transactional-batches';
 
 /** What a processor did over its life, and why it stopped. */
 export interface ExactlyOnceReport extends ExactlyOnceStats {
@@ -27,8 +28,7 @@ export class ExactlyOnceProcessor {
   /** Resolves with the report once the processor stopped: close(), or a poison record (`report.error`). */
   readonly done: Promise<ExactlyOnceReport>;
 
-  readonly #batches: TransactionalBatches;
-  readonly #producers: PartitionProducers;
+  readonly #member: TransactionalConsumer;
   #resolveDone!: (report: ExactlyOnceReport) => void;
   #closing: Promise<ExactlyOnceReport> | undefined;
   #error: RxKafkaError | undefined;
@@ -40,20 +40,37 @@ export class ExactlyOnceProcessor {
     const driver: KafkaDriver =
       resolved.driver ?? createKafkajsDriver({ ...resolved.client, clientId }, logger);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
-    this.#producers = new PartitionProducers(
+    const deadLetterTopic = resolved.deadLetterTopic;
+    this.#member = new TransactionalConsumer({
       driver,
-      resolved.transactionalIdPrefix,
-      resolved.producer,
-      logger,
-    );
-    const progress = new PartitionProgressBook();
-    const batches: TransactionalBatches = new TransactionalBatches({
-      options: resolved,
-      driver,
-      producers: this.#producers,
-      dispatchMode: () => connection.dispatchMode,
-      seek: (topic, partition, offset) => connection.seek(topic, partition, offset),
-      progress,
+      clientId,
+      topics: resolved.topics,
+      fromBeginning: resolved.fromBeginning,
+      consumerSettings: resolved.consumer,
+      partitionConcurrency: resolved.partitionConcurrency,
+      transactionalIdPrefix: resolved.transactionalIdPrefix,
+      producerSettings: resolved.producer,
+      settings: {
+        ...resolved,
+        onTransformFailure: ({
+          record,
+          error,
+          failure,
+        }: TransformFailure): readonly TopicRecord[] | 'stop' => {
+          if (deadLetterTopic === undefined) return 'stop';
+          logger.warn(failure.message, {
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+          });
+          return [
+            {
+              topic: deadLetterTopic,
+              record: createDeadLetter(record, { error, attempts: 1, handler: 'transform' }),
+            },
+          ];
+        },
+      },
       onPoisonRecord: (error) => {
         this.#error = error;
         logger.error(`${error.message}: the processor stops (set deadLetterTopic to skip such records)`, {
@@ -65,49 +82,26 @@ export class ExactlyOnceProcessor {
         void this.close();
       },
     });
-    // Offsets commit only inside the transactions: the connection's committer stays off, and the adapter
-    // never lets kafkajs commit (autoCommit: false, eachBatchAutoResolve: false).
-    const runSettings = { autoCommit: false, partitionsConsumedConcurrently: resolved.partitionConcurrency };
-    const connection: KafkaConnection = new KafkaConnection({
-      driver,
-      clientId,
-      logger,
-      consumer: {
-        groupId: resolved.groupId,
-        librarySettings: resolved.consumer,
-        runSettings,
-        topics: resolved.topics,
-        fromBeginning: resolved.fromBeginning,
-        eachBatch: batches.eachBatch,
-      },
-      inFlight: { finish: () => batches.finish(), abandon: () => batches.abandon() },
-      progress,
-    });
-    connection.onConsumerEvent((event) => {
-      if (event.type === 'group.joined') this.#producers.reassigned(event.assignment);
-    });
-    this.connection = connection;
-    this.#batches = batches;
+    this.connection = this.#member.connection;
   }
 
   /** What the processor did so far. */
   get stats(): ExactlyOnceStats {
-    return this.#batches.stats;
+    return this.#member.stats;
   }
 
   /** Connects and joins the group; resolves once partitions are assigned. */
   start(): Promise<void> {
-    return this.connection.connect();
+    return this.#member.connect();
   }
 
   /** Lets running batches finish their transaction, leaves the group, disconnects; returns the report. */
   close(): Promise<ExactlyOnceReport> {
     this.#closing ??= (async () => {
       try {
-        await this.connection.close('drain');
+        await this.#member.close('drain');
       } finally {
-        await this.#producers.closeAll();
-        this.connection.dispose();
+        this.#member.dispose();
       }
       const report: ExactlyOnceReport = this.#error ? { ...this.stats, error: this.#error } : this.stats;
       this.#resolveDone(report);

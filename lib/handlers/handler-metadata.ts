@@ -64,6 +64,7 @@ export function addPatternMetadata(
       member,
     );
   }
+  assertExactlyOnce(entry, decorator, member);
   const existing = readPatternMetadata(target, key);
   if (existing.some((other) => other.kind === entry.kind && isSamePattern(other.pattern, entry.pattern))) {
     throw invalid(`${decorator} appears twice on ${member}: remove one of them`, member);
@@ -189,6 +190,29 @@ function resolveParam(param: ParamMetadata | undefined, payload: unknown, contex
 function assertPattern(pattern: unknown, decorator: string, member: string): void {
   if (pattern instanceof RegExp || (typeof pattern === 'string' && pattern.length > 0)) return;
   throw invalid(`${decorator} on ${member}: the pattern must be a non-empty topic name or a RegExp`, member);
+}
+
+function assertExactlyOnce(entry: PatternMetadata, decorator: string, member: string): void {
+  const exactlyOnce: unknown = entry.options?.exactlyOnce;
+  if (exactlyOnce === undefined || exactlyOnce === false) return;
+  if (exactlyOnce !== true) {
+    throw invalid(
+      `${decorator} on ${member}: option exactlyOnce must be true or false, got ${describeValue(exactlyOnce)}`,
+      `${member}.exactlyOnce`,
+    );
+  }
+  if (entry.kind === 'message') {
+    throw invalid(
+      `${decorator} on ${member}: option exactlyOnce is for @EventPattern only. Request/reply is at-least-once by design (a redelivered request is answered again and the caller keeps the first reply): use @EventPattern(topic, { exactlyOnce: true }) for consume-transform-produce`,
+      `${member}.exactlyOnce`,
+    );
+  }
+  if (entry.pattern instanceof RegExp) {
+    throw invalid(
+      `${decorator} on ${member}: option exactlyOnce needs a topic name, not a RegExp: exactly-once topics are consumed by a group of their own, and a pattern could take topics of the other handlers`,
+      `${member}.exactlyOnce`,
+    );
+  }
 }
 
 function assertProperty(property: unknown, index: number, member: string): void {

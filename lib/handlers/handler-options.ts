@@ -12,4 +12,13 @@ export interface HandlerOptions {
    * `false` to only log it. Requests still get their error reply.
    */
   readonly deadLetter?: boolean | string;
+  /**
+   * `@EventPattern` only, on a topic name: consume-transform-produce in Kafka transactions. What the handler
+   * returns (records `{ topic, key?, value, headers?, partition? }`, an array, a Promise or an Observable of
+   * them) and the record's offset commit in one transaction, in a consumer group of their own
+   * (`${groupId}.exactly-once`). The topic may have no other handler. A record whose handler failed for good
+   * goes to its dead-letter topic in the same transaction, or is skipped (logged, committed) without one.
+   * @defaultValue false
+   */
+  readonly exactlyOnce?: boolean;
 }

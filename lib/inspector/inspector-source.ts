@@ -62,15 +62,15 @@ export class SourceFollower {
   /** Looks for connections not followed yet, and records figures that changed. */
   poll(): void {
     const at = Date.now();
-    for (const { name, source } of this.#sources) {
-      const connection = connectionOf(source);
-      if (!connection) continue;
-      const followed = this.#followed.get(name);
-      if (followed?.connection !== connection) {
-        followed?.subscription.unsubscribe();
-        this.#follow(name, source, connection);
+    for (const { name: sourceName, source } of this.#sources) {
+      for (const [name, connection] of namedConnectionsOf(sourceName, source)) {
+        const followed = this.#followed.get(name);
+        if (followed?.connection !== connection) {
+          followed?.subscription.unsubscribe();
+          this.#follow(name, source, connection);
+        }
+        this.#recordFigures(name, source, connection, at);
       }
-      this.#recordFigures(name, source, connection, at);
     }
   }
 
@@ -176,6 +176,21 @@ function factsOf(connection: KafkaConnection): KafkaFacts {
     ...(generationId === undefined ? {} : { generationId }),
     ...(lastError === undefined ? {} : { lastError }),
   };
+}
+
+/**
+ * The connections to follow for a source, by name: its connection under its own name, and a server's
+ * exactly-once member (`@EventPattern(topic, { exactlyOnce: true })` handlers) under `${name}.exactly-once`.
+ */
+export function namedConnectionsOf(name: string, source: InspectedObject): Array<[string, KafkaConnection]> {
+  const connection = connectionOf(source);
+  if (!connection) return [];
+  const named: Array<[string, KafkaConnection]> = [[name, connection]];
+  if (source instanceof KafkaServer) {
+    const exactlyOnce = source.connections.find((other) => other !== connection);
+    if (exactlyOnce) named.push([`${name}.exactly-once`, exactlyOnce]);
+  }
+  return named;
 }
 
 /** The connection of a server or client, once it has one. */

@@ -26,6 +26,7 @@ const SERVER_ONLY_KEYS: Record<Exclude<keyof KafkaServerOptions, keyof KafkaTran
   handlerTimeoutMs: true,
   retry: true,
   deadLetter: true,
+  exactlyOnce: true,
 };
 const CLIENT_ONLY_KEYS: Record<Exclude<keyof KafkaClientOptions, keyof KafkaTransportOptions>, true> = {
   producerOnlyMode: true,

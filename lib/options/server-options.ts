@@ -7,6 +7,7 @@ import {
   checkObject,
   checkPositiveInteger,
   checkRootObject,
+  checkString,
   failOption,
   throwInvalidOption,
 } from './option-checks';
@@ -57,6 +58,34 @@ export interface KafkaServerOptions extends KafkaTransportOptions {
    * @defaultValue false
    */
   deadLetter?: boolean | ((topic: string) => string);
+  /** The consumer group and transactions of `@EventPattern(topic, { exactlyOnce: true })` handlers. */
+  exactlyOnce?: ServerExactlyOnceOptions;
+}
+
+/**
+ * Where the server's exactly-once handlers run: a consumer group of their own, whose offsets commit inside
+ * the transactions. (Two subscriptions in one group are legal in Kafka, but kafkajs 2.2.4's
+ * RoundRobinAssigner deals the partitions of every topic any member subscribed to across all members,
+ * whatever each member subscribed to.)
+ */
+export interface ServerExactlyOnceOptions {
+  /** @defaultValue `${groupId}.exactly-once` (the server's resolved groupId) */
+  groupId?: string;
+  /**
+   * Each input partition's producer has the transactional id `${prefix}-${topic}-${partition}`. Every
+   * instance of this service uses the same prefix (so a restarted or new owner fences the old one), and
+   * no other service does. @defaultValue the exactly-once groupId
+   */
+  transactionalIdPrefix?: string;
+  /** Input records per transaction at most (a fetched batch is split into chunks). @defaultValue 500 */
+  maxBatchRecords?: number;
+}
+
+/** `ServerExactlyOnceOptions` with its defaults applied. */
+export interface ResolvedServerExactlyOnceOptions {
+  readonly groupId: string;
+  readonly transactionalIdPrefix: string;
+  readonly maxBatchRecords: number;
 }
 
 /** Server options with every default applied, validated and deep-frozen (see `ResolvedTransportOptions`). */
@@ -68,6 +97,7 @@ export interface ResolvedServerOptions extends ResolvedTransportOptions {
   readonly handlerTimeoutMs: number;
   readonly retry: RetryPolicy;
   readonly deadLetter: false | ((topic: string) => string);
+  readonly exactlyOnce: ResolvedServerExactlyOnceOptions;
 }
 
 /** The server's defaults, frozen. The logger default is created per server: `createStreamLogger('warn')`. */
@@ -126,6 +156,7 @@ export function resolveServerOptions(options: KafkaServerOptions = {}): Resolved
     );
   }
   const transport = resolveTransportOptions(options, defaults.postfixId);
+  const exactlyOnce = resolveExactlyOnce(options.exactlyOnce, transport.groupId);
   const partitionConcurrency = resolvePartitionConcurrency(options);
   return Object.freeze({
     ...transport,
@@ -145,6 +176,36 @@ export function resolveServerOptions(options: KafkaServerOptions = {}): Resolved
       maxBackoffMs: options.retry?.maxBackoffMs ?? defaults.retry.maxBackoffMs,
     }),
     deadLetter: options.deadLetter === true ? toDeadLetterTopic : (options.deadLetter ?? false),
+    exactlyOnce,
+  });
+}
+
+function resolveExactlyOnce(
+  options: ServerExactlyOnceOptions | undefined,
+  groupId: string,
+): ResolvedServerExactlyOnceOptions {
+  checkObject('exactlyOnce', options);
+  checkKnownKeys('exactlyOnce', options ?? {}, ['groupId', 'transactionalIdPrefix', 'maxBatchRecords']);
+  checkString('exactlyOnce.groupId', options?.groupId, {
+    nonEmpty: true,
+    fix: 'name the group, or leave it out',
+  });
+  checkString('exactlyOnce.transactionalIdPrefix', options?.transactionalIdPrefix, {
+    nonEmpty: true,
+    fix: 'give a prefix unique to this service, or leave it out',
+  });
+  checkPositiveInteger('exactlyOnce.maxBatchRecords', options?.maxBatchRecords, 500);
+  const exactlyOnceGroupId = options?.groupId ?? `${groupId}.exactly-once`;
+  if (exactlyOnceGroupId === groupId) {
+    throwInvalidOption(
+      'exactlyOnce.groupId',
+      `option exactlyOnce.groupId (${groupId}) must differ from the server's groupId: the exactly-once handlers' topics are consumed by a group of their own`,
+    );
+  }
+  return Object.freeze({
+    groupId: exactlyOnceGroupId,
+    transactionalIdPrefix: options?.transactionalIdPrefix ?? exactlyOnceGroupId,
+    maxBatchRecords: options?.maxBatchRecords ?? 500,
   });
 }
 

@@ -18,6 +18,12 @@ import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { MessageRouter } from '../pipeline/message-router';
+import { FailurePolicy } from '../pipeline/failure-policy';
+import type { ExactlyOnceHandlers } from '../pipeline/exactly-once-path';
+import { splitExactlyOnceRoutes } from '../pipeline/exactly-once-routes';
+import type { ExactlyOnceStats } from '../pipeline/transactional-batches';
+import type { TransactionalConsumer } from '../pipeline/transactional-consumer';
+import { createExactlyOnceMember } from './exactly-once-member';
 
 /** What close() did: the answer to "what happened to in-flight work?". */
 export interface DrainReport {
@@ -33,6 +39,12 @@ export interface DrainReport {
   readonly repliesSent: number;
   /** The last offset this member committed for each partition ("next offset to read", as Kafka stores it). */
   readonly committed: ReadonlyArray<{ topic: string; partition: number; offset: string }>;
+  /**
+   * The exactly-once handlers' member (present when there are such handlers): what it committed over the
+   * server's life, and whether its drain timed out. Its offsets commit in its transactions, in the group
+   * `exactlyOnce.groupId`; `committed` above lists the at-least-once group's only.
+   */
+  readonly exactlyOnce?: ExactlyOnceStats & { readonly timedOut: boolean };
 }
 
 /** A server's figures so far. */
@@ -44,8 +56,10 @@ export interface ServerStats {
   readonly repliesSent: number;
   /** Handlers that failed for good: requests answered with an error reply, events skipped. */
   readonly handlerFailures: number;
-  /** Records written to a dead-letter topic. */
+  /** Records written to a dead-letter topic (and by the exactly-once handlers, in committed transactions). */
   readonly deadLetters: number;
+  /** The exactly-once handlers' transactions, when there are such handlers. */
+  readonly exactlyOnce?: ExactlyOnceStats;
 }
 
 export interface CloseOptions {
@@ -72,6 +86,7 @@ export class KafkaServer {
   #connection: KafkaConnection | undefined;
   #runner: BatchRunner | undefined;
   #router: MessageRouter | undefined;
+  #exactlyOnce: { consumer: TransactionalConsumer; handlers: ExactlyOnceHandlers } | undefined;
   #committed = new Map<string, { topic: string; partition: number; offset: string }>();
   #listening: Promise<void> | undefined;
 
@@ -98,14 +113,26 @@ export class KafkaServer {
     return this.#connection;
   }
 
+  /**
+   * Every connection actor of the server, for the inspector: the at-least-once one (`connection`), then,
+   * when there are `@EventPattern(topic, { exactlyOnce: true })` handlers, their transactional member's.
+   * Empty before listen().
+   */
+  get connections(): readonly KafkaConnection[] {
+    const connections = this.#connection ? [this.#connection] : [];
+    return this.#exactlyOnce ? [...connections, this.#exactlyOnce.consumer.connection] : connections;
+  }
+
   /** What the server did over its life, so far (the drain report's figures, and failures). */
   get stats(): ServerStats {
+    const exactlyOnce = this.#exactlyOnce;
     return {
       recordsFinished: this.#runner?.stats.finished ?? 0,
       recordsAbandoned: this.#runner?.stats.abandoned ?? 0,
       repliesSent: this.#router?.repliesSent ?? 0,
-      handlerFailures: this.#router?.handlerFailures ?? 0,
-      deadLetters: this.#router?.deadLetters ?? 0,
+      handlerFailures: (this.#router?.handlerFailures ?? 0) + (exactlyOnce?.handlers.failed ?? 0),
+      deadLetters: (this.#router?.deadLetters ?? 0) + (exactlyOnce?.consumer.stats.deadLetters ?? 0),
+      ...(exactlyOnce ? { exactlyOnce: exactlyOnce.consumer.stats } : {}),
     };
   }
 
@@ -146,11 +173,19 @@ export class KafkaServer {
     const started = Date.now();
     const mode = options.mode ?? 'drain';
     const runner = this.#runner;
+    const deadlineMs = options.timeoutMs ?? this.#options.drainTimeoutMs;
+    const exactlyOnce = this.#exactlyOnce?.consumer;
     let timedOut = false;
+    let exactlyOnceTimedOut = false;
     try {
       // The deadline is the machine's: a delayed transition from draining.finishing to draining.abandoning.
-      const drained = await this.#connection?.close(mode, options.timeoutMs ?? this.#options.drainTimeoutMs);
-      timedOut = drained?.timedOut ?? false;
+      // Both members drain at once, each under the same deadline.
+      const [drained, drainedExactlyOnce] = await Promise.all([
+        this.#connection?.close(mode, deadlineMs),
+        exactlyOnce?.close(mode, deadlineMs),
+      ]);
+      timedOut = (drained?.timedOut ?? false) || (drainedExactlyOnce?.timedOut ?? false);
+      exactlyOnceTimedOut = drainedExactlyOnce?.timedOut ?? false;
     } finally {
       this.#listening = undefined;
     }
@@ -162,6 +197,7 @@ export class KafkaServer {
       recordsAbandoned: runner?.stats.abandoned ?? 0,
       repliesSent: this.#router?.repliesSent ?? 0,
       committed: [...this.#committed.values()],
+      ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce.stats, timedOut: exactlyOnceTimedOut } } : {}),
     };
   }
 
@@ -192,15 +228,16 @@ export class KafkaServer {
 
   async #listen(): Promise<void> {
     if (this.#connection) {
-      await this.#connection.connect();
+      await Promise.all([this.#connection.connect(), this.#exactlyOnce?.consumer.connect()]);
       return;
     }
     const options = this.#options;
     const registry = isHandlerSource(this.#handlers)
       ? this.#handlers
       : HandlerRegistry.fromContainer(this.#handlers, this.#controllers);
-    const topics = registry.topics();
-    if (topics.strings.length + topics.patterns.length === 0) {
+    const routes = splitExactlyOnceRoutes(registry);
+    const topics = routes.atLeastOnceTopics;
+    if (topics.strings.length + topics.patterns.length + routes.exactlyOnce.size === 0) {
       throw new RxKafkaError(
         'RXK_INVALID_OPTIONS',
         'the server has no handlers: bind @Controller() classes with @MessagePattern/@EventPattern methods in the container, or pass them as `controllers`',
@@ -226,22 +263,27 @@ export class KafkaServer {
       logger: options.logger,
       producerSettings: options.producerConfig,
       sendConfig: options.sendConfig,
-      consumer: {
-        groupId: options.groupId,
-        librarySettings: options.consumerConfig,
-        runSettings: options.runConfig,
-        topics: [...topics.strings, ...topics.patterns],
-        fromBeginning: options.subscribeConfig.fromBeginning,
-        eachBatch: runner.eachBatch,
-      },
+      // Without at-least-once handlers (only exactly-once ones) the connection only produces.
+      consumer:
+        topics.strings.length + topics.patterns.length === 0
+          ? undefined
+          : {
+              groupId: options.groupId,
+              librarySettings: options.consumerConfig,
+              runSettings: options.runConfig,
+              topics: [...topics.strings, ...topics.patterns],
+              fromBeginning: options.subscribeConfig.fromBeginning,
+              eachBatch: runner.eachBatch,
+            },
       inFlight: runner,
       progress,
     });
+    const deserializer =
+      (options.deserializer as Deserializer<RequestPacket> | undefined) ?? new KafkaRequestDeserializer();
     const router: MessageRouter = new MessageRouter({
       registry,
       parser: new KafkaParser({ keepBinary: options.keepBinary }),
-      deserializer:
-        (options.deserializer as Deserializer<RequestPacket> | undefined) ?? new KafkaRequestDeserializer(),
+      deserializer,
       serializer: options.serializer ?? new KafkaRequestSerializer(),
       produceQueue: connection.produceQueue,
       retry: options.retry,
@@ -257,10 +299,22 @@ export class KafkaServer {
         }
       }
     });
+    this.#exactlyOnce =
+      routes.exactlyOnce.size === 0
+        ? undefined
+        : createExactlyOnceMember({
+            options,
+            driver: this.#driver,
+            handlers: routes.exactlyOnce,
+            deserializer,
+            // Only its retry policies, timeouts and dead-letter topics: these dead letters go into transactions.
+            failures: new FailurePolicy({ ...options, produceQueue: connection.produceQueue }),
+            producer: () => connection.producer,
+          });
     this.#connection = connection;
     this.#runner = runner;
     this.#router = router;
-    await connection.connect();
+    await Promise.all([connection.connect(), this.#exactlyOnce?.consumer.connect()]);
   }
 }
 

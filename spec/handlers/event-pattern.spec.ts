@@ -70,4 +70,43 @@ describe('EventPattern()', () => {
       /@EventPattern\("hero\.killed"\) appears twice on AuditController\.onKilled/,
     );
   });
+
+  context('with { exactlyOnce: true }', () => {
+    it('records the option with the pattern', () => {
+      class BillingController {
+        @EventPattern('payments', { exactlyOnce: true })
+        invoice(): void {}
+      }
+      expect(readPatternMetadata(BillingController.prototype, 'invoice')).to.deep.equal([
+        { kind: 'event', pattern: 'payments', options: { exactlyOnce: true } },
+      ]);
+    });
+
+    it('rejects a RegExp pattern, asking for a topic name', () => {
+      function define() {
+        class BillingController {
+          @EventPattern(/^payments\./, { exactlyOnce: true })
+          invoice(): void {}
+        }
+        return BillingController;
+      }
+      expect(define)
+        .to.throw(
+          RxKafkaError,
+          /BillingController\.invoice: option exactlyOnce needs a topic name, not a RegExp/,
+        )
+        .with.property('code', 'RXK_INVALID_OPTIONS');
+    });
+
+    it('rejects a value that is not a boolean', () => {
+      function define() {
+        class BillingController {
+          @EventPattern('payments', { exactlyOnce: 'yes' as unknown as boolean })
+          invoice(): void {}
+        }
+        return BillingController;
+      }
+      expect(define).to.throw(RxKafkaError, /option exactlyOnce must be true or false, got "yes"/);
+    });
+  });
 });

@@ -133,4 +133,22 @@ describe('MessagePattern()', () => {
       )
       .with.property('code', 'RXK_INVALID_OPTIONS');
   });
+
+  it('rejects { exactlyOnce: true }: request/reply is at-least-once by design', () => {
+    function define() {
+      class MathController {
+        @MessagePattern('math.sum', { exactlyOnce: true })
+        sum(): number {
+          return 0;
+        }
+      }
+      return MathController;
+    }
+    expect(define)
+      .to.throw(
+        RxKafkaError,
+        /@MessagePattern\("math\.sum"\) on MathController\.sum: option exactlyOnce is for @EventPattern only/,
+      )
+      .with.property('code', 'RXK_INVALID_OPTIONS');
+  });
 });

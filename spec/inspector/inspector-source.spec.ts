@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { consume, silentLogger } from '../../lib';
-import { connectionOf, nameSources } from '../../lib/inspector/inspector-source';
+import { Container } from 'inversify';
+import { Controller, EventPattern, KafkaServer, consume, registerControllers, silentLogger } from '../../lib';
+import { connectionOf, namedConnectionsOf, nameSources } from '../../lib/inspector/inspector-source';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { eventually } from '../reliability/support/eventually';
 
@@ -21,6 +22,31 @@ describe('inspector sources', () => {
       subscription.unsubscribe();
       await eventually(() => stream.lastReport !== undefined, 'the stop', 5_000);
       expect(connectionOf(stream)).to.equal(undefined);
+    });
+  });
+
+  describe('a server with exactly-once handlers', () => {
+    it('shows its exactly-once member beside its connection, as "<name>.exactly-once"', async () => {
+      @Controller()
+      class BillingController {
+        @EventPattern('payments', { exactlyOnce: true })
+        invoice(): void {}
+
+        @EventPattern('audits')
+        audit(): void {}
+      }
+      const container = new Container();
+      registerControllers(container, [BillingController]);
+      const server = new KafkaServer(container, { driver: new FakeKafkaDriver(), logger: silentLogger });
+      expect(namedConnectionsOf('billing', server)).to.deep.equal([]);
+      await server.listen();
+      try {
+        const named = namedConnectionsOf('billing', server);
+        expect(named.map(([name]) => name)).to.deep.equal(['billing', 'billing.exactly-once']);
+        expect(named.map(([, connection]) => connection)).to.deep.equal([...server.connections]);
+      } finally {
+        await server.close();
+      }
     });
   });
 });

@@ -17,6 +17,7 @@ describe('option keys', () => {
         'handlerTimeoutMs',
         'retry',
         'deadLetter',
+        'exactlyOnce',
       ]);
     });
   });

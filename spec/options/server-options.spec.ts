@@ -237,4 +237,46 @@ describe('resolveServerOptions()', () => {
       expect(error.message).to.include('pass its `options` property instead');
     });
   });
+
+  describe('exactlyOnce', () => {
+    it('defaults to a group of its own, named after the server’s, which is also the transactional id prefix', () => {
+      const resolved = resolveServerOptions({ consumer: { groupId: 'billing' } });
+      expect(resolved.exactlyOnce).to.deep.equal({
+        groupId: 'billing-server.exactly-once',
+        transactionalIdPrefix: 'billing-server.exactly-once',
+        maxBatchRecords: 500,
+      });
+    });
+
+    it('takes a group, a prefix and a batch size', () => {
+      const exactlyOnce = {
+        groupId: 'billing-eos',
+        transactionalIdPrefix: 'billing-tx',
+        maxBatchRecords: 50,
+      };
+      expect(resolveServerOptions({ exactlyOnce }).exactlyOnce).to.deep.equal(exactlyOnce);
+    });
+
+    it('rejects the server’s own group id', () => {
+      const error = catchInvalidOption(() =>
+        resolveServerOptions({
+          consumer: { groupId: 'billing' },
+          exactlyOnce: { groupId: 'billing-server' },
+        }),
+      );
+      expect(error.context.path).to.equal('exactlyOnce.groupId');
+      expect(error.message).to.include('must differ from the server');
+    });
+
+    it('names an unknown key and an empty prefix', () => {
+      expect(
+        catchInvalidOption(() => resolveServerOptions({ exactlyOnce: unchecked({ transactionalId: 'x' }) }))
+          .context.path,
+      ).to.equal('exactlyOnce.transactionalId');
+      expect(
+        catchInvalidOption(() => resolveServerOptions({ exactlyOnce: { transactionalIdPrefix: '' } })).context
+          .path,
+      ).to.equal('exactlyOnce.transactionalIdPrefix');
+    });
+  });
 });

@@ -1,19 +1,24 @@
 /**
- * How a processor handles one fetched batch of one partition: transform each record in offset order, then
- * in one transaction per chunk of `maxBatchRecords` produce the outputs and commit the offset after the
- * chunk's last record; only then resolve that offset with the consumer (its next fetch position).
+ * How a transactional consumer handles one fetched batch of one partition: transform each record in offset
+ * order, then in one transaction per chunk of `maxBatchRecords` produce the outputs and commit the offset
+ * after the chunk's last record; only then resolve that offset with the consumer (its next fetch position).
+ * Shared by `processExactlyOnce()` and the server's `@EventPattern(topic, { exactlyOnce: true })` handlers.
  */
-import type { DispatchMode } from '../connection/kafka-connection';
+import type { ConsumedRecord, DispatchMode } from '../connection/kafka-connection';
+import type { PartitionProducers } from '../delivery/partition-producers';
 import type { PartitionProgressBook } from '../delivery/partition-progress';
 import { RxKafkaError } from '../errors';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DriverTransactionalProducer, KafkaDriver } from '../kafka/kafka-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
-import { createDeadLetter } from '../pipeline/dead-letter';
-import { toRawRecord } from '../wire/parser';
-import type { ResolvedExactlyOnceOptions } from './exactly-once-options';
-import type { PartitionProducers } from './partition-producers';
-import { collectOutputs, toProduceRequest, type TopicRecord } from './transform-outputs';
+import type { Logger } from '../logger';
+import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
+import {
+  collectOutputs,
+  toProduceRequest,
+  type TopicRecord,
+  type TransformResult,
+} from './transform-outputs';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -30,14 +35,54 @@ export interface ExactlyOnceStats {
   readonly deadLetters: number;
 }
 
+/** One committed transaction, for metrics (the bench reads its latency). */
+export interface TransactionCommitted {
+  readonly topic: string;
+  readonly partition: number;
+  /** Input records the transaction covered. */
+  readonly records: number;
+  readonly outputs: number;
+  /** From beginning the transaction to its commit's answer. */
+  readonly durationMs: number;
+}
+
+/** A record whose transform threw (or returned an invalid output). */
+export interface TransformFailure {
+  readonly record: RawKafkaRecord;
+  /** What the transform threw. */
+  readonly error: unknown;
+  /** RXK_TRANSFORM_FAILED, naming the record: the error a stop reports. */
+  readonly failure: RxKafkaError;
+}
+
+/** The owner's settings: the processor's resolved options, or the server's exactly-once handlers. */
+export interface TransactionalSettings {
+  /** The group whose offsets commit inside the transactions. */
+  readonly groupId: string;
+  readonly transform: (record: ConsumedRecord) => TransformResult;
+  /**
+   * What becomes of a record whose transform failed: the records to produce for it in its transaction
+   * instead (a dead letter; none skips it), or `'stop'`: nothing from it on commits, and `onPoisonRecord`
+   * is called.
+   */
+  readonly onTransformFailure: (failure: TransformFailure) => readonly TopicRecord[] | 'stop';
+  /** Input records per transaction at most. */
+  readonly maxBatchRecords: number;
+  /** First wait after a failed transaction; doubles up to `maxRetryDelayMs`. */
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+  readonly onTransactionCommitted: ((event: TransactionCommitted) => void) | undefined;
+  readonly logger: Logger;
+}
+
 export interface TransactionalBatchesOptions {
-  readonly options: ResolvedExactlyOnceOptions;
+  readonly options: TransactionalSettings;
   readonly driver: KafkaDriver;
   readonly producers: PartitionProducers;
   readonly dispatchMode: () => DispatchMode;
   readonly seek: (topic: string, partition: number, offset: string) => void;
   readonly progress: PartitionProgressBook;
-  /** Called once when a transform fails without a dead-letter topic: the processor stops. */
+  /** Called once when `onTransformFailure` says `'stop'`. */
   readonly onPoisonRecord: (error: RxKafkaError) => void;
 }
 
@@ -164,20 +209,18 @@ export class TransactionalBatches {
         outputs.push(...(Array.isArray(result) ? result : await result));
       } catch (error) {
         const failure = toTransformFailure(error, topic, partition, message.offset);
-        const deadLetterTopic = this.#options.options.deadLetterTopic;
-        if (deadLetterTopic === undefined) {
+        const instead = this.#options.options.onTransformFailure({
+          record: toRawRecord(message, topic, partition),
+          error,
+          failure,
+        });
+        if (instead === 'stop') {
           poison = failure;
           end = index;
           break;
         }
-        this.#options.options.logger.warn(failure.message, { topic, partition, offset: message.offset });
-        const record = createDeadLetter(toRawRecord(message, topic, partition), {
-          error,
-          attempts: 1,
-          handler: 'transform',
-        });
-        outputs.push({ topic: deadLetterTopic, record });
-        deadLetters += 1;
+        outputs.push(...instead);
+        deadLetters += instead.length;
       }
       if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
         lastHeartbeat = Date.now();

@@ -1,10 +1,33 @@
-/** A transform's result as the records to produce, encoded as the client's serializer encodes values. */
-import { isObservable, lastValueFrom, toArray } from 'rxjs';
-import type { OutgoingRecord } from '../kafka/kafka-record';
+/**
+ * What an exactly-once transform (or `@EventPattern(topic, { exactlyOnce: true })` handler) returns, and
+ * that result as the records to produce, encoded as the client's serializer encodes values.
+ */
+import { isObservable, lastValueFrom, toArray, type Observable } from 'rxjs';
+import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
 import type { ProduceRequest } from '../kafka/record-producer';
-import { isPromiseLike } from '../pipeline/to-observable';
 import { encodeWireValue } from '../wire/serializer';
-import type { ExactlyOnceOutput, TransformResult } from './exactly-once-options';
+import { isPromiseLike } from './to-observable';
+
+/**
+ * One record a transform produces. `value` and `key` are encoded as the client's serializer encodes them
+ * (strings and Buffers as they are, objects and arrays as JSON, other values by `toString()`).
+ */
+export interface ExactlyOnceOutput {
+  readonly topic: string;
+  readonly key?: unknown;
+  readonly value: unknown;
+  readonly headers?: RecordHeaders;
+  readonly partition?: number;
+}
+
+/** What a transform may return: nothing, one output, an array, or a Promise or Observable of them. */
+export type TransformResult =
+  | ExactlyOnceOutput
+  | readonly ExactlyOnceOutput[]
+  | void
+  | null
+  | Promise<ExactlyOnceOutput | readonly ExactlyOnceOutput[] | void | null>
+  | Observable<ExactlyOnceOutput>;
 
 /** One record to produce, with its topic. */
 export interface TopicRecord {

@@ -1,0 +1,116 @@
+/**
+ * A consumer group member whose every batch commits through transactions: its connection actor, the
+ * per-partition transactional producers and the batch logic, wired once for `processExactlyOnce()` and for
+ * the server's exactly-once handlers.
+ */
+import type { DrainMode } from '../connection/connection-events';
+import { KafkaConnection } from '../connection/kafka-connection';
+import { PartitionProducers } from '../delivery/partition-producers';
+import { PartitionProgressBook } from '../delivery/partition-progress';
+import type { RxKafkaError } from '../errors';
+import type { KafkaDriver } from '../kafka/kafka-driver';
+import {
+  TransactionalBatches,
+  type ExactlyOnceStats,
+  type TransactionalSettings,
+} from './transactional-batches';
+
+export interface TransactionalConsumerOptions {
+  readonly driver: KafkaDriver;
+  readonly clientId: string;
+  readonly topics: ReadonlyArray<string | RegExp>;
+  readonly fromBeginning: boolean;
+  /** The user's consumer settings (kafkajs `ConsumerConfig` shape); must read committed records only. */
+  readonly consumerSettings: unknown;
+  /** Partitions processed at once (kafkajs `partitionsConsumedConcurrently`). */
+  readonly partitionConcurrency: number;
+  /** Each input partition's producer is `${prefix}-${topic}-${partition}`. */
+  readonly transactionalIdPrefix: string;
+  /** The user's producer settings of the transactional producers (kafkajs `ProducerConfig` shape). */
+  readonly producerSettings: unknown;
+  /** The group, transform and failure policy (its `logger` is the member's). */
+  readonly settings: TransactionalSettings;
+  /** Called once when the failure policy says `'stop'`; the owner decides what stopping means. */
+  readonly onPoisonRecord: (error: RxKafkaError) => void;
+}
+
+export class TransactionalConsumer {
+  /** The connection actor: its partition actors, status and transitions, as a server's. */
+  readonly connection: KafkaConnection;
+  readonly #batches: TransactionalBatches;
+  readonly #producers: PartitionProducers;
+
+  constructor(options: TransactionalConsumerOptions) {
+    const { driver, settings } = options;
+    const logger = settings.logger;
+    this.#producers = new PartitionProducers(
+      driver,
+      options.transactionalIdPrefix,
+      options.producerSettings,
+      logger,
+    );
+    const progress = new PartitionProgressBook();
+    const batches: TransactionalBatches = new TransactionalBatches({
+      options: settings,
+      driver,
+      producers: this.#producers,
+      dispatchMode: () => connection.dispatchMode,
+      seek: (topic, partition, offset) => connection.seek(topic, partition, offset),
+      progress,
+      onPoisonRecord: options.onPoisonRecord,
+    });
+    // Offsets commit only inside the transactions: the connection's committer stays off, and the adapter
+    // never lets kafkajs commit (autoCommit: false, eachBatchAutoResolve: false).
+    const runSettings = { autoCommit: false, partitionsConsumedConcurrently: options.partitionConcurrency };
+    const connection: KafkaConnection = new KafkaConnection({
+      driver,
+      clientId: options.clientId,
+      logger,
+      consumer: {
+        groupId: settings.groupId,
+        librarySettings: options.consumerSettings,
+        runSettings,
+        topics: options.topics,
+        fromBeginning: options.fromBeginning,
+        eachBatch: batches.eachBatch,
+      },
+      inFlight: { finish: () => batches.finish(), abandon: () => batches.abandon() },
+      progress,
+    });
+    connection.onConsumerEvent((event) => {
+      if (event.type === 'group.joined') this.#producers.reassigned(event.assignment);
+    });
+    this.connection = connection;
+    this.#batches = batches;
+  }
+
+  /** What the member did so far. */
+  get stats(): ExactlyOnceStats {
+    return this.#batches.stats;
+  }
+
+  /** Connects and joins the group; resolves once partitions are assigned. Again after close(): rejoins. */
+  connect(): Promise<void> {
+    return this.connection.connect();
+  }
+
+  /**
+   * Lets running batches finish their transaction (or, abandoning, commit nothing more), leaves the group
+   * and disconnects the producers.
+   */
+  async close(
+    mode: DrainMode = 'drain',
+    deadlineMs?: number,
+  ): Promise<{ mode: DrainMode; timedOut: boolean }> {
+    try {
+      return await this.connection.close(mode, deadlineMs);
+    } finally {
+      await this.#producers.closeAll();
+    }
+  }
+
+  /** Stops the actor for good (after close()). */
+  dispose(): void {
+    this.connection.dispose();
+  }
+}
