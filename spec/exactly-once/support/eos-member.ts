@@ -85,6 +85,18 @@ async function main(): Promise<void> {
   });
   await processor.start();
   process.stdout.write('ready\n');
+  // EOS_DIAGNOSE=1: the member's state, figures and partition actors every 5 s, for a spec that times out.
+  if (process.env.EOS_DIAGNOSE)
+    setInterval(() => {
+      const partitions = processor.connection.partitions.map(({ id, state, context }) => ({
+        id,
+        state,
+        ...context,
+      }));
+      process.stdout.write(
+        `diag ${processor.connection.state} ${JSON.stringify(processor.stats)} ${JSON.stringify(partitions)}\n`,
+      );
+    }, 5_000).unref();
   process.once('SIGTERM', () => {
     void processor.close().then((report) => {
       process.stdout.write(`closed ${JSON.stringify(report)}\n`);
