@@ -1,21 +1,17 @@
 import { expect } from 'chai';
-import { useTestBroker } from '../support/global-broker';
-import { createTopics, uniqueName } from '../support/kafka-fixtures';
 import { sleep } from '../reliability/support/eventually';
-import { committedTotal, MemberProcess, OutputReader, produceInputs, waitUntil } from './support/eos-fixture';
+import {
+  committedTotal,
+  createEosRun,
+  MemberProcess,
+  OutputReader,
+  produceInputs,
+  waitUntil,
+} from './support/eos-fixture';
 
 const INPUTS = 3_000;
 
 describe('processExactlyOnce() under a crash (broker)', function () {
-  // Issue 14 is open on these two: in this stop's clean-clone CI runs each failed once (a member stalled
-  // after a fence or a kill: no commit for 90 s, no warning), while they passed in most runs alone. Until
-  // the cause is found they run only with RXKAFKA_EOS_FAILOVER=1; the skip is reported, never silent.
-  before(function () {
-    if (process.env.RXKAFKA_EOS_FAILOVER !== '1') {
-      process.stdout.write('      [skipped: set RXKAFKA_EOS_FAILOVER=1 to run it; see issue 14]\n');
-      this.skip();
-    }
-  });
   this.timeout(120_000);
 
   const members: MemberProcess[] = [];
@@ -31,20 +27,7 @@ describe('processExactlyOnce() under a crash (broker)', function () {
 
   context('when the processor process is SIGKILLed mid-stream three times and restarted', () => {
     it('gives a read_committed reader exactly one output per input, none missing, none twice', async () => {
-      const { brokers } = await useTestBroker();
-      const [input, output] = await createTopics([
-        { topic: uniqueName('eos-in'), numPartitions: 3 },
-        { topic: uniqueName('eos-out'), numPartitions: 3 },
-      ]);
-      const group = uniqueName('eos-group');
-      const env = {
-        KAFKA_BROKERS: brokers.join(','),
-        EOS_INPUT: input,
-        EOS_OUTPUT: output,
-        EOS_GROUP: group,
-        EOS_PREFIX: uniqueName('eos-tx'),
-        EOS_DELAY_MS: '3',
-      };
+      const { env, group, input, output } = await createEosRun({ delayMs: 3 });
       await produceInputs(input, INPUTS);
       const committed = await OutputReader.start(output);
       const uncommitted = await OutputReader.start(output, true);

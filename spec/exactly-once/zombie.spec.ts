@@ -1,21 +1,17 @@
 import { expect } from 'chai';
-import { useTestBroker } from '../support/global-broker';
-import { createTopics, uniqueName } from '../support/kafka-fixtures';
 import { sleep } from '../reliability/support/eventually';
-import { committedTotal, MemberProcess, OutputReader, produceInputs, waitUntil } from './support/eos-fixture';
+import {
+  committedTotal,
+  createEosRun,
+  MemberProcess,
+  OutputReader,
+  produceInputs,
+  waitUntil,
+} from './support/eos-fixture';
 
 const INPUTS = 3_000;
 
 describe('processExactlyOnce() with a zombie (broker)', function () {
-  // Issue 14 is open on these two: in this stop's clean-clone CI runs each failed once (a member stalled
-  // after a fence or a kill: no commit for 90 s, no warning), while they passed in most runs alone. Until
-  // the cause is found they run only with RXKAFKA_EOS_FAILOVER=1; the skip is reported, never silent.
-  before(function () {
-    if (process.env.RXKAFKA_EOS_FAILOVER !== '1') {
-      process.stdout.write('      [skipped: set RXKAFKA_EOS_FAILOVER=1 to run it; see issue 14]\n');
-      this.skip();
-    }
-  });
   this.timeout(120_000);
 
   const members: MemberProcess[] = [];
@@ -32,20 +28,7 @@ describe('processExactlyOnce() with a zombie (broker)', function () {
 
   context('when a paused processor wakes up after another took its partitions over', () => {
     it('fences its next transaction (RXK_PRODUCER_FENCED), and the outputs stay exactly one per input', async () => {
-      const { brokers } = await useTestBroker();
-      const [input, output] = await createTopics([
-        { topic: uniqueName('eos-in'), numPartitions: 3 },
-        { topic: uniqueName('eos-out'), numPartitions: 3 },
-      ]);
-      const group = uniqueName('eos-group');
-      const env = {
-        KAFKA_BROKERS: brokers.join(','),
-        EOS_INPUT: input,
-        EOS_OUTPUT: output,
-        EOS_GROUP: group,
-        EOS_PREFIX: uniqueName('eos-tx'),
-        EOS_DELAY_MS: '4',
-      };
+      const { env, group, input, output } = await createEosRun({ delayMs: 4 });
       await produceInputs(input, INPUTS);
       const committed = await OutputReader.start(output);
       readers.push(committed);

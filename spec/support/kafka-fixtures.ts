@@ -66,6 +66,11 @@ export async function awaitLeaders(
           ({ partitions }) => partitions.length > 0 && partitions.every(({ leader }) => leader >= 0),
         ),
       )
+      // The metadata names a leader before that broker serves the partition: until it does it answers
+      // NOT_LEADER_OR_FOLLOWER, and kafkajs resends a whole produce request when one of its partitions
+      // fails, so the others' records were written twice. Reading every partition's offsets waits for it.
+      .then(async (led) => led && (await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)))))
+      .then(Boolean)
       .catch(() => false);
     if (ready) return;
     if (Date.now() > deadline) throw new Error(`no leaders for ${topics.join(', ')} after ${timeoutMs} ms`);
