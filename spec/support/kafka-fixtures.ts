@@ -51,7 +51,7 @@ export async function createTopics(
   return names;
 }
 
-/** Polls the metadata of `topics` until every partition has a leader (at most `timeoutMs`). */
+/** Polls until every partition of `topics` has a leader that serves it (at most `timeoutMs`). */
 export async function awaitLeaders(
   admin: Admin,
   topics: readonly string[],

@@ -3,7 +3,7 @@
  * wrote (replies, dead letters) without going through rxkafka.
  */
 import { Kafka, logLevel, type ITopicConfig, type KafkaConfig, type KafkaMessage } from 'kafkajs';
-import { uniqueName } from '../../support/kafka-fixtures';
+import { awaitLeaders, uniqueName } from '../../support/kafka-fixtures';
 
 /** A record read back, with where it was found. */
 export interface ReadRecord {
@@ -21,12 +21,16 @@ export function createRawKafka(brokers: readonly string[], config: Partial<Kafka
   });
 }
 
-/** Creates topics on `brokers` and waits for their leaders. */
+/** Creates topics on `brokers` and waits until their leaders serve them (see awaitLeaders). */
 export async function createTopicsOn(brokers: readonly string[], topics: ITopicConfig[]): Promise<void> {
   const admin = createRawKafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics });
+    await admin.createTopics({ waitForLeaders: false, topics });
+    await awaitLeaders(
+      admin,
+      topics.map(({ topic }) => topic),
+    );
   } finally {
     await admin.disconnect();
   }
