@@ -46,7 +46,7 @@ const FULL_COUNTS: Record<ScenarioId, number> = {
   f: 200_000,
   g: 500_000,
   h: 400_000,
-  i: 100_000,
+  i: 300_000,
   n: 150_000,
   o: 50_000,
   p: 200_000,
@@ -108,7 +108,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,â
   --stream-events N (f) events through consume() + commitAfter()  (default 200000)
   --replay-events N      (g) events replayed                     (default 500000)
   --projection-events N  (h) events before the snapshot; 10% more after it (default 400000)
-  --eos-events N (i) events through a consume-transform-produce pipeline (default 100000)
+  --eos-events N (i) events through a consume-transform-produce pipeline (default 300000)
   --nest-io-events N  (n) a NestJS app's events awaiting 5 ms I/O, on RxKafkaStrategy and on
                       Transport.KAFKA                            (default 150000; NestJS at most 1000)
   --nest-throughput N (o) a NestJS app's requests, 256 in flight  (default 50000)
