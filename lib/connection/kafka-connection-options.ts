@@ -23,6 +23,12 @@ export interface KafkaConnectionOptions {
   readonly logger: Logger;
   /** The user's producer settings (kafkajs `ProducerConfig` shape), for the driver. */
   readonly producerSettings?: unknown;
+  /**
+   * False for a member that only consumes (a `consume()` stream, the exactly-once member, whose outputs go
+   * through producers of their own): its producer is never connected, so it holds no broker connections
+   * for nothing. @defaultValue true
+   */
+  readonly produces?: boolean;
   readonly sendConfig?: ProduceSettings;
   /** Absent for producer-only connections. */
   readonly consumer?: {

@@ -42,7 +42,8 @@ export type {
 } from './kafka-connection-options';
 
 /**
- * One Kafka connection as an xstate actor: a producer and, unless producer-only, a consumer in a group.
+ * One Kafka connection as an xstate actor: a producer (left unconnected when `produces: false`) and, unless
+ * producer-only, a consumer in a group.
  * The machine (connection-machine.ts) decides and receives the driver's events itself; this class binds its
  * I/O (connect, drain, commit flushes) and shows what it knows: `status$`, `assignment$`, `transitions$`,
  * `messages$` and `dispatchMode`.
@@ -330,7 +331,7 @@ export class KafkaConnection {
 
   async #connectKafka(): Promise<void> {
     const consumerOptions = this.#options.consumer;
-    await this.#producer.connect();
+    if (this.#options.produces !== false) await this.#producer.connect();
     if (!this.#consumer || !consumerOptions) return;
     // A retry after a failed attempt starts from a clean consumer; disconnect() is a no-op when idle.
     await this.#consumer.disconnect();

@@ -76,6 +76,7 @@ export class TransactionalConsumer {
       },
       inFlight: { finish: () => batches.finish(), abandon: () => batches.abandon() },
       progress,
+      produces: false,
     });
     connection.onConsumerEvent((event) => {
       if (event.type === 'group.joined') this.#producers.reassigned(event.assignment);

@@ -59,6 +59,7 @@ export class StreamMember<T> implements FeedHost<T> {
       },
       inFlight: this,
       progress: this.progress,
+      produces: false,
     });
     this.connection.onConsumerEvent((event) => {
       if (event.type !== 'offsets.committed') return;

@@ -20,6 +20,7 @@ function createConnection(
     withConsumer?: boolean;
     logger?: RecordingLogger;
     maxConnectAttempts?: number;
+    produces?: boolean;
     /** Resolves when in-flight work is finished; the default has none. */
     finish?: () => Promise<void>;
   } = {},
@@ -34,6 +35,7 @@ function createConnection(
     clientId: 'orders-server',
     logger: options.logger ?? silentLogger,
     maxConnectAttempts: options.maxConnectAttempts,
+    produces: options.produces,
     consumer:
       options.withConsumer === false
         ? undefined
@@ -71,6 +73,17 @@ describe('KafkaConnection (on a fake driver)', () => {
       expect(connection.assignment).to.deep.equal({ 'orders.placed': [0] });
       expect(driver.producer.connected).to.equal(true);
       expect(driver.consumer.settings.groupId).to.equal('orders');
+    });
+
+    it('never connects the producer of a connection that only consumes (produces: false)', async () => {
+      const { driver, connection } = track(createConnection({ produces: false }));
+      await connection.connect();
+      expect(connection.state).to.equal('assigned');
+      expect(driver.consumer.connected).to.equal(true);
+      expect(driver.producer.connected).to.equal(false);
+      await connection.close();
+      expect(connection.state).to.equal('stopped');
+      expect(driver.consumer.connected).to.equal(false);
     });
 
     it('resolves in connected for a producer-only connection, which never joins a group', async () => {
