@@ -6,6 +6,7 @@ import {
   MemberProcess,
   OutputReader,
   produceInputs,
+  trackEosProcesses,
   waitUntil,
 } from './support/eos-fixture';
 
@@ -14,16 +15,7 @@ const INPUTS = 3_000;
 describe('processExactlyOnce() under a crash (broker)', function () {
   this.timeout(120_000);
 
-  const members: MemberProcess[] = [];
-  const readers: OutputReader[] = [];
-
-  afterEach(async () => {
-    for (const member of members.splice(0)) {
-      member.kill('SIGKILL');
-      await member.exited;
-    }
-    await Promise.all(readers.splice(0).map((reader) => reader.stop()));
-  });
+  const { members, readers } = trackEosProcesses();
 
   context('when the processor process is SIGKILLed mid-stream three times and restarted', () => {
     it('gives a read_committed reader exactly one output per input, none missing, none twice', async () => {

@@ -6,6 +6,7 @@ import {
   MemberProcess,
   OutputReader,
   produceInputs,
+  trackEosProcesses,
   waitUntil,
 } from './support/eos-fixture';
 
@@ -14,17 +15,7 @@ const INPUTS = 3_000;
 describe('processExactlyOnce() with a zombie (broker)', function () {
   this.timeout(120_000);
 
-  const members: MemberProcess[] = [];
-  const readers: OutputReader[] = [];
-
-  afterEach(async () => {
-    for (const member of members.splice(0)) {
-      member.kill('SIGCONT');
-      member.kill('SIGKILL');
-      await member.exited;
-    }
-    await Promise.all(readers.splice(0).map((reader) => reader.stop()));
-  });
+  const { members, readers } = trackEosProcesses();
 
   context('when a paused processor wakes up after another took its partitions over', () => {
     it('fences its next transaction (RXK_PRODUCER_FENCED), and the outputs stay exactly one per input', async () => {

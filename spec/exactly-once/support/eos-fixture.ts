@@ -69,6 +69,24 @@ export class MemberProcess {
 }
 
 /**
+ * The member processes and readers a spec's tests start, registered for an afterEach that kills every
+ * process (woken first, in case a test left it paused) and stops every reader.
+ */
+export function trackEosProcesses(): { members: MemberProcess[]; readers: OutputReader[] } {
+  const members: MemberProcess[] = [];
+  const readers: OutputReader[] = [];
+  afterEach(async () => {
+    for (const member of members.splice(0)) {
+      member.kill('SIGCONT');
+      member.kill('SIGKILL');
+      await member.exited;
+    }
+    await Promise.all(readers.splice(0).map((reader) => reader.stop()));
+  });
+  return { members, readers };
+}
+
+/**
  * Writes inputs `{ id }` for ids 0 … count − 1, keyed by id, across the topic's partitions, each exactly
  * once. The producer is idempotent because a plain kafkajs producer is not exactly once here: right after a
  * topic is created the broker may refuse one partition of a request (NOT_LEADER_OR_FOLLOWER), and kafkajs
