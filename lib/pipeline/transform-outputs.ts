@@ -3,6 +3,7 @@
  * that result as the records to produce, encoded as the client's serializer encodes values.
  */
 import { isObservable, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { toEncodableMessage } from '../delivery/encodable-message';
 import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
 import type { ProduceRequest } from '../kafka/record-producer';
 import { encodeWireValue } from '../wire/serializer';
@@ -69,13 +70,17 @@ export function toTopicRecord(output: ExactlyOnceOutput): TopicRecord {
   return { topic: output.topic, record };
 }
 
-/** One produce request for `records`, grouped by topic in order of first appearance. */
+/**
+ * One produce request for `records`, grouped by topic in order of first appearance, each record shaped for
+ * kafkajs's encoder (see toEncodableMessage).
+ */
 export function toProduceRequest(records: readonly TopicRecord[]): ProduceRequest {
   const byTopic = new Map<string, OutgoingRecord[]>();
   for (const { topic, record } of records) {
+    const message = toEncodableMessage(record);
     const messages = byTopic.get(topic);
-    if (messages) messages.push(record);
-    else byTopic.set(topic, [record]);
+    if (messages) messages.push(message);
+    else byTopic.set(topic, [message]);
   }
   return { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
 }

@@ -80,5 +80,20 @@ describe('transform outputs', () => {
         ['b', ['2']],
       ]);
     });
+
+    it('hands kafkajs each record with every key its encoder sets on its copy, placeholders included', () => {
+      const request = toProduceRequest([toTopicRecord({ topic: 'a', key: 'k', value: { n: 1 } })]);
+      const [message] = request.topicMessages[0].messages;
+      expect(Object.keys(message)).to.deep.equal([
+        'key',
+        'value',
+        'headers',
+        'partition',
+        'timestamp',
+        'offsetDelta',
+        'timestampDelta',
+      ]);
+      expect(message).to.include({ key: 'k', value: '{"n":1}', offsetDelta: 0, timestampDelta: 0 });
+    });
   });
 });
