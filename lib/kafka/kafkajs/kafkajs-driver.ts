@@ -31,6 +31,7 @@ import { toConnectFailure, type ConnectTarget } from './connect-failure';
 import { createKafka } from './create-kafka';
 import { PartitionRecorder } from './partition-recorder';
 import { isLostConnection } from './lost-connection';
+import { reachGroupCoordinator } from './reach-group-coordinator';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
 import { KafkajsTransactionalProducer } from './kafkajs-transactional-producer';
 
@@ -257,6 +258,7 @@ class KafkajsConsumer implements DriverConsumer {
       if (!isLostConnection(error)) throw error;
       return this.native.subscribe(subscription);
     });
+    await reachGroupCoordinator(() => this.native.describeGroup());
     await this.native.run({
       ...((settings.librarySettings ?? {}) as ConsumerRunConfig),
       // The runtime resolves each offset once its record is handled and its replies are produced, and
