@@ -3,7 +3,7 @@ import { firstValueFrom, map, take, toArray } from 'rxjs';
 import { commitAfter, consume, createProducer, produceTo, type StreamReport } from '../../lib';
 import { RecordingLogger } from '../support/recording-logger';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
 import { readTopic } from '../reliability/support/raw-kafka';
 
@@ -17,10 +17,10 @@ describe('consume() decoding and produceTo() (integration)', function () {
   it('skips a record its decoder throws on, with a warning, commits past it, and the partition goes on', async () => {
     const [topic] = await createTopics([{ topic: uniqueName('streams-decode') }]);
     const groupId = uniqueName('streams-decode-group');
-    const producer = (await testKafka()).producer({ idempotent: true });
-    await producer.connect();
-    await producer.send({ topic, messages: ['1', 'not a number', '3', '4'].map((value) => ({ value })) });
-    await producer.disconnect();
+    await produceRecords(
+      topic,
+      ['1', 'not a number', '3', '4'].map((value) => ({ value })),
+    );
     const logger = new RecordingLogger();
     const stream = consume<number>({
       client: { brokers },
@@ -61,11 +61,8 @@ describe('consume() decoding and produceTo() (integration)', function () {
       { topic: uniqueName('streams-produce-in'), numPartitions: 2 },
       { topic: uniqueName('streams-produce-out'), numPartitions: 3 },
     ]);
-    const producer = (await testKafka()).producer({ idempotent: true });
-    await producer.connect();
     const inputs = Array.from({ length: 60 }, (_, n) => ({ key: `k${n % 7}`, value: JSON.stringify({ n }) }));
-    await producer.sendBatch({ topicMessages: [{ topic: source, messages: inputs }] });
-    await producer.disconnect();
+    await produceRecords(source, inputs);
     const sourceEnds = await withAdmin((admin) => admin.fetchTopicOffsets(source));
     expect(sourceEnds.reduce((sum, { high }) => sum + Number(high), 0)).to.equal(60);
     // Idempotent, as the spec's own producers: a kafkajs retry of a plain producer can write a batch twice

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { filter, firstValueFrom, map, mergeMap, NEVER, of, take, tap, timer, toArray } from 'rxjs';
 import { commitAfter, consume, silentLogger, type StreamReport } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
 
 const PARTITIONS = 2;
@@ -11,14 +11,10 @@ const RECORDS = 400;
 /** A topic of RECORDS records over PARTITIONS partitions, and its end offsets. */
 async function createFilledTopic(prefix: string): Promise<{ topic: string; ends: Record<number, string> }> {
   const [topic] = await createTopics([{ topic: uniqueName(prefix), numPartitions: PARTITIONS }]);
-  const producer = (await testKafka()).producer({ idempotent: true });
-  await producer.connect();
-  const messages = Array.from({ length: RECORDS }, (_, n) => ({
-    key: `k${n % 10}`,
-    value: JSON.stringify({ n }),
-  }));
-  await producer.sendBatch({ topicMessages: [{ topic, messages }] });
-  await producer.disconnect();
+  await produceRecords(
+    topic,
+    Array.from({ length: RECORDS }, (_, n) => ({ key: `k${n % 10}`, value: JSON.stringify({ n }) })),
+  );
   const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
   return { topic, ends: Object.fromEntries(offsets.map(({ partition, high }) => [partition, high])) };
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { map, tap, timer } from 'rxjs';
 import { commitAfter, consume, mergeMapByKey, silentLogger, type CommittableRecord } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 
 const RECORDS = 3_000;
 const KEYS = 20;
@@ -39,14 +39,13 @@ describe('mergeMapByKey() behind consume() (integration)', function () {
       { topic: uniqueName('streams-key-order'), numPartitions: PARTITIONS },
     ]);
     const groupId = uniqueName('streams-key-order-group');
-    const producer = (await testKafka()).producer({ idempotent: true });
-    await producer.connect();
-    const messages = Array.from({ length: RECORDS }, (_, index) => ({
-      key: `key-${index % KEYS}`,
-      value: JSON.stringify({ key: `key-${index % KEYS}`, sequence: Math.floor(index / KEYS) }),
-    }));
-    await producer.sendBatch({ topicMessages: [{ topic, messages }] });
-    await producer.disconnect();
+    await produceRecords(
+      topic,
+      Array.from({ length: RECORDS }, (_, index) => ({
+        key: `key-${index % KEYS}`,
+        value: JSON.stringify({ key: `key-${index % KEYS}`, sequence: Math.floor(index / KEYS) }),
+      })),
+    );
 
     const stream = consume<{ key: string; sequence: number }>({
       client: { brokers: [...brokers] },

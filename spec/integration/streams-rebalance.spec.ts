@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { map, mergeMap, timer } from 'rxjs';
 import { commitAfter, consume, silentLogger, type RecordStream } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
 
 const RECORDS = 8_000;
@@ -17,11 +17,10 @@ describe('consume() across a rebalance (integration)', function () {
       { topic: uniqueName('streams-rebalance'), numPartitions: PARTITIONS },
     ]);
     const groupId = uniqueName('streams-rebalance-group');
-    const producer = (await testKafka()).producer({ idempotent: true });
-    await producer.connect();
-    const messages = Array.from({ length: RECORDS }, (_, n) => ({ key: `k${n % 50}`, value: String(n) }));
-    await producer.sendBatch({ topicMessages: [{ topic, messages }] });
-    await producer.disconnect();
+    await produceRecords(
+      topic,
+      Array.from({ length: RECORDS }, (_, n) => ({ key: `k${n % 50}`, value: String(n) })),
+    );
 
     const seen = new Map<string, number>();
     const received = { first: 0, second: 0 };

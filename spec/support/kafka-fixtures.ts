@@ -3,7 +3,7 @@
  * Every spec owns its topics (random names), so specs never depend on each other's order.
  */
 import { randomBytes } from 'node:crypto';
-import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Admin, Kafka, logLevel, type Message } from 'kafkajs';
 import { useTestBroker } from './global-broker';
 
 /** `prefix` plus 8 random hex chars: safe as a topic or group name. */
@@ -19,6 +19,20 @@ export async function testKafka(clientId = uniqueName('spec')): Promise<Kafka> {
     brokers: [...brokers],
     logLevel: process.env.KAFKAJS_LOG ? logLevel.INFO : logLevel.NOTHING,
   });
+}
+
+/**
+ * Writes `messages` to `topic` with an idempotent producer, so a retried request cannot write a record
+ * twice (kafkajs resends a whole request when one of its partitions failed).
+ */
+export async function produceRecords(topic: string, messages: Message[]): Promise<void> {
+  const producer = (await testKafka()).producer({ idempotent: true });
+  await producer.connect();
+  try {
+    await producer.sendBatch({ topicMessages: [{ topic, messages }] });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 /** Runs `work` with a connected admin client and disconnects it afterwards. */
