@@ -13,7 +13,7 @@ const LAYERS = [
   ['connection'], // the connection actor
   ['pipeline'], // one record's way: routing, request and event paths, failure policy
   ['options'], // resolved once, at the door
-  ['server', 'client'], // front ends
+  ['server', 'client', 'admin'], // front ends, and createTopics()
   ['nestjs'], // the NestJS transport strategy and client proxy (rxkafka/nestjs), over the server and client
   ['streams', 'replay', 'exactly-once'], // topics as observables, group-less replay, transactional processing
   ['projection'], // state folded from a topic, with snapshots (over replay)

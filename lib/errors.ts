@@ -29,7 +29,8 @@ export type RxKafkaErrorCode =
   | 'RXK_TRANSFORM_FAILED'
   | 'RXK_PROJECTION_CLOSED'
   | 'RXK_PROJECTION_TIMEOUT'
-  | 'RXK_REDUCER_FAILED';
+  | 'RXK_REDUCER_FAILED'
+  | 'RXK_CREATE_TOPICS_FAILED';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -68,6 +69,8 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'waitFor() gave up: the projection had not applied the offsets within its timeout (is the projection lagging, or were the offsets from another topic?).',
   RXK_REDUCER_FAILED:
     "The projection's reducer threw on a record; the projection stopped there (state$ errors with this error, whose cause is the reducer's). Fix the reducer or the record, then start the projection again.",
+  RXK_CREATE_TOPICS_FAILED:
+    "createTopics() could not make its topics ready: the cluster refused one (the message names it, with Kafka's reason and the fix: a replication factor above the broker count, a bad config, no permission), or (retriable) a partition had no serving leader within timeoutMs.",
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

@@ -19,6 +19,11 @@ export type { HandlerDescriptor, HandlerTopics } from './handlers/handler-regist
 export { KafkaClient } from './client/kafka-client';
 export type { SendOptions } from './client/kafka-client';
 
+// Topics
+export { createTopics } from './admin/create-topics';
+export type { CreatedTopics } from './admin/create-topics';
+export type { CreateTopicsOptions, NewTopic } from './admin/create-topics-options';
+
 // Streams
 export { consume, RecordStream } from './streams/record-stream';
 export type { Committable, CommittableRecord } from './streams/committable-record';

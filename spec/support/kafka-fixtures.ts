@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Admin, Kafka, logLevel, type Message } from 'kafkajs';
+import { createTopics as createRxKafkaTopics } from '../../lib/admin/create-topics';
+import { createStreamLogger, silentLogger } from '../../lib/logger';
 import { useTestBroker } from './global-broker';
 
 /** `prefix` plus 8 random hex chars: safe as a topic or group name. */
@@ -47,22 +49,19 @@ export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
 }
 
 /**
- * Creates topics and returns their names once every partition has a leader. kafkajs's `waitForLeaders`
- * retries only LEADER_NOT_AVAILABLE, but a KRaft broker may first answer UNKNOWN_TOPIC_OR_PARTITION for a
- * topic it just created, which failed specs at random once they created a few dozen topics.
+ * Creates topics on the shared broker (one replica each) and returns their names once every partition has
+ * a leader that serves it: rxkafka's own `createTopics()`, which every spec that creates topics exercises.
  */
 export async function createTopics(
   topics: ReadonlyArray<{ topic: string; numPartitions?: number }>,
 ): Promise<string[]> {
-  const names = topics.map(({ topic }) => topic);
-  await withAdmin(async (admin) => {
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: topics.map(({ topic, numPartitions = 1 }) => ({ topic, numPartitions, replicationFactor: 1 })),
-    });
-    await awaitLeaders(admin, names);
+  const { brokers } = await useTestBroker();
+  await createRxKafkaTopics({
+    client: { brokers: [...brokers], clientId: uniqueName('spec-admin') },
+    topics: topics.map(({ topic, numPartitions = 1 }) => ({ topic, numPartitions, replicationFactor: 1 })),
+    logger: process.env.KAFKAJS_LOG ? createStreamLogger('info') : silentLogger,
   });
-  return names;
+  return topics.map(({ topic }) => topic);
 }
 
 /** Polls until every partition of `topics` has a leader that serves it (at most `timeoutMs`). */

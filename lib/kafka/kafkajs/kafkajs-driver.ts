@@ -31,6 +31,7 @@ import { toConnectFailure, type ConnectTarget } from './connect-failure';
 import { createKafka } from './create-kafka';
 import { PartitionRecorder } from './partition-recorder';
 import { isLostConnection } from './lost-connection';
+import { ensureTopics } from './kafkajs-topics';
 import { reachGroupCoordinator } from './reach-group-coordinator';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
 import { KafkajsTransactionalProducer } from './kafkajs-transactional-producer';
@@ -57,6 +58,9 @@ async function connecting<T>(target: ConnectTarget, step: () => Promise<T>): Pro
     throw toConnectFailure(error, target) ?? error;
   }
 }
+
+/** How long createTopicIfMissing() waits for the new topic's partition to have a leader. */
+const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 
 class KafkajsDriver implements KafkaDriver {
   readonly native: Kafka;
@@ -141,18 +145,9 @@ class KafkajsDriver implements KafkaDriver {
 
   createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
     return this.#withAdmin(async (admin) => {
-      // Asked first: kafkajs logs Kafka's TOPIC_ALREADY_EXISTS answer at ERROR, on every restart.
-      if ((await admin.listTopics()).includes(topic)) return false;
-      return admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: 1,
-            configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
-          },
-        ],
-      });
+      const topics = [{ topic, numPartitions: 1, replicationFactor: -1, configs }];
+      const { created } = await ensureTopics(admin, topics, TOPIC_LEADERS_TIMEOUT_MS);
+      return created.length > 0;
     });
   }
 
