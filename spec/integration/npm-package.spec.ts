@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCommand, type CommandResult } from '../../lib/testing/run-command';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { createTopics, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { IMPORTS_MJS, REQUEST_REPLY_CJS, TYPES_TS, WRONG_TYPES_TS } from './support/package-consumer';
+import { extractCompilerOptions, extractUsageExample, readReadme } from './support/readme-example';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -58,7 +59,17 @@ describe('the npm package (npm pack, installed into a new project)', function ()
     expectSuccess(
       await runCommand(
         'npm',
-        ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-save', tarball, 'inversify@^8.2.3'],
+        // What the README's Installing section says to install.
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          '--no-save',
+          tarball,
+          'inversify@^8.2.3',
+          'rxjs@^7.8.2',
+        ],
         { cwd: project, timeoutMs: 240_000 },
       ),
       'npm install of the tarball',
@@ -75,6 +86,7 @@ describe('the npm package (npm pack, installed into a new project)', function ()
     expect(packedFiles).to.include.members([
       'package.json',
       'README.md',
+      'LICENSE',
       'dist/index.js',
       'dist/index.d.ts',
       'dist/testing/index.js',
@@ -90,6 +102,16 @@ describe('the npm package (npm pack, installed into a new project)', function ()
     expect(packedFiles.filter((file) => file.startsWith('spec/') || file.startsWith('lib/'))).to.deep.equal(
       [],
     );
+  });
+
+  it('carries the MIT license that package.json names', () => {
+    const license = readFileSync(join(project, 'node_modules', 'rxkafka', 'LICENSE'), 'utf8');
+    expect(license).to.match(/^MIT License\n\nCopyright \(c\) 2026 rxkafka contributors\n/);
+    expect(license).to.include('THE SOFTWARE IS PROVIDED "AS IS"');
+    const manifest = JSON.parse(
+      readFileSync(join(project, 'node_modules', 'rxkafka', 'package.json'), 'utf8'),
+    ) as { license?: string };
+    expect(manifest.license).to.equal('MIT');
   });
 
   it('installs its runtime dependencies and no development ones', () => {
@@ -172,7 +194,88 @@ describe('the npm package (npm pack, installed into a new project)', function ()
     expect(result.stderr).to.include('usage: rxkafka inspect <recording.jsonl>');
   });
 
-  for (const moduleResolution of ['nodenext', 'node10'] as const) {
+  context("with the README's Usage example, copied as it is into a TypeScript project", () => {
+    const readme = readReadme(ROOT);
+    const compilerOptions = extractCompilerOptions(readme);
+
+    /**
+     * A folder of the installed project with its own package.json `type`, the README's compiler options and
+     * the README's Usage example, its topic renamed so that the spec owns its topics on the shared broker.
+     */
+    function writeExampleProject(folderName: string, type: 'commonjs' | 'module', topic: string): string {
+      const dir = join(project, folderName);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type }, null, 2));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify(
+          {
+            compilerOptions: {
+              ...compilerOptions,
+              strict: true,
+              outDir: 'out',
+              rootDir: '.',
+              // @types/node comes from this repository (the new project installs only the README's packages).
+              types: ['node'],
+              typeRoots: [join(ROOT, 'node_modules', '@types')],
+            },
+            files: ['usage.ts'],
+          },
+          null,
+          2,
+        ),
+      );
+      writeFileSync(join(dir, 'usage.ts'), extractUsageExample(readme).replaceAll('hero.kill.dragon', topic));
+      return dir;
+    }
+
+    for (const { type, emitted } of [
+      { type: 'commonjs', emitted: /require\("rxkafka"\)/ },
+      { type: 'module', emitted: /from 'rxkafka'/ },
+    ] as const) {
+      it(`compiles with "type": "${type}" and runs: topics created, one round trip, a clean exit`, async function () {
+        this.timeout(240_000);
+        const { brokers } = await useTestBroker();
+        const topic = uniqueName('package.hero');
+        const dir = writeExampleProject(`usage-${type}`, type, topic);
+        expectSuccess(
+          await runCommand('node', [TSC, '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 120_000 }),
+          `tsc (${type})`,
+        );
+        const compiled = readFileSync(join(dir, 'out', 'usage.js'), 'utf8');
+        expect(compiled).to.match(emitted);
+        const result = expectSuccess(
+          await runCommand('node', [join('out', 'usage.js')], {
+            cwd: dir,
+            timeoutMs: 120_000,
+            env: { ...process.env, KAFKA_BROKERS: brokers.join(',') },
+          }),
+          `node out/usage.js (${type})`,
+        );
+        expect(result.stdout).to.include("[ { id: 1, name: 'Mythical Sword' } ]");
+        const listed = await withAdmin(async (admin) => admin.listTopics());
+        expect(listed).to.include.members([topic, `${topic}.reply`]);
+      });
+    }
+
+    it('fails under "module": "commonjs" (node10 resolution) with the error the README quotes', async () => {
+      const dir = writeExampleProject('usage-node10', 'commonjs', 'hero.kill.dragon');
+      const result = await runCommand(
+        'node',
+        [TSC, '-p', 'tsconfig.json', '--module', 'commonjs', '--moduleResolution', 'node10', '--noEmit'],
+        { cwd: dir, timeoutMs: 120_000 },
+      );
+      expect(result.code).not.to.equal(0);
+      const flat = readme.replace(/\s+/g, ' ');
+      const quoted = "Cannot find module 'inversify' or its corresponding type declarations";
+      const advice = "Consider updating to 'node16', 'nodenext', or 'bundler'";
+      expect(flat).to.include(quoted).and.to.include(advice);
+      expect(result.stdout).to.match(/usage\.ts\(\d+,\d+\): error TS2307: Cannot find module 'inversify' or/);
+      expect(result.stdout).to.include(quoted).and.to.include(advice);
+    });
+  });
+
+  for (const moduleResolution of ['nodenext', 'bundler'] as const) {
     context(`with TypeScript's ${moduleResolution} module resolution`, () => {
       /** Type-checks `source` in the project against the installed package only. */
       async function typeCheck(source: string): Promise<CommandResult> {
@@ -188,7 +291,7 @@ describe('the npm package (npm pack, installed into a new project)', function ()
             '--target',
             'ES2022',
             '--module',
-            moduleResolution === 'nodenext' ? 'nodenext' : 'commonjs',
+            moduleResolution === 'nodenext' ? 'nodenext' : 'esnext',
             '--moduleResolution',
             moduleResolution,
             '--types',
