@@ -70,7 +70,7 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
   RXK_REDUCER_FAILED:
     "The projection's reducer threw on a record; the projection stopped there (state$ errors with this error, whose cause is the reducer's). Fix the reducer or the record, then start the projection again.",
   RXK_CREATE_TOPICS_FAILED:
-    "createTopics() could not make its topics ready: the cluster refused one (the message names it, with Kafka's reason and the fix: a replication factor above the broker count, a bad config, no permission), or (retriable) a partition had no serving leader within timeoutMs.",
+    "createTopics() could not make its topics ready: the cluster refused one (the message names it, with Kafka's reason and the fix: a replication factor above the broker count, a bad config, no permission), a partition had no serving leader within timeoutMs (retriable), or an admin request failed otherwise (the cause says why).",
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

@@ -34,7 +34,11 @@ export interface NewTopic {
 export interface CreateTopicsOptions {
   /** The topics to create; those that exist already are left as they are. */
   readonly topics: readonly NewTopic[];
-  /** kafkajs client config (`brokers`, `clientId`, `ssl`, `sasl`). @defaultValue `{ brokers: ['localhost:9092'], clientId: 'rxkafka-admin' }` */
+  /**
+   * kafkajs client config (`brokers`, `clientId`, `ssl`, `sasl`, `retry`).
+   * @defaultValue `{ brokers: ['localhost:9092'], clientId: 'rxkafka-admin', retry: { retries: 3 } }`: three
+   * retries rather than kafkajs's five, so a broker that is not there fails in seconds, not in 12 s
+   */
   readonly client?: Partial<KafkaConfig>;
   /** How long to wait, once the topics exist, until every partition has a leader. @defaultValue 30000 */
   readonly timeoutMs?: number;
@@ -49,6 +53,9 @@ export interface ResolvedCreateTopicsOptions {
   readonly timeoutMs: number;
   readonly logger: Logger;
 }
+
+/** A one-off admin call gives up sooner than kafkajs's default of 5 retries (about 12 s on a refused connection). */
+const DEFAULT_RETRIES = 3;
 
 const OPTION_KEYS = ['topics', 'client', 'timeoutMs', 'logger'] as const;
 const TOPIC_KEYS = ['topic', 'numPartitions', 'replicationFactor', 'configs'] as const;
@@ -73,6 +80,7 @@ export function resolveCreateTopicsOptions(options: CreateTopicsOptions): Resolv
     kafkaConfig: Object.freeze({
       ...toFrozenCopy(client),
       clientId: client.clientId || 'rxkafka-admin',
+      retry: toFrozenCopy(client.retry ?? { retries: DEFAULT_RETRIES }),
       brokers: toFrozenCopy(client.brokers ?? ['localhost:9092']),
     }) as KafkaConfig,
     timeoutMs: options.timeoutMs ?? 30_000,

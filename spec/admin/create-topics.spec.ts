@@ -143,5 +143,18 @@ describe('createTopics()', () => {
       expect(error.message).to.include('client.brokers');
       expect(error.cause).to.be.instanceOf(Error);
     });
+
+    it('gives up after three retries unless client.retry says otherwise (kafkajs alone takes about 12 s)', async function () {
+      this.timeout(30_000);
+      const port = await findFreePort();
+      const started = Date.now();
+      const error = await rejectionOf({
+        client: { brokers: [`127.0.0.1:${port}`] },
+        topics: [{ topic: 'orders' }],
+        logger: silentLogger,
+      });
+      expect(error.code).to.equal('RXK_BROKER_UNREACHABLE');
+      expect(Date.now() - started).to.be.below(10_000);
+    });
   });
 });

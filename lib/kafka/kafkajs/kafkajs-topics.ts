@@ -32,7 +32,8 @@ export interface EnsuredTopics {
  * Connects an admin client built from `config`, ensures `topics` (see `ensureTopics`) and disconnects.
  * @throws RxKafkaError `RXK_BROKER_UNREACHABLE` (retriable) when no broker answers,
  *   `RXK_AUTHENTICATION_FAILED` / `RXK_TLS_FAILED` for a refused login or a TLS mismatch, and
- *   `RXK_CREATE_TOPICS_FAILED` when the cluster refuses a topic or its partitions get no leader in time.
+ *   `RXK_CREATE_TOPICS_FAILED` when the cluster refuses a topic, its partitions get no leader in time, or
+ *   an admin request fails otherwise (kafkajs's error as the cause).
  */
 export async function createKafkajsTopics(
   config: KafkaConfig,
@@ -64,7 +65,11 @@ export async function createKafkajsTopics(
         { cause: error, retriable: true },
       );
     }
-    throw error;
+    throw new RxKafkaError(
+      'RXK_CREATE_TOPICS_FAILED',
+      `could not create topics ${names(topics)}: the admin request failed (${describe(error)}).`,
+      { cause: error, retriable: (error as { retriable?: unknown }).retriable === true },
+    );
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
