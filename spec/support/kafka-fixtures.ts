@@ -57,7 +57,8 @@ export async function createTopics(
 ): Promise<string[]> {
   const { brokers } = await useTestBroker();
   await createRxKafkaTopics({
-    client: { brokers: [...brokers], clientId: uniqueName('spec-admin') },
+    // kafkajs's five retries, not createTopics()'s three: a busy shared broker may need them.
+    client: { brokers: [...brokers], clientId: uniqueName('spec-admin'), retry: { retries: 5 } },
     topics: topics.map(({ topic, numPartitions = 1 }) => ({ topic, numPartitions, replicationFactor: 1 })),
     logger: process.env.KAFKAJS_LOG ? createStreamLogger('info') : silentLogger,
   });
