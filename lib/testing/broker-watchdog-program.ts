@@ -85,7 +85,7 @@ export function brokerWatchdogProgram(root: string): void {
     closing = true;
     for (const child of children.values()) child.kill('SIGKILL');
     if (children.size === 0) finish();
-    setTimeout(finish, REAP_DEADLINE_MS).unref();
+    else setTimeout(finish, REAP_DEADLINE_MS).unref();
   };
 
   const start = (command: Extract<WatchdogCommand, { type: 'spawn' }>): void => {
@@ -128,8 +128,18 @@ export function brokerWatchdogProgram(root: string): void {
     } catch {
       return;
     }
-    if (command.type === 'spawn') start(command);
-    else children.get(command.id)?.kill(command.signal);
+    if (command.type === 'kill') {
+      children.get(command.id)?.kill(command.signal);
+      return;
+    }
+    try {
+      start(command);
+    } catch (error) {
+      // A log file that cannot be opened, arguments spawn() refuses: this program fails, the others run on.
+      const { code, message } = error as NodeJS.ErrnoException;
+      const spawnError = { code, message };
+      send({ type: 'exit', id: command.id, code: null, signal: null, stdout: '', stderr: '', spawnError });
+    }
   };
 
   // Once the owner is gone, writes to it fail with EPIPE: nobody is left to tell.

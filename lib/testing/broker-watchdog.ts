@@ -158,7 +158,12 @@ export class BrokerWatchdog {
   }
 
   #receive(line: string): void {
-    const event = JSON.parse(line) as WatchdogEvent;
+    let event: WatchdogEvent;
+    try {
+      event = JSON.parse(line) as WatchdogEvent;
+    } catch {
+      return; // The watchdog writes only JSON lines; anything else is not an event.
+    }
     const pending = this.#pending.get(event.id);
     if (!pending) return;
     if (event.type === 'spawned') {

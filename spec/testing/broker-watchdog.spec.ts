@@ -49,6 +49,13 @@ describe('BrokerWatchdog', () => {
       expect(exit.signal).to.equal('SIGTERM');
       expect(readFileSync(logFile, 'utf8')).to.equal('started\n');
     });
+
+    it('fails a program whose log file cannot be opened, and runs the next one', async () => {
+      const logFile = join(folder, 'missing', 'program.log');
+      const exit = await watchdog.spawn('sleep', ['600'], { logFile }).exited;
+      expect(exit.failure?.code).to.equal('ENOENT');
+      expect((await watchdog.run('sh', ['-c', 'echo next'])).stdout).to.equal('next\n');
+    });
   });
 
   describe('.close()', () => {
