@@ -1,21 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RxKafkaError } from '../errors';
+import { BrokerWatchdog, type WatchedProcess } from './broker-watchdog';
 import { tail } from './kafka-classpath';
 import { findFreePorts, isPortFree } from './free-port';
-import { runCommand } from './run-command';
 import { randomSecret } from './random-secret';
 import { createThrowawayTls, type ThrowawayTls } from './throwaway-tls';
 import { waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka';
@@ -67,7 +57,7 @@ interface KraftNode {
   readonly port: number;
   readonly controllerPort: number;
   readonly dir: string;
-  process?: ChildProcess;
+  process?: WatchedProcess;
   exited?: Promise<void>;
   stopping?: boolean;
 }
@@ -80,13 +70,15 @@ export class KraftCluster {
   readonly #options: KraftClusterOptions;
   readonly #nodes: KraftNode[];
   readonly #root: string;
-  readonly #onExit = () => this.#killAllSync();
+  readonly #watchdog: BrokerWatchdog;
   #secrets?: KraftSecrets;
 
   private constructor(options: KraftClusterOptions, nodes: KraftNode[], root: string) {
     this.#options = options;
     this.#nodes = nodes;
     this.#root = root;
+    // Every JVM of the cluster runs under it: none, nor the folder, outlives this process, however it ends.
+    this.#watchdog = BrokerWatchdog.start(root);
   }
 
   /** Formats and starts every node, resolving once the cluster answers metadata requests with all brokers. */
@@ -101,7 +93,6 @@ export class KraftCluster {
       dir: join(root, `node-${index + 1}`),
     }));
     const cluster = new KraftCluster(options, nodes, root);
-    process.once('exit', cluster.#onExit);
     try {
       if (options.security) await cluster.#makeSecrets(options.security);
       await cluster.#format();
@@ -148,7 +139,7 @@ export class KraftCluster {
   /** Stops every node and removes the data folder. */
   async stop(): Promise<void> {
     await Promise.all(this.#nodes.map((node) => this.#terminate(node, 'SIGTERM')));
-    process.removeListener('exit', this.#onExit);
+    await this.#watchdog.close();
     rmSync(this.#root, { recursive: true, force: true });
   }
 
@@ -189,7 +180,7 @@ export class KraftCluster {
       writeFileSync(join(node.dir, 'server.properties'), this.#renderProperties(node));
       writeFileSync(join(node.dir, 'log4j2.properties'), LOG4J2_PROPERTIES);
       // A static quorum (controller.quorum.voters) is formatted without --standalone.
-      const result = await runCommand(
+      const result = await this.#watchdog.run(
         'java',
         [
           ...this.#jvmArgs(node),
@@ -213,26 +204,22 @@ export class KraftCluster {
   }
 
   async #spawn(node: KraftNode): Promise<void> {
-    const logFile = join(node.dir, 'broker.log');
-    const fd = openSync(logFile, 'a');
-    const child = spawn(
+    const child = this.#watchdog.spawn(
       'java',
       [...this.#jvmArgs(node), 'kafka.Kafka', join(node.dir, 'server.properties')],
-      {
-        stdio: ['ignore', fd, fd],
-        // Its own process group: a Ctrl-C in the terminal (SIGINT to the foreground group) must reach the
-        // application, which drains through the broker, and not the broker, which stop() (or the exit
-        // hook) ends after the drain.
-        detached: true,
-      },
+      { logFile: join(node.dir, 'broker.log') },
     );
-    closeSync(fd);
     node.process = child;
-    node.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.once('exit', (code, signal) => {
+    node.exited = child.exited.then(({ code, signal, failure }) => {
       if (node.process === child) node.process = undefined;
-      if (!node.stopping)
-        this.#options.log(`node ${node.id} exited unexpectedly (code ${code}, signal ${signal})`);
+      if (!node.stopping) {
+        this.#options.log(
+          `node ${node.id} exited unexpectedly (code ${code}, signal ${signal})${failure ? `: ${failure.message}` : ''}`,
+        );
+      }
+    });
+    void child.pid.then((pid) => {
+      if (pid !== undefined) this.#options.log(`node ${node.id} runs as pid ${pid}, its data in ${node.dir}`);
     });
   }
 
@@ -297,10 +284,6 @@ export class KraftCluster {
     clearTimeout(killTimer);
     node.process = undefined;
     node.stopping = false;
-  }
-
-  #killAllSync(): void {
-    for (const node of this.#nodes) node.process?.kill('SIGKILL');
   }
 
   #jvmArgs(node: KraftNode): string[] {

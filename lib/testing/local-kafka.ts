@@ -280,6 +280,7 @@ async function startTestcontainersKafka(log: (message: string) => void): Promise
     );
   }
   log('starting confluentinc/cp-kafka:8.1.0 with testcontainers');
+  // No watchdog here: testcontainers' own reaper (Ryuk) removes the container once this process is gone.
   const container = await new module.KafkaContainer('confluentinc/cp-kafka:8.1.0').start();
   const brokers = [`${container.getHost()}:${container.getMappedPort(9093)}`];
   const unsupported = () =>
