@@ -105,9 +105,12 @@ const KNOWN_KEYS = [
 export function resolveExactlyOnceOptions(options: ExactlyOnceOptions): ResolvedExactlyOnceOptions {
   checkRootObject(options, 'ExactlyOnceOptions');
   checkKnownKeys('', options, KNOWN_KEYS);
+  if (options.driver === undefined && !isObject(options.client)) {
+    failOption('client', 'an object', options.client, 'e.g. client: { brokers }');
+  }
+  // Before the brokers: `client.broker` is a typo to name, not a missing `client.brokers`.
+  checkShape('client', options.client, KAFKA_CONFIG_SHAPE);
   if (options.driver === undefined) {
-    if (!isObject(options.client))
-      failOption('client', 'an object', options.client, 'e.g. client: { brokers }');
     const brokers: unknown = options.client.brokers;
     if (!(Array.isArray(brokers) && brokers.length > 0) && typeof brokers !== 'function') {
       failOption('client.brokers', 'a non-empty array', brokers, "e.g. brokers: ['localhost:9092']");
@@ -137,7 +140,6 @@ export function resolveExactlyOnceOptions(options: ExactlyOnceOptions): Resolved
   checkPositiveInteger('retryDelayMs', options.retryDelayMs, 100);
   checkPositiveInteger('maxRetryDelayMs', options.maxRetryDelayMs, 5000);
   checkBoolean('fromBeginning', options.fromBeginning);
-  checkShape('client', options.client, KAFKA_CONFIG_SHAPE);
   checkShape('consumer', options.consumer, CONSUMER_CONFIG_SHAPE);
   checkShape('producer', options.producer, PRODUCER_CONFIG_SHAPE);
   checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);
