@@ -139,6 +139,9 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
     until,
     kafkaConfig: Object.freeze({
       ...toFrozenCopy(client),
+      // kafkajs writes its authenticationProvider into `sasl` (src/broker/saslAuthenticator/index.js), and a
+      // frozen one fails every login with a TypeError: a copy of its own, unfrozen, as transport-options gives.
+      ...(client.sasl === undefined ? {} : { sasl: toWritableSasl(client.sasl) }),
       clientId,
       brokers: toFrozenCopy(client.brokers ?? ['localhost:9092']),
     }) as KafkaConfig,
@@ -151,6 +154,10 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
     logger: options.logger ? toLogger(options.logger) : createStreamLogger('warn'),
     driver: options.driver,
   });
+}
+
+function toWritableSasl(sasl: NonNullable<KafkaConfig['sasl']>): KafkaConfig['sasl'] {
+  return Object.getPrototypeOf(sasl) === Object.prototype ? { ...sasl } : sasl;
 }
 
 /** A fresh throwaway group id: `<prefix>-<16 hex chars>`. */

@@ -57,6 +57,14 @@ describe('resolveReplayOptions()', () => {
     expect(resolveReplayOptions('t', options).consumerConfig).to.include({ sessionTimeout: 30_000 });
   });
 
+  it('gives kafkajs a sasl it can write its authenticationProvider into, never the caller’s', () => {
+    const sasl = Object.freeze({ mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' });
+    const resolved = resolveReplayOptions('t', { client: { sasl } });
+    expect(resolved.kafkaConfig.sasl).to.deep.equal(sasl);
+    expect(resolved.kafkaConfig.sasl).not.to.equal(sasl);
+    expect(Object.isFrozen(resolved.kafkaConfig.sasl)).to.equal(false);
+  });
+
   const invalid: Array<[string, unknown, unknown, string]> = [
     ['an empty topic', '', {}, 'topic'],
     ['an unknown until', 't', { until: 'forever' }, 'until'],
