@@ -26,6 +26,8 @@ export function checkShape(path: string, value: unknown, shape: ConfigShape): vo
   for (const [key, nested] of Object.entries(shape.nested ?? {})) {
     const itemPath = `${path}.${key}`;
     const item = value[key];
+    // kafkajs treats a null retry or sasl as absent (its own default for sasl, src/network/connection.js).
+    if (item === null) continue;
     checkObject(itemPath, item);
     if (!isObject(item)) continue;
     const itemShape = typeof nested === 'function' ? nested(itemPath, item) : nested;

@@ -141,7 +141,7 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
       ...toFrozenCopy(client),
       // kafkajs writes its authenticationProvider into `sasl` (src/broker/saslAuthenticator/index.js), and a
       // frozen one fails every login with a TypeError: a copy of its own, unfrozen, as transport-options gives.
-      ...(client.sasl === undefined ? {} : { sasl: toWritableSasl(client.sasl) }),
+      ...(client.sasl ? { sasl: toWritableSasl(client.sasl) } : {}),
       clientId,
       brokers: toFrozenCopy(client.brokers ?? ['localhost:9092']),
     }) as KafkaConfig,

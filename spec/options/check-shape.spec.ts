@@ -39,6 +39,10 @@ describe('checkShape()', () => {
     );
   });
 
+  it('takes a nested null for absent, as kafkajs does', () => {
+    expect(() => checkShape('client', { retry: null, sasl: null }, SHAPE)).not.to.throw();
+  });
+
   it('does not enter a value its shape does not describe', () => {
     expect(() => checkShape('client', { ssl: { anyTlsOption: true } }, SHAPE)).not.to.throw();
   });

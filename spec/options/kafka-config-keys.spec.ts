@@ -113,6 +113,12 @@ describe('kafkajs config keys (client, consumer, producer, run, subscribe, send)
           expect(resolved.sendConfig).to.deep.equal(every.send);
         });
 
+        it('takes a null sasl or retry for absent, as kafkajs does', () => {
+          expect(() =>
+            resolve({ client: { sasl: null, retry: null }, consumer: { retry: null } }),
+          ).not.to.throw();
+        });
+
         it('leaves ssl as Node takes it: true, or any TLS option', () => {
           expect(() => resolve({ client: { ssl: true } })).not.to.throw();
           expect(() =>

@@ -65,6 +65,12 @@ describe('resolveReplayOptions()', () => {
     expect(Object.isFrozen(resolved.kafkaConfig.sasl)).to.equal(false);
   });
 
+  it('takes a null sasl for none, as kafkajs does', () => {
+    expect(
+      resolveReplayOptions('t', { client: { sasl: null } } as unknown as ReplayOptions).kafkaConfig.sasl,
+    ).to.equal(null);
+  });
+
   const invalid: Array<[string, unknown, unknown, string]> = [
     ['an empty topic', '', {}, 'topic'],
     ['an unknown until', 't', { until: 'forever' }, 'until'],
