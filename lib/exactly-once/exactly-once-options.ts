@@ -9,7 +9,6 @@ import {
   checkBoolean,
   checkKnownKeys,
   checkMethods,
-  checkObject,
   checkPositiveInteger,
   checkRootObject,
   checkString,
@@ -17,6 +16,12 @@ import {
   isObject,
   throwInvalidOption,
 } from '../options/option-checks';
+import { checkShape } from '../options/check-shape';
+import {
+  CONSUMER_CONFIG_SHAPE,
+  KAFKA_CONFIG_SHAPE,
+  PRODUCER_CONFIG_SHAPE,
+} from '../options/kafka-config-keys';
 
 export type { ExactlyOnceOutput, TransformResult } from '../pipeline/transform-outputs';
 export type { TransactionCommitted } from '../pipeline/transactional-batches';
@@ -100,9 +105,12 @@ const KNOWN_KEYS = [
 export function resolveExactlyOnceOptions(options: ExactlyOnceOptions): ResolvedExactlyOnceOptions {
   checkRootObject(options, 'ExactlyOnceOptions');
   checkKnownKeys('', options, KNOWN_KEYS);
+  if (options.driver === undefined && !isObject(options.client)) {
+    failOption('client', 'an object', options.client, 'e.g. client: { brokers }');
+  }
+  // Before the brokers: `client.broker` is a typo to name, not a missing `client.brokers`.
+  checkShape('client', options.client, KAFKA_CONFIG_SHAPE);
   if (options.driver === undefined) {
-    if (!isObject(options.client))
-      failOption('client', 'an object', options.client, 'e.g. client: { brokers }');
     const brokers: unknown = options.client.brokers;
     if (!(Array.isArray(brokers) && brokers.length > 0) && typeof brokers !== 'function') {
       failOption('client.brokers', 'a non-empty array', brokers, "e.g. brokers: ['localhost:9092']");
@@ -132,8 +140,8 @@ export function resolveExactlyOnceOptions(options: ExactlyOnceOptions): Resolved
   checkPositiveInteger('retryDelayMs', options.retryDelayMs, 100);
   checkPositiveInteger('maxRetryDelayMs', options.maxRetryDelayMs, 5000);
   checkBoolean('fromBeginning', options.fromBeginning);
-  checkObject('consumer', options.consumer);
-  checkObject('producer', options.producer);
+  checkShape('consumer', options.consumer, CONSUMER_CONFIG_SHAPE);
+  checkShape('producer', options.producer, PRODUCER_CONFIG_SHAPE);
   checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);
   if (options.onTransactionCommitted !== undefined && typeof options.onTransactionCommitted !== 'function') {
     failOption(

@@ -105,7 +105,8 @@ export function checkMethods(path: string, value: unknown, methods: readonly str
 
 /**
  * Rejects keys of `value` that are not in `known`, suggesting the closest known key when one is near
- * (a typo such as `clinet` for `client`). `explain` may give a better reason for a particular key.
+ * (a typo such as `clinet` for `client`, or `broker` for `client.brokers`). `explain` may give a better
+ * reason for a particular key.
  */
 export function checkKnownKeys(
   path: string,
@@ -116,19 +117,29 @@ export function checkKnownKeys(
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const keyPath = path === '' ? key : `${path}.${key}`;
-    const reason = explain(key) ?? suggestKey(key, known);
+    const reason = explain(key) ?? suggestKey(path, key, known);
     throwInvalidOption(keyPath, `unknown option '${keyPath}': ${reason}`);
   }
 }
 
-function suggestKey(key: string, known: readonly string[]): string {
-  // Case is ignored: `partitionconcurrency` is as much a typo as `partitonConcurrency`.
-  const distanceTo = (candidate: string): number => editDistance(key.toLowerCase(), candidate.toLowerCase());
-  const [closest] = [...known].sort((a, b) => distanceTo(a) - distanceTo(b));
-  if (closest !== undefined && distanceTo(closest) <= Math.max(2, Math.floor(key.length / 3))) {
-    return `did you mean '${closest}'?`;
-  }
-  return `known options are ${known.join(', ')}`;
+/**
+ * The candidate nearest to `word` when it is near enough to be a typo of it: at most 2 edits, or a third
+ * of the word's length for longer words. Case is ignored: `partitionconcurrency` is as much a typo as
+ * `partitonConcurrency`.
+ */
+export function findClosest(word: string, candidates: readonly string[]): string | undefined {
+  const distanceTo = (candidate: string): number => editDistance(word.toLowerCase(), candidate.toLowerCase());
+  const [closest] = [...candidates].sort((a, b) => distanceTo(a) - distanceTo(b));
+  return closest !== undefined && distanceTo(closest) <= Math.max(2, Math.floor(word.length / 3))
+    ? closest
+    : undefined;
+}
+
+function suggestKey(path: string, key: string, known: readonly string[]): string {
+  const closest = findClosest(key, known);
+  if (closest === undefined) return `known options are ${known.join(', ')}`;
+  // Nested, the full path too, so the fix can be copied as it is.
+  return path === '' ? `did you mean '${closest}'?` : `did you mean '${closest}'? (${path}.${closest})`;
 }
 
 /** Levenshtein distance where swapping two neighbours counts as one edit (optimal string alignment). */

@@ -10,6 +10,8 @@ import {
   isObject,
   throwInvalidOption,
 } from './option-checks';
+import { checkShape } from './check-shape';
+import { TRANSPORT_CONFIG_SHAPES } from './kafka-config-keys';
 import type { KafkaTransportOptions } from './transport-options';
 
 /** kafkajs's consumer defaults, needed to check the heartbeat rule when only one side is given. */
@@ -23,6 +25,9 @@ const BROKER_ADDRESS = /^([^\s:]+):(\d{1,5})$/;
 export function validateTransportOptions(options: KafkaTransportOptions): void {
   for (const key of ['client', 'consumer', 'run', 'subscribe', 'producer', 'send', 'parser'] as const) {
     checkObject(key, options[key]);
+  }
+  for (const [key, shape] of Object.entries(TRANSPORT_CONFIG_SHAPES)) {
+    checkShape(key, options[key as keyof typeof TRANSPORT_CONFIG_SHAPES], shape);
   }
   validateClient(options.client ?? {});
   validateConsumer(options.consumer ?? {});
@@ -143,12 +148,14 @@ function validateRun(run: NonNullable<KafkaTransportOptions['run']>): void {
 }
 
 function validateSubscribe(subscribe: NonNullable<KafkaTransportOptions['subscribe']>): void {
-  if ('topics' in subscribe) {
-    throwInvalidOption(
-      'subscribe.topics',
-      'option subscribe.topics is not allowed: rxkafka subscribes to the topics its handlers (server) or ' +
-        'subscribeToResponseOf() calls (client) name; remove it',
-    );
+  for (const topicsKey of ['topics', 'topic']) {
+    if (topicsKey in subscribe) {
+      throwInvalidOption(
+        `subscribe.${topicsKey}`,
+        `option subscribe.${topicsKey} is not allowed: rxkafka subscribes to the topics its handlers (server) or ` +
+          'subscribeToResponseOf() calls (client) name; remove it',
+      );
+    }
   }
   checkBoolean('subscribe.fromBeginning', subscribe.fromBeginning);
 }

@@ -7,13 +7,14 @@ import { createStreamLogger, toLogger, type Logger } from '../logger';
 import {
   checkKnownKeys,
   checkMethods,
-  checkObject,
   checkRootObject,
   checkString,
   failOption,
   isObject,
 } from '../options/option-checks';
 import { toFrozenCopy } from '../options/frozen-copy';
+import { checkShape } from '../options/check-shape';
+import { CONSUMER_CONFIG_SHAPE, KAFKA_CONFIG_SHAPE } from '../options/kafka-config-keys';
 
 /**
  * Where a replay starts, per partition: the earliest offset still kept; the first record at or after a
@@ -112,8 +113,8 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
       "use 'caught-up' to stop at the end, 'live' to follow",
     );
   }
-  checkObject('client', options.client);
-  checkObject('consumer', options.consumer);
+  checkShape('client', options.client, KAFKA_CONFIG_SHAPE);
+  checkShape('consumer', options.consumer, CONSUMER_CONFIG_SHAPE);
   if (isObject(options.consumer) && 'groupId' in options.consumer) {
     failOption(
       'consumer.groupId',
@@ -138,6 +139,9 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
     until,
     kafkaConfig: Object.freeze({
       ...toFrozenCopy(client),
+      // kafkajs writes its authenticationProvider into `sasl` (src/broker/saslAuthenticator/index.js), and a
+      // frozen one fails every login with a TypeError: a copy of its own, unfrozen, as transport-options gives.
+      ...(client.sasl ? { sasl: toWritableSasl(client.sasl) } : {}),
       clientId,
       brokers: toFrozenCopy(client.brokers ?? ['localhost:9092']),
     }) as KafkaConfig,
@@ -150,6 +154,10 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
     logger: options.logger ? toLogger(options.logger) : createStreamLogger('warn'),
     driver: options.driver,
   });
+}
+
+function toWritableSasl(sasl: NonNullable<KafkaConfig['sasl']>): KafkaConfig['sasl'] {
+  return Object.getPrototypeOf(sasl) === Object.prototype ? { ...sasl } : sasl;
 }
 
 /** A fresh throwaway group id: `<prefix>-<16 hex chars>`. */

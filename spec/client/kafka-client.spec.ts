@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { KafkaClient, KafkaHeaders, RxKafkaError, silentLogger } from '../../lib';
 import { FakeKafkaDriver, type FakeConsumer } from '../support/fake-kafka-driver';
+import { EVERY_TRANSPORT_KAFKA_KEY, NESTED_TYPOS } from '../options/kafka-config-fixtures';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -106,5 +107,22 @@ describe('KafkaClient (on a fake driver)', () => {
       expect(replies.connected).to.equal(false);
       expect(driver.producer.connected).to.equal(false);
     });
+  });
+});
+
+describe('KafkaClient options', () => {
+  for (const { options, path, suggestion } of NESTED_TYPOS) {
+    it(`rejects ${path} in the constructor, before any connection, suggesting the key meant`, () => {
+      const driver = new FakeKafkaDriver();
+      expect(() => new KafkaClient({ ...options, driver }))
+        .to.throw(RxKafkaError, `unknown option '${path}': ${suggestion}`)
+        .with.property('code', 'RXK_INVALID_OPTIONS');
+      expect(driver.producers).to.have.length(0);
+      expect(driver.consumers).to.have.length(0);
+    });
+  }
+
+  it('accepts every key kafkajs takes, down to the kafkajs client built from them', () => {
+    expect(() => new KafkaClient({ ...EVERY_TRANSPORT_KAFKA_KEY, logger: silentLogger })).not.to.throw();
   });
 });

@@ -5,6 +5,13 @@ import {
   resolveExactlyOnceOptions,
   type ExactlyOnceOptions,
 } from '../../lib/exactly-once/exactly-once-options';
+import { processExactlyOnce } from '../../lib/exactly-once/exactly-once-processor';
+import {
+  EVERY_CLIENT_KEY,
+  EVERY_CONSUMER_KEY_BUT_GROUP_ID,
+  EVERY_PRODUCER_KEY,
+  typosIn,
+} from '../options/kafka-config-fixtures';
 
 const VALID: ExactlyOnceOptions = {
   client: { brokers: ['localhost:9092'] },
@@ -61,5 +68,29 @@ describe('resolveExactlyOnceOptions()', () => {
     expect(invalid({ ...VALID, transactionalIdPrefx: 'x' }).message).to.include(
       "did you mean 'transactionalIdPrefix'",
     );
+  });
+
+  describe('kafkajs configs (client, consumer, producer)', () => {
+    for (const { options, path, suggestion } of typosIn('client', 'consumer', 'producer')) {
+      it(`rejects ${path} at processExactlyOnce(), before any connection, suggesting the key meant`, () => {
+        const withTypo = { ...VALID, ...options } as ExactlyOnceOptions;
+        expect(invalid(withTypo).message).to.equal(`unknown option '${path}': ${suggestion}`);
+        expect(() => processExactlyOnce(withTypo))
+          .to.throw(`unknown option '${path}'`)
+          .with.property('code', 'RXK_INVALID_OPTIONS');
+      });
+    }
+
+    it('accepts every key kafkajs takes', () => {
+      const resolved = resolveExactlyOnceOptions({
+        ...VALID,
+        client: EVERY_CLIENT_KEY,
+        consumer: EVERY_CONSUMER_KEY_BUT_GROUP_ID,
+        producer: EVERY_PRODUCER_KEY,
+      });
+      expect(resolved.client).to.have.all.keys(Object.keys(EVERY_CLIENT_KEY));
+      expect(resolved.consumer).to.have.all.keys(Object.keys(EVERY_CONSUMER_KEY_BUT_GROUP_ID));
+      expect(resolved.producer).to.have.all.keys(Object.keys(EVERY_PRODUCER_KEY));
+    });
   });
 });

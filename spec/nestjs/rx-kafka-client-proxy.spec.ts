@@ -3,8 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { ClientsModule } from '@nestjs/microservices';
 import { expect } from 'chai';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { RemoteError, RequestTimeoutError, silentLogger } from '../../lib';
+import { RemoteError, RequestTimeoutError, RxKafkaError, silentLogger } from '../../lib';
 import { RxKafkaClientProxy } from '../../lib/nestjs';
+import { EVERY_TRANSPORT_KAFKA_KEY, NESTED_TYPOS } from '../options/kafka-config-fixtures';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
 import { createTopicsReady } from '../interop/support/create-topics-ready';
@@ -137,5 +138,21 @@ describe('RxKafkaClientProxy in a NestJS app, via ClientsModule and @Inject (bro
 
   it('holds a reply partition per reply topic (ClientKafka.getConsumerAssignments)', () => {
     expect(client.getConsumerAssignments()).to.include({ [`${topics.request.sum}.reply`]: 0 });
+  });
+});
+
+describe('RxKafkaClientProxy options', () => {
+  for (const { options, path, suggestion } of NESTED_TYPOS) {
+    it(`reject ${path} inside a kafkajs config at construction, suggesting the key meant`, () => {
+      expect(() => new RxKafkaClientProxy(options))
+        .to.throw(RxKafkaError, `unknown option '${path}': ${suggestion}`)
+        .with.property('code', 'RXK_INVALID_OPTIONS');
+    });
+  }
+
+  it('accept every key kafkajs takes', () => {
+    expect(
+      () => new RxKafkaClientProxy({ ...EVERY_TRANSPORT_KAFKA_KEY, logger: silentLogger }),
+    ).not.to.throw();
   });
 });

@@ -20,9 +20,10 @@ import {
 } from '@nestjs/microservices';
 import { expect } from 'chai';
 import { throwError, type Observable } from 'rxjs';
-import { KafkaHeaders, RxKafkaError } from '../../lib';
+import { KafkaHeaders, RxKafkaError, silentLogger } from '../../lib';
 import { checkReadiness } from '../../lib/inspector';
 import { RxKafkaStrategy, type DrainReport, type RxKafkaStrategyOptions } from '../../lib/nestjs';
+import { EVERY_TRANSPORT_KAFKA_KEY, NESTED_TYPOS } from '../options/kafka-config-fixtures';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { RecordingLogger } from '../support/recording-logger';
 
@@ -253,6 +254,20 @@ describe('RxKafkaStrategy (a NestJS app on a fake driver)', () => {
       expect(() => new RxKafkaStrategy({ ordering: 'topic' as 'key' }))
         .to.throw(RxKafkaError, /ordering/)
         .with.property('code', 'RXK_INVALID_OPTIONS');
+    });
+
+    for (const { options, path, suggestion } of NESTED_TYPOS) {
+      it(`reject ${path} inside a kafkajs config at construction, suggesting the key meant`, () => {
+        expect(() => new RxKafkaStrategy(options))
+          .to.throw(RxKafkaError, `unknown option '${path}': ${suggestion}`)
+          .with.property('code', 'RXK_INVALID_OPTIONS');
+      });
+    }
+
+    it('accept every key kafkajs takes', () => {
+      expect(
+        () => new RxKafkaStrategy({ ...EVERY_TRANSPORT_KAFKA_KEY, logger: silentLogger }),
+      ).not.to.throw();
     });
 
     it("take NestJS's Transport.KAFKA options object as it is", () => {

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { resolveProjectionOptions, type ProjectionOptions } from '../../lib/projection/projection-options';
+import { projection } from '../../lib/projection/projection';
+import { resolveReplayOptions } from '../../lib/replay/replay-options';
+import { EVERY_CLIENT_KEY, EVERY_CONSUMER_KEY_BUT_GROUP_ID, typosIn } from '../options/kafka-config-fixtures';
 
 const reducer = (state: number) => state + 1;
 
@@ -79,4 +82,22 @@ describe('resolveProjectionOptions()', () => {
       expect(error.context.path).to.equal(path);
     });
   }
+
+  describe('kafkajs configs (client, consumer)', () => {
+    for (const { options, path, suggestion } of typosIn('client', 'consumer')) {
+      it(`rejects ${path} at projection(), before any connection, suggesting the key meant`, () => {
+        expect(() => projection('orders', reducer, 0, options as ProjectionOptions<number>))
+          .to.throw(`unknown option '${path}': ${suggestion}`)
+          .with.property('code', 'RXK_INVALID_OPTIONS');
+      });
+    }
+
+    it('accepts every key kafkajs takes, as its replays read them', () => {
+      const resolved = resolveProjectionOptions('orders', reducer, {
+        client: EVERY_CLIENT_KEY,
+        consumer: EVERY_CONSUMER_KEY_BUT_GROUP_ID,
+      });
+      expect(() => resolveReplayOptions('orders', resolved.replay)).not.to.throw();
+    });
+  });
 });

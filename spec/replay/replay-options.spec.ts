@@ -4,6 +4,8 @@ import {
   resolveReplayOptions,
   type ReplayOptions,
 } from '../../lib/replay/replay-options';
+import { replay } from '../../lib/replay/replay';
+import { EVERY_CLIENT_KEY, EVERY_CONSUMER_KEY_BUT_GROUP_ID, typosIn } from '../options/kafka-config-fixtures';
 
 function failureOf(
   topic: unknown,
@@ -55,6 +57,20 @@ describe('resolveReplayOptions()', () => {
     expect(resolveReplayOptions('t', options).consumerConfig).to.include({ sessionTimeout: 30_000 });
   });
 
+  it('gives kafkajs a sasl it can write its authenticationProvider into, never the caller’s', () => {
+    const sasl = Object.freeze({ mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' });
+    const resolved = resolveReplayOptions('t', { client: { sasl } });
+    expect(resolved.kafkaConfig.sasl).to.deep.equal(sasl);
+    expect(resolved.kafkaConfig.sasl).not.to.equal(sasl);
+    expect(Object.isFrozen(resolved.kafkaConfig.sasl)).to.equal(false);
+  });
+
+  it('takes a null sasl for none, as kafkajs does', () => {
+    expect(
+      resolveReplayOptions('t', { client: { sasl: null } } as unknown as ReplayOptions).kafkaConfig.sasl,
+    ).to.equal(null);
+  });
+
   const invalid: Array<[string, unknown, unknown, string]> = [
     ['an empty topic', '', {}, 'topic'],
     ['an unknown until', 't', { until: 'forever' }, 'until'],
@@ -77,4 +93,27 @@ describe('resolveReplayOptions()', () => {
       expect(error.context.path).to.equal(path);
     });
   }
+
+  describe('kafkajs configs (client, consumer)', () => {
+    for (const { options, path, suggestion } of typosIn('client', 'consumer')) {
+      it(`rejects ${path} at replay(), before any connection, suggesting the key meant`, () => {
+        const error = failureOf('t', options);
+        expect(error.code).to.equal('RXK_INVALID_OPTIONS');
+        expect(error.context.path).to.equal(path);
+        expect(error.message).to.include(suggestion);
+        expect(() => replay('t', options as ReplayOptions))
+          .to.throw(`unknown option '${path}'`)
+          .with.property('code', 'RXK_INVALID_OPTIONS');
+      });
+    }
+
+    it('accepts every key kafkajs takes', () => {
+      const resolved = resolveReplayOptions('t', {
+        client: EVERY_CLIENT_KEY,
+        consumer: EVERY_CONSUMER_KEY_BUT_GROUP_ID,
+      });
+      expect(resolved.kafkaConfig).to.have.all.keys(Object.keys(EVERY_CLIENT_KEY));
+      expect(resolved.consumerConfig).to.have.all.keys(Object.keys(EVERY_CONSUMER_KEY_BUT_GROUP_ID));
+    });
+  });
 });

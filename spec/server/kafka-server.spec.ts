@@ -11,6 +11,7 @@ import {
   silentLogger,
 } from '../../lib';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
+import { EVERY_TRANSPORT_KAFKA_KEY, NESTED_TYPOS } from '../options/kafka-config-fixtures';
 import { RecordingLogger } from '../support/recording-logger';
 
 /** Resolves after pending promise callbacks and one macrotask: enough for the fake's in-memory steps. */
@@ -169,5 +170,24 @@ describe('KafkaServer (on a fake driver)', () => {
     it('returns the driver’s own client, consumer and producer, as NestJS’s does', () => {
       expect(server.unwrap()).to.deep.equal([driver.native, driver.consumer.native, driver.producer.native]);
     });
+  });
+});
+
+describe('KafkaServer options', () => {
+  for (const { options, path, suggestion } of NESTED_TYPOS) {
+    it(`rejects ${path} in the constructor, before any connection, suggesting the key meant`, () => {
+      const driver = new FakeKafkaDriver();
+      expect(() => new KafkaServer(new Container(), { ...options, driver }))
+        .to.throw(`unknown option '${path}': ${suggestion}`)
+        .with.property('code', 'RXK_INVALID_OPTIONS');
+      expect(driver.producers).to.have.length(0);
+      expect(driver.consumers).to.have.length(0);
+    });
+  }
+
+  it('accepts every key kafkajs takes, down to the kafkajs client built from them', () => {
+    expect(
+      () => new KafkaServer(new Container(), { ...EVERY_TRANSPORT_KAFKA_KEY, logger: silentLogger }),
+    ).not.to.throw();
   });
 });
