@@ -379,9 +379,12 @@ export class KafkaConnection {
     // Leaving `connecting` stops the machine's connectKafka actor, not the library calls it made.
     await this.#connectAttempt;
     await this.#options.inFlight?.finish();
-    // Batches have returned: commit what they finished, then disconnect() leaves the group.
+    // Batches have returned: commit what they finished, then disconnect() leaves the group. Nothing is left
+    // to commit through that group: detached, a flush while it leaves (kafkajs may announce one last
+    // rebalance) or after a reconnect, before the new group's first batch, cannot commit as a member it has
+    // left (Kafka answers UNKNOWN_MEMBER_ID).
     await this.#committer?.flush();
-    this.#committer?.stop();
+    this.#committer?.detach();
     await this.#consumer?.disconnect();
     await this.produceQueue.flush();
     await this.#producer.disconnect();

@@ -27,7 +27,8 @@ export interface KafkaTransportOptions {
   client?: Partial<KafkaConfig>;
   /**
    * kafkajs consumer config, passed to `kafka.consumer()` with the computed `groupId`.
-   * @defaultValue `{ groupId: 'nestjs-group' }`
+   * @defaultValue `{ groupId: 'nestjs-group', maxWaitTimeInMs: 500 }` (kafkajs's disconnect waits for the
+   * fetch in flight, which waits that long on an idle partition; kafkajs's own default is 5000)
    */
   consumer?: Partial<ConsumerConfig>;
   /**

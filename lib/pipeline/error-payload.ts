@@ -1,4 +1,4 @@
-import { isRpcExceptionLike } from '../handlers/rpc-exception';
+import { isRetriableException, isRpcExceptionLike } from '../handlers/rpc-exception';
 import { createUnknownErrorPayload } from '../wire/error-header';
 
 /**
@@ -27,6 +27,29 @@ export function toErrorPayload(error: unknown): unknown {
   if (!isRpcExceptionLike(error)) return createUnknownErrorPayload();
   const inner: unknown = error.getError();
   return typeof inner === 'object' && inner !== null ? inner : { status: 'error', message: inner };
+}
+
+/**
+ * True when the handler chose its error reply: it threw an `RpcException` (ours or Nest's), or a NestJS
+ * exception filter turned the failure into a payload of its own. Such a reply is the handler's answer, as an
+ * HTTP 4xx is, not a fault. False for what nobody decided: any other error, a `KafkaRetriableException`
+ * that came too late to retry, and a filter's reply of Nest's unknown-error payload (Nest's base filter
+ * answers an unexpected error with it, after logging the error through Nest's logger).
+ */
+export function isDecidedErrorReply(error: unknown): boolean {
+  if (error instanceof DecidedErrorPayload) return !isUnknownErrorPayload(error.payload);
+  return isRpcExceptionLike(error) && !isRetriableException(error);
+}
+
+function isUnknownErrorPayload(payload: unknown): boolean {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const unknown = createUnknownErrorPayload();
+  const entries = Object.entries(payload);
+  return (
+    entries.length === 2 &&
+    (payload as Record<string, unknown>).status === unknown.status &&
+    (payload as Record<string, unknown>).message === unknown.message
+  );
 }
 
 function describePayload(payload: unknown): string {

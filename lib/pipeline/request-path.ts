@@ -17,6 +17,7 @@ import { encodeReply } from '../wire/reply-encoder';
 import { toReplyMeta, type ReplyRoute } from '../wire/reply-route';
 import type { Serializer } from '../wire/serializer';
 import type { HandledRecord } from './batch-runner';
+import { DecidedErrorPayload, isDecidedErrorReply } from './error-payload';
 import { toFinalErrorPayload, type FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
 import { toReplyPackets, type ServerReply } from './reply-packets';
@@ -168,7 +169,7 @@ export class RequestPath {
         lastValueFrom(
           this.#invoke(handler, data, context, attempt === 1 ? first : undefined).pipe(
             toReplyPackets((error, valuesSeen) => valuesSeen === 0 && isRetriableException(error)),
-            concatMap((reply) => from(this.#encodeReply(reply, route))),
+            concatMap((reply) => from(this.#encodeReply(reply, route, handler, context))),
             map(send),
           ),
           { defaultValue: undefined },
@@ -238,17 +239,47 @@ export class RequestPath {
     );
   }
 
-  async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<OutgoingRecord> {
+  async #encodeReply(
+    reply: ServerReply,
+    route: ReplyRoute,
+    handler: HandlerDescriptor,
+    context: KafkaContext,
+  ): Promise<OutgoingRecord> {
     if (reply.error !== undefined) {
       this.#errorReplies += 1;
-      this.#options.logger.warn('handler failed; sending an error reply', {
-        correlationId: route.correlationId,
-        error: reply.error,
-      });
-      return encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(reply.error)));
+      const payload = toFinalErrorPayload(reply.error);
+      this.#logErrorReply(reply.error, payload, handler, context, route);
+      return encodeReply(undefined, toReplyMeta(route, true, payload));
     }
     const serialized = await this.#options.serializer.serialize(reply.response);
     return encodeReply(serialized, toReplyMeta(route, reply.isDisposed));
+  }
+
+  /**
+   * An error reply the handler chose (an RpcException, a NestJS filter's payload) is its answer to the
+   * caller, logged at debug with what the caller gets: at warn, every refused request of a busy service
+   * would be a warning. Any other failure stays a warning.
+   */
+  #logErrorReply(
+    error: unknown,
+    payload: unknown,
+    handler: HandlerDescriptor,
+    context: KafkaContext,
+    route: ReplyRoute,
+  ): void {
+    const fields = { ...locate(context.getMessage()), correlationId: route.correlationId };
+    if (isDecidedErrorReply(error)) {
+      this.#options.logger.debug(`${describeHandler(handler)} answered with an error reply`, {
+        ...fields,
+        reply: payload,
+      });
+      return;
+    }
+    // A NestJS filter's verdict carries no error of its own (Nest's logger reported it): show its payload.
+    this.#options.logger.warn(
+      'handler failed; sending an error reply',
+      error instanceof DecidedErrorPayload ? { ...fields, reply: payload } : { ...fields, error },
+    );
   }
 
   async #send(route: ReplyRoute, replies: OutgoingRecord[]): Promise<void> {

@@ -47,7 +47,10 @@ export interface ConsumeOptions<T = unknown> {
   bufferSize?: number;
   /** Partitions consumed at the same time (kafkajs `partitionsConsumedConcurrently`). @defaultValue 16 */
   partitionConcurrency?: number;
-  /** kafkajs consumer config (sessionTimeout, maxBytes…), without `groupId`. @defaultValue `{}` */
+  /**
+   * kafkajs consumer config (sessionTimeout, maxBytes…), without `groupId`. @defaultValue
+   * `{ maxWaitTimeInMs: 500 }`: a stop waits for the fetch in flight, which waits that long when idle
+   */
   consumer?: Omit<Partial<ConsumerConfig>, 'groupId'>;
   /**
    * Decodes each record's value. A decoder that throws does not stall its partition: the record is

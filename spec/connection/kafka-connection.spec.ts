@@ -215,6 +215,49 @@ describe('KafkaConnection (on a fake driver)', () => {
       expect(connection.dispatchMode).to.equal('running');
     });
 
+    it('commits nothing more through the group it left: not while leaving, nor after connect() before a batch', async () => {
+      const calls: string[] = [];
+      let leaving = false;
+      const driver = new FakeKafkaDriver();
+      const connection = new KafkaConnection({
+        driver,
+        clientId: 'orders-server',
+        logger: silentLogger,
+        consumer: {
+          groupId: 'orders',
+          topics: ['orders.placed'],
+          fromBeginning: true,
+          eachBatch: async (batch: FetchedBatch) => {
+            for (const message of batch.batch.messages) batch.resolveOffset(message.offset);
+            // The group this batch came from, as the committer reaches it.
+            const { uncommittedOffsets } = batch;
+            batch.uncommittedOffsets = () => {
+              calls.push(leaving ? 'after the final commit' : 'while a member');
+              return uncommittedOffsets();
+            };
+          },
+        },
+      });
+      track({ driver, connection, steps: [] });
+      await connection.connect();
+      await driver.consumer.deliver('orders.placed', 0, [{ value: 'a' }]);
+      const disconnect = driver.consumer.disconnect.bind(driver.consumer);
+      driver.consumer.disconnect = async () => {
+        leaving = true;
+        // kafkajs may announce a rebalance while it stops (its last fetch's heartbeat met one).
+        driver.consumer.rebalance();
+        await settle();
+        await disconnect();
+      };
+      await connection.close('drain');
+      expect(driver.consumer.committed.get('orders.placed/0')).to.equal('1');
+      await connection.connect();
+      driver.consumer.rebalance();
+      await settle();
+      expect(calls).to.not.include('after the final commit');
+      expect(calls).to.include('while a member');
+    });
+
     it('drains first, commits, then leaves the group and disconnects the producer, ending in stopped', async () => {
       const { driver, connection, steps } = track(createConnection());
       await connection.connect();

@@ -73,6 +73,11 @@ describe('RxKafkaStrategy (a NestJS app on a fake driver)', () => {
       throw new RpcException('bad numbers');
     }
 
+    @MessagePattern('math.broken')
+    broken(): never {
+      throw new Error('numbers table is gone');
+    }
+
     @MessagePattern('math.flaky', { retry: { attempts: 3, backoffMs: 0 } })
     @UseFilters(RetriableFilter)
     flaky(): string {
@@ -138,6 +143,7 @@ describe('RxKafkaStrategy (a NestJS app on a fake driver)', () => {
       expect(driver.consumer.settings.groupId).to.equal('nestjs-group-server');
       expect([...driver.consumer.topics].sort()).to.deep.equal([
         'math.audited',
+        'math.broken',
         'math.fail',
         'math.flaky',
         'math.kafka-only',
@@ -177,6 +183,31 @@ describe('RxKafkaStrategy (a NestJS app on a fake driver)', () => {
       expect(String(reply.record.headers?.[KafkaHeaders.NEST_ERR])).to.equal(
         '{"status":"error","message":"bad numbers"}',
       );
+    });
+
+    it('whose handler throws RpcException is logged at debug only, without rxkafka’s internal class names', async () => {
+      await driver.consumer.deliver('math.fail', 0, [request('id-4', {})]);
+      await settle();
+      expect(driver.producer.records).to.have.length(1);
+      expect(
+        logger.entries.filter((entry) => entry.level === 'warn' || entry.level === 'error'),
+      ).to.deep.equal([]);
+      expect(JSON.stringify(logger.entries)).not.to.contain('DecidedErrorPayload');
+      const [line] = logger.find('debug', 'NestJS.@MessagePattern(math.fail) answered with an error reply', {
+        topic: 'math.fail',
+        correlationId: 'id-4',
+      });
+      expect(line?.fields.reply).to.deep.equal({ status: 'error', message: 'bad numbers' });
+    });
+
+    it('whose handler throws a plain Error is still a warning, with the reply NestJS’s filter made', async () => {
+      await driver.consumer.deliver('math.broken', 0, [request('id-5', {})]);
+      await settle();
+      const [warning] = logger.find('warn', 'handler failed; sending an error reply', {
+        correlationId: 'id-5',
+      });
+      expect(warning?.fields.reply).to.deep.equal({ status: 'error', message: 'Internal server error' });
+      expect(JSON.stringify(logger.entries)).not.to.contain('DecidedErrorPayload');
     });
 
     it('runs again on a KafkaRetriableException its filter rethrows, as the extras’ retry says', async () => {

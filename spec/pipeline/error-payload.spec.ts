@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
-import { DecidedErrorPayload, toErrorPayload } from '../../lib/pipeline/error-payload';
+import { RpcException as NestRpcException } from '@nestjs/microservices';
+import { DecidedErrorPayload, isDecidedErrorReply, toErrorPayload } from '../../lib/pipeline/error-payload';
 
 const INTERNAL = { status: 'error', message: 'Internal server error' };
 
@@ -58,5 +59,24 @@ describe('toErrorPayload()', () => {
 
   it('returns a new internal-server-error object each time (callers may change it)', () => {
     expect(toErrorPayload(new Error())).to.not.equal(toErrorPayload(new Error()));
+  });
+});
+
+describe('isDecidedErrorReply()', () => {
+  it('is true for an RpcException (ours or NestJS’s) and for a NestJS filter’s own payload', () => {
+    expect(isDecidedErrorReply(new RpcException('bad input'))).to.equal(true);
+    expect(isDecidedErrorReply(new NestRpcException({ code: 42 }))).to.equal(true);
+    expect(
+      isDecidedErrorReply(new DecidedErrorPayload({ status: 'error', message: 'bad numbers' })),
+    ).to.equal(true);
+    expect(isDecidedErrorReply(new DecidedErrorPayload('not found'))).to.equal(true);
+  });
+
+  it('is false for an unexpected error, a late KafkaRetriableException and NestJS’s unknown-error reply', () => {
+    expect(isDecidedErrorReply(new Error('database down'))).to.equal(false);
+    expect(isDecidedErrorReply('a thrown string')).to.equal(false);
+    expect(isDecidedErrorReply(new KafkaRetriableException('later'))).to.equal(false);
+    expect(isDecidedErrorReply(new DecidedErrorPayload({ ...INTERNAL }))).to.equal(false);
+    expect(isDecidedErrorReply(new DecidedErrorPayload({ ...INTERNAL, code: 7 }))).to.equal(true);
   });
 });

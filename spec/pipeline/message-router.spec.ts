@@ -326,6 +326,35 @@ describe('MessageRouter', () => {
         expect(errorHeader(allReplies(sent)[0])).to.equal('{"status":"error","code":42}');
       });
 
+      it('logs the error reply an RpcException decided at debug only, with the handler and the reply', async () => {
+        const { router, logs } = createSetup();
+        await router.handle(
+          createRecord('router.fail.string', null, requestHeaders('router.fail.reply')),
+          tools,
+        );
+        await router.handle(
+          createRecord('router.fail.object', null, requestHeaders('router.fail.reply')),
+          tools,
+        );
+        expect(logs.filter((entry) => entry.level === 'warn' || entry.level === 'error')).to.deep.equal([]);
+        expect(JSON.stringify(logs)).not.to.match(/DecidedErrorPayload|RpcException|Rpc Exception/);
+        expect(
+          logs.map(({ level, message, fields }) => ({ level, message, reply: fields?.reply })),
+        ).to.deep.equal([
+          {
+            level: 'debug',
+            message: 'RouterSpecController.failString answered with an error reply',
+            reply: { status: 'error', message: 'no dragons here' },
+          },
+          {
+            level: 'debug',
+            message: 'RouterSpecController.failObject answered with an error reply',
+            reply: { status: 'error', code: 42 },
+          },
+        ]);
+        expect(logs[0].fields).to.include({ topic: 'router.fail.string', partition: 4, offset: '17' });
+      });
+
       it('replies to any other error with Internal server error, never its message', async () => {
         const { router, sent, logs } = createSetup();
         await router.handle(

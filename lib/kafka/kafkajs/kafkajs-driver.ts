@@ -29,6 +29,7 @@ import type { OutgoingRecord } from '../kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
 import { toConnectFailure, type ConnectTarget } from './connect-failure';
 import { createKafka } from './create-kafka';
+import { withFetchMaxWait } from './fetch-wait';
 import { PartitionRecorder } from './partition-recorder';
 import { isLostConnection } from './lost-connection';
 import { ensureTopics } from './kafkajs-topics';
@@ -82,7 +83,7 @@ class KafkajsDriver implements KafkaDriver {
       : {};
     // The user's own partitionAssigners, if any, win over the reply assigner (as before the port existed).
     return new KafkajsConsumer(
-      this.native.consumer({ ...assigners, ...config, groupId: settings.groupId }),
+      this.native.consumer(withFetchMaxWait({ ...assigners, ...config, groupId: settings.groupId })),
       this.#target,
     );
   }
