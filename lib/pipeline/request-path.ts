@@ -239,7 +239,8 @@ export class RequestPath {
   }
 
   async #encodeReply(reply: ServerReply, route: ReplyRoute): Promise<OutgoingRecord> {
-    if (reply.error !== undefined) {
+    // `in`, not `!== undefined`: a handler may throw `undefined`, and its caller still gets an error reply.
+    if ('error' in reply) {
       this.#errorReplies += 1;
       this.#options.logger.warn('handler failed; sending an error reply', {
         correlationId: route.correlationId,

@@ -70,6 +70,11 @@ class RouterSpecController {
     return Promise.reject(new RpcException({ status: 'error', code: 42 }));
   }
 
+  @MessagePattern('router.fail.undefined')
+  failUndefined(): never {
+    throw undefined;
+  }
+
   @MessagePattern('router.fail.unknown')
   failUnknown(): never {
     throw new Error('database password is hunter2');
@@ -336,6 +341,17 @@ describe('MessageRouter', () => {
           '{"status":"error","message":"Internal server error"}',
         );
         expect(logs.some((entry) => entry.level === 'warn')).to.equal(true);
+      });
+
+      it('replies with an error to a handler that throws undefined', async () => {
+        const { router, sent } = createSetup();
+        await router.handle(
+          createRecord('router.fail.undefined', null, requestHeaders('router.fail.reply')),
+          tools,
+        );
+        expect(allReplies(sent).map(errorHeader)).to.deep.equal([
+          '{"status":"error","message":"Internal server error"}',
+        ]);
       });
 
       it('runs the handler again after a KafkaRetriableException and replies with its later result', async () => {
