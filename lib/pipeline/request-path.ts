@@ -258,9 +258,11 @@ export class RequestPath {
   }
 }
 
-// The produce queue's verdict: Kafka answered that this reply can never be written as it is.
+// The produce queue's verdict: Kafka answered that this reply can never be written as it is (nor by this
+// user: its reply topic refused by the authorizer).
 function isRefusedForGood(error: unknown): boolean {
-  return RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_SEND_FAILED' && !error.retriable;
+  if (!RxKafkaError.isRxKafkaError(error)) return false;
+  return error.code === 'RXK_NOT_AUTHORIZED' || (error.code === 'RXK_SEND_FAILED' && !error.retriable);
 }
 
 function toHandledRecord(acked: Promise<void>): HandledRecord {
