@@ -231,7 +231,7 @@ export class RequestPath {
       if (!failed) return;
       error = failed.reason;
     }
-    if (!isRefusedForGood(error)) throw error;
+    if (!isRefusedForGood(error, route.replyTopic)) throw error;
     this.#options.logger.error(
       `a reply to ${route.replyTopic} was refused by Kafka: the request is skipped, its caller gets no (further) reply`,
       { ...locate(message), correlationId: route.correlationId, replyTopic: route.replyTopic, error },
@@ -258,11 +258,15 @@ export class RequestPath {
   }
 }
 
-// The produce queue's verdict: Kafka answered that this reply can never be written as it is (nor by this
-// user: its reply topic refused by the authorizer).
-function isRefusedForGood(error: unknown): boolean {
+// The produce queue's verdict: Kafka answered that this reply can never be written as it is, or not by this
+// user. A refusal naming another topic (a reply that shared its produce request) is not this reply's: the
+// record is redelivered and the reply sent again.
+function isRefusedForGood(error: unknown, replyTopic: string): boolean {
   if (!RxKafkaError.isRxKafkaError(error)) return false;
-  return error.code === 'RXK_NOT_AUTHORIZED' || (error.code === 'RXK_SEND_FAILED' && !error.retriable);
+  if (error.code === 'RXK_NOT_AUTHORIZED') {
+    return error.context.topic === undefined || error.context.topic === replyTopic;
+  }
+  return error.code === 'RXK_SEND_FAILED' && !error.retriable;
 }
 
 function toHandledRecord(acked: Promise<void>): HandledRecord {
