@@ -23,6 +23,7 @@ export type RxKafkaErrorCode =
   | 'RXK_ACTOR_NOT_PROVIDED'
   | 'RXK_AUTHENTICATION_FAILED'
   | 'RXK_TLS_FAILED'
+  | 'RXK_NOT_AUTHORIZED'
   | 'RXK_ALREADY_SUBSCRIBED'
   | 'RXK_STREAM_OVERFLOW'
   | 'RXK_PRODUCER_FENCED'
@@ -55,6 +56,8 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'The broker refused the SASL login (mechanism, username, password), or (likely, retriable) closed every TLS connection of a client without client.sasl. Check client.sasl against the users the cluster knows.',
   RXK_TLS_FAILED:
     'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca) or does not name the broker address (not retriable), or (likely, retriable) the two sides disagree on TLS: client.ssl against a plaintext listener, or none against a TLS one.',
+  RXK_NOT_AUTHORIZED:
+    "The broker's authorizer refused this client's principal (its SASL user) access to a topic, a consumer group, a transactional id or the cluster (Kafka TOPIC_, GROUP_, TRANSACTIONAL_ID_ or CLUSTER_AUTHORIZATION_FAILED). The error names the resource and the principal: grant the ACL (kafka-acls --add --allow-principal User:<name> …) or connect as a user that has it. Not retried.",
   RXK_ALREADY_SUBSCRIBED:
     'A consume() stream is one group member at a time: subscribe again once the previous subscription ended, or call consume() once per member.',
   RXK_STREAM_OVERFLOW:
@@ -144,5 +147,36 @@ function describeRemoteError(response: unknown): string {
     return JSON.stringify(response) ?? String(response);
   } catch {
     return Object.prototype.toString.call(response);
+  }
+}
+
+/** What Kafka's authorizer refused: a topic, a consumer group, a transactional id, or the cluster itself. */
+export type AuthorizationResourceType = 'topic' | 'group' | 'transactionalId' | 'cluster';
+
+/**
+ * The broker's authorizer refused the client's principal access to a resource (`RXK_NOT_AUTHORIZED`, never
+ * retriable: the same request is refused until an ACL changes). `resourceName` is undefined for the
+ * cluster, and when Kafka did not say which of several topics it refused (the message then lists them).
+ */
+export class NotAuthorizedError extends RxKafkaError {
+  readonly resourceType: AuthorizationResourceType;
+  readonly resourceName: string | undefined;
+  /** The principal refused, as Kafka's ACLs name it (`User:<SASL username>`); never a password. */
+  readonly principal: string;
+
+  constructor(
+    message: string,
+    options: RxKafkaErrorOptions & {
+      resourceType: AuthorizationResourceType;
+      resourceName: string | undefined;
+      principal: string;
+    },
+  ) {
+    const { resourceType, resourceName, principal, ...rest } = options;
+    super('RXK_NOT_AUTHORIZED', message, { ...rest, retriable: false });
+    this.name = 'NotAuthorizedError';
+    this.resourceType = resourceType;
+    this.resourceName = resourceName;
+    this.principal = principal;
   }
 }

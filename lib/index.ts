@@ -109,8 +109,8 @@ export { KafkaRequestDeserializer, KafkaResponseDeserializer } from './wire/dese
 export type { Deserializer, ReplyPacket, RequestPacket } from './wire/deserializer';
 
 // Errors and logging
-export { ERROR_CODES, RemoteError, RequestTimeoutError, RxKafkaError } from './errors';
-export type { RxKafkaErrorCode, RxKafkaErrorContext } from './errors';
+export { ERROR_CODES, NotAuthorizedError, RemoteError, RequestTimeoutError, RxKafkaError } from './errors';
+export type { AuthorizationResourceType, RxKafkaErrorCode, RxKafkaErrorContext } from './errors';
 export { createStreamLogger, fieldsFirstLogger, silentLogger } from './logger';
 export type { FieldsFirstLogger, Logger, LogLevel } from './logger';
 

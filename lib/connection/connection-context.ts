@@ -79,8 +79,15 @@ export function createInitialContext({ input }: { input: ConnectionInput }): Con
   };
 }
 
-/** The codes of connect failures that point at the configuration (see connect-failure.ts). */
-const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set(['RXK_AUTHENTICATION_FAILED', 'RXK_TLS_FAILED']);
+/**
+ * The codes of connect failures that point at the configuration (see connect-failure.ts and
+ * authorization-failure.ts).
+ */
+const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set([
+  'RXK_AUTHENTICATION_FAILED',
+  'RXK_TLS_FAILED',
+  'RXK_NOT_AUTHORIZED',
+]);
 
 /**
  * A connect failure not worth another attempt: a sure one (a refused login, a rejected certificate) always,

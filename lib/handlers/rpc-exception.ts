@@ -94,7 +94,8 @@ function hasNamedClass(error: unknown, names: ReadonlySet<string>): error is Rpc
 // Nest's message: the string, else the object's string `message`, else the class name as words ("Rpc Exception").
 function describeError(error: string | object, className: string): string {
   if (typeof error === 'string') return error;
-  const message: unknown = (error as { message?: unknown }).message;
+  // `?.`: JavaScript callers may pass null or undefined, which NestJS's RpcException accepts too.
+  const message: unknown = (error as { message?: unknown } | null | undefined)?.message;
   if (typeof message === 'string') return message;
   return (className.match(/[A-Z][a-z]+|[0-9]+/g) ?? [className]).join(' ');
 }

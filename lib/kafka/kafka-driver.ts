@@ -37,6 +37,12 @@ export interface KafkaDriver {
   // Transactions (exactly-once processing): see DriverTransactionalProducer below.
   /** A transactional producer with its own transactional id. */
   createTransactionalProducer(settings: TransactionalProducerSettings): DriverTransactionalProducer;
+  /**
+   * Fails (RXK_NOT_AUTHORIZED) when the cluster's authorizer refuses this client the transactional ids of
+   * `transactionalIdPrefix`, so an exactly-once member fails at start rather than at its first batch. Checks
+   * with an id of the prefix that no partition's producer uses. Optional: a driver without it checks nothing.
+   */
+  checkTransactionalIdAccess?(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void>;
   /** The offsets `groupId` has committed for the partitions of `topic` ("the next offset to read"). */
   fetchCommittedOffsets(
     groupId: string,

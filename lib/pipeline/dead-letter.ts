@@ -30,7 +30,7 @@ export function createDeadLetter(
 ): OutgoingRecord {
   const error = failure.error;
   const name = error instanceof Error ? error.name : typeof error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : describeThrown(error);
   const headers: RecordHeaders = {
     ...record.headers,
     [DeadLetterHeaders.ORIGINAL_TOPIC]: record.topic,
@@ -43,4 +43,14 @@ export function createDeadLetter(
     [DeadLetterHeaders.HANDLER]: failure.handler,
   };
   return { key: record.key, value: record.value, headers };
+}
+
+// Anything can be thrown; a value String() refuses (an object without prototype, one whose toString throws)
+// must still give a dead letter, or its record would come back forever.
+function describeThrown(error: unknown): string {
+  try {
+    return String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
 }

@@ -232,7 +232,7 @@ export class RequestPath {
       if (!failed) return;
       error = failed.reason;
     }
-    if (!isRefusedForGood(error)) throw error;
+    if (!isRefusedForGood(error, route.replyTopic)) throw error;
     this.#options.logger.error(
       `a reply to ${route.replyTopic} was refused by Kafka: the request is skipped, its caller gets no (further) reply`,
       { ...locate(message), correlationId: route.correlationId, replyTopic: route.replyTopic, error },
@@ -245,7 +245,8 @@ export class RequestPath {
     handler: HandlerDescriptor,
     context: KafkaContext,
   ): Promise<OutgoingRecord> {
-    if (reply.error !== undefined) {
+    // `in`, not `!== undefined`: a handler may throw `undefined`, and its caller still gets an error reply.
+    if ('error' in reply) {
       this.#errorReplies += 1;
       const payload = toFinalErrorPayload(reply.error);
       this.#logErrorReply(reply.error, payload, handler, context, route);
@@ -288,9 +289,15 @@ export class RequestPath {
   }
 }
 
-// The produce queue's verdict: Kafka answered that this reply can never be written as it is.
-function isRefusedForGood(error: unknown): boolean {
-  return RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_SEND_FAILED' && !error.retriable;
+// The produce queue's verdict: Kafka answered that this reply can never be written as it is, or not by this
+// user. A refusal naming another topic (a reply that shared its produce request) is not this reply's: the
+// record is redelivered and the reply sent again.
+function isRefusedForGood(error: unknown, replyTopic: string): boolean {
+  if (!RxKafkaError.isRxKafkaError(error)) return false;
+  if (error.code === 'RXK_NOT_AUTHORIZED') {
+    return error.context.topic === undefined || error.context.topic === replyTopic;
+  }
+  return error.code === 'RXK_SEND_FAILED' && !error.retriable;
 }
 
 function toHandledRecord(acked: Promise<void>): HandledRecord {

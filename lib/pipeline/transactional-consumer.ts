@@ -39,9 +39,11 @@ export class TransactionalConsumer {
   readonly connection: KafkaConnection;
   readonly #batches: TransactionalBatches;
   readonly #producers: PartitionProducers;
+  readonly #options: TransactionalConsumerOptions;
 
   constructor(options: TransactionalConsumerOptions) {
     const { driver, settings } = options;
+    this.#options = options;
     const logger = settings.logger;
     this.#producers = new PartitionProducers(
       driver,
@@ -90,8 +92,13 @@ export class TransactionalConsumer {
     return this.#batches.stats;
   }
 
-  /** Connects and joins the group; resolves once partitions are assigned. Again after close(): rejoins. */
-  connect(): Promise<void> {
+  /**
+   * Checks that the transactional ids are authorized, connects and joins the group; resolves once partitions
+   * are assigned. Again after close(): rejoins.
+   */
+  async connect(): Promise<void> {
+    const { driver, transactionalIdPrefix, producerSettings } = this.#options;
+    await driver.checkTransactionalIdAccess?.(transactionalIdPrefix, producerSettings);
     return this.connection.connect();
   }
 

@@ -19,10 +19,16 @@ export interface ScramCredentials {
 /** How a cluster secures its client and inter-broker listener (the controller listener stays PLAINTEXT). */
 export interface KraftSecurityOptions {
   /**
-   * The application user, created as a SCRAM-SHA-512 credential when the storage is formatted. Readiness is
-   * checked with it, over TLS. A second user, for the brokers' own connections, is made up by the cluster.
+   * The application user, created as a SCRAM-SHA-512 credential when the storage is formatted, and a super
+   * user of the cluster's authorizer. Readiness is checked with it, over TLS. A second user, for the brokers'
+   * own connections, is made up by the cluster.
    */
   readonly user: ScramCredentials;
+  /**
+   * More SCRAM-SHA-512 users, created with `user`. They are not super users: the authorizer
+   * (`StandardAuthorizer`) refuses them everything no ACL allows.
+   */
+  readonly otherUsers?: readonly ScramCredentials[];
 }
 
 export interface KraftClusterOptions {
@@ -47,6 +53,7 @@ interface KraftSecrets {
   readonly tls: ThrowawayTls;
   readonly user: ScramCredentials;
   readonly interBroker: ScramCredentials;
+  readonly otherUsers: readonly ScramCredentials[];
 }
 
 /** The SCRAM user the brokers authenticate as on the inter-broker listener. */
@@ -154,12 +161,14 @@ export class KraftCluster {
     const interBroker = { username: INTER_BROKER_USER, password: randomSecret() };
     this.#options.log(
       `securing the client and inter-broker listener with SASL_SSL: SCRAM-SHA-512 users '${security.user.username}' ` +
-        `(application) and '${interBroker.username}' (inter-broker), a throwaway CA made with keytool in ${dir}`,
+        `(application), '${interBroker.username}' (inter-broker)` +
+        (security.otherUsers ?? []).map((other) => `, '${other.username}'`).join('') +
+        `, a throwaway CA made with keytool in ${dir}; an authorizer with the first two as super users`,
     );
     const started = Date.now();
     const tls = await createThrowawayTls({ dir });
     this.#options.log(`CA and broker certificate ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    this.#secrets = { tls, user: security.user, interBroker };
+    this.#secrets = { tls, user: security.user, interBroker, otherUsers: security.otherUsers ?? [] };
   }
 
   async #format(): Promise<void> {
@@ -170,7 +179,7 @@ export class KraftCluster {
     // StorageTool takes them only as arguments, so both throwaway passwords are visible to `ps` on this
     // machine for the seconds the format runs (a salted SCRAM password would log in just as well).
     const scram = this.#secrets
-      ? [this.#secrets.user, this.#secrets.interBroker].flatMap((user) => [
+      ? [this.#secrets.user, this.#secrets.interBroker, ...this.#secrets.otherUsers].flatMap((user) => [
           '--add-scram',
           `SCRAM-SHA-512=[name=${user.username},password=${user.password}]`,
         ])
@@ -255,8 +264,14 @@ export class KraftCluster {
   /** `text` with every secret of this cluster replaced, for error messages that quote tool output or logs. */
   #redact(text: string): string {
     if (!this.#secrets) return text;
-    const { tls, user, interBroker } = this.#secrets;
-    const secrets = [user.password, interBroker.password, tls.keystorePassword, tls.truststorePassword];
+    const { tls, user, interBroker, otherUsers } = this.#secrets;
+    const secrets = [
+      user.password,
+      interBroker.password,
+      ...otherUsers.map((other) => other.password),
+      tls.keystorePassword,
+      tls.truststorePassword,
+    ];
     return secrets.reduce((redacted, secret) => redacted.split(secret).join('[hidden]'), text);
   }
 
@@ -336,11 +351,15 @@ export class KraftCluster {
     ].join('\n');
   }
 
-  /** SASL_SSL settings of the client/inter-broker listener; none for a plaintext cluster. */
+  /** SASL_SSL settings of the client/inter-broker listener, and the authorizer; none for a plaintext cluster. */
   #securityProperties(): string[] {
     if (!this.#secrets) return [];
-    const { tls, interBroker } = this.#secrets;
+    const { tls, user, interBroker } = this.#secrets;
     return [
+      // Only super users and what ACLs allow (allow.everyone.if.no.acl.found stays false). ANONYMOUS is the
+      // principal of the PLAINTEXT controller listener, which the nodes use among themselves.
+      'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      `super.users=User:${user.username};User:${interBroker.username};User:ANONYMOUS`,
       'sasl.enabled.mechanisms=SCRAM-SHA-512',
       'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
       // The inter-broker user's password must be here: the broker logs in with it. The application user's is not.

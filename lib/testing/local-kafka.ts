@@ -29,8 +29,17 @@ export interface LocalKafkaSecurity {
   readonly mechanism: 'scram-sha-512';
   /** The throwaway CA certificate (PEM) that signed the broker's certificate; trust it with `ssl: { ca: [ca] }`. */
   readonly ca: string;
-  /** The application user: a SCRAM-SHA-512 user with a random password, made when the broker was formatted. */
+  /**
+   * The application user: a SCRAM-SHA-512 user with a random password, made when the broker was formatted. It
+   * is a super user of the broker's authorizer, so it may do anything, create ACLs included.
+   */
   readonly user: LocalKafkaCredentials;
+  /**
+   * A second SCRAM-SHA-512 user (`rxkafka-service`, a random password) that is not a super user: the broker
+   * refuses it everything no ACL allows. Grant it what a test needs as `user` (kafkajs `admin.createAcls()`
+   * with principal `User:rxkafka-service`), for specs of authorization failures.
+   */
+  readonly service: LocalKafkaCredentials;
   /** `user`'s name with a wrong (random) password, for specs of failed logins. */
   readonly wrongPassword: LocalKafkaCredentials;
 }
@@ -179,6 +188,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     log,
   });
   const user = secured ? { username: APPLICATION_USER, password: randomSecret() } : undefined;
+  const service = { username: SERVICE_USER, password: randomSecret() };
   const started = Date.now();
   log(
     `starting Apache Kafka ${version} (KRaft, ${nodes} node${nodes > 1 ? 's' : ''}) from the Maven Central jars in ${libs}`,
@@ -190,7 +200,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     heapMb: options.heapMb ?? 512,
     startTimeoutMs: options.startTimeoutMs ?? 120_000,
     log,
-    security: user && { user },
+    security: user && { user, otherUsers: [service] },
   });
   log(
     `broker ready at ${cluster.brokers.join(',')}${secured ? ' (SASL_SSL, SCRAM-SHA-512)' : ''} in ` +
@@ -204,6 +214,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
           mechanism: 'scram-sha-512',
           ca,
           user,
+          service,
           wrongPassword: { username: user.username, password: randomSecret() },
         }
       : undefined;
@@ -223,8 +234,11 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   };
 }
 
-/** The SCRAM user name of the application user of a `sasl_ssl` broker. */
+/** The SCRAM user name of the application user of a `sasl_ssl` broker (a super user). */
 const APPLICATION_USER = 'rxkafka';
+
+/** The SCRAM user name of the service user of a `sasl_ssl` broker (only what ACLs allow). */
+const SERVICE_USER = 'rxkafka-service';
 
 function clientConfigOf(
   brokers: readonly string[],

@@ -47,6 +47,11 @@ describe('RpcException', () => {
       class Http2Failure extends RpcException {}
       expect(new Http2Failure({ message: 7 }).message).to.equal('Http 2 Failure');
     });
+
+    it('is the class name in words for null or undefined from JavaScript callers, as in Nest', () => {
+      expect(new RpcException(null as unknown as object).message).to.equal('Rpc Exception');
+      expect(new RpcException(undefined as unknown as object).message).to.equal('Rpc Exception');
+    });
   });
 
   it('serializes to the same JSON as NestJS (own error and message, no name)', () => {

@@ -58,6 +58,15 @@ describe('dead letters', () => {
       });
     });
 
+    it('describes a thrown value that String() refuses (an object without prototype)', () => {
+      const error = Object.create(null) as object;
+      const letter = createDeadLetter(createRecord(), { error, attempts: 1, handler: 'h' });
+      expect(letter.headers).to.include({
+        [DeadLetterHeaders.EXCEPTION_FQCN]: 'object',
+        [DeadLetterHeaders.EXCEPTION_MESSAGE]: '[object Object]',
+      });
+    });
+
     it('uses Spring Kafka’s header names for the origin and the exception', () => {
       expect(
         Object.values(DeadLetterHeaders).filter((name) => name.startsWith('kafka_dlt-')),

@@ -9,6 +9,7 @@ import { HandlerRegistry } from '../../lib/handlers/handler-registry';
 import { MessagePattern } from '../../lib/handlers/message-pattern';
 import { Payload } from '../../lib/handlers/param-decorators';
 import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
+import { NotAuthorizedError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { MessageRouter, type RecordTools } from '../../lib/pipeline/message-router';
 import type { RetryPolicy } from '../../lib/handlers/retry-policy';
@@ -68,6 +69,11 @@ class RouterSpecController {
   @MessagePattern('router.fail.object')
   failObject(): Promise<never> {
     return Promise.reject(new RpcException({ status: 'error', code: 42 }));
+  }
+
+  @MessagePattern('router.fail.undefined')
+  failUndefined(): never {
+    throw undefined;
   }
 
   @MessagePattern('router.fail.unknown')
@@ -367,6 +373,17 @@ describe('MessageRouter', () => {
         expect(logs.some((entry) => entry.level === 'warn')).to.equal(true);
       });
 
+      it('replies with an error to a handler that throws undefined', async () => {
+        const { router, sent } = createSetup();
+        await router.handle(
+          createRecord('router.fail.undefined', null, requestHeaders('router.fail.reply')),
+          tools,
+        );
+        expect(allReplies(sent).map(errorHeader)).to.deep.equal([
+          '{"status":"error","message":"Internal server error"}',
+        ]);
+      });
+
       it('runs the handler again after a KafkaRetriableException and replies with its later result', async () => {
         const { router, controller, sent } = createSetup();
         controller.attemptsBeforeSuccess = 2;
@@ -521,6 +538,39 @@ describe('MessageRouter', () => {
           .catch((caught: unknown) => (thrown = caught));
         expect(thrown).to.equal(error);
         expect(router.repliesSent).to.equal(0);
+      });
+
+      it('gives a reply up when the authorizer refuses its reply topic, logging RXK_NOT_AUTHORIZED', async () => {
+        const refusal = new NotAuthorizedError('refused', {
+          resourceType: 'topic',
+          resourceName: 'router.sum.reply',
+          principal: 'User:svc',
+          topic: 'router.sum.reply',
+        });
+        const { router, logs } = createSetup(() => Promise.reject(refusal));
+        const handled = await router.handle(
+          createRecord('router.sum', [1], requestHeaders('router.sum.reply')),
+          tools,
+        );
+        await handled?.acked;
+        const logged = logs.find((entry) => entry.level === 'error');
+        expect(logged?.message).to.contain('a reply to router.sum.reply was refused');
+        expect(logged?.fields?.error).to.equal(refusal);
+      });
+
+      it('rejects, so the record is redelivered, when the refused topic was another reply’s', async () => {
+        const refusal = new NotAuthorizedError('refused', {
+          resourceType: 'topic',
+          resourceName: 'other.reply',
+          principal: 'User:svc',
+          topic: 'other.reply',
+        });
+        const { router } = createSetup(() => Promise.reject(refusal));
+        const handled = await router.handle(
+          createRecord('router.sum', [1], requestHeaders('router.sum.reply')),
+          tools,
+        );
+        expect(await handled?.acked.catch((caught: unknown) => caught)).to.equal(refusal);
       });
 
       it('rejects when any reply of a stream cannot be produced', async () => {

@@ -89,6 +89,9 @@ describe("startLocalKafka({ security: 'sasl_ssl' }) (integration)", function () 
     expect(security.user.password).to.have.length.above(20);
     expect(security.wrongPassword.username).to.equal(security.user.username);
     expect(security.wrongPassword.password).to.not.equal(security.user.password);
+    expect(security.service.username).to.equal('rxkafka-service');
+    expect(security.service.password).to.have.length.above(20);
+    expect(security.service.password).to.not.equal(security.user.password);
     // Type check: a kafkajs KafkaConfig as is.
     const config: KafkaConfig = kafka.clientConfig;
     expect(config).to.deep.equal({
@@ -97,6 +100,7 @@ describe("startLocalKafka({ security: 'sasl_ssl' }) (integration)", function () 
       sasl: { mechanism: 'scram-sha-512', ...security.user },
     });
     expect(progress.join('\n')).to.not.contain(security.user.password);
+    expect(progress.join('\n')).to.not.contain(security.service.password);
   });
 
   it('lets the application user list and create topics, and round-trips a record', async () => {

@@ -12,6 +12,7 @@ import type {
   Producer,
   ProducerConfig,
 } from 'kafkajs';
+import { RxKafkaError } from '../../errors';
 import type { Logger } from '../../logger';
 import type {
   ConsumeSettings,
@@ -27,6 +28,13 @@ import type {
 } from '../kafka-driver';
 import type { OutgoingRecord } from '../kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
+import {
+  rethrowAuthorizationFailure,
+  withAuthorization,
+  type AuthorizationContext,
+} from './authorization-failure';
+import { AuthorizationRefusals } from './authorization-refusals';
+import { toAccessCheckTransactionalId } from './per-partition-transactional-id';
 import { toConnectFailure, type ConnectTarget } from './connect-failure';
 import { createKafka } from './create-kafka';
 import { withFetchMaxWait } from './fetch-wait';
@@ -45,7 +53,9 @@ export function createKafkajsDriver(config: KafkaConfig, logger: Logger): KafkaD
     ssl: config.ssl,
     sasl: config.sasl,
   };
-  return new KafkajsDriver(createKafka(config, logger), target);
+  const refusals = new AuthorizationRefusals();
+  const kafka = createKafka(config, refusals.watch(logger));
+  return new KafkajsDriver(kafka, target, { target, refusals, kafka });
 }
 
 /**
@@ -66,14 +76,17 @@ const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 class KafkajsDriver implements KafkaDriver {
   readonly native: Kafka;
   readonly #target: ConnectTarget;
+  readonly #authorization: AuthorizationContext;
 
-  constructor(kafka: Kafka, target: ConnectTarget) {
+  constructor(kafka: Kafka, target: ConnectTarget, authorization: AuthorizationContext) {
     this.native = kafka;
     this.#target = target;
+    this.#authorization = authorization;
   }
 
   createProducer(settings: ProducerSettings): DriverProducer {
-    return new KafkajsProducer(this.native, (settings.librarySettings ?? {}) as ProducerConfig, this.#target);
+    const config = (settings.librarySettings ?? {}) as ProducerConfig;
+    return new KafkajsProducer(this.native, config, this.#target, this.#authorization);
   }
 
   createConsumer(settings: ConsumerSettings): DriverConsumer {
@@ -84,13 +97,36 @@ class KafkajsDriver implements KafkaDriver {
     // The user's own partitionAssigners, if any, win over the reply assigner (as before the port existed).
     return new KafkajsConsumer(
       this.native.consumer(withFetchMaxWait({ ...assigners, ...config, groupId: settings.groupId })),
+      settings.groupId,
       this.#target,
+      this.#authorization,
     );
   }
 
   createTransactionalProducer(settings: TransactionalProducerSettings): DriverTransactionalProducer {
     const config = (settings.librarySettings ?? {}) as ProducerConfig;
-    return new KafkajsTransactionalProducer(this.native, config, settings.transactionalId, this.#target);
+    return new KafkajsTransactionalProducer(
+      this.native,
+      config,
+      settings.transactionalId,
+      this.#target,
+      this.#authorization,
+    );
+  }
+
+  async checkTransactionalIdAccess(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void> {
+    const producer = this.createTransactionalProducer({
+      transactionalId: toAccessCheckTransactionalId(transactionalIdPrefix),
+      librarySettings,
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      // Fenced by another member's check that started at the same moment: that took an authorized id.
+      if (!RxKafkaError.isRxKafkaError(error) || error.code !== 'RXK_PRODUCER_FENCED') throw error;
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+    }
   }
 
   async fetchCommittedOffsets(
@@ -173,6 +209,10 @@ class KafkajsDriver implements KafkaDriver {
   }
 }
 
+function topicsOf(request: ProduceRequest): string[] {
+  return [...new Set(request.topicMessages.map(({ topic }) => topic))];
+}
+
 /** The error type kafkajs's deleteGroups() reports for the first failed group, if it says. */
 function groupErrorCode(error: unknown): string | undefined {
   const groups = (error as { groups?: Array<{ error?: { type?: string } }> } | undefined)?.groups;
@@ -184,18 +224,29 @@ class KafkajsProducer implements DriverProducer {
   // The #1303 workaround: pins each record to its first partition and remembers it (see PartitionRecorder).
   readonly #partitions = new PartitionRecorder();
   readonly #target: ConnectTarget;
+  readonly #authorization: AuthorizationContext;
   readonly #listeners = new Set<(event: DriverProducerEvent) => void>();
 
-  constructor(kafka: Kafka, config: ProducerConfig, target: ConnectTarget) {
+  constructor(
+    kafka: Kafka,
+    config: ProducerConfig,
+    target: ConnectTarget,
+    authorization: AuthorizationContext,
+  ) {
     this.native = kafka.producer({
       ...config,
       createPartitioner: this.#partitions.wrap(config.createPartitioner),
     });
     this.#target = target;
+    this.#authorization = authorization;
   }
 
   connect(): Promise<void> {
-    return connecting(this.#target, () => this.native.connect());
+    return withAuthorization(
+      () => connecting(this.#target, () => this.native.connect()),
+      {},
+      this.#authorization,
+    );
   }
 
   disconnect(): Promise<void> {
@@ -203,7 +254,12 @@ class KafkajsProducer implements DriverProducer {
   }
 
   sendBatch(request: ProduceRequest): Promise<WrittenPartition[]> {
-    const sent = this.native.sendBatch(request);
+    // Only a failure pays for the authorization check: this is every record's path.
+    const sent = this.native
+      .sendBatch(request)
+      .catch((error: unknown) =>
+        rethrowAuthorizationFailure(error, { topics: topicsOf(request) }, this.#authorization),
+      );
     // kafkajs emits nothing when a producer loses its brokers: the failed send is the only sign of it.
     if (this.#listeners.size > 0) {
       sent.catch((error: unknown) => {
@@ -226,15 +282,28 @@ class KafkajsProducer implements DriverProducer {
 
 class KafkajsConsumer implements DriverConsumer {
   readonly native: Consumer;
+  readonly #groupId: string;
   readonly #target: ConnectTarget;
+  readonly #authorization: AuthorizationContext;
 
-  constructor(consumer: Consumer, target: ConnectTarget) {
+  constructor(
+    consumer: Consumer,
+    groupId: string,
+    target: ConnectTarget,
+    authorization: AuthorizationContext,
+  ) {
     this.native = consumer;
+    this.#groupId = groupId;
     this.#target = target;
+    this.#authorization = authorization;
   }
 
   connect(): Promise<void> {
-    return connecting(this.#target, () => this.native.connect());
+    return withAuthorization(
+      () => connecting(this.#target, () => this.native.connect()),
+      { groupId: this.#groupId },
+      this.#authorization,
+    );
   }
 
   disconnect(): Promise<void> {
@@ -242,7 +311,12 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   consume(settings: ConsumeSettings): Promise<void> {
-    return connecting(this.#target, () => this.#consume(settings));
+    const topics = settings.topics.filter((topic): topic is string => typeof topic === 'string');
+    return withAuthorization(
+      () => connecting(this.#target, () => this.#consume(settings)),
+      { topics, groupId: this.#groupId },
+      this.#authorization,
+    );
   }
 
   async #consume(settings: ConsumeSettings): Promise<void> {
@@ -254,7 +328,10 @@ class KafkajsConsumer implements DriverConsumer {
       if (!isLostConnection(error)) throw error;
       return this.native.subscribe(subscription);
     });
-    await reachGroupCoordinator(() => this.native.describeGroup());
+    // Mapped here, not only around the whole step: a refused group ends the lookup at its first attempt.
+    await reachGroupCoordinator(() =>
+      withAuthorization(() => this.native.describeGroup(), { groupId: this.#groupId }, this.#authorization),
+    );
     await this.native.run({
       ...((settings.librarySettings ?? {}) as ConsumerRunConfig),
       // The runtime resolves each offset once its record is handled and its replies are produced, and

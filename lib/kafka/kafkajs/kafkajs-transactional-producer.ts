@@ -9,6 +9,7 @@ import type { Kafka, Producer, ProducerConfig, Transaction } from 'kafkajs';
 import type { TopicPartitionOffsets } from '../fetched-batch';
 import type { DriverTransaction, DriverTransactionalProducer } from '../kafka-driver';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
+import { withAuthorization, type AuthorizationContext } from './authorization-failure';
 import { toConnectFailure, type ConnectTarget } from './connect-failure';
 import { fenceOlderProducers } from './fence-at-connect';
 import { toProducerFenced } from './producer-fenced';
@@ -19,11 +20,19 @@ export class KafkajsTransactionalProducer implements DriverTransactionalProducer
   readonly native: Producer;
   readonly transactionalId: string;
   readonly #target: ConnectTarget;
+  readonly #authorization: AuthorizationContext;
 
-  constructor(kafka: Kafka, config: ProducerConfig, transactionalId: string, target: ConnectTarget) {
+  constructor(
+    kafka: Kafka,
+    config: ProducerConfig,
+    transactionalId: string,
+    target: ConnectTarget,
+    authorization: AuthorizationContext,
+  ) {
     this.native = kafka.producer(toTransactionalProducerConfig(config, transactionalId));
     this.transactionalId = transactionalId;
     this.#target = target;
+    this.#authorization = authorization;
   }
 
   async connect(): Promise<void> {
@@ -32,16 +41,21 @@ export class KafkajsTransactionalProducer implements DriverTransactionalProducer
     } catch (error) {
       throw toConnectFailure(error, this.#target) ?? error;
     }
-    await this.#mapped(() => fenceOlderProducers(this.native));
+    // The transactional id is first checked here: fencing looks up its coordinator.
+    await this.#authorized(() => this.#mapped(() => fenceOlderProducers(this.native)));
   }
 
   async transaction(): Promise<DriverTransaction> {
-    const transaction = await this.#mapped(() => this.native.transaction());
+    const transaction = await this.#authorized(() => this.#mapped(() => this.native.transaction()));
     return new KafkajsTransaction(transaction, (work) => this.#mapped(work));
   }
 
   disconnect(): Promise<void> {
     return this.native.disconnect();
+  }
+
+  #authorized<T>(work: () => Promise<T>): Promise<T> {
+    return withAuthorization(work, { transactionalId: this.transactionalId }, this.#authorization);
   }
 
   async #mapped<T>(work: () => Promise<T>): Promise<T> {

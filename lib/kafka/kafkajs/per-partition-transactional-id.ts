@@ -13,3 +13,12 @@
 export function toPerPartitionTransactionalId(prefix: string, topic: string, partition: number): string {
   return `${prefix}-${topic}-${partition}`;
 }
+
+/**
+ * The transactional id a member connects once at start to learn whether its prefix is authorized, before it
+ * joins its group: `${prefix}-*access-check`. No partition's id can be it (`*` is not legal in a topic name),
+ * so the check fences no member's producer.
+ */
+export function toAccessCheckTransactionalId(prefix: string): string {
+  return `${prefix}-*access-check`;
+}

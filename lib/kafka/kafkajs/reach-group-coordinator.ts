@@ -11,6 +11,8 @@
  * which the connection retries with its backoff instead of failing for good.
  */
 
+import { RxKafkaError } from '../../errors';
+
 /** How often and how far apart the lookup is tried. */
 export interface CoordinatorLookupRetry {
   /** @defaultValue 4 */
@@ -34,8 +36,13 @@ export async function reachGroupCoordinator(
       await lookUp();
       return { attempts: attempt };
     } catch (error) {
-      if (attempt >= retry.attempts) throw error;
+      // An rxkafka verdict that retrying cannot change (a refused group) ends the lookup at once.
+      if (attempt >= retry.attempts || isFinal(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, retry.delayMs * 2 ** (attempt - 1)));
     }
   }
+}
+
+function isFinal(error: unknown): boolean {
+  return RxKafkaError.isRxKafkaError(error) && !error.retriable;
 }

@@ -1,0 +1,189 @@
+/**
+ * Recognises Kafka's authorization refusals in what kafkajs 2.2.4 throws, and turns them into
+ * `RXK_NOT_AUTHORIZED` (a NotAuthorizedError) naming the resource refused and the principal (the SASL
+ * username: never the password).
+ *
+ * Kafka refuses a topic (TOPIC_AUTHORIZATION_FAILED, 29), a group (GROUP_AUTHORIZATION_FAILED, 30), the
+ * cluster (CLUSTER_AUTHORIZATION_FAILED, 31: an idempotent producer whose user may write to no topic) or a
+ * transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 53). kafkajs counts all four as not retriable and
+ * gives up at once; groups and transactional ids met at a coordinator lookup come out as
+ * KafkaJSGroupCoordinatorNotFound (see authorization-refusals.ts).
+ */
+import type { Kafka } from 'kafkajs';
+import { NotAuthorizedError, RxKafkaError, type AuthorizationResourceType } from '../../errors';
+import type { AuthorizationRefusals, SwallowedRefusal } from './authorization-refusals';
+import { walkCauses } from './error-chain';
+
+/** Who asked: the client id and its SASL settings (only `username` is read). */
+export interface AuthorizationTarget {
+  readonly clientId: string;
+  readonly sasl?: unknown;
+}
+
+/** What withAuthorization() needs of a client: who it is, what its log saw, and the client to ask again. */
+export interface AuthorizationContext {
+  readonly target: AuthorizationTarget;
+  readonly refusals: AuthorizationRefusals;
+  readonly kafka: Kafka;
+}
+
+/** The resources the failed step touched, so the error can name the one refused. */
+export interface AuthorizationScope {
+  readonly topics?: readonly string[];
+  readonly groupId?: string;
+  readonly transactionalId?: string;
+  /** Refusals kafkajs logged during the step without throwing them (AuthorizationRefusals.since()). */
+  readonly swallowed?: ReadonlySet<SwallowedRefusal>;
+}
+
+const REFUSALS: ReadonlyMap<unknown, AuthorizationResourceType> = new Map<unknown, AuthorizationResourceType>(
+  [
+    [29, 'topic'],
+    ['TOPIC_AUTHORIZATION_FAILED', 'topic'],
+    [30, 'group'],
+    ['GROUP_AUTHORIZATION_FAILED', 'group'],
+    [31, 'cluster'],
+    ['CLUSTER_AUTHORIZATION_FAILED', 'cluster'],
+    [53, 'transactionalId'],
+    ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'transactionalId'],
+  ],
+);
+
+/** The kind of resource Kafka refused, found anywhere in `error`'s chain or among the swallowed refusals. */
+export function findRefusedResource(
+  error: unknown,
+  swallowed: ReadonlySet<SwallowedRefusal> = new Set(),
+): AuthorizationResourceType | undefined {
+  if (RxKafkaError.isRxKafkaError(error)) return undefined;
+  const links = [...walkCauses(error)];
+  for (const link of links) {
+    const refused = REFUSALS.get(link.type) ?? REFUSALS.get(link.code);
+    if (refused) return refused;
+  }
+  if (!links.some((link) => link.name === 'KafkaJSGroupCoordinatorNotFound')) return undefined;
+  if (swallowed.has('transactionalId')) return 'transactionalId';
+  if (swallowed.has('group')) return 'group';
+  return undefined;
+}
+
+/** `error` as a NotAuthorizedError when Kafka refused authorization; `undefined` for anything else. */
+export function toAuthorizationFailure(
+  error: unknown,
+  scope: AuthorizationScope,
+  target: AuthorizationTarget,
+): NotAuthorizedError | undefined {
+  const resourceType = findRefusedResource(error, scope.swallowed);
+  if (!resourceType) return undefined;
+  const principal = principalOf(target);
+  const { name, description } = describeResource(resourceType, scope);
+  return new NotAuthorizedError(
+    `${target.clientId}: Kafka refused ${principal} access to ${description} (${KAFKA_ERROR_NAMES[resourceType]}). ` +
+      `Grant it an ACL for ${description} (kafka-acls --add --allow-principal ${principal} …, or ` +
+      `admin.createAcls()), or connect as a user that has one. Not retried: every attempt would be refused the same way.`,
+    {
+      cause: error,
+      resourceType,
+      resourceName: name,
+      principal,
+      ...(resourceType === 'topic' && name !== undefined && { topic: name }),
+    },
+  );
+}
+
+/**
+ * The topics among `topics` that Kafka refuses to describe to this client, asked one at a time: a failed
+ * produce names none when it wrote to several. Empty when every lookup succeeded (only writing is
+ * refused) or the lookups failed for another reason.
+ */
+export async function findRefusedTopics(kafka: Kafka, topics: readonly string[]): Promise<string[]> {
+  const admin = kafka.admin();
+  const refused: string[] = [];
+  try {
+    await admin.connect();
+    for (const topic of topics) {
+      const answer = await admin.fetchTopicMetadata({ topics: [topic] }).then(
+        () => undefined,
+        (error: unknown) => findRefusedResource(error),
+      );
+      if (answer === 'topic') refused.push(topic);
+    }
+  } catch {
+    return [];
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  return refused;
+}
+
+const KAFKA_ERROR_NAMES: Readonly<Record<AuthorizationResourceType, string>> = {
+  topic: 'TOPIC_AUTHORIZATION_FAILED',
+  group: 'GROUP_AUTHORIZATION_FAILED',
+  transactionalId: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  cluster: 'CLUSTER_AUTHORIZATION_FAILED',
+};
+
+function describeResource(
+  resourceType: AuthorizationResourceType,
+  scope: AuthorizationScope,
+): { name: string | undefined; description: string } {
+  if (resourceType === 'group') return named('consumer group', scope.groupId);
+  if (resourceType === 'transactionalId') return named('transactional id', scope.transactionalId);
+  if (resourceType === 'cluster') {
+    return { name: undefined, description: 'the cluster (IdempotentWrite, or Write on some topic)' };
+  }
+  const topics = scope.topics ?? [];
+  if (topics.length === 1) return named('topic', topics[0]);
+  if (topics.length === 0) return { name: undefined, description: 'a topic' };
+  return {
+    name: undefined,
+    description: `one of the topics ${topics.map((topic) => `'${topic}'`).join(', ')}`,
+  };
+}
+
+function named(kind: string, name: string | undefined): { name: string | undefined; description: string } {
+  return { name, description: name === undefined ? `a ${kind}` : `${kind} '${name}'` };
+}
+
+function principalOf(target: AuthorizationTarget): string {
+  const sasl = target.sasl;
+  const username =
+    typeof sasl === 'object' && sasl !== null ? (sasl as { username?: unknown }).username : undefined;
+  return typeof username === 'string' ? `User:${username}` : 'this client (no SASL user: User:ANONYMOUS)';
+}
+
+/**
+ * Runs one step of a client (a connect, a subscription), rethrowing an authorization refusal as a
+ * NotAuthorizedError; `refusals` supplies what kafkajs logged during the step without throwing it.
+ */
+export async function withAuthorization<T>(
+  step: () => Promise<T>,
+  scope: Omit<AuthorizationScope, 'swallowed'>,
+  context: AuthorizationContext,
+): Promise<T> {
+  const mark = context.refusals.mark();
+  try {
+    return await step();
+  } catch (error) {
+    return rethrowAuthorizationFailure(error, scope, context, mark);
+  }
+}
+
+/**
+ * Throws `error` as a NotAuthorizedError when it is an authorization refusal, else as it is. When Kafka
+ * refused one of several topics without saying which, each is looked up on `context.kafka` to name it.
+ * `mark` (AuthorizationRefusals.mark() before the step) lets refusals kafkajs only logged count.
+ */
+export async function rethrowAuthorizationFailure(
+  error: unknown,
+  scope: Omit<AuthorizationScope, 'swallowed'>,
+  context: AuthorizationContext,
+  mark?: number,
+): Promise<never> {
+  const swallowed = mark === undefined ? undefined : context.refusals.since(mark);
+  const failure = toAuthorizationFailure(error, { ...scope, swallowed }, context.target);
+  if (!failure) throw error;
+  const topics = scope.topics ?? [];
+  if (failure.resourceType !== 'topic' || topics.length < 2) throw failure;
+  const refused = await findRefusedTopics(context.kafka, topics);
+  throw (refused.length > 0 && toAuthorizationFailure(error, { topics: refused }, context.target)) || failure;
+}
