@@ -23,6 +23,7 @@ export type RxKafkaErrorCode =
   | 'RXK_ACTOR_NOT_PROVIDED'
   | 'RXK_AUTHENTICATION_FAILED'
   | 'RXK_TLS_FAILED'
+  | 'RXK_TOPIC_NOT_FOUND'
   | 'RXK_ALREADY_SUBSCRIBED'
   | 'RXK_STREAM_OVERFLOW'
   | 'RXK_PRODUCER_FENCED'
@@ -47,13 +48,16 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
   RXK_HANDLER_TIMEOUT:
     'A handler produced nothing within handlerTimeoutMs; it was cut off and the request got an error reply.',
   RXK_BROKER_SETUP: 'The local test broker could not be installed or started (Java, Maven, ports).',
-  RXK_BROKER_UNREACHABLE: 'The brokers named in KAFKA_BROKERS (or the options) did not answer.',
+  RXK_BROKER_UNREACHABLE:
+    'No broker answered at the addresses tried (client.brokers, or KAFKA_BROKERS for the test broker): check the host and port of a listener this process can reach, and that the broker is running. Retriable: a first connect() or listen() gives up after connectTimeoutMs; a connection that has served keeps retrying.',
   RXK_ACTOR_NOT_PROVIDED:
     'The connection machine ran an I/O actor (connectKafka, drainKafka) that was never bound: bind it with connectionMachine.provide({ actors }), as KafkaConnection does.',
   RXK_AUTHENTICATION_FAILED:
     'The broker refused the SASL login (mechanism, username, password), or (likely, retriable) closed every TLS connection of a client without client.sasl. Check client.sasl against the users the cluster knows.',
   RXK_TLS_FAILED:
     'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca) or does not name the broker address (not retriable), or (likely, retriable) the two sides disagree on TLS: client.ssl against a plaintext listener, or none against a TLS one.',
+  RXK_TOPIC_NOT_FOUND:
+    "A topic to consume does not exist on the cluster (a server's request or event topic, a client's reply topic, a consume() or replay() topic); the message names it. rxkafka never creates topics: create it (for example with rxkafka's createTopics() or kafka-topics.sh --create), then connect again. Retriable, since the topic may be created meanwhile, but a first connect() or listen() fails at once.",
   RXK_ALREADY_SUBSCRIBED:
     'A consume() stream is one group member at a time: subscribe again once the previous subscription ended, or call consume() once per member.',
   RXK_STREAM_OVERFLOW:

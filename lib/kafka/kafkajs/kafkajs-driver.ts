@@ -27,12 +27,17 @@ import type {
 } from '../kafka-driver';
 import type { OutgoingRecord } from '../kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
-import { toConnectFailure, type ConnectTarget } from './connect-failure';
+import type { RxKafkaError } from '../../errors';
+import { isUnopenedConnectionError, type ConnectTarget } from './connect-failure';
+import { ConnectSteps } from './connect-steps';
 import { createKafka } from './create-kafka';
+import { createKafkaLogCreator } from './kafka-log-creator';
+import { probeBrokers } from './probe-brokers';
 import { PartitionRecorder } from './partition-recorder';
 import { isLostConnection } from './lost-connection';
 import { reachGroupCoordinator } from './reach-group-coordinator';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
+import { isUnknownTopic, toUnknownTopicFailure } from './unknown-topic';
 import { KafkajsTransactionalProducer } from './kafkajs-transactional-producer';
 
 /** The kafkajs driver for the cluster and client that `config` names; kafkajs logs through `logger`. */
@@ -43,32 +48,24 @@ export function createKafkajsDriver(config: KafkaConfig, logger: Logger): KafkaD
     ssl: config.ssl,
     sasl: config.sasl,
   };
-  return new KafkajsDriver(createKafka(config, logger), target);
-}
-
-/**
- * Runs a connect step, turning a failure that points at the configuration (a refused login, a TLS
- * mismatch) into the rxkafka error that says what to check; anything else is rethrown as it is.
- */
-async function connecting<T>(target: ConnectTarget, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    throw toConnectFailure(error, target) ?? error;
-  }
+  const logCreator = config.logCreator ?? createKafkaLogCreator(logger);
+  const probe = () => probeBrokers(config, logCreator, isUnopenedConnectionError);
+  return new KafkajsDriver(createKafka(config, logger), new ConnectSteps(target, probe));
 }
 
 class KafkajsDriver implements KafkaDriver {
   readonly native: Kafka;
   readonly #target: ConnectTarget;
+  readonly #steps: ConnectSteps;
 
-  constructor(kafka: Kafka, target: ConnectTarget) {
+  constructor(kafka: Kafka, steps: ConnectSteps) {
     this.native = kafka;
-    this.#target = target;
+    this.#target = steps.target;
+    this.#steps = steps;
   }
 
   createProducer(settings: ProducerSettings): DriverProducer {
-    return new KafkajsProducer(this.native, (settings.librarySettings ?? {}) as ProducerConfig, this.#target);
+    return new KafkajsProducer(this.native, (settings.librarySettings ?? {}) as ProducerConfig, this.#steps);
   }
 
   createConsumer(settings: ConsumerSettings): DriverConsumer {
@@ -79,7 +76,8 @@ class KafkajsDriver implements KafkaDriver {
     // The user's own partitionAssigners, if any, win over the reply assigner (as before the port existed).
     return new KafkajsConsumer(
       this.native.consumer({ ...assigners, ...config, groupId: settings.groupId }),
-      this.#target,
+      this.#steps,
+      () => this.#listTopics(),
     );
   }
 
@@ -156,6 +154,17 @@ class KafkajsDriver implements KafkaDriver {
     });
   }
 
+  /** The cluster's topics, asked once (no retry): it only names what a failed subscription missed. */
+  async #listTopics(): Promise<string[]> {
+    const admin = this.native.admin();
+    await admin.connect();
+    try {
+      return await admin.listTopics();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Runs `work` on a connected admin client, retrying what a topic or group just created may answer. */
   async #withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = this.native.admin();
@@ -187,19 +196,19 @@ class KafkajsProducer implements DriverProducer {
   readonly native: Producer;
   // The #1303 workaround: pins each record to its first partition and remembers it (see PartitionRecorder).
   readonly #partitions = new PartitionRecorder();
-  readonly #target: ConnectTarget;
+  readonly #steps: ConnectSteps;
   readonly #listeners = new Set<(event: DriverProducerEvent) => void>();
 
-  constructor(kafka: Kafka, config: ProducerConfig, target: ConnectTarget) {
+  constructor(kafka: Kafka, config: ProducerConfig, steps: ConnectSteps) {
     this.native = kafka.producer({
       ...config,
       createPartitioner: this.#partitions.wrap(config.createPartitioner),
     });
-    this.#target = target;
+    this.#steps = steps;
   }
 
   connect(): Promise<void> {
-    return connecting(this.#target, () => this.native.connect());
+    return this.#steps.connect(() => this.native.connect());
   }
 
   disconnect(): Promise<void> {
@@ -230,15 +239,17 @@ class KafkajsProducer implements DriverProducer {
 
 class KafkajsConsumer implements DriverConsumer {
   readonly native: Consumer;
-  readonly #target: ConnectTarget;
+  readonly #steps: ConnectSteps;
+  readonly #listTopics: () => Promise<string[]>;
 
-  constructor(consumer: Consumer, target: ConnectTarget) {
+  constructor(consumer: Consumer, steps: ConnectSteps, listTopics: () => Promise<string[]>) {
     this.native = consumer;
-    this.#target = target;
+    this.#steps = steps;
+    this.#listTopics = listTopics;
   }
 
   connect(): Promise<void> {
-    return connecting(this.#target, () => this.native.connect());
+    return this.#steps.connect(() => this.native.connect());
   }
 
   disconnect(): Promise<void> {
@@ -246,18 +257,24 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   consume(settings: ConsumeSettings): Promise<void> {
-    return connecting(this.#target, () => this.#consume(settings));
+    return this.#steps.run(() => this.#consume(settings));
   }
 
   async #consume(settings: ConsumeSettings): Promise<void> {
     const subscription = { topics: [...settings.topics], fromBeginning: settings.fromBeginning };
-    await this.native.subscribe(subscription).catch((error: unknown) => {
-      // kafkajs 2.2.4 keeps the broker connections a disconnect() ended: after connect() again, the first
-      // metadata request (subscribe's) goes out on one of them and fails ('write after end', 'Closed
-      // connection'); the request after it opens a new connection. Seen on every connect after a close().
-      if (!isLostConnection(error)) throw error;
-      return this.native.subscribe(subscription);
-    });
+    await this.native
+      .subscribe(subscription)
+      .catch((error: unknown) => {
+        // kafkajs 2.2.4 keeps the broker connections a disconnect() ended: after connect() again, the first
+        // metadata request (subscribe's) goes out on one of them and fails ('write after end', 'Closed
+        // connection'); the request after it opens a new connection. Seen on every connect after a close().
+        if (!isLostConnection(error)) throw error;
+        return this.native.subscribe(subscription);
+      })
+      .catch(async (error: unknown) => {
+        if (!isUnknownTopic(error)) throw error;
+        throw await this.#describeUnknownTopic(error, settings.topics);
+      });
     await reachGroupCoordinator(() => this.native.describeGroup());
     await this.native.run({
       ...((settings.librarySettings ?? {}) as ConsumerRunConfig),
@@ -267,6 +284,14 @@ class KafkajsConsumer implements DriverConsumer {
       autoCommit: false,
       eachBatch: settings.eachBatch,
     });
+  }
+
+  /** The RXK_TOPIC_NOT_FOUND error naming which of `topics` the cluster lacks (all of them, if it cannot tell). */
+  async #describeUnknownTopic(error: unknown, topics: ReadonlyArray<string | RegExp>): Promise<RxKafkaError> {
+    const subscribed = topics.filter((topic): topic is string => typeof topic === 'string');
+    const existing = await this.#listTopics().catch(() => undefined);
+    const missing = existing && subscribed.filter((topic) => !existing.includes(topic));
+    return toUnknownTopicFailure(error, this.#steps.target.clientId, subscribed, missing);
   }
 
   seek(topic: string, partition: number, offset: string): void {
