@@ -11,6 +11,7 @@ import {
   KafkaServer,
   MessagePattern,
   registerControllers,
+  replay,
   RxKafkaError,
 } from '../../lib';
 import { findFreePort } from '../../lib/testing/free-port';
@@ -131,6 +132,25 @@ describe('first-connect failures (integration)', function () {
       const elapsedMs = Date.now() - startedAt;
       process.stdout.write(
         `      [measured] missing consume() topic: ${(error as RxKafkaError).code} after ${elapsedMs} ms\n`,
+      );
+      expect((error as RxKafkaError).code).to.equal('RXK_TOPIC_NOT_FOUND');
+      expect((error as RxKafkaError).message).to.contain(`'${topic}'`);
+      expect(elapsedMs).to.be.below(5_000);
+    });
+    it('errors a replay() with RXK_TOPIC_NOT_FOUND naming the topic, without kafkajs’s minute of retries', async () => {
+      const { brokers } = await useTestBroker();
+      const topic = uniqueName('missing.replay');
+      const logger = new RecordingLogger();
+      const reading = replay(topic, { client: { brokers: [...brokers] }, logger });
+      const startedAt = Date.now();
+      const error = await new Promise<unknown>((resolve) => {
+        const subscription = reading.subscribe({ error: resolve, complete: () => resolve(undefined) });
+        cleanups.push(async () => subscription.unsubscribe());
+      });
+      const elapsedMs = Date.now() - startedAt;
+      process.stdout.write(
+        `      [measured] missing replay() topic: ${(error as RxKafkaError).code} after ${elapsedMs} ms, ` +
+          `${visible(logger).length} log line(s) at info or above\n`,
       );
       expect((error as RxKafkaError).code).to.equal('RXK_TOPIC_NOT_FOUND');
       expect((error as RxKafkaError).message).to.contain(`'${topic}'`);

@@ -27,7 +27,7 @@ import type {
 } from '../kafka-driver';
 import type { OutgoingRecord } from '../kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
-import type { RxKafkaError } from '../../errors';
+import { RxKafkaError } from '../../errors';
 import { isUnopenedConnectionError, type ConnectTarget } from './connect-failure';
 import { ConnectSteps } from './connect-steps';
 import { createKafka } from './create-kafka';
@@ -37,7 +37,7 @@ import { PartitionRecorder } from './partition-recorder';
 import { isLostConnection } from './lost-connection';
 import { reachGroupCoordinator } from './reach-group-coordinator';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
-import { isUnknownTopic, toUnknownTopicFailure } from './unknown-topic';
+import { isUnknownTopic, requireTopic, toUnknownTopicFailure } from './unknown-topic';
 import { KafkajsTransactionalProducer } from './kafkajs-transactional-producer';
 
 /** The kafkajs driver for the cluster and client that `config` names; kafkajs logs through `logger`. */
@@ -101,15 +101,17 @@ class KafkajsDriver implements KafkaDriver {
   }
 
   fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
-    return this.#withAdmin(async (admin) =>
-      (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, high })),
-    );
+    return this.#withAdmin(async (admin) => {
+      await this.#requireTopic(admin, topic);
+      return (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, high }));
+    });
   }
 
   fetchStartOffsets(topic: string): Promise<Array<{ partition: number; low: string }>> {
-    return this.#withAdmin(async (admin) =>
-      (await admin.fetchTopicOffsets(topic)).map(({ partition, low }) => ({ partition, low })),
-    );
+    return this.#withAdmin(async (admin) => {
+      await this.#requireTopic(admin, topic);
+      return (await admin.fetchTopicOffsets(topic)).map(({ partition, low }) => ({ partition, low }));
+    });
   }
 
   fetchOffsetsAtTime(
@@ -117,12 +119,13 @@ class KafkajsDriver implements KafkaDriver {
     timestampMs: number,
   ): Promise<Array<{ partition: number; offset: string }>> {
     // kafkajs answers Kafka's -1 ("no record that late") with the partition's end offset, as the port says.
-    return this.#withAdmin(async (admin) =>
-      (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
+    return this.#withAdmin(async (admin) => {
+      await this.#requireTopic(admin, topic);
+      return (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
         partition,
         offset,
-      })),
-    );
+      }));
+    });
   }
 
   deleteGroup(groupId: string): Promise<void> {
@@ -154,6 +157,11 @@ class KafkajsDriver implements KafkaDriver {
     });
   }
 
+  /** Rejects with RXK_TOPIC_NOT_FOUND when `topic` does not exist (see requireTopic). */
+  #requireTopic(admin: Admin, topic: string): Promise<void> {
+    return requireTopic(() => admin.listTopics(), topic, this.#target.clientId);
+  }
+
   /** The cluster's topics, asked once (no retry): it only names what a failed subscription missed. */
   async #listTopics(): Promise<string[]> {
     const admin = this.native.admin();
@@ -176,7 +184,8 @@ class KafkajsDriver implements KafkaDriver {
         try {
           return await work(admin);
         } catch (error) {
-          if (attempt >= 6) throw error;
+          // rxkafka's own verdict (a missing topic) is final; the library's errors may be a passing state.
+          if (attempt >= 6 || RxKafkaError.isRxKafkaError(error)) throw error;
           await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         }
       }

@@ -11,7 +11,8 @@
 import { Kafka, type KafkaConfig, type logCreator } from 'kafkajs';
 
 /**
- * Resolves once any of `config.brokers` accepts a connection, or when the answer is not "nobody there"
+ * Resolves once any of `config.brokers` accepts a connection (kafkajs's ApiVersions, with TLS as configured
+ * and without the SASL login), or when the answer is not "nobody there"
  * (a closed connection, a TLS or SASL failure: kafkajs's own connect, with its retries, deals with those);
  * rejects with the last broker's error when no connection to any of them could be opened. A brokers
  * function (discovery) is not probed.
@@ -31,7 +32,8 @@ export async function probeBrokers(
 
 /** Undefined when the broker accepted a connection, else kafkajs's error. */
 async function probeBroker(config: KafkaConfig): Promise<unknown> {
-  const admin = new Kafka({ ...config, retry: { retries: 0 } }).admin();
+  // No login: a refused one would be tried twice, and repeated SASL failures can lock an account.
+  const admin = new Kafka({ ...config, sasl: undefined, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();
     return undefined;

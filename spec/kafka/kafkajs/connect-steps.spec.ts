@@ -30,14 +30,29 @@ describe('ConnectSteps', () => {
     expect(error).to.have.property('cause', refused);
   });
 
-  it('reads a closed connection as a likely TLS mismatch only before any broker answered', async () => {
+  it('reads a closed connection as a likely TLS mismatch until a broker answered past the connect', async () => {
     const steps = new ConnectSteps(TARGET, async () => undefined);
-    const before = await steps.run(() => Promise.reject(closedConnection())).catch((error: unknown) => error);
-    expect(before).to.have.property('code', 'RXK_TLS_FAILED');
+    const closeSubscribe = () =>
+      steps.run(() => Promise.reject(closedConnection())).catch((error: unknown) => error);
+    expect(await closeSubscribe()).to.have.property('code', 'RXK_TLS_FAILED');
+    // A SASL listener answers ApiVersions (all kafkajs's connect() asks) before the login it then requires.
     await steps.connect(async () => undefined);
-    const after = await steps.run(() => Promise.reject(closedConnection())).catch((error: unknown) => error);
+    expect(await closeSubscribe()).to.have.property('code', 'RXK_TLS_FAILED');
+    await steps.run(async () => undefined);
+    const after = await closeSubscribe();
     expect(RxKafkaError.isRxKafkaError(after)).to.equal(false);
     expect(after).to.have.property('name', 'KafkaJSConnectionClosedError');
+  });
+
+  it('counts an error response (a missing topic) as an answer: a closed connection after it is no TLS guess', async () => {
+    const steps = new ConnectSteps(TARGET, async () => undefined);
+    const unknownTopic = Object.assign(new Error('This server does not host this topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
+    await steps.run(() => Promise.reject(unknownTopic)).catch(() => undefined);
+    const after = await steps.run(() => Promise.reject(closedConnection())).catch((error: unknown) => error);
+    expect(RxKafkaError.isRxKafkaError(after)).to.equal(false);
   });
 
   it('passes an rxkafka error a step threw (a missing topic) on as it is', async () => {
