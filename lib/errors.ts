@@ -35,7 +35,8 @@ export type RxKafkaErrorCode =
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
   RXK_INVALID_OPTIONS: 'An option failed validation; the message names its path and the fix.',
-  RXK_NOT_CONNECTED: 'The call needs a connection: await connect() first (or the connection was closed).',
+  RXK_NOT_CONNECTED:
+    "The call needs a connection: await connect() first (or the connection was closed). After a connect that failed for a reason rxkafka does not recognise, `cause` is the library's error: fix it and connect again.",
   RXK_NO_REPLY_PARTITION:
     'No partition of the reply topic is assigned to this client: call subscribeToResponseOf() before connect(), and give the reply topic at least as many partitions as client instances.',
   RXK_PRODUCER_ONLY_MODE: 'send() needs a reply consumer, which producerOnlyMode turns off.',
