@@ -24,6 +24,7 @@ export type RxKafkaErrorCode =
   | 'RXK_AUTHENTICATION_FAILED'
   | 'RXK_TLS_FAILED'
   | 'RXK_NOT_AUTHORIZED'
+  | 'RXK_TOPIC_NOT_FOUND'
   | 'RXK_ALREADY_SUBSCRIBED'
   | 'RXK_STREAM_OVERFLOW'
   | 'RXK_PRODUCER_FENCED'
@@ -36,7 +37,8 @@ export type RxKafkaErrorCode =
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
   RXK_INVALID_OPTIONS: 'An option failed validation; the message names its path and the fix.',
-  RXK_NOT_CONNECTED: 'The call needs a connection: await connect() first (or the connection was closed).',
+  RXK_NOT_CONNECTED:
+    "The call needs a connection: await connect() first (or the connection was closed). After a connect that failed for a reason rxkafka does not recognise, `cause` is the library's error: fix it and connect again.",
   RXK_NO_REPLY_PARTITION:
     'No partition of the reply topic is assigned to this client: call subscribeToResponseOf() before connect(), and give the reply topic at least as many partitions as client instances.',
   RXK_PRODUCER_ONLY_MODE: 'send() needs a reply consumer, which producerOnlyMode turns off.',
@@ -49,7 +51,8 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
   RXK_HANDLER_TIMEOUT:
     'A handler produced nothing within handlerTimeoutMs; it was cut off and the request got an error reply.',
   RXK_BROKER_SETUP: 'The local test broker could not be installed or started (Java, Maven, ports).',
-  RXK_BROKER_UNREACHABLE: 'The brokers named in KAFKA_BROKERS (or the options) did not answer.',
+  RXK_BROKER_UNREACHABLE:
+    'No broker answered at the addresses tried (client.brokers, or KAFKA_BROKERS for the test broker): check the host and port of a listener this process can reach, and that the broker is running. Retriable: a first connect() or listen() gives up after connectTimeoutMs; a connection that has served keeps retrying.',
   RXK_ACTOR_NOT_PROVIDED:
     'The connection machine ran an I/O actor (connectKafka, drainKafka) that was never bound: bind it with connectionMachine.provide({ actors }), as KafkaConnection does.',
   RXK_AUTHENTICATION_FAILED:
@@ -58,6 +61,8 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     'The TLS connection to the broker failed: its certificate is not trusted (client.ssl.ca) or does not name the broker address (not retriable), or (likely, retriable) the two sides disagree on TLS: client.ssl against a plaintext listener, or none against a TLS one.',
   RXK_NOT_AUTHORIZED:
     "The broker's authorizer refused this client's principal (its SASL user) access to a topic, a consumer group, a transactional id or the cluster (Kafka TOPIC_, GROUP_, TRANSACTIONAL_ID_ or CLUSTER_AUTHORIZATION_FAILED). The error names the resource and the principal: grant the ACL (kafka-acls --add --allow-principal User:<name> …) or connect as a user that has it. Not retried.",
+  RXK_TOPIC_NOT_FOUND:
+    "A topic to consume does not exist on the cluster (a server's request or event topic, a client's reply topic, a consume() or replay() topic); the message names it. rxkafka never creates topics: create it (for example with rxkafka's createTopics() or kafka-topics.sh --create), then connect again. Retriable, since the topic may be created meanwhile, but a first connect() or listen() fails at once.",
   RXK_ALREADY_SUBSCRIBED:
     'A consume() stream is one group member at a time: subscribe again once the previous subscription ended, or call consume() once per member.',
   RXK_STREAM_OVERFLOW:

@@ -262,6 +262,7 @@ export class KafkaClient {
       logger: options.logger,
       producerSettings: options.producerConfig,
       sendConfig: options.sendConfig,
+      connectTimeoutMs: options.connectTimeoutMs,
       consumer: withConsumer
         ? {
             groupId: options.groupId,

@@ -18,6 +18,10 @@ export interface ConnectionContext {
   /** Connect attempts since the connection was last ready (or since the user's connect()). */
   readonly connectAttempts: number;
   readonly maxConnectAttempts: number;
+  /** How long a connect() waits for the connection to be ready before no new attempt starts; 0: no limit. */
+  readonly connectTimeoutMs: number;
+  /** True once the current connect() passed `connectTimeoutMs` without being ready; reset by connect(). */
+  readonly connectTimedOut: boolean;
   /** Crashes over the actor's whole life; never reset. */
   readonly crashes: number;
   /** True once the connection was `connected` or `assigned`; never reset. */
@@ -38,6 +42,11 @@ export interface ConnectionInput {
   readonly producerOnly?: boolean;
   /** Connect attempts before `failed`; `Infinity` retries forever. @defaultValue 5 */
   readonly maxConnectAttempts?: number;
+  /**
+   * From the user's connect() until the connection is ready: once it passed, no new connect attempt starts
+   * (one waiting for its backoff fails at once); 0: only `maxConnectAttempts` limits. @defaultValue 10000
+   */
+  readonly connectTimeoutMs?: number;
 }
 
 /** The top-level states of the connection machine. */
@@ -54,6 +63,9 @@ export type ConnectionStateValue =
 
 /** Connect attempts allowed when the input does not say. */
 export const DEFAULT_MAX_CONNECT_ATTEMPTS = 5;
+
+/** How long a connect() may go on starting attempts when the input does not say. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 const RECONNECT_BACKOFF_BASE_MS = 250;
 const RECONNECT_BACKOFF_MAX_MS = 10_000;
@@ -73,6 +85,8 @@ export function createInitialContext({ input }: { input: ConnectionInput }): Con
     assignment: EMPTY_ASSIGNMENT,
     connectAttempts: 0,
     maxConnectAttempts: input.maxConnectAttempts ?? DEFAULT_MAX_CONNECT_ATTEMPTS,
+    connectTimeoutMs: input.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    connectTimedOut: false,
     crashes: 0,
     everReady: false,
     drainTimedOut: false,
@@ -87,13 +101,15 @@ const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set([
   'RXK_AUTHENTICATION_FAILED',
   'RXK_TLS_FAILED',
   'RXK_NOT_AUTHORIZED',
+  'RXK_TOPIC_NOT_FOUND',
 ]);
 
 /**
  * A connect failure not worth another attempt: a sure one (a refused login, a rejected certificate) always,
- * since each attempt would fail the same way and repeated SASL failures can lock an account; a likely one
- * (the broker closing every connection) only while this connection has never been ready. After that, the
- * same symptom is more likely a broker restarting, and giving up would leave a running service silent.
+ * since each attempt would fail the same way and repeated SASL failures can lock an account; a likely or
+ * retriable one (the broker closing every connection, a topic that does not exist yet) only while this
+ * connection has never been ready. After that, the same symptom is more likely a broker restarting or a
+ * topic being re-created, and giving up would leave a running service silent.
  */
 export function isConfigurationFailure(context: ConnectionContext, error: ConnectionError): boolean {
   if (!error.code || !CONFIGURATION_FAILURES.has(error.code)) return false;

@@ -55,6 +55,14 @@ export interface ProducerLostEvent {
   readonly error: ConnectionError;
 }
 
+/**
+ * The connect timeout passed (the machine raises it itself, `connectTimeoutMs` after the user's connect(), and
+ * cancels it once ready): no new connect attempt is started, and one waiting for its backoff fails.
+ */
+export interface ConnectTimeoutEvent {
+  readonly type: 'kafka.connect.timeout';
+}
+
 /** The user calls close(). */
 export interface DrainEvent {
   readonly type: 'kafka.drain';
@@ -65,7 +73,13 @@ export interface DrainEvent {
 
 /** Every event the connection machine accepts. */
 export type ConnectionEvent =
-  ConnectEvent | GroupJoinedEvent | RebalanceStartedEvent | CrashedEvent | ProducerLostEvent | DrainEvent;
+  | ConnectEvent
+  | ConnectTimeoutEvent
+  | GroupJoinedEvent
+  | RebalanceStartedEvent
+  | CrashedEvent
+  | ProducerLostEvent
+  | DrainEvent;
 
 /** Reduces anything thrown to `{ name, message }` (and an RxKafkaError's code); never throws. */
 export function toConnectionError(error: unknown): ConnectionError {

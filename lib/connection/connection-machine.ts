@@ -12,15 +12,19 @@
  *   abandoned), commits and disconnects.
  * - the actions `flushCommits` (a rebalance is starting: commit what is finished while this generation still
  *   can), `detachCommitter` (the consumer crashed out of its group: nothing can be committed through it),
- *   `reportCrash`, `abandonInFlight` (stop waiting for running handlers) and `reportDrainDeadline`.
+ *   `reportCrash`, `reportConnectRetry` (one line per failed connect attempt that is retried),
+ *   `abandonInFlight` (stop waiting for running handlers) and `reportDrainDeadline`.
  * Each assigned partition has a child actor (partition-machine.ts), spawned by the join that assigns it,
  * told `revoking` when a rebalance or close() begins, and stopped when a join leaves it out, the consumer
  * crashes or the connection stops.
  * The drain deadline is the delayed transition `draining.finishing → draining.abandoning`; the reconnect
- * backoff is `reconnecting.backoff → connecting`. A spec may replace either through `provide({ delays })`.
+ * backoff is `reconnecting.backoff → connecting`; the connect timeout is the event `kafka.connect.timeout`,
+ * which the user's connect() raises to the machine itself with the delay `connectTimeout` and readiness,
+ * close() or a failure cancels. A spec may replace any of them through `provide({ delays })`.
  */
 import {
   assign,
+  cancel,
   enqueueActions,
   fromCallback,
   fromPromise,
@@ -48,6 +52,7 @@ import {
 
 export {
   computeReconnectBackoffMs,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_CONNECT_ATTEMPTS,
   type ConnectionContext,
   type ConnectionInput,
@@ -89,6 +94,9 @@ const drainTransition = { target: '#connection.draining', actions: 'storeDrainRe
 
 const PARTITION_ACTOR_PREFIX = 'partition:';
 
+/** The id of the delayed `kafka.connect.timeout` the machine raises to itself (cancelled by that id). */
+const CONNECT_TIMEOUT_ID = 'connectTimeout';
+
 function partitionChildIds(self: { getSnapshot(): { children: Record<string, unknown> } }): string[] {
   return Object.keys(self.getSnapshot().children).filter((id) => id.startsWith(PARTITION_ACTOR_PREFIX));
 }
@@ -121,6 +129,7 @@ export const connectionMachine = setup({
     hasJoinedGroup: ({ context }) => context.memberId !== undefined,
     canRetryConnect: ({ context, event }) =>
       context.connectAttempts < context.maxConnectAttempts &&
+      !context.connectTimedOut &&
       !isConfigurationFailure(context, readEventError(event)),
     isRestartedByKafka: ({ event }) => event.type === 'kafka.crashed' && event.restart,
     isAbandonRequested: ({ event }) => event.type === 'kafka.drain' && event.mode === 'abandon',
@@ -133,7 +142,22 @@ export const connectionMachine = setup({
   actions: {
     countConnectAttempt: assign({ connectAttempts: ({ context }) => context.connectAttempts + 1 }),
     resetConnectAttempts: assign({ connectAttempts: 0 }),
-    markReady: assign({ connectAttempts: 0, everReady: true }),
+    // Ready ends the connect() that was waiting: its timeout no longer applies.
+    markReady: enqueueActions(({ enqueue }) => {
+      enqueue.assign({ connectAttempts: 0, everReady: true, connectTimedOut: false });
+      enqueue.cancel(CONNECT_TIMEOUT_ID);
+    }),
+    // Each connect() gets its own timeout: a pending one (from a connect() that failed or was closed) is
+    // replaced, never left to fire into the next.
+    startConnectTimeout: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(CONNECT_TIMEOUT_ID);
+      enqueue.assign({ connectTimedOut: false });
+      if (context.connectTimeoutMs > 0 && context.connectTimeoutMs <= MAX_TIMER_MS) {
+        enqueue.raise({ type: 'kafka.connect.timeout' }, { id: CONNECT_TIMEOUT_ID, delay: 'connectTimeout' });
+      }
+    }),
+    cancelConnectTimeout: cancel(CONNECT_TIMEOUT_ID),
+    markConnectTimedOut: assign({ connectTimedOut: true }),
     countCrash: assign({ crashes: ({ context }) => context.crashes + 1 }),
     recordError: assign({ lastError: ({ event }) => readEventError(event) }),
     storeAssignment: assign(({ event }) => {
@@ -187,12 +211,14 @@ export const connectionMachine = setup({
     flushCommits: () => undefined,
     detachCommitter: () => undefined,
     reportCrash: () => undefined,
+    reportConnectRetry: () => undefined,
     abandonInFlight: () => undefined,
     reportDrainDeadline: () => undefined,
   },
   delays: {
     reconnectBackoff: ({ context }) => computeReconnectBackoffMs(context.connectAttempts),
     drainDeadline: ({ context }) => Math.min(context.drainDeadlineMs ?? 0, MAX_TIMER_MS),
+    connectTimeout: ({ context }) => context.connectTimeoutMs,
   },
 }).createMachine({
   id: 'connection',
@@ -210,14 +236,15 @@ export const connectionMachine = setup({
     idle: {
       description: 'Created, never connected.',
       on: {
-        'kafka.connect': { target: 'connecting' },
+        'kafka.connect': { target: 'connecting', actions: 'startConnectTimeout' },
         'kafka.drain': { target: 'stopped' },
       },
     },
     connecting: {
       description:
         'One connect attempt: connectKafka runs, then a consumer waits for its first group join. kafkajs ' +
-        'emits GROUP_JOIN inside consumer.run(), so the join may arrive before connectKafka resolves.',
+        'emits GROUP_JOIN inside consumer.run(), so the join may arrive before connectKafka resolves. The ' +
+        'connect timeout lets the attempt finish (kafkajs bounds it with its own retries), but no other starts.',
       entry: ['countConnectAttempt', 'clearMembership', 'dropPartitions'],
       initial: 'starting',
       states: {
@@ -232,7 +259,11 @@ export const connectionMachine = setup({
               { target: 'joining' },
             ],
             onError: [
-              { guard: 'canRetryConnect', target: '#connection.reconnecting', actions: 'recordError' },
+              {
+                guard: 'canRetryConnect',
+                target: '#connection.reconnecting',
+                actions: ['recordError', 'reportConnectRetry'],
+              },
               { target: '#connection.failed', actions: 'recordError' },
             ],
           },
@@ -251,6 +282,7 @@ export const connectionMachine = setup({
         },
       },
       on: {
+        'kafka.connect.timeout': { actions: 'markConnectTimedOut' },
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
       },
@@ -293,16 +325,19 @@ export const connectionMachine = setup({
       description:
         'The connection was lost. Either we connect again after a backoff (a connect attempt failed, or a ' +
         'producer-only connection lost its brokers), or kafkajs restarts the consumer itself (a crash with ' +
-        'restart) and we wait for its join. A join in either case means the consumer is back in the group.',
+        'restart) and we wait for its join. A join in either case means the consumer is back in the group. ' +
+        "A connect() that passes its connect timeout while waiting for the backoff fails with the last attempt's error.",
       entry: ['clearMembership', 'dropPartitions'],
       initial: 'backoff',
       states: {
         backoff: {
           after: { reconnectBackoff: { target: '#connection.connecting' } },
+          on: { 'kafka.connect.timeout': { target: '#connection.failed', actions: 'markConnectTimedOut' } },
         },
         restarting: {},
       },
       on: {
+        'kafka.connect.timeout': { actions: 'markConnectTimedOut' },
         'kafka.group.joined': { target: 'assigned', actions: ['storeAssignment', 'syncPartitions'] },
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
@@ -313,7 +348,7 @@ export const connectionMachine = setup({
         'close() is running: no new batch is started, drainKafka waits for in-flight records, commits and ' +
         'disconnects. Group events meanwhile are the close itself (a last rebalance) and move nothing. A ' +
         'failed drain still ends in stopped, so close() always ends.',
-      entry: 'revokingPartitions',
+      entry: ['revokingPartitions', 'cancelConnectTimeout'],
       invoke: {
         id: 'drainKafka',
         src: 'drainKafka',
@@ -347,17 +382,21 @@ export const connectionMachine = setup({
       description: 'Closed. connect() starts over; close() again is a no-op.',
       entry: ['clearMembership', 'dropPartitions'],
       on: {
-        'kafka.connect': { target: 'connecting', actions: ['resetConnectAttempts', 'clearDrainRequest'] },
+        'kafka.connect': {
+          target: 'connecting',
+          actions: ['resetConnectAttempts', 'clearDrainRequest', 'startConnectTimeout'],
+        },
         'kafka.drain': { target: 'stopped' },
       },
     },
     failed: {
       description:
-        'Gave up: connect attempts ran out, a connect failed for a reason retrying cannot fix (wrong ' +
-        'credentials, an untrusted certificate), or kafkajs crashed without restarting. lastError says why.',
-      entry: ['clearMembership', 'dropPartitions'],
+        'Gave up: connect attempts ran out, a connect() passed its connect timeout, a connect failed for a ' +
+        'reason retrying cannot fix (wrong credentials, an untrusted certificate, a missing topic at the ' +
+        'first connect), or kafkajs crashed without restarting. lastError says why.',
+      entry: ['clearMembership', 'dropPartitions', 'cancelConnectTimeout'],
       on: {
-        'kafka.connect': { target: 'connecting', actions: 'resetConnectAttempts' },
+        'kafka.connect': { target: 'connecting', actions: ['resetConnectAttempts', 'startConnectTimeout'] },
         'kafka.drain': drainTransition,
       },
     },

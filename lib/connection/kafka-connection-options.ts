@@ -52,6 +52,11 @@ export interface KafkaConnectionOptions {
   /** Connect attempts before `failed`. @defaultValue 5 */
   readonly maxConnectAttempts?: number;
   /**
+   * How long connect() goes on starting attempts before it fails with the last attempt's error (the attempt
+   * then running ends first); 0: only `maxConnectAttempts` limits. @defaultValue 10000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
    * Where each partition's records stand; the batch handler may report finished records to it. The
    * connection records batches and commits itself. @defaultValue a book of its own
    */

@@ -7,10 +7,12 @@ import { RxKafkaError } from '../errors';
 import {
   createConnectEvent,
   createDrainEvent,
+  toConnectionError,
   type ConnectionEvent,
   type DrainMode,
 } from './connection-events';
 import {
+  computeReconnectBackoffMs,
   connectionMachine,
   toConnectionStateValue,
   type ConnectionContext,
@@ -140,6 +142,17 @@ export class KafkaConnection {
             restart: event.restart,
           });
         },
+        // The one line a failed attempt gets (the library's own socket errors are logged at debug): what
+        // failed, and when the next attempt starts. The attempt that ends a connect() is its rejection.
+        reportConnectRetry: ({ context }) => {
+          const retryInMs = computeReconnectBackoffMs(context.connectAttempts);
+          const error = context.lastError;
+          options.logger.warn(
+            `connection ${options.clientId}: connect attempt ${context.connectAttempts} failed, next in ` +
+              `${retryInMs} ms: ${error?.code ?? error?.name ?? 'Error'}: ${error?.message ?? 'unknown'}`,
+            { attempt: context.connectAttempts, retryInMs },
+          );
+        },
         abandonInFlight: () => options.inFlight?.abandon(),
         reportDrainDeadline: ({ context }) =>
           options.logger.warn(
@@ -154,6 +167,7 @@ export class KafkaConnection {
         groupId: options.consumer?.groupId,
         producerOnly: !options.consumer,
         maxConnectAttempts: options.maxConnectAttempts,
+        connectTimeoutMs: options.connectTimeoutMs,
       },
     });
     this.#snapshot$ = new BehaviorSubject(this.#actor.getSnapshot());
@@ -279,11 +293,18 @@ export class KafkaConnection {
       ) {
         throw failure;
       }
+      const failed = snapshot.matches('failed');
       throw new RxKafkaError(
         'RXK_NOT_CONNECTED',
         `connection ${this.#options.clientId} could not connect (state ${toConnectionStateValue(snapshot.value)})` +
           (reason ? `: ${reason.name}: ${reason.message}` : ''),
-        { state: toConnectionStateValue(snapshot.value) },
+        {
+          state: toConnectionStateValue(snapshot.value),
+          // The library's own error, when it is the one the machine gave up on.
+          ...(failed && failure !== undefined && reason?.message === toConnectionError(failure).message
+            ? { cause: failure }
+            : {}),
+        },
       );
     }
   }

@@ -14,6 +14,7 @@ const TRANSPORT_KEYS: Record<keyof KafkaTransportOptions, true> = {
   serializer: true,
   deserializer: true,
   parser: true,
+  connectTimeoutMs: true,
   logger: true,
   transport: true,
   driver: true,

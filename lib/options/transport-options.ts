@@ -61,6 +61,14 @@ export interface KafkaTransportOptions {
    * `(fields, message)` order is recognised). @defaultValue `createStreamLogger('warn')`: warnings and errors to stderr
    */
   logger?: Logger;
+  /**
+   * How long `listen()` / `connect()` go on trying to reach the brokers before they fail, with the last
+   * attempt's error (`RXK_BROKER_UNREACHABLE` when no broker answered, its `cause` kafkajs's error). No new
+   * attempt starts after it; one then running ends first (kafkajs retries a socket by itself, `client.retry`:
+   * about 10 s by default). 0: only the attempt count limits (5). A connection that has served retries a lost
+   * broker without this limit. @defaultValue 10000
+   */
+  connectTimeoutMs?: number;
   /** Accepted and ignored, so NestJS's `Transport.KAFKA` may stay in the object. */
   transport?: unknown;
   /**
@@ -76,6 +84,7 @@ export const DEFAULT_TRANSPORT_OPTIONS = toFrozenCopy({
   consumer: { groupId: 'nestjs-group' },
   subscribe: { fromBeginning: false },
   parser: { keepBinary: false },
+  connectTimeoutMs: 10_000,
 });
 
 /**
@@ -100,6 +109,7 @@ export interface ResolvedTransportOptions {
   readonly producerConfig: ProducerConfig;
   readonly sendConfig: Omit<ProducerRecord, 'topic' | 'messages'>;
   readonly keepBinary: boolean;
+  readonly connectTimeoutMs: number;
   /** As given; absent means the server or client picks its NestJS default. */
   readonly serializer?: Serializer;
   /** As given; absent means the server or client picks its NestJS default. */
@@ -148,6 +158,7 @@ export function resolveTransportOptions(
     producerConfig: toFrozenCopy({ ...options.producer }),
     sendConfig: toFrozenCopy({ ...options.send }),
     keepBinary: options.parser?.keepBinary ?? defaults.parser.keepBinary,
+    connectTimeoutMs: options.connectTimeoutMs ?? defaults.connectTimeoutMs,
     serializer: options.serializer,
     deserializer: options.deserializer,
     logger: options.logger ? toLogger(options.logger) : createStreamLogger('warn'),

@@ -1,5 +1,6 @@
 import {
   checkBoolean,
+  checkDuration,
   checkKnownKeys,
   checkMethods,
   checkObject,
@@ -37,6 +38,7 @@ export function validateTransportOptions(options: KafkaTransportOptions): void {
   checkString('postfixId', options.postfixId, { fix: "pass a suffix such as '-orders', or '' for none" });
   checkKnownKeys('parser', options.parser ?? {}, ['keepBinary']);
   checkBoolean('parser.keepBinary', options.parser?.keepBinary);
+  checkDuration('connectTimeoutMs', options.connectTimeoutMs, 'no time limit (5 attempts)');
   checkMethods('serializer', options.serializer, ['serialize']);
   checkMethods('deserializer', options.deserializer, ['deserialize']);
   checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);

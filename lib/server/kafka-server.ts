@@ -263,6 +263,7 @@ export class KafkaServer {
       logger: options.logger,
       producerSettings: options.producerConfig,
       sendConfig: options.sendConfig,
+      connectTimeoutMs: options.connectTimeoutMs,
       // Without at-least-once handlers (only exactly-once ones) the connection only produces.
       consumer:
         topics.strings.length + topics.patterns.length === 0

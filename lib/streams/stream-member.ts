@@ -70,8 +70,10 @@ export class StreamMember<T> implements FeedHost<T> {
       }
     });
     // A member that served and then gave up reconnecting ends its subscription with the connection's error.
+    // A first connect that fails is start()'s: connect() rejects with the typed error (a missing topic).
     this.#failures = this.connection.status$.subscribe((status) => {
-      if (status === 'failed' && !this.#stopping) this.#fail(this.#failedError());
+      if (status !== 'failed' || this.#stopping) return;
+      if (this.connection.actor.getSnapshot().context.everReady) this.#fail(this.#failedError());
     });
   }
 

@@ -564,6 +564,96 @@ describe('connectionMachine', () => {
     });
   });
 
+  describe('the connect timeout (kafka.connect.timeout, raised by the machine itself)', () => {
+    const refused = () => Promise.reject(kafkaError('KafkaJSConnectionError', 'Connection refused'));
+
+    it('fails a connect() waiting for its backoff once connectTimeoutMs has passed, with the last error', async () => {
+      const { actor, clock, connectInputs } = startConnection({
+        input: { maxConnectAttempts: Infinity, connectTimeoutMs: 1_000 },
+        connect: refused,
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'reconnecting');
+      clock.increment(computeReconnectBackoffMs(1));
+      await waitForState(actor, 'reconnecting');
+      expect(connectInputs).to.have.length(2);
+      clock.increment(1_000 - computeReconnectBackoffMs(1) - 1);
+      expect(stateOf(actor)).to.equal('reconnecting');
+      clock.increment(1);
+      expect(stateOf(actor)).to.equal('failed');
+      expect(connectInputs).to.have.length(2);
+      expect(contextOf(actor)).to.deep.include({ connectTimedOut: true });
+      expect(contextOf(actor).lastError?.message).to.equal('Connection refused');
+    });
+
+    it('lets the attempt running at the timeout finish, and starts no other when it fails', async () => {
+      const attempt = createDeferred();
+      const { actor, clock, connectInputs } = startConnection({
+        input: { maxConnectAttempts: Infinity, connectTimeoutMs: 1_000 },
+        connect: () => attempt.promise,
+      });
+      actor.send(createConnectEvent());
+      clock.increment(1_000);
+      expect(actor.getSnapshot().value).to.deep.equal({ connecting: 'starting' });
+      attempt.reject(kafkaError('KafkaJSConnectionError', 'Connection refused'));
+      await waitForState(actor, 'failed');
+      expect(connectInputs).to.have.length(1);
+    });
+
+    it('never cuts a slow join short: an attempt that succeeds after the timeout is ready', async () => {
+      const { actor, clock } = startConnection({ input: { connectTimeoutMs: 1_000 } });
+      actor.send(createConnectEvent());
+      await waitForSnapshot(actor, (snapshot) => snapshot.matches({ connecting: 'joining' }));
+      clock.increment(5_000);
+      actor.send(join({ 'hero.kill.dragon': [0] }));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor).connectTimedOut).to.equal(false);
+    });
+
+    it('does not apply once ready: a connection that served retries a lost broker past it', async () => {
+      const { actor, clock, connectInputs } = startConnection({
+        input: { producerOnly: true, maxConnectAttempts: Infinity, connectTimeoutMs: 1_000 },
+        connect: () => (connectInputs.length === 1 ? Promise.resolve() : refused()),
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'connected');
+      actor.send(createProducerLostEvent(kafkaError('KafkaJSConnectionError', 'Connection refused')));
+      for (let attempt = 1; attempt <= 4; attempt += 1) {
+        clock.increment(computeReconnectBackoffMs(attempt - 1));
+        await waitForState(actor, 'reconnecting');
+      }
+      expect(connectInputs.length).to.equal(5);
+      expect(stateOf(actor)).to.equal('reconnecting');
+    });
+
+    it('starts afresh at each connect(): a timeout of a connect() that failed never fires into the next', async () => {
+      const { actor, clock, connectInputs } = startConnection({
+        input: { maxConnectAttempts: 1, connectTimeoutMs: 1_000 },
+        connect: refused,
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'failed');
+      clock.increment(600);
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'failed');
+      expect(contextOf(actor).connectTimedOut).to.equal(false);
+      clock.increment(600);
+      expect(contextOf(actor).connectTimedOut).to.equal(false);
+      expect(connectInputs).to.have.length(2);
+    });
+
+    it('has no timeout with connectTimeoutMs 0: only maxConnectAttempts limits', async () => {
+      const { actor, clock } = startConnection({
+        input: { maxConnectAttempts: Infinity, connectTimeoutMs: 0 },
+        connect: refused,
+      });
+      actor.send(createConnectEvent());
+      await waitForState(actor, 'reconnecting');
+      clock.increment(60_000);
+      expect(contextOf(actor).connectTimedOut).to.equal(false);
+    });
+  });
+
   describe('draining', () => {
     const origins: ReadonlyArray<{
       state: ConnectionStateValue;
@@ -891,9 +981,9 @@ describe('connectionMachine', () => {
         statechart.states.draining.states.finishing.transitions.map((t: { delay?: string }) => t.delay),
       ).to.include('drainDeadline');
       expect(statechart.states.connecting.states.starting.invoke[0]).to.include({ src: 'connectKafka' });
-      expect(statechart.states.reconnecting.states.backoff.transitions[0]).to.include({
-        delay: 'reconnectBackoff',
-      });
+      expect(
+        statechart.states.reconnecting.states.backoff.transitions.map((t: { delay?: string }) => t.delay),
+      ).to.include('reconnectBackoff');
       expect(statechart.states.assigned.tags).to.deep.equal(['ready']);
       expect(statechart.states.connected.tags).to.deep.equal(['ready']);
     });

@@ -105,6 +105,32 @@ describe('KafkaConnection (on a fake driver)', () => {
     });
   });
 
+  describe('failed connect attempts', () => {
+    it('logs one warn line per attempt it retries, with the error and the wait, and none for the one that succeeds', async () => {
+      const logger = new RecordingLogger();
+      const { driver, connection } = track(createConnection({ logger, maxConnectAttempts: 2 }));
+      driver.producer.connectError = new RxKafkaError('RXK_BROKER_UNREACHABLE', 'no broker answered at b:1', {
+        retriable: true,
+      });
+      await connection.connect();
+      const lines = logger.entries.filter((entry) => entry.level !== 'debug');
+      expect(lines).to.have.length(1);
+      expect(lines[0].level).to.equal('warn');
+      expect(lines[0].message).to.contain('connect attempt 1 failed, next in 500 ms');
+      expect(lines[0].message).to.contain('RXK_BROKER_UNREACHABLE: no broker answered at b:1');
+      expect(lines[0].fields).to.deep.equal({ attempt: 1, retryInMs: 500 });
+    });
+
+    it("rejects an unrecognised failure with RXK_NOT_CONNECTED whose cause is the library's error", async () => {
+      const { driver, connection } = track(createConnection({ maxConnectAttempts: 1 }));
+      const failure = new Error('something kafkajs threw');
+      driver.producer.connectError = failure;
+      const error = await connection.connect().catch((rejected: unknown) => rejected);
+      expect(error).to.have.property('code', 'RXK_NOT_CONNECTED');
+      expect(error).to.have.property('cause', failure);
+    });
+  });
+
   describe('consumer events', () => {
     it('goes through rebalancing back to assigned on a rebalance', async () => {
       const { driver, connection } = track(createConnection());

@@ -2,7 +2,15 @@ import { expect } from 'chai';
 import { CLIENT_OPTION_KEYS, explainMisplacedKey, SERVER_OPTION_KEYS } from '../../lib/options/option-keys';
 
 const SHARED = ['client', 'consumer', 'run', 'subscribe', 'producer', 'send', 'postfixId'];
-const SHARED_REST = ['serializer', 'deserializer', 'parser', 'logger', 'transport', 'driver'];
+const SHARED_REST = [
+  'serializer',
+  'deserializer',
+  'parser',
+  'connectTimeoutMs',
+  'logger',
+  'transport',
+  'driver',
+];
 
 describe('option keys', () => {
   describe('SERVER_OPTION_KEYS', () => {

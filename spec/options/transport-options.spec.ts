@@ -4,7 +4,7 @@ import { ClientKafka, ServerKafka } from '@nestjs/microservices';
 import type { KafkaTransportOptions } from '../../lib/options';
 import type { Logger } from '../../lib/logger';
 import { KafkaRequestSerializer } from '../../lib/wire/serializer';
-import { collectObjects, deepFreeze, SIDES } from './option-fixtures';
+import { catchInvalidOption, collectObjects, deepFreeze, SIDES } from './option-fixtures';
 
 /** The ids NestJS 11 computes for the same options (its constructors compute them; nothing connects). */
 function nestIds(postfix: string, options: object): { clientId: string; groupId: string; brokers: unknown } {
@@ -242,6 +242,25 @@ describe('KafkaTransportOptions', () => {
           expect(Object.isFrozen(sasl)).to.equal(false);
         });
       });
+    });
+  }
+});
+
+describe('connectTimeoutMs', () => {
+  for (const side of SIDES) {
+    context(side.name, () => {
+      it('defaults to 10 s, and takes a whole number of milliseconds, 0 for attempts only', () => {
+        expect(side.resolve().connectTimeoutMs).to.equal(10_000);
+        expect(side.resolve({ connectTimeoutMs: 2_500 }).connectTimeoutMs).to.equal(2_500);
+        expect(side.resolve({ connectTimeoutMs: 0 }).connectTimeoutMs).to.equal(0);
+      });
+
+      for (const value of [-1, 1.5, '5000', Infinity]) {
+        it(`rejects ${String(value)} with RXK_INVALID_OPTIONS at connectTimeoutMs`, () => {
+          const error = catchInvalidOption(() => side.resolve({ connectTimeoutMs: value as number }));
+          expect(error.context.path).to.equal('connectTimeoutMs');
+        });
+      }
     });
   }
 });

@@ -80,6 +80,7 @@ describe('the connection statechart against a real broker (reliability)', functi
       groupId?: string;
       topic?: string;
       maxConnectAttempts?: number;
+      connectTimeoutMs?: number;
       consumerRetry?: { restartOnFailure?: (error: Error) => Promise<boolean> };
       sessionTimeout?: number;
     } = {},
@@ -104,6 +105,7 @@ describe('the connection statechart against a real broker (reliability)', functi
       clientId,
       logger: silentLogger,
       maxConnectAttempts: options.maxConnectAttempts ?? 5,
+      ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
       consumer:
         options.groupId && options.topic
           ? {
@@ -296,6 +298,19 @@ describe('the connection statechart against a real broker (reliability)', functi
       'reconnecting --kafka.drain--> draining',
       'draining --xstate.done.actor.drainKafka--> stopped',
     ]);
+
+    // Unlimited attempts, but a connect timeout: the connect() fails while it waits for its next attempt.
+    const bounded = createConnection({
+      brokers: nobody,
+      maxConnectAttempts: Infinity,
+      connectTimeoutMs: 1_200,
+    });
+    const boundedEdges = watch(bounded);
+    const startedAt = Date.now();
+    const error = await bounded.connect().catch((rejected: unknown) => rejected);
+    expect(error).to.have.property('code', 'RXK_BROKER_UNREACHABLE');
+    expect(Date.now() - startedAt).to.be.below(15_000);
+    expect(boundedEdges.slice(-1)).to.deep.equal(['reconnecting.backoff --kafka.connect.timeout--> failed']);
   });
 
   it('abandons at the drain deadline, and on a second close() that abandons', async () => {

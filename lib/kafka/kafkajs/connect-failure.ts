@@ -1,6 +1,7 @@
 /**
- * Recognises the connect failures that retrying cannot fix, from what kafkajs 2.2.4 throws, and turns them
- * into rxkafka errors that say what to check. Anything else is left to the machine's reconnect backoff.
+ * Recognises the connect failures that point at the configuration (a refused login, a TLS mismatch, brokers
+ * nobody answers at), from what kafkajs 2.2.4 throws, and turns them into rxkafka errors that say what to
+ * check. Anything else is left to the machine's reconnect backoff as it is.
  */
 import { RxKafkaError } from '../../errors';
 import { walkCauses, type ErrorLink } from './error-chain';
@@ -14,6 +15,15 @@ export interface ConnectTarget {
   readonly ssl?: unknown;
   /** `client.sasl` as configured; only `mechanism` and `username` are read. */
   readonly sasl?: unknown;
+}
+
+/** What this client has seen of the cluster before the failure. */
+export interface ConnectHistory {
+  /**
+   * True once a connect of this client succeeded: a broker answered it in Kafka's protocol, so a closed
+   * connection afterwards is not a TLS or SASL listener refusing a client without TLS or a login.
+   */
+  readonly answered: boolean;
 }
 
 // Node's TLS verification codes (openssl X509_V_ERR_* names and Node's own) for a certificate not trusted
@@ -41,9 +51,16 @@ const CERTIFICATE_CODES = new Set([
  * - `retriable: true` for what only suggests a mismatch: the broker closing every connection before it
  *   answers (a TLS listener does this to a client without TLS, a SASL listener to one without a login, but
  *   so does a broker shutting down), and a TLS handshake cut off (a plaintext listener, or a dropped socket).
- *   The connection machine gives up on these only while it has never been ready.
+ *   The connection machine gives up on these only while it has never been ready. Once a broker answered this
+ *   client (`history.answered`), a closed connection is a broker going away, and is left as it is.
+ * - `RXK_BROKER_UNREACHABLE` (`retriable: true`) when no connection could be opened (refused, timed out, an
+ *   unknown host): the addresses are wrong or the broker is down. It is retried like any lost broker.
  */
-export function toConnectFailure(error: unknown, target: ConnectTarget): RxKafkaError | undefined {
+export function toConnectFailure(
+  error: unknown,
+  target: ConnectTarget,
+  history: ConnectHistory = { answered: false },
+): RxKafkaError | undefined {
   const links = [...walkCauses(error)];
   for (const link of links) {
     if (link.name === 'KafkaJSSASLAuthenticationError' && SASL_REFUSAL.test(link.message)) {
@@ -60,10 +77,14 @@ export function toConnectFailure(error: unknown, target: ConnectTarget): RxKafka
       return failure('RXK_TLS_FAILED', describeCutHandshake(link, target), error, true);
     }
   }
-  if (links.some((link) => link.name === 'KafkaJSConnectionClosedError')) {
+  if (!history.answered && links.some((link) => link.name === 'KafkaJSConnectionClosedError')) {
     return target.ssl
       ? failure('RXK_AUTHENTICATION_FAILED', describeClosedAfterTls(target), error, true)
       : failure('RXK_TLS_FAILED', describeClosedWithoutTls(target), error, true);
+  }
+  const unreachable = links.find(isUnopenedConnection);
+  if (unreachable) {
+    return failure('RXK_BROKER_UNREACHABLE', describeUnreachable(unreachable, target, history), error, true);
   }
   return undefined;
 }
@@ -74,11 +95,34 @@ export function toConnectFailure(error: unknown, target: ConnectTarget): RxKafka
 const SASL_REFUSAL =
   /invalid credentials|Invalid username or password|Invalid server signature|Authentication failed during authentication/i;
 
+/** True when `error` (or an error it wraps) is a connection that could not be opened (see UNOPENED_CODES). */
+export function isUnopenedConnectionError(error: unknown): boolean {
+  return [...walkCauses(error)].some(isUnopenedConnection);
+}
+
+// Node's socket codes for a connection that could not be opened: nobody listens, no route, an unknown host.
+const UNOPENED_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+// network/connection.js: a socket error (with Node's code) or its own connect timeout, before any answer.
+function isUnopenedConnection(link: ErrorLink): boolean {
+  if (link.name !== 'KafkaJSConnectionError') return false;
+  return (
+    link.message === 'Connection timeout' || (typeof link.code === 'string' && UNOPENED_CODES.has(link.code))
+  );
+}
+
 // Node's message when the peer hangs up during the handshake, as a plaintext listener does on a ClientHello.
 const TLS_HANDSHAKE_CUT = /before secure TLS connection was established/;
 
 function failure(
-  code: 'RXK_AUTHENTICATION_FAILED' | 'RXK_TLS_FAILED',
+  code: 'RXK_AUTHENTICATION_FAILED' | 'RXK_TLS_FAILED' | 'RXK_BROKER_UNREACHABLE',
   message: string,
   cause: unknown,
   retriable: boolean,
@@ -92,6 +136,23 @@ function describeUnsupportedMechanism(target: ConnectTarget): string {
     `${target.clientId}: the broker at ${describeBrokers(target.brokers)} does not enable the SASL mechanism ` +
     `'${mechanism ?? '(none)'}': set client.sasl.mechanism to one of the broker's sasl.enabled.mechanisms ` +
     '(for example scram-sha-512). Not retried.'
+  );
+}
+
+function describeUnreachable(link: ErrorLink, target: ConnectTarget, history: ConnectHistory): string {
+  const tried = describeBrokers(target.brokers);
+  const address = typeof link.broker === 'string' ? link.broker : tried;
+  if (history.answered && address !== tried) {
+    return (
+      `${target.clientId}: a broker at ${tried} answered, but the address it gave for another broker, ` +
+      `${address}, could not be reached (${link.message}). Check the brokers' advertised.listeners: each ` +
+      'must name a host and port this process can reach.'
+    );
+  }
+  return (
+    `${target.clientId}: no broker answered at ${tried} (${link.message}). Check client.brokers: each entry ` +
+    "is the 'host:port' of a Kafka listener this process can reach (e.g. 'localhost:9092'); and check that " +
+    'the broker is running.'
   );
 }
 

@@ -10,6 +10,8 @@ export interface ErrorLink {
   readonly code?: unknown;
   /** kafkajs's protocol error type (`UNSUPPORTED_SASL_MECHANISM`, …). */
   readonly type?: unknown;
+  /** The `host:port` a kafkajs connection error names. */
+  readonly broker?: unknown;
 }
 
 /** `error`, then each `originalError` / `cause` below it, at most 8 deep (a cycle ends the walk). */
@@ -23,6 +25,7 @@ export function* walkCauses(error: unknown): Generator<ErrorLink> {
       message?: unknown;
       code?: unknown;
       type?: unknown;
+      broker?: unknown;
       originalError?: unknown;
       cause?: unknown;
     };
@@ -31,6 +34,7 @@ export function* walkCauses(error: unknown): Generator<ErrorLink> {
       message: typeof link.message === 'string' ? link.message : '',
       code: link.code,
       type: link.type,
+      broker: link.broker,
     };
     current = link.originalError ?? link.cause;
   }

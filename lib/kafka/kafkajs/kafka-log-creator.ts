@@ -43,6 +43,9 @@ function messagesOf(keep: (entry: (typeof errorCodes)[number]) => boolean): Read
  * coordinator is not available" on each first start against a fresh broker, "The group is rebalancing" on
  * every rebalance) go out at debug; other retriable ones (a full disk, a missing listener) and lost sockets
  * at warn, so they stay visible; what kafkajs finally gives up on reaches the application as an error.
+ * A connection that could not be opened (refused, timed out, an unknown host) goes out at debug: kafkajs
+ * logs it twice per retry, with a stack, and the connect attempt it fails is reported once, by the
+ * connection (a warn per retried attempt) or by connect()'s rejection.
  */
 export function createKafkaLogCreator(logger: Logger): logCreator {
   return () =>
@@ -78,6 +81,7 @@ function logError(logger: Logger, message: string, entry: Record<string, unknown
   const response = readResponseError(message, entry) ?? readRetriedSendError(message, entry);
   if (response !== undefined && ROUTINE_MESSAGES.has(response)) logger.debug(message, entry);
   else if (response !== undefined && RETRIED_MESSAGES.has(response)) logger.warn(message, entry);
+  else if (isUnopenedConnection(message, entry)) logger.debug(message, entry);
   else if (isRetriedConnectionError(message, entry)) logger.warn(message, entry);
   else logger.error(message, entry);
 }
@@ -94,6 +98,19 @@ const RETRIED_SEND = 'Failed to send messages: ';
 function readRetriedSendError(message: string, entry: Record<string, unknown>): string | undefined {
   const isRetriedSend = entry.namespace === 'Producer' && message.startsWith(RETRIED_SEND);
   return isRetriedSend ? message.slice(RETRIED_SEND.length) : undefined;
+}
+
+// network/connection.js when a socket could not be opened: 'Connection error: connect ECONNREFUSED …',
+// 'Connection error: getaddrinfo ENOTFOUND …', 'Connection timeout'; and cluster/brokerPool.js moving to
+// the next seed broker because of one of them.
+const UNOPENED_CONNECTION =
+  /^(?:(?:Failed to connect to seed broker, trying another broker from the list: )?Connection (?:error: (?:connect E|getaddrinfo E)|timeout$))/;
+
+function isUnopenedConnection(message: string, entry: Record<string, unknown>): boolean {
+  return (
+    (entry.namespace === 'Connection' || entry.namespace === 'BrokerPool') &&
+    UNOPENED_CONNECTION.test(message)
+  );
 }
 
 // network/connection.js 'Connection error: …' / 'Connection timeout', and cluster/brokerPool.js trying the

@@ -35,14 +35,19 @@ import {
 } from './authorization-failure';
 import { AuthorizationRefusals } from './authorization-refusals';
 import { toAccessCheckTransactionalId } from './per-partition-transactional-id';
-import { toConnectFailure, type ConnectTarget } from './connect-failure';
+import { RxKafkaError } from '../../errors';
+import { isUnopenedConnectionError, type ConnectTarget } from './connect-failure';
+import { ConnectSteps } from './connect-steps';
 import { createKafka } from './create-kafka';
 import { withFetchMaxWait } from './fetch-wait';
+import { createKafkaLogCreator } from './kafka-log-creator';
+import { probeBrokers } from './probe-brokers';
 import { PartitionRecorder } from './partition-recorder';
 import { isLostConnection } from './lost-connection';
 import { ensureTopics } from './kafkajs-topics';
 import { reachGroupCoordinator } from './reach-group-coordinator';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
+import { isUnknownTopic, requireTopic, toUnknownTopicFailure } from './unknown-topic';
 import { KafkajsTransactionalProducer } from './kafkajs-transactional-producer';
 
 /** The kafkajs driver for the cluster and client that `config` names; kafkajs logs through `logger`. */
@@ -54,20 +59,11 @@ export function createKafkajsDriver(config: KafkaConfig, logger: Logger): KafkaD
     sasl: config.sasl,
   };
   const refusals = new AuthorizationRefusals();
-  const kafka = createKafka(config, refusals.watch(logger));
-  return new KafkajsDriver(kafka, target, { target, refusals, kafka });
-}
-
-/**
- * Runs a connect step, turning a failure that points at the configuration (a refused login, a TLS
- * mismatch) into the rxkafka error that says what to check; anything else is rethrown as it is.
- */
-async function connecting<T>(target: ConnectTarget, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    throw toConnectFailure(error, target) ?? error;
-  }
+  const watched = refusals.watch(logger);
+  const kafka = createKafka(config, watched);
+  const logCreator = config.logCreator ?? createKafkaLogCreator(watched);
+  const probe = () => probeBrokers(config, logCreator, isUnopenedConnectionError);
+  return new KafkajsDriver(kafka, new ConnectSteps(target, probe), { target, refusals, kafka });
 }
 
 /** How long createTopicIfMissing() waits for the new topic's partition to have a leader. */
@@ -76,17 +72,19 @@ const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 class KafkajsDriver implements KafkaDriver {
   readonly native: Kafka;
   readonly #target: ConnectTarget;
+  readonly #steps: ConnectSteps;
   readonly #authorization: AuthorizationContext;
 
-  constructor(kafka: Kafka, target: ConnectTarget, authorization: AuthorizationContext) {
+  constructor(kafka: Kafka, steps: ConnectSteps, authorization: AuthorizationContext) {
     this.native = kafka;
-    this.#target = target;
+    this.#target = steps.target;
+    this.#steps = steps;
     this.#authorization = authorization;
   }
 
   createProducer(settings: ProducerSettings): DriverProducer {
     const config = (settings.librarySettings ?? {}) as ProducerConfig;
-    return new KafkajsProducer(this.native, config, this.#target, this.#authorization);
+    return new KafkajsProducer(this.native, config, this.#steps, this.#authorization);
   }
 
   createConsumer(settings: ConsumerSettings): DriverConsumer {
@@ -98,8 +96,9 @@ class KafkajsDriver implements KafkaDriver {
     return new KafkajsConsumer(
       this.native.consumer(withFetchMaxWait({ ...assigners, ...config, groupId: settings.groupId })),
       settings.groupId,
-      this.#target,
+      this.#steps,
       this.#authorization,
+      () => this.#listTopics(),
     );
   }
 
@@ -144,15 +143,17 @@ class KafkajsDriver implements KafkaDriver {
   }
 
   fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
-    return this.#withAdmin(async (admin) =>
-      (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, high })),
-    );
+    return this.#withAdmin(async (admin) => {
+      await this.#requireTopic(admin, topic);
+      return (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, high }));
+    });
   }
 
   fetchStartOffsets(topic: string): Promise<Array<{ partition: number; low: string }>> {
-    return this.#withAdmin(async (admin) =>
-      (await admin.fetchTopicOffsets(topic)).map(({ partition, low }) => ({ partition, low })),
-    );
+    return this.#withAdmin(async (admin) => {
+      await this.#requireTopic(admin, topic);
+      return (await admin.fetchTopicOffsets(topic)).map(({ partition, low }) => ({ partition, low }));
+    });
   }
 
   fetchOffsetsAtTime(
@@ -160,12 +161,13 @@ class KafkajsDriver implements KafkaDriver {
     timestampMs: number,
   ): Promise<Array<{ partition: number; offset: string }>> {
     // kafkajs answers Kafka's -1 ("no record that late") with the partition's end offset, as the port says.
-    return this.#withAdmin(async (admin) =>
-      (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
+    return this.#withAdmin(async (admin) => {
+      await this.#requireTopic(admin, topic);
+      return (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
         partition,
         offset,
-      })),
-    );
+      }));
+    });
   }
 
   deleteGroup(groupId: string): Promise<void> {
@@ -188,6 +190,22 @@ class KafkajsDriver implements KafkaDriver {
     });
   }
 
+  /** Rejects with RXK_TOPIC_NOT_FOUND when `topic` does not exist (see requireTopic). */
+  #requireTopic(admin: Admin, topic: string): Promise<void> {
+    return requireTopic(() => admin.listTopics(), topic, this.#target.clientId);
+  }
+
+  /** The cluster's topics, asked once (no retry): it only names what a failed subscription missed. */
+  async #listTopics(): Promise<string[]> {
+    const admin = this.native.admin();
+    await admin.connect();
+    try {
+      return await admin.listTopics();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Runs `work` on a connected admin client, retrying what a topic or group just created may answer. */
   async #withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = this.native.admin();
@@ -199,7 +217,8 @@ class KafkajsDriver implements KafkaDriver {
         try {
           return await work(admin);
         } catch (error) {
-          if (attempt >= 6) throw error;
+          // rxkafka's own verdict (a missing topic) is final; the library's errors may be a passing state.
+          if (attempt >= 6 || RxKafkaError.isRxKafkaError(error)) throw error;
           await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         }
       }
@@ -223,30 +242,21 @@ class KafkajsProducer implements DriverProducer {
   readonly native: Producer;
   // The #1303 workaround: pins each record to its first partition and remembers it (see PartitionRecorder).
   readonly #partitions = new PartitionRecorder();
-  readonly #target: ConnectTarget;
+  readonly #steps: ConnectSteps;
   readonly #authorization: AuthorizationContext;
   readonly #listeners = new Set<(event: DriverProducerEvent) => void>();
 
-  constructor(
-    kafka: Kafka,
-    config: ProducerConfig,
-    target: ConnectTarget,
-    authorization: AuthorizationContext,
-  ) {
+  constructor(kafka: Kafka, config: ProducerConfig, steps: ConnectSteps, authorization: AuthorizationContext) {
     this.native = kafka.producer({
       ...config,
       createPartitioner: this.#partitions.wrap(config.createPartitioner),
     });
-    this.#target = target;
+    this.#steps = steps;
     this.#authorization = authorization;
   }
 
   connect(): Promise<void> {
-    return withAuthorization(
-      () => connecting(this.#target, () => this.native.connect()),
-      {},
-      this.#authorization,
-    );
+    return withAuthorization(() => this.#steps.connect(() => this.native.connect()), {}, this.#authorization);
   }
 
   disconnect(): Promise<void> {
@@ -283,24 +293,27 @@ class KafkajsProducer implements DriverProducer {
 class KafkajsConsumer implements DriverConsumer {
   readonly native: Consumer;
   readonly #groupId: string;
-  readonly #target: ConnectTarget;
+  readonly #steps: ConnectSteps;
   readonly #authorization: AuthorizationContext;
+  readonly #listTopics: () => Promise<string[]>;
 
   constructor(
     consumer: Consumer,
     groupId: string,
-    target: ConnectTarget,
+    steps: ConnectSteps,
     authorization: AuthorizationContext,
+    listTopics: () => Promise<string[]>,
   ) {
     this.native = consumer;
     this.#groupId = groupId;
-    this.#target = target;
+    this.#steps = steps;
     this.#authorization = authorization;
+    this.#listTopics = listTopics;
   }
 
   connect(): Promise<void> {
     return withAuthorization(
-      () => connecting(this.#target, () => this.native.connect()),
+      () => this.#steps.connect(() => this.native.connect()),
       { groupId: this.#groupId },
       this.#authorization,
     );
@@ -313,7 +326,7 @@ class KafkajsConsumer implements DriverConsumer {
   consume(settings: ConsumeSettings): Promise<void> {
     const topics = settings.topics.filter((topic): topic is string => typeof topic === 'string');
     return withAuthorization(
-      () => connecting(this.#target, () => this.#consume(settings)),
+      () => this.#steps.run(() => this.#consume(settings)),
       { topics, groupId: this.#groupId },
       this.#authorization,
     );
@@ -321,13 +334,19 @@ class KafkajsConsumer implements DriverConsumer {
 
   async #consume(settings: ConsumeSettings): Promise<void> {
     const subscription = { topics: [...settings.topics], fromBeginning: settings.fromBeginning };
-    await this.native.subscribe(subscription).catch((error: unknown) => {
-      // kafkajs 2.2.4 keeps the broker connections a disconnect() ended: after connect() again, the first
-      // metadata request (subscribe's) goes out on one of them and fails ('write after end', 'Closed
-      // connection'); the request after it opens a new connection. Seen on every connect after a close().
-      if (!isLostConnection(error)) throw error;
-      return this.native.subscribe(subscription);
-    });
+    await this.native
+      .subscribe(subscription)
+      .catch((error: unknown) => {
+        // kafkajs 2.2.4 keeps the broker connections a disconnect() ended: after connect() again, the first
+        // metadata request (subscribe's) goes out on one of them and fails ('write after end', 'Closed
+        // connection'); the request after it opens a new connection. Seen on every connect after a close().
+        if (!isLostConnection(error)) throw error;
+        return this.native.subscribe(subscription);
+      })
+      .catch(async (error: unknown) => {
+        if (!isUnknownTopic(error)) throw error;
+        throw await this.#describeUnknownTopic(error, settings.topics);
+      });
     // Mapped here, not only around the whole step: a refused group ends the lookup at its first attempt.
     await reachGroupCoordinator(() =>
       withAuthorization(() => this.native.describeGroup(), { groupId: this.#groupId }, this.#authorization),
@@ -340,6 +359,14 @@ class KafkajsConsumer implements DriverConsumer {
       autoCommit: false,
       eachBatch: settings.eachBatch,
     });
+  }
+
+  /** The RXK_TOPIC_NOT_FOUND error naming which of `topics` the cluster lacks (all of them, if it cannot tell). */
+  async #describeUnknownTopic(error: unknown, topics: ReadonlyArray<string | RegExp>): Promise<RxKafkaError> {
+    const subscribed = topics.filter((topic): topic is string => typeof topic === 'string');
+    const existing = await this.#listTopics().catch(() => undefined);
+    const missing = existing && subscribed.filter((topic) => !existing.includes(topic));
+    return toUnknownTopicFailure(error, this.#steps.target.clientId, subscribed, missing);
   }
 
   seek(topic: string, partition: number, offset: string): void {

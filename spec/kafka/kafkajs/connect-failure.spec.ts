@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { toConnectFailure, type ConnectTarget } from '../../../lib/kafka/kafkajs/connect-failure';
+import { createInitialContext, isConfigurationFailure } from '../../../lib/connection/connection-context';
+import { toConnectionError } from '../../../lib/connection/connection-events';
+import {
+  isUnopenedConnectionError,
+  toConnectFailure,
+  type ConnectTarget,
+} from '../../../lib/kafka/kafkajs/connect-failure';
 
 /** An error shaped like kafkajs's: a name, a message, and optional code / cause / originalError. */
 function kafkaError(name: string, message: string, extra: Record<string, unknown> = {}): Error {
@@ -129,15 +135,84 @@ describe('toConnectFailure()', () => {
     expect(failure?.message).to.contain("'scram-sha-512'");
   });
 
-  it('leaves a refused connection (the broker may come back) to the reconnect backoff', () => {
+  context('when no connection could be opened', () => {
     const refused = kafkaError(
-      'KafkaJSConnectionError',
+      'KafkaJSNumberOfRetriesExceeded',
       'Connection error: connect ECONNREFUSED 127.0.0.1:9093',
       {
-        code: 'ECONNREFUSED',
+        originalError: kafkaError(
+          'KafkaJSConnectionError',
+          'Connection error: connect ECONNREFUSED 127.0.0.1:9093',
+          {
+            code: 'ECONNREFUSED',
+            broker: '127.0.0.1:9093',
+          },
+        ),
       },
     );
-    expect(toConnectFailure(refused, TARGET)).to.equal(undefined);
+    const neverReady = createInitialContext({ input: { clientId: 'orders-server' } });
+
+    it('gives a retriable RXK_BROKER_UNREACHABLE with the kafkajs error as cause, which the machine retries', () => {
+      const failure = toConnectFailure(refused, TARGET);
+      expect(failure?.code).to.equal('RXK_BROKER_UNREACHABLE');
+      expect(failure?.retriable).to.equal(true);
+      expect(failure?.cause).to.equal(refused);
+      // The broker may come back: left to the backoff, also on a first connect.
+      expect(isConfigurationFailure(neverReady, toConnectionError(failure))).to.equal(false);
+    });
+
+    it('names the addresses tried, the socket error and client.brokers, and no TLS', () => {
+      const message =
+        toConnectFailure(refused, { ...TARGET, ssl: undefined, sasl: undefined })?.message ?? '';
+      expect(message).to.contain('127.0.0.1:9093');
+      expect(message).to.contain('ECONNREFUSED');
+      expect(message).to.contain('client.brokers');
+      expect(message).not.to.match(/TLS|ssl/i);
+    });
+
+    it('recognises a connect timeout and an unknown host, but not a socket reset', () => {
+      const timeout = kafkaError('KafkaJSConnectionError', 'Connection timeout', { broker: 'kafka:9092' });
+      const unknown = kafkaError('KafkaJSConnectionError', 'Connection error: getaddrinfo ENOTFOUND kafka', {
+        code: 'ENOTFOUND',
+      });
+      const reset = kafkaError('KafkaJSConnectionError', 'Connection error: read ECONNRESET', {
+        code: 'ECONNRESET',
+      });
+      expect(toConnectFailure(timeout, TARGET)?.code).to.equal('RXK_BROKER_UNREACHABLE');
+      expect(toConnectFailure(unknown, TARGET)?.code).to.equal('RXK_BROKER_UNREACHABLE');
+      expect(toConnectFailure(reset, TARGET)).to.equal(undefined);
+      expect([timeout, unknown, reset].map(isUnopenedConnectionError)).to.deep.equal([true, true, false]);
+    });
+
+    it("points at advertised.listeners when a broker answered but another one's address cannot be opened", () => {
+      const advertised = kafkaError(
+        'KafkaJSConnectionError',
+        'Connection error: connect ECONNREFUSED 10.0.0.7:9092',
+        {
+          code: 'ECONNREFUSED',
+          broker: '10.0.0.7:9092',
+        },
+      );
+      const failure = toConnectFailure(advertised, TARGET, { answered: true });
+      expect(failure?.code).to.equal('RXK_BROKER_UNREACHABLE');
+      expect(failure?.message).to.contain('10.0.0.7:9092');
+      expect(failure?.message).to.contain('advertised.listeners');
+    });
+  });
+
+  context('once a broker answered this client', () => {
+    it('leaves a closed connection as it is: no TLS or SASL guess', () => {
+      const closed = kafkaError('KafkaJSConnectionClosedError', 'Closed connection');
+      expect(toConnectFailure(closed, { ...TARGET, ssl: undefined }, { answered: true })).to.equal(undefined);
+      expect(toConnectFailure(closed, TARGET, { answered: true })).to.equal(undefined);
+    });
+
+    it('leaves a missing topic (UNKNOWN_TOPIC_OR_PARTITION) to the adapter that knows the topics', () => {
+      const unknown = kafkaError('KafkaJSProtocolError', 'This server does not host this topic-partition', {
+        type: 'UNKNOWN_TOPIC_OR_PARTITION',
+      });
+      expect(toConnectFailure(unknown, { ...TARGET, ssl: undefined })).to.equal(undefined);
+    });
   });
 
   it('never throws on odd values and ends a cause cycle', () => {

@@ -100,10 +100,32 @@ describe('createKafkaLogCreator()', () => {
 
   it('logs the broker pool moving to the next seed broker at warn', () => {
     const [line] = route(logLevel.ERROR, 'BrokerPool', {
-      message: 'Failed to connect to seed broker, trying another broker from the list: Connection timeout',
+      message:
+        'Failed to connect to seed broker, trying another broker from the list: Connection error: read ECONNRESET',
       retryCount: 0,
     });
     expect(line[0]).to.equal('warn');
+  });
+
+  it('logs a connection that could not be opened at debug: the failed connect attempt is reported once', () => {
+    const lines = [
+      ...route(logLevel.ERROR, 'Connection', {
+        message: 'Connection error: connect ECONNREFUSED 127.0.0.1:1',
+        stack: 'Error: connect ECONNREFUSED',
+      }),
+      ...route(logLevel.ERROR, 'Connection', { message: 'Connection timeout' }),
+      ...route(logLevel.ERROR, 'Connection', { message: 'Connection error: getaddrinfo ENOTFOUND kafka' }),
+      ...route(logLevel.ERROR, 'BrokerPool', {
+        message: 'Failed to connect to seed broker, trying another broker from the list: Connection timeout',
+        retryCount: 0,
+      }),
+      ...route(logLevel.ERROR, 'BrokerPool', {
+        message:
+          'Failed to connect to seed broker, trying another broker from the list: Connection error: connect ECONNREFUSED 127.0.0.1:1',
+        retryCount: 1,
+      }),
+    ];
+    expect(lines.map(([level]) => level)).to.deep.equal(['debug', 'debug', 'debug', 'debug', 'debug']);
   });
 
   it('keeps a non-retriable error response at error', () => {
