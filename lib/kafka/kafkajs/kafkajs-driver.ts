@@ -35,7 +35,6 @@ import {
 } from './authorization-failure';
 import { AuthorizationRefusals } from './authorization-refusals';
 import { toAccessCheckTransactionalId } from './per-partition-transactional-id';
-import { RxKafkaError } from '../../errors';
 import { isUnopenedConnectionError, type ConnectTarget } from './connect-failure';
 import { ConnectSteps } from './connect-steps';
 import { createKafka } from './create-kafka';
