@@ -54,6 +54,12 @@ export async function createKafkajsTopics(
   } catch (error) {
     if (RxKafkaError.isRxKafkaError(error)) throw error;
     const failure = toConnectFailure(error, target);
+    if (failure?.code === 'RXK_BROKER_UNREACHABLE') {
+      throw new RxKafkaError(failure.code, `could not create topics ${names(topics)}: ${failure.message}`, {
+        cause: error,
+        retriable: true,
+      });
+    }
     if (failure) throw failure;
     if (isLostConnection(error)) {
       const brokers = Array.isArray(config.brokers) ? config.brokers.join(',') : 'the brokers';
