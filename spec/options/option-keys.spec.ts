@@ -15,6 +15,7 @@ describe('option keys', () => {
         'maxInFlightPerPartition',
         'drainTimeoutMs',
         'handlerTimeoutMs',
+        'replyTimeoutMs',
         'retry',
         'deadLetter',
         'exactlyOnce',
