@@ -17,6 +17,8 @@ interface QueuedMessages {
   readonly resolve: (offsets?: WrittenOffset[]) => void;
   readonly reject: (error: unknown) => void;
   readonly wantsOffsets: boolean;
+  /** Fails at once while its topic is refused (see SendOptions); other records always get Kafka's answer. */
+  readonly refusable: boolean;
 }
 
 export interface ProduceQueueOptions {
@@ -37,7 +39,9 @@ export interface SendOptions {
    * While `topic` has not accepted a write from this queue (a new topic, or one whose last send failed),
    * give the send up after this long, as refused for good, and refuse the topic's records for a short
    * while (see RefusedTopics): kafkajs takes its whole retry schedule to give up on an unknown topic.
-   * A topic that took writes is waited for as long as the producer retries.
+   * A topic that took writes is waited for as long as the producer retries. With this option (0 included:
+   * no bound of its own), the send also fails at once while its topic is refused; records sent without it
+   * (dead letters, a client's records) always get Kafka's own answer.
    */
   readonly unprovenTimeoutMs?: number;
 }
@@ -121,12 +125,13 @@ export class ProduceQueue {
     unprovenTimeoutMs?: number,
   ): Promise<WrittenOffset[]> {
     if (messages.length === 0) return Promise.resolve([]);
-    const refusal = this.#refused.refusalOf(topic);
+    const refusable = unprovenTimeoutMs !== undefined;
+    const refusal = refusable ? this.#refused.refusalOf(topic) : undefined;
     if (refusal !== undefined) return Promise.reject(refusal);
     const encodable = messages.map(toEncodableMessage);
     return new Promise<WrittenOffset[] | undefined>((resolve, reject) => {
       if (unprovenTimeoutMs === undefined || unprovenTimeoutMs <= 0 || this.#proven.has(topic)) {
-        this.#laneOf(topic).push({ topic, messages: encodable, resolve, reject, wantsOffsets });
+        this.#laneOf(topic).push({ topic, messages: encodable, resolve, reject, wantsOffsets, refusable });
         return;
       }
       const timer = setTimeout(() => this.#giveUp(topic, unprovenTimeoutMs, reject), unprovenTimeoutMs);
@@ -142,6 +147,7 @@ export class ProduceQueue {
           reject(error);
         },
         wantsOffsets,
+        refusable,
       });
     }) as Promise<WrittenOffset[]>;
   }
@@ -311,18 +317,19 @@ class Lane {
     while (this.#sending) await this.#sending;
   }
 
-  /** Fails every queued (not yet sent) entry of `topic` with `error`. */
+  /** Fails every queued (not yet sent) refusable entry of `topic` with `error`. */
   rejectQueued(topic: string, error: unknown): void {
-    const rejected = this.#queue.filter((entry) => entry.topic === topic);
+    const isRejected = (entry: QueuedMessages): boolean => entry.refusable && entry.topic === topic;
+    const rejected = this.#queue.filter(isRejected);
     if (rejected.length === 0) return;
-    this.#queue = this.#queue.filter((entry) => entry.topic !== topic);
+    this.#queue = this.#queue.filter((entry) => !isRejected(entry));
     for (const entry of rejected) entry.reject(error);
   }
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#takeBatch().filter((entry) => {
-        const refusal = this.#options.refusalOf(entry.topic);
+        const refusal = entry.refusable ? this.#options.refusalOf(entry.topic) : undefined;
         if (refusal !== undefined) entry.reject(refusal);
         return refusal === undefined;
       });

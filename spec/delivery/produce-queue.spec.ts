@@ -556,7 +556,9 @@ describe('ProduceQueue', () => {
       expect(error.message).to.contain('did not within 50 ms');
       expect(queue.refuses('missing.reply')).to.equal(true);
 
-      const again = (await catchError(queue.send('missing.reply', [message('2')]))) as RxKafkaError;
+      const again = (await catchError(
+        queue.send('missing.reply', [message('2')], { unprovenTimeoutMs: 50 }),
+      )) as RxKafkaError;
       expect(again).to.equal(error);
       await queue.send('hero.reply', [message('3')]);
       expect(producer.summary()).to.deep.equal([[['missing.reply', ['1']]], [['hero.reply', ['3']]]]);
@@ -587,7 +589,7 @@ describe('ProduceQueue', () => {
       expect(queue.refuses('hero.reply')).to.equal(false);
     });
 
-    it('refuses a topic Kafka refused as a whole without a try for its next records', async () => {
+    it('refuses a topic Kafka refused as a whole without a try for its next replies, not for other records', async () => {
       const producer = new FakeProducer();
       const queue = new ProduceQueue(producer.asProducer());
       producer.respond = async () => {
@@ -596,12 +598,16 @@ describe('ProduceQueue', () => {
           'This server does not host this topic-partition',
         );
       };
-      const first = (await catchError(queue.send('missing.reply', [message('1')]))) as RxKafkaError;
+      const reply = { unprovenTimeoutMs: 0 };
+      const first = (await catchError(queue.send('missing.reply', [message('1')], reply))) as RxKafkaError;
       expect(first.retriable).to.equal(false);
-      const second = (await catchError(queue.send('missing.reply', [message('2')]))) as RxKafkaError;
+      const second = (await catchError(queue.send('missing.reply', [message('2')], reply))) as RxKafkaError;
       expect(second.message).to.equal(first.message);
       expect(second.retriable).to.equal(false);
       expect(producer.calls).to.have.length(1);
+      // A dead letter or a client's record to the topic still gets Kafka's own answer.
+      await catchError(queue.send('missing.reply', [message('3')]));
+      expect(producer.calls).to.have.length(2);
     });
   });
 
