@@ -64,7 +64,8 @@ interface SendFailure {
  * A topic joins that shared batch once a send to it has succeeded. Until then (a new topic, or one whose
  * last send failed) its messages travel in a lane of their own, beside the shared batch and in order: a
  * topic that does not exist (a garbage `kafka_replyTopic`) takes kafkajs's whole retry schedule, about 12 s
- * by default, to fail, and must not hold every other reply for that long.
+ * by default, to fail, and must not hold every other reply for that long. A reply may also bound its own
+ * wait there (SendOptions), and a topic refused as a whole is remembered briefly (RefusedTopics).
  */
 export class ProduceQueue {
   readonly #producer: RecordProducer;
@@ -153,8 +154,8 @@ export class ProduceQueue {
   }
 
   /**
-   * A send to a topic that never took a write got no answer in time: it is given up as refused, and so
-   * is every record to the topic for a short while, those queued behind it included.
+   * A send to a topic that never took a write got no answer in time: it is given up as refused, and so is
+   * every refusable send (a reply) to the topic for a short while, those queued behind it included.
    */
   #giveUp(topic: string, timeoutMs: number, reject: (error: unknown) => void): void {
     if (this.#proven.has(topic)) return;
