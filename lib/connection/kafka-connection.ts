@@ -104,6 +104,7 @@ export class KafkaConnection {
             logger: options.logger,
             clientId: options.clientId,
             minIntervalMs: runConfig.autoCommitInterval ?? undefined,
+            floorOf: (topic, partition) => options.inFlight?.commitFloor?.(topic, partition),
           })
         : undefined;
     // The driver remembers where its partitioner put each record, so the queue notices records a produce
@@ -417,6 +418,7 @@ export class KafkaConnection {
       this.#producer.onEvent((event) => sendBack(fromProducerEvent(event))),
       this.#consumer?.onEvent((event) => {
         if (event.type === 'offsets.committed') this.#recordCommitted(event.offsets);
+        if (event.type === 'group.joined') this.#options.inFlight?.regroup?.();
         const machineEvent = fromConsumerEvent(event);
         if (machineEvent) sendBack(machineEvent);
       }),

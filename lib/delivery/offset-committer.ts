@@ -1,4 +1,4 @@
-import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
 import type { Logger } from '../logger';
 
 /** The two kafkajs batch functions a commit needs; both act on the consumer group as it is now. */
@@ -15,6 +15,11 @@ export interface OffsetCommitterOptions {
   readonly minIntervalMs?: number;
   /** Wait before retrying a background commit that failed. @defaultValue 1000 */
   readonly retryDelayMs?: number;
+  /**
+   * The highest offset a commit of the partition may carry now, when something below the consumer's
+   * resolved offset is unfinished (see BatchRunner's `commitFloor()`); undefined when nothing is.
+   */
+  readonly floorOf?: (topic: string, partition: number) => string | undefined;
 }
 
 const MAX_TIMED_RETRIES = 5;
@@ -46,6 +51,8 @@ export class OffsetCommitter {
   /** Retries a failed commit when no batch asks for one sooner. */
   #retryTimer: NodeJS.Timeout | undefined;
   #failures = 0;
+  /** The last commit a floor held back, by `topic/partition`: sent once, not again with every ask. */
+  readonly #heldBack = new Map<string, string>();
 
   constructor(options: OffsetCommitterOptions) {
     this.#options = options;
@@ -99,6 +106,7 @@ export class OffsetCommitter {
    */
   detach(): void {
     this.stop();
+    this.#heldBack.clear();
     this.#source = undefined;
   }
 
@@ -135,10 +143,39 @@ export class OffsetCommitter {
   async #commitOnce(): Promise<void> {
     const source = this.#source;
     if (!source) return;
-    const offsets = source.uncommittedOffsets();
+    const heldBack = new Map<string, string>();
+    const offsets = this.#applyFloors(source.uncommittedOffsets(), heldBack);
     if (offsets.topics.length === 0) return;
     this.#lastCommitAt = Date.now();
     await source.commitOffsetsIfNecessary(offsets);
+    for (const [key, floor] of heldBack) this.#heldBack.set(key, floor);
+  }
+
+  /**
+   * Lowers each partition's offset to its floor, where one is below it: kafkajs's resolved offset is its
+   * fetch position, which may run past records whose replies are still due.
+   */
+  #applyFloors(offsets: TopicPartitionOffsets, heldBack: Map<string, string>): TopicPartitionOffsets {
+    const floorOf = this.#options.floorOf;
+    if (!floorOf) return offsets;
+    const topics = offsets.topics
+      .map(({ topic, partitions }) => ({
+        topic,
+        partitions: partitions.flatMap(({ partition, offset }) => {
+          const key = `${topic}/${partition}`;
+          const floor = floorOf(topic, partition);
+          if (floor === undefined || BigInt(floor) >= BigInt(offset)) {
+            this.#heldBack.delete(key);
+            return [{ partition, offset }];
+          }
+          // kafkajs still counts the partition as uncommitted: commit its floor once, until it moves.
+          if (this.#heldBack.get(key) === floor) return [];
+          heldBack.set(key, floor);
+          return [{ partition, offset: floor }];
+        }),
+      }))
+      .filter(({ partitions }) => partitions.length > 0);
+    return { topics };
   }
 
   // Without a retry, offsets resolved just before a quiet spell would wait for the next batch to be committed.

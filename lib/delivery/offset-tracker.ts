@@ -25,6 +25,11 @@ export class OffsetTracker {
     return this.#next > before ? this.#offsets[this.#next - 1] : undefined;
   }
 
+  /** The offset of the first record not finished, or undefined when all are. */
+  get firstUnfinished(): string | undefined {
+    return this.#offsets[this.#next];
+  }
+
   /** How many records from the start are finished. */
   get finishedPrefix(): number {
     return this.#next;

@@ -2,6 +2,8 @@ import type { OutgoingRecord } from '../kafka/kafka-record';
 import { toEncodableMessage } from './encodable-message';
 import type { ProduceSettings, RecordProducer, WrittenPartition } from '../kafka/record-producer';
 import { RxKafkaError } from '../errors';
+import { RefusedTopics } from './refused-topics';
+import { createUnwrittenError, isConnectionFailure, isTopicRefused, toSendFailure } from './send-failures';
 import {
   createNoOffsetError,
   toWrittenOffsets,
@@ -15,6 +17,8 @@ interface QueuedMessages {
   readonly resolve: (offsets?: WrittenOffset[]) => void;
   readonly reject: (error: unknown) => void;
   readonly wantsOffsets: boolean;
+  /** Fails at once while its topic is refused (see SendOptions); other records always get Kafka's answer. */
+  readonly refusable: boolean;
 }
 
 export interface ProduceQueueOptions {
@@ -27,6 +31,19 @@ export interface ProduceQueueOptions {
    * message without an explicit partition also counts as written only if the response names its partition.
    */
   readonly partitionOf?: (message: OutgoingRecord) => number | undefined;
+}
+
+/** How one send may end early. */
+export interface SendOptions {
+  /**
+   * While `topic` has not accepted a write from this queue (a new topic, or one whose last send failed),
+   * give the send up after this long, as refused for good, and refuse the topic's records for a short
+   * while (see RefusedTopics): kafkajs takes its whole retry schedule to give up on an unknown topic.
+   * A topic that took writes is waited for as long as the producer retries. With this option (0 included:
+   * no bound of its own), the send also fails at once while its topic is refused; records sent without it
+   * (dead letters, a client's records) always get Kafka's own answer.
+   */
+  readonly unprovenTimeoutMs?: number;
 }
 
 /** Entries (or the part of them) a produce request did not write, and why. */
@@ -47,7 +64,8 @@ interface SendFailure {
  * A topic joins that shared batch once a send to it has succeeded. Until then (a new topic, or one whose
  * last send failed) its messages travel in a lane of their own, beside the shared batch and in order: a
  * topic that does not exist (a garbage `kafka_replyTopic`) takes kafkajs's whole retry schedule, about 12 s
- * by default, to fail, and must not hold every other reply for that long.
+ * by default, to fail, and must not hold every other reply for that long. A reply may also bound its own
+ * wait there (SendOptions), and a topic refused as a whole is remembered briefly (RefusedTopics).
  */
 export class ProduceQueue {
   readonly #producer: RecordProducer;
@@ -59,6 +77,7 @@ export class ProduceQueue {
   readonly #lanes = new Map<string, Lane>();
   /** Topics a send succeeded to, and not failed since. */
   readonly #proven = new Set<string>();
+  readonly #refused = new RefusedTopics();
   #sentMessages = 0;
 
   constructor(producer: RecordProducer, options: ProduceQueueOptions = {}) {
@@ -78,8 +97,18 @@ export class ProduceQueue {
    * Resolves once the messages are acknowledged; rejects with RXK_SEND_FAILED, `retriable` unless Kafka
    * refused for good (no such topic or partition, a record too large).
    */
-  send(topic: string, messages: OutgoingRecord[]): Promise<void> {
-    return this.#enqueue(topic, messages, false) as Promise<unknown> as Promise<void>;
+  send(topic: string, messages: OutgoingRecord[], options: SendOptions = {}): Promise<void> {
+    return this.#enqueue(
+      topic,
+      messages,
+      false,
+      options.unprovenTimeoutMs,
+    ) as Promise<unknown> as Promise<void>;
+  }
+
+  /** True while records to `topic` are refused without a try (it was refused, or took no write in time). */
+  refuses(topic: string): boolean {
+    return this.#refused.refusalOf(topic) !== undefined;
   }
 
   /**
@@ -90,12 +119,56 @@ export class ProduceQueue {
     return this.#enqueue(topic, messages, true);
   }
 
-  #enqueue(topic: string, messages: OutgoingRecord[], wantsOffsets: boolean): Promise<WrittenOffset[]> {
+  #enqueue(
+    topic: string,
+    messages: OutgoingRecord[],
+    wantsOffsets: boolean,
+    unprovenTimeoutMs?: number,
+  ): Promise<WrittenOffset[]> {
     if (messages.length === 0) return Promise.resolve([]);
+    const refusable = unprovenTimeoutMs !== undefined;
+    const refusal = refusable ? this.#refused.refusalOf(topic) : undefined;
+    if (refusal !== undefined) return Promise.reject(refusal);
     const encodable = messages.map(toEncodableMessage);
     return new Promise<WrittenOffset[] | undefined>((resolve, reject) => {
-      this.#laneOf(topic).push({ topic, messages: encodable, resolve, reject, wantsOffsets });
+      if (unprovenTimeoutMs === undefined || unprovenTimeoutMs <= 0 || this.#proven.has(topic)) {
+        this.#laneOf(topic).push({ topic, messages: encodable, resolve, reject, wantsOffsets, refusable });
+        return;
+      }
+      const timer = setTimeout(() => this.#giveUp(topic, unprovenTimeoutMs, reject), unprovenTimeoutMs);
+      this.#laneOf(topic).push({
+        topic,
+        messages: encodable,
+        resolve: (offsets) => {
+          clearTimeout(timer);
+          resolve(offsets);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+        wantsOffsets,
+        refusable,
+      });
     }) as Promise<WrittenOffset[]>;
+  }
+
+  /**
+   * A send to a topic that never took a write got no answer in time: it is given up as refused, and so is
+   * every refusable send (a reply) to the topic for a short while, those queued behind it included.
+   */
+  #giveUp(topic: string, timeoutMs: number, reject: (error: unknown) => void): void {
+    if (this.#proven.has(topic)) return;
+    const error = new RxKafkaError(
+      'RXK_SEND_FAILED',
+      `producing to ${topic} failed: it has never accepted a write from this producer and did not within ` +
+        `${timeoutMs} ms (a topic that does not exist, or that this client may not write to?); records to ` +
+        `it are refused for the next ${this.#refused.ttlMs} ms`,
+      { topic, retriable: false },
+    );
+    this.#refused.refuse(topic, error);
+    reject(error);
+    this.#lanes.get(topic)?.rejectQueued(topic, error);
   }
 
   /** Resolves when everything queued so far has been sent (or has failed). */
@@ -119,6 +192,7 @@ export class ProduceQueue {
   #createLane(onIdle?: () => void): Lane {
     return new Lane({
       maxBatchMessages: this.#maxBatchMessages,
+      refusalOf: (topic) => this.#refused.refusalOf(topic),
       sendTogether: (batch) => this.#sendTogether(batch),
       onIdle,
     });
@@ -133,7 +207,18 @@ export class ProduceQueue {
     try {
       written = await this.#producer.sendBatch({ ...this.#sendConfig, topicMessages: groupByTopic(batch) });
     } catch (error) {
-      for (const topic of new Set(batch.map((entry) => entry.topic))) this.#proven.delete(topic);
+      const topics = new Set(batch.map((entry) => entry.topic));
+      for (const topic of topics) this.#proven.delete(topic);
+      // One topic Kafka refuses as a whole (no such topic, not authorized): its next records fail at once.
+      if (topics.size === 1 && isTopicRefused(error)) {
+        this.#refused.refuse(
+          batch[0].topic,
+          toSendFailure(
+            batch.map((entry) => entry.topic),
+            error,
+          ),
+        );
+      }
       return { error, entries: batch, resend: false };
     }
     // With acks 0 Kafka answers nothing, so there is nothing to check.
@@ -150,6 +235,7 @@ export class ProduceQueue {
       this.#sentMessages += entry.messages.length - unwritten.length;
       if (unwritten.length === 0) {
         this.#proven.add(entry.topic);
+        this.#refused.accept(entry.topic);
         const written = offsets?.[index];
         if (entry.wantsOffsets && !written) entry.reject(createNoOffsetError(entry.topic));
         else entry.resolve(written);
@@ -191,6 +277,8 @@ interface LaneOptions {
   readonly sendTogether: (batch: readonly QueuedMessages[]) => Promise<SendFailure | undefined>;
   /** Called each time the lane has sent everything. */
   readonly onIdle?: () => void;
+  /** The error records to `topic` fail with without a try, if it is refused now. */
+  readonly refusalOf: (topic: string) => unknown;
 }
 
 /**
@@ -230,9 +318,23 @@ class Lane {
     while (this.#sending) await this.#sending;
   }
 
+  /** Fails every queued (not yet sent) refusable entry of `topic` with `error`. */
+  rejectQueued(topic: string, error: unknown): void {
+    const isRejected = (entry: QueuedMessages): boolean => entry.refusable && entry.topic === topic;
+    const rejected = this.#queue.filter(isRejected);
+    if (rejected.length === 0) return;
+    this.#queue = this.#queue.filter((entry) => !isRejected(entry));
+    for (const entry of rejected) entry.reject(error);
+  }
+
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#takeBatch();
+      const batch = this.#takeBatch().filter((entry) => {
+        const refusal = entry.refusable ? this.#options.refusalOf(entry.topic) : undefined;
+        if (refusal !== undefined) entry.reject(refusal);
+        return refusal === undefined;
+      });
+      if (batch.length === 0) continue;
       this.#inFlight = batch;
       const failure = await this.#options.sendTogether(batch);
       if (failure) await this.#retryAlone(failure, batch.length);
@@ -286,91 +388,10 @@ function groupByTopic(
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
-function createUnwrittenError(topic: string, partition: number, isExplicit: boolean): RxKafkaError {
-  return isExplicit
-    ? new RxKafkaError(
-        'RXK_SEND_FAILED',
-        `producing to ${topic} failed: it has no partition ${partition}, so the record was not written ` +
-          '(a kafka_replyPartition header beyond the reply topic’s partitions?)',
-        { topic, partition, retriable: false },
-      )
-    : new RxKafkaError(
-        'RXK_SEND_FAILED',
-        `producing to ${topic} failed: kafkajs reported success but wrote nothing to partition ${partition} ` +
-          '(its leader changed during the request)',
-        { topic, partition, retriable: true },
-      );
-}
-
 function rejectAll(batch: readonly QueuedMessages[], error: unknown): void {
-  // Our own verdict (a partition left unwritten) already says what happened.
-  const failure = RxKafkaError.isRxKafkaError(error)
-    ? error
-    : new RxKafkaError(
-        'RXK_SEND_FAILED',
-        `producing ${batch.length} message group(s) to ${[...new Set(batch.map((e) => e.topic))].join(', ')} failed: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error, retriable: !isRefusedForGood(error) },
-      );
+  const failure = toSendFailure(
+    batch.map((entry) => entry.topic),
+    error,
+  );
   for (const entry of batch) entry.reject(failure);
-}
-
-// kafkajs errors meaning the brokers cannot be reached; by name, as a second kafkajs copy breaks instanceof.
-const CONNECTION_ERROR_NAMES: ReadonlySet<string> = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-]);
-
-// Kafka protocol errors refusing a whole topic (kafkajs gives up on them only after its retries).
-const TOPIC_REFUSED_TYPES: ReadonlySet<string> = new Set([
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'INVALID_TOPIC_EXCEPTION',
-  'TOPIC_AUTHORIZATION_FAILED',
-]);
-
-// Kafka protocol errors that sending the same record again cannot cure.
-const REFUSED_FOR_GOOD_TYPES: ReadonlySet<string> = new Set([
-  ...TOPIC_REFUSED_TYPES,
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-]);
-
-/**
- * True when the error, or one it wraps (kafkajs's KafkaJSNumberOfRetriesExceeded keeps the last attempt's
- * error as `cause`), says the brokers are unreachable: sending entries one by one would then only repeat
- * kafkajs's whole retry schedule for each of them.
- */
-function isConnectionFailure(error: unknown): boolean {
-  return someCause(error, (cause) => CONNECTION_ERROR_NAMES.has(cause.name));
-}
-
-/** True when Kafka answered that this record can never be written as it is (so redelivering it is futile). */
-function isRefusedForGood(error: unknown): boolean {
-  return someCause(error, (cause) => REFUSED_FOR_GOOD_TYPES.has(protocolErrorType(cause)));
-}
-
-/** True when Kafka refused the topic itself: every record to it fails alike. */
-function isTopicRefused(error: unknown): boolean {
-  return someCause(error, (cause) => TOPIC_REFUSED_TYPES.has(protocolErrorType(cause)));
-}
-
-// KafkaJSProtocolError's `type`: the Kafka error code's name.
-function protocolErrorType(error: Error): string {
-  const type: unknown = (error as { type?: unknown }).type;
-  return typeof type === 'string' ? type : '';
-}
-
-function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
-  for (
-    let current = error, depth = 0;
-    current instanceof Error && depth < 5;
-    current = current.cause, depth += 1
-  ) {
-    if (test(current)) return true;
-  }
-  return false;
 }

@@ -27,7 +27,10 @@ export interface FetchedBatch {
      */
     lastOffset?(): string;
   };
-  /** Marks `offset` handled: the next commit may cover it. */
+  /**
+   * Marks `offset` handled: the next fetch starts after it, and the next commit may cover it unless the
+   * committer holds the partition lower (records of returned batches whose replies are still due).
+   */
   resolveOffset(offset: string): void;
   /** Tells the group coordinator this member is alive; rejects when a rebalance revokes the batch. */
   heartbeat(): Promise<void>;

@@ -25,6 +25,7 @@ const SERVER_ONLY_KEYS: Record<Exclude<keyof KafkaServerOptions, keyof KafkaTran
   maxInFlightPerPartition: true,
   drainTimeoutMs: true,
   handlerTimeoutMs: true,
+  replyTimeoutMs: true,
   retry: true,
   deadLetter: true,
   exactlyOnce: true,

@@ -46,6 +46,15 @@ export interface KafkaServerOptions extends KafkaTransportOptions {
    */
   handlerTimeoutMs?: number;
   /**
+   * A reply to a topic that has not accepted a write from this server yet (an unknown `kafka_replyTopic`,
+   * one the server may not write to) is given up after this long: the request is logged and skipped, and
+   * the topic's replies are refused at once for the next 10 s. Meanwhile every other partition keeps being
+   * fetched and answered. Replies to topics that took writes wait for the producer's own retries.
+   * 0 waits for kafkajs to give up (about 12 s for an unknown topic with its default retries).
+   * @defaultValue 5000
+   */
+  replyTimeoutMs?: number;
+  /**
    * How a handler that throws `KafkaRetriableException` is run again for the same record.
    * @defaultValue `{ attempts: 3, backoffMs: 200, maxBackoffMs: 5000 }`
    */
@@ -95,6 +104,7 @@ export interface ResolvedServerOptions extends ResolvedTransportOptions {
   readonly maxInFlightPerPartition: number;
   readonly drainTimeoutMs: number;
   readonly handlerTimeoutMs: number;
+  readonly replyTimeoutMs: number;
   readonly retry: RetryPolicy;
   readonly deadLetter: false | ((topic: string) => string);
   readonly exactlyOnce: ResolvedServerExactlyOnceOptions;
@@ -109,6 +119,7 @@ export const DEFAULT_SERVER_OPTIONS = toFrozenCopy({
   maxInFlightPerPartition: 64,
   drainTimeoutMs: 30_000,
   handlerTimeoutMs: 60_000,
+  replyTimeoutMs: 5_000,
   retry: DEFAULT_RETRY_POLICY,
   deadLetter: false,
 });
@@ -134,6 +145,7 @@ export function resolveServerOptions(options: KafkaServerOptions = {}): Resolved
   );
   checkDuration('drainTimeoutMs', options.drainTimeoutMs, 'no deadline');
   checkDuration('handlerTimeoutMs', options.handlerTimeoutMs, 'no cut-off');
+  checkDuration('replyTimeoutMs', options.replyTimeoutMs, "kafkajs's own retries");
   if (options.ordering !== undefined && options.ordering !== 'partition' && options.ordering !== 'key') {
     failOption(
       'ordering',
@@ -170,6 +182,7 @@ export function resolveServerOptions(options: KafkaServerOptions = {}): Resolved
     maxInFlightPerPartition: options.maxInFlightPerPartition ?? defaults.maxInFlightPerPartition,
     drainTimeoutMs: options.drainTimeoutMs ?? defaults.drainTimeoutMs,
     handlerTimeoutMs: options.handlerTimeoutMs ?? defaults.handlerTimeoutMs,
+    replyTimeoutMs: options.replyTimeoutMs ?? defaults.replyTimeoutMs,
     retry: Object.freeze({
       attempts: options.retry?.attempts ?? defaults.retry.attempts,
       backoffMs: options.retry?.backoffMs ?? defaults.retry.backoffMs,

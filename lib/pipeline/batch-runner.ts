@@ -2,7 +2,10 @@ import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DispatchMode } from '../connection/kafka-connection';
 import type { PartitionProgressBook } from '../delivery/partition-progress';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
-import { OffsetTracker } from '../delivery/offset-tracker';
+import { CommitHolds, type CommitHold } from '../delivery/commit-holds';
+import { BatchProgress, type ProgressOwner } from './batch-progress';
+import { Slots } from './slots';
+import type { Logger } from '../logger';
 import { isPromiseLike } from './to-observable';
 
 export type Ordering = 'partition' | 'key';
@@ -32,7 +35,31 @@ export interface BatchRunnerOptions {
   readonly dispatchMode: () => DispatchMode;
   /** Told how far each partition's finished prefix has come, once per resolve (the partition actors read it). */
   readonly progress?: PartitionProgressBook;
+  /**
+   * Lets a batch whose handlers all finished return to the consumer while some of its replies still wait
+   * for Kafka's acknowledgement: the fetch position moves past the batch, and the commit stays at the
+   * lowest unfinished record (`commitFloor()`, which the committer must apply). Without it a batch
+   * returns only once every reply is acknowledged, and kafkajs, which fetches again only when every batch
+   * of a fetch has returned, holds every partition fetched with it meanwhile.
+   */
+  readonly detach?: DetachOptions;
 }
+
+export interface DetachOptions {
+  /** Sends the partition's next fetch back to `offset`: a reply failed after its batch returned. */
+  readonly seek: (topic: string, partition: number, offset: string) => void;
+  /** Asks for a commit: a returned batch's records finished. */
+  readonly requestCommit: () => void;
+  readonly logger: Logger;
+  /**
+   * How long a batch whose handlers are done waits for its replies before it returns with them still due:
+   * replies are usually acknowledged within milliseconds, and then the batch returns as without `detach`.
+   * @defaultValue 200
+   */
+  readonly afterMs?: number;
+}
+
+const DEFAULT_DETACH_AFTER_MS = 200;
 
 /** A record whose handlers are done; `acked` settles when what they produced is in Kafka. */
 export interface HandledRecord {
@@ -58,9 +85,12 @@ const HEARTBEAT_EVERY_MS = 1_000;
  * records whose replies may never be written).
  *
  * kafkajs runs up to `partitionsConsumedConcurrently` batches of different partitions at once, and fetches
- * a partition's next batch only when this one returns: that is the backpressure, at the source.
+ * a partition's next batch only when this one returns: that is the backpressure, at the source. With
+ * `detach`, a batch returns once its handlers are done; its replies still due keep their partition's
+ * in-flight slots and hold its commits back (see CommitHolds), so a reply that takes long (an unknown reply
+ * topic) holds no other partition's fetches.
  */
-export class BatchRunner {
+export class BatchRunner implements ProgressOwner {
   readonly #options: BatchRunnerOptions;
   /** Batches being run, each with the function that lets it return at once (an abandoning close). */
   readonly #active = new Map<Promise<void>, () => void>();
@@ -68,6 +98,13 @@ export class BatchRunner {
   #abandoned = 0;
   /** Handlers started and not yet settled, across all partitions: what an abandoning close cuts off. */
   #running = 0;
+  /** Each partition's in-flight slots, shared by its batches (a returned batch's replies keep theirs). */
+  readonly #slots = new Map<string, Slots>();
+  /** Returned batches still waiting for acknowledgements, and what they hold back from commits. */
+  readonly #tails = new Set<Promise<void>>();
+  readonly #holds = new CommitHolds();
+  /** Ends finish()'s wait for the returned batches' replies: abandon() calls it. */
+  #stopWaitingForTails: (() => void) | undefined;
 
   constructor(options: BatchRunnerOptions) {
     this.#options = options;
@@ -81,6 +118,8 @@ export class BatchRunner {
   readonly eachBatch = async (payload: FetchedBatch): Promise<void> => {
     // After close() began, a new batch is left alone: unresolved, it is redelivered to the partition's next owner.
     if (this.#options.dispatchMode() !== 'running') return;
+    const { topic, partition, messages } = payload.batch;
+    if (messages.length > 0) this.#holds.arrived(topic, partition, messages[0].offset);
     const run = this.#run(payload);
     run.catch(() => undefined);
     // An abandoning close returns the batch to kafkajs at once, while the cut-off work goes on unobserved
@@ -106,6 +145,28 @@ export class BatchRunner {
    */
   async finish(): Promise<void> {
     await Promise.allSettled([...this.#active.keys()]);
+    // Returned batches' replies too, unless abandon() comes first: their records then stay uncommitted.
+    const abandoned = new Promise<void>((resolve) => (this.#stopWaitingForTails = resolve));
+    if (this.isAbandoning()) return;
+    await Promise.race([this.#settleTails(), abandoned]);
+    this.#stopWaitingForTails = undefined;
+  }
+
+  /**
+   * The highest offset a commit of the partition may carry now ("the next offset to read"), or undefined
+   * when no returned batch holds it back: the lowest record still waiting for its replies.
+   */
+  commitFloor(topic: string, partition: number): string | undefined {
+    return this.#holds.floorOf(topic, partition);
+  }
+
+  /**
+   * The member joined a new group generation: kafkajs fetches every partition it owns from the committed
+   * offset again, so the returned batches' records still waiting are redelivered and their holds are void.
+   */
+  regroup(): void {
+    this.#holds.clear();
+    this.#slots.clear();
   }
 
   /**
@@ -116,10 +177,96 @@ export class BatchRunner {
   abandon(): void {
     this.#abandoned += this.#running;
     for (const release of this.#active.values()) release();
+    this.#stopWaitingForTails?.();
   }
 
-  #run(payload: FetchedBatch): Promise<void> {
-    return this.#options.ordering === 'key' ? this.#runByKey(payload) : this.#runInOrder(payload);
+  async #run(payload: FetchedBatch): Promise<void> {
+    try {
+      await (this.#options.ordering === 'key' ? this.#runByKey(payload) : this.#runInOrder(payload));
+    } catch (error) {
+      // A failed batch (a rebalance shows this way) sends kafkajs to rejoin or refetch: the returned batches'
+      // replies are waited for first, so their records are finished, not redelivered, where they can be.
+      await this.#settleTails();
+      throw error;
+    }
+  }
+
+  async #settleTails(): Promise<void> {
+    while (this.#tails.size > 0) await Promise.allSettled([...this.#tails]);
+  }
+
+  #slotsOf(topic: string, partition: number): Slots {
+    const key = `${topic}/${partition}`;
+    let slots = this.#slots.get(key);
+    if (!slots) this.#slots.set(key, (slots = new Slots(this.#options.maxInFlightPerPartition)));
+    return slots;
+  }
+
+  /** True when the batch may return before its replies are acknowledged (see BatchRunnerOptions.detach). */
+  #mayDetach(payload: FetchedBatch, progress: BatchProgress): boolean {
+    return (
+      this.#options.detach !== undefined &&
+      progress.handled === payload.batch.messages.length &&
+      !progress.failed &&
+      !this.#mustStop(payload) &&
+      progress.hasUnfinished
+    );
+  }
+
+  /** Waits briefly for the batch's replies; true when it should return with some still due. */
+  async #waitOrDetach(payload: FetchedBatch, progress: BatchProgress): Promise<boolean> {
+    const detach = this.#options.detach;
+    if (!detach || !this.#mayDetach(payload, progress)) return false;
+    await progress.settleWithin(detach.afterMs ?? DEFAULT_DETACH_AFTER_MS);
+    return this.#mayDetach(payload, progress);
+  }
+
+  /**
+   * Returns the batch to the consumer with replies still due: a hold keeps commits at the lowest unfinished
+   * record, the fetch position moves past the batch, and the acknowledgements go on as a tail.
+   */
+  async #detach(payload: FetchedBatch, progress: BatchProgress): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    progress.resolveFinished();
+    const first = progress.firstUnfinished;
+    if (first !== undefined) {
+      // In this order, with no await between: no commit can see the new position without the hold.
+      progress.detach(this.#holds.open(topic, partition, first));
+      payload.resolveOffset(messages[messages.length - 1].offset);
+    }
+    const tail = progress.settle();
+    this.#tails.add(tail);
+    void tail.finally(() => this.#tails.delete(tail));
+    await payload.heartbeat();
+  }
+
+  /**
+   * A reply of a returned batch failed for a passing reason: its record must be redelivered, so the
+   * partition is fetched again from the lowest unfinished record, and commits stay there meanwhile.
+   */
+  rewind(payload: FetchedBatch, hold: CommitHold, error: unknown): void {
+    const detach = this.#options.detach;
+    if (!detach || hold.cancelled || this.isAbandoning()) return;
+    const { topic, partition } = payload.batch;
+    const offset = hold.offset;
+    this.#holds.rewind(topic, partition, offset);
+    detach.logger.warn(
+      `a reply for ${topic}/${partition} failed after its batch was done: the partition is fetched again from offset ${offset}`,
+      { topic, partition, offset, error },
+    );
+    try {
+      detach.seek(topic, partition, offset);
+    } catch (seekError) {
+      // The consumer stopped meanwhile: its next run fetches from the committed offset, which the rewind holds.
+      detach.logger.warn(`could not send ${topic}/${partition} back to offset ${offset}`, {
+        error: seekError,
+      });
+    }
+  }
+
+  /** Asks for a commit, when returned batches may return early (a hold moved). */
+  requestCommit(): void {
+    this.#options.detach?.requestCommit();
   }
 
   /**
@@ -131,7 +278,7 @@ export class BatchRunner {
     const { batch, heartbeat } = payload;
     const { messages, topic, partition } = batch;
     const progress = new BatchProgress(payload, this);
-    const slots = new Slots(this.#options.maxInFlightPerPartition);
+    const slots = this.#slotsOf(topic, partition);
     let lastHeartbeat = Date.now();
 
     for (let index = 0; index < messages.length; index++) {
@@ -161,6 +308,7 @@ export class BatchRunner {
       } finally {
         this.#running -= 1;
       }
+      progress.handled += 1;
       if (handled) {
         progress.finishWhenAcked(index, handled.acked, () => slots.release());
       } else {
@@ -180,6 +328,7 @@ export class BatchRunner {
         }
       }
     }
+    if (await this.#waitOrDetach(payload, progress)) return this.#detach(payload, progress);
     await progress.settle();
     if (this.isAbandoning()) return;
     progress.throwIfFailed();
@@ -190,7 +339,7 @@ export class BatchRunner {
   async #runByKey(payload: FetchedBatch): Promise<void> {
     const { batch, heartbeat } = payload;
     const progress = new BatchProgress(payload, this);
-    const slots = new Slots(this.#options.maxInFlightPerPartition);
+    const slots = this.#slotsOf(batch.topic, batch.partition);
     // Records without a key share one chain.
     const chains = new Map<string, Promise<void>>();
     let lastHeartbeat = Date.now();
@@ -221,6 +370,7 @@ export class BatchRunner {
         } finally {
           this.#running -= 1;
         }
+        progress.handled += 1;
         if (handled) progress.finishWhenAcked(index, handled.acked, () => slots.release());
         else {
           progress.finish(index);
@@ -240,6 +390,7 @@ export class BatchRunner {
       chains.set(key, chained);
     }
     await Promise.all(chains.values());
+    if (await this.#waitOrDetach(payload, progress)) return this.#detach(payload, progress);
     await progress.settle();
     if (this.isAbandoning()) return;
     progress.throwIfFailed();
@@ -259,108 +410,5 @@ export class BatchRunner {
 
   #mustStop(payload: FetchedBatch): boolean {
     return this.#options.dispatchMode() !== 'running' || !payload.isRunning() || payload.isStale();
-  }
-}
-
-/**
- * One batch's bookkeeping: which records are finished, the first failure, and the acknowledgements still
- * due. Offsets are resolved with kafkajs only as the contiguous finished prefix grows (see OffsetTracker),
- * and lazily: `resolveFinished()` hands kafkajs the latest one, which is all it keeps.
- */
-class BatchProgress {
-  readonly #payload: FetchedBatch;
-  readonly #runner: BatchRunner;
-  readonly #tracker: OffsetTracker;
-  readonly #acks: Array<Promise<void>> = [];
-  #failure: { error: unknown } | undefined;
-  /** The newest offset of the finished prefix not yet handed to kafkajs. */
-  #unresolved: string | undefined;
-  #resolvedPrefix = 0;
-
-  constructor(payload: FetchedBatch, runner: BatchRunner) {
-    this.#payload = payload;
-    this.#runner = runner;
-    this.#tracker = new OffsetTracker(payload.batch.messages.map((message) => message.offset));
-  }
-
-  get failed(): boolean {
-    return this.#failure !== undefined;
-  }
-
-  fail(error: unknown): void {
-    this.#failure ??= { error };
-  }
-
-  /** The record at `index` is done and produced nothing that needs acknowledging. */
-  finish(index: number): void {
-    const offset = this.#tracker.complete(index);
-    if (offset !== undefined) this.#unresolved = offset;
-  }
-
-  /** The record at `index` is done once `acked` resolves; `release` runs either way. */
-  finishWhenAcked(index: number, acked: Promise<void>, release: () => void): void {
-    this.#acks.push(
-      acked.then(
-        () => {
-          release();
-          this.finish(index);
-          this.resolveFinished();
-        },
-        (error: unknown) => {
-          release();
-          this.fail(error);
-        },
-      ),
-    );
-  }
-
-  /** Hands kafkajs the finished prefix (unless an abandoning close began: then nothing more is resolved). */
-  resolveFinished(): void {
-    const offset = this.#unresolved;
-    if (offset === undefined || this.#runner.isAbandoning()) return;
-    this.#unresolved = undefined;
-    this.#payload.resolveOffset(offset);
-    const prefix = this.#tracker.finishedPrefix;
-    this.#runner.countFinished(prefix - this.#resolvedPrefix, this.#payload, offset);
-    this.#resolvedPrefix = prefix;
-  }
-
-  /** Waits for every acknowledgement due, then resolves what finished. */
-  async settle(): Promise<void> {
-    this.resolveFinished();
-    await Promise.all(this.#acks);
-    this.resolveFinished();
-  }
-
-  throwIfFailed(): void {
-    if (this.#failure) throw this.#failure.error;
-  }
-}
-
-/** A counting semaphore: at most `size` holders; waiters are served in arrival order. */
-class Slots {
-  readonly #waiters: Array<() => void> = [];
-  #free: number;
-
-  constructor(size: number) {
-    this.#free = size;
-  }
-
-  /** Takes a slot if one is free, without waiting. */
-  tryAcquire(): boolean {
-    if (this.#free === 0) return false;
-    this.#free -= 1;
-    return true;
-  }
-
-  acquire(): Promise<void> {
-    if (this.tryAcquire()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#free += 1;
   }
 }

@@ -27,6 +27,8 @@ export interface MessageRouterOptions {
   readonly deadLetter: false | ((topic: string) => string);
   /** A handler silent for this long (no value, no end) is cut off with RXK_HANDLER_TIMEOUT; 0 = never. */
   readonly handlerTimeoutMs: number;
+  /** A reply to a topic that never took a write is given up after this long (see RequestPath). */
+  readonly replyTimeoutMs?: number;
   readonly logger: Logger;
 }
 
@@ -66,6 +68,7 @@ export class MessageRouter {
     this.#requests = new RequestPath({
       serializer: options.serializer,
       produceQueue: options.produceQueue,
+      replyTimeoutMs: options.replyTimeoutMs,
       failures: this.#failures,
       logger,
     });

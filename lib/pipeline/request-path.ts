@@ -20,6 +20,7 @@ import type { HandledRecord } from './batch-runner';
 import { DecidedErrorPayload, isDecidedErrorReply } from './error-payload';
 import { toFinalErrorPayload, type FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
+import { LogThrottle, REFUSED_TOPIC_LOG_INTERVAL_MS } from './log-throttle';
 import { toReplyPackets, type ServerReply } from './reply-packets';
 import { runWithRetries } from './run-with-retries';
 import { isPromiseLike, toObservable } from './to-observable';
@@ -27,6 +28,11 @@ import { isPromiseLike, toObservable } from './to-observable';
 export interface RequestPathOptions {
   readonly serializer: Serializer;
   readonly produceQueue: ProduceQueue;
+  /**
+   * A reply to a topic that has not taken a write yet is given up after this long (see ProduceQueue's
+   * `unprovenTimeoutMs`), so an unknown `kafka_replyTopic` costs a bounded wait, not kafkajs's retries.
+   */
+  readonly replyTimeoutMs?: number;
   readonly failures: FailurePolicy;
   readonly logger: Logger;
 }
@@ -35,6 +41,7 @@ export class RequestPath {
   readonly #options: RequestPathOptions;
   #repliesSent = 0;
   #errorReplies = 0;
+  readonly #refusedTopicLog = new LogThrottle(REFUSED_TOPIC_LOG_INTERVAL_MS);
 
   constructor(options: RequestPathOptions) {
     this.#options = options;
@@ -233,9 +240,20 @@ export class RequestPath {
       error = failed.reason;
     }
     if (!isRefusedForGood(error, route.replyTopic)) throw error;
+    const { replyTopic, correlationId } = route;
+    const text = `a reply to ${replyTopic} was refused by Kafka: the request is skipped, its caller gets no (further) reply`;
+    const fields = { ...locate(message), correlationId, replyTopic, error };
+    // A topic refused as a whole is logged once per interval, however many requests name it.
+    if (!this.#options.produceQueue.refuses(replyTopic)) {
+      this.#options.logger.error(text, fields);
+      return;
+    }
+    const admitted = this.#refusedTopicLog.admit(replyTopic);
+    if (!admitted) return;
+    const { suppressed } = admitted;
     this.#options.logger.error(
-      `a reply to ${route.replyTopic} was refused by Kafka: the request is skipped, its caller gets no (further) reply`,
-      { ...locate(message), correlationId: route.correlationId, replyTopic: route.replyTopic, error },
+      suppressed === 0 ? text : `${text} (and ${suppressed} more requests naming it since the last line)`,
+      { ...fields, suppressed },
     );
   }
 
@@ -284,7 +302,9 @@ export class RequestPath {
   }
 
   async #send(route: ReplyRoute, replies: OutgoingRecord[]): Promise<void> {
-    await this.#options.produceQueue.send(route.replyTopic, replies);
+    await this.#options.produceQueue.send(route.replyTopic, replies, {
+      unprovenTimeoutMs: this.#options.replyTimeoutMs,
+    });
     this.#repliesSent += replies.length;
   }
 }

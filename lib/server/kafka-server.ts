@@ -250,6 +250,11 @@ export class KafkaServer {
       maxInFlightPerPartition: options.maxInFlightPerPartition,
       dispatchMode: () => connection.dispatchMode,
       progress,
+      detach: {
+        seek: (topic, partition, offset) => connection.seek(topic, partition, offset),
+        requestCommit: () => connection.requestCommit(),
+        logger: options.logger,
+      },
       handle: (record, heartbeat): HandledRecord | void | Promise<HandledRecord | void> =>
         router.handle(record, {
           heartbeat,
@@ -289,6 +294,7 @@ export class KafkaServer {
       produceQueue: connection.produceQueue,
       retry: options.retry,
       handlerTimeoutMs: options.handlerTimeoutMs,
+      replyTimeoutMs: options.replyTimeoutMs,
       deadLetter: options.deadLetter,
       logger: options.logger,
     });

@@ -232,4 +232,30 @@ describe('OffsetCommitter', () => {
     expect(before.commits).to.deep.equal([]);
     expect(after.commits).to.have.length(1);
   });
+
+  context('with floorOf (records of returned batches still unfinished)', () => {
+    it('commits a partition no further than its floor, once, then all of it when the floor lifts', async () => {
+      const floors = new Map<number, string>([[0, '4']]);
+      const { group, committer } = createCommitter({ floorOf: (_topic, partition) => floors.get(partition) });
+      group.resolve(0, '9');
+      group.resolve(1, '3');
+      committer.request();
+      await settle();
+      group.finishCommit();
+      expect(group.commits[0].topics[0].partitions).to.deep.equal([
+        { partition: 0, offset: '4' },
+        { partition: 1, offset: '3' },
+      ]);
+      // Asked again with the floor unchanged: nothing new to commit.
+      committer.request();
+      await settle();
+      expect(group.commits).to.have.length(1);
+
+      floors.delete(0);
+      committer.request();
+      await settle();
+      group.finishCommit();
+      expect(group.commits[1].topics[0].partitions).to.deep.equal([{ partition: 0, offset: '9' }]);
+    });
+  });
 });

@@ -536,6 +536,81 @@ describe('ProduceQueue', () => {
     });
   });
 
+  context('with unprovenTimeoutMs (a reply to a topic that never took a write)', () => {
+    const never = (): Promise<never> => new Promise<never>(() => undefined);
+
+    it('gives the send up after the bound, not retriable, and refuses the topic without a try meanwhile', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      await proveTopics(queue, producer, ['hero.reply']);
+      producer.respond = async (batch) => {
+        if (batch.topicMessages?.some(({ topic }) => topic === 'missing.reply')) await never();
+      };
+      const started = Date.now();
+      const error = (await catchError(
+        queue.send('missing.reply', [message('1')], { unprovenTimeoutMs: 50 }),
+      )) as RxKafkaError;
+      expect(Date.now() - started).to.be.below(1_000);
+      expect(error.code).to.equal('RXK_SEND_FAILED');
+      expect(error.retriable).to.equal(false);
+      expect(error.message).to.contain('did not within 50 ms');
+      expect(queue.refuses('missing.reply')).to.equal(true);
+
+      const again = (await catchError(
+        queue.send('missing.reply', [message('2')], { unprovenTimeoutMs: 50 }),
+      )) as RxKafkaError;
+      expect(again).to.equal(error);
+      await queue.send('hero.reply', [message('3')]);
+      expect(producer.summary()).to.deep.equal([[['missing.reply', ['1']]], [['hero.reply', ['3']]]]);
+    });
+
+    it('fails the records queued behind the given-up send at once, not each after its own wait', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      producer.respond = never;
+      const first = catchError(queue.send('missing.reply', [message('1')], { unprovenTimeoutMs: 50 }));
+      await settle();
+      const started = Date.now();
+      const queued = [2, 3].map((n) =>
+        catchError(queue.send('missing.reply', [message(String(n))], { unprovenTimeoutMs: 60_000 })),
+      );
+      const errors = (await Promise.all([first, ...queued])) as RxKafkaError[];
+      expect(Date.now() - started).to.be.below(1_000);
+      expect(errors.map((error) => error.code)).to.deep.equal(Array(3).fill('RXK_SEND_FAILED'));
+      expect(producer.calls, 'one request for the topic, not one per record').to.have.length(1);
+    });
+
+    it('waits as long as the producer takes for a topic that took a write', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      await proveTopics(queue, producer, ['hero.reply']);
+      producer.respond = () => new Promise((resolve) => setTimeout(resolve, 100));
+      await queue.send('hero.reply', [message('1')], { unprovenTimeoutMs: 10 });
+      expect(queue.refuses('hero.reply')).to.equal(false);
+    });
+
+    it('refuses a topic Kafka refused as a whole without a try for its next replies, not for other records', async () => {
+      const producer = new FakeProducer();
+      const queue = new ProduceQueue(producer.asProducer());
+      producer.respond = async () => {
+        throw exhaustedProtocolError(
+          'UNKNOWN_TOPIC_OR_PARTITION',
+          'This server does not host this topic-partition',
+        );
+      };
+      const reply = { unprovenTimeoutMs: 0 };
+      const first = (await catchError(queue.send('missing.reply', [message('1')], reply))) as RxKafkaError;
+      expect(first.retriable).to.equal(false);
+      const second = (await catchError(queue.send('missing.reply', [message('2')], reply))) as RxKafkaError;
+      expect(second.message).to.equal(first.message);
+      expect(second.retriable).to.equal(false);
+      expect(producer.calls).to.have.length(1);
+      // A dead letter or a client's record to the topic still gets Kafka's own answer.
+      await catchError(queue.send('missing.reply', [message('3')]));
+      expect(producer.calls).to.have.length(2);
+    });
+  });
+
   describe('.flush()', () => {
     it('resolves once everything queued has been sent', async () => {
       const producer = new FakeProducer();

@@ -23,6 +23,7 @@ describe('option keys', () => {
         'maxInFlightPerPartition',
         'drainTimeoutMs',
         'handlerTimeoutMs',
+        'replyTimeoutMs',
         'retry',
         'deadLetter',
         'exactlyOnce',

@@ -8,6 +8,12 @@ describe('resolveServerOptions()', () => {
   describe('defaults', () => {
     const resolved = resolveServerOptions();
 
+    it('gives up a reply to a topic that never took a write after 5 s by default', () => {
+      expect(DEFAULT_SERVER_OPTIONS.replyTimeoutMs).to.equal(5_000);
+      expect(resolved.replyTimeoutMs).to.equal(5_000);
+      expect(resolveServerOptions({ replyTimeoutMs: 0 }).replyTimeoutMs).to.equal(0);
+    });
+
     it('applies DEFAULT_SERVER_OPTIONS', () => {
       expect(resolved).to.include({
         postfixId: DEFAULT_SERVER_OPTIONS.postfixId,
@@ -126,6 +132,12 @@ describe('resolveServerOptions()', () => {
       },
       { options: { drainTimeoutMs: 2 ** 31 }, path: 'drainTimeoutMs', fragment: 'from 0 to 2147483647' },
       { options: { handlerTimeoutMs: '1s' }, path: 'handlerTimeoutMs', fragment: 'use 0 for no cut-off' },
+      {
+        options: { replyTimeoutMs: -1 },
+        path: 'replyTimeoutMs',
+        fragment: "use 0 for kafkajs's own retries",
+      },
+      { options: { replyTimeoutMs: 1.5 }, path: 'replyTimeoutMs', fragment: 'got 1.5' },
       {
         options: { ordering: 'offset' },
         path: 'ordering',

@@ -114,6 +114,37 @@ describe('KafkaServer (on a fake driver)', () => {
     });
   });
 
+  describe('a request whose reply takes long', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('returns its batch with the reply due, committing below it meanwhile and past it once acknowledged', async () => {
+      driver.producer.holdAcks();
+      await driver.consumer.deliver('math.sum', 0, [request('slow-1', [1])]);
+      await driver.consumer.deliver('math.sum', 0, [request('slow-2', [2])]);
+      await settle();
+      expect(driver.consumer.resolvedOffset('math.sum', 0), 'the fetch position').to.equal('2');
+      expect(Number(driver.consumer.committed.get('math.sum/0') ?? 0)).to.be.at.most(0);
+      driver.producer.releaseAcks();
+      await sleep(20);
+      expect(driver.consumer.committed.get('math.sum/0')).to.equal('2');
+      expect(driver.producer.records).to.have.length(2);
+    });
+
+    it('sends the partition back to a request whose reply failed after its batch returned, and redelivers it', async () => {
+      driver.producer.holdAcks();
+      await driver.consumer.deliver('math.sum', 0, [request('lost-1', [1]), request('lost-2', [2])]);
+      driver.producer.releaseAcks(
+        Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' }),
+      );
+      await sleep(20);
+      expect(driver.consumer.seeks).to.deep.equal([{ topic: 'math.sum', partition: 0, offset: '0' }]);
+      expect(Number(driver.consumer.committed.get('math.sum/0') ?? 0)).to.be.at.most(0);
+      await driver.consumer.deliver('math.sum', 0, [request('lost-1', [1]), request('lost-2', [2])], 0);
+      await sleep(20);
+      expect(driver.consumer.committed.get('math.sum/0')).to.equal('2');
+    });
+  });
+
   describe('an event', () => {
     it('whose handler throws is logged and committed: the partition moves on', async () => {
       await server.close();

@@ -144,7 +144,7 @@ export class FakeProducer implements DriverProducer {
   lostWith: unknown;
   readonly #partitions = new WeakMap<OutgoingRecord, number>();
   readonly #listeners = new Set<(event: DriverProducerEvent) => void>();
-  #held: Array<() => void> | undefined;
+  #held: Array<(error?: unknown) => void> | undefined;
 
   constructor(readonly settings: ProducerSettings) {}
 
@@ -183,7 +183,11 @@ export class FakeProducer implements DriverProducer {
         }
       }
     }
-    if (this.#held) await new Promise<void>((resolve) => this.#held?.push(resolve));
+    if (this.#held) {
+      await new Promise<void>((resolve, reject) =>
+        this.#held?.push((error) => (error === undefined ? resolve() : reject(error))),
+      );
+    }
     return written;
   }
 
@@ -205,11 +209,11 @@ export class FakeProducer implements DriverProducer {
     this.#held ??= [];
   }
 
-  /** Acknowledges every held request and stops holding. */
-  releaseAcks(): void {
+  /** Acknowledges every held request (or fails each with `error`) and stops holding. */
+  releaseAcks(error?: unknown): void {
     const held = this.#held ?? [];
     this.#held = undefined;
-    held.forEach((release) => release());
+    held.forEach((release) => release(error));
   }
 }
 

@@ -1,0 +1,133 @@
+import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { CommitHold } from '../delivery/commit-holds';
+import { OffsetTracker } from '../delivery/offset-tracker';
+
+/** What a batch's bookkeeping reports to, and asks, the runner that runs it. */
+export interface ProgressOwner {
+  /** True once an abandoning close began: nothing more may be resolved. */
+  isAbandoning(): boolean;
+  /** `records` more records of the batch finished, up to `offset`. */
+  countFinished(records: number, payload: FetchedBatch, offset: string): void;
+  /** A reply of the returned batch failed for a passing reason: fetch its partition again from `hold`. */
+  rewind(payload: FetchedBatch, hold: CommitHold, error: unknown): void;
+  /** Asks for a commit: the returned batch's hold moved. */
+  requestCommit(): void;
+}
+
+/**
+ * One batch's bookkeeping: which records are finished, the first failure, and the acknowledgements still
+ * due. Offsets are resolved with kafkajs only as the contiguous finished prefix grows (see OffsetTracker),
+ * and lazily: `resolveFinished()` hands kafkajs the latest one, which is all it keeps. Once the batch has
+ * returned with replies due (`detach()`), the prefix moves its commit hold instead, and a failed reply
+ * sends the partition back to the hold (see BatchRunner's `rewind()`).
+ */
+export class BatchProgress {
+  readonly #payload: FetchedBatch;
+  readonly #runner: ProgressOwner;
+  readonly #tracker: OffsetTracker;
+  readonly #acks: Array<Promise<void>> = [];
+  #failure: { error: unknown } | undefined;
+  /** The newest offset of the finished prefix not yet handed to kafkajs. */
+  #unresolved: string | undefined;
+  #resolvedPrefix = 0;
+  /** Set once the batch returned with replies due: the finished prefix then moves this, not kafkajs. */
+  #hold: CommitHold | undefined;
+  /** Records whose handlers are done (their replies may still be due). */
+  handled = 0;
+
+  constructor(payload: FetchedBatch, runner: ProgressOwner) {
+    this.#payload = payload;
+    this.#runner = runner;
+    this.#tracker = new OffsetTracker(payload.batch.messages.map((message) => message.offset));
+  }
+
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  fail(error: unknown): void {
+    if (this.#hold && !this.#failure) this.#runner.rewind(this.#payload, this.#hold, error);
+    this.#failure ??= { error };
+  }
+
+  /** True while a record is not finished (its replies not acknowledged yet). */
+  get hasUnfinished(): boolean {
+    return this.#tracker.firstUnfinished !== undefined;
+  }
+
+  /** The offset of the first record not finished. */
+  get firstUnfinished(): string | undefined {
+    return this.#tracker.firstUnfinished;
+  }
+
+  /** The batch returns with replies due: from now on the finished prefix moves `hold`. */
+  detach(hold: CommitHold): void {
+    this.#hold = hold;
+  }
+
+  /** The record at `index` is done and produced nothing that needs acknowledging. */
+  finish(index: number): void {
+    const offset = this.#tracker.complete(index);
+    if (offset !== undefined) this.#unresolved = offset;
+  }
+
+  /** The record at `index` is done once `acked` resolves; `release` runs either way. */
+  finishWhenAcked(index: number, acked: Promise<void>, release: () => void): void {
+    this.#acks.push(
+      acked.then(
+        () => {
+          release();
+          this.finish(index);
+          this.resolveFinished();
+        },
+        (error: unknown) => {
+          release();
+          this.fail(error);
+        },
+      ),
+    );
+  }
+
+  /** Hands kafkajs the finished prefix (unless an abandoning close began: then nothing more is resolved). */
+  resolveFinished(): void {
+    const offset = this.#unresolved;
+    if (offset === undefined || this.#runner.isAbandoning()) return;
+    this.#unresolved = undefined;
+    const hold = this.#hold;
+    if (hold) {
+      // The batch has returned: kafkajs's position is past it already; only the commit floor moves.
+      if (hold.cancelled) return;
+      const next = this.#tracker.firstUnfinished;
+      if (next === undefined) hold.release();
+      else hold.moveTo(next);
+      this.#runner.requestCommit();
+    } else {
+      this.#payload.resolveOffset(offset);
+    }
+    const prefix = this.#tracker.finishedPrefix;
+    this.#runner.countFinished(prefix - this.#resolvedPrefix, this.#payload, offset);
+    this.#resolvedPrefix = prefix;
+  }
+
+  /** Waits for the acknowledgements due, at most `ms`, resolving what finished meanwhile. */
+  async settleWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    try {
+      await Promise.race([this.settle(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits for every acknowledgement due, then resolves what finished. */
+  async settle(): Promise<void> {
+    this.resolveFinished();
+    await Promise.all(this.#acks);
+    this.resolveFinished();
+  }
+
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
