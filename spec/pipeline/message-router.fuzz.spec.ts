@@ -183,6 +183,8 @@ function createSetup(deserializer: Deserializer<RequestPacket>): Setup {
       }
       for (const record of records) sent.push({ topic, record });
     },
+    // No topic is refused as a whole here: each refused reply fails on its own send.
+    refuses: () => false,
   } as unknown as ProduceQueue;
   const logger = new RecordingLogger();
   const router = new MessageRouter({

@@ -166,6 +166,8 @@ function createSetup(
       (async (topic: string, messages: Message[]) => {
         sent.push({ topic, messages });
       }),
+    // No topic is refused as a whole here: each refused reply fails on its own send.
+    refuses: () => false,
   } as unknown as ProduceQueue;
   const router = new MessageRouter({
     registry,
