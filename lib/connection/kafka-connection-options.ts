@@ -9,6 +9,20 @@ import type { PartitionSnapshot } from './partition-machine';
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
 export type Assignment = Readonly<Record<string, readonly number[]>>;
 
+/** A group join as the consumer reported it. `generationId` is absent where the driver does not report it. */
+export interface GroupJoin {
+  readonly assignment: Assignment;
+  readonly memberId: string;
+  readonly generationId?: number;
+}
+
+/** Records the consumer moved past without handing them to a batch, up to and including `lastOffset`. */
+export interface SkippedRecords {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lastOffset: string;
+}
+
 /** One record as it arrives, before any decoding. */
 export interface ConsumedRecord {
   readonly topic: string;

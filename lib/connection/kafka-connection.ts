@@ -31,16 +31,20 @@ import { ProduceQueue } from '../delivery/produce-queue';
 import type {
   Assignment,
   ConsumedRecord,
+  GroupJoin,
   KafkaConnectionOptions,
   PartitionView,
+  SkippedRecords,
 } from './kafka-connection-options';
 
 export type { DispatchMode } from './driver-events';
 export type {
   Assignment,
   ConsumedRecord,
+  GroupJoin,
   KafkaConnectionOptions,
   PartitionView,
+  SkippedRecords,
 } from './kafka-connection-options';
 
 /**
@@ -62,11 +66,27 @@ export class KafkaConnection {
   readonly assignment$: Observable<Assignment>;
   /** Every record handed to the consumer, before processing. Hot: subscribe before connect(). */
   readonly messages$: Observable<ConsumedRecord>;
+  /**
+   * Each group join as the consumer reports it (the first and every rebalance), with the whole assignment,
+   * also while the actor is still rebalancing: an assigner that must keep offering the previous partitions
+   * reads this, not `assignment$`. Hot.
+   */
+  readonly joins$: Observable<GroupJoin>;
+  /** Each commit of offsets ("the next offset to read") the consumer made. Hot. */
+  readonly commits$: Observable<TopicPartitionOffsets>;
+  /**
+   * Each run of records the consumer moved past without handing them to a batch (transaction markers,
+   * aborted records), up to and including `lastOffset`. Hot.
+   */
+  readonly skips$: Observable<SkippedRecords>;
 
   readonly #options: KafkaConnectionOptions;
   readonly #actor: ConnectionActor;
   readonly #snapshot$: BehaviorSubject<ConnectionSnapshot>;
   readonly #messages = new Subject<ConsumedRecord>();
+  readonly #joins = new Subject<GroupJoin>();
+  readonly #commits = new Subject<TopicPartitionOffsets>();
+  readonly #skips = new Subject<SkippedRecords>();
   readonly #removeListeners: Array<() => void> = [];
   /** dispatchMode's cache: it is read per record, and recomputed only when the snapshot changed. */
   #dispatchMode: { snapshot: ConnectionSnapshot | undefined; mode: DispatchMode } = {
@@ -183,6 +203,9 @@ export class KafkaConnection {
       distinctUntilChanged(),
     );
     this.messages$ = this.#messages.asObservable();
+    this.joins$ = this.#joins.asObservable();
+    this.commits$ = this.#commits.asObservable();
+    this.skips$ = this.#skips.asObservable();
   }
 
   /** The actor's current top-level state. */
@@ -334,6 +357,9 @@ export class KafkaConnection {
     for (const remove of this.#removeListeners.splice(0)) remove();
     this.#committer?.stop();
     this.#messages.complete();
+    this.#joins.complete();
+    this.#commits.complete();
+    this.#skips.complete();
     this.#actor.stop();
   }
 
@@ -417,8 +443,21 @@ export class KafkaConnection {
     const removers = [
       this.#producer.onEvent((event) => sendBack(fromProducerEvent(event))),
       this.#consumer?.onEvent((event) => {
-        if (event.type === 'offsets.committed') this.#recordCommitted(event.offsets);
-        if (event.type === 'group.joined') this.#options.inFlight?.regroup?.();
+        if (event.type === 'offsets.committed') {
+          this.#recordCommitted(event.offsets);
+          this.#commits.next(event.offsets);
+        }
+        if (event.type === 'group.joined') {
+          this.#options.inFlight?.regroup?.();
+          const { assignment, memberId, generationId } = event;
+          this.#joins.next(
+            generationId === undefined ? { assignment, memberId } : { assignment, memberId, generationId },
+          );
+        }
+        if (event.type === 'records.skipped') {
+          const { topic, partition, lastOffset } = event;
+          this.#skips.next({ topic, partition, lastOffset });
+        }
         const machineEvent = fromConsumerEvent(event);
         if (machineEvent) sendBack(machineEvent);
       }),

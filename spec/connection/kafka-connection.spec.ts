@@ -294,4 +294,41 @@ describe('KafkaConnection (on a fake driver)', () => {
       expect(connection.state).to.equal('stopped');
     });
   });
+  describe('the consumer’s own events, as observables', () => {
+    it('emits each join with its assignment and generation, each commit and each skip, in order', async () => {
+      const { driver, connection } = createConnection();
+      open.push(connection);
+      const seen: string[] = [];
+      connection.joins$.subscribe((join) =>
+        seen.push(`join gen ${join.generationId} ${JSON.stringify(join.assignment)} ${join.memberId}`),
+      );
+      connection.commits$.subscribe((offsets) => seen.push(`commit ${JSON.stringify(offsets.topics)}`));
+      connection.skips$.subscribe(({ topic, partition, lastOffset }) =>
+        seen.push(`skip ${topic}/${partition} to ${lastOffset}`),
+      );
+      await connection.connect();
+      driver.consumer.rebalance({ 'orders.placed': [0, 1] });
+      driver.consumer.skip('orders.placed', 1, '41');
+      await driver.consumer.commitOffsets([{ topic: 'orders.placed', partition: 1, offset: '42' }]);
+      await settle();
+      expect(seen).to.deep.equal([
+        `join gen 1 {"orders.placed":[0]} ${driver.consumer.memberId}`,
+        `join gen 2 {"orders.placed":[0,1]} ${driver.consumer.memberId}`,
+        'skip orders.placed/1 to 41',
+        'commit [{"topic":"orders.placed","partitions":[{"partition":1,"offset":"42"}]}]',
+      ]);
+    });
+
+    it('completes them when the connection is disposed', async () => {
+      const { connection } = createConnection();
+      let completed = 0;
+      for (const events$ of [connection.joins$, connection.commits$, connection.skips$]) {
+        events$.subscribe({ complete: () => (completed += 1) });
+      }
+      await connection.connect();
+      await connection.close();
+      connection.dispose();
+      expect(completed).to.equal(3);
+    });
+  });
 });

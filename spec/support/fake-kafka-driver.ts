@@ -294,6 +294,11 @@ export class FakeConsumer implements DriverConsumer {
     });
   }
 
+  /** The consumer moved past records it never handed to a batch (transaction markers, aborted records). */
+  skip(topic: string, partition: number, lastOffset: string): void {
+    this.#emit({ type: 'records.skipped', topic, partition, lastOffset });
+  }
+
   /** A rebalance: the rebalancing event, then a join with `assignment`. */
   rebalance(assignment?: Record<string, number[]>): void {
     this.#emit({ type: 'rebalancing' });
