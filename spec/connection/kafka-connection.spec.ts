@@ -322,9 +322,10 @@ describe('KafkaConnection (on a fake driver)', () => {
     it('completes them when the connection is disposed', async () => {
       const { connection } = createConnection();
       let completed = 0;
-      for (const events$ of [connection.joins$, connection.commits$, connection.skips$]) {
-        events$.subscribe({ complete: () => (completed += 1) });
-      }
+      const onComplete = { complete: () => (completed += 1) };
+      connection.joins$.subscribe(onComplete);
+      connection.commits$.subscribe(onComplete);
+      connection.skips$.subscribe(onComplete);
       await connection.connect();
       await connection.close();
       connection.dispose();
