@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
-import { catchError, EMPTY, from, lastValueFrom, mergeMap, tap } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import { Controller, KafkaClient, KafkaServer, MessagePattern, Payload, silentLogger } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
@@ -9,6 +9,15 @@ import { Tally } from './support/tally';
 
 const REQUESTS = 10_000;
 const IN_FLIGHT = 200;
+/** Requests from this id on wait until the second server has joined; from the next, until it has left. */
+const HELD_UNTIL_JOINED = 4_000;
+const HELD_UNTIL_LEFT = 8_000;
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
 
 /** Echoes the job id and counts each run per job id in `runs` and per server in `byServer`. */
 function createEchoController(topic: string, runs: Tally, byServer: Tally<string>, server: string) {
@@ -57,6 +66,7 @@ describe('a server joining and leaving the group (reliability)', () => {
     });
     client.subscribeToResponseOf(topic);
 
+    let stopSending = (): void => undefined;
     const first = createServer('first');
     const second = createServer('second');
     try {
@@ -66,28 +76,36 @@ describe('a server joining and leaving the group (reliability)', () => {
       const replies = new Tally();
       const wrongReplies: Array<{ sent: number; got: number }> = [];
       const errors: unknown[] = [];
-      const stream = lastValueFrom(
-        from(Array.from({ length: REQUESTS }, (_, id) => id)).pipe(
-          mergeMap(
-            (id) =>
-              client.send<{ id: number }>(topic, { id }).pipe(
-                tap((reply) => {
-                  replies.add(id);
-                  if (reply.id !== id) wrongReplies.push({ sent: id, got: reply.id });
-                }),
-                catchError((error: unknown) => {
-                  errors.push(error);
-                  return EMPTY;
-                }),
-              ),
-            IN_FLIGHT,
-          ),
-        ),
-        { defaultValue: undefined },
-      );
+      // IN_FLIGHT senders share the ids in order. The stream is held twice, so a fast machine cannot answer
+      // it all before the second server joins, or before it leaves: requests keep coming after each change of
+      // the group, whatever the pace.
+      const joined = deferred();
+      const left = deferred();
+      let next = 0;
+      stopSending = () => {
+        next = REQUESTS;
+        joined.resolve();
+        left.resolve();
+      };
+      const sendAll = async (): Promise<void> => {
+        while (next < REQUESTS) {
+          const id = next++;
+          if (id >= HELD_UNTIL_LEFT) await left.promise;
+          else if (id >= HELD_UNTIL_JOINED) await joined.promise;
+          try {
+            const reply = await lastValueFrom(client.send<{ id: number }>(topic, { id }));
+            replies.add(id);
+            if (reply.id !== id) wrongReplies.push({ sent: id, got: reply.id });
+          } catch (error) {
+            errors.push(error);
+          }
+        }
+      };
+      const stream = Promise.all(Array.from({ length: IN_FLIGHT }, sendAll));
 
       await eventually(() => replies.total >= 2_000, '2,000 replies before the second server joins', 120_000);
       await second.listen();
+      joined.resolve();
       await eventually(
         () => byServer.count('second') >= 500,
         'the second server to handle 500 requests',
@@ -96,6 +114,7 @@ describe('a server joining and leaving the group (reliability)', () => {
       );
       const secondReport = await second.close();
       const repliesWhenSecondLeft = replies.total;
+      left.resolve();
       await stream;
       const firstReport = await first.close();
 
@@ -119,6 +138,7 @@ describe('a server joining and leaving the group (reliability)', () => {
       expect(firstReport.recordsFinished + secondReport.recordsFinished).to.be.at.least(REQUESTS);
       expect(firstReport.recordsAbandoned + secondReport.recordsAbandoned).to.equal(0);
     } finally {
+      stopSending();
       await second.close({ mode: 'abandon' });
       await first.close({ mode: 'abandon' });
       await client.close();

@@ -9,6 +9,22 @@ import { expectGone, isRunning, startOwner, type OwnerProcess } from './support/
 /** Generous: the machine is shared; the watchdog usually needs well under a second. */
 const GONE_WITHIN_MS = 15_000;
 
+/** Waits until `pid` has exec'd `name` (Linux's /proc), so whatever ran before it in that process is done. */
+async function programRuns(pid: number, name: string): Promise<void> {
+  const deadline = Date.now() + GONE_WITHIN_MS;
+  const comm = (): string => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  while (comm() !== name) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not exec ${name} within ${GONE_WITHIN_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('BrokerWatchdog', () => {
   let folder: string;
   let watchdog: BrokerWatchdog;
@@ -115,6 +131,9 @@ describe('BrokerWatchdog', () => {
       }
       const pid = (await watchdog.spawn('sleep', ['600'], { logFile: join(folder, 'sleep.log') })
         .pid) as number;
+      // `spawned` comes once setpriv is exec'd; it arms the parent-death signal and then execs the program. A
+      // watchdog killed between the two leaves an unguarded child, so kill it only once the program runs.
+      await programRuns(pid, 'sleep');
       process.kill(watchdog.pid as number, 'SIGKILL');
       await expectGone({ pids: [pid], folders: [] }, GONE_WITHIN_MS);
     });
