@@ -413,6 +413,17 @@ describe('RequestPath', () => {
         expect(setup.logger.find('error', 'SpecController.flaky failed after 3 attempts')).to.have.length(1);
       });
 
+      it('counts the request among the error replies once its attempts are spent', async () => {
+        const setup = createPath();
+        await handle(
+          setup,
+          createHandler(() => {
+            throw new KafkaRetriableException('still busy');
+          }),
+        );
+        expect(setup.path.errorReplies).to.equal(1);
+      });
+
       it("follows the handler's own retry option over the server's", async () => {
         const setup = createPath();
         const handler = createHandler(
@@ -456,6 +467,7 @@ describe('RequestPath', () => {
         expect(handler.runs).to.equal(1);
         expect(errorOf(replies(setup.queue)[0])).to.equal(INTERNAL_ERROR);
         expect(setup.logger.find('error', 'SpecController.handle failed')).to.have.length(1);
+        expect(setup.path.errorReplies).to.equal(1);
       });
 
       it('answers Internal server error when an async serializer rejects, and logs it', async () => {
@@ -470,6 +482,7 @@ describe('RequestPath', () => {
         expect(errorOf(replies(setup.queue)[0])).to.equal(INTERNAL_ERROR);
         const [line] = setup.logger.find('error', 'SpecController.handle failed');
         expect(line.fields).to.include({ topic: 'heroes.kill', partition: 3, offset: '41', error: failure });
+        expect(setup.path.errorReplies).to.equal(1);
       });
 
       it('sends what an async serializer resolves to', async () => {
