@@ -4,7 +4,7 @@
  * consumers, producers and admins instead of real ones. Each records its calls, fails when told, and the
  * consumer emits kafkajs's instrumentation events (under kafkajs's own event names) when a spec says so.
  */
-import { Kafka, logLevel, type ConsumerConfig, type ProducerConfig } from 'kafkajs';
+import { Kafka, KafkaJSProtocolError, logLevel, type ConsumerConfig, type ProducerConfig } from 'kafkajs';
 import type { KafkaDriver } from '../../lib/kafka/kafka-driver';
 import { createKafkajsDriver } from '../../lib/kafka/kafkajs/kafkajs-driver';
 import type { Logger } from '../../lib/logger';
@@ -13,6 +13,11 @@ import type { Logger } from '../../lib/logger';
 export const CONSUMER_EVENTS = new Kafka({ brokers: ['localhost:1'], logLevel: logLevel.NOTHING }).consumer({
   groupId: 'fake-kafkajs-events',
 }).events;
+
+/** A kafkajs protocol error, as kafkajs builds it from a broker's error code. */
+export function createProtocolError(type: string, code: number): KafkaJSProtocolError {
+  return new KafkaJSProtocolError(Object.assign(new Error(`the broker answered ${type}`), { type, code }));
+}
 
 /** One call a fake received. */
 export interface FakeCall {
@@ -123,6 +128,12 @@ export class FakeKafkajsProducer extends Recorder {
     this.record('sendBatch', [request]);
     return this.answer;
   }
+
+  /** A transaction that can only be aborted: what fencing at connect does. */
+  async transaction(): Promise<{ abort(): Promise<void> }> {
+    this.record('transaction', []);
+    return { abort: async () => this.record('abort', []) };
+  }
 }
 
 export class FakeKafkajsAdmin extends Recorder {
@@ -158,6 +169,31 @@ export class FakeKafkajsAdmin extends Recorder {
     return this.cluster.groupOffsets;
   }
 
+  async fetchTopicMetadata(request: { topics: string[] }): Promise<unknown> {
+    this.record('fetchTopicMetadata', [request]);
+    const refused = request.topics.find((topic) => this.cluster.refusedTopics.has(topic));
+    if (refused !== undefined) throw createProtocolError('TOPIC_AUTHORIZATION_FAILED', 29);
+    return {
+      topics: request.topics.map((name) => ({
+        name,
+        partitions: (this.cluster.topics.get(name) ?? []).map(({ partition }) => ({
+          partitionId: partition,
+          leader: 1,
+        })),
+      })),
+    };
+  }
+
+  async createTopics(request: {
+    topics: Array<{ topic: string; configEntries: unknown[] }>;
+  }): Promise<boolean> {
+    this.record('createTopics', [request]);
+    for (const { topic } of request.topics) {
+      this.cluster.topics.set(topic, [{ partition: 0, low: '0', high: '0', offset: '0' }]);
+    }
+    return true;
+  }
+
   async deleteGroups(groupIds: string[]): Promise<unknown[]> {
     this.record('deleteGroups', [groupIds]);
     return groupIds.map((groupId) => ({ groupId, errorCode: 0 }));
@@ -174,6 +210,8 @@ export class FakeKafkajs {
     string,
     Array<{ partition: number; low: string; high: string; offset: string }>
   >();
+  /** Topics whose metadata this client may not read (admin.fetchTopicMetadata fails for them). */
+  readonly refusedTopics = new Set<string>();
   /** What admin.fetchOffsets() answers. */
   groupOffsets: unknown[] = [];
   /** Set to prepare each admin before the adapter uses it (to make one of its calls fail). */

@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { KafkaJSConnectionError, KafkaJSProtocolError, type ConsumerRunConfig } from 'kafkajs';
+import { KafkaJSConnectionError, type ConsumerRunConfig } from 'kafkajs';
 import { NotAuthorizedError, RxKafkaError } from '../../../lib/errors';
 import type { FetchedBatch } from '../../../lib/kafka/fetched-batch';
 import type { DriverConsumerEvent, DriverProducerEvent } from '../../../lib/kafka/kafka-driver';
 import type { ProduceRequest } from '../../../lib/kafka/record-producer';
-import { createFakeKafkajsDriver, CONSUMER_EVENTS } from '../../support/fake-kafkajs';
+import { createFakeKafkajsDriver, createProtocolError, CONSUMER_EVENTS } from '../../support/fake-kafkajs';
 import { RecordingLogger } from '../../support/recording-logger';
-
-/** A kafkajs protocol error, as kafkajs builds it from a broker's error code. */
-function protocolError(type: string, code: number): KafkaJSProtocolError {
-  return new KafkaJSProtocolError(Object.assign(new Error(`the broker answered ${type}`), { type, code }));
-}
 
 function lostConnection(): KafkaJSConnectionError {
   return new KafkaJSConnectionError('Connection error: socket closed', { broker: 'localhost:1' } as never);
@@ -115,7 +110,7 @@ describe('createKafkajsDriver()', () => {
         const { driver, kafkajs } = setUp();
         kafkajs.topics.set('hero.killed', []);
         const consumer = driver.createConsumer({ groupId: 'heroes' });
-        kafkajs.consumer.fail('subscribe', protocolError('UNKNOWN_TOPIC_OR_PARTITION', 3));
+        kafkajs.consumer.fail('subscribe', createProtocolError('UNKNOWN_TOPIC_OR_PARTITION', 3));
         const error = (await rejectionOf(
           consumer.consume({ topics: ['hero.killed', 'dragon.slain'], fromBeginning: false, eachBatch }),
         )) as RxKafkaError;
@@ -125,12 +120,24 @@ describe('createKafkajsDriver()', () => {
         expect(kafkajs.consumer.callsOf('run')).to.deep.equal([]);
       });
 
+      it('names every subscribed topic as a suspect when the cluster cannot be asked which are missing', async () => {
+        const { driver, kafkajs } = setUp();
+        kafkajs.prepareAdmin = (admin) => admin.fail('listTopics', lostConnection());
+        const consumer = driver.createConsumer({ groupId: 'heroes' });
+        kafkajs.consumer.fail('subscribe', createProtocolError('UNKNOWN_TOPIC_OR_PARTITION', 3));
+        const error = (await rejectionOf(
+          consumer.consume({ topics: ['hero.killed', 'dragon.slain'], fromBeginning: false, eachBatch }),
+        )) as RxKafkaError;
+        expect(error.code).to.equal('RXK_TOPIC_NOT_FOUND');
+        expect(error.message).to.include("one of the topics 'hero.killed', 'dragon.slain' does not exist");
+      });
+
       it('fails with RXK_NOT_AUTHORIZED naming the group when the coordinator refuses it, without retrying', async () => {
         const { driver, kafkajs } = setUp({
           sasl: { mechanism: 'plain', username: 'alice', password: 'secret' },
         });
         const consumer = driver.createConsumer({ groupId: 'heroes' });
-        kafkajs.consumer.fail('describeGroup', protocolError('GROUP_AUTHORIZATION_FAILED', 30));
+        kafkajs.consumer.fail('describeGroup', createProtocolError('GROUP_AUTHORIZATION_FAILED', 30));
         const error = await rejectionOf(
           consumer.consume({ topics: ['hero.killed'], fromBeginning: false, eachBatch }),
         );
@@ -329,7 +336,7 @@ describe('createKafkajsDriver()', () => {
       const producer = driver.createProducer({});
       const events: DriverProducerEvent[] = [];
       const stop = producer.onEvent((event) => events.push(event));
-      kafkajs.producer.fail('sendBatch', protocolError('MESSAGE_TOO_LARGE', 10));
+      kafkajs.producer.fail('sendBatch', createProtocolError('MESSAGE_TOO_LARGE', 10));
       await rejectionOf(producer.sendBatch(request));
       stop();
       kafkajs.producer.fail('sendBatch', lostConnection());
@@ -340,10 +347,36 @@ describe('createKafkajsDriver()', () => {
     it('fails with RXK_NOT_AUTHORIZED naming the topic when Kafka refuses the write', async () => {
       const { driver, kafkajs } = setUp();
       const producer = driver.createProducer({});
-      kafkajs.producer.fail('sendBatch', protocolError('TOPIC_AUTHORIZATION_FAILED', 29));
+      kafkajs.producer.fail('sendBatch', createProtocolError('TOPIC_AUTHORIZATION_FAILED', 29));
       const error = await rejectionOf(producer.sendBatch(request));
       expect(error).to.be.instanceOf(NotAuthorizedError);
       expect(error).to.include({ resourceType: 'topic', resourceName: 'hero.killed' });
+    });
+
+    it('names the refused topic of a send to several, asking the cluster about each', async () => {
+      const { driver, kafkajs } = setUp();
+      kafkajs.refusedTopics.add('dragon.slain');
+      const producer = driver.createProducer({});
+      kafkajs.producer.fail('sendBatch', createProtocolError('TOPIC_AUTHORIZATION_FAILED', 29));
+      const error = await rejectionOf(
+        producer.sendBatch({
+          topicMessages: [
+            { topic: 'hero.killed', messages: [{ value: 'x' }] },
+            { topic: 'dragon.slain', messages: [{ value: 'y' }] },
+          ],
+        }),
+      );
+      expect(error).to.be.instanceOf(NotAuthorizedError);
+      expect(error).to.include({ resourceType: 'topic', resourceName: 'dragon.slain' });
+    });
+
+    it('fails to connect with RXK_NOT_AUTHORIZED when the cluster refuses an idempotent producer', async () => {
+      const { driver, kafkajs } = setUp();
+      const producer = driver.createProducer({});
+      kafkajs.producer.fail('connect', createProtocolError('CLUSTER_AUTHORIZATION_FAILED', 31));
+      const error = await rejectionOf(producer.connect());
+      expect(error).to.be.instanceOf(NotAuthorizedError);
+      expect(error).to.include({ resourceType: 'cluster' });
     });
 
     it('connects and disconnects the kafkajs producer', async () => {
@@ -416,9 +449,59 @@ describe('createKafkajsDriver()', () => {
       expect(kafkajs.admins[1].callsOf('deleteGroups')).to.have.length(1);
     });
 
+    it('creates a missing topic with its configs, and says when it existed already', async () => {
+      const { driver, kafkajs } = withTopic();
+      expect(await driver.createTopicIfMissing('hero.snapshots', { 'cleanup.policy': 'compact' })).to.equal(
+        true,
+      );
+      const [[request]] = kafkajs.admins[0].callsOf('createTopics') as [[{ topics: unknown[] }]];
+      expect(request.topics).to.deep.equal([
+        {
+          topic: 'hero.snapshots',
+          numPartitions: 1,
+          replicationFactor: -1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ]);
+      expect(await driver.createTopicIfMissing('hero.killed', {})).to.equal(false);
+      expect(kafkajs.admins[1].callsOf('createTopics')).to.deep.equal([]);
+    });
+
     it("exposes kafkajs's client as native", () => {
       const { driver } = setUp();
       expect(driver.native).to.have.property('consumer').that.is.a('function');
+    });
+  });
+
+  describe('.checkTransactionalIdAccess()', () => {
+    it('connects a producer of an id no partition uses, fences with it, and disconnects it', async () => {
+      const { driver, kafkajs } = setUp();
+      await driver.checkTransactionalIdAccess?.('eos-heroes', { idempotent: true });
+      expect(kafkajs.producer.config).to.include({ transactionalId: 'eos-heroes-*access-check' });
+      expect(kafkajs.producer.calls.map((call) => call.method)).to.deep.equal([
+        'connect',
+        'transaction',
+        'abort',
+        'disconnect',
+      ]);
+    });
+
+    it('takes a fencing by another member checking at the same moment as access granted', async () => {
+      const { driver, kafkajs } = setUp();
+      const checked = driver.checkTransactionalIdAccess?.('eos-heroes');
+      kafkajs.producer.fail('transaction', createProtocolError('INVALID_PRODUCER_EPOCH', 47));
+      await checked;
+      expect(kafkajs.producer.callsOf('disconnect')).to.have.length(1);
+    });
+
+    it('fails with RXK_NOT_AUTHORIZED naming the id when the authorizer refuses it, and still disconnects', async () => {
+      const { driver, kafkajs } = setUp();
+      const checked = driver.checkTransactionalIdAccess?.('eos-heroes');
+      kafkajs.producer.fail('transaction', createProtocolError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 53));
+      const error = await rejectionOf(Promise.resolve(checked));
+      expect(error).to.be.instanceOf(NotAuthorizedError);
+      expect(error).to.include({ resourceType: 'transactionalId', resourceName: 'eos-heroes-*access-check' });
+      expect(kafkajs.producer.callsOf('disconnect')).to.have.length(1);
     });
   });
 });
