@@ -379,6 +379,20 @@ describe('RequestPath', () => {
       });
     });
 
+    context('when the handler fails for good with a dead-letter topic set', () => {
+      it('writes no dead letter: the caller gets the error reply instead', async () => {
+        const setup = createPath();
+        const handler = createHandler(
+          () => {
+            throw new KafkaRetriableException('spent');
+          },
+          { options: { deadLetter: true, retry: { attempts: 2 } } },
+        );
+        await handle(setup, handler);
+        expect(setup.queue.sends.map(({ topic }) => topic)).to.deep.equal(['heroes.kill.reply']);
+      });
+    });
+
     context('when the handler throws a KafkaRetriableException', () => {
       it('runs it again, and replies once with the value of the attempt that succeeds', async () => {
         const setup = createPath();
@@ -589,6 +603,19 @@ describe('RequestPath', () => {
         );
         expect(valuesOf(setup.queue)).to.deep.equal(['1', '2', '3']);
         expect(setup.logger.find('error', 'was refused by Kafka')).to.have.length(1);
+      });
+
+      it('rejects a stream whose later reply fails in a way that may pass', async () => {
+        const setup = createPath();
+        const passing = new RxKafkaError('RXK_SEND_FAILED', 'leader moved', { retriable: true });
+        setup.queue.failure = (_topic, records) => (records[0].value === '2' ? passing : undefined);
+        const handled = await setup.path.handle(
+          createHandler(() => of(1, 2, 3)),
+          null,
+          createContext(record),
+          ROUTE,
+        );
+        expect(await rejectionOf(handled.acked)).to.equal(passing);
       });
 
       it('logs a reply topic refused as a whole once per interval, however many requests name it', async () => {

@@ -98,6 +98,28 @@ describe('StreamMember', () => {
     });
   });
 
+  context('when its decoder throws on a record', () => {
+    it('skips the record, counts it in the report and commits past it', async () => {
+      const decode = (value: Buffer | null): unknown => {
+        if (String(value) === 'poison') throw new Error('not JSON');
+        return String(value);
+      };
+      const { consumer, member, seen, logger } = await createJoinedMember({ decode });
+      const batch = consumer.deliver('t', 0, [{ value: 'a' }, { value: 'poison' }, { value: 'b' }]);
+      await until(() => seen.records.length === 2, 'the good records');
+      seen.records.forEach((record) => record.commit());
+      await batch;
+      expect(seen.records.map((record) => record.value)).to.deep.equal(['a', 'b']);
+      expect(consumer.resolvedOffset('t', 0)).to.equal('3');
+      expect(logger.find('warn', 'skipping a record of t/0 at 1: its decoder threw')).to.have.length(1);
+      expect(await member.drain(0)).to.deep.include({
+        recordsEmitted: 2,
+        recordsFinished: 2,
+        decodeFailures: 1,
+      });
+    });
+  });
+
   describe('.drain()', () => {
     it('completes the subscriber at once, then waits for the emitted records before it leaves', async () => {
       const { consumer, member, seen } = await createJoinedMember();
