@@ -630,6 +630,35 @@ describe('RequestPath', () => {
         expect(setup.logger.find('error', 'was refused by Kafka')).to.have.length(1);
         expect(setup.logger.find('error', 'was refused by Kafka')[0].fields.suppressed).to.equal(0);
       });
+
+      it('tells, on the next line for that topic after the interval, how many requests it left out', async () => {
+        // The throttle reads the clock it was built with: the stand-in goes in before the path is built.
+        const realNow = Date.now;
+        let now = realNow();
+        Date.now = () => now;
+        let setup: Setup;
+        try {
+          setup = createPath();
+          setup.queue.refusedTopics.add('heroes.kill.reply');
+          setup.queue.failure = () => refusedForGood;
+          for (let request = 0; request < 3; request++) {
+            await handle(
+              setup,
+              createHandler(() => request),
+            );
+          }
+          now += 10_000;
+          await handle(
+            setup,
+            createHandler(() => 'one more'),
+          );
+        } finally {
+          Date.now = realNow;
+        }
+        const lines = setup.logger.find('error', 'was refused by Kafka');
+        expect(lines.map((line) => line.fields.suppressed)).to.deep.equal([0, 2]);
+        expect(lines[1].message).to.include('(and 2 more requests naming it since the last line)');
+      });
     });
   });
 
