@@ -140,6 +140,7 @@ export class RequestPath {
       ? Promise.resolve(serialized).then(
           (resolved) => this.#send(route, [encodeReply(resolved, meta)]),
           (error: unknown) => {
+            this.#errorReplies += 1;
             this.#options.logger.error(`${describeHandler(handler)} failed`, {
               ...locate(context.getMessage()),
               error,
@@ -195,6 +196,7 @@ export class RequestPath {
       // Retries spent (or the reply could not be encoded): the caller still gets an answer, the partition moves on.
       const reason = isRetriableException(error) ? `failed after ${retry.attempts} attempts` : 'failed';
       logger.error(`${describeHandler(handler)} ${reason}`, { ...locate(context.getMessage()), error });
+      this.#errorReplies += 1;
       send(encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))));
     });
     return toHandledRecord(this.#settleReplies(sends, route, context.getMessage()));
