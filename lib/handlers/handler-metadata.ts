@@ -65,6 +65,7 @@ export function addPatternMetadata(
     );
   }
   assertExactlyOnce(entry, decorator, member);
+  assertDeadLetter(entry, decorator, member);
   const existing = readPatternMetadata(target, key);
   if (existing.some((other) => other.kind === entry.kind && isSamePattern(other.pattern, entry.pattern))) {
     throw invalid(`${decorator} appears twice on ${member}: remove one of them`, member);
@@ -213,6 +214,16 @@ function assertExactlyOnce(entry: PatternMetadata, decorator: string, member: st
       `${member}.exactlyOnce`,
     );
   }
+}
+
+/** Requests are never dead-lettered: a request that failed for good gets an error reply instead. */
+function assertDeadLetter(entry: PatternMetadata, decorator: string, member: string): void {
+  const deadLetter: unknown = entry.options?.deadLetter;
+  if (entry.kind !== 'message' || deadLetter === undefined || deadLetter === false) return;
+  throw invalid(
+    `${decorator} on ${member}: option deadLetter is for @EventPattern only. A request that fails for good gets an error reply, and its caller decides what to do with it: remove deadLetter, or handle the record with @EventPattern`,
+    `${member}.deadLetter`,
+  );
 }
 
 function assertProperty(property: unknown, index: number, member: string): void {

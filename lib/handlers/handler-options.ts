@@ -8,8 +8,9 @@ export interface HandlerOptions {
   /** How often the handler runs for one record before it counts as failed. */
   readonly retry?: Partial<RetryPolicy>;
   /**
-   * Where a record goes once its handler failed for good: `true` for `<topic>.dlt`, a topic name, or
-   * `false` to only log it. Requests still get their error reply.
+   * `@EventPattern` only: where a record goes once its handler failed for good: `true` for `<topic>.dlt`,
+   * a topic name, or `false` to only log it. A request is never dead-lettered: its caller gets an error reply
+   * (set on a `@MessagePattern`, it fails with RXK_INVALID_OPTIONS).
    */
   readonly deadLetter?: boolean | string;
   /**

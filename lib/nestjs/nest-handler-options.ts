@@ -11,7 +11,7 @@ import {
 
 /**
  * rxkafka's per-handler settings of a NestJS handler, from its decorator's extras:
- * `@MessagePattern(topic, { retry: { attempts: 5 }, deadLetter: true })`. Other extras keys are Nest's or
+ * `@EventPattern(topic, { retry: { attempts: 5 }, deadLetter: true })`. Other extras keys are Nest's or
  * the app's and are left alone.
  * @throws RxKafkaError `RXK_INVALID_OPTIONS` naming the handler and the extras key.
  */
@@ -34,6 +34,15 @@ export function toNestHandlerOptions(pattern: string, handler: MessageHandler): 
       'true, false or a topic name',
       deadLetter,
       "e.g. { deadLetter: true } for '<topic>.dlt'",
+    );
+  }
+  if (!handler.isEventHandler && deadLetter !== undefined && deadLetter !== false) {
+    // Requests are never dead-lettered: the caller gets an error reply and decides.
+    failOption(
+      `${path}.deadLetter`,
+      'left out of a @MessagePattern (dead letters are for @EventPattern handlers)',
+      deadLetter,
+      'a request that fails for good gets an error reply instead: remove deadLetter',
     );
   }
   return Object.freeze({

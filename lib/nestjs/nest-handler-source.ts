@@ -26,7 +26,7 @@ export interface NestHandlerMap {
  * JSON-parses and normalizes the pattern): a handler marked `isEventHandler` is the topic's event handler
  * (Nest chains several `@EventPattern`s of one topic into one), any other its message handler.
  *
- * The handler's `extras` (`@MessagePattern(topic, { retry, deadLetter })`) carry rxkafka's per-handler
+ * The handler's `extras` (`@EventPattern(topic, { retry, deadLetter })`) carry rxkafka's per-handler
  * settings.
  */
 export function createNestHandlerSource(server: NestHandlerMap): HandlerSource {

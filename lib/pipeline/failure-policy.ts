@@ -2,7 +2,7 @@
  * What happens when a handler fails, decided in one place for both paths: how often it runs again
  * (`KafkaRetriableException`), how long it may stay silent (`handlerTimeoutMs`), where a record goes once it
  * failed for good (dead letters), and what the caller is told. Server-wide settings, overridden per handler
- * by `@MessagePattern(topic, { retry, deadLetter })` / `@EventPattern(...)`.
+ * by `@MessagePattern(topic, { retry })` / `@EventPattern(topic, { retry, deadLetter })`.
  */
 import { Observable, throwError, timeout } from 'rxjs';
 import type { ProduceQueue } from '../delivery/produce-queue';

@@ -151,4 +151,22 @@ describe('MessagePattern()', () => {
       )
       .with.property('code', 'RXK_INVALID_OPTIONS');
   });
+
+  it('rejects a deadLetter: a request that fails for good gets an error reply, not a dead letter', () => {
+    function define() {
+      class MathController {
+        @MessagePattern('math.sum', { deadLetter: 'math.sum.dlt' })
+        sum(): number {
+          return 0;
+        }
+      }
+      return MathController;
+    }
+    expect(define)
+      .to.throw(
+        RxKafkaError,
+        /@MessagePattern\("math\.sum"\) on MathController\.sum: option deadLetter is for @EventPattern only/,
+      )
+      .with.property('code', 'RXK_INVALID_OPTIONS');
+  });
 });

@@ -10,10 +10,10 @@ function handlerWith(extras: Record<string, unknown> | undefined, isEventHandler
 }
 
 describe('toNestHandlerOptions()', () => {
-  it("reads retry and deadLetter from a handler's extras and leaves the other keys alone", () => {
+  it("reads retry and deadLetter from an event handler's extras and leaves the other keys alone", () => {
     const options = toNestHandlerOptions(
-      'hero.kill',
-      handlerWith({ retry: { attempts: 5, backoffMs: 0 }, deadLetter: true, auditTag: 'x' }),
+      'hero.killed',
+      handlerWith({ retry: { attempts: 5, backoffMs: 0 }, deadLetter: true, auditTag: 'x' }, true),
     );
     expect(options).to.deep.equal({ retry: { attempts: 5, backoffMs: 0 }, deadLetter: true });
     expect(Object.isFrozen(options)).to.equal(true);
@@ -53,6 +53,18 @@ describe('toNestHandlerOptions()', () => {
         .with.property('code', 'RXK_INVALID_OPTIONS');
     });
   }
+
+  it('refuses deadLetter on a request handler, and takes false (no dead letter) as it is', () => {
+    expect(() => toNestHandlerOptions('hero.kill', handlerWith({ deadLetter: 'hero.kill.dlt' })))
+      .to.throw(
+        RxKafkaError,
+        /@MessagePattern\(hero\.kill\) extras\.deadLetter must be left out of a @MessagePattern/,
+      )
+      .with.property('code', 'RXK_INVALID_OPTIONS');
+    expect(toNestHandlerOptions('hero.kill', handlerWith({ deadLetter: false }))).to.deep.equal({
+      deadLetter: false,
+    });
+  });
 
   it('names an event handler by @EventPattern', () => {
     expect(() => toNestHandlerOptions('hero.killed', handlerWith({ deadLetter: 1 }, true))).to.throw(

@@ -1,7 +1,7 @@
 import { KafkaContext as NestKafkaContext, KafkaRetriableException } from '@nestjs/microservices';
 import { expect } from 'chai';
 import { isObservable, lastValueFrom, of, throwError } from 'rxjs';
-import { KafkaContext } from '../../lib';
+import { KafkaContext, RxKafkaError } from '../../lib';
 import type { KafkaContextArgs } from '../../lib/handlers/kafka-context';
 import { RxKafkaStrategy, createNestHandlerSource } from '../../lib/nestjs';
 import { DecidedErrorPayload, toErrorPayload } from '../../lib/pipeline/error-payload';
@@ -107,13 +107,15 @@ describe('createNestHandlerSource()', () => {
       );
     });
 
-    it('reads rxkafka’s retry and deadLetter from the decorator’s extras, and nothing else', () => {
-      const handler = describeOne(async () => undefined, {
-        retry: { attempts: 5 },
-        deadLetter: 'heroes.dlt',
-        other: true,
-      });
-      expect(handler.options).to.deep.equal({ retry: { attempts: 5 }, deadLetter: 'heroes.dlt' });
+    it('reads rxkafka’s retry from the decorator’s extras, and nothing else', () => {
+      const handler = describeOne(async () => undefined, { retry: { attempts: 5 }, other: true });
+      expect(handler.options).to.deep.equal({ retry: { attempts: 5 } });
+    });
+
+    it('refuses a deadLetter in a request handler’s extras: a request gets an error reply instead', () => {
+      expect(() => describeOne(async () => undefined, { deadLetter: 'heroes.dlt' }))
+        .to.throw(RxKafkaError, /@MessagePattern\(hero\.kill\) extras\.deadLetter must be left out/)
+        .with.property('code', 'RXK_INVALID_OPTIONS');
     });
   });
 });
