@@ -73,6 +73,25 @@ export type { ConnectionStatus } from './connection/connection-status';
 export type { ConnectionTransition } from './connection/inspection';
 export type { DrainMode } from './connection/connection-events';
 
+// Diagnostics channels (node:diagnostics_channel): the event catalog
+export { DIAGNOSTICS_CHANNELS } from './diagnostics/diagnostics-channels';
+export type {
+  BatchEndPayload,
+  BatchStartPayload,
+  ConnectionIdentity,
+  ConnectionTransitionPayload,
+  DiagnosticsChannelName,
+  DiagnosticsPayloads,
+  HandlerEndPayload,
+  HandlerErrorPayload,
+  HandlerStartPayload,
+  OffsetsCommittedPayload,
+  PartitionTransitionPayload,
+  ReplyProducedPayload,
+  RequestSentPayload,
+  RequestSettledPayload,
+} from './diagnostics/diagnostics-channels';
+
 // The driver port, for a second Kafka client library or a fake one in tests (advanced)
 export type {
   ConsumeSettings,

@@ -11,6 +11,7 @@ import type {
   TopicPartitionOffsetAndMetadata,
 } from '../kafka/kafkajs/kafkajs-types';
 import { KafkaConnection } from '../connection/kafka-connection';
+import { publishRequestSent, publishRequestSettled } from '../diagnostics/publish-diagnostics';
 import { RxKafkaError } from '../errors';
 import { resolveClientOptions, type KafkaClientOptions, type ResolvedClientOptions } from '../options';
 import { createCorrelationId } from '../wire/correlation-id';
@@ -56,6 +57,9 @@ export class KafkaClient {
       new KafkaResponseDeserializer();
     this.#parser = new KafkaParser({ keepBinary: this.#options.keepBinary });
     this.#pending = new PendingRequests(this.#options.maxPendingRequests);
+    this.#pending.onSettled((outcome, ms, id, pattern) =>
+      publishRequestSettled(this.#connection?.actor, id, pattern, outcome, ms),
+    );
   }
 
   /** The reply topic of `pattern`; override to change the `<pattern>.reply` convention. */
@@ -199,7 +203,10 @@ export class KafkaClient {
     return this.#pending.summary();
   }
 
-  /** Calls `listener` as each request is answered or times out, with its duration; returns the remover. */
+  /**
+   * Calls `listener` as each request is answered or times out, with its duration; returns the remover.
+   * The `rxkafka:request:settled` diagnostics channel carries the same, for every client of the process.
+   */
   onRequestSettled(listener: (outcome: RequestOutcome, ms: number) => void): () => void {
     return this.#pending.onSettled(listener);
   }
@@ -302,6 +309,14 @@ export class KafkaClient {
       subscriber.error(error);
       return () => undefined;
     }
+    publishRequestSent(
+      this.#connection?.actor,
+      pattern,
+      id,
+      replyTopic,
+      replyPartition,
+      options.timeoutMs ?? this.#options.requestTimeoutMs,
+    );
     const produce = (serialized: OutgoingMessage): Promise<void> =>
       this.#requireConnection().produceQueue.send(pattern, [
         encodeRequest(serialized, { correlationId: id, replyTopic, replyPartition }),

@@ -15,6 +15,14 @@ interface PendingRequest {
 /** How a request ended, for its duration: its last reply (or an error reply) came, or it timed out. */
 export type RequestOutcome = 'answered' | 'timed-out';
 
+/** Told of each settled request: how it ended, its duration, its correlation id and its pattern. */
+export type RequestSettledListener = (
+  outcome: RequestOutcome,
+  ms: number,
+  id: string,
+  pattern: string,
+) => void;
+
 /** The client's requests at a glance: what an inspector or a health check shows of them. */
 export interface PendingRequestsSummary {
   /** Requests waiting for (more) replies now. */
@@ -38,7 +46,7 @@ export class PendingRequests {
   readonly #now: () => number;
   #timedOut = 0;
   #answered = 0;
-  readonly #settled = new Set<(outcome: RequestOutcome, ms: number) => void>();
+  readonly #settled = new Set<RequestSettledListener>();
 
   constructor(limit: number, now: () => number = Date.now) {
     this.#limit = limit;
@@ -49,8 +57,11 @@ export class PendingRequests {
     return this.#entries.size;
   }
 
-  /** Calls `listener` when a request is answered or times out, with how long it took; returns the remover. */
-  onSettled(listener: (outcome: RequestOutcome, ms: number) => void): () => void {
+  /**
+   * Calls `listener` when a request is answered or times out, with how long it took, its correlation id and
+   * pattern; returns the remover.
+   */
+  onSettled(listener: RequestSettledListener): () => void {
     this.#settled.add(listener);
     return () => this.#settled.delete(listener);
   }
@@ -107,7 +118,7 @@ export class PendingRequests {
     if (!entry) return false;
     if (packet.err !== undefined) {
       this.remove(packet.id);
-      this.#settle('answered', entry);
+      this.#settle('answered', entry, packet.id);
       entry.subscriber.error(new RemoteError(packet.err, { correlationId: packet.id, topic, partition }));
       return true;
     }
@@ -118,7 +129,7 @@ export class PendingRequests {
       return true;
     }
     this.remove(packet.id);
-    this.#settle('answered', entry);
+    this.#settle('answered', entry, packet.id);
     // A NestJS server ends a stream whose completion came late with a separate `null` message; a NestJS
     // client emits that null. After real values it carries nothing, so it only completes the stream here.
     const isBareEnd = packet.response === null && entry.repliesSeen > 0;
@@ -145,12 +156,12 @@ export class PendingRequests {
     return entries.length;
   }
 
-  #settle(outcome: RequestOutcome, entry: PendingRequest): void {
+  #settle(outcome: RequestOutcome, entry: PendingRequest, id: string): void {
     if (outcome === 'answered') this.#answered += 1;
     else this.#timedOut += 1;
     if (this.#settled.size === 0) return;
     const ms = Math.max(0, this.#now() - entry.since);
-    for (const listener of this.#settled) listener(outcome, ms);
+    for (const listener of this.#settled) listener(outcome, ms, id, entry.pattern);
   }
 
   #arm(id: string, entry: PendingRequest): void {
@@ -158,7 +169,7 @@ export class PendingRequests {
     if (entry.timeoutMs <= 0) return;
     entry.timer = setTimeout(() => {
       this.remove(id);
-      this.#settle('timed-out', entry);
+      this.#settle('timed-out', entry, id);
       entry.subscriber.error(
         new RequestTimeoutError(
           `no ${entry.repliesSeen > 0 ? 'further ' : ''}reply to ${entry.pattern} within ${entry.timeoutMs} ms ` +

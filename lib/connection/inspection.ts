@@ -172,7 +172,8 @@ export function toStatechart(machine: ConnectionMachine): ConnectionStatechart {
   return machine.toJSON();
 }
 
-function hasTopLevelChange(previous: ConnectionSnapshot, next: ConnectionSnapshot): boolean {
+/** True when the top-level state or the assignment differs: a transition, as transitions$ counts them. */
+export function hasTopLevelChange(previous: ConnectionSnapshot, next: ConnectionSnapshot): boolean {
   return (
     toConnectionStateValue(previous.value) !== toConnectionStateValue(next.value) ||
     !isSameAssignment(previous.context.assignment, next.context.assignment)

@@ -28,6 +28,12 @@ import type { PartitionActor } from './partition-machine';
 import { PARTITION_SAMPLE_EVERY_MS, PartitionSampler } from './partition-sampler';
 
 import { ProduceQueue } from '../delivery/produce-queue';
+import {
+  publishBatchEnd,
+  publishBatchStart,
+  publishOffsetsCommitted,
+} from '../diagnostics/publish-diagnostics';
+import { publishTransitions } from './transition-diagnostics';
 import type {
   Assignment,
   ConsumedRecord,
@@ -191,6 +197,7 @@ export class KafkaConnection {
         connectTimeoutMs: options.connectTimeoutMs,
       },
     });
+    publishTransitions(this.#actor);
     this.#snapshot$ = new BehaviorSubject(this.#actor.getSnapshot());
     this.#actor.subscribe((snapshot) => {
       if (snapshot.matches('failed') && !this.#snapshot$.value.matches('failed')) this.#logFailed(snapshot);
@@ -401,18 +408,21 @@ export class KafkaConnection {
       for (const message of messages) this.#messages.next({ topic, partition, message });
     }
     this.progress.batchStarted(topic, partition, messages.length, highWatermark);
+    const startedAt = publishBatchStart(this.#actor, payload);
     const committer = this.#committer;
     try {
       if (committer) committer.track(payload);
       await eachBatch(payload);
     } catch (error) {
       this.progress.batchEnded(topic, partition, error);
+      publishBatchEnd(this.#actor, payload, startedAt, error);
       // As kafkajs's own auto-commit does before it rethrows: the records resolved before the failure are
       // finished, and a rebalance error sends kafkajs straight into rejoining.
       await committer?.flush();
       throw error;
     }
     this.progress.batchEnded(topic, partition);
+    publishBatchEnd(this.#actor, payload, startedAt);
     committer?.request();
   }
 
@@ -446,6 +456,7 @@ export class KafkaConnection {
         if (event.type === 'offsets.committed') {
           this.#recordCommitted(event.offsets);
           this.#commits.next(event.offsets);
+          publishOffsetsCommitted(this.#actor, event.offsets);
         }
         if (event.type === 'group.joined') {
           this.#options.inFlight?.regroup?.();

@@ -1,20 +1,22 @@
 /**
  * Prometheus metrics from the actors, in prom-client's registry and text format: the state of each
  * connection, its transitions, each partition's records in flight, lag and committed offset, and the
- * client's requests (pending, timed out, answered, and a latency histogram).
+ * client's requests (pending, timed out, answered, and a latency histogram). Transitions and request
+ * durations come from the diagnostics channels (`rxkafka:connection:transition`, `rxkafka:request:settled`),
+ * as any other observer of rxkafka reads them.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KafkaConnection } from '../connection/kafka-connection';
-import {
-  connectionMachine,
-  toConnectionStateValue,
-  type ConnectionStateValue,
-} from '../connection/connection-machine';
+import { connectionMachine, type ConnectionStateValue } from '../connection/connection-machine';
 import { KafkaClient } from '../client/kafka-client';
+import {
+  DIAGNOSTICS_CHANNELS,
+  type ConnectionTransitionPayload,
+  type RequestSettledPayload,
+} from '../diagnostics/diagnostics-channels';
 import { KafkaServer, type ServerStats } from '../server/kafka-server';
-import type { ActorHistory } from './actor-history';
-import type { InspectorEntry } from './inspector-entry';
-import type { NamedSource, SourceFollower } from './inspector-source';
+import { namedConnectionsOf, type NamedSource, type SourceFollower } from './inspector-source';
 
 // The chart's own top-level states, so a state added to the machine shows up here too.
 const STATES = Object.keys(connectionMachine.root.states) as ConnectionStateValue[];
@@ -153,12 +155,9 @@ export class ActorMetrics {
     });
   }
 
-  /** Counts a top-level transition of an edge entry (moves between child states are not transitions). */
-  observe(entry: InspectorEntry): void {
-    if (entry.kind !== 'edge') return;
-    const from = toConnectionStateValue(entry.from.split('.')[0]);
-    const to = toConnectionStateValue(entry.to.split('.')[0]);
-    if (from !== to || entry.from === entry.to) this.#transitions.inc({ source: entry.source, from, to });
+  /** Counts one top-level transition (or assignment change) of a source's connection actor. */
+  countTransition(source: string, from: string, to: string): void {
+    this.#transitions.inc({ source, from, to });
   }
 
   /** Records one request's duration. */
@@ -184,13 +183,12 @@ export interface RequestCounts {
 }
 
 /**
- * Metrics for `sources` as `follower` follows them: transitions counted from `history`, request durations
- * from each client. Returns them with the function that stops counting.
+ * Metrics for `sources` as `follower` follows them: transitions and request durations from the diagnostics
+ * channels, for the sources' own connections. Returns them with the function that stops counting.
  */
 export function attachMetrics(
   follower: SourceFollower,
   sources: readonly NamedSource[],
-  history: ActorHistory,
 ): { metrics: ActorMetrics; detach: () => void } {
   const metrics = new ActorMetrics(
     () => follower.connections(),
@@ -207,11 +205,32 @@ export function attachMetrics(
         ),
       ),
   );
-  const removers = [history.listen((entry) => metrics.observe(entry))];
-  for (const { name, source } of sources) {
-    if (source instanceof KafkaClient) {
-      removers.push(source.onRequestSettled((outcome, ms) => metrics.observeRequest(name, outcome, ms)));
+  // The channels carry every connection of the process: only the sources' own are counted, by name.
+  const sourceOf = (actor: unknown): string | undefined => {
+    for (const { name, source } of sources) {
+      for (const [named, connection] of namedConnectionsOf(name, source)) {
+        if (connection.actor === actor) return named;
+      }
     }
-  }
-  return { metrics, detach: () => removers.forEach((remove) => remove()) };
+    return undefined;
+  };
+  const onTransition = (message: unknown): void => {
+    const { actor, from, to } = message as ConnectionTransitionPayload;
+    const source = from === undefined ? undefined : sourceOf(actor);
+    if (source !== undefined && from !== undefined) metrics.countTransition(source, from, to);
+  };
+  const onSettled = (message: unknown): void => {
+    const { actor, outcome, durationMs } = message as RequestSettledPayload;
+    const source = sourceOf(actor);
+    if (source !== undefined) metrics.observeRequest(source, outcome, durationMs);
+  };
+  subscribe(DIAGNOSTICS_CHANNELS.connectionTransition, onTransition);
+  subscribe(DIAGNOSTICS_CHANNELS.requestSettled, onSettled);
+  return {
+    metrics,
+    detach: () => {
+      unsubscribe(DIAGNOSTICS_CHANNELS.connectionTransition, onTransition);
+      unsubscribe(DIAGNOSTICS_CHANNELS.requestSettled, onSettled);
+    },
+  };
 }

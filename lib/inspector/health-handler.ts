@@ -25,10 +25,10 @@ export interface HealthHandler {
 
 export function createHealthHandler(options: HealthHandlerOptions): HealthHandler {
   const sources = nameSources(options.sources);
-  // Only the metrics read the history (to count transitions): a small one is enough.
+  // The follower writes what it sees into a history, which nothing here reads: a small one is enough.
   const history = new ActorHistory(100);
   const follower = new SourceFollower(history, `${hostname()}:${process.pid}`, sources);
-  const { metrics, detach } = attachMetrics(follower, sources, history);
+  const { metrics, detach } = attachMetrics(follower, sources);
   follower.start();
   const prefix = options.prefix ?? '';
   return {

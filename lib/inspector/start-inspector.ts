@@ -65,7 +65,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     );
   }
   const follower = new SourceFollower(history, member, sources);
-  const { metrics, detach: detachMetrics } = attachMetrics(follower, sources, history);
+  const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
   const removers: Array<() => void> = [detachMetrics];
   let recording: WriteStream | undefined;
   if (options.record !== undefined) {

@@ -4,6 +4,11 @@
  * configured, and the record still counts as handled, so a failed event never stalls its partition.
  */
 import { defaultIfEmpty, isObservable, lastValueFrom, map } from 'rxjs';
+import {
+  publishHandlerEnd,
+  publishHandlerError,
+  publishHandlerStart,
+} from '../diagnostics/publish-diagnostics';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
 import type { KafkaContext } from '../handlers/kafka-context';
 import { isRetriableException } from '../handlers/rpc-exception';
@@ -45,9 +50,11 @@ export class EventPath {
     if (handlers.length === 1) {
       const [handler] = handlers;
       let first: FirstRun;
+      publishHandlerStart('event', handler, context);
       try {
         const result = handler.invoke(data, context);
-        if (!isObservable(result) && !isPromiseLike(result)) return;
+        if (!isObservable(result) && !isPromiseLike(result))
+          return publishHandlerEnd('event', handler, context);
         first = { result };
       } catch (error) {
         first = { error };
@@ -69,6 +76,7 @@ export class EventPath {
     first?: FirstRun,
   ): Promise<void> {
     const { failures, logger } = this.#options;
+    if (first === undefined) publishHandlerStart('event', handler, context);
     const retry = failures.retryOf(handler);
     let attempts = 0;
     try {
@@ -83,6 +91,7 @@ export class EventPath {
       );
     } catch (error) {
       this.#failed += 1;
+      publishHandlerError('event', handler, context, error);
       // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
       // dead-lettered when configured, and committed.
       logger.error(`${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`, {
@@ -95,6 +104,7 @@ export class EventPath {
         failures.deadLetterOf(handler),
       );
     }
+    publishHandlerEnd('event', handler, context);
   }
 
   /**

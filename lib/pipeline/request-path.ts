@@ -5,6 +5,12 @@
  */
 import { concatMap, from, isObservable, lastValueFrom, map, type Observable } from 'rxjs';
 import type { ProduceQueue } from '../delivery/produce-queue';
+import {
+  publishHandlerEnd,
+  publishHandlerError,
+  publishHandlerStart,
+  publishReplyProduced,
+} from '../diagnostics/publish-diagnostics';
 import { RxKafkaError } from '../errors';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
 import type { KafkaContext } from '../handlers/kafka-context';
@@ -70,6 +76,7 @@ export class RequestPath {
     route: ReplyRoute,
   ): HandledRecord | Promise<HandledRecord> {
     let first: FirstRun;
+    publishHandlerStart('request', handler, context, route.correlationId);
     try {
       const result = handler.invoke(data, context);
       if (isPromiseLike(result) && !isObservable(result)) {
@@ -135,6 +142,7 @@ export class RequestPath {
     } catch {
       return undefined;
     }
+    publishHandlerEnd('request', handler, context, route.correlationId);
     const meta = toReplyMeta(route, true);
     const sent = isPromiseLike(serialized)
       ? Promise.resolve(serialized).then(
@@ -197,8 +205,10 @@ export class RequestPath {
       const reason = isRetriableException(error) ? `failed after ${retry.attempts} attempts` : 'failed';
       logger.error(`${describeHandler(handler)} ${reason}`, { ...locate(context.getMessage()), error });
       this.#errorReplies += 1;
+      publishHandlerError('request', handler, context, error, route.correlationId);
       send(encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))));
     });
+    publishHandlerEnd('request', handler, context, route.correlationId);
     return toHandledRecord(this.#settleReplies(sends, route, context.getMessage()));
   }
 
@@ -268,6 +278,7 @@ export class RequestPath {
     // `in`, not `!== undefined`: a handler may throw `undefined`, and its caller still gets an error reply.
     if ('error' in reply) {
       this.#errorReplies += 1;
+      publishHandlerError('request', handler, context, reply.error, route.correlationId);
       const payload = toFinalErrorPayload(reply.error);
       this.#logErrorReply(reply.error, payload, handler, context, route);
       return encodeReply(undefined, toReplyMeta(route, true, payload));
@@ -308,6 +319,7 @@ export class RequestPath {
       unprovenTimeoutMs: this.#options.replyTimeoutMs,
     });
     this.#repliesSent += replies.length;
+    publishReplyProduced(route, replies.length);
   }
 }
 

@@ -1,0 +1,178 @@
+/**
+ * rxkafka's event catalog: the `node:diagnostics_channel` channels it publishes on, and what each carries.
+ * Subscribe with `diagnostics_channel.subscribe(name, listener)`; a channel nobody subscribes to costs a
+ * `hasSubscribers` check at its publish point, and no payload is built for it.
+ *
+ * Payloads are read-only and describe; they never carry a record's key, value or headers. Listeners run
+ * synchronously where the thing happens, so they should be quick and must not throw (Node reports a
+ * listener's throw as an uncaught exception).
+ */
+import type { AnyActorRef } from 'xstate';
+import type { TopicPartitionOffsets } from '../kafka/fetched-batch';
+
+/** The name of every channel rxkafka publishes on. */
+export const DIAGNOSTICS_CHANNELS = Object.freeze({
+  /** A connection actor's top-level state (or its assignment) changed. */
+  connectionTransition: 'rxkafka:connection:transition',
+  /** A partition actor was spawned or changed state. */
+  partitionTransition: 'rxkafka:partition:transition',
+  /** The consumer handed a fetched batch to the runtime. */
+  batchStart: 'rxkafka:batch:start',
+  /** The runtime returned a batch to the consumer (done, or failed and to be fetched again). */
+  batchEnd: 'rxkafka:batch:end',
+  /** A handler starts on a record (once per record and handler, retries included). */
+  handlerStart: 'rxkafka:handler:start',
+  /** A handler's run is over: its result is there (a request's reply is about to be produced). */
+  handlerEnd: 'rxkafka:handler:end',
+  /** A handler failed for good (after its retries): published before its `handlerEnd`. */
+  handlerError: 'rxkafka:handler:error',
+  /** Kafka acknowledged reply records of a request. */
+  replyProduced: 'rxkafka:reply:produced',
+  /** The consumer committed offsets. */
+  offsetsCommitted: 'rxkafka:offsets:committed',
+  /** A client handed a request record to its producer. */
+  requestSent: 'rxkafka:request:sent',
+  /** A client's request got its last reply (or an error reply), or timed out. */
+  requestSettled: 'rxkafka:request:settled',
+} as const);
+
+/** One of the channel names. */
+export type DiagnosticsChannelName = (typeof DIAGNOSTICS_CHANNELS)[keyof typeof DIAGNOSTICS_CHANNELS];
+
+/** The connection a payload comes from. */
+export interface ConnectionIdentity {
+  /** The connection's `clientId` (also its actor's id). */
+  readonly clientId: string;
+  /** The consumer group; absent for a producer-only connection. */
+  readonly groupId?: string;
+  /** The connection actor (`KafkaConnection.actor`, `server.connection.actor`): compare by identity. */
+  readonly actor: AnyActorRef;
+}
+
+/** `rxkafka:connection:transition`: as `KafkaConnection.transitions$` has it. */
+export interface ConnectionTransitionPayload extends ConnectionIdentity {
+  /** The top-level state left (`assigned`, `rebalancing`, …); absent for the actor's start. */
+  readonly from?: string;
+  /** The top-level state entered. */
+  readonly to: string;
+  /** The event that caused it, xstate's own included (`xstate.done.actor.connectKafka`). */
+  readonly event: string;
+  /** The assignment after it: topic → partitions. */
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+/** `rxkafka:partition:transition`: a partition actor (`idle`, `processing`, `revoking`, `revoked`). */
+export interface PartitionTransitionPayload extends ConnectionIdentity {
+  readonly topic: string;
+  readonly partition: number;
+  /** The state left; absent when the actor was spawned (a join assigned the partition). */
+  readonly from?: string;
+  readonly to: string;
+  /** The event that caused it (`partition.sampled`, `partition.revoking`, …, `xstate.init`). */
+  readonly event: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+/** `rxkafka:batch:start`: one fetched batch of one partition. */
+export interface BatchStartPayload extends ConnectionIdentity {
+  readonly topic: string;
+  readonly partition: number;
+  /** Records in the batch. */
+  readonly records: number;
+  /** Offsets of its first and last record; absent for an empty batch. */
+  readonly firstOffset?: string;
+  readonly lastOffset?: string;
+  /** The partition's end offset when the batch was fetched. */
+  readonly highWatermark: string;
+}
+
+/** `rxkafka:batch:end`: the batch's start payload, with how long it took and how it ended. */
+export interface BatchEndPayload extends BatchStartPayload {
+  /** Milliseconds since its start; absent when nobody listened at its start. */
+  readonly durationMs?: number;
+  /** Why it failed (its unresolved records are fetched again); absent when it returned normally. */
+  readonly error?: unknown;
+}
+
+/** `rxkafka:handler:start`: one handler on one record. */
+export interface HandlerStartPayload {
+  /** `request` (a `@MessagePattern` with request headers) or `event`. */
+  readonly kind: 'request' | 'event';
+  /** `Controller.method`. */
+  readonly handler: string;
+  /** The handler's pattern as declared (a RegExp pattern as its source text). */
+  readonly pattern: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** The request's correlation id (requests only). */
+  readonly correlationId?: string;
+}
+
+/** `rxkafka:handler:end`: the run is over (after `rxkafka:handler:error` when it failed). */
+export interface HandlerEndPayload extends HandlerStartPayload {
+  /** Milliseconds since its start; absent when nobody listened at its start. */
+  readonly durationMs?: number;
+}
+
+/** `rxkafka:handler:error`: the handler failed for good (a request gets an error reply; an event is skipped). */
+export interface HandlerErrorPayload extends HandlerEndPayload {
+  /** What it threw or errored with (a timeout is an RxKafkaError RXK_HANDLER_TIMEOUT). */
+  readonly error: unknown;
+}
+
+/** `rxkafka:reply:produced`: reply records Kafka acknowledged. */
+export interface ReplyProducedPayload {
+  /** The request's correlation id. */
+  readonly correlationId: string;
+  readonly replyTopic: string;
+  /** The partition asked for; absent when the partitioner chose one. */
+  readonly replyPartition?: number;
+  /** Reply records acknowledged together (a streamed reply publishes once per record). */
+  readonly records: number;
+}
+
+/** `rxkafka:offsets:committed`: what the consumer committed ("the next offset to read"). */
+export interface OffsetsCommittedPayload extends ConnectionIdentity {
+  readonly offsets: TopicPartitionOffsets;
+}
+
+/** `rxkafka:request:sent`: a client's request, handed to its producer. */
+export interface RequestSentPayload extends ConnectionIdentity {
+  /** The request topic. */
+  readonly pattern: string;
+  readonly correlationId: string;
+  readonly replyTopic: string;
+  /** The reply partition the server is asked to answer on. */
+  readonly replyPartition: number;
+  /** Its timeout; 0 when it has none. */
+  readonly timeoutMs: number;
+}
+
+/** `rxkafka:request:settled`: a client's request ended. */
+export interface RequestSettledPayload extends ConnectionIdentity {
+  readonly pattern: string;
+  readonly correlationId: string;
+  /** `answered`: its last reply or an error reply came; `timed-out`: none came in time. */
+  readonly outcome: 'answered' | 'timed-out';
+  /** Milliseconds since it was sent. */
+  readonly durationMs: number;
+}
+
+/** Each channel's payload type, by channel name. */
+export interface DiagnosticsPayloads {
+  'rxkafka:connection:transition': ConnectionTransitionPayload;
+  'rxkafka:partition:transition': PartitionTransitionPayload;
+  'rxkafka:batch:start': BatchStartPayload;
+  'rxkafka:batch:end': BatchEndPayload;
+  'rxkafka:handler:start': HandlerStartPayload;
+  'rxkafka:handler:end': HandlerEndPayload;
+  'rxkafka:handler:error': HandlerErrorPayload;
+  'rxkafka:reply:produced': ReplyProducedPayload;
+  'rxkafka:offsets:committed': OffsetsCommittedPayload;
+  'rxkafka:request:sent': RequestSentPayload;
+  'rxkafka:request:settled': RequestSettledPayload;
+}

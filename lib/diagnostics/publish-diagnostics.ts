@@ -1,0 +1,285 @@
+/**
+ * The publish points of the event catalog (diagnostics-channels.ts): one function per channel, called in
+ * one line where the thing happens. Each checks `hasSubscribers` before it builds anything, so on the hot
+ * path (a handler run, a batch) a channel with no subscriber costs one property read.
+ */
+import { channel } from 'node:diagnostics_channel';
+import type { AnyActorRef } from 'xstate';
+import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
+import {
+  DIAGNOSTICS_CHANNELS,
+  type BatchStartPayload,
+  type ConnectionIdentity,
+  type DiagnosticsChannelName,
+  type DiagnosticsPayloads,
+  type HandlerStartPayload,
+} from './diagnostics-channels';
+
+const channels = {
+  connectionTransition: channel(DIAGNOSTICS_CHANNELS.connectionTransition),
+  partitionTransition: channel(DIAGNOSTICS_CHANNELS.partitionTransition),
+  batchStart: channel(DIAGNOSTICS_CHANNELS.batchStart),
+  batchEnd: channel(DIAGNOSTICS_CHANNELS.batchEnd),
+  handlerStart: channel(DIAGNOSTICS_CHANNELS.handlerStart),
+  handlerEnd: channel(DIAGNOSTICS_CHANNELS.handlerEnd),
+  handlerError: channel(DIAGNOSTICS_CHANNELS.handlerError),
+  replyProduced: channel(DIAGNOSTICS_CHANNELS.replyProduced),
+  offsetsCommitted: channel(DIAGNOSTICS_CHANNELS.offsetsCommitted),
+  requestSent: channel(DIAGNOSTICS_CHANNELS.requestSent),
+  requestSettled: channel(DIAGNOSTICS_CHANNELS.requestSettled),
+};
+
+let payloadsBuilt = 0;
+
+/** Payloads built so far, over the process's life: a spec reads it to prove an unheard channel builds none. */
+export function countPayloadsBuilt(): number {
+  return payloadsBuilt;
+}
+
+function publish<N extends DiagnosticsChannelName>(
+  target: { publish(message: unknown): void },
+  _name: N,
+  payload: DiagnosticsPayloads[N],
+): void {
+  payloadsBuilt += 1;
+  target.publish(payload);
+}
+
+/** What a handler run is published with: the descriptor's names (structural, so this layer imports none). */
+export interface HandlerLike {
+  readonly controller: string;
+  readonly method: string;
+  readonly pattern: string | RegExp;
+}
+
+/** The record a handler runs on, as its KafkaContext gives it. */
+export interface RecordContextLike {
+  getMessage(): { readonly topic: string; readonly partition: number; readonly offset: string };
+}
+
+/** The clock durations are measured with; performance.now() is monotonic. */
+const now = (): number => performance.now();
+
+/** Start times of handler runs that someone may want to time, by their record's context. */
+const handlerStarts = new WeakMap<RecordContextLike, number>();
+
+// The connection actor's context carries its identity; read only once a payload is built.
+function identify(actor: AnyActorRef): ConnectionIdentity {
+  const context = (actor.getSnapshot() as { context?: { groupId?: string; producerOnly?: boolean } }).context;
+  const groupId = context?.producerOnly ? undefined : context?.groupId;
+  return groupId === undefined ? { clientId: actor.id, actor } : { clientId: actor.id, groupId, actor };
+}
+
+/** `rxkafka:connection:transition`. */
+export function publishConnectionTransition(
+  actor: AnyActorRef,
+  from: string | undefined,
+  to: string,
+  event: string,
+  assignment: Readonly<Record<string, readonly number[]>>,
+): void {
+  if (!channels.connectionTransition.hasSubscribers) return;
+  publish(channels.connectionTransition, DIAGNOSTICS_CHANNELS.connectionTransition, {
+    ...identify(actor),
+    ...(from === undefined ? {} : { from }),
+    to,
+    event,
+    assignment,
+    at: Date.now(),
+  });
+}
+
+/** `rxkafka:partition:transition`; `actor` is the connection actor that owns the partition actor. */
+export function publishPartitionTransition(
+  actor: AnyActorRef,
+  topic: string,
+  partition: number,
+  from: string | undefined,
+  to: string,
+  event: string,
+): void {
+  if (!channels.partitionTransition.hasSubscribers) return;
+  publish(channels.partitionTransition, DIAGNOSTICS_CHANNELS.partitionTransition, {
+    ...identify(actor),
+    topic,
+    partition,
+    ...(from === undefined ? {} : { from }),
+    to,
+    event,
+    at: Date.now(),
+  });
+}
+
+/**
+ * `rxkafka:batch:start`. Returns the start time when someone listens to batch ends (pass it to
+ * publishBatchEnd), else undefined.
+ */
+export function publishBatchStart(actor: AnyActorRef, payload: FetchedBatch): number | undefined {
+  if (channels.batchStart.hasSubscribers) {
+    publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, toBatchPayload(actor, payload));
+  }
+  return channels.batchEnd.hasSubscribers ? now() : undefined;
+}
+
+/** `rxkafka:batch:end`; `error` when the batch failed. */
+export function publishBatchEnd(
+  actor: AnyActorRef,
+  payload: FetchedBatch,
+  startedAt: number | undefined,
+  ...failure: [error: unknown] | []
+): void {
+  if (!channels.batchEnd.hasSubscribers) return;
+  publish(channels.batchEnd, DIAGNOSTICS_CHANNELS.batchEnd, {
+    ...toBatchPayload(actor, payload),
+    ...(startedAt === undefined ? {} : { durationMs: now() - startedAt }),
+    ...(failure.length === 0 ? {} : { error: failure[0] }),
+  });
+}
+
+function toBatchPayload(actor: AnyActorRef, { batch }: FetchedBatch): BatchStartPayload {
+  const { topic, partition, messages, highWatermark } = batch;
+  const first = messages[0];
+  const last = messages[messages.length - 1];
+  return {
+    ...identify(actor),
+    topic,
+    partition,
+    records: messages.length,
+    ...(first && last ? { firstOffset: first.offset, lastOffset: last.offset } : {}),
+    highWatermark,
+  };
+}
+
+/** `rxkafka:handler:start`; remembers the start time when someone listens to ends or errors. */
+export function publishHandlerStart(
+  kind: 'request' | 'event',
+  handler: HandlerLike,
+  context: RecordContextLike,
+  correlationId?: string,
+): void {
+  if (channels.handlerEnd.hasSubscribers || channels.handlerError.hasSubscribers) {
+    handlerStarts.set(context, now());
+  }
+  if (!channels.handlerStart.hasSubscribers) return;
+  publish(
+    channels.handlerStart,
+    DIAGNOSTICS_CHANNELS.handlerStart,
+    toHandlerPayload(kind, handler, context, correlationId),
+  );
+}
+
+/** `rxkafka:handler:end`. */
+export function publishHandlerEnd(
+  kind: 'request' | 'event',
+  handler: HandlerLike,
+  context: RecordContextLike,
+  correlationId?: string,
+): void {
+  if (!channels.handlerEnd.hasSubscribers) return;
+  publish(channels.handlerEnd, DIAGNOSTICS_CHANNELS.handlerEnd, {
+    ...toHandlerPayload(kind, handler, context, correlationId),
+    ...durationOf(context),
+  });
+}
+
+/** `rxkafka:handler:error`. */
+export function publishHandlerError(
+  kind: 'request' | 'event',
+  handler: HandlerLike,
+  context: RecordContextLike,
+  error: unknown,
+  correlationId?: string,
+): void {
+  if (!channels.handlerError.hasSubscribers) return;
+  publish(channels.handlerError, DIAGNOSTICS_CHANNELS.handlerError, {
+    ...toHandlerPayload(kind, handler, context, correlationId),
+    ...durationOf(context),
+    error,
+  });
+}
+
+function durationOf(context: RecordContextLike): { durationMs?: number } {
+  const startedAt = handlerStarts.get(context);
+  return startedAt === undefined ? {} : { durationMs: now() - startedAt };
+}
+
+function toHandlerPayload(
+  kind: 'request' | 'event',
+  handler: HandlerLike,
+  context: RecordContextLike,
+  correlationId: string | undefined,
+): HandlerStartPayload {
+  const { topic, partition, offset } = context.getMessage();
+  const { pattern } = handler;
+  return {
+    kind,
+    handler: `${handler.controller}.${handler.method}`,
+    pattern: typeof pattern === 'string' ? pattern : pattern.source,
+    topic,
+    partition,
+    offset,
+    ...(correlationId === undefined ? {} : { correlationId }),
+  };
+}
+
+/** `rxkafka:reply:produced`. */
+export function publishReplyProduced(
+  route: { readonly correlationId: string; readonly replyTopic: string; readonly replyPartition?: number },
+  records: number,
+): void {
+  if (!channels.replyProduced.hasSubscribers) return;
+  const { correlationId, replyTopic, replyPartition } = route;
+  publish(channels.replyProduced, DIAGNOSTICS_CHANNELS.replyProduced, {
+    correlationId,
+    replyTopic,
+    ...(replyPartition === undefined ? {} : { replyPartition }),
+    records,
+  });
+}
+
+/** `rxkafka:offsets:committed`. */
+export function publishOffsetsCommitted(actor: AnyActorRef, offsets: TopicPartitionOffsets): void {
+  if (!channels.offsetsCommitted.hasSubscribers) return;
+  publish(channels.offsetsCommitted, DIAGNOSTICS_CHANNELS.offsetsCommitted, {
+    ...identify(actor),
+    offsets,
+  });
+}
+
+/** `rxkafka:request:sent`; `actor` is the client's connection actor (none: nothing to publish). */
+export function publishRequestSent(
+  actor: AnyActorRef | undefined,
+  pattern: string,
+  correlationId: string,
+  replyTopic: string,
+  replyPartition: number,
+  timeoutMs: number,
+): void {
+  if (!channels.requestSent.hasSubscribers || !actor) return;
+  publish(channels.requestSent, DIAGNOSTICS_CHANNELS.requestSent, {
+    ...identify(actor),
+    pattern,
+    correlationId,
+    replyTopic,
+    replyPartition,
+    timeoutMs,
+  });
+}
+
+/** `rxkafka:request:settled`; `actor` as for publishRequestSent. */
+export function publishRequestSettled(
+  actor: AnyActorRef | undefined,
+  correlationId: string,
+  pattern: string,
+  outcome: 'answered' | 'timed-out',
+  durationMs: number,
+): void {
+  if (!channels.requestSettled.hasSubscribers || !actor) return;
+  publish(channels.requestSettled, DIAGNOSTICS_CHANNELS.requestSettled, {
+    ...identify(actor),
+    pattern,
+    correlationId,
+    outcome,
+    durationMs,
+  });
+}

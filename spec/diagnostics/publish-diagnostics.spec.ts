@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { KafkaConnection } from '../../lib/connection/kafka-connection';
+import {
+  countPayloadsBuilt,
+  publishHandlerEnd,
+  publishHandlerError,
+  publishHandlerStart,
+} from '../../lib/diagnostics/publish-diagnostics';
+import { silentLogger } from '../../lib/logger';
+import { ChannelRecorder } from '../support/channel-recorder';
+import { FakeKafkaDriver } from '../support/fake-kafka-driver';
+
+const handler = { controller: 'AuditController', method: 'audit', pattern: /^audit\..+$/ };
+
+function createContext(offset: string) {
+  return { getMessage: () => ({ topic: 'audit.orders', partition: 3, offset }) };
+}
+
+describe('the diagnostics publish points', () => {
+  let recorder: ChannelRecorder;
+
+  afterEach(() => recorder?.stop());
+
+  describe('publishHandlerStart() / publishHandlerEnd() / publishHandlerError()', () => {
+    it('name the handler and its record, with a RegExp pattern as its source text', () => {
+      recorder = new ChannelRecorder().start();
+      const context = createContext('7');
+      publishHandlerStart('event', handler, context);
+      publishHandlerError('event', handler, context, new Error('store down'));
+      publishHandlerEnd('event', handler, context);
+      const run = {
+        kind: 'event',
+        handler: 'AuditController.audit',
+        pattern: '^audit\\..+$',
+        topic: 'audit.orders',
+        partition: 3,
+        offset: '7',
+      };
+      expect(recorder.channels).to.deep.equal([
+        'rxkafka:handler:start',
+        'rxkafka:handler:error',
+        'rxkafka:handler:end',
+      ]);
+      expect(recorder.on('rxkafka:handler:start')).to.deep.equal([run]);
+      expect(recorder.on('rxkafka:handler:error')[0]).to.deep.include(run);
+      expect(recorder.on('rxkafka:handler:end')[0].durationMs).to.be.a('number').and.at.least(0);
+    });
+
+    it('leave durationMs out when nobody listened as the run started', () => {
+      const context = createContext('8');
+      publishHandlerStart('request', handler, context, 'id-8');
+      recorder = new ChannelRecorder().start();
+      publishHandlerEnd('request', handler, context, 'id-8');
+      const [end] = recorder.on('rxkafka:handler:end');
+      expect(end).to.deep.include({ correlationId: 'id-8', offset: '8' });
+      expect(end).not.to.have.property('durationMs');
+    });
+
+    it('build nothing while nobody listens', () => {
+      const before = countPayloadsBuilt();
+      const context = createContext('9');
+      publishHandlerStart('event', handler, context);
+      publishHandlerError('event', handler, context, new Error('store down'));
+      publishHandlerEnd('event', handler, context);
+      expect(countPayloadsBuilt()).to.equal(before);
+    });
+  });
+
+  describe('connection transitions', () => {
+    let driver: FakeKafkaDriver;
+    let connection: KafkaConnection | undefined;
+
+    beforeEach(() => {
+      driver = new FakeKafkaDriver();
+    });
+
+    afterEach(async () => {
+      await connection?.close('abandon');
+      connection?.dispose();
+    });
+
+    it('name no group for a producer-only connection', async () => {
+      recorder = new ChannelRecorder().start();
+      connection = new KafkaConnection({ driver, clientId: 'audit-producer', logger: silentLogger });
+      await connection.connect();
+      const transitions = recorder.on('rxkafka:connection:transition', (p) => p.actor === connection?.actor);
+      expect(transitions.map(({ from, to }) => `${from} ${to}`)).to.deep.equal([
+        'undefined idle',
+        'idle connecting',
+        'connecting connected',
+      ]);
+      expect(transitions[2].clientId).to.equal('audit-producer');
+      expect(transitions[2]).not.to.have.property('groupId');
+    });
+
+    it('give a listener that subscribes late the state the actor left', async () => {
+      connection = new KafkaConnection({
+        driver,
+        clientId: 'audit',
+        logger: silentLogger,
+        consumer: { groupId: 'audit', topics: ['audit.orders'], eachBatch: async () => undefined },
+      });
+      await connection.connect();
+      recorder = new ChannelRecorder().start();
+      driver.consumer.rebalance();
+      const [rebalancing] = recorder.on('rxkafka:connection:transition');
+      expect(rebalancing).to.deep.include({
+        clientId: 'audit',
+        groupId: 'audit',
+        from: 'assigned',
+        to: 'rebalancing',
+      });
+      const [revoking] = recorder.on('rxkafka:partition:transition');
+      expect(revoking).to.deep.include({ topic: 'audit.orders', partition: 0, from: 'idle', to: 'revoking' });
+    });
+  });
+});
