@@ -9,7 +9,8 @@ const LAYERS = [
   ['kafka'], // the driver port, and kafka/kafkajs/, the one adapter
   ['wire'], // pure NestJS codecs
   ['handlers'], // decorators, KafkaContext, the handler registry
-  ['delivery'], // produce queue, offset tracking and committing
+  ['delivery'], // sinks: the produce queue, the per-partition producers
+  ['offsets'], // the one owner of consumer offsets: finished prefix, commit holds, commits, progress
   ['connection'], // the connection actor
   ['pipeline'], // one record's way: routing, request and event paths, failure policy
   ['options'], // resolved once, at the door

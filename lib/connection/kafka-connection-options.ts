@@ -4,7 +4,7 @@ import type { KafkaDriver } from '../kafka/kafka-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { ProduceSettings } from '../kafka/record-producer';
 import type { Logger } from '../logger';
-import type { PartitionProgressBook } from '../delivery/partition-progress';
+import type { PartitionProgressBook } from '../offsets/partition-progress';
 import type { PartitionSnapshot } from './partition-machine';
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
 export type Assignment = Readonly<Record<string, readonly number[]>>;

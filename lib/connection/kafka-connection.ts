@@ -21,8 +21,8 @@ import {
 } from './connection-machine';
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
-import { OffsetCommitter } from '../delivery/offset-committer';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import { OffsetCommitter } from '../offsets/offset-committer';
+import { PartitionProgressBook } from '../offsets/partition-progress';
 import { fromConsumerEvent, fromProducerEvent, toDispatchMode, type DispatchMode } from './driver-events';
 import type { PartitionActor } from './partition-machine';
 import { PARTITION_SAMPLE_EVERY_MS, PartitionSampler } from './partition-sampler';

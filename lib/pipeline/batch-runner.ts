@@ -1,9 +1,9 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DispatchMode } from '../connection/kafka-connection';
-import type { PartitionProgressBook } from '../delivery/partition-progress';
+import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
-import { CommitHolds, type CommitHold } from '../delivery/commit-holds';
-import { BatchProgress, type ProgressOwner } from './batch-progress';
+import { CommitHolds, type CommitHold } from '../offsets/commit-holds';
+import { BatchProgress, type ProgressOwner } from '../offsets/batch-progress';
 import { Slots } from './slots';
 import type { Logger } from '../logger';
 import { isPromiseLike } from './to-observable';

@@ -13,7 +13,7 @@ import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from 
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
 import { BatchRunner, type HandledRecord } from '../pipeline/batch-runner';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';

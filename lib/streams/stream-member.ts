@@ -1,7 +1,7 @@
 import type { Subscriber, Subscription } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
 import { KafkaConnection } from '../connection/kafka-connection';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { RxKafkaError } from '../errors';

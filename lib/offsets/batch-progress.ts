@@ -1,6 +1,6 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
-import type { CommitHold } from '../delivery/commit-holds';
-import { OffsetTracker } from '../delivery/offset-tracker';
+import type { CommitHold } from './commit-holds';
+import { OffsetTracker } from './offset-tracker';
 
 /** What a batch's bookkeeping reports to, and asks, the runner that runs it. */
 export interface ProgressOwner {
