@@ -61,13 +61,11 @@ export interface KafkaConnectionOptions {
   /**
    * The work handed to handlers, which close() settles before the consumer leaves: `finish()` resolves once
    * no batch is running; `abandon()` (close('abandon'), or the drain deadline) stops waiting for them.
-   * `commitFloor()` caps each partition's commits while records of returned batches are unfinished, and
    * `regroup()` is told each time the consumer joins a new group generation.
    */
   readonly inFlight?: {
     finish(): Promise<void>;
     abandon(): void;
-    commitFloor?(topic: string, partition: number): string | undefined;
     regroup?(): void;
   };
   /** Connect attempts before `failed`. @defaultValue 5 */

@@ -1,8 +1,8 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DispatchMode } from '../connection/kafka-connection';
-import type { PartitionProgressBook } from '../offsets/partition-progress';
+import type { ConsumerOffsets } from '../offsets/consumer-offsets';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
-import { CommitHolds, type CommitHold } from '../offsets/commit-holds';
+import type { CommitHold } from '../offsets/commit-holds';
 import { BatchProgress, type ProgressOwner } from '../offsets/batch-progress';
 import { Slots } from './slots';
 import type { Logger } from '../logger';
@@ -33,12 +33,15 @@ export interface BatchRunnerOptions {
    * close() began no new batch starts, and once it abandons nothing more is resolved.
    */
   readonly dispatchMode: () => DispatchMode;
-  /** Told how far each partition's finished prefix has come, once per resolve (the partition actors read it). */
-  readonly progress?: PartitionProgressBook;
+  /**
+   * The consumer's offsets (the connection's `offsets`): told how far each partition's finished prefix has
+   * come, once per resolve; holds commits back while replies of returned batches are due (`detach`).
+   */
+  readonly offsets: ConsumerOffsets;
   /**
    * Lets a batch whose handlers all finished return to the consumer while some of its replies still wait
    * for Kafka's acknowledgement: the fetch position moves past the batch, and the commit stays at the
-   * lowest unfinished record (`commitFloor()`, which the committer must apply). Without it a batch
+   * lowest unfinished record (a hold in `offsets.holds`, which the committer applies). Without it a batch
    * returns only once every reply is acknowledged, and kafkajs, which fetches again only when every batch
    * of a fetch has returned, holds every partition fetched with it meanwhile.
    */
@@ -48,8 +51,6 @@ export interface BatchRunnerOptions {
 export interface DetachOptions {
   /** Sends the partition's next fetch back to `offset`: a reply failed after its batch returned. */
   readonly seek: (topic: string, partition: number, offset: string) => void;
-  /** Asks for a commit: a returned batch's records finished. */
-  readonly requestCommit: () => void;
   readonly logger: Logger;
   /**
    * How long a batch whose handlers are done waits for its replies before it returns with them still due:
@@ -102,7 +103,6 @@ export class BatchRunner implements ProgressOwner {
   readonly #slots = new Map<string, Slots>();
   /** Returned batches still waiting for acknowledgements, and what they hold back from commits. */
   readonly #tails = new Set<Promise<void>>();
-  readonly #holds = new CommitHolds();
   /** Ends finish()'s wait for the returned batches' replies: abandon() calls it. */
   #stopWaitingForTails: (() => void) | undefined;
 
@@ -119,7 +119,7 @@ export class BatchRunner implements ProgressOwner {
     // After close() began, a new batch is left alone: unresolved, it is redelivered to the partition's next owner.
     if (this.#options.dispatchMode() !== 'running') return;
     const { topic, partition, messages } = payload.batch;
-    if (messages.length > 0) this.#holds.arrived(topic, partition, messages[0].offset);
+    if (messages.length > 0) this.#options.offsets.holds.arrived(topic, partition, messages[0].offset);
     const run = this.#run(payload);
     run.catch(() => undefined);
     // An abandoning close returns the batch to kafkajs at once, while the cut-off work goes on unobserved
@@ -153,19 +153,11 @@ export class BatchRunner implements ProgressOwner {
   }
 
   /**
-   * The highest offset a commit of the partition may carry now ("the next offset to read"), or undefined
-   * when no returned batch holds it back: the lowest record still waiting for its replies.
-   */
-  commitFloor(topic: string, partition: number): string | undefined {
-    return this.#holds.floorOf(topic, partition);
-  }
-
-  /**
    * The member joined a new group generation: kafkajs fetches every partition it owns from the committed
-   * offset again, so the returned batches' records still waiting are redelivered and their holds are void.
+   * offset again, so the returned batches' records still waiting are redelivered (their holds are void:
+   * the offsets owner clears them) and give their slots up.
    */
   regroup(): void {
-    this.#holds.clear();
     this.#slots.clear();
   }
 
@@ -231,7 +223,7 @@ export class BatchRunner implements ProgressOwner {
     const first = progress.firstUnfinished;
     if (first !== undefined) {
       // In this order, with no await between: no commit can see the new position without the hold.
-      progress.detach(this.#holds.open(topic, partition, first));
+      progress.detach(this.#options.offsets.holds.open(topic, partition, first));
       payload.resolveOffset(messages[messages.length - 1].offset);
     }
     const tail = progress.settle();
@@ -249,7 +241,7 @@ export class BatchRunner implements ProgressOwner {
     if (!detach || hold.cancelled || this.isAbandoning()) return;
     const { topic, partition } = payload.batch;
     const offset = hold.offset;
-    this.#holds.rewind(topic, partition, offset);
+    this.#options.offsets.holds.rewind(topic, partition, offset);
     detach.logger.warn(
       `a reply for ${topic}/${partition} failed after its batch was done: the partition is fetched again from offset ${offset}`,
       { topic, partition, offset, error },
@@ -264,9 +256,9 @@ export class BatchRunner implements ProgressOwner {
     }
   }
 
-  /** Asks for a commit, when returned batches may return early (a hold moved). */
+  /** Asks for a commit: a returned batch's hold moved. */
   requestCommit(): void {
-    this.#options.detach?.requestCommit();
+    this.#options.offsets.requestCommit();
   }
 
   /**
@@ -400,7 +392,12 @@ export class BatchRunner implements ProgressOwner {
   /** Counts records whose offsets were resolved (BatchProgress reports them). */
   countFinished(records: number, payload: FetchedBatch, offset: string): void {
     this.#finished += records;
-    this.#options.progress?.recordsFinished(payload.batch.topic, payload.batch.partition, records, offset);
+    this.#options.offsets.progress.recordsFinished(
+      payload.batch.topic,
+      payload.batch.partition,
+      records,
+      offset,
+    );
   }
 
   /** True once an abandoning close began: nothing more may be resolved. */
