@@ -77,6 +77,16 @@ export interface BatchRunnerStats {
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
+/** One batch run with 'key' ordering, shared by its keys' loops. */
+interface KeyedRun {
+  readonly payload: FetchedBatch;
+  readonly progress: BatchProgress;
+  readonly slots: Slots;
+  /** Each record's next record of the same key, by index; -1 for a key's last. */
+  readonly nextOfKey: Int32Array;
+  lastHeartbeat: number;
+}
+
 /**
  * Runs the records of kafkajs batches through the handler, and resolves an offset only once the record and
  * every record before it in the partition are finished and acknowledged (so the committer commits nothing
@@ -330,63 +340,81 @@ export class BatchRunner implements ProgressOwner {
   /** 'key' ordering: records with different keys run concurrently, each key's in offset order. */
   async #runByKey(payload: FetchedBatch): Promise<void> {
     const { batch, heartbeat } = payload;
-    const progress = new BatchProgress(payload, this);
-    const slots = this.#slotsOf(batch.topic, batch.partition);
-    // Records without a key share one chain.
-    const chains = new Map<string, Promise<void>>();
-    let lastHeartbeat = Date.now();
-    // A record not started (queued behind its chain, or waiting for a slot) stays unresolved once the batch
-    // must stop: it waits for redelivery.
-    const mayStart = (): boolean => !progress.failed && !this.#mustStop(payload);
-
-    for (const [index, message] of batch.messages.entries()) {
-      const key = message.key ? message.key.toString('latin1') : '';
-      const start = async (): Promise<void> => {
-        if (!mayStart()) return;
-        // The slot is taken only once the chain's previous handler is done, so a hot key's queue holds no
-        // slot that another key could use; it is given back when the record is acknowledged.
-        if (!slots.tryAcquire()) {
-          await slots.acquire();
-          if (!mayStart()) {
-            slots.release();
-            return;
-          }
-        }
-        let handled: HandledRecord | void;
-        this.#running += 1;
-        try {
-          handled = await this.#options.handle(toRawRecord(message, batch.topic, batch.partition), heartbeat);
-        } catch (error) {
-          slots.release();
-          throw error;
-        } finally {
-          this.#running -= 1;
-        }
-        progress.handled += 1;
-        if (handled) progress.finishWhenAcked(index, handled.acked, () => slots.release());
-        else {
-          progress.finish(index);
-          progress.resolveFinished();
-          slots.release();
-        }
-        if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
-          lastHeartbeat = Date.now();
-          await heartbeat();
-        }
-      };
-      // A chain's first record starts at once (synchronously up to the handler's first await).
-      const previous = chains.get(key);
-      const chained = (previous ? previous.then(start) : start()).catch((error: unknown) =>
-        progress.fail(error),
-      );
-      chains.set(key, chained);
+    const { messages } = batch;
+    const run: KeyedRun = {
+      payload,
+      progress: new BatchProgress(payload, this),
+      slots: this.#slotsOf(batch.topic, batch.partition),
+      nextOfKey: new Int32Array(messages.length).fill(-1),
+      lastHeartbeat: Date.now(),
+    };
+    // Links each record to the next one of its key, so each key's records run in one loop of their own:
+    // no closure or promise chain per record. Records without a key share one key.
+    const firsts: number[] = [];
+    const lastOfKey = new Map<string, number>();
+    for (let index = 0; index < messages.length; index++) {
+      const key = messages[index].key;
+      const name = key ? key.toString('latin1') : '';
+      const last = lastOfKey.get(name);
+      if (last === undefined) firsts.push(index);
+      else run.nextOfKey[last] = index;
+      lastOfKey.set(name, index);
     }
-    await Promise.all(chains.values());
+    // Each key's first record starts at once (synchronously up to the handler's first await), in offset order.
+    await Promise.all(
+      firsts.map((first) => this.#runKey(run, first).catch((error: unknown) => run.progress.fail(error))),
+    );
+    const { progress } = run;
     if (await this.#waitOrDetach(payload, progress)) return this.#detach(payload, progress);
     await progress.settle();
     if (this.isAbandoning()) return;
     progress.throwIfFailed();
     await heartbeat();
+  }
+
+  /**
+   * One key's records of a batch, from `first` on, in offset order. A record not started (waiting for a
+   * slot, or queued behind its key) stays unresolved once the batch must stop: it waits for redelivery.
+   */
+  async #runKey(run: KeyedRun, first: number): Promise<void> {
+    const { payload, progress, slots, nextOfKey } = run;
+    const { batch, heartbeat } = payload;
+    for (let index = first; index !== -1; index = nextOfKey[index]) {
+      if (progress.failed || this.#mustStop(payload)) return;
+      // The slot is taken only once the key's previous handler is done, so a hot key's queue holds no slot
+      // that another key could use; it is given back when the record is acknowledged.
+      if (!slots.tryAcquire()) {
+        await slots.acquire();
+        if (progress.failed || this.#mustStop(payload)) {
+          slots.release();
+          return;
+        }
+      }
+      let handled: HandledRecord | void;
+      this.#running += 1;
+      try {
+        handled = await this.#options.handle(
+          toRawRecord(batch.messages[index], batch.topic, batch.partition),
+          heartbeat,
+        );
+      } catch (error) {
+        slots.release();
+        throw error;
+      } finally {
+        this.#running -= 1;
+      }
+      progress.handled += 1;
+      if (handled) progress.finishWhenAcked(index, handled.acked, () => slots.release());
+      else {
+        progress.finish(index);
+        progress.resolveSoon();
+        slots.release();
+      }
+      if (Date.now() - run.lastHeartbeat >= HEARTBEAT_EVERY_MS) {
+        run.lastHeartbeat = Date.now();
+        await heartbeat();
+      }
+    }
   }
 
   /** Counts records whose offsets were resolved (BatchProgress reports them). */
