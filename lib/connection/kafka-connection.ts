@@ -58,7 +58,8 @@ export class KafkaConnection {
   readonly produceQueue: ProduceQueue;
   /**
    * The consumer's offsets: progress, commit holds, commits and what they committed (see ConsumerOffsets).
-   * Only what the consumer group commits itself (`run.autoCommit: false` leaves commits to the application).
+   * It commits nothing without a consumer or with `run.autoCommit: false` (the application commits), and
+   * records every commit the driver reports either way.
    */
   readonly offsets: ConsumerOffsets;
   /** Every top-level transition and assignment change of the actor. */

@@ -17,7 +17,7 @@ export interface OffsetCommitterOptions {
   readonly retryDelayMs?: number;
   /**
    * The highest offset a commit of the partition may carry now, when something below the consumer's
-   * resolved offset is unfinished (see BatchRunner's `commitFloor()`); undefined when nothing is.
+   * resolved offset is unfinished (see CommitHolds' `floorOf()`); undefined when nothing is.
    */
   readonly floorOf?: (topic: string, partition: number) => string | undefined;
 }
