@@ -4,7 +4,7 @@ import type { KafkaDriver } from '../kafka/kafka-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { ProduceSettings } from '../kafka/record-producer';
 import type { Logger } from '../logger';
-import type { PartitionProgressBook } from '../delivery/partition-progress';
+import type { PartitionProgressBook } from '../offsets/partition-progress';
 import type { PartitionSnapshot } from './partition-machine';
 /** A topic → partitions map, as kafkajs GROUP_JOIN reports it. */
 export type Assignment = Readonly<Record<string, readonly number[]>>;
@@ -61,13 +61,11 @@ export interface KafkaConnectionOptions {
   /**
    * The work handed to handlers, which close() settles before the consumer leaves: `finish()` resolves once
    * no batch is running; `abandon()` (close('abandon'), or the drain deadline) stops waiting for them.
-   * `commitFloor()` caps each partition's commits while records of returned batches are unfinished, and
    * `regroup()` is told each time the consumer joins a new group generation.
    */
   readonly inFlight?: {
     finish(): Promise<void>;
     abandon(): void;
-    commitFloor?(topic: string, partition: number): string | undefined;
     regroup?(): void;
   };
   /** Connect attempts before `failed`. @defaultValue 5 */

@@ -21,8 +21,8 @@ import {
 } from './connection-machine';
 import { toConnectionStatus, type ConnectionStatus } from './connection-status';
 import { observeTransitions, type ConnectionActor, type ConnectionTransition } from './inspection';
-import { OffsetCommitter } from '../delivery/offset-committer';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import { ConsumerOffsets } from '../offsets/consumer-offsets';
+import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { fromConsumerEvent, fromProducerEvent, toDispatchMode, type DispatchMode } from './driver-events';
 import type { PartitionActor } from './partition-machine';
 import { PARTITION_SAMPLE_EVERY_MS, PartitionSampler } from './partition-sampler';
@@ -62,8 +62,12 @@ export type {
  */
 export class KafkaConnection {
   readonly produceQueue: ProduceQueue;
-  /** Each partition's progress (in flight, finished, committed, lag), which its partition actor samples. */
-  readonly progress: PartitionProgressBook;
+  /**
+   * The consumer's offsets: progress, commit holds, commits and what they committed (see ConsumerOffsets).
+   * It commits nothing without a consumer or with `run.autoCommit: false` (the application commits), and
+   * records every commit the driver reports either way.
+   */
+  readonly offsets: ConsumerOffsets;
   /** Every top-level transition and assignment change of the actor. */
   readonly transitions$: Observable<ConnectionTransition>;
   /** NestJS-compatible status values plus rxkafka's own (see ConnectionStatus); replays the current one. */
@@ -101,8 +105,6 @@ export class KafkaConnection {
   };
   readonly #producer: DriverProducer;
   readonly #consumer: DriverConsumer | undefined;
-  /** Absent when the application commits itself (`run.autoCommit: false`) or there is no consumer. */
-  readonly #committer: OffsetCommitter | undefined;
   #started = false;
   /** The last connect failure, kept so connect() can throw a recognised one as it is, with its cause. */
   #lastConnectFailure: unknown;
@@ -112,8 +114,6 @@ export class KafkaConnection {
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
-    this.progress = options.progress ?? new PartitionProgressBook();
-    this.#sampler = new PartitionSampler(this.progress, () => this.#partitionActors());
     this.#producer = options.driver.createProducer({ librarySettings: options.producerSettings });
     const consumerOptions = options.consumer;
     this.#consumer = consumerOptions
@@ -123,16 +123,16 @@ export class KafkaConnection {
           replyPartitions: consumerOptions.replyPartitions,
         })
       : undefined;
-    const runConfig = consumerOptions && (consumerOptions.runSettings ?? {});
-    this.#committer =
-      runConfig && runConfig.autoCommit !== false
-        ? new OffsetCommitter({
-            logger: options.logger,
-            clientId: options.clientId,
-            minIntervalMs: runConfig.autoCommitInterval ?? undefined,
-            floorOf: (topic, partition) => options.inFlight?.commitFloor?.(topic, partition),
-          })
-        : undefined;
+    const runConfig = consumerOptions?.runSettings ?? {};
+    this.offsets = new ConsumerOffsets({
+      logger: options.logger,
+      clientId: options.clientId,
+      // A producer-only connection commits nothing.
+      autoCommit: consumerOptions !== undefined && runConfig.autoCommit !== false,
+      minCommitIntervalMs: runConfig.autoCommitInterval ?? undefined,
+      progress: options.progress,
+    });
+    this.#sampler = new PartitionSampler(this.offsets.progress, () => this.#partitionActors());
     // The driver remembers where its partitioner put each record, so the queue notices records a produce
     // response left out (kafkajs #1303; see lib/kafka/kafkajs/partition-recorder.ts).
     const producer = this.#producer;
@@ -159,9 +159,9 @@ export class KafkaConnection {
         // after a batch that only asked for a commit. That commit (or the one in flight before it) leaves on
         // the coordinator connection before kafkajs's FindCoordinator round trip and JoinGroup, and Kafka
         // takes commits of the current generation until this member has rejoined.
-        flushCommits: () => void this.#committer?.flush(),
+        flushCommits: () => void this.offsets.flush(),
         // The consumer has already left the group: nothing can be committed through it any more.
-        detachCommitter: () => this.#committer?.detach(),
+        detachCommitter: () => this.offsets.detach(),
         reportCrash: ({ event }) => {
           if (event.type !== 'kafka.crashed') return;
           options.logger.error(`consumer ${options.clientId} crashed`, {
@@ -213,6 +213,11 @@ export class KafkaConnection {
     this.joins$ = this.#joins.asObservable();
     this.commits$ = this.#commits.asObservable();
     this.skips$ = this.#skips.asObservable();
+  }
+
+  /** Each partition's progress (in flight, finished, committed, lag), which its partition actor samples. */
+  get progress(): PartitionProgressBook {
+    return this.offsets.progress;
   }
 
   /** The actor's current top-level state. */
@@ -291,7 +296,7 @@ export class KafkaConnection {
    * returns. A no-op without a committer (`run.autoCommit: false`, producer-only).
    */
   requestCommit(): void {
-    this.#committer?.request();
+    this.offsets.requestCommit();
   }
 
   /** Moves the consumer's next fetch of one partition to `offset`. */
@@ -362,7 +367,7 @@ export class KafkaConnection {
   dispose(): void {
     this.#sampler.stop();
     for (const remove of this.#removeListeners.splice(0)) remove();
-    this.#committer?.stop();
+    this.offsets.stop();
     this.#messages.complete();
     this.#joins.complete();
     this.#commits.complete();
@@ -403,27 +408,24 @@ export class KafkaConnection {
   }
 
   async #onBatch(payload: FetchedBatch, eachBatch: (payload: FetchedBatch) => Promise<void>): Promise<void> {
-    const { topic, partition, messages, highWatermark } = payload.batch;
     if (this.#messages.observed) {
+      const { topic, partition, messages } = payload.batch;
       for (const message of messages) this.#messages.next({ topic, partition, message });
     }
-    this.progress.batchStarted(topic, partition, messages.length, highWatermark);
+    const offsets = this.offsets;
+    offsets.batchStarted(payload);
     const startedAt = publishBatchStart(this.#actor, payload);
-    const committer = this.#committer;
     try {
-      if (committer) committer.track(payload);
       await eachBatch(payload);
     } catch (error) {
-      this.progress.batchEnded(topic, partition, error);
       publishBatchEnd(this.#actor, payload, startedAt, error);
-      // As kafkajs's own auto-commit does before it rethrows: the records resolved before the failure are
-      // finished, and a rebalance error sends kafkajs straight into rejoining.
-      await committer?.flush();
+      // The records resolved before the failure are finished, and a rebalance error sends kafkajs straight
+      // into rejoining: they are committed first.
+      await offsets.batchFailed(payload, error);
       throw error;
     }
-    this.progress.batchEnded(topic, partition);
+    offsets.batchEnded(payload);
     publishBatchEnd(this.#actor, payload, startedAt);
-    committer?.request();
   }
 
   #partitionActors(): PartitionActor[] {
@@ -441,8 +443,8 @@ export class KafkaConnection {
     // to commit through that group: detached, a flush while it leaves (kafkajs may announce one last
     // rebalance) or after a reconnect, before the new group's first batch, cannot commit as a member it has
     // left (Kafka answers UNKNOWN_MEMBER_ID).
-    await this.#committer?.flush();
-    this.#committer?.detach();
+    await this.offsets.flush();
+    this.offsets.detach();
     await this.#consumer?.disconnect();
     await this.produceQueue.flush();
     await this.#producer.disconnect();
@@ -454,11 +456,12 @@ export class KafkaConnection {
       this.#producer.onEvent((event) => sendBack(fromProducerEvent(event))),
       this.#consumer?.onEvent((event) => {
         if (event.type === 'offsets.committed') {
-          this.#recordCommitted(event.offsets);
+          this.offsets.recordCommitted(event.offsets);
           this.#commits.next(event.offsets);
           publishOffsetsCommitted(this.#actor, event.offsets);
         }
         if (event.type === 'group.joined') {
+          this.offsets.regroup();
           this.#options.inFlight?.regroup?.();
           const { assignment, memberId, generationId } = event;
           this.#joins.next(
@@ -478,11 +481,5 @@ export class KafkaConnection {
       removers.forEach((remove) => remove?.());
       this.#sampler.stop();
     };
-  }
-
-  #recordCommitted(offsets: TopicPartitionOffsets): void {
-    for (const { topic, partitions } of offsets.topics) {
-      for (const { partition, offset } of partitions) this.progress.committed(topic, partition, offset);
-    }
   }
 }

@@ -2,14 +2,14 @@
  * A partition actor: one per partition a connection consumes, spawned by the connection actor when a join
  * assigns the partition and stopped when it is revoked. It is cheap by construction: it never hears of a
  * record or a batch. Its `processing`/`idle` state and its figures come from a sample of the partition's
- * progress (lib/delivery/partition-progress.ts) that the connection sends when something changed, at most
+ * progress (lib/offsets/partition-progress.ts) that the connection sends when something changed, at most
  * once per sampling interval; `revoking` and `revoked` follow the group's events as they happen.
  *
  * There is no `paused` state: kafkajs fetches a partition again only once its batch returned, so a
  * partition whose handlers are behind is `processing`, and nothing is buffered beyond the fetched batch.
  */
 import { assign, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import type { PartitionProgressSample } from '../delivery/partition-progress';
+import type { PartitionProgressSample } from '../offsets/partition-progress';
 
 export interface PartitionContext extends Omit<PartitionProgressSample, 'batches' | 'inFlightSince'> {
   readonly topic: string;

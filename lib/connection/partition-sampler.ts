@@ -2,7 +2,7 @@
  * Tells each partition actor of its partition's progress, once per interval and only when it changed, so
  * that the actors never hear of a record or a batch (see partition-machine.ts).
  */
-import type { PartitionProgressBook } from '../delivery/partition-progress';
+import type { PartitionProgressBook } from '../offsets/partition-progress';
 import type { PartitionActor } from './partition-machine';
 
 /** How often the partition actors are told of their partitions' progress (only when it changed). */

@@ -1,9 +1,9 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DispatchMode } from '../connection/kafka-connection';
-import type { PartitionProgressBook } from '../delivery/partition-progress';
+import type { ConsumerOffsets } from '../offsets/consumer-offsets';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
-import { CommitHolds, type CommitHold } from '../delivery/commit-holds';
-import { BatchProgress, type ProgressOwner } from './batch-progress';
+import type { CommitHold } from '../offsets/commit-holds';
+import { BatchProgress, type ProgressOwner } from '../offsets/batch-progress';
 import { Slots } from './slots';
 import type { Logger } from '../logger';
 import { isPromiseLike } from './to-observable';
@@ -33,12 +33,15 @@ export interface BatchRunnerOptions {
    * close() began no new batch starts, and once it abandons nothing more is resolved.
    */
   readonly dispatchMode: () => DispatchMode;
-  /** Told how far each partition's finished prefix has come, once per resolve (the partition actors read it). */
-  readonly progress?: PartitionProgressBook;
+  /**
+   * The consumer's offsets (the connection's `offsets`): told how far each partition's finished prefix has
+   * come, once per resolve; holds commits back while replies of returned batches are due (`detach`).
+   */
+  readonly offsets: ConsumerOffsets;
   /**
    * Lets a batch whose handlers all finished return to the consumer while some of its replies still wait
    * for Kafka's acknowledgement: the fetch position moves past the batch, and the commit stays at the
-   * lowest unfinished record (`commitFloor()`, which the committer must apply). Without it a batch
+   * lowest unfinished record (a hold in `offsets.holds`, which the committer applies). Without it a batch
    * returns only once every reply is acknowledged, and kafkajs, which fetches again only when every batch
    * of a fetch has returned, holds every partition fetched with it meanwhile.
    */
@@ -48,8 +51,6 @@ export interface BatchRunnerOptions {
 export interface DetachOptions {
   /** Sends the partition's next fetch back to `offset`: a reply failed after its batch returned. */
   readonly seek: (topic: string, partition: number, offset: string) => void;
-  /** Asks for a commit: a returned batch's records finished. */
-  readonly requestCommit: () => void;
   readonly logger: Logger;
   /**
    * How long a batch whose handlers are done waits for its replies before it returns with them still due:
@@ -75,6 +76,16 @@ export interface BatchRunnerStats {
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
+
+/** One batch run with 'key' ordering, shared by its keys' loops. */
+interface KeyedRun {
+  readonly payload: FetchedBatch;
+  readonly progress: BatchProgress;
+  readonly slots: Slots;
+  /** Each record's next record of the same key, by index; -1 for a key's last. */
+  readonly nextOfKey: Int32Array;
+  lastHeartbeat: number;
+}
 
 /**
  * Runs the records of kafkajs batches through the handler, and resolves an offset only once the record and
@@ -102,7 +113,6 @@ export class BatchRunner implements ProgressOwner {
   readonly #slots = new Map<string, Slots>();
   /** Returned batches still waiting for acknowledgements, and what they hold back from commits. */
   readonly #tails = new Set<Promise<void>>();
-  readonly #holds = new CommitHolds();
   /** Ends finish()'s wait for the returned batches' replies: abandon() calls it. */
   #stopWaitingForTails: (() => void) | undefined;
 
@@ -119,7 +129,7 @@ export class BatchRunner implements ProgressOwner {
     // After close() began, a new batch is left alone: unresolved, it is redelivered to the partition's next owner.
     if (this.#options.dispatchMode() !== 'running') return;
     const { topic, partition, messages } = payload.batch;
-    if (messages.length > 0) this.#holds.arrived(topic, partition, messages[0].offset);
+    if (messages.length > 0) this.#options.offsets.holds.arrived(topic, partition, messages[0].offset);
     const run = this.#run(payload);
     run.catch(() => undefined);
     // An abandoning close returns the batch to kafkajs at once, while the cut-off work goes on unobserved
@@ -153,19 +163,11 @@ export class BatchRunner implements ProgressOwner {
   }
 
   /**
-   * The highest offset a commit of the partition may carry now ("the next offset to read"), or undefined
-   * when no returned batch holds it back: the lowest record still waiting for its replies.
-   */
-  commitFloor(topic: string, partition: number): string | undefined {
-    return this.#holds.floorOf(topic, partition);
-  }
-
-  /**
    * The member joined a new group generation: kafkajs fetches every partition it owns from the committed
-   * offset again, so the returned batches' records still waiting are redelivered and their holds are void.
+   * offset again, so the returned batches' records still waiting are redelivered (their holds are void:
+   * the offsets owner clears them) and give their slots up.
    */
   regroup(): void {
-    this.#holds.clear();
     this.#slots.clear();
   }
 
@@ -231,7 +233,7 @@ export class BatchRunner implements ProgressOwner {
     const first = progress.firstUnfinished;
     if (first !== undefined) {
       // In this order, with no await between: no commit can see the new position without the hold.
-      progress.detach(this.#holds.open(topic, partition, first));
+      progress.detach(this.#options.offsets.holds.open(topic, partition, first));
       payload.resolveOffset(messages[messages.length - 1].offset);
     }
     const tail = progress.settle();
@@ -249,7 +251,7 @@ export class BatchRunner implements ProgressOwner {
     if (!detach || hold.cancelled || this.isAbandoning()) return;
     const { topic, partition } = payload.batch;
     const offset = hold.offset;
-    this.#holds.rewind(topic, partition, offset);
+    this.#options.offsets.holds.rewind(topic, partition, offset);
     detach.logger.warn(
       `a reply for ${topic}/${partition} failed after its batch was done: the partition is fetched again from offset ${offset}`,
       { topic, partition, offset, error },
@@ -264,9 +266,9 @@ export class BatchRunner implements ProgressOwner {
     }
   }
 
-  /** Asks for a commit, when returned batches may return early (a hold moved). */
+  /** Asks for a commit: a returned batch's hold moved. */
   requestCommit(): void {
-    this.#options.detach?.requestCommit();
+    this.#options.offsets.requestCommit();
   }
 
   /**
@@ -338,58 +340,31 @@ export class BatchRunner implements ProgressOwner {
   /** 'key' ordering: records with different keys run concurrently, each key's in offset order. */
   async #runByKey(payload: FetchedBatch): Promise<void> {
     const { batch, heartbeat } = payload;
-    const progress = new BatchProgress(payload, this);
-    const slots = this.#slotsOf(batch.topic, batch.partition);
-    // Records without a key share one chain.
-    const chains = new Map<string, Promise<void>>();
-    let lastHeartbeat = Date.now();
-    // A record not started (queued behind its chain, or waiting for a slot) stays unresolved once the batch
-    // must stop: it waits for redelivery.
-    const mayStart = (): boolean => !progress.failed && !this.#mustStop(payload);
-
-    for (const [index, message] of batch.messages.entries()) {
-      const key = message.key ? message.key.toString('latin1') : '';
-      const start = async (): Promise<void> => {
-        if (!mayStart()) return;
-        // The slot is taken only once the chain's previous handler is done, so a hot key's queue holds no
-        // slot that another key could use; it is given back when the record is acknowledged.
-        if (!slots.tryAcquire()) {
-          await slots.acquire();
-          if (!mayStart()) {
-            slots.release();
-            return;
-          }
-        }
-        let handled: HandledRecord | void;
-        this.#running += 1;
-        try {
-          handled = await this.#options.handle(toRawRecord(message, batch.topic, batch.partition), heartbeat);
-        } catch (error) {
-          slots.release();
-          throw error;
-        } finally {
-          this.#running -= 1;
-        }
-        progress.handled += 1;
-        if (handled) progress.finishWhenAcked(index, handled.acked, () => slots.release());
-        else {
-          progress.finish(index);
-          progress.resolveFinished();
-          slots.release();
-        }
-        if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
-          lastHeartbeat = Date.now();
-          await heartbeat();
-        }
-      };
-      // A chain's first record starts at once (synchronously up to the handler's first await).
-      const previous = chains.get(key);
-      const chained = (previous ? previous.then(start) : start()).catch((error: unknown) =>
-        progress.fail(error),
-      );
-      chains.set(key, chained);
+    const { messages } = batch;
+    const run: KeyedRun = {
+      payload,
+      progress: new BatchProgress(payload, this),
+      slots: this.#slotsOf(batch.topic, batch.partition),
+      nextOfKey: new Int32Array(messages.length).fill(-1),
+      lastHeartbeat: Date.now(),
+    };
+    // Links each record to the next one of its key, so each key's records run in one loop of their own:
+    // no closure or promise chain per record. Records without a key share one key.
+    const firsts: number[] = [];
+    const lastOfKey = new Map<string, number>();
+    for (let index = 0; index < messages.length; index++) {
+      const key = messages[index].key;
+      const name = key ? key.toString('latin1') : '';
+      const last = lastOfKey.get(name);
+      if (last === undefined) firsts.push(index);
+      else run.nextOfKey[last] = index;
+      lastOfKey.set(name, index);
     }
-    await Promise.all(chains.values());
+    // Each key's first record starts at once (synchronously up to the handler's first await), in offset order.
+    await Promise.all(
+      firsts.map((first) => this.#runKey(run, first).catch((error: unknown) => run.progress.fail(error))),
+    );
+    const { progress } = run;
     if (await this.#waitOrDetach(payload, progress)) return this.#detach(payload, progress);
     await progress.settle();
     if (this.isAbandoning()) return;
@@ -397,10 +372,60 @@ export class BatchRunner implements ProgressOwner {
     await heartbeat();
   }
 
+  /**
+   * One key's records of a batch, from `first` on, in offset order. A record not started (waiting for a
+   * slot, or queued behind its key) stays unresolved once the batch must stop: it waits for redelivery.
+   */
+  async #runKey(run: KeyedRun, first: number): Promise<void> {
+    const { payload, progress, slots, nextOfKey } = run;
+    const { batch, heartbeat } = payload;
+    for (let index = first; index !== -1; index = nextOfKey[index]) {
+      if (progress.failed || this.#mustStop(payload)) return;
+      // The slot is taken only once the key's previous handler is done, so a hot key's queue holds no slot
+      // that another key could use; it is given back when the record is acknowledged.
+      if (!slots.tryAcquire()) {
+        await slots.acquire();
+        if (progress.failed || this.#mustStop(payload)) {
+          slots.release();
+          return;
+        }
+      }
+      let handled: HandledRecord | void;
+      this.#running += 1;
+      try {
+        handled = await this.#options.handle(
+          toRawRecord(batch.messages[index], batch.topic, batch.partition),
+          heartbeat,
+        );
+      } catch (error) {
+        slots.release();
+        throw error;
+      } finally {
+        this.#running -= 1;
+      }
+      progress.handled += 1;
+      if (handled) progress.finishWhenAcked(index, handled.acked, () => slots.release());
+      else {
+        progress.finish(index);
+        progress.resolveSoon();
+        slots.release();
+      }
+      if (Date.now() - run.lastHeartbeat >= HEARTBEAT_EVERY_MS) {
+        run.lastHeartbeat = Date.now();
+        await heartbeat();
+      }
+    }
+  }
+
   /** Counts records whose offsets were resolved (BatchProgress reports them). */
   countFinished(records: number, payload: FetchedBatch, offset: string): void {
     this.#finished += records;
-    this.#options.progress?.recordsFinished(payload.batch.topic, payload.batch.partition, records, offset);
+    this.#options.offsets.progress.recordsFinished(
+      payload.batch.topic,
+      payload.batch.partition,
+      records,
+      offset,
+    );
   }
 
   /** True once an abandoning close began: nothing more may be resolved. */

@@ -6,7 +6,7 @@
  */
 import type { ConsumedRecord, DispatchMode } from '../connection/kafka-connection';
 import type { PartitionProducers } from '../delivery/partition-producers';
-import type { PartitionProgressBook } from '../delivery/partition-progress';
+import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { RxKafkaError } from '../errors';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { DriverTransactionalProducer, KafkaDriver } from '../kafka/kafka-driver';

@@ -6,7 +6,7 @@
 import type { DrainMode } from '../connection/connection-events';
 import { KafkaConnection } from '../connection/kafka-connection';
 import { PartitionProducers } from '../delivery/partition-producers';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import {

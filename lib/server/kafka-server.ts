@@ -12,12 +12,10 @@ import { resolveServerOptions, type KafkaServerOptions, type ResolvedServerOptio
 import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../wire/deserializer';
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
-import { BatchRunner, type HandledRecord } from '../pipeline/batch-runner';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import { RecordPipeline } from '../pipeline/record-pipeline';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
-import { MessageRouter } from '../pipeline/message-router';
 import { FailurePolicy } from '../pipeline/failure-policy';
 import type { ExactlyOnceHandlers } from '../pipeline/exactly-once-path';
 import { splitExactlyOnceRoutes } from '../pipeline/exactly-once-routes';
@@ -84,10 +82,8 @@ export class KafkaServer {
   readonly #controllers: readonly ControllerClass[] | undefined;
   readonly #driver: KafkaDriver;
   #connection: KafkaConnection | undefined;
-  #runner: BatchRunner | undefined;
-  #router: MessageRouter | undefined;
+  #pipeline: RecordPipeline | undefined;
   #exactlyOnce: { consumer: TransactionalConsumer; handlers: ExactlyOnceHandlers } | undefined;
-  #committed = new Map<string, { topic: string; partition: number; offset: string }>();
   #listening: Promise<void> | undefined;
 
   /**
@@ -126,12 +122,13 @@ export class KafkaServer {
   /** What the server did over its life, so far (the drain report's figures, and failures). */
   get stats(): ServerStats {
     const exactlyOnce = this.#exactlyOnce;
+    const pipeline = this.#pipeline?.stats;
     return {
-      recordsFinished: this.#runner?.stats.finished ?? 0,
-      recordsAbandoned: this.#runner?.stats.abandoned ?? 0,
-      repliesSent: this.#router?.repliesSent ?? 0,
-      handlerFailures: (this.#router?.handlerFailures ?? 0) + (exactlyOnce?.handlers.failed ?? 0),
-      deadLetters: (this.#router?.deadLetters ?? 0) + (exactlyOnce?.consumer.stats.deadLetters ?? 0),
+      recordsFinished: pipeline?.recordsFinished ?? 0,
+      recordsAbandoned: pipeline?.recordsAbandoned ?? 0,
+      repliesSent: pipeline?.repliesSent ?? 0,
+      handlerFailures: (pipeline?.handlerFailures ?? 0) + (exactlyOnce?.handlers.failed ?? 0),
+      deadLetters: (pipeline?.deadLetters ?? 0) + (exactlyOnce?.consumer.stats.deadLetters ?? 0),
       ...(exactlyOnce ? { exactlyOnce: exactlyOnce.consumer.stats } : {}),
     };
   }
@@ -172,7 +169,6 @@ export class KafkaServer {
   async close(options: CloseOptions = {}): Promise<DrainReport> {
     const started = Date.now();
     const mode = options.mode ?? 'drain';
-    const runner = this.#runner;
     const deadlineMs = options.timeoutMs ?? this.#options.drainTimeoutMs;
     const exactlyOnce = this.#exactlyOnce?.consumer;
     let timedOut = false;
@@ -193,10 +189,10 @@ export class KafkaServer {
       mode,
       timedOut,
       durationMs: Date.now() - started,
-      recordsFinished: runner?.stats.finished ?? 0,
-      recordsAbandoned: runner?.stats.abandoned ?? 0,
-      repliesSent: this.#router?.repliesSent ?? 0,
-      committed: [...this.#committed.values()],
+      recordsFinished: this.#pipeline?.stats.recordsFinished ?? 0,
+      recordsAbandoned: this.#pipeline?.stats.recordsAbandoned ?? 0,
+      repliesSent: this.#pipeline?.stats.repliesSent ?? 0,
+      committed: this.#connection?.offsets.committed ?? [],
       ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce.stats, timedOut: exactlyOnceTimedOut } } : {}),
     };
   }
@@ -244,23 +240,20 @@ export class KafkaServer {
         { path: 'controllers' },
       );
     }
-    const progress = new PartitionProgressBook();
-    const runner: BatchRunner = new BatchRunner({
+    const deserializer =
+      (options.deserializer as Deserializer<RequestPacket> | undefined) ?? new KafkaRequestDeserializer();
+    const pipeline = new RecordPipeline({
+      registry,
+      parser: new KafkaParser({ keepBinary: options.keepBinary }),
+      deserializer,
+      serializer: options.serializer ?? new KafkaRequestSerializer(),
+      retry: options.retry,
+      handlerTimeoutMs: options.handlerTimeoutMs,
+      replyTimeoutMs: options.replyTimeoutMs,
+      deadLetter: options.deadLetter,
       ordering: options.ordering,
       maxInFlightPerPartition: options.maxInFlightPerPartition,
-      dispatchMode: () => connection.dispatchMode,
-      progress,
-      detach: {
-        seek: (topic, partition, offset) => connection.seek(topic, partition, offset),
-        requestCommit: () => connection.requestCommit(),
-        logger: options.logger,
-      },
-      handle: (record, heartbeat): HandledRecord | void | Promise<HandledRecord | void> =>
-        router.handle(record, {
-          heartbeat,
-          consumer: connection.consumer as Consumer,
-          producer: connection.producer,
-        }),
+      logger: options.logger,
     });
     const connection = new KafkaConnection({
       driver: this.#driver,
@@ -279,33 +272,11 @@ export class KafkaServer {
               runSettings: options.runConfig,
               topics: [...topics.strings, ...topics.patterns],
               fromBeginning: options.subscribeConfig.fromBeginning,
-              eachBatch: runner.eachBatch,
+              eachBatch: pipeline.eachBatch,
             },
-      inFlight: runner,
-      progress,
+      inFlight: pipeline,
     });
-    const deserializer =
-      (options.deserializer as Deserializer<RequestPacket> | undefined) ?? new KafkaRequestDeserializer();
-    const router: MessageRouter = new MessageRouter({
-      registry,
-      parser: new KafkaParser({ keepBinary: options.keepBinary }),
-      deserializer,
-      serializer: options.serializer ?? new KafkaRequestSerializer(),
-      produceQueue: connection.produceQueue,
-      retry: options.retry,
-      handlerTimeoutMs: options.handlerTimeoutMs,
-      replyTimeoutMs: options.replyTimeoutMs,
-      deadLetter: options.deadLetter,
-      logger: options.logger,
-    });
-    connection.onConsumerEvent((event) => {
-      if (event.type !== 'offsets.committed') return;
-      for (const { topic, partitions } of event.offsets.topics) {
-        for (const { partition, offset } of partitions) {
-          this.#committed.set(`${topic}/${partition}`, { topic, partition, offset });
-        }
-      }
-    });
+    pipeline.start(connection);
     this.#exactlyOnce =
       routes.exactlyOnce.size === 0
         ? undefined
@@ -319,8 +290,7 @@ export class KafkaServer {
             producer: () => connection.producer,
           });
     this.#connection = connection;
-    this.#runner = runner;
-    this.#router = router;
+    this.#pipeline = pipeline;
     await Promise.all([connection.connect(), this.#exactlyOnce?.consumer.connect()]);
   }
 }

@@ -1,5 +1,5 @@
-import type { PartitionProgressBook } from '../delivery/partition-progress';
-import { OffsetTracker } from '../delivery/offset-tracker';
+import type { PartitionProgressBook } from '../offsets/partition-progress';
+import { OffsetTracker } from '../offsets/offset-tracker';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { Logger } from '../logger';

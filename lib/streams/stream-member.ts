@@ -1,7 +1,7 @@
 import type { Subscriber, Subscription } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
 import { KafkaConnection } from '../connection/kafka-connection';
-import { PartitionProgressBook } from '../delivery/partition-progress';
+import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { RxKafkaError } from '../errors';
@@ -27,7 +27,6 @@ export class StreamMember<T> implements FeedHost<T> {
   readonly #subscriber: Subscriber<CommittableRecord<T>>;
   /** Batches being fed, each with the function that lets it return at once (an abandon). */
   readonly #active = new Map<BatchFeed<T>, { release: () => void; run?: Promise<void> }>();
-  readonly #committed = new Map<string, { topic: string; partition: number; offset: string }>();
   readonly #failures: Subscription;
   #intakeOpen = true;
   #abandoning = false;
@@ -60,14 +59,6 @@ export class StreamMember<T> implements FeedHost<T> {
       inFlight: this,
       progress: this.progress,
       produces: false,
-    });
-    this.connection.onConsumerEvent((event) => {
-      if (event.type !== 'offsets.committed') return;
-      for (const { topic, partitions } of event.offsets.topics) {
-        for (const { partition, offset } of partitions) {
-          this.#committed.set(`${topic}/${partition}`, { topic, partition, offset });
-        }
-      }
     });
     // A member that served and then gave up reconnecting ends its subscription with the connection's error.
     // A first connect that fails is start()'s: connect() rejects with the typed error (a missing topic).
@@ -187,7 +178,7 @@ export class StreamMember<T> implements FeedHost<T> {
       recordsFinished: finished,
       recordsAbandoned: emitted - finished,
       decodeFailures,
-      committed: [...this.#committed.values()],
+      committed: this.connection.offsets.committed,
     };
     this.logger.info(
       `stream ${this.#options.clientId} of group ${this.#options.groupId} stopped (${reason})`,

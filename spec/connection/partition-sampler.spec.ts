@@ -6,7 +6,7 @@ import {
   type PartitionActor,
 } from '../../lib/connection/partition-machine';
 import { PartitionSampler } from '../../lib/connection/partition-sampler';
-import { PartitionProgressBook } from '../../lib/delivery/partition-progress';
+import { PartitionProgressBook } from '../../lib/offsets/partition-progress';
 
 describe('PartitionSampler', () => {
   function partitionActor(topic: string, partition: number): PartitionActor {

@@ -8,6 +8,7 @@ import type { DrainMode } from '../../lib/connection/connection-events';
 import type { DispatchMode } from '../../lib/connection/kafka-connection';
 import { RxKafkaError } from '../../lib/errors';
 import { silentLogger } from '../../lib/logger';
+import { ConsumerOffsets } from '../../lib/offsets/consumer-offsets';
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -141,6 +142,7 @@ function createRunner(
     maxInFlightPerPartition,
     handle,
     dispatchMode: () => dispatch.mode,
+    offsets: new ConsumerOffsets({ logger: silentLogger, clientId: 'spec', autoCommit: false }),
   });
   dispatchModes.set(runner, dispatch);
   return runner;
@@ -266,6 +268,9 @@ describe('BatchRunner', () => {
       expect(handler.maxRunning).to.equal(2);
 
       await handler.finish('0');
+      // The finished prefix is resolved once a turn (records of different keys finish in bursts): one turn
+      // passes here, so that '0' is resolved on its own before '1' finishes.
+      await settle();
       await handler.finish('1');
       await run;
       expect(fake.resolved).to.deep.equal(['0', '1']);
@@ -597,6 +602,8 @@ describe('BatchRunner', () => {
   describe('.eachBatch() with detach', () => {
     interface DetachProbe {
       readonly runner: BatchRunner;
+      /** The consumer's offsets the runner holds commits back in (the connection's, in production). */
+      readonly offsets: ConsumerOffsets;
       readonly seeks: Array<[string, number, string]>;
       commitRequests: number;
     }
@@ -605,35 +612,37 @@ describe('BatchRunner', () => {
     function createDetachingRunner(acks: Map<string, Promise<void>>, afterMs = 20): DetachProbe {
       const probe = { seeks: [], commitRequests: 0 } as unknown as DetachProbe & { runner: BatchRunner };
       const dispatch: { mode: DispatchMode } = { mode: 'running' };
+      const offsets = new ConsumerOffsets({ logger: silentLogger, clientId: 'spec', autoCommit: false });
+      offsets.requestCommit = () => (probe.commitRequests += 1);
       const runner = new BatchRunner({
         ordering: 'partition',
         maxInFlightPerPartition: 10,
         handle: (record) => ({ acked: acks.get(record.offset) ?? Promise.resolve() }),
         dispatchMode: () => dispatch.mode,
+        offsets,
         detach: {
           seek: (topic, partition, offset) => probe.seeks.push([topic, partition, offset]),
-          requestCommit: () => (probe.commitRequests += 1),
           logger: silentLogger,
           afterMs,
         },
       });
       dispatchModes.set(runner, dispatch);
-      return Object.assign(probe, { runner });
+      return Object.assign(probe, { runner, offsets });
     }
 
     it('returns a batch whose reply is still due, past it for fetching, holding commits at that record', async () => {
       const reply = createDeferred();
       const probe = createDetachingRunner(new Map([['1', reply.promise]]));
-      const { runner, seeks } = probe;
+      const { runner, seeks, offsets } = probe;
       const fake = createBatch([createMessage('0'), createMessage('1'), createMessage('2')]);
       await runner.eachBatch(fake.payload);
       expect(fake.resolved).to.deep.equal(['0', '2']);
-      expect(runner.commitFloor('heroes', 3)).to.equal('1');
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal('1');
       expect(runner.stats.finished).to.equal(1);
 
       reply.resolve();
       await settle();
-      expect(runner.commitFloor('heroes', 3)).to.equal(undefined);
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal(undefined);
       expect(runner.stats.finished).to.equal(3);
       expect(probe.commitRequests).to.be.at.least(1);
       expect(fake.resolved, 'kafkajs’s position is not moved back').to.deep.equal(['0', '2']);
@@ -642,20 +651,20 @@ describe('BatchRunner', () => {
 
     it('returns as without detach when the replies are acknowledged within afterMs', async () => {
       const reply = createDeferred();
-      const { runner } = createDetachingRunner(new Map([['1', reply.promise]]), 5_000);
+      const { runner, offsets } = createDetachingRunner(new Map([['1', reply.promise]]), 5_000);
       const fake = createBatch([createMessage('0'), createMessage('1')]);
       const run = runner.eachBatch(fake.payload);
       await settle();
       reply.resolve();
       await run;
       expect(fake.resolved).to.deep.equal(['0', '1']);
-      expect(runner.commitFloor('heroes', 3)).to.equal(undefined);
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal(undefined);
     });
 
     it('sends the partition back to the record whose reply failed after the batch returned', async () => {
       const reply = createDeferred();
       const acks = new Map([['6', reply.promise]]);
-      const { runner, seeks } = createDetachingRunner(acks);
+      const { runner, seeks, offsets } = createDetachingRunner(acks);
       await runner.eachBatch(
         createBatch([createMessage('5'), createMessage('6'), createMessage('7')]).payload,
       );
@@ -663,16 +672,16 @@ describe('BatchRunner', () => {
       await settle();
       expect(seeks).to.deep.equal([['heroes', 3, '6']]);
       // Until the records come again, commits stay at the failed one, whatever kafkajs resolved.
-      expect(runner.commitFloor('heroes', 3)).to.equal('6');
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal('6');
       acks.delete('6');
       await runner.eachBatch(createBatch([createMessage('6'), createMessage('7')]).payload);
-      expect(runner.commitFloor('heroes', 3)).to.equal(undefined);
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal(undefined);
     });
 
     it('keeps a later batch’s hold apart from an earlier one: the floor is the lowest', async () => {
       const first = createDeferred();
       const second = createDeferred();
-      const { runner } = createDetachingRunner(
+      const { runner, offsets } = createDetachingRunner(
         new Map([
           ['1', first.promise],
           ['4', second.promise],
@@ -680,18 +689,18 @@ describe('BatchRunner', () => {
       );
       await runner.eachBatch(createBatch([createMessage('0'), createMessage('1')]).payload);
       await runner.eachBatch(createBatch([createMessage('3'), createMessage('4')]).payload);
-      expect(runner.commitFloor('heroes', 3)).to.equal('1');
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal('1');
       first.resolve();
       await settle();
-      expect(runner.commitFloor('heroes', 3)).to.equal('4');
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal('4');
       second.resolve();
       await settle();
-      expect(runner.commitFloor('heroes', 3)).to.equal(undefined);
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal(undefined);
     });
 
     it('waits in finish() for the replies of returned batches, unless abandon() comes first', async () => {
       const reply = createDeferred();
-      const { runner } = createDetachingRunner(new Map([['0', reply.promise]]));
+      const { runner, offsets } = createDetachingRunner(new Map([['0', reply.promise]]));
       await runner.eachBatch(createBatch([createMessage('0')]).payload);
       let finished = false;
       const draining = stopRunner(runner, 'drain').then(() => (finished = true));
@@ -699,26 +708,28 @@ describe('BatchRunner', () => {
       expect(finished).to.equal(false);
       reply.resolve();
       await draining;
-      expect(runner.commitFloor('heroes', 3)).to.equal(undefined);
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal(undefined);
 
       const stuck = createDeferred();
       const abandoning = createDetachingRunner(new Map([['0', stuck.promise]]));
       await abandoning.runner.eachBatch(createBatch([createMessage('0')]).payload);
       await stopRunner(abandoning.runner, 'abandon');
-      expect(abandoning.runner.commitFloor('heroes', 3), 'an abandoned reply stays uncommitted').to.equal(
+      expect(abandoning.offsets.holds.floorOf('heroes', 3), 'an abandoned reply stays uncommitted').to.equal(
         '0',
       );
     });
 
     it('voids every hold on a new group generation: kafkajs fetches from the committed offset again', async () => {
       const reply = createDeferred();
-      const { runner } = createDetachingRunner(new Map([['2', reply.promise]]));
+      const { runner, offsets } = createDetachingRunner(new Map([['2', reply.promise]]));
       await runner.eachBatch(createBatch([createMessage('2')]).payload);
+      // What the connection does on a group join: the offsets owner voids the holds, the runner its slots.
+      offsets.regroup();
       runner.regroup();
-      expect(runner.commitFloor('heroes', 3)).to.equal(undefined);
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal(undefined);
       reply.reject(new Error('too late'));
       await settle();
-      expect(runner.commitFloor('heroes', 3)).to.equal(undefined);
+      expect(offsets.holds.floorOf('heroes', 3)).to.equal(undefined);
     });
   });
 });

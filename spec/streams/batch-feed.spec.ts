@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PartitionProgressBook } from '../../lib/delivery/partition-progress';
+import { PartitionProgressBook } from '../../lib/offsets/partition-progress';
 import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
 import { silentLogger } from '../../lib/logger';
 import { BatchFeed, type FeedHost } from '../../lib/streams/batch-feed';

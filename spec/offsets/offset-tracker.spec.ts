@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { OffsetTracker } from '../../lib/delivery/offset-tracker';
+import { OffsetTracker } from '../../lib/offsets/offset-tracker';
 
 describe('OffsetTracker', () => {
   describe('.complete()', () => {

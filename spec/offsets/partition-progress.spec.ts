@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PartitionProgressBook } from '../../lib/delivery/partition-progress';
+import { PartitionProgressBook } from '../../lib/offsets/partition-progress';
 
 describe('PartitionProgressBook', () => {
   let now = 1_000;

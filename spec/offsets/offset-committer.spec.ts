@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../../lib/logger';
-import { OffsetCommitter, type OffsetCommitterOptions } from '../../lib/delivery/offset-committer';
+import { OffsetCommitter, type OffsetCommitterOptions } from '../../lib/offsets/offset-committer';
 
 type Offsets = ReturnType<EachBatchPayload['uncommittedOffsets']>;
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CommitHolds } from '../../lib/delivery/commit-holds';
+import { CommitHolds } from '../../lib/offsets/commit-holds';
 
 describe('CommitHolds', () => {
   it('holds a partition at its lowest open hold, as each moves up and is released', () => {

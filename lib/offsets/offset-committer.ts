@@ -17,12 +17,36 @@ export interface OffsetCommitterOptions {
   readonly retryDelayMs?: number;
   /**
    * The highest offset a commit of the partition may carry now, when something below the consumer's
-   * resolved offset is unfinished (see BatchRunner's `commitFloor()`); undefined when nothing is.
+   * resolved offset is unfinished (see CommitHolds' `floorOf()`); undefined when nothing is.
    */
   readonly floorOf?: (topic: string, partition: number) => string | undefined;
 }
 
 const MAX_TIMED_RETRIES = 5;
+
+/**
+ * Where the commit loop stands, as one value rather than flags and timers a reader must put together:
+ * - `idle`: no commit in flight, nothing waiting;
+ * - `waiting`: a timer runs before the next commit, to keep `minIntervalMs` between background commits
+ *   (`interval`) or to retry a failed one (`retry`);
+ * - `committing`: one OffsetCommit in flight; `again` records asks made meanwhile, which leave together in
+ *   the next commit; `done` resolves when the loop ends (with true when it failed before serving them).
+ */
+type CommitLoopState = Idle | Waiting | Committing;
+interface Idle {
+  readonly name: 'idle';
+}
+interface Waiting {
+  readonly name: 'waiting';
+  readonly reason: 'interval' | 'retry';
+  readonly timer: NodeJS.Timeout;
+}
+interface Committing {
+  readonly name: 'committing';
+  again: boolean;
+  done: Promise<boolean>;
+}
+const IDLE: Idle = { name: 'idle' };
 
 /**
  * Commits resolved offsets off the fetch path. kafkajs's own auto-commit sends an OffsetCommit after every
@@ -42,14 +66,9 @@ export class OffsetCommitter {
   readonly #options: OffsetCommitterOptions;
   readonly #minIntervalMs: number;
   #source: CommitSource | undefined;
-  /** The commit loop while it runs; it runs as long as asks keep arriving. */
-  #running: Promise<void> | undefined;
-  #asked = false;
+  /** Where the commit loop stands (see CommitLoopState); every change of it is one assignment. */
+  #state: CommitLoopState = IDLE;
   #lastCommitAt = 0;
-  /** Waits out minIntervalMs before the next background commit. */
-  #timer: NodeJS.Timeout | undefined;
-  /** Retries a failed commit when no batch asks for one sooner. */
-  #retryTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   /** The last commit a floor held back, by `topic/partition`: sent once, not again with every ask. */
   readonly #heldBack = new Map<string, string>();
@@ -66,19 +85,17 @@ export class OffsetCommitter {
 
   /** Asks for a commit of everything resolved so far; returns at once. */
   request(): void {
-    this.#asked = true;
-    this.#clearRetry();
-    if (this.#running || this.#timer) return;
-    const wait = this.#lastCommitAt + this.#minIntervalMs - Date.now();
-    if (wait > 0) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#start();
-      }, wait);
-      this.#timer.unref();
+    const state = this.#state;
+    if (state.name === 'committing') {
+      state.again = true;
       return;
     }
-    this.#start();
+    // The commit the interval waits for will carry this ask too.
+    if (state.name === 'waiting' && state.reason === 'interval') return;
+    // Idle, or waiting to retry a failed commit: an ask is served sooner than the retry would be.
+    const wait = this.#lastCommitAt + this.#minIntervalMs - Date.now();
+    if (wait > 0) this.#wait('interval', wait);
+    else void this.#commit();
   }
 
   /**
@@ -86,18 +103,17 @@ export class OffsetCommitter {
    * already in flight fails, the loop ends before this ask is served, so it gets one attempt of its own.
    */
   async flush(): Promise<void> {
-    this.#clearTimer();
-    this.#clearRetry();
-    this.#asked = true;
-    await this.#start();
-    if (this.#asked) await this.#start();
+    if (await this.#commit()) await this.#commit();
   }
 
-  /** Drops pending timers (the consumer is gone). */
+  /** Drops the pending wait and asks (the consumer is gone); a commit in flight still ends on its own. */
   stop(): void {
-    this.#clearTimer();
-    this.#clearRetry();
-    this.#asked = false;
+    const state = this.#state;
+    if (state.name === 'waiting') {
+      clearTimeout(state.timer);
+      this.#state = IDLE;
+    }
+    if (state.name === 'committing') state.again = false;
   }
 
   /**
@@ -110,34 +126,56 @@ export class OffsetCommitter {
     this.#source = undefined;
   }
 
-  #start(): Promise<void> {
-    if (!this.#running) this.#running = this.#loop();
-    return this.#running;
+  /**
+   * Starts the commit loop, or, when one runs, asks it for one more commit. Resolves with true when the loop
+   * ended on a failure before it served the asks made during its last commit.
+   */
+  #commit(): Promise<boolean> {
+    const state = this.#state;
+    if (state.name === 'committing') {
+      state.again = true;
+      return state.done;
+    }
+    if (state.name === 'waiting') clearTimeout(state.timer);
+    const committing: Committing = { name: 'committing', again: false, done: Promise.resolve(false) };
+    this.#state = committing;
+    committing.done = this.#loop(committing);
+    return committing.done;
   }
 
-  async #loop(): Promise<void> {
-    // Yield first, so #start has recorded this loop before it can end.
+  async #loop(committing: Committing): Promise<boolean> {
+    // Yield first: offsets resolved later in this same turn (the rest of a batch) leave in this commit.
     await null;
-    try {
-      while (this.#asked) {
-        this.#asked = false;
-        try {
-          await this.#commitOnce();
-          this.#failures = 0;
-        } catch (error) {
-          this.#failures += 1;
-          this.#options.logger.warn(
-            `consumer ${this.#options.clientId}: committing offsets failed; they stay resolved and are committed with the next commit`,
-            { error, failures: this.#failures },
-          );
-          this.#retryLater();
-          return;
-        }
+    do {
+      committing.again = false;
+      try {
+        await this.#commitOnce();
+        this.#failures = 0;
+      } catch (error) {
+        this.#failures += 1;
+        this.#options.logger.warn(
+          `consumer ${this.#options.clientId}: committing offsets failed; they stay resolved and are committed with the next commit`,
+          { error, failures: this.#failures },
+        );
+        if (this.#state === committing) this.#state = IDLE;
+        this.#retryLater();
+        return committing.again;
       }
-    } finally {
-      // In the same step as the last check of #asked: an ask arriving later starts a new loop.
-      this.#running = undefined;
-    }
+    } while (committing.again);
+    // In the same step as the last check of `again`: an ask arriving later starts a new loop.
+    if (this.#state === committing) this.#state = IDLE;
+    return false;
+  }
+
+  #wait(reason: Waiting['reason'], ms: number): void {
+    const state = this.#state;
+    if (state.name === 'waiting') clearTimeout(state.timer);
+    const timer = setTimeout(() => {
+      this.#state = IDLE;
+      void this.#commit();
+    }, ms);
+    timer.unref();
+    this.#state = { name: 'waiting', reason, timer };
   }
 
   async #commitOnce(): Promise<void> {
@@ -181,22 +219,7 @@ export class OffsetCommitter {
   // Without a retry, offsets resolved just before a quiet spell would wait for the next batch to be committed.
   // A few retries only: a consumer that keeps failing (fenced, gone) is retried by its next batch or flush().
   #retryLater(): void {
-    if (this.#retryTimer || this.#failures > MAX_TIMED_RETRIES) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#asked = true;
-      void this.#start();
-    }, this.#options.retryDelayMs ?? 1_000);
-    this.#retryTimer.unref();
-  }
-
-  #clearRetry(): void {
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-  }
-
-  #clearTimer(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (this.#state.name !== 'idle' || this.#failures > MAX_TIMED_RETRIES) return;
+    this.#wait('retry', this.#options.retryDelayMs ?? 1_000);
   }
 }

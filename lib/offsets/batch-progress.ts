@@ -1,6 +1,6 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
-import type { CommitHold } from '../delivery/commit-holds';
-import { OffsetTracker } from '../delivery/offset-tracker';
+import type { CommitHold } from './commit-holds';
+import { OffsetTracker } from './offset-tracker';
 
 /** What a batch's bookkeeping reports to, and asks, the runner that runs it. */
 export interface ProgressOwner {
@@ -32,6 +32,8 @@ export class BatchProgress {
   #resolvedPrefix = 0;
   /** Set once the batch returned with replies due: the finished prefix then moves this, not kafkajs. */
   #hold: CommitHold | undefined;
+  /** True while a resolveSoon() waits for its turn. */
+  #resolveScheduled = false;
   /** Records whose handlers are done (their replies may still be due). */
   handled = 0;
 
@@ -87,6 +89,24 @@ export class BatchProgress {
       ),
     );
   }
+
+  /**
+   * Hands kafkajs the finished prefix once the records finishing in this turn of the event loop are in:
+   * with key ordering, records finish one by one as their handlers' timers and replies come back, and
+   * kafkajs keeps only the latest resolved offset, so one resolve a turn does what one a record did, for
+   * a parse of the offset and a progress update a turn rather than a record. settle() resolves what is
+   * left before the batch returns.
+   */
+  resolveSoon(): void {
+    if (this.#resolveScheduled) return;
+    this.#resolveScheduled = true;
+    setImmediate(this.#resolveScheduledNow);
+  }
+
+  readonly #resolveScheduledNow = (): void => {
+    this.#resolveScheduled = false;
+    this.resolveFinished();
+  };
 
   /** Hands kafkajs the finished prefix (unless an abandoning close began: then nothing more is resolved). */
   resolveFinished(): void {

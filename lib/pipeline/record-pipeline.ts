@@ -1,0 +1,137 @@
+import type { KafkaConnection } from '../connection/kafka-connection';
+import { RxKafkaError } from '../errors';
+import type { HandlerSource } from '../handlers/handler-source';
+import type { RetryPolicy } from '../handlers/retry-policy';
+import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { Consumer } from '../kafka/kafkajs/kafkajs-types';
+import type { Logger } from '../logger';
+import type { Deserializer, RequestPacket } from '../wire/deserializer';
+import type { KafkaParser, RawKafkaRecord } from '../wire/parser';
+import type { Serializer } from '../wire/serializer';
+import { BatchRunner, type Ordering } from './batch-runner';
+import { MessageRouter } from './message-router';
+
+/** What a pipeline is configured with: its handlers, its codecs, its failure policy and its concurrency. */
+export interface RecordPipelineOptions {
+  readonly registry: HandlerSource;
+  readonly parser: KafkaParser;
+  readonly deserializer: Deserializer<RequestPacket>;
+  readonly serializer: Serializer;
+  readonly retry: RetryPolicy;
+  /** The dead-letter topic of a source topic, or false to only log failed events. */
+  readonly deadLetter: false | ((topic: string) => string);
+  readonly handlerTimeoutMs: number;
+  readonly replyTimeoutMs?: number;
+  readonly ordering: Ordering;
+  readonly maxInFlightPerPartition: number;
+  readonly logger: Logger;
+}
+
+/** What a pipeline did over its life (the server's stats and drain report). */
+export interface RecordPipelineStats {
+  readonly recordsFinished: number;
+  readonly recordsAbandoned: number;
+  readonly repliesSent: number;
+  readonly handlerFailures: number;
+  readonly deadLetters: number;
+}
+
+/** The connection a pipeline runs on: its mode, its offsets, its producer and consumer. */
+export type PipelineConnection = Pick<
+  KafkaConnection,
+  'dispatchMode' | 'offsets' | 'produceQueue' | 'consumer' | 'producer' | 'seek'
+>;
+
+/**
+ * One record's way, from a fetched batch to its replies and its finished offset: a BatchRunner (order,
+ * concurrency, the finished prefix in the connection's offsets) hands each record to a MessageRouter
+ * (decode, route, run the handler under its failure policy, produce replies through the connection's
+ * produce queue). A front end configures it, hands `eachBatch` and the pipeline itself (as the in-flight
+ * work a drain settles) to its connection, and starts it on that connection; nothing calls the front end
+ * back per batch or per record.
+ */
+export class RecordPipeline {
+  readonly #options: RecordPipelineOptions;
+  #running: { runner: BatchRunner; router: MessageRouter } | undefined;
+
+  constructor(options: RecordPipelineOptions) {
+    this.#options = options;
+  }
+
+  /** The connection's batch handler. Batches arrive only once the pipeline is started (connect() comes after). */
+  readonly eachBatch = (payload: FetchedBatch): Promise<void> => this.#started().runner.eachBatch(payload);
+
+  /**
+   * Builds the runner and the router on `connection`: records are produced through its produce queue,
+   * finished into its offsets, and stop as its machine says (`dispatchMode`).
+   */
+  start(connection: PipelineConnection): void {
+    if (this.#running) return;
+    const options = this.#options;
+    const router = new MessageRouter({
+      registry: options.registry,
+      parser: options.parser,
+      deserializer: options.deserializer,
+      serializer: options.serializer,
+      produceQueue: connection.produceQueue,
+      retry: options.retry,
+      handlerTimeoutMs: options.handlerTimeoutMs,
+      replyTimeoutMs: options.replyTimeoutMs,
+      deadLetter: options.deadLetter,
+      logger: options.logger,
+    });
+    // The objects a KafkaContext exposes; the connection made them already, and they never change.
+    const consumer = connection.consumer as Consumer;
+    const producer = connection.producer;
+    const runner = new BatchRunner({
+      ordering: options.ordering,
+      maxInFlightPerPartition: options.maxInFlightPerPartition,
+      offsets: connection.offsets,
+      dispatchMode: () => connection.dispatchMode,
+      detach: {
+        seek: (topic, partition, offset) => connection.seek(topic, partition, offset),
+        logger: options.logger,
+      },
+      handle: (record: RawKafkaRecord, heartbeat: () => Promise<void>) =>
+        router.handle(record, { heartbeat, consumer, producer }),
+    });
+    this.#running = { runner, router };
+  }
+
+  get stats(): RecordPipelineStats {
+    const running = this.#running;
+    return {
+      recordsFinished: running?.runner.stats.finished ?? 0,
+      recordsAbandoned: running?.runner.stats.abandoned ?? 0,
+      repliesSent: running?.router.repliesSent ?? 0,
+      handlerFailures: running?.router.handlerFailures ?? 0,
+      deadLetters: running?.router.deadLetters ?? 0,
+    };
+  }
+
+  /** Resolves once no batch is running (see BatchRunner.finish()); the connection's drain waits for it. */
+  finish(): Promise<void> {
+    return this.#running?.runner.finish() ?? Promise.resolve();
+  }
+
+  /** Stops waiting for running handlers (an abandoning close). */
+  abandon(): void {
+    this.#running?.runner.abandon();
+  }
+
+  /** A new group generation: see BatchRunner.regroup(). */
+  regroup(): void {
+    this.#running?.runner.regroup();
+  }
+
+  #started(): { runner: BatchRunner } {
+    const running = this.#running;
+    if (!running) {
+      throw new RxKafkaError(
+        'RXK_NOT_CONNECTED',
+        'a batch arrived before its pipeline was started: call start() first',
+      );
+    }
+    return running;
+  }
+}
