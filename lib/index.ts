@@ -58,7 +58,7 @@ export type {
   TransactionCommitted,
   TransformResult,
 } from './exactly-once/exactly-once-options';
-export type { ExactlyOnceStats } from './pipeline/transactional-batches';
+export type { ExactlyOnceStats } from './exactly-once/exactly-once-batches';
 // The server's `@EventPattern(topic, { exactlyOnce: true })` handlers: their group and transactions.
 export type { ServerExactlyOnceOptions } from './options';
 

@@ -5,17 +5,13 @@
  */
 import type { DrainMode } from '../connection/connection-events';
 import { KafkaConnection } from '../connection/kafka-connection';
-import { PartitionProducers } from '../delivery/partition-producers';
+import { PartitionProducers } from './partition-producers';
 import { PartitionProgressBook } from '../delivery/partition-progress';
 import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import {
-  TransactionalBatches,
-  type ExactlyOnceStats,
-  type TransactionalSettings,
-} from './transactional-batches';
+import { ExactlyOnceBatches, type ExactlyOnceStats, type ExactlyOnceSettings } from './exactly-once-batches';
 
-export interface TransactionalConsumerOptions {
+export interface ExactlyOnceConsumerOptions {
   readonly driver: KafkaDriver;
   readonly clientId: string;
   readonly topics: ReadonlyArray<string | RegExp>;
@@ -29,19 +25,19 @@ export interface TransactionalConsumerOptions {
   /** The user's producer settings of the transactional producers (kafkajs `ProducerConfig` shape). */
   readonly producerSettings: unknown;
   /** The group, transform and failure policy (its `logger` is the member's). */
-  readonly settings: TransactionalSettings;
+  readonly settings: ExactlyOnceSettings;
   /** Called once when the failure policy says `'stop'`; the owner decides what stopping means. */
   readonly onPoisonRecord: (error: RxKafkaError) => void;
 }
 
-export class TransactionalConsumer {
+export class ExactlyOnceConsumer {
   /** The connection actor: its partition actors, status and transitions, as a server's. */
   readonly connection: KafkaConnection;
-  readonly #batches: TransactionalBatches;
+  readonly #batches: ExactlyOnceBatches;
   readonly #producers: PartitionProducers;
-  readonly #options: TransactionalConsumerOptions;
+  readonly #options: ExactlyOnceConsumerOptions;
 
-  constructor(options: TransactionalConsumerOptions) {
+  constructor(options: ExactlyOnceConsumerOptions) {
     const { driver, settings } = options;
     this.#options = options;
     const logger = settings.logger;
@@ -52,7 +48,7 @@ export class TransactionalConsumer {
       logger,
     );
     const progress = new PartitionProgressBook();
-    const batches: TransactionalBatches = new TransactionalBatches({
+    const batches: ExactlyOnceBatches = new ExactlyOnceBatches({
       options: settings,
       driver,
       producers: this.#producers,
