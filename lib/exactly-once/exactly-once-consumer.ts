@@ -3,6 +3,7 @@
  * per-partition transactional producers and the batch logic, wired once for `processExactlyOnce()` and for
  * the server's exactly-once handlers.
  */
+import type { Subscription } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
 import { KafkaConnection } from '../connection/kafka-connection';
 import { PartitionProducers } from './partition-producers';
@@ -36,6 +37,7 @@ export class ExactlyOnceConsumer {
   readonly #batches: ExactlyOnceBatches;
   readonly #producers: PartitionProducers;
   readonly #options: ExactlyOnceConsumerOptions;
+  readonly #joins: Subscription;
 
   constructor(options: ExactlyOnceConsumerOptions) {
     const { driver, settings } = options;
@@ -76,9 +78,9 @@ export class ExactlyOnceConsumer {
       progress,
       produces: false,
     });
-    connection.onConsumerEvent((event) => {
-      if (event.type === 'group.joined') this.#producers.reassigned(event.assignment);
-    });
+    // Each join, not each assignment change: a rejoin with the same partitions still means the partition may
+    // have had another owner meanwhile, so its producer is made (and fences) anew.
+    this.#joins = connection.joins$.subscribe(({ assignment }) => this.#producers.reassigned(assignment));
     this.connection = connection;
     this.#batches = batches;
   }
@@ -115,6 +117,7 @@ export class ExactlyOnceConsumer {
 
   /** Stops the actor for good (after close()). */
   dispose(): void {
+    this.#joins.unsubscribe();
     this.connection.dispose();
   }
 }
