@@ -85,6 +85,7 @@ export type {
   DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  SendErrorKind,
   TransactionalProducerSettings,
 } from './kafka/kafka-driver';
 export type { FetchedBatch, TopicPartitionOffsets } from './kafka/fetched-batch';
