@@ -23,9 +23,6 @@ import {
   PRODUCER_CONFIG_SHAPE,
 } from '../options/kafka-config-keys';
 
-export type { ExactlyOnceOutput, TransformResult } from './transform-outputs';
-export type { TransactionCommitted } from './exactly-once-batches';
-
 export interface ExactlyOnceOptions {
   /** The kafkajs client settings (`brokers`, `clientId`, `ssl`, `sasl`, …). */
   readonly client: KafkaConfig;
