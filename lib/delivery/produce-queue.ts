@@ -52,7 +52,10 @@ export interface SendOptions {
 /** Entries (or the part of them) a produce request did not write, and why. */
 interface SendFailure {
   readonly error: unknown;
-  /** The driver's verdict on `error`; `retriable` for the queue's own (a partition left unwritten). */
+  /**
+   * The driver's verdict on `error`. The queue's own errors (a partition left unwritten) carry their verdict
+   * themselves and say `retriable` here, so `resend` alone decides whether they are sent again.
+   */
   readonly kind: SendErrorKind;
   readonly entries: readonly QueuedMessages[];
   /** kafkajs reported these as written but skipped them: sending them once more is worth it. */
