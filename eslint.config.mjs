@@ -15,9 +15,10 @@ const LAYERS = [
   ['connection'], // the connection actor
   ['pipeline'], // one record's way: routing, request and event paths, failure policy
   ['options'], // resolved once, at the door
+  ['exactly-once'], // transactional consume-transform-produce: processExactlyOnce() and the server's exactly-once handlers
   ['server', 'client', 'admin'], // front ends, and createTopics()
   ['nestjs'], // the NestJS transport strategy and client proxy (rxkafka/nestjs), over the server and client
-  ['streams', 'replay', 'exactly-once'], // topics as observables, group-less replay, transactional processing
+  ['streams', 'replay'], // topics as observables, group-less replay
   ['projection'], // state folded from a topic, with snapshots (over replay)
   ['inspector'], // the live view of the actors (rxkafka/inspector), over the front ends
 ];

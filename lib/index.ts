@@ -52,13 +52,9 @@ export type { HandlerOptions } from './handlers/handler-options';
 // Exactly-once
 export { ExactlyOnceProcessor, processExactlyOnce } from './exactly-once/exactly-once-processor';
 export type { ExactlyOnceReport } from './exactly-once/exactly-once-processor';
-export type {
-  ExactlyOnceOptions,
-  ExactlyOnceOutput,
-  TransactionCommitted,
-  TransformResult,
-} from './exactly-once/exactly-once-options';
-export type { ExactlyOnceStats } from './pipeline/transactional-batches';
+export type { ExactlyOnceOptions } from './exactly-once/exactly-once-options';
+export type { ExactlyOnceOutput, TransformResult } from './exactly-once/transform-outputs';
+export type { ExactlyOnceStats, TransactionCommitted } from './exactly-once/exactly-once-batches';
 // The server's `@EventPattern(topic, { exactlyOnce: true })` handlers: their group and transactions.
 export type { ServerExactlyOnceOptions } from './options';
 
@@ -104,6 +100,7 @@ export type {
   DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  SendErrorKind,
   TransactionalProducerSettings,
 } from './kafka/kafka-driver';
 export type { FetchedBatch, TopicPartitionOffsets } from './kafka/fetched-batch';

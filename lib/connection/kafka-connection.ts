@@ -137,6 +137,7 @@ export class KafkaConnection {
     // response left out (kafkajs #1303; see lib/kafka/kafkajs/partition-recorder.ts).
     const producer = this.#producer;
     this.produceQueue = new ProduceQueue(producer, {
+      classifySendError: (error) => options.driver.classifySendError(error),
       sendConfig: options.sendConfig,
       partitionOf: (message) => producer.partitionOf(message),
     });

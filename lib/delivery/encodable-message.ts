@@ -1,6 +1,6 @@
 /**
  * Records shaped for kafkajs's produce encoder, so that its per-record copy stays cheap. Used by the produce
- * queue (requests, replies, events) and by the transactional batches (exactly-once outputs).
+ * queue (requests, replies, events) and by the exactly-once batches (their outputs).
  */
 import type { OutgoingRecord } from '../kafka/kafka-record';
 

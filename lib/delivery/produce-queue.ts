@@ -3,7 +3,8 @@ import { toEncodableMessage } from './encodable-message';
 import type { ProduceSettings, RecordProducer, WrittenPartition } from '../kafka/record-producer';
 import { RxKafkaError } from '../errors';
 import { RefusedTopics } from './refused-topics';
-import { createUnwrittenError, isConnectionFailure, isTopicRefused, toSendFailure } from './send-failures';
+import type { SendErrorKind } from '../kafka/kafka-driver';
+import { createUnwrittenError, toSendFailure } from './send-failures';
 import {
   createNoOffsetError,
   toWrittenOffsets,
@@ -22,6 +23,8 @@ interface QueuedMessages {
 }
 
 export interface ProduceQueueOptions {
+  /** What a failed send means (the driver's `classifySendError`): the queue decides on the kind alone. */
+  readonly classifySendError: (error: unknown) => SendErrorKind;
   /** Spread into every send (acks, timeout, compression): NestJS's `send` option. */
   readonly sendConfig?: ProduceSettings;
   /** Most messages in one produce request. @defaultValue 2000 */
@@ -49,6 +52,11 @@ export interface SendOptions {
 /** Entries (or the part of them) a produce request did not write, and why. */
 interface SendFailure {
   readonly error: unknown;
+  /**
+   * The driver's verdict on `error`. The queue's own errors (a partition left unwritten) carry their verdict
+   * themselves and say `retriable` here, so `resend` alone decides whether they are sent again.
+   */
+  readonly kind: SendErrorKind;
   readonly entries: readonly QueuedMessages[];
   /** kafkajs reported these as written but skipped them: sending them once more is worth it. */
   readonly resend: boolean;
@@ -72,6 +80,7 @@ export class ProduceQueue {
   readonly #sendConfig: ProduceSettings;
   readonly #maxBatchMessages: number;
   readonly #partitionOf: (message: OutgoingRecord) => number | undefined;
+  readonly #classifySendError: (error: unknown) => SendErrorKind;
   readonly #shared: Lane;
   /** Lanes of topics not proven yet, by topic; a lane leaves the map once it is empty. */
   readonly #lanes = new Map<string, Lane>();
@@ -80,8 +89,9 @@ export class ProduceQueue {
   readonly #refused = new RefusedTopics();
   #sentMessages = 0;
 
-  constructor(producer: RecordProducer, options: ProduceQueueOptions = {}) {
+  constructor(producer: RecordProducer, options: ProduceQueueOptions) {
     this.#producer = producer;
+    this.#classifySendError = options.classifySendError;
     this.#sendConfig = options.sendConfig ?? {};
     this.#maxBatchMessages = options.maxBatchMessages ?? 2000;
     this.#partitionOf = options.partitionOf ?? (() => undefined);
@@ -209,17 +219,19 @@ export class ProduceQueue {
     } catch (error) {
       const topics = new Set(batch.map((entry) => entry.topic));
       for (const topic of topics) this.#proven.delete(topic);
+      const kind = this.#classifySendError(error);
       // One topic Kafka refuses as a whole (no such topic, not authorized): its next records fail at once.
-      if (topics.size === 1 && isTopicRefused(error)) {
+      if (topics.size === 1 && kind === 'refused-topic') {
         this.#refused.refuse(
           batch[0].topic,
           toSendFailure(
             batch.map((entry) => entry.topic),
             error,
+            kind,
           ),
         );
       }
-      return { error, entries: batch, resend: false };
+      return { error, kind, entries: batch, resend: false };
     }
     // With acks 0 Kafka answers nothing, so there is nothing to check.
     const response = Array.isArray(written) && this.#sendConfig.acks !== 0 ? written : undefined;
@@ -247,7 +259,7 @@ export class ProduceQueue {
       resend &&= !worst.isExplicit;
       failed.push(worst.isExplicit ? entry : { ...entry, messages: unwritten.map(({ message }) => message) });
     }
-    return error ? { error, entries: failed, resend } : undefined;
+    return error ? { error, kind: 'retriable', entries: failed, resend } : undefined;
   }
 
   /**
@@ -345,10 +357,14 @@ class Lane {
   }
 
   async #retryAlone(failure: SendFailure, batchSize: number): Promise<void> {
-    const { entries, error, resend } = failure;
+    const { entries, error, kind, resend } = failure;
     const isOneTopic = entries.every((entry) => entry.topic === entries[0].topic);
-    if ((batchSize === 1 && !resend) || isConnectionFailure(error) || (isOneTopic && isTopicRefused(error))) {
-      rejectAll(entries, error);
+    if (
+      (batchSize === 1 && !resend) ||
+      kind === 'lost-connection' ||
+      (isOneTopic && kind === 'refused-topic')
+    ) {
+      rejectAll(entries, error, kind);
       return;
     }
     // One bad entry (a reply to a deleted topic, a record too large) must not fail the others: each is sent
@@ -356,7 +372,7 @@ class Lane {
     // request, so an entry can reach it twice (at-least-once, as any producer retry).
     for (const entry of entries) {
       const entryFailure = await this.#options.sendTogether([entry]);
-      if (entryFailure) rejectAll(entryFailure.entries, entryFailure.error);
+      if (entryFailure) rejectAll(entryFailure.entries, entryFailure.error, entryFailure.kind);
     }
   }
 
@@ -388,10 +404,11 @@ function groupByTopic(
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
-function rejectAll(batch: readonly QueuedMessages[], error: unknown): void {
+function rejectAll(batch: readonly QueuedMessages[], error: unknown, kind: SendErrorKind): void {
   const failure = toSendFailure(
     batch.map((entry) => entry.topic),
     error,
+    kind,
   );
   for (const entry of batch) entry.reject(failure);
 }

@@ -1,8 +1,8 @@
 /** What `processExactlyOnce()` takes, its defaults, and their validation at the door. */
 import type { ConsumedRecord } from '../connection/kafka-connection';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import type { TransactionCommitted } from '../pipeline/transactional-batches';
-import type { TransformResult } from '../pipeline/transform-outputs';
+import type { TransactionCommitted } from './exactly-once-batches';
+import type { TransformResult } from './transform-outputs';
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../kafka/kafkajs/kafkajs-types';
 import { createStreamLogger, type Logger } from '../logger';
 import {
@@ -22,9 +22,6 @@ import {
   KAFKA_CONFIG_SHAPE,
   PRODUCER_CONFIG_SHAPE,
 } from '../options/kafka-config-keys';
-
-export type { ExactlyOnceOutput, TransformResult } from '../pipeline/transform-outputs';
-export type { TransactionCommitted } from '../pipeline/transactional-batches';
 
 export interface ExactlyOnceOptions {
   /** The kafkajs client settings (`brokers`, `clientId`, `ssl`, `sasl`, …). */

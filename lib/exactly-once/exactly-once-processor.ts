@@ -6,9 +6,9 @@ import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import { createDeadLetter } from '../pipeline/dead-letter';
-import type { ExactlyOnceStats, TransformFailure } from '../pipeline/transactional-batches';
-import { TransactionalConsumer } from '../pipeline/transactional-consumer';
-import type { TopicRecord } from '../pipeline/transform-outputs';
+import type { ExactlyOnceStats, TransformFailure } from './exactly-once-batches';
+import { ExactlyOnceConsumer } from './exactly-once-consumer';
+import type { TopicRecord } from './transform-outputs';
 import { resolveExactlyOnceOptions, type ExactlyOnceOptions } from './exactly-once-options';
 
 /** What a processor did over its life, and why it stopped. */
@@ -28,7 +28,7 @@ export class ExactlyOnceProcessor {
   /** Resolves with the report once the processor stopped: close(), or a poison record (`report.error`). */
   readonly done: Promise<ExactlyOnceReport>;
 
-  readonly #member: TransactionalConsumer;
+  readonly #member: ExactlyOnceConsumer;
   #resolveDone!: (report: ExactlyOnceReport) => void;
   #closing: Promise<ExactlyOnceReport> | undefined;
   #error: RxKafkaError | undefined;
@@ -41,7 +41,7 @@ export class ExactlyOnceProcessor {
       resolved.driver ?? createKafkajsDriver({ ...resolved.client, clientId }, logger);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     const deadLetterTopic = resolved.deadLetterTopic;
-    this.#member = new TransactionalConsumer({
+    this.#member = new ExactlyOnceConsumer({
       driver,
       clientId,
       topics: resolved.topics,

@@ -34,6 +34,11 @@ export interface KafkaDriver {
   createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean>;
   /** The library's own client object (kafkajs's `Kafka`), for `unwrap()`. */
   readonly native: unknown;
+  /**
+   * What a failed `sendBatch` of one of its producers means for the runtime (see SendErrorKind). Only the
+   * adapter knows its library's errors and how it wraps them; the runtime decides on the kind alone.
+   */
+  classifySendError(error: unknown): SendErrorKind;
   // Transactions (exactly-once processing): see DriverTransactionalProducer below.
   /** A transactional producer with its own transactional id. */
   createTransactionalProducer(settings: TransactionalProducerSettings): DriverTransactionalProducer;
@@ -69,6 +74,18 @@ export interface DriverProducer extends RecordProducer {
   /** The library's own producer (kafkajs's `Producer`). */
   readonly native: unknown;
 }
+
+/**
+ * A failed send, named after what the runtime does with it:
+ * - `lost-connection`: no broker could be reached. Every record of the request fails alike and is delivered
+ *   again later; sending them one by one would only repeat the library's whole retry schedule for each.
+ * - `refused-topic`: Kafka refused the topic itself (it does not exist, its name is invalid, this client may
+ *   not write to it). Every record to it fails alike, for good, and the topic is refused for a short while.
+ * - `refused-record`: Kafka will never take this record as it is (too large, invalid). It fails for good;
+ *   the other records of its request are sent again alone.
+ * - `retriable`: anything else. The request's records are sent again one by one, and may succeed.
+ */
+export type SendErrorKind = 'lost-connection' | 'refused-topic' | 'refused-record' | 'retriable';
 
 /**
  * What happened to a producer, as plain data: `lost` when a send failed because no broker could be reached

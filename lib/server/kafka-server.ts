@@ -17,11 +17,11 @@ import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { FailurePolicy } from '../pipeline/failure-policy';
-import type { ExactlyOnceHandlers } from '../pipeline/exactly-once-path';
-import { splitExactlyOnceRoutes } from '../pipeline/exactly-once-routes';
-import type { ExactlyOnceStats } from '../pipeline/transactional-batches';
-import type { TransactionalConsumer } from '../pipeline/transactional-consumer';
-import { createExactlyOnceMember } from './exactly-once-member';
+import type { ExactlyOnceHandlers } from '../exactly-once/exactly-once-handlers';
+import { splitExactlyOnceRoutes } from '../exactly-once/exactly-once-routes';
+import type { ExactlyOnceStats } from '../exactly-once/exactly-once-batches';
+import type { ExactlyOnceConsumer } from '../exactly-once/exactly-once-consumer';
+import { createExactlyOnceMember } from '../exactly-once/exactly-once-member';
 
 /** What close() did: the answer to "what happened to in-flight work?". */
 export interface DrainReport {
@@ -83,7 +83,7 @@ export class KafkaServer {
   readonly #driver: KafkaDriver;
   #connection: KafkaConnection | undefined;
   #pipeline: RecordPipeline | undefined;
-  #exactlyOnce: { consumer: TransactionalConsumer; handlers: ExactlyOnceHandlers } | undefined;
+  #exactlyOnce: { consumer: ExactlyOnceConsumer; handlers: ExactlyOnceHandlers } | undefined;
   #listening: Promise<void> | undefined;
 
   /**

@@ -9,6 +9,7 @@ import {
   type RecordMetadata,
 } from 'kafkajs';
 import { ProduceQueue } from '../../lib/delivery/produce-queue';
+import { classifySendError } from '../../lib/kafka/kafkajs/classify-send-error';
 import { RxKafkaError } from '../../lib/errors';
 
 interface Deferred {
@@ -54,6 +55,9 @@ class FakeProducer {
     );
   }
 }
+
+// The producer stands in for kafkajs's, so its failures are read as the kafkajs driver reads them.
+const kafkajsErrors = { classifySendError };
 
 function message(value: string): Message {
   return { value };
@@ -114,7 +118,7 @@ describe('ProduceQueue', () => {
   describe('.send()', () => {
     it('hands kafkajs every field of each message, and leaves the caller’s message as it was', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const full: Message = { key: 'k', value: 'v', headers: { h: '1' }, partition: 2, timestamp: '5' };
       const bare: Message = { value: null };
       await queue.send('a', [full, bare]);
@@ -133,7 +137,7 @@ describe('ProduceQueue', () => {
 
     it('sends a lone message at once, in its own request', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await queue.send('hero.reply', [message('1')]);
       expect(producer.summary()).to.deep.equal([[['hero.reply', ['1']]]]);
       expect(queue.sentMessages).to.equal(1);
@@ -141,21 +145,24 @@ describe('ProduceQueue', () => {
 
     it('resolves an empty send without a request', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await queue.send('hero.reply', []);
       expect(producer.calls).to.deep.equal([]);
     });
 
     it('spreads sendConfig into every request', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer(), { sendConfig: { acks: 1, timeout: 500 } });
+      const queue = new ProduceQueue(producer.asProducer(), {
+        ...kafkajsErrors,
+        sendConfig: { acks: 1, timeout: 500 },
+      });
       await queue.send('hero.reply', [message('1')]);
       expect(producer.calls[0]).to.include({ acks: 1, timeout: 500 });
     });
 
     it('sends what was queued during a request together in the next one, grouped by topic, in order', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const proofs = await proveTopics(queue, producer, ['a', 'b']);
       const first = holdFirstCall(producer);
       const sends = [queue.send('a', [message('1')])];
@@ -183,7 +190,7 @@ describe('ProduceQueue', () => {
 
     it('sends what is queued in one turn of the event loop in one request', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await Promise.all([queue.send('a', [message('1')]), queue.send('a', [message('2')])]);
       expect(producer.summary()).to.deep.equal([[['a', ['1', '2']]]]);
     });
@@ -191,7 +198,7 @@ describe('ProduceQueue', () => {
     it('splits the queue into requests of at most maxBatchMessages messages', async () => {
       const producer = new FakeProducer();
       const first = holdFirstCall(producer);
-      const queue = new ProduceQueue(producer.asProducer(), { maxBatchMessages: 3 });
+      const queue = new ProduceQueue(producer.asProducer(), { ...kafkajsErrors, maxBatchMessages: 3 });
       const sends = [queue.send('a', [message('0')])];
       await settle();
       sends.push(
@@ -214,7 +221,7 @@ describe('ProduceQueue', () => {
       const producer = new FakeProducer();
       const cause = new Error('This server does not host this topic-partition');
       producer.respond = () => Promise.reject(cause);
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const error = await catchError(queue.send('hero.reply', [message('1')]));
       expect(RxKafkaError.isRxKafkaError(error)).to.equal(true);
       expect((error as RxKafkaError).code).to.equal('RXK_SEND_FAILED');
@@ -230,7 +237,7 @@ describe('ProduceQueue', () => {
       const producer = new FakeProducer();
       const cause = new Error('broker says no');
       const first = holdFirstCall(producer, () => Promise.reject(cause));
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const lone = queue.send('a', [message('0')]);
       await settle();
       const failing = [queue.send('a', [message('1')]), queue.send('b', [message('2')])].map(catchError);
@@ -254,7 +261,7 @@ describe('ProduceQueue', () => {
       const failOnBadTopic = async (batch: ProducerBatch): Promise<void> => {
         if (batch.topicMessages?.some(({ topic }) => topic === 'missing.reply')) throw cause;
       };
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       // A topic that worked before (since deleted) shares the batch; a new one would travel alone.
       const proofs = await proveTopics(queue, producer, ['a', 'missing.reply', 'b']);
       const first = holdFirstCall(producer, failOnBadTopic);
@@ -298,7 +305,7 @@ describe('ProduceQueue', () => {
           retryTime: 100,
         },
       );
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await proveTopics(queue, producer, ['a', 'b']);
       const first = holdFirstCall(producer, () => Promise.reject(cause));
       const lone = queue.send('a', [message('0')]);
@@ -320,7 +327,7 @@ describe('ProduceQueue', () => {
           throw new Error('one bad entry');
         }
       };
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const lone = queue.send('a', [message('0')]);
       await settle();
       const queued = [queue.send('a', [message('1')]), queue.send('a', [message('2')])];
@@ -336,7 +343,7 @@ describe('ProduceQueue', () => {
   context('with a topic no send has succeeded to yet', () => {
     it('sends it in a lane of its own, so a slow failure there holds no other topic', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await proveTopics(queue, producer, ['hero.reply']);
       const unknownTopic = createDeferred();
       producer.respond = async (batch) => {
@@ -363,7 +370,7 @@ describe('ProduceQueue', () => {
     it('keeps that topic’s messages in order behind its first request, then batches them with the rest', async () => {
       const producer = new FakeProducer();
       const first = holdFirstCall(producer);
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const sends = [queue.send('new', [message('1')])];
       await settle();
       sends.push(queue.send('new', [message('2')]), queue.send('new', [message('3')]));
@@ -391,7 +398,7 @@ describe('ProduceQueue', () => {
         'This server does not host this topic-partition',
       );
       const first = holdFirstCall(producer, () => Promise.reject(refused));
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const lone = catchError(queue.send('garbage.reply', [message('0')]));
       await settle();
       const queued = [
@@ -420,7 +427,7 @@ describe('ProduceQueue', () => {
             messages: messages.filter((m) => m.partition !== 99),
           })),
         });
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const outcomes = [
         queue.send('hero.reply', [{ value: 'lost', partition: 99 }]),
         queue.send('hero.reply', [{ value: 'kept', partition: 0 }]),
@@ -454,7 +461,10 @@ describe('ProduceQueue', () => {
         });
         return call === 1 ? written.filter((meta) => meta.partition !== 1) : written;
       };
-      const queue = new ProduceQueue(producer.asProducer(), { partitionOf: (m) => chosen.get(m.value) });
+      const queue = new ProduceQueue(producer.asProducer(), {
+        ...kafkajsErrors,
+        partitionOf: (m) => chosen.get(m.value),
+      });
       await queue.send('events', [first, second]);
       expect(producer.summary()).to.deep.equal([[['events', ['1', '2']]], [['events', ['2']]]]);
       expect(queue.sentMessages).to.equal(2);
@@ -463,7 +473,7 @@ describe('ProduceQueue', () => {
     it('rejects, retriable, an entry kafkajs reports as sent but never writes', async () => {
       const producer = new FakeProducer();
       producer.respond = async () => [];
-      const queue = new ProduceQueue(producer.asProducer(), { partitionOf: () => 0 });
+      const queue = new ProduceQueue(producer.asProducer(), { ...kafkajsErrors, partitionOf: () => 0 });
       const error = (await catchError(queue.send('events', [message('1')]))) as RxKafkaError;
       expect(error.code).to.equal('RXK_SEND_FAILED');
       expect(error.retriable).to.equal(true);
@@ -474,6 +484,7 @@ describe('ProduceQueue', () => {
       const producer = new FakeProducer();
       producer.respond = async () => [];
       const queue = new ProduceQueue(producer.asProducer(), {
+        ...kafkajsErrors,
         sendConfig: { acks: 0 },
         partitionOf: () => 0,
       });
@@ -483,7 +494,7 @@ describe('ProduceQueue', () => {
 
     it('marks a record Kafka refuses for good (too large) as not retriable, a lost connection as retriable', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       producer.respond = () =>
         Promise.reject(
           Object.assign(
@@ -511,7 +522,7 @@ describe('ProduceQueue', () => {
       const producer = new FakeProducer();
       producer.respond = async (batch) =>
         writtenTo(batch).map((written) => ({ ...written, baseOffset: written.partition === 0 ? '40' : '7' }));
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const first = queue.sendForOffsets('t', [
         { value: 'a', partition: 0 },
         { value: 'b', partition: 1 },
@@ -530,7 +541,7 @@ describe('ProduceQueue', () => {
 
     it('rejects with RXK_SEND_FAILED when Kafka answers no offsets (acks 0)', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer(), { sendConfig: { acks: 0 } });
+      const queue = new ProduceQueue(producer.asProducer(), { ...kafkajsErrors, sendConfig: { acks: 0 } });
       const error = await catchError(queue.sendForOffsets('t', [{ value: 'a', partition: 0 }]));
       expect((error as RxKafkaError).code).to.equal('RXK_SEND_FAILED');
     });
@@ -541,7 +552,7 @@ describe('ProduceQueue', () => {
 
     it('gives the send up after the bound, not retriable, and refuses the topic without a try meanwhile', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await proveTopics(queue, producer, ['hero.reply']);
       producer.respond = async (batch) => {
         if (batch.topicMessages?.some(({ topic }) => topic === 'missing.reply')) await never();
@@ -566,7 +577,7 @@ describe('ProduceQueue', () => {
 
     it('fails the records queued behind the given-up send at once, not each after its own wait', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       producer.respond = never;
       const first = catchError(queue.send('missing.reply', [message('1')], { unprovenTimeoutMs: 50 }));
       await settle();
@@ -582,7 +593,7 @@ describe('ProduceQueue', () => {
 
     it('waits as long as the producer takes for a topic that took a write', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await proveTopics(queue, producer, ['hero.reply']);
       producer.respond = () => new Promise((resolve) => setTimeout(resolve, 100));
       await queue.send('hero.reply', [message('1')], { unprovenTimeoutMs: 10 });
@@ -591,7 +602,7 @@ describe('ProduceQueue', () => {
 
     it('refuses a topic Kafka refused as a whole without a try for its next replies, not for other records', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       producer.respond = async () => {
         throw exhaustedProtocolError(
           'UNKNOWN_TOPIC_OR_PARTITION',
@@ -615,7 +626,7 @@ describe('ProduceQueue', () => {
     it('resolves once everything queued has been sent', async () => {
       const producer = new FakeProducer();
       const first = holdFirstCall(producer);
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       const sends = [queue.send('a', [message('1')])];
       await settle();
       sends.push(queue.send('a', [message('2')]));
@@ -633,7 +644,7 @@ describe('ProduceQueue', () => {
 
     it('waits for the lanes of new topics too', async () => {
       const producer = new FakeProducer();
-      const queue = new ProduceQueue(producer.asProducer());
+      const queue = new ProduceQueue(producer.asProducer(), kafkajsErrors);
       await proveTopics(queue, producer, ['a']);
       const first = holdFirstCall(producer);
       const sends = [queue.send('new', [message('1')]), queue.send('a', [message('2')])];
@@ -649,7 +660,7 @@ describe('ProduceQueue', () => {
     });
 
     it('resolves at once when nothing is queued', async () => {
-      const queue = new ProduceQueue(new FakeProducer().asProducer());
+      const queue = new ProduceQueue(new FakeProducer().asProducer(), kafkajsErrors);
       await queue.flush();
       expect(queue.sentMessages).to.equal(0);
     });

@@ -19,6 +19,7 @@ import {
 import { firstValueFrom } from 'rxjs';
 import {
   Controller,
+  EventPattern,
   KafkaClient,
   KafkaServer,
   MessagePattern,
@@ -27,6 +28,7 @@ import {
   processExactlyOnce,
   registerControllers,
   RxKafkaError,
+  type ExactlyOnceOutput,
 } from '../../lib';
 import { startLocalKafka, type LocalKafka } from '../../lib/testing';
 import { uniqueName } from '../support/kafka-fixtures';
@@ -71,6 +73,14 @@ class ClosedTopicController {
   @MessagePattern(TOPICS.closed)
   closed(): string {
     return 'never run';
+  }
+}
+
+@Controller()
+class ExactlyOnceController {
+  @EventPattern(TOPICS.eosIn, { exactlyOnce: true })
+  forward(@Payload() data: unknown): ExactlyOnceOutput {
+    return { topic: TOPICS.echo, value: data };
   }
 }
 
@@ -364,6 +374,32 @@ describe('authorization (integration, SASL_SSL with an authorizer)', function ()
     expectRefusal(error, 'transactionalId', REFUSED_TRANSACTIONAL_ID_PREFIX);
     expect(elapsedMs).to.be.below(WITHIN_MS);
     expect(processor.connection.state).to.not.equal('assigned');
+    expect(loudLines(logger)).to.be.at.most(6);
+    expectNoSecretsLogged(logger);
+  });
+
+  it("fails listen() of a server whose exactly-once handlers' transactional ids are refused, before they join", async () => {
+    const logger = new RecordingLogger();
+    const container = new Container();
+    registerControllers(container, [ExactlyOnceController]);
+    const server = new KafkaServer(container, {
+      client: serviceClient(),
+      consumer: { groupId: uniqueName(`${RUN}-group-server`) },
+      exactlyOnce: { transactionalIdPrefix: REFUSED_TRANSACTIONAL_ID_PREFIX },
+      logger,
+    });
+    cleanups.push(() => server.close());
+    const started = Date.now();
+    const error = await server.listen().then(
+      () => new Error('listen() resolved with refused transactional ids'),
+      (rejected: unknown) => rejected,
+    );
+    const elapsedMs = Date.now() - started;
+    report('listen() with refused exactly-once transactional ids', elapsedMs, loudLines(logger));
+    expectRefusal(error, 'transactionalId', REFUSED_TRANSACTIONAL_ID_PREFIX);
+    expect(elapsedMs).to.be.below(WITHIN_MS);
+    const [, exactlyOnceMember] = server.connections;
+    expect(exactlyOnceMember.state).to.not.equal('assigned');
     expect(loudLines(logger)).to.be.at.most(6);
     expectNoSecretsLogged(logger);
   });

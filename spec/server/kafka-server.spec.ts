@@ -10,7 +10,7 @@ import {
   registerControllers,
   silentLogger,
 } from '../../lib';
-import { FakeKafkaDriver } from '../support/fake-kafka-driver';
+import { createSendError, FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { EVERY_TRANSPORT_KAFKA_KEY, NESTED_TYPOS } from '../options/kafka-config-fixtures';
 import { RecordingLogger } from '../support/recording-logger';
 
@@ -133,9 +133,7 @@ describe('KafkaServer (on a fake driver)', () => {
     it('sends the partition back to a request whose reply failed after its batch returned, and redelivers it', async () => {
       driver.producer.holdAcks();
       await driver.consumer.deliver('math.sum', 0, [request('lost-1', [1]), request('lost-2', [2])]);
-      driver.producer.releaseAcks(
-        Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' }),
-      );
+      driver.producer.releaseAcks(createSendError('lost-connection', 'Connection error'));
       await sleep(20);
       expect(driver.consumer.seeks).to.deep.equal([{ topic: 'math.sum', partition: 0, offset: '0' }]);
       expect(Number(driver.consumer.committed.get('math.sum/0') ?? 0)).to.be.at.most(0);

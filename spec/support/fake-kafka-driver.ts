@@ -19,6 +19,7 @@ import type {
   DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  SendErrorKind,
   TransactionalProducerSettings,
 } from '../../lib/kafka/kafka-driver';
 import { RxKafkaError } from '../../lib/errors';
@@ -38,6 +39,13 @@ export interface ProducedRecord {
   readonly topic: string;
   readonly partition: number;
   readonly record: OutgoingRecord;
+}
+
+const SEND_ERROR_KIND = Symbol('fake send error kind');
+
+/** A send failure of the given kind, as the fake driver classifies it (any other error is `retriable`). */
+export function createSendError(kind: SendErrorKind, message: string): Error {
+  return Object.assign(new Error(message), { [SEND_ERROR_KIND]: kind });
 }
 
 export class FakeKafkaDriver implements KafkaDriver {
@@ -61,6 +69,15 @@ export class FakeKafkaDriver implements KafkaDriver {
 
   async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
     return this.endOffsets.get(topic) ?? [{ partition: 0, high: '0' }];
+  }
+
+  /** The kind createSendError() gave the error; a producer's `lostWith` is lost-connection; else retriable. */
+  classifySendError(error: unknown): SendErrorKind {
+    const kind = (error as { [SEND_ERROR_KIND]?: SendErrorKind } | null)?.[SEND_ERROR_KIND];
+    if (kind !== undefined) return kind;
+    return this.producers.some((producer) => producer.lostWith !== undefined && producer.lostWith === error)
+      ? 'lost-connection'
+      : 'retriable';
   }
 
   // Transactions ----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import type {
   DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  SendErrorKind,
   TransactionalProducerSettings,
 } from '../kafka-driver';
 import type { OutgoingRecord } from '../kafka-record';
@@ -34,6 +35,7 @@ import {
   type AuthorizationContext,
 } from './authorization-failure';
 import { AuthorizationRefusals } from './authorization-refusals';
+import { classifySendError } from './classify-send-error';
 import { toAccessCheckTransactionalId } from './per-partition-transactional-id';
 import { isUnopenedConnectionError, type ConnectTarget } from './connect-failure';
 import { ConnectSteps } from './connect-steps';
@@ -110,6 +112,10 @@ class KafkajsDriver implements KafkaDriver {
       this.#target,
       this.#authorization,
     );
+  }
+
+  classifySendError(error: unknown): SendErrorKind {
+    return classifySendError(error);
   }
 
   async checkTransactionalIdAccess(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void> {

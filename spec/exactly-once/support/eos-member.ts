@@ -34,6 +34,7 @@ function killingInTransaction(driver: KafkaDriver, n: number): KafkaDriver {
     deleteGroup: (groupId) => driver.deleteGroup(groupId),
     createTopicIfMissing: (topic, configs) => driver.createTopicIfMissing(topic, configs),
     native: driver.native,
+    classifySendError: (error) => driver.classifySendError(error),
     createTransactionalProducer: (settings) => {
       const producer = driver.createTransactionalProducer(settings);
       return {

@@ -1,6 +1,6 @@
 /**
  * The server's second group member, for `@EventPattern(topic, { exactlyOnce: true })` handlers: a
- * transactional consumer in the group `exactlyOnce.groupId`, reading with read_committed, whose batches
+ * exactly-once consumer in the group `exactlyOnce.groupId`, reading with read_committed, whose batches
  * run the handlers and commit their records and the input offsets in one transaction per batch.
  */
 import type { KafkaConnection } from '../connection/kafka-connection';
@@ -8,9 +8,9 @@ import type { HandlerDescriptor } from '../handlers/handler-registry';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import type { ResolvedServerOptions } from '../options';
-import { ExactlyOnceHandlers } from '../pipeline/exactly-once-path';
+import { ExactlyOnceHandlers } from './exactly-once-handlers';
 import type { FailurePolicy } from '../pipeline/failure-policy';
-import { TransactionalConsumer } from '../pipeline/transactional-consumer';
+import { ExactlyOnceConsumer } from './exactly-once-consumer';
 import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import { KafkaParser } from '../wire/parser';
 
@@ -31,7 +31,7 @@ export interface ExactlyOnceMemberOptions {
 
 /** The member and the handlers' path; `member.connection` is what the inspector shows. */
 export function createExactlyOnceMember(member: ExactlyOnceMemberOptions): {
-  consumer: TransactionalConsumer;
+  consumer: ExactlyOnceConsumer;
   handlers: ExactlyOnceHandlers;
 } {
   const { options, driver } = member;
@@ -46,7 +46,7 @@ export function createExactlyOnceMember(member: ExactlyOnceMemberOptions): {
   });
   // The user's consumer settings apply, but the input is read committed: aborted records are never handled.
   const { groupId: _groupId, ...consumerSettings } = options.consumerConfig;
-  const consumer = new TransactionalConsumer({
+  const consumer = new ExactlyOnceConsumer({
     driver,
     clientId: options.clientId,
     topics: [...member.handlers.keys()],

@@ -6,7 +6,7 @@
 import { RxKafkaError } from '../errors';
 import type { HandlerDescriptor, HandlerTopics } from '../handlers/handler-registry';
 import type { HandlerSource } from '../handlers/handler-source';
-import { describeHandler } from './handler-run';
+import { describeHandler } from '../pipeline/handler-run';
 
 export interface ExactlyOnceRoutes {
   /** The subscription of the server's at-least-once connection: every topic but the exactly-once ones. */

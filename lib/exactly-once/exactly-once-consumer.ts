@@ -3,19 +3,16 @@
  * per-partition transactional producers and the batch logic, wired once for `processExactlyOnce()` and for
  * the server's exactly-once handlers.
  */
+import type { Subscription } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
 import { KafkaConnection } from '../connection/kafka-connection';
-import { PartitionProducers } from '../delivery/partition-producers';
+import { PartitionProducers } from './partition-producers';
 import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import {
-  TransactionalBatches,
-  type ExactlyOnceStats,
-  type TransactionalSettings,
-} from './transactional-batches';
+import { ExactlyOnceBatches, type ExactlyOnceStats, type ExactlyOnceSettings } from './exactly-once-batches';
 
-export interface TransactionalConsumerOptions {
+export interface ExactlyOnceConsumerOptions {
   readonly driver: KafkaDriver;
   readonly clientId: string;
   readonly topics: ReadonlyArray<string | RegExp>;
@@ -29,19 +26,20 @@ export interface TransactionalConsumerOptions {
   /** The user's producer settings of the transactional producers (kafkajs `ProducerConfig` shape). */
   readonly producerSettings: unknown;
   /** The group, transform and failure policy (its `logger` is the member's). */
-  readonly settings: TransactionalSettings;
+  readonly settings: ExactlyOnceSettings;
   /** Called once when the failure policy says `'stop'`; the owner decides what stopping means. */
   readonly onPoisonRecord: (error: RxKafkaError) => void;
 }
 
-export class TransactionalConsumer {
+export class ExactlyOnceConsumer {
   /** The connection actor: its partition actors, status and transitions, as a server's. */
   readonly connection: KafkaConnection;
-  readonly #batches: TransactionalBatches;
+  readonly #batches: ExactlyOnceBatches;
   readonly #producers: PartitionProducers;
-  readonly #options: TransactionalConsumerOptions;
+  readonly #options: ExactlyOnceConsumerOptions;
+  readonly #joins: Subscription;
 
-  constructor(options: TransactionalConsumerOptions) {
+  constructor(options: ExactlyOnceConsumerOptions) {
     const { driver, settings } = options;
     this.#options = options;
     const logger = settings.logger;
@@ -52,7 +50,7 @@ export class TransactionalConsumer {
       logger,
     );
     const progress = new PartitionProgressBook();
-    const batches: TransactionalBatches = new TransactionalBatches({
+    const batches: ExactlyOnceBatches = new ExactlyOnceBatches({
       options: settings,
       driver,
       producers: this.#producers,
@@ -80,9 +78,9 @@ export class TransactionalConsumer {
       progress,
       produces: false,
     });
-    connection.onConsumerEvent((event) => {
-      if (event.type === 'group.joined') this.#producers.reassigned(event.assignment);
-    });
+    // Each join, not each assignment change: a rejoin with the same partitions still means the partition may
+    // have had another owner meanwhile, so its producer is made (and fences) anew.
+    this.#joins = connection.joins$.subscribe(({ assignment }) => this.#producers.reassigned(assignment));
     this.connection = connection;
     this.#batches = batches;
   }
@@ -119,6 +117,7 @@ export class TransactionalConsumer {
 
   /** Stops the actor for good (after close()). */
   dispose(): void {
+    this.#joins.unsubscribe();
     this.connection.dispose();
   }
 }

@@ -8,6 +8,7 @@ import {
   KafkaServer,
   Payload,
   registerControllers,
+  RxKafkaError,
   type ExactlyOnceOutput,
 } from '../../lib';
 import { DeadLetterHeaders } from '../../lib/pipeline/dead-letter';
@@ -178,6 +179,40 @@ describe('KafkaServer with @EventPattern(topic, { exactlyOnce: true }) (on a fak
     ]);
     expect(driver.transactions.map(({ outcome }) => outcome)).to.deep.equal(['committed']);
     expect(driver.transactions[0].records.map(({ topic }) => topic)).to.deep.equal(['invoices', 'ledger']);
+  });
+
+  context('when the cluster refuses the transactional ids', () => {
+    it('fails listen() with RXK_NOT_AUTHORIZED before the exactly-once member joins its group', async () => {
+      const refused = new FakeKafkaDriver();
+      const checked: string[] = [];
+      Object.assign(refused, {
+        checkTransactionalIdAccess: async (prefix: string) => {
+          checked.push(prefix);
+          throw new RxKafkaError(
+            'RXK_NOT_AUTHORIZED',
+            `not authorized to use the transactional ids ${prefix}-*`,
+          );
+        },
+      });
+      const container = new Container();
+      registerControllers(container, [BillingController]);
+      const refusedServer = new KafkaServer(container, {
+        driver: refused,
+        logger,
+        consumer: { groupId: 'billing' },
+        exactlyOnce: { transactionalIdPrefix: 'billing-tx' },
+      });
+      try {
+        const failed = await refusedServer.listen().catch((error: unknown) => error);
+        expect(failed).to.be.instanceOf(RxKafkaError).with.property('code', 'RXK_NOT_AUTHORIZED');
+        expect(checked).to.deep.equal(['billing-tx']);
+        const member = refused.consumers.find(({ settings }) => settings.groupId === EXACTLY_ONCE_GROUP);
+        expect(member?.connected).to.equal(false);
+        expect(refused.transactionalProducers).to.deep.equal([]);
+      } finally {
+        await refusedServer.close({ mode: 'abandon' });
+      }
+    });
   });
 
   context('when every handler is exactly-once', () => {

@@ -7,7 +7,7 @@ import { toEncodableMessage } from '../delivery/encodable-message';
 import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
 import type { ProduceRequest } from '../kafka/record-producer';
 import { encodeWireValue } from '../wire/serializer';
-import { isPromiseLike } from './to-observable';
+import { isPromiseLike } from '../pipeline/to-observable';
 
 /**
  * One record a transform produces. `value` and `key` are encoded as the client's serializer encodes them

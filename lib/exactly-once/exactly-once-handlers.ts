@@ -14,12 +14,12 @@ import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import type { Logger } from '../logger';
 import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import { toRawRecord, type KafkaParser } from '../wire/parser';
-import { createDeadLetter } from './dead-letter';
-import type { FailurePolicy } from './failure-policy';
-import { describeHandler } from './handler-run';
-import { runWithRetries } from './run-with-retries';
-import { isPromiseLike } from './to-observable';
-import type { TransformFailure } from './transactional-batches';
+import { createDeadLetter } from '../pipeline/dead-letter';
+import type { FailurePolicy } from '../pipeline/failure-policy';
+import { describeHandler } from '../pipeline/handler-run';
+import { runWithRetries } from '../pipeline/run-with-retries';
+import { isPromiseLike } from '../pipeline/to-observable';
+import type { TransformFailure } from './exactly-once-batches';
 import type { ExactlyOnceOutput, TopicRecord, TransformResult } from './transform-outputs';
 
 type Outputs = ExactlyOnceOutput | readonly ExactlyOnceOutput[] | void | null;
@@ -64,7 +64,7 @@ export class ExactlyOnceHandlers {
     return this.#failed;
   }
 
-  /** The transactional consumer's transform: what the topic's handler returns for `record`. */
+  /** The exactly-once consumer's transform: what the topic's handler returns for `record`. */
   readonly transform = (record: ConsumedRecord): TransformResult => {
     const handler = this.#options.handlers.get(record.topic);
     // Only subscribed topics arrive, and each has its handler.
@@ -72,7 +72,7 @@ export class ExactlyOnceHandlers {
     return this.#run(handler, record);
   };
 
-  /** The transactional consumer's failure policy: a dead letter when the handler has one, else a skip. */
+  /** The exactly-once consumer's failure policy: a dead letter when the handler has one, else a skip. */
   readonly onTransformFailure = ({ record, error, failure }: TransformFailure): readonly TopicRecord[] => {
     const handler = this.#options.handlers.get(record.topic);
     // Not a HandlerFailed: the handler returned an output without a topic (found when it was encoded).
@@ -108,7 +108,7 @@ export class ExactlyOnceHandlers {
     try {
       const packet = await deserializer.deserialize(message, { channel: record.topic });
       const { consumer, producer } = tools();
-      // The transactional consumer heartbeats between records itself.
+      // The exactly-once consumer heartbeats between records itself.
       const heartbeat = () => Promise.resolve();
       const context = new KafkaContext([
         message,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { of, throwError } from 'rxjs';
-import { collectOutputs, toProduceRequest, toTopicRecord } from '../../lib/pipeline/transform-outputs';
+import { collectOutputs, toProduceRequest, toTopicRecord } from '../../lib/exactly-once/transform-outputs';
 
 describe('transform outputs', () => {
   describe('toTopicRecord()', () => {

@@ -3,7 +3,7 @@ import { Container } from 'inversify';
 import { Controller, EventPattern, MessagePattern, registerControllers, RxKafkaError } from '../../lib';
 import type { ControllerClass } from '../../lib/handlers/controller';
 import { HandlerRegistry } from '../../lib/handlers/handler-registry';
-import { splitExactlyOnceRoutes } from '../../lib/pipeline/exactly-once-routes';
+import { splitExactlyOnceRoutes } from '../../lib/exactly-once/exactly-once-routes';
 
 function registryOf(...controllers: ControllerClass[]): HandlerRegistry {
   const container = new Container();

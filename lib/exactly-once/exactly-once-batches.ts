@@ -1,11 +1,11 @@
 /**
- * How a transactional consumer handles one fetched batch of one partition: transform each record in offset
+ * How an exactly-once consumer handles one fetched batch of one partition: transform each record in offset
  * order, then in one transaction per chunk of `maxBatchRecords` produce the outputs and commit the offset
  * after the chunk's last record; only then resolve that offset with the consumer (its next fetch position).
  * Shared by `processExactlyOnce()` and the server's `@EventPattern(topic, { exactlyOnce: true })` handlers.
  */
 import type { ConsumedRecord, DispatchMode } from '../connection/kafka-connection';
-import type { PartitionProducers } from '../delivery/partition-producers';
+import type { PartitionProducers } from './partition-producers';
 import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { RxKafkaError } from '../errors';
 import type { FetchedBatch } from '../kafka/fetched-batch';
@@ -56,7 +56,7 @@ export interface TransformFailure {
 }
 
 /** The owner's settings: the processor's resolved options, or the server's exactly-once handlers. */
-export interface TransactionalSettings {
+export interface ExactlyOnceSettings {
   /** The group whose offsets commit inside the transactions. */
   readonly groupId: string;
   readonly transform: (record: ConsumedRecord) => TransformResult;
@@ -75,8 +75,8 @@ export interface TransactionalSettings {
   readonly logger: Logger;
 }
 
-export interface TransactionalBatchesOptions {
-  readonly options: TransactionalSettings;
+export interface ExactlyOnceBatchesOptions {
+  readonly options: ExactlyOnceSettings;
   readonly driver: KafkaDriver;
   readonly producers: PartitionProducers;
   readonly dispatchMode: () => DispatchMode;
@@ -93,8 +93,8 @@ class TransactionFailure {
   constructor(readonly error: unknown) {}
 }
 
-export class TransactionalBatches {
-  readonly #options: TransactionalBatchesOptions;
+export class ExactlyOnceBatches {
+  readonly #options: ExactlyOnceBatchesOptions;
   readonly #stats: Mutable<ExactlyOnceStats> = {
     recordsProcessed: 0,
     outputsProduced: 0,
@@ -111,7 +111,7 @@ export class TransactionalBatches {
   /** An abandoning close: nothing more commits. */
   #abandoned = false;
 
-  constructor(options: TransactionalBatchesOptions) {
+  constructor(options: ExactlyOnceBatchesOptions) {
     this.#options = options;
   }
 
