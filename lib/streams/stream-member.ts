@@ -1,6 +1,7 @@
 import type { Subscriber, Subscription } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
-import { KafkaConnection } from '../connection/kafka-connection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
+import type { KafkaConnection } from '../connection/kafka-connection';
 import { PartitionProgressBook } from '../delivery/partition-progress';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
@@ -27,11 +28,11 @@ export class StreamMember<T> implements FeedHost<T> {
   readonly #subscriber: Subscriber<CommittableRecord<T>>;
   /** Batches being fed, each with the function that lets it return at once (an abandon). */
   readonly #active = new Map<BatchFeed<T>, { release: () => void; run?: Promise<void> }>();
+  /** The last commit of each partition, for the report. */
   readonly #committed = new Map<string, { topic: string; partition: number; offset: string }>();
   readonly #failures: Subscription;
-  #intakeOpen = true;
-  #abandoning = false;
-  #stopping: Promise<StreamReport> | undefined;
+  /** The report of the one stop, shared by every call that asks for it. */
+  #report: Promise<StreamReport> | undefined;
 
   constructor(
     options: ResolvedConsumeOptions<T>,
@@ -43,27 +44,23 @@ export class StreamMember<T> implements FeedHost<T> {
     this.bufferSize = options.bufferSize;
     this.decode = options.decode;
     this.logger = options.logger;
-    this.connection = new KafkaConnection({
-      driver,
-      clientId: options.clientId,
-      logger: options.logger,
-      consumer: {
-        groupId: options.groupId,
-        librarySettings: options.consumerConfig,
+    this.connection = createKafkaConnection(
+      { ...options, driver },
+      {
+        kind: 'consumer',
         runSettings: { partitionsConsumedConcurrently: options.partitionConcurrency } as {
           autoCommit?: boolean;
         },
         topics: options.topics,
         fromBeginning: options.fromBeginning,
         eachBatch: (payload) => this.#eachBatch(payload),
+        inFlight: this,
+        progress: this.progress,
+        produces: false,
       },
-      inFlight: this,
-      progress: this.progress,
-      produces: false,
-    });
-    this.connection.onConsumerEvent((event) => {
-      if (event.type !== 'offsets.committed') return;
-      for (const { topic, partitions } of event.offsets.topics) {
+    );
+    this.connection.commits$.subscribe(({ topics }) => {
+      for (const { topic, partitions } of topics) {
         for (const { partition, offset } of partitions) {
           this.#committed.set(`${topic}/${partition}`, { topic, partition, offset });
         }
@@ -72,7 +69,7 @@ export class StreamMember<T> implements FeedHost<T> {
     // A member that served and then gave up reconnecting ends its subscription with the connection's error.
     // A first connect that fails is start()'s: connect() rejects with the typed error (a missing topic).
     this.#failures = this.connection.status$.subscribe((status) => {
-      if (status !== 'failed' || this.#stopping) return;
+      if (status !== 'failed' || this.#report) return;
       if (this.connection.actor.getSnapshot().context.everReady) this.#fail(this.#failedError());
     });
   }
@@ -80,7 +77,7 @@ export class StreamMember<T> implements FeedHost<T> {
   /** Joins the group; a failure ends the subscription with the connection's error. */
   start(): void {
     this.connection.connect().catch((error: unknown) => {
-      if (!this.#stopping) this.#fail(error);
+      if (!this.#report) this.#fail(error);
     });
   }
 
@@ -95,11 +92,11 @@ export class StreamMember<T> implements FeedHost<T> {
   }
 
   mayEmit(): boolean {
-    return this.#intakeOpen && this.connection.dispatchMode === 'running';
+    return this.#report === undefined && this.connection.dispatchMode === 'running';
   }
 
   isAbandoning(): boolean {
-    return this.#abandoning || this.connection.dispatchMode === 'abandon';
+    return this.connection.dispatchMode === 'abandon';
   }
 
   emit(record: CommittableRecord<T>): void {
@@ -117,7 +114,6 @@ export class StreamMember<T> implements FeedHost<T> {
 
   /** The connection's abandon (unsubscribe, or the drain deadline): batches return at once. */
   abandon(): void {
-    this.#abandoning = true;
     for (const [feed, { release }] of this.#active) {
       release();
       feed.wake();
@@ -157,17 +153,15 @@ export class StreamMember<T> implements FeedHost<T> {
   }
 
   #stop(reason: StreamStopReason, mode: DrainMode, deadlineMs?: number): Promise<StreamReport> {
-    if (!this.#stopping) {
-      this.#intakeOpen = false;
-      // Set before #leave runs: completing the subscriber there unsubscribes it, which asks to stop again.
-      this.#stopping = Promise.resolve().then(() => this.#leave(reason, mode, deadlineMs));
-    }
-    return this.#stopping;
+    // Intake closes here (mayEmit() reads the report's promise). The connection is told a microtask later:
+    // records committed before the stop are resolved first, and completing the subscriber unsubscribes it,
+    // which asks to stop again.
+    this.#report ??= Promise.resolve().then(() => this.#leave(reason, mode, deadlineMs));
+    return this.#report;
   }
 
   async #leave(reason: StreamStopReason, mode: DrainMode, deadlineMs?: number): Promise<StreamReport> {
     const started = Date.now();
-    this.#intakeOpen = false;
     this.#failures.unsubscribe();
     for (const feed of this.#active.keys()) feed.wake();
     // Downstream operators finish their in-flight inner work once their source completes.
