@@ -38,9 +38,6 @@ import type {
 } from './kafka-connection-options';
 
 export type { DispatchMode } from './driver-events';
-
-/** The event xstate sends the connection actor when its connectKafka actor rejects. */
-const CONNECT_FAILED_EVENT = 'xstate.error.actor.connectKafka';
 export type {
   Assignment,
   ConsumedRecord,
@@ -49,6 +46,9 @@ export type {
   PartitionView,
   SkippedRecords,
 } from './kafka-connection-options';
+
+/** The event xstate sends the connection actor when its connectKafka actor rejects. */
+const CONNECT_FAILED_EVENT = 'xstate.error.actor.connectKafka';
 
 /**
  * One Kafka connection as an xstate actor: a producer (left unconnected when `produces: false`) and, unless
