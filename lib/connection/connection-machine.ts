@@ -8,6 +8,8 @@
  *   generation, rebalance, crash, a producer that lost its brokers) into machine events. kafkajs reports the
  *   generation apart from the join (its heartbeats and commits carry it), so `generationId` is absent for the
  *   first seconds after each join; a driver that knows it at the join sets it there.
+ * - `samplePartitions`, a callback actor invoked for the actor's whole life, tells the partition actors of
+ *   their partitions' progress once per interval (partition-sampler.ts): they never hear of a record.
  * - `connectKafka` (input: the context) connects the producer and, unless producer-only, connects, subscribes
  *   and runs the consumer. It resolves when the driver's calls return; the group join arrives as an event,
  *   before it resolves with kafkajs, and possibly after with a driver that declares
@@ -126,6 +128,7 @@ export const connectionMachine = setup({
   actors: {
     partition: partitionMachine,
     listenToKafka: listenToNothing,
+    samplePartitions: listenToNothing,
     connectKafka: createUnboundActor('connectKafka'),
     drainKafka: createUnboundActor('drainKafka'),
   },
@@ -237,7 +240,10 @@ export const connectionMachine = setup({
   id: 'connection',
   context: createInitialContext,
   initial: 'idle',
-  invoke: { id: 'listenToKafka', src: 'listenToKafka' },
+  invoke: [
+    { id: 'listenToKafka', src: 'listenToKafka' },
+    { id: 'samplePartitions', src: 'samplePartitions' },
+  ],
   // What a state does not handle itself: a rebalance still flushes what is finished (kafkajs may announce
   // one again while rebalancing or reconnecting), and a crash still detaches and is reported (while
   // draining, say), without moving the connection.

@@ -137,6 +137,11 @@ export class KafkaConnection {
     const machine = connectionMachine.provide({
       actors: {
         listenToKafka: fromCallback<ConnectionEvent>(({ sendBack }) => this.#listenToKafka(sendBack)),
+        samplePartitions: fromCallback<ConnectionEvent>(() => {
+          if (!this.#consumer) return undefined;
+          this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
+          return () => this.#sampler.stop();
+        }),
         connectKafka: fromPromise<void, ConnectionContext>(() => {
           const attempt = this.#connectKafka();
           this.#connectAttempt = attempt.catch(() => undefined);
@@ -358,7 +363,6 @@ export class KafkaConnection {
 
   /** Stops the actor for good and removes kafkajs listeners (after close()). */
   dispose(): void {
-    this.#sampler.stop();
     for (const remove of this.#removeListeners.splice(0)) remove();
     this.#committer?.stop();
     this.#messages.complete();
@@ -467,11 +471,7 @@ export class KafkaConnection {
         if (machineEvent) sendBack(machineEvent);
       }),
     ];
-    if (this.#consumer) this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
-    return () => {
-      removers.forEach((remove) => remove?.());
-      this.#sampler.stop();
-    };
+    return () => removers.forEach((remove) => remove?.());
   }
 
   #recordCommitted(offsets: TopicPartitionOffsets): void {
