@@ -10,7 +10,8 @@ import type {
   Producer,
   TopicPartitionOffsetAndMetadata,
 } from '../kafka/kafkajs/kafkajs-types';
-import { KafkaConnection } from '../connection/kafka-connection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
+import type { KafkaConnection } from '../connection/kafka-connection';
 import { publishRequestSent, publishRequestSettled } from '../diagnostics/publish-diagnostics';
 import { RxKafkaError } from '../errors';
 import { resolveClientOptions, type KafkaClientOptions, type ResolvedClientOptions } from '../options';
@@ -44,8 +45,8 @@ export class KafkaClient {
   readonly #assignments = new ReplyAssignments();
   readonly #pending: PendingRequests;
   #connection: KafkaConnection | undefined;
-  /** The current connect() call's promise, shared by callers until it fails, close() runs or the connection fails. */
-  #connecting: Promise<void> | undefined;
+  /** The seek past replies older than this instance, done once, after the first connect that succeeded. */
+  #oldRepliesSkipped: Promise<void> | undefined;
 
   constructor(options: KafkaClientOptions = {}) {
     this.#options = resolveClientOptions(options);
@@ -80,7 +81,7 @@ export class KafkaClient {
       );
     }
     const replyTopic = this.getResponsePatternName(pattern);
-    if (this.#connecting && !this.#responsePatterns.has(replyTopic)) {
+    if (this.#isConnectCalled() && !this.#responsePatterns.has(replyTopic)) {
       throw new RxKafkaError(
         'RXK_INVALID_OPTIONS',
         `subscribeToResponseOf('${pattern}') came after connect(): call it before connect(), or close() and connect() again`,
@@ -94,14 +95,13 @@ export class KafkaClient {
    * Connects the producer and (unless producerOnlyMode) the reply consumer; resolves once the consumer has
    * its reply partitions. A failed connect() may be called again.
    */
-  connect(): Promise<void> {
-    // A connection that gave up (its machine is `failed`) is connected again by the next call.
-    if (this.#connection?.state === 'failed') this.#connecting = undefined;
-    this.#connecting ??= this.#connect().catch((error: unknown) => {
-      this.#connecting = undefined;
-      throw error;
-    });
-    return this.#connecting;
+  async connect(): Promise<void> {
+    // The connection's machine decides what a call does: it starts connecting from idle, stopped or failed,
+    // and is only waited on while connecting or ready.
+    const connection = (this.#connection ??= this.#createConnection());
+    await connection.connect();
+    this.#oldRepliesSkipped ??= this.#skipOldReplies();
+    await this.#oldRepliesSkipped;
   }
 
   /**
@@ -169,7 +169,6 @@ export class KafkaClient {
     );
     await this.#connection?.close('drain');
     this.#assignments.clear();
-    this.#connecting = undefined;
     return { pendingRequestsFailed: failed };
   }
 
@@ -230,11 +229,10 @@ export class KafkaClient {
     return this.#driver.native as Kafka;
   }
 
-  async #connect(): Promise<void> {
-    const isFirst = !this.#connection;
-    this.#connection ??= this.#createConnection();
-    await this.#connection.connect();
-    if (isFirst) await this.#skipOldReplies();
+  /** True from connect() until close() ends or the connection gives up (`failed`). */
+  #isConnectCalled(): boolean {
+    const state = this.#connection?.state;
+    return state !== undefined && state !== 'idle' && state !== 'stopped' && state !== 'failed';
   }
 
   /**
@@ -262,31 +260,19 @@ export class KafkaClient {
 
   #createConnection(): KafkaConnection {
     const options = this.#options;
-    const withConsumer = !options.producerOnlyMode && this.#responsePatterns.size > 0;
-    const connection = new KafkaConnection({
-      driver: this.#driver,
-      clientId: options.clientId,
-      logger: options.logger,
-      producerSettings: options.producerConfig,
-      sendConfig: options.sendConfig,
-      connectTimeoutMs: options.connectTimeoutMs,
-      consumer: withConsumer
-        ? {
-            groupId: options.groupId,
-            librarySettings: options.consumerConfig,
-            runSettings: options.runConfig,
-            replyPartitions: this.#assignments,
-            topics: [...this.#responsePatterns],
-            fromBeginning: options.subscribeConfig.fromBeginning,
-            eachBatch: (batch) => this.#onReplies(batch),
-          }
-        : undefined,
+    const source = { ...options, driver: this.#driver };
+    if (options.producerOnlyMode || this.#responsePatterns.size === 0) {
+      return createKafkaConnection(source, { kind: 'producer' });
+    }
+    const connection = createKafkaConnection(source, {
+      kind: 'consumer',
+      replyPartitions: this.#assignments,
+      topics: [...this.#responsePatterns],
+      eachBatch: (batch) => this.#onReplies(batch),
     });
-    // From the consumer's own event, not from the actor: the actor clears its assignment during a
-    // rebalance, but the assigner must keep offering the previous partitions so they stay with this instance.
-    connection.onConsumerEvent((event) => {
-      if (event.type === 'group.joined') this.#assignments.update(event.assignment);
-    });
+    // From each join, not from the actor's assignment: the actor clears it during a rebalance, but the
+    // assigner must keep offering the previous partitions so they stay with this instance.
+    connection.joins$.subscribe(({ assignment }) => this.#assignments.update(assignment));
     return connection;
   }
 

@@ -9,9 +9,15 @@ export interface ConnectionContext {
   readonly clientId: string;
   readonly groupId?: string;
   readonly producerOnly: boolean;
+  /** The driver may report the group join after connectKafka resolved (see DriverCapabilities). */
+  readonly joinsAfterConsume: boolean;
   /** topic → partitions this member consumes; `{}` whenever no assignment is being served. */
   readonly assignment: Readonly<Record<string, readonly number[]>>;
   readonly memberId?: string;
+  /**
+   * The group generation this member is in, once the driver reported it: with kafkajs, from the first
+   * heartbeat or commit after a join (its join event lacks it), so absent for a few seconds after each join.
+   */
   readonly generationId?: number;
   /** The most recent failure (connect, crash or drain); kept after recovery for inspection. */
   readonly lastError?: ConnectionError;
@@ -40,6 +46,11 @@ export interface ConnectionInput {
   readonly groupId?: string;
   /** @defaultValue false */
   readonly producerOnly?: boolean;
+  /**
+   * The driver may report its group join after connectKafka resolved (`DriverCapabilities`); kafkajs does
+   * not. @defaultValue true (the machine then waits for a join in `connecting.joining`)
+   */
+  readonly joinsAfterConsume?: boolean;
   /** Connect attempts before `failed`; `Infinity` retries forever. @defaultValue 5 */
   readonly maxConnectAttempts?: number;
   /**
@@ -82,6 +93,7 @@ export function createInitialContext({ input }: { input: ConnectionInput }): Con
     clientId: input.clientId,
     ...(input.groupId === undefined ? {} : { groupId: input.groupId }),
     producerOnly: input.producerOnly ?? false,
+    joinsAfterConsume: input.joinsAfterConsume ?? true,
     assignment: EMPTY_ASSIGNMENT,
     connectAttempts: 0,
     maxConnectAttempts: input.maxConnectAttempts ?? DEFAULT_MAX_CONNECT_ATTEMPTS,

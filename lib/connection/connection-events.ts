@@ -30,8 +30,21 @@ export interface GroupJoinedEvent {
   readonly type: 'kafka.group.joined';
   readonly assignment: Readonly<Record<string, readonly number[]>>;
   readonly memberId: string;
-  /** kafkajs 2.2.4 does not put the generation in GROUP_JOIN; an adapter that knows it may pass it. */
+  /**
+   * kafkajs 2.2.4 does not put the generation in GROUP_JOIN (a `kafka.group.generation` brings it soon
+   * after); an adapter that knows it passes it here.
+   */
   readonly generationId?: number;
+}
+
+/**
+ * The member's group generation, reported apart from its join (kafkajs: by each heartbeat and commit, since
+ * its GROUP_JOIN lacks it).
+ */
+export interface GroupGenerationEvent {
+  readonly type: 'kafka.group.generation';
+  readonly memberId: string;
+  readonly generationId: number;
 }
 
 /** The driver's rebalance (kafkajs REBALANCING): the group is rebalancing; the current assignment is being revoked. */
@@ -76,6 +89,7 @@ export type ConnectionEvent =
   | ConnectEvent
   | ConnectTimeoutEvent
   | GroupJoinedEvent
+  | GroupGenerationEvent
   | RebalanceStartedEvent
   | CrashedEvent
   | ProducerLostEvent
@@ -112,6 +126,11 @@ export function createGroupJoinedEvent(join: {
   return join.generationId === undefined
     ? { type: 'kafka.group.joined', assignment, memberId: join.memberId }
     : { type: 'kafka.group.joined', assignment, memberId: join.memberId, generationId: join.generationId };
+}
+
+/** A `kafka.group.generation` event. */
+export function createGroupGenerationEvent(memberId: string, generationId: number): GroupGenerationEvent {
+  return { type: 'kafka.group.generation', memberId, generationId };
 }
 
 /** A `kafka.rebalance.started` event. */

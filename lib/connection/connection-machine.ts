@@ -5,9 +5,15 @@
  *
  * KafkaConnection binds the I/O with `connectionMachine.provide({ actors, actions })`:
  * - `listenToKafka`, a callback actor invoked for the actor's whole life, turns the driver's events (join,
- *   rebalance, crash, a producer that lost its brokers) into machine events.
+ *   generation, rebalance, crash, a producer that lost its brokers) into machine events. kafkajs reports the
+ *   generation apart from the join (its heartbeats and commits carry it), so `generationId` is absent for the
+ *   first seconds after each join; a driver that knows it at the join sets it there.
+ * - `samplePartitions`, a callback actor invoked for the actor's whole life, tells the partition actors of
+ *   their partitions' progress once per interval (partition-sampler.ts): they never hear of a record.
  * - `connectKafka` (input: the context) connects the producer and, unless producer-only, connects, subscribes
- *   and runs the consumer. It resolves when the driver's calls return; the group join arrives as an event.
+ *   and runs the consumer. It resolves when the driver's calls return; the group join arrives as an event,
+ *   before it resolves with kafkajs, and possibly after with a driver that declares
+ *   `capabilities.joinsAfterConsume` (only then does the machine wait in `connecting.joining`).
  * - `drainKafka` (input: the context) waits for in-flight records (until they finish, or until they are
  *   abandoned), commits and disconnects.
  * - the actions `flushCommits` (a rebalance is starting: commit what is finished while this generation still
@@ -116,17 +122,24 @@ export const connectionMachine = setup({
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     input: {} as ConnectionInput,
-    tags: {} as 'ready',
+    // ready: connect() has what it waited for; closing: close() began, batches must not start (DispatchMode).
+    tags: {} as 'ready' | 'closing',
   },
   actors: {
     partition: partitionMachine,
     listenToKafka: listenToNothing,
+    samplePartitions: listenToNothing,
     connectKafka: createUnboundActor('connectKafka'),
     drainKafka: createUnboundActor('drainKafka'),
   },
   guards: {
     isProducerOnly: ({ context }) => context.producerOnly,
     hasJoinedGroup: ({ context }) => context.memberId !== undefined,
+    mayJoinAfterConsume: ({ context }) => context.joinsAfterConsume,
+    isNewGeneration: ({ context, event }) =>
+      event.type === 'kafka.group.generation' &&
+      event.memberId === context.memberId &&
+      event.generationId !== context.generationId,
     canRetryConnect: ({ context, event }) =>
       context.connectAttempts < context.maxConnectAttempts &&
       !context.connectTimedOut &&
@@ -168,6 +181,9 @@ export const connectionMachine = setup({
         generationId: event.generationId,
       };
     }),
+    storeGeneration: assign(({ event }) =>
+      event.type === 'kafka.group.generation' ? { generationId: event.generationId } : {},
+    ),
     clearAssignment: assign({ assignment: EMPTY_ASSIGNMENT }),
     // A join: partitions it keeps go back to work, new ones get an actor, the others are revoked.
     syncPartitions: enqueueActions(({ event, enqueue, self }) => {
@@ -224,7 +240,10 @@ export const connectionMachine = setup({
   id: 'connection',
   context: createInitialContext,
   initial: 'idle',
-  invoke: { id: 'listenToKafka', src: 'listenToKafka' },
+  invoke: [
+    { id: 'listenToKafka', src: 'listenToKafka' },
+    { id: 'samplePartitions', src: 'samplePartitions' },
+  ],
   // What a state does not handle itself: a rebalance still flushes what is finished (kafkajs may announce
   // one again while rebalancing or reconnecting), and a crash still detaches and is reported (while
   // draining, say), without moving the connection.
@@ -256,7 +275,9 @@ export const connectionMachine = setup({
             onDone: [
               { guard: 'isProducerOnly', target: '#connection.connected' },
               { guard: 'hasJoinedGroup', target: '#connection.assigned' },
-              { target: 'joining' },
+              // A driver that joins inside consume() (kafkajs) has reported the join, or a crash that moved
+              // the machine on, before connectKafka resolves.
+              { guard: 'mayJoinAfterConsume', target: 'joining' },
             ],
             onError: [
               {
@@ -273,6 +294,9 @@ export const connectionMachine = setup({
           },
         },
         joining: {
+          description:
+            'connectKafka resolved before the group join, which only a driver whose join may come later ' +
+            '(capabilities.joinsAfterConsume) does; the join, or a crash, moves on.',
           on: {
             'kafka.group.joined': {
               target: '#connection.assigned',
@@ -305,6 +329,7 @@ export const connectionMachine = setup({
       on: {
         // kafkajs announces every rejoin with a rebalance first; a join without one only updates what we hold.
         'kafka.group.joined': { actions: ['storeAssignment', 'syncPartitions'] },
+        'kafka.group.generation': { guard: 'isNewGeneration', actions: 'storeGeneration' },
         'kafka.rebalance.started': { target: 'rebalancing', actions: ['flushCommits', 'revokingPartitions'] },
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
@@ -348,6 +373,7 @@ export const connectionMachine = setup({
         'close() is running: no new batch is started, drainKafka waits for in-flight records, commits and ' +
         'disconnects. Group events meanwhile are the close itself (a last rebalance) and move nothing. A ' +
         'failed drain still ends in stopped, so close() always ends.',
+      tags: 'closing',
       entry: ['revokingPartitions', 'cancelConnectTimeout'],
       invoke: {
         id: 'drainKafka',
@@ -380,6 +406,7 @@ export const connectionMachine = setup({
     },
     stopped: {
       description: 'Closed. connect() starts over; close() again is a no-op.',
+      tags: 'closing',
       entry: ['clearMembership', 'dropPartitions'],
       on: {
         'kafka.connect': {

@@ -4,6 +4,7 @@
 import type { DriverConsumerEvent, DriverProducerEvent } from '../kafka/kafka-driver';
 import {
   createCrashedEvent,
+  createGroupGenerationEvent,
   createGroupJoinedEvent,
   createProducerLostEvent,
   createRebalanceStartedEvent,
@@ -24,6 +25,8 @@ export function fromConsumerEvent(event: DriverConsumerEvent): ConnectionEvent |
   switch (event.type) {
     case 'group.joined':
       return createGroupJoinedEvent(event);
+    case 'group.generation':
+      return createGroupGenerationEvent(event.memberId, event.generationId);
     case 'rebalancing':
       return createRebalanceStartedEvent();
     case 'crashed':

@@ -53,6 +53,9 @@ export type {
   SkippedRecords,
 } from './kafka-connection-options';
 
+/** The event xstate sends the connection actor when its connectKafka actor rejects. */
+const CONNECT_FAILED_EVENT = 'xstate.error.actor.connectKafka';
+
 /**
  * One Kafka connection as an xstate actor: a producer (left unconnected when `produces: false`) and, unless
  * producer-only, a consumer in a group.
@@ -98,17 +101,13 @@ export class KafkaConnection {
   readonly #commits = new Subject<TopicPartitionOffsets>();
   readonly #skips = new Subject<SkippedRecords>();
   readonly #removeListeners: Array<() => void> = [];
-  /** dispatchMode's cache: it is read per record, and recomputed only when the snapshot changed. */
-  #dispatchMode: { snapshot: ConnectionSnapshot | undefined; mode: DispatchMode } = {
-    snapshot: undefined,
-    mode: 'running',
-  };
   readonly #producer: DriverProducer;
   readonly #consumer: DriverConsumer | undefined;
-  #started = false;
-  /** The last connect failure, kept so connect() can throw a recognised one as it is, with its cause. */
-  #lastConnectFailure: unknown;
-  /** The latest connect attempt, settled: a close() during it waits, or it would start a consumer after. */
+  /**
+   * The latest connect attempt's library calls, settled. Not a mode: leaving `connecting` stops the machine's
+   * connectKafka actor, not the calls it made, and a close() during them must wait for them, or it would
+   * leave a consumer that starts after it.
+   */
   #connectAttempt: Promise<void> = Promise.resolve();
   readonly #sampler: PartitionSampler;
 
@@ -145,13 +144,15 @@ export class KafkaConnection {
     const machine = connectionMachine.provide({
       actors: {
         listenToKafka: fromCallback<ConnectionEvent>(({ sendBack }) => this.#listenToKafka(sendBack)),
+        samplePartitions: fromCallback<ConnectionEvent>(() => {
+          if (!this.#consumer) return undefined;
+          this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
+          return () => this.#sampler.stop();
+        }),
         connectKafka: fromPromise<void, ConnectionContext>(() => {
           const attempt = this.#connectKafka();
           this.#connectAttempt = attempt.catch(() => undefined);
-          return attempt.catch((error: unknown) => {
-            this.#lastConnectFailure = error;
-            throw error;
-          });
+          return attempt;
         }),
         drainKafka: fromPromise<void, ConnectionContext>(() => this.#drainKafka()),
       },
@@ -194,6 +195,7 @@ export class KafkaConnection {
         clientId: options.clientId,
         groupId: options.consumer?.groupId,
         producerOnly: !options.consumer,
+        joinsAfterConsume: options.driver.capabilities?.joinsAfterConsume ?? true,
         maxConnectAttempts: options.maxConnectAttempts,
         connectTimeoutMs: options.connectTimeoutMs,
       },
@@ -214,6 +216,8 @@ export class KafkaConnection {
     this.joins$ = this.#joins.asObservable();
     this.commits$ = this.#commits.asObservable();
     this.skips$ = this.#skips.asObservable();
+    // Started here, in `idle`: connect() and close() are then only events, whatever came before.
+    this.#actor.start();
   }
 
   /** Each partition's progress (in flight, finished, committed, lag), which its partition actor samples. */
@@ -229,12 +233,10 @@ export class KafkaConnection {
   /** What batches may do now, as the machine says (see DispatchMode). */
   get dispatchMode(): DispatchMode {
     // The actor holds its new snapshot before it runs the actions and actors of a transition (drainKafka,
-    // abandonInFlight), so they already read the mode they brought about.
+    // abandonInFlight), so they already read the mode they brought about. Read per record: outside a close
+    // it is one tag lookup.
     const snapshot = this.#actor.getSnapshot();
-    if (this.#dispatchMode.snapshot !== snapshot) {
-      this.#dispatchMode = { snapshot, mode: toDispatchMode(snapshot) };
-    }
-    return this.#dispatchMode.mode;
+    return snapshot.hasTag('closing') ? toDispatchMode(snapshot) : 'running';
   }
 
   /**
@@ -310,19 +312,31 @@ export class KafkaConnection {
    * rejects with the last error when the machine gives up (`failed`) or is closed meanwhile.
    */
   async connect(): Promise<void> {
-    if (!this.#started) {
-      this.#actor.start();
-      this.#started = true;
+    // The machine keeps a failure as plain data (lastError); the error as the adapter threw it is in the
+    // event that told the machine, seen here while this call waits.
+    let failure: unknown;
+    const watch = this.#actor.system.inspect((inspection) => {
+      if (
+        inspection.type === '@xstate.event' &&
+        inspection.actorRef === this.#actor &&
+        inspection.event.type === CONNECT_FAILED_EVENT
+      ) {
+        failure = (inspection.event as { error?: unknown }).error;
+      }
+    });
+    let snapshot: ConnectionSnapshot;
+    try {
+      this.#actor.send(createConnectEvent());
+      snapshot = await waitFor(
+        this.#actor,
+        (s) => s.hasTag('ready') || s.matches('failed') || s.matches('stopped') || s.matches('draining'),
+      );
+    } finally {
+      watch.unsubscribe();
     }
-    this.#actor.send(createConnectEvent());
-    const snapshot = await waitFor(
-      this.#actor,
-      (s) => s.hasTag('ready') || s.matches('failed') || s.matches('stopped') || s.matches('draining'),
-    );
     if (!snapshot.hasTag('ready')) {
       const reason = snapshot.context.lastError;
       // A failure the adapter recognised (a refused login, a TLS mismatch) is thrown as it is, with its cause.
-      const failure = this.#lastConnectFailure;
       if (
         RxKafkaError.isRxKafkaError(failure) &&
         reason?.code === failure.code &&
@@ -355,10 +369,6 @@ export class KafkaConnection {
     mode: DrainMode = 'drain',
     deadlineMs?: number,
   ): Promise<{ mode: DrainMode; timedOut: boolean }> {
-    if (!this.#started) {
-      this.#actor.start();
-      this.#started = true;
-    }
     this.#actor.send(createDrainEvent(mode, deadlineMs));
     const { context } = await waitFor(this.#actor, (s) => s.matches('stopped'));
     return { mode: context.drainMode ?? mode, timedOut: context.drainTimedOut };
@@ -366,7 +376,6 @@ export class KafkaConnection {
 
   /** Stops the actor for good and removes kafkajs listeners (after close()). */
   dispose(): void {
-    this.#sampler.stop();
     for (const remove of this.#removeListeners.splice(0)) remove();
     this.offsets.stop();
     this.#messages.complete();
@@ -477,10 +486,6 @@ export class KafkaConnection {
         if (machineEvent) sendBack(machineEvent);
       }),
     ];
-    if (this.#consumer) this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
-    return () => {
-      removers.forEach((remove) => remove?.());
-      this.#sampler.stop();
-    };
+    return () => removers.forEach((remove) => remove?.());
   }
 }

@@ -6,7 +6,7 @@
  */
 import { KafkaClient } from '../client/kafka-client';
 import type { FetchedBatch } from '../kafka/fetched-batch';
-import { KafkaConnection } from '../connection/kafka-connection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import { silentLogger, type Logger } from '../logger';
 import { RxKafkaError } from '../errors';
@@ -99,12 +99,11 @@ export async function followFleet(
   logger: Logger = silentLogger,
 ): Promise<{ close(): Promise<void> }> {
   const clientId = `rxkafka-inspector-${randomBytes(4).toString('hex')}`;
-  const connection = new KafkaConnection({
-    driver: createKafkajsDriver({ ...fleet.client, clientId }, logger),
-    clientId,
-    logger,
-    consumer: {
-      groupId: clientId,
+  const driver = createKafkajsDriver({ ...fleet.client, clientId }, logger);
+  const connection = createKafkaConnection(
+    { driver, clientId, logger, groupId: clientId },
+    {
+      kind: 'consumer',
       topics: [fleet.topic],
       fromBeginning: true,
       eachBatch: async ({ batch, resolveOffset }: FetchedBatch) => {
@@ -119,7 +118,7 @@ export async function followFleet(
         }
       },
     },
-  });
+  );
   await connection.connect();
   return {
     close: async () => {

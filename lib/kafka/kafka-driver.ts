@@ -10,8 +10,22 @@ import type { FetchedBatch, TopicPartitionOffsets } from './fetched-batch';
 import type { OutgoingRecord } from './kafka-record';
 import type { ProduceRequest, RecordProducer, WrittenPartition } from './record-producer';
 
+/**
+ * What a driver's library does differently from kafkajs, where the connection machine must know it. Each is
+ * false for kafkajs.
+ */
+export interface DriverCapabilities {
+  /**
+   * The consumer may report its group join after `consume()` resolved; the machine then waits for it in
+   * `connecting.joining`. kafkajs joins inside `run()` and reports the join (or its crash) before it resolves.
+   */
+  readonly joinsAfterConsume: boolean;
+}
+
 /** A Kafka client library, bound to one cluster and client id. */
 export interface KafkaDriver {
+  /** How the library differs from kafkajs; absent: every capability the machine allows for (the safe side). */
+  readonly capabilities?: DriverCapabilities;
   createProducer(settings: ProducerSettings): DriverProducer;
   createConsumer(settings: ConsumerSettings): DriverConsumer;
   /** The end offset ("high watermark") of each partition of `topic`. */
@@ -124,6 +138,11 @@ export type DriverConsumerEvent =
       readonly generationId?: number;
       readonly assignment: Readonly<Record<string, readonly number[]>>;
     }
+  /**
+   * The member's group generation, where the library reports it apart from the join (kafkajs's GROUP_JOIN
+   * lacks it; its heartbeats and commits carry it).
+   */
+  | { readonly type: 'group.generation'; readonly memberId: string; readonly generationId: number }
   | { readonly type: 'rebalancing' }
   /** The consumer stopped on an error; `restart` tells whether the library restarts it by itself. */
   | { readonly type: 'crashed'; readonly error: unknown; readonly restart: boolean }

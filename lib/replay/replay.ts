@@ -3,7 +3,8 @@
  * signal once it has caught up with the end offsets it saw at its start.
  */
 import { Observable, Subject, type Subscriber, type Subscription } from 'rxjs';
-import { KafkaConnection } from '../connection/kafka-connection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
+import type { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
@@ -164,30 +165,27 @@ class ReplayRead<T> {
   }
 
   #createConnection(): KafkaConnection {
-    const connection = new KafkaConnection({
-      driver: this.#driver,
-      clientId: this.#options.clientId,
-      logger: this.#options.logger,
-      consumer: {
+    const connection = createKafkaConnection(
+      { ...this.#options, driver: this.#driver },
+      {
+        kind: 'consumer',
         groupId: this.groupId,
-        librarySettings: this.#options.consumerConfig,
         // Never commit: the group is thrown away, and a commit would make it look like a real consumer.
         runSettings: { autoCommit: false },
         topics: [this.#topic],
         fromBeginning: true,
         eachBatch: async (batch) => this.#onBatch(batch),
       },
-    });
+    );
     // Every join (the first, and any rebalance) starts each partition at the next offset this read needs.
-    connection.onConsumerEvent((event) => {
-      if (event.type === 'records.skipped' && event.topic === this.#topic) {
-        this.#skipped(event.partition, BigInt(event.lastOffset) + 1n);
-      }
-      if (event.type !== 'group.joined') return;
-      for (const partition of event.assignment[this.#topic] ?? []) {
+    connection.joins$.subscribe(({ assignment }) => {
+      for (const partition of assignment[this.#topic] ?? []) {
         const position = this.#positions.get(partition);
         if (position !== undefined) connection.seek(this.#topic, partition, String(position));
       }
+    });
+    connection.skips$.subscribe(({ topic, partition, lastOffset }) => {
+      if (topic === this.#topic) this.#skipped(partition, BigInt(lastOffset) + 1n);
     });
     return connection;
   }

@@ -84,7 +84,6 @@ export class KafkaServer {
   #connection: KafkaConnection | undefined;
   #pipeline: RecordPipeline | undefined;
   #exactlyOnce: { consumer: ExactlyOnceConsumer; handlers: ExactlyOnceHandlers } | undefined;
-  #listening: Promise<void> | undefined;
 
   /**
    * `handlers` is the inversify container the `@Controller()` classes resolve from, or any other
@@ -155,14 +154,11 @@ export class KafkaServer {
 
   /**
    * Discovers the handlers, connects, subscribes and starts consuming. Resolves once the consumer has its
-   * first assignment. Throws RXK_INVALID_OPTIONS when no controller declares a handler.
+   * first assignment. Throws RXK_INVALID_OPTIONS when no controller declares a handler. Called again, it
+   * waits for the same connections, which their machines connect again after close() or a failure.
    */
   listen(): Promise<void> {
-    this.#listening ??= this.#listen().catch((error: unknown) => {
-      this.#listening = undefined;
-      throw error;
-    });
-    return this.#listening;
+    return this.#listen();
   }
 
   /** Drains (or abandons), commits, leaves the group and disconnects; returns what happened. */
@@ -171,20 +167,14 @@ export class KafkaServer {
     const mode = options.mode ?? 'drain';
     const deadlineMs = options.timeoutMs ?? this.#options.drainTimeoutMs;
     const exactlyOnce = this.#exactlyOnce?.consumer;
-    let timedOut = false;
-    let exactlyOnceTimedOut = false;
-    try {
-      // The deadline is the machine's: a delayed transition from draining.finishing to draining.abandoning.
-      // Both members drain at once, each under the same deadline.
-      const [drained, drainedExactlyOnce] = await Promise.all([
-        this.#connection?.close(mode, deadlineMs),
-        exactlyOnce?.close(mode, deadlineMs),
-      ]);
-      timedOut = (drained?.timedOut ?? false) || (drainedExactlyOnce?.timedOut ?? false);
-      exactlyOnceTimedOut = drainedExactlyOnce?.timedOut ?? false;
-    } finally {
-      this.#listening = undefined;
-    }
+    // The deadline is the machine's: a delayed transition from draining.finishing to draining.abandoning.
+    // Both members drain at once, each under the same deadline.
+    const [drained, drainedExactlyOnce] = await Promise.all([
+      this.#connection?.close(mode, deadlineMs),
+      exactlyOnce?.close(mode, deadlineMs),
+    ]);
+    const timedOut = (drained?.timedOut ?? false) || (drainedExactlyOnce?.timedOut ?? false);
+    const exactlyOnceTimedOut = drainedExactlyOnce?.timedOut ?? false;
     return {
       mode,
       timedOut,

@@ -1,6 +1,7 @@
 import type { Subscriber, Subscription } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
-import { KafkaConnection } from '../connection/kafka-connection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
+import type { KafkaConnection } from '../connection/kafka-connection';
 import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
@@ -28,9 +29,8 @@ export class StreamMember<T> implements FeedHost<T> {
   /** Batches being fed, each with the function that lets it return at once (an abandon). */
   readonly #active = new Map<BatchFeed<T>, { release: () => void; run?: Promise<void> }>();
   readonly #failures: Subscription;
-  #intakeOpen = true;
-  #abandoning = false;
-  #stopping: Promise<StreamReport> | undefined;
+  /** The report of the one stop, shared by every call that asks for it. */
+  #report: Promise<StreamReport> | undefined;
 
   constructor(
     options: ResolvedConsumeOptions<T>,
@@ -42,28 +42,25 @@ export class StreamMember<T> implements FeedHost<T> {
     this.bufferSize = options.bufferSize;
     this.decode = options.decode;
     this.logger = options.logger;
-    this.connection = new KafkaConnection({
-      driver,
-      clientId: options.clientId,
-      logger: options.logger,
-      consumer: {
-        groupId: options.groupId,
-        librarySettings: options.consumerConfig,
+    this.connection = createKafkaConnection(
+      { ...options, driver },
+      {
+        kind: 'consumer',
         runSettings: { partitionsConsumedConcurrently: options.partitionConcurrency } as {
           autoCommit?: boolean;
         },
         topics: options.topics,
         fromBeginning: options.fromBeginning,
         eachBatch: (payload) => this.#eachBatch(payload),
+        inFlight: this,
+        progress: this.progress,
+        produces: false,
       },
-      inFlight: this,
-      progress: this.progress,
-      produces: false,
-    });
+    );
     // A member that served and then gave up reconnecting ends its subscription with the connection's error.
     // A first connect that fails is start()'s: connect() rejects with the typed error (a missing topic).
     this.#failures = this.connection.status$.subscribe((status) => {
-      if (status !== 'failed' || this.#stopping) return;
+      if (status !== 'failed' || this.#report) return;
       if (this.connection.actor.getSnapshot().context.everReady) this.#fail(this.#failedError());
     });
   }
@@ -71,7 +68,7 @@ export class StreamMember<T> implements FeedHost<T> {
   /** Joins the group; a failure ends the subscription with the connection's error. */
   start(): void {
     this.connection.connect().catch((error: unknown) => {
-      if (!this.#stopping) this.#fail(error);
+      if (!this.#report) this.#fail(error);
     });
   }
 
@@ -86,11 +83,11 @@ export class StreamMember<T> implements FeedHost<T> {
   }
 
   mayEmit(): boolean {
-    return this.#intakeOpen && this.connection.dispatchMode === 'running';
+    return this.#report === undefined && this.connection.dispatchMode === 'running';
   }
 
   isAbandoning(): boolean {
-    return this.#abandoning || this.connection.dispatchMode === 'abandon';
+    return this.connection.dispatchMode === 'abandon';
   }
 
   emit(record: CommittableRecord<T>): void {
@@ -108,7 +105,6 @@ export class StreamMember<T> implements FeedHost<T> {
 
   /** The connection's abandon (unsubscribe, or the drain deadline): batches return at once. */
   abandon(): void {
-    this.#abandoning = true;
     for (const [feed, { release }] of this.#active) {
       release();
       feed.wake();
@@ -148,17 +144,15 @@ export class StreamMember<T> implements FeedHost<T> {
   }
 
   #stop(reason: StreamStopReason, mode: DrainMode, deadlineMs?: number): Promise<StreamReport> {
-    if (!this.#stopping) {
-      this.#intakeOpen = false;
-      // Set before #leave runs: completing the subscriber there unsubscribes it, which asks to stop again.
-      this.#stopping = Promise.resolve().then(() => this.#leave(reason, mode, deadlineMs));
-    }
-    return this.#stopping;
+    // Intake closes here (mayEmit() reads the report's promise). The connection is told a microtask later:
+    // records committed before the stop are resolved first, and completing the subscriber unsubscribes it,
+    // which asks to stop again.
+    this.#report ??= Promise.resolve().then(() => this.#leave(reason, mode, deadlineMs));
+    return this.#report;
   }
 
   async #leave(reason: StreamStopReason, mode: DrainMode, deadlineMs?: number): Promise<StreamReport> {
     const started = Date.now();
-    this.#intakeOpen = false;
     this.#failures.unsubscribe();
     for (const feed of this.#active.keys()) feed.wake();
     // Downstream operators finish their in-flight inner work once their source completes.

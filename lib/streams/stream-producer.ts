@@ -1,4 +1,5 @@
-import { KafkaConnection } from '../connection/kafka-connection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
+import type { KafkaConnection } from '../connection/kafka-connection';
 import type { WrittenOffset } from '../delivery/written-offsets';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import type { OutgoingRecord } from '../kafka/kafka-record';
@@ -60,13 +61,16 @@ export class StreamProducer {
         'option send.acks must be -1 or 1 for a stream producer, got 0: Kafka answers no offset without acknowledgements, and produceTo() emits them',
       );
     }
-    this.connection = new KafkaConnection({
-      driver: resolved.driver ?? createKafkajsDriver(resolved.kafkaConfig, resolved.logger),
-      clientId: resolved.clientId,
-      logger: resolved.logger,
-      producerSettings: resolved.producerConfig,
-      sendConfig: resolved.sendConfig,
-    });
+    this.connection = createKafkaConnection(
+      {
+        driver: resolved.driver ?? createKafkajsDriver(resolved.kafkaConfig, resolved.logger),
+        clientId: resolved.clientId,
+        logger: resolved.logger,
+        producerConfig: resolved.producerConfig,
+        sendConfig: resolved.sendConfig,
+      },
+      { kind: 'producer' },
+    );
   }
 
   /** Connects the producer; calling it again is harmless. A failed connect may be retried. */

@@ -48,6 +48,21 @@ describe('KafkaClient (on a fake driver)', () => {
     it('moves the reply consumer to the end of its own reply partition only', () => {
       expect(replies.seeks).to.deep.equal([{ topic: 'math.sum.reply', partition: 0, offset: '42' }]);
     });
+
+    it('moves it there once, for concurrent and later calls, each resolving only after the move', async () => {
+      const otherDriver = new FakeKafkaDriver();
+      otherDriver.endOffsets.set('math.sum.reply', [{ partition: 0, high: '5' }]);
+      const other = new KafkaClient({ driver: otherDriver, logger: silentLogger });
+      other.subscribeToResponseOf('math.sum');
+      const seeksSeen = () => otherDriver.consumer.seeks.length;
+      const calls = await Promise.all([other.connect().then(seeksSeen), other.connect().then(seeksSeen)]);
+      await other.connect();
+      expect(calls).to.deep.equal([1, 1]);
+      expect(otherDriver.consumer.seeks).to.deep.equal([
+        { topic: 'math.sum.reply', partition: 0, offset: '5' },
+      ]);
+      await other.close();
+    });
   });
 
   describe('.send()', () => {

@@ -223,6 +223,16 @@ describe('connectionMachine', () => {
       expect(actor.getSnapshot().hasTag('ready')).to.equal(true);
     });
 
+    it('takes no edge to connecting.joining without joinsAfterConsume: kafkajs reports a crash instead of a join', async () => {
+      const { actor } = startConnection({ input: { joinsAfterConsume: false } });
+      actor.send(createConnectEvent());
+      // connectKafka resolves at once, without a join.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(actor.getSnapshot().value).to.deep.equal({ connecting: 'starting' });
+      actor.send(createCrashedEvent(kafkaError('KafkaJSProtocolError', 'join refused'), false));
+      expect(stateOf(actor)).to.equal('failed');
+    });
+
     it('keeps a join that arrives before connectKafka resolves and is assigned once it does', async () => {
       const connect = createDeferred();
       const { actor } = startConnection({ connect: () => connect.promise });

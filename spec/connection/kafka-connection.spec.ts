@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { KafkaConnection } from '../../lib/connection/kafka-connection';
 import { RxKafkaError } from '../../lib/errors';
 import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
+import type { DriverCapabilities } from '../../lib/kafka/kafka-driver';
 import { silentLogger } from '../../lib/logger';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { RecordingLogger } from '../support/recording-logger';
@@ -21,11 +22,13 @@ function createConnection(
     logger?: RecordingLogger;
     maxConnectAttempts?: number;
     produces?: boolean;
+    capabilities?: DriverCapabilities;
     /** Resolves when in-flight work is finished; the default has none. */
     finish?: () => Promise<void>;
   } = {},
 ): Setup {
   const driver = new FakeKafkaDriver();
+  driver.capabilities = options.capabilities;
   const steps: string[] = [];
   const eachBatch = async ({ batch, resolveOffset }: FetchedBatch) => {
     for (const message of batch.messages) resolveOffset(message.offset);
@@ -128,6 +131,48 @@ describe('KafkaConnection (on a fake driver)', () => {
       const error = await connection.connect().catch((rejected: unknown) => rejected);
       expect(error).to.have.property('code', 'RXK_NOT_CONNECTED');
       expect(error).to.have.property('cause', failure);
+    });
+  });
+
+  describe('the group join and the driver’s capabilities', () => {
+    it('goes from connecting.starting straight to assigned with a driver that joins inside consume(), as kafkajs', async () => {
+      const { connection } = track(createConnection({ capabilities: { joinsAfterConsume: false } }));
+      const seen: string[] = [];
+      connection.actor.subscribe((snapshot) => seen.push(JSON.stringify(snapshot.value)));
+      await connection.connect();
+      expect(seen).not.to.include(JSON.stringify({ connecting: 'joining' }));
+      expect(connection.state).to.equal('assigned');
+    });
+
+    it('waits in connecting.joining, not ready, for a join a driver reports after consume() (joinsAfterConsume)', async () => {
+      const { driver, connection } = track(createConnection({ capabilities: { joinsAfterConsume: true } }));
+      driver.consumer.joinsOnConsume = false;
+      let resolved = false;
+      const connected = connection.connect().then(() => (resolved = true));
+      await settle();
+      expect(connection.actor.getSnapshot().value).to.deep.equal({ connecting: 'joining' });
+      expect(resolved).to.equal(false);
+      driver.consumer.join({ 'orders.placed': [0, 1] });
+      await connected;
+      expect(connection.state).to.equal('assigned');
+      expect(connection.assignment).to.deep.equal({ 'orders.placed': [0, 1] });
+    });
+
+    it('keeps the generation a heartbeat or commit reports after a join without one, for its own member only', async () => {
+      const { driver, connection } = track(createConnection());
+      driver.consumer.joinsWithGeneration = false;
+      await connection.connect();
+      const context = () => connection.actor.getSnapshot().context;
+      expect(context().generationId).to.equal(undefined);
+      driver.consumer.reportGeneration('another-member');
+      expect(context().generationId).to.equal(undefined);
+      driver.consumer.reportGeneration();
+      expect(context().generationId).to.equal(1);
+      // The next join, again without a generation, leaves none rather than the previous one.
+      driver.consumer.rebalance({ 'orders.placed': [0] });
+      expect(context().generationId).to.equal(undefined);
+      driver.consumer.reportGeneration();
+      expect(context().generationId).to.equal(2);
     });
   });
 

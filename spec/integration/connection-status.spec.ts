@@ -65,3 +65,50 @@ describe('connection status across connect → rebalance → close (integration)
     for (const transition of transitions) expect(transition.event).to.be.a('string').and.not.equal('');
   });
 });
+
+describe('the group generation, as kafkajs reports it (integration)', () => {
+  /** Waits until `read()` gives a value `accept` takes; fails with `what` after 30 s. */
+  async function waitUntil<T>(read: () => T, accept: (value: T) => boolean, what: string): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (let value = read(); ; value = read()) {
+      if (accept(value)) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: still ${String(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('is set by the heartbeats after each join (GROUP_JOIN lacks it), and rises with a rebalance', async () => {
+    const { brokers } = await useTestBroker();
+    const topic = uniqueName('generation');
+    await createTopics([{ topic, numPartitions: 2 }]);
+    const groupId = uniqueName('generation-group');
+    const servers = [0, 1].map(() => {
+      const container = new Container();
+      container.bind(createSinkController(topic)).toSelf();
+      return new KafkaServer(container, {
+        client: { brokers: [...brokers] },
+        consumer: { groupId, heartbeatInterval: 300 },
+        logger: silentLogger,
+      });
+    });
+    const [first, second] = servers;
+    try {
+      await first.listen();
+      const generationOf = () => first.connection.actor.getSnapshot().context.generationId;
+      const firstGeneration = await waitUntil(generationOf, (id) => id !== undefined, 'no generation');
+      expect(firstGeneration).to.be.a('number');
+
+      await second.listen();
+      const later = await waitUntil(
+        generationOf,
+        (id) => id !== undefined && id > (firstGeneration ?? 0),
+        'no later generation after the second member joined',
+      );
+      expect(first.connection.state).to.equal('assigned');
+      expect(later).to.be.greaterThan(firstGeneration ?? 0);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});

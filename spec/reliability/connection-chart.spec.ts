@@ -21,8 +21,9 @@ import { createRawKafka, createTopicsOn } from './support/raw-kafka';
 /** Chart edges no connection here takes, each with why, and where a spec takes it on a fake driver. */
 const NOT_TAKEN_HERE: Readonly<Record<string, string>> = {
   'connecting.starting --xstate.done.actor.connectKafka--> connecting.joining':
-    'kafkajs joins inside consumer.run(), so its join always precedes the end of connectKafka; the port ' +
-    'allows a driver whose join comes later (connection-machine.spec: "waits in connecting.joining")',
+    'guarded by the driver capability joinsAfterConsume, which kafkajs lacks: it joins inside ' +
+    'consumer.run(), so its join (or its crash) always precedes the end of connectKafka (kafka-connection.spec: ' +
+    '"waits in connecting.joining, not ready, for a join a driver reports after consume()")',
   'connecting.joining --kafka.group.joined--> assigned': 'as above',
   'draining --xstate.error.actor.drainKafka--> stopped':
     'a drain whose commit or disconnect throws; kafkajs swallows disconnect errors (connection-machine.spec: ' +

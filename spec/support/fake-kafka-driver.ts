@@ -5,12 +5,14 @@
  * - Producers record every produce request and acknowledge it at once, or hold acknowledgements until the
  *   spec releases them (`holdAcks()`), so a spec can see what happens between "produced" and "acknowledged".
  * - Consumers join as soon as they consume, with partition 0 of every subscribed topic (or the assignment
- *   the spec set), and hand the runtime the batches a spec delivers. Resolved and committed offsets are
+ *   the spec set), and hand the runtime the batches a spec delivers. A spec may make them join only when
+ *   told (`joinsOnConsume = false`), and report the generation apart from the join, as kafkajs does. Resolved and committed offsets are
  *   kept per partition, as Kafka stores them: the next offset to read.
  */
 import type {
   ConsumeSettings,
   ConsumerSettings,
+  DriverCapabilities,
   DriverConsumer,
   DriverConsumerEvent,
   DriverProducer,
@@ -50,6 +52,8 @@ export function createSendError(kind: SendErrorKind, message: string): Error {
 
 export class FakeKafkaDriver implements KafkaDriver {
   readonly native = { fake: 'kafka' };
+  /** Absent unless a spec sets it (the machine then allows for every capability). */
+  capabilities: DriverCapabilities | undefined;
   readonly producers: FakeProducer[] = [];
   readonly consumers: FakeConsumer[] = [];
   /** End offsets `fetchEndOffsets` answers, by topic. */
@@ -245,6 +249,10 @@ export class FakeConsumer implements DriverConsumer {
   connected = false;
   /** Set before consume() to join with this assignment instead of partition 0 of each topic. */
   assignment: Record<string, number[]> | undefined;
+  /** False: consume() resolves without joining, and the spec calls join() (a driver whose join comes later). */
+  joinsOnConsume = true;
+  /** False: joins carry no generation, as kafkajs's GROUP_JOIN; reportGeneration() brings it. */
+  joinsWithGeneration = true;
   #settings: ConsumeSettings | undefined;
   #running = false;
   #generation = 0;
@@ -268,7 +276,7 @@ export class FakeConsumer implements DriverConsumer {
     this.#settings = settings;
     this.#running = true;
     // kafkajs emits its GROUP_JOIN inside run(): the join may come before consume() resolves.
-    this.join();
+    if (this.joinsOnConsume) this.join();
   }
 
   seek(topic: string, partition: number, offset: string): void {
@@ -306,9 +314,14 @@ export class FakeConsumer implements DriverConsumer {
     this.#emit({
       type: 'group.joined',
       memberId: this.memberId,
-      generationId: this.#generation,
+      ...(this.joinsWithGeneration ? { generationId: this.#generation } : {}),
       assignment: joined,
     });
+  }
+
+  /** Reports the current generation apart from the join (kafkajs: a heartbeat or a commit). */
+  reportGeneration(memberId = this.memberId): void {
+    this.#emit({ type: 'group.generation', memberId, generationId: this.#generation });
   }
 
   /** The consumer moved past records it never handed to a batch (transaction markers, aborted records). */

@@ -17,6 +17,7 @@ import type { Logger } from '../../logger';
 import type {
   ConsumeSettings,
   ConsumerSettings,
+  DriverCapabilities,
   DriverConsumer,
   DriverConsumerEvent,
   DriverProducer,
@@ -71,6 +72,7 @@ export function createKafkajsDriver(config: KafkaConfig, logger: Logger): KafkaD
 const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 
 class KafkajsDriver implements KafkaDriver {
+  readonly capabilities: DriverCapabilities = Object.freeze({ joinsAfterConsume: false });
   readonly native: Kafka;
   readonly #target: ConnectTarget;
   readonly #steps: ConnectSteps;
@@ -383,12 +385,21 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
-    const { GROUP_JOIN, REBALANCING, CRASH, COMMIT_OFFSETS, START_BATCH_PROCESS } = this.native.events;
+    const { GROUP_JOIN, HEARTBEAT, REBALANCING, CRASH, COMMIT_OFFSETS, START_BATCH_PROCESS } =
+      this.native.events;
     // STOP and DISCONNECT are left out: kafkajs emits them during the runtime's own close() and also right
     // before a CRASH, which carries the one fact that matters (whether kafkajs restarts by itself).
     const removers = [
       this.native.on(GROUP_JOIN, ({ payload }) =>
         listener({ type: 'group.joined', memberId: payload.memberId, assignment: payload.memberAssignment }),
+      ),
+      // kafkajs 2.2.4's GROUP_JOIN payload has no generation; each heartbeat and commit it sent names it.
+      this.native.on(HEARTBEAT, ({ payload }) =>
+        listener({
+          type: 'group.generation',
+          memberId: payload.memberId,
+          generationId: payload.groupGenerationId,
+        }),
       ),
       this.native.on(REBALANCING, () => listener({ type: 'rebalancing' })),
       // kafkajs resolves a fetch of only control or aborted records itself, without calling eachBatch; its
@@ -405,7 +416,12 @@ class KafkajsConsumer implements DriverConsumer {
       this.native.on(CRASH, ({ payload }) =>
         listener({ type: 'crashed', error: payload.error, restart: payload.restart }),
       ),
-      this.native.on(COMMIT_OFFSETS, ({ payload }) =>
+      this.native.on(COMMIT_OFFSETS, ({ payload }) => {
+        listener({
+          type: 'group.generation',
+          memberId: payload.memberId,
+          generationId: payload.groupGenerationId,
+        });
         listener({
           type: 'offsets.committed',
           offsets: {
@@ -417,8 +433,8 @@ class KafkajsConsumer implements DriverConsumer {
               })),
             })),
           },
-        }),
-      ),
+        });
+      }),
     ];
     return () => removers.forEach((remove) => remove());
   }
