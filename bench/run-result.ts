@@ -24,6 +24,8 @@ export interface RunResult {
   /** Time the consumer's close() took after the window (event scenarios). */
   readonly closeMs?: number;
   readonly soak?: Readonly<Record<string, RssGrowth>>;
+  /** (s): hostile records written during the run, per kind. */
+  readonly hostileWritten?: Readonly<Record<string, number>>;
   /** (h): the two projection starts, timed from projection() to caught up. */
   readonly restart?: {
     readonly fromSnapshotMs: number;

@@ -26,6 +26,9 @@ import type { ImplementationName } from './worker-protocol';
 
 const RESULTS_DIR = join(__dirname, 'results');
 
+/** A measuring window shorter than this mostly measures start-up and the machine's moods. */
+const MIN_WINDOW_MS = 5_000;
+
 async function main(): Promise<number> {
   const options = parseBenchOptions(process.argv.slice(2));
   const scenarios = createScenarios(options);
@@ -93,6 +96,11 @@ async function runScenarios(
             const run = await runOnce(context, scenario, implementation, repetition);
             runs.push(run);
             console.log(`[bench] ${name}: ${describeRun(run)}`);
+            if (!options.quick && run.durationMs < MIN_WINDOW_MS) {
+              console.log(
+                `[bench] ${name}: a window of ${(run.durationMs / 1000).toFixed(1)} s is too short to compare; raise its N`,
+              );
+            }
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
             failures.push({ scenario: scenario.id, implementation, repetition, error: message });
@@ -138,6 +146,8 @@ function describeRun(run: RunResult): string {
       .map(([process, mb]) => `${process} ${mb.toFixed(0)} MB`)
       .join(', ')}`,
     run.loadMs === undefined ? undefined : `(loaded in ${(run.loadMs / 1000).toFixed(1)} s)`,
+    run.hostileWritten &&
+      `${Object.values(run.hostileWritten).reduce((total, n) => total + n, 0)} hostile records beside them`,
     run.restart &&
       `restart from snapshot ${(run.restart.fromSnapshotMs / 1000).toFixed(2)} s (${run.restart.appliedFromSnapshot} records) ` +
         `vs full replay ${(run.restart.fullReplayMs / 1000).toFixed(2)} s (${run.restart.appliedFull} records) = ` +

@@ -170,6 +170,17 @@ export function evaluateTarget(
     }
     case 'p':
       return describePipelineCost(scenario, find('nest-rxkafka'), rxkafka);
+    case 's': {
+      // A run fails when a good request is answered wrongly or not at all, so a row here answered them all.
+      const mine = rxkafka?.latency;
+      const theirs = nest?.latency;
+      return {
+        scenario,
+        target: 'all good requests answered; p99 ≤ NestJS p99',
+        met: mine === undefined || theirs === undefined ? undefined : mine.p99Ms <= theirs.p99Ms,
+        detail: `p50 ${formatMs(mine?.p50Ms)} vs ${formatMs(theirs?.p50Ms)} ms, p99 ${formatMs(mine?.p99Ms)} vs ${formatMs(theirs?.p99Ms)} ms`,
+      };
+    }
   }
 }
 

@@ -61,6 +61,18 @@ export interface ClientSpec extends KafkaSpec {
   readonly warmupCount: number;
   /** Soak mode: announce the end of warm-up after this share of `count`, and sample RSS every second. */
   readonly soakWarmupFraction?: number;
+  /**
+   * Send at this steady rate instead of keeping `concurrency` in flight: request i leaves at start + i/rate,
+   * however many are unanswered, and its latency counts from then (a slow server cannot slow the sender).
+   */
+  readonly ratePerS?: number;
+}
+
+/** Writes hostile records to the request topic (and stray replies to the reply topic) until told to stop. */
+export interface HostileSpec extends KafkaSpec {
+  readonly role: 'hostile';
+  readonly replyTopic: string;
+  readonly ratePerS: number;
 }
 
 /** Transforms `count` events of the topic into records of `outputTopic`, and reports the rate. */
@@ -96,7 +108,14 @@ export interface ProjectorSpec extends KafkaSpec {
 }
 
 export type WorkerSpec =
-  LoaderSpec | ConsumerSpec | ServerSpec | ClientSpec | ReplayerSpec | ProjectorSpec | PipelineSpec;
+  | LoaderSpec
+  | ConsumerSpec
+  | ServerSpec
+  | ClientSpec
+  | ReplayerSpec
+  | ProjectorSpec
+  | PipelineSpec
+  | HostileSpec;
 
 /** The two projection starts of (h), each timed from projection() to its caughtUp$. */
 export interface RestartResult {
@@ -109,6 +128,11 @@ export interface RestartResult {
   readonly statesEqual: boolean;
   readonly cpuS: number;
   readonly peakRssMb: number;
+}
+
+/** What the hostile writer wrote, per kind. */
+export interface HostileResult {
+  readonly written: Readonly<Record<string, number>>;
 }
 
 export interface LoadResult {
@@ -163,9 +187,15 @@ export type WorkerMessage =
   | {
       readonly type: 'result';
       readonly result:
-        LoadResult | ConsumeResult | ServeResult | RequestResult | RestartResult | PipelineResult;
+        | LoadResult
+        | ConsumeResult
+        | ServeResult
+        | RequestResult
+        | RestartResult
+        | PipelineResult
+        | HostileResult;
     }
   | { readonly type: 'failed'; readonly message: string };
 
-/** Parent → worker (servers only): start the CPU window, note the warm-up RSS, stop and report. */
+/** Parent → worker (servers and the hostile writer): start the CPU window, note the warm-up RSS, stop and report. */
 export type ParentCommand = { readonly type: 'mark' } | { readonly type: 'warm' } | { readonly type: 'stop' };

@@ -1,5 +1,5 @@
 /**
- * A benchmark worker: one implementation in one role (loader, consumer, server, client), in its own
+ * A benchmark worker: one implementation in one role (loader, consumer, server, client, …), in its own
  * process so that its CPU time and RSS are its own. Started by bench/run.ts with its spec as JSON in
  * argv[2]; reports over IPC and exits once everything it opened is closed.
  */
@@ -8,12 +8,14 @@ import { sendToParent } from './parent-channel';
 import { ProcessMeter } from './process-meter';
 import { consumeEvents } from './roles/consume-events';
 import { loadEvents } from './roles/load-events';
+import { produceHostile } from './roles/produce-hostile';
 import { replayEvents } from './roles/replay-events';
 import { restartProjection } from './roles/restart-projection';
 import { sendRequests } from './roles/send-requests';
 import { serveRequests } from './roles/serve-requests';
 import { transformEvents } from './roles/transform-events';
 import type {
+  HostileResult,
   LoadResult,
   ConsumeResult,
   PipelineResult,
@@ -29,7 +31,9 @@ const EXIT_GRACE_MS = 10_000;
 function runRole(
   spec: WorkerSpec,
   meter: ProcessMeter,
-): Promise<LoadResult | ConsumeResult | ServeResult | RequestResult | RestartResult | PipelineResult> {
+): Promise<
+  LoadResult | ConsumeResult | ServeResult | RequestResult | RestartResult | PipelineResult | HostileResult
+> {
   switch (spec.role) {
     case 'loader':
       return loadEvents(spec);
@@ -45,6 +49,8 @@ function runRole(
       return replayEvents(spec, meter);
     case 'projector':
       return restartProjection(spec, meter);
+    case 'hostile':
+      return produceHostile(spec);
   }
 }
 

@@ -3,14 +3,16 @@ import { sendToParent } from '../parent-channel';
 import { startCpuProfile } from '../cpu-profiler';
 import { toCpuSeconds, type ProcessMeter } from '../process-meter';
 import { SoakMemory } from '../soak-memory';
+import { runAtRate } from '../run-at-rate';
 import { runWithConcurrency } from '../run-with-concurrency';
 import { summarizeLatencies } from '../stats';
 import type { ClientSpec, RequestResult } from '../worker-protocol';
 
 /**
  * The client role: sends `warmupCount` unmeasured requests, then `count` measured ones with `concurrency`
- * in flight, timing each round trip from send() to its reply. In soak mode it announces the end of
- * warm-up (a share of `count`) so both processes note their RSS there, and samples RSS every second.
+ * in flight (or at a steady `ratePerS`), timing each round trip from send() (or the time it was due) to its
+ * reply. In soak mode it announces the end of warm-up (a share of `count`) so both processes note their RSS
+ * there, and samples RSS every second.
  */
 export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promise<RequestResult> {
   const implementation = loadImplementation(spec.implementation);
@@ -33,8 +35,7 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
     await sendToParent({ type: 'measuring' });
     const profile = startCpuProfile(spec.cpuProfilePath);
     const start = meter.snapshot();
-    await runWithConcurrency(spec.count, spec.concurrency, async (index) => {
-      const sentAt = performance.now();
+    const measure = async (index: number, sentAt: number): Promise<void> => {
       const correct = await requestSum(requester, index);
       latenciesMs[index] = performance.now() - sentAt;
       if (!correct) wrongReplies++;
@@ -42,7 +43,12 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
         memory.markWarm();
         await sendToParent({ type: 'warm' });
       }
-    });
+    };
+    if (spec.ratePerS === undefined) {
+      await runWithConcurrency(spec.count, spec.concurrency, (index) => measure(index, performance.now()));
+    } else {
+      await runAtRate(spec.count, spec.ratePerS, measure);
+    }
     const end = meter.snapshot();
     profile.stop();
     const soak = memory.report(end);

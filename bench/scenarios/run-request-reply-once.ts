@@ -2,14 +2,15 @@ import type { RunResult } from '../run-result';
 import { toRssGrowth } from '../rss-growth';
 import { toUniqueTopic } from '../topic-admin';
 import { killLiveWorkers, WorkerProcess } from '../worker-process';
-import type { ImplementationName, RequestResult, ServeResult } from '../worker-protocol';
+import type { HostileResult, ImplementationName, RequestResult, ServeResult } from '../worker-protocol';
 import { EXIT_TIMEOUT_MS, STARTUP_TIMEOUT_MS, toCpuProfilePath, type RunContext } from './run-context';
 import type { RequestReplyScenario } from './scenario';
 
 /**
  * One run of a request/reply scenario (or the soak): fresh request and reply topics, a server process,
  * then a client process. The parent relays the client's milestones to the server, so the server's CPU
- * window and soak RSS line up with the client's.
+ * window and soak RSS line up with the client's. In (s) a hostile writer starts before the client and
+ * stops after it, so every good request of the window meets hostile records.
  */
 export async function runRequestReplyOnce(
   context: RunContext,
@@ -31,6 +32,19 @@ export async function runRequestReplyOnce(
       `${label}-server`,
     );
     await server.next('ready', STARTUP_TIMEOUT_MS);
+    const hostile = scenario.hostileRatePerS
+      ? WorkerProcess.spawn(
+          {
+            role: 'hostile',
+            brokers: context.brokers,
+            topic,
+            replyTopic: `${topic}.reply`,
+            ratePerS: scenario.hostileRatePerS,
+          },
+          `${label}-hostile`,
+        )
+      : undefined;
+    await hostile?.next('ready', STARTUP_TIMEOUT_MS);
     const client = WorkerProcess.spawn(
       {
         role: 'client',
@@ -39,20 +53,29 @@ export async function runRequestReplyOnce(
         concurrency: scenario.concurrency,
         warmupCount: scenario.warmupCount,
         soakWarmupFraction: scenario.soakWarmupFraction,
+        ratePerS: scenario.ratePerS,
         cpuProfilePath: toCpuProfilePath(context, `${label}-client`),
       },
       `${label}-client`,
     );
     await client.next('measuring', STARTUP_TIMEOUT_MS + scenario.timeoutMs);
     server.send({ type: 'mark' });
+    hostile?.send({ type: 'mark' });
     if (scenario.soakWarmupFraction !== undefined) {
       await client.next('warm', scenario.timeoutMs);
       server.send({ type: 'warm' });
     }
     const requested = (await client.next('result', scenario.timeoutMs)).result as RequestResult;
+    hostile?.send({ type: 'stop' });
+    const hostileResult = (await hostile?.next('result', STARTUP_TIMEOUT_MS))?.result as
+      HostileResult | undefined;
     server.send({ type: 'stop' });
     const served = (await server.next('result', STARTUP_TIMEOUT_MS)).result as ServeResult;
-    await Promise.all([client.exit(EXIT_TIMEOUT_MS), server.exit(EXIT_TIMEOUT_MS)]);
+    await Promise.all([
+      client.exit(EXIT_TIMEOUT_MS),
+      server.exit(EXIT_TIMEOUT_MS),
+      hostile?.exit(EXIT_TIMEOUT_MS),
+    ]);
     if (requested.wrongReplies > 0) {
       throw new Error(`${label}: ${requested.wrongReplies} replies were not the expected sum`);
     }
@@ -66,6 +89,7 @@ export async function runRequestReplyOnce(
       latency: requested.latency,
       cpuS: { server: served.cpuS, client: requested.cpuS },
       peakRssMb: { server: served.peakRssMb, client: requested.peakRssMb },
+      hostileWritten: hostileResult?.written,
       soak:
         scenario.soakWarmupFraction === undefined
           ? undefined

@@ -1,5 +1,5 @@
 /**
- * The five scenarios of issue 6 and (f) of issue 14, sized by the command line: what runs, against which implementations, and
+ * The five scenarios of issue 6, issue 14's (f) to (i), issue 15's (n) to (p) and issue 22's (s), sized by the command line: what runs, against which implementations, and
  * with which settings. bench/README.md explains what each one measures.
  */
 import type { BenchOptions, ScenarioId } from '../bench-options';
@@ -43,6 +43,10 @@ export interface RequestReplyScenario extends ScenarioBase {
   readonly warmupCount: number;
   /** Soak only: share of `count` after which RSS is noted and growth is measured from. */
   readonly soakWarmupFraction?: number;
+  /** Send at this steady rate (an open loop) instead of keeping `concurrency` in flight; see ClientSpec. */
+  readonly ratePerS?: number;
+  /** Hostile records a second written beside the good requests (scenario s); 0 or absent: none. */
+  readonly hostileRatePerS?: number;
 }
 
 /** Pre-produced events transformed into records of a second topic (consume-transform-produce). */
@@ -86,9 +90,21 @@ export function countOf(scenario: Scenario, implementation: ImplementationName):
  */
 const NEST_IO_EVENTS = 1_000;
 
+/**
+ * NestJS's N in (a): at about 20,000 events/s, 200,000 are a window of about ten seconds; (a)'s full N
+ * (sized for rxkafka's window) would take half a minute per repetition.
+ */
+const NEST_EVENTS = 200_000;
+
 const PARTITIONS = 8;
 
-/** The scenarios selected by `options`, in order (a to e, issue 14's f to i, issue 15's n to p). */
+/**
+ * The good requests' rate in (s): one NestJS keeps up with on a 2-core machine (its (d) is about 2,500 round
+ * trips a second there), so both servers are measured at the same load.
+ */
+export const HOSTILE_MIX_RATE_PER_S = 1_000;
+
+/** The scenarios selected by `options`, in order (a to e, issue 14's f to i, issue 15's n to p, issue 22's s). */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -99,6 +115,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       id: 'a',
       title: 'events, trivial handler',
       count: counts.a,
+      countFor: { nest: Math.min(counts.a, NEST_EVENTS) },
       implementations: ['rxkafka', 'kafkajs', 'nest'],
       repetitions,
       ioDelayMs: 0,
@@ -226,6 +243,21 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       concurrency: 256,
       warmupCount: Math.min(2_000, Math.ceil(counts.o / 10)),
       timeoutMs: 60_000 + counts.o * 5,
+    },
+    // Issue 22: good requests at a steady rate with hostile records mixed in (bench/roles/produce-hostile.ts).
+    s: {
+      ...requests,
+      id: 's',
+      title: `hostile mix: ${HOSTILE_MIX_RATE_PER_S} good requests/s, ${options.hostileRatePerS} hostile/s`,
+      count: counts.s,
+      implementations: ['rxkafka', 'nest'],
+      repetitions,
+      // Enough lanes for the warm-up only: the measured requests leave at the rate, however many are pending.
+      concurrency: 64,
+      warmupCount: Math.min(1_000, Math.ceil(counts.s / 10)),
+      ratePerS: HOSTILE_MIX_RATE_PER_S,
+      hostileRatePerS: options.hostileRatePerS,
+      timeoutMs: 60_000 + counts.s * 5,
     },
     p: {
       ...events,

@@ -259,6 +259,29 @@ describe('authorization (integration, SASL_SSL with an authorizer)', function ()
     expectNoSecretsLogged(logger);
   });
 
+  it("fails a client's connect() on a refused reply group at once, with RXK_NOT_AUTHORIZED naming the group and the user", async () => {
+    const logger = new RecordingLogger();
+    const client = new KafkaClient({
+      client: serviceClient(),
+      consumer: { groupId: uniqueName(REFUSED_GROUP) },
+      logger,
+    });
+    cleanups.push(() => client.close());
+    client.subscribeToResponseOf(TOPICS.echo);
+    const started = Date.now();
+    const error = await client.connect().then(
+      () => new Error('connect() resolved with a refused reply group'),
+      (rejected: unknown) => rejected,
+    );
+    const elapsedMs = Date.now() - started;
+    report('connect() of a client on a refused group', elapsedMs, loudLines(logger));
+    expectRefusal(error, 'group', REFUSED_GROUP);
+    expect((error as NotAuthorizedError).resourceName).to.match(/-client$/);
+    expect(elapsedMs).to.be.below(WITHIN_MS);
+    expect(loudLines(logger)).to.be.at.most(6);
+    expectNoSecretsLogged(logger);
+  });
+
   it('fails listen() on a refused topic at once, with RXK_NOT_AUTHORIZED naming the topic and the user', async () => {
     const logger = new RecordingLogger();
     const server = await startServer(uniqueName(`${RUN}-group-server`), logger, ClosedTopicController);
