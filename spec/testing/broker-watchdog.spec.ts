@@ -20,7 +20,8 @@ async function programRuns(pid: number, name: string): Promise<void> {
     }
   };
   while (comm() !== name) {
-    if (Date.now() > deadline) throw new Error(`process ${pid} did not exec ${name} within ${GONE_WITHIN_MS} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`process ${pid} did not exec ${name} within ${GONE_WITHIN_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

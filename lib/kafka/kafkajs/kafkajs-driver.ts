@@ -253,7 +253,12 @@ class KafkajsProducer implements DriverProducer {
   readonly #authorization: AuthorizationContext;
   readonly #listeners = new Set<(event: DriverProducerEvent) => void>();
 
-  constructor(kafka: Kafka, config: ProducerConfig, steps: ConnectSteps, authorization: AuthorizationContext) {
+  constructor(
+    kafka: Kafka,
+    config: ProducerConfig,
+    steps: ConnectSteps,
+    authorization: AuthorizationContext,
+  ) {
     this.native = kafka.producer({
       ...config,
       createPartitioner: this.#partitions.wrap(config.createPartitioner),
