@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
 import type { ConnectionStatus } from '../connection/connection-status';
 import type { ConnectionTransition } from '../connection/inspection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
 import { KafkaConnection, type Assignment, type ConsumedRecord } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import type { ControllerClass } from '../handlers/controller';
@@ -245,27 +246,18 @@ export class KafkaServer {
       maxInFlightPerPartition: options.maxInFlightPerPartition,
       logger: options.logger,
     });
-    const connection = new KafkaConnection({
-      driver: this.#driver,
-      clientId: options.clientId,
-      logger: options.logger,
-      producerSettings: options.producerConfig,
-      sendConfig: options.sendConfig,
-      connectTimeoutMs: options.connectTimeoutMs,
-      // Without at-least-once handlers (only exactly-once ones) the connection only produces.
-      consumer:
-        topics.strings.length + topics.patterns.length === 0
-          ? undefined
-          : {
-              groupId: options.groupId,
-              librarySettings: options.consumerConfig,
-              runSettings: options.runConfig,
-              topics: [...topics.strings, ...topics.patterns],
-              fromBeginning: options.subscribeConfig.fromBeginning,
-              eachBatch: pipeline.eachBatch,
-            },
-      inFlight: pipeline,
-    });
+    // Without at-least-once handlers (only exactly-once ones) the connection only produces.
+    const connection = createKafkaConnection(
+      { ...options, driver: this.#driver },
+      topics.strings.length + topics.patterns.length === 0
+        ? { kind: 'producer' }
+        : {
+            kind: 'consumer',
+            topics: [...topics.strings, ...topics.patterns],
+            eachBatch: pipeline.eachBatch,
+            inFlight: pipeline,
+          },
+    );
     pipeline.start(connection);
     this.#exactlyOnce =
       routes.exactlyOnce.size === 0
