@@ -16,20 +16,30 @@ import type { Logger } from '../logger';
 import type { RawKafkaRecord } from '../wire/parser';
 import type { FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
+import { LogThrottle, logThrottled, RECORD_LOG_BURST, RECORD_LOG_INTERVAL_MS } from './log-throttle';
 import { runWithRetries } from './run-with-retries';
 import { isPromiseLike } from './to-observable';
 
 export interface EventPathOptions {
+  /** The interval of the throttled lines about records that fail alike (0: a line each). @defaultValue RECORD_LOG_INTERVAL_MS */
+  readonly recordLogIntervalMs?: number;
   readonly failures: FailurePolicy;
   readonly logger: Logger;
 }
 
 export class EventPath {
   readonly #options: EventPathOptions;
+  /** One line per interval for events that fail alike (see RECORD_LOG_INTERVAL_MS). */
+  readonly #recordLog: LogThrottle;
   #failed = 0;
 
   constructor(options: EventPathOptions) {
     this.#options = options;
+    this.#recordLog = new LogThrottle(
+      options.recordLogIntervalMs ?? RECORD_LOG_INTERVAL_MS,
+      Date.now,
+      RECORD_LOG_BURST,
+    );
   }
 
   /** Event handler runs that failed for good (after their retries) so far. */
@@ -94,10 +104,14 @@ export class EventPath {
       publishHandlerError('event', handler, context, error);
       // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
       // dead-lettered when configured, and committed.
-      logger.error(`${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`, {
-        ...locate(context.getMessage()),
-        error,
-      });
+      logThrottled(
+        this.#recordLog,
+        `failed:${describeHandler(handler)}`,
+        logger,
+        'error',
+        `${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`,
+        { ...locate(context.getMessage()), error },
+      );
       await failures.deadLetter(
         record,
         { error, attempts, handler: describeHandler(handler) },

@@ -12,10 +12,13 @@ import type { HandledRecord } from './batch-runner';
 import { EventPath } from './event-path';
 import { FailurePolicy } from './failure-policy';
 import { locate } from './handler-run';
+import { LogThrottle, logThrottled, RECORD_LOG_BURST, RECORD_LOG_INTERVAL_MS } from './log-throttle';
 import { RequestPath } from './request-path';
 import { isPromiseLike } from './to-observable';
 
 export interface MessageRouterOptions {
+  /** The interval of the throttled lines about records that fail alike (0: a line each). @defaultValue RECORD_LOG_INTERVAL_MS */
+  readonly recordLogIntervalMs?: number;
   /** Where handlers are found: rxkafka's `HandlerRegistry`, or a NestJS application's handlers. */
   readonly registry: HandlerSource;
   readonly parser: KafkaParser;
@@ -54,9 +57,16 @@ export class MessageRouter {
   readonly #failures: FailurePolicy;
   readonly #requests: RequestPath;
   readonly #events: EventPath;
+  /** One line per interval for records that fail alike (see RECORD_LOG_INTERVAL_MS). */
+  readonly #recordLog: LogThrottle;
 
   constructor(options: MessageRouterOptions) {
     this.#options = options;
+    this.#recordLog = new LogThrottle(
+      options.recordLogIntervalMs ?? RECORD_LOG_INTERVAL_MS,
+      Date.now,
+      RECORD_LOG_BURST,
+    );
     const { logger } = options;
     this.#failures = new FailurePolicy({
       retry: options.retry,
@@ -71,8 +81,13 @@ export class MessageRouter {
       replyTimeoutMs: options.replyTimeoutMs,
       failures: this.#failures,
       logger,
+      recordLogIntervalMs: options.recordLogIntervalMs,
     });
-    this.#events = new EventPath({ failures: this.#failures, logger });
+    this.#events = new EventPath({
+      failures: this.#failures,
+      logger,
+      recordLogIntervalMs: options.recordLogIntervalMs,
+    });
   }
 
   /** Reply records produced so far. */
@@ -119,10 +134,14 @@ export class MessageRouter {
     message: IncomingMessage,
     error: unknown,
   ): Promise<void> {
-    this.#options.logger.error('the deserializer failed; the record is skipped', {
-      ...locate(message),
-      error,
-    });
+    logThrottled(
+      this.#recordLog,
+      `deserializer:${record.topic}`,
+      this.#options.logger,
+      'error',
+      'the deserializer failed; the record is skipped',
+      { ...locate(message), error },
+    );
     await this.#failures.deadLetter(
       record,
       { error, attempts: 0, handler: 'deserializer' },
@@ -150,7 +169,12 @@ export class MessageRouter {
     // with its reply where the partitioner puts it (a reply partition that is not a number).
     const broken = describeBrokenRoute(record.headers, route);
     if (broken)
-      logger.warn(
+      logThrottled(
+        this.#recordLog,
+        // Half a request (no route) and an unusable reply partition are two kinds, each with its own lines.
+        `${route ? 'reply-partition' : 'half-request'}:${record.topic}`,
+        logger,
+        'warn',
         broken,
         route ? { ...locate(message), correlationId: route.correlationId } : locate(message),
       );
@@ -160,12 +184,26 @@ export class MessageRouter {
     const eventHandlers = registry.findEventHandlers(packet.pattern);
     if (eventHandlers.length > 0) return this.#events.handle(eventHandlers, packet.data, context, record);
     if (route) {
-      logger.warn(`no message handler for ${packet.pattern}: replied with an error`, locate(message));
+      logThrottled(
+        this.#recordLog,
+        `no-handler:${packet.pattern}`,
+        logger,
+        'warn',
+        `no message handler for ${packet.pattern}: replied with an error`,
+        locate(message),
+      );
       return this.#requests.replyNoHandler(route, message);
     }
     const asEvent = registry.findMessageHandler(packet.pattern);
     // A @MessagePattern record without request headers runs as an event, its result dropped (as NestJS).
     if (asEvent) return this.#events.handle([asEvent], packet.data, context, record);
-    logger.warn(`no handler for ${packet.pattern}: record skipped`, locate(message));
+    logThrottled(
+      this.#recordLog,
+      `no-handler:${packet.pattern}`,
+      logger,
+      'warn',
+      `no handler for ${packet.pattern}: record skipped`,
+      locate(message),
+    );
   }
 }

@@ -26,12 +26,20 @@ import type { HandledRecord } from './batch-runner';
 import { DecidedErrorPayload, isDecidedErrorReply } from './error-payload';
 import { toFinalErrorPayload, type FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
-import { LogThrottle, REFUSED_TOPIC_LOG_INTERVAL_MS } from './log-throttle';
+import {
+  LogThrottle,
+  logThrottled,
+  RECORD_LOG_BURST,
+  RECORD_LOG_INTERVAL_MS,
+  REFUSED_TOPIC_LOG_INTERVAL_MS,
+} from './log-throttle';
 import { toReplyPackets, type ServerReply } from './reply-packets';
 import { runWithRetries } from './run-with-retries';
 import { isPromiseLike, toObservable } from './to-observable';
 
 export interface RequestPathOptions {
+  /** The interval of the throttled lines about records that fail alike (0: a line each). @defaultValue RECORD_LOG_INTERVAL_MS */
+  readonly recordLogIntervalMs?: number;
   readonly serializer: Serializer;
   readonly produceQueue: ProduceQueue;
   /**
@@ -48,9 +56,16 @@ export class RequestPath {
   #repliesSent = 0;
   #errorReplies = 0;
   readonly #refusedTopicLog = new LogThrottle(REFUSED_TOPIC_LOG_INTERVAL_MS);
+  /** One line per interval for requests that fail alike (see RECORD_LOG_INTERVAL_MS). */
+  readonly #recordLog: LogThrottle;
 
   constructor(options: RequestPathOptions) {
     this.#options = options;
+    this.#recordLog = new LogThrottle(
+      options.recordLogIntervalMs ?? RECORD_LOG_INTERVAL_MS,
+      Date.now,
+      RECORD_LOG_BURST,
+    );
   }
 
   /** Reply records produced so far. */
@@ -149,10 +164,14 @@ export class RequestPath {
           (resolved) => this.#send(route, [encodeReply(resolved, meta)]),
           (error: unknown) => {
             this.#errorReplies += 1;
-            this.#options.logger.error(`${describeHandler(handler)} failed`, {
-              ...locate(context.getMessage()),
-              error,
-            });
+            logThrottled(
+              this.#recordLog,
+              `failed:${describeHandler(handler)}`,
+              this.#options.logger,
+              'error',
+              `${describeHandler(handler)} failed`,
+              { ...locate(context.getMessage()), error },
+            );
             return this.#send(route, [
               encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))),
             ]);
@@ -203,7 +222,14 @@ export class RequestPath {
     ).catch((error: unknown) => {
       // Retries spent (or the reply could not be encoded): the caller still gets an answer, the partition moves on.
       const reason = isRetriableException(error) ? `failed after ${retry.attempts} attempts` : 'failed';
-      logger.error(`${describeHandler(handler)} ${reason}`, { ...locate(context.getMessage()), error });
+      logThrottled(
+        this.#recordLog,
+        `failed:${describeHandler(handler)}`,
+        logger,
+        'error',
+        `${describeHandler(handler)} ${reason}`,
+        { ...locate(context.getMessage()), error },
+      );
       this.#errorReplies += 1;
       publishHandlerError('request', handler, context, error, route.correlationId);
       send(encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))));
@@ -257,7 +283,8 @@ export class RequestPath {
     const fields = { ...locate(message), correlationId, replyTopic, error };
     // A topic refused as a whole is logged once per interval, however many requests name it.
     if (!this.#options.produceQueue.refuses(replyTopic)) {
-      this.#options.logger.error(text, fields);
+      // A partition the reply topic lacks, a record too large: as many lines as requests name it, throttled.
+      logThrottled(this.#recordLog, `unwritten:${replyTopic}`, this.#options.logger, 'error', text, fields);
       return;
     }
     const admitted = this.#refusedTopicLog.admit(replyTopic);
@@ -308,7 +335,11 @@ export class RequestPath {
       return;
     }
     // A NestJS filter's verdict carries no error of its own (Nest's logger reported it): show its payload.
-    this.#options.logger.warn(
+    logThrottled(
+      this.#recordLog,
+      `error-reply:${describeHandler(handler)}`,
+      this.#options.logger,
+      'warn',
       'handler failed; sending an error reply',
       error instanceof DecidedErrorPayload ? { ...fields, reply: payload } : { ...fields, error },
     );

@@ -19,6 +19,7 @@ import {
 import { firstValueFrom } from 'rxjs';
 import {
   Controller,
+  createProducer,
   EventPattern,
   KafkaClient,
   KafkaServer,
@@ -374,6 +375,35 @@ describe('authorization (integration, SASL_SSL with an authorizer)', function ()
     expect(controller.quietCalls).to.deep.equal(['q-1']);
     expect(loudLines(logger)).to.be.at.most(6);
     expectNoSecretsLogged(logger);
+  });
+
+  it('refuses only the refused topic when one producer writes to it and to an allowed topic at once', async () => {
+    // kafkajs asks the metadata of all of a producer's topics in one request, and Kafka's refusal of one
+    // does not say which: the allowed topic's send must not be refused with it.
+    const allowedTopic = `${TOPICS.echo}.reply`;
+    for (let round = 0; round < 5; round += 1) {
+      const logger = new RecordingLogger();
+      // metadataMaxAge 0: every send refreshes the metadata of all the producer's topics, so the allowed
+      // topic's refresh meets the refused topic's while it is being added (the race a busy server meets).
+      const producer = createProducer({ client: serviceClient(), producer: { metadataMaxAge: 0 }, logger });
+      cleanups.push(() => producer.close());
+      await producer.connect();
+      const [allowed, refused] = await Promise.allSettled([
+        producer.send(allowedTopic, [{ value: `allowed-${round}` }]),
+        producer.send(TOPICS.quietReply, [{ value: `refused-${round}` }]),
+      ]);
+      expect(
+        allowed.status,
+        `round ${round}: ${allowed.status === 'rejected' ? String(allowed.reason) : ''}`,
+      ).to.equal('fulfilled');
+      expect(refused.status).to.equal('rejected');
+      const reason = (refused as PromiseRejectedResult).reason as Error & { cause?: unknown };
+      const refusal =
+        RxKafkaError.isRxKafkaError(reason) && reason.code === 'RXK_NOT_AUTHORIZED' ? reason : reason.cause;
+      expectRefusal(refusal, 'topic', TOPICS.quietReply);
+      expectNoSecretsLogged(logger);
+      await producer.close();
+    }
   });
 
   it('fails an exactly-once processor whose transactional ids are refused at start()', async () => {

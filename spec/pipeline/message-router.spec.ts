@@ -307,6 +307,31 @@ describe('MessageRouter', () => {
         expect(allReplies(sent)[0]).not.to.have.property('partition');
       });
 
+      it('logs a flood of requests with a broken kafka_replyPartition a few times per interval, yet answers each', async () => {
+        const { router, sent, logs } = createSetup();
+        for (let i = 0; i < 50; i++) {
+          await router.handle(
+            createRecord('router.sum', [i], requestHeaders('router.sum.reply', 'abc')),
+            tools,
+          );
+        }
+        expect(allReplies(sent)).to.have.length(50);
+        const lines = logs.filter((entry) => entry.message.includes('is not a partition number'));
+        expect(lines, 'the first few lines, the others counted for the next').to.have.length(5);
+      });
+
+      it('logs a failing handler a few times per interval, while each caller gets its error reply', async () => {
+        const { router, sent, logs } = createSetup();
+        for (let i = 0; i < 20; i++) {
+          await router.handle(
+            createRecord('router.fail.unknown', null, requestHeaders('router.fail.reply')),
+            tools,
+          );
+        }
+        expect(allReplies(sent)).to.have.length(20);
+        expect(logs.filter((entry) => entry.level === 'warn')).to.have.length(5);
+      });
+
       it('sets no partition when kafka_replyPartition is missing', async () => {
         const { router, sent } = createSetup();
         await router.handle(createRecord('router.sum', [1], requestHeaders('router.sum.reply', null)), tools);

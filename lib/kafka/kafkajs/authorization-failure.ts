@@ -187,3 +187,31 @@ export async function rethrowAuthorizationFailure(
   const refused = await findRefusedTopics(context.kafka, topics);
   throw (refused.length > 0 && toAuthorizationFailure(error, { topics: refused }, context.target)) || failure;
 }
+
+/**
+ * Sends through `send`, rethrowing an authorization refusal as a NotAuthorizedError that names the topic
+ * only when Kafka refuses that topic itself. kafkajs refreshes the metadata of every topic its producer
+ * has written to in one request, and fails a send whose own topic is allowed when another send's topic,
+ * refused, is in that request at the same moment: the refusal does not say which topic it was. So the
+ * send's topics are looked up one at a time; a refused one is named. When none is (Kafka refuses only the
+ * write, or the refusal was another topic's), a send to one topic is tried once more and a second refusal
+ * stands; a send to several is not, since some of its records may have been written.
+ */
+export async function sendWithAuthorization<T>(
+  send: () => Promise<T>,
+  topics: readonly string[],
+  context: AuthorizationContext,
+): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    const failure = toAuthorizationFailure(error, { topics }, context.target);
+    if (!failure) throw error;
+    if (failure.resourceType !== 'topic') throw failure;
+    const refused = await findRefusedTopics(context.kafka, topics);
+    if (refused.length > 0)
+      throw toAuthorizationFailure(error, { topics: refused }, context.target) ?? failure;
+    if (topics.length !== 1) throw failure;
+    return send().catch((again: unknown) => rethrowAuthorizationFailure(again, { topics }, context));
+  }
+}

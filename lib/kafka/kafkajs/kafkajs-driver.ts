@@ -31,7 +31,7 @@ import type {
 import type { OutgoingRecord } from '../kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
 import {
-  rethrowAuthorizationFailure,
+  sendWithAuthorization,
   withAuthorization,
   type AuthorizationContext,
 } from './authorization-failure';
@@ -277,11 +277,11 @@ class KafkajsProducer implements DriverProducer {
 
   sendBatch(request: ProduceRequest): Promise<WrittenPartition[]> {
     // Only a failure pays for the authorization check: this is every record's path.
-    const sent = this.native
-      .sendBatch(request)
-      .catch((error: unknown) =>
-        rethrowAuthorizationFailure(error, { topics: topicsOf(request) }, this.#authorization),
-      );
+    const sent = sendWithAuthorization(
+      () => this.native.sendBatch(request),
+      topicsOf(request),
+      this.#authorization,
+    );
     // kafkajs emits nothing when a producer loses its brokers: the failed send is the only sign of it.
     if (this.#listeners.size > 0) {
       sent.catch((error: unknown) => {

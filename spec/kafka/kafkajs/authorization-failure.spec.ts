@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { NotAuthorizedError, RxKafkaError } from '../../../lib/errors';
 import {
   findRefusedResource,
+  sendWithAuthorization,
   toAuthorizationFailure,
   withAuthorization,
 } from '../../../lib/kafka/kafkajs/authorization-failure';
@@ -149,5 +150,99 @@ describe('withAuthorization()', () => {
       context,
     ).catch((error: unknown) => error);
     expect(during).to.include({ code: 'RXK_NOT_AUTHORIZED', resourceType: 'group', resourceName: 'g' });
+  });
+});
+
+describe('sendWithAuthorization()', () => {
+  const topicRefused = () => nonRetriable(protocolError('TOPIC_AUTHORIZATION_FAILED', 29));
+
+  // An admin that answers metadata lookups one topic at a time, refusing the topics in `refused`.
+  const kafkaRefusing = (refused: readonly string[], lookedUp: string[]) =>
+    ({
+      admin: () => ({
+        connect: async () => undefined,
+        disconnect: async () => undefined,
+        fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+          lookedUp.push(...topics);
+          if (topics.some((topic) => refused.includes(topic))) throw topicRefused();
+          return { topics: [] };
+        },
+      }),
+    }) as unknown as Kafka;
+
+  const contextOf = (kafka: Kafka) => ({ target, refusals: new AuthorizationRefusals(), kafka });
+
+  // Sends that fail with the given errors in turn, then succeed with `result`.
+  const sendFailing = (errors: Error[], result = 'written') => {
+    const calls = { count: 0 };
+    const send = async () => {
+      calls.count += 1;
+      const error = errors.shift();
+      if (error) throw error;
+      return result;
+    };
+    return { send, calls };
+  };
+
+  it('names the topic Kafka refuses to this client, without sending again', async () => {
+    const lookedUp: string[] = [];
+    const { send, calls } = sendFailing([topicRefused()]);
+    const error = await sendWithAuthorization(
+      send,
+      ['orders.reply'],
+      contextOf(kafkaRefusing(['orders.reply'], lookedUp)),
+    ).catch((rejected: unknown) => rejected);
+    expect(error).to.be.instanceOf(NotAuthorizedError);
+    expect(error).to.include({
+      code: 'RXK_NOT_AUTHORIZED',
+      resourceType: 'topic',
+      resourceName: 'orders.reply',
+    });
+    expect(lookedUp).to.deep.equal(['orders.reply']);
+    expect(calls.count).to.equal(1);
+  });
+
+  it('sends once more when the refusal was not its topic’s (another send’s topic in the same metadata request)', async () => {
+    const lookedUp: string[] = [];
+    const { send, calls } = sendFailing([topicRefused()]);
+    const result = await sendWithAuthorization(
+      send,
+      ['echo.reply'],
+      contextOf(kafkaRefusing(['quiet.reply'], lookedUp)),
+    );
+    expect(result).to.equal('written');
+    expect(lookedUp).to.deep.equal(['echo.reply']);
+    expect(calls.count).to.equal(2);
+  });
+
+  it('lets a second refusal of a topic Kafka describes stand: only writing to it is refused', async () => {
+    const { send, calls } = sendFailing([topicRefused(), topicRefused()]);
+    const error = await sendWithAuthorization(send, ['audit'], contextOf(kafkaRefusing([], []))).catch(
+      (rejected: unknown) => rejected,
+    );
+    expect(error).to.include({ code: 'RXK_NOT_AUTHORIZED', resourceType: 'topic', resourceName: 'audit' });
+    expect(calls.count).to.equal(2);
+  });
+
+  it('never sends records to several topics twice: some of them may be written', async () => {
+    const { send, calls } = sendFailing([topicRefused()]);
+    const error = await sendWithAuthorization(send, ['a', 'b'], contextOf(kafkaRefusing([], []))).catch(
+      (rejected: unknown) => rejected,
+    );
+    expect(error).to.include({ code: 'RXK_NOT_AUTHORIZED', resourceType: 'topic' });
+    expect((error as NotAuthorizedError).resourceName).to.equal(undefined);
+    expect(calls.count).to.equal(1);
+  });
+
+  it('rethrows other errors as they are, looking nothing up', async () => {
+    const lookedUp: string[] = [];
+    const boom = new Error('boom');
+    const { send, calls } = sendFailing([boom]);
+    const error = await sendWithAuthorization(send, ['t'], contextOf(kafkaRefusing([], lookedUp))).catch(
+      (rejected: unknown) => rejected,
+    );
+    expect(error).to.equal(boom);
+    expect(lookedUp).to.deep.equal([]);
+    expect(calls.count).to.equal(1);
   });
 });
