@@ -40,13 +40,14 @@ export interface BenchOptions {
   readonly cpuProfileDir?: string;
 }
 
-// (a) and (f): rxkafka handled 100,000 to 190,000 events a second in them on a 2-core machine, so these N
-// give its measuring window at least 5 s (200,000 gave 1.1 to 1.9 s).
+// (a), (b), (d) and (f): on a quiet 2-core machine rxkafka handled up to 160,000 events a second in (a),
+// 190,000 in (f), 44,000 in (b) and 17,500 requests in (d), so these N give its measuring window at least
+// 5 s (600,000, 150,000 and 50,000 gave 3.8, 3.5 and 2.9 s there).
 const FULL_COUNTS: Record<ScenarioId, number> = {
-  a: 600_000,
-  b: 150_000,
+  a: 1_000_000,
+  b: 250_000,
   c: 2_000,
-  d: 50_000,
+  d: 100_000,
   e: 1_000_000,
   f: 1_000_000,
   g: 500_000,
@@ -97,10 +98,11 @@ const IMPLEMENTATIONS: readonly ImplementationName[] = [
   'kafkajs',
   'nest',
   'rxkafka-alo',
+  'rxkafka-stream',
   'nest-rxkafka',
 ];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,…,p] [--impl rxkafka,kafkajs,nest,rxkafka-alo,nest-rxkafka]
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,…,p] [--impl rxkafka,kafkajs,nest,rxkafka-alo,rxkafka-stream,nest-rxkafka]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
                        [--stream-events N] [--replay-events N] [--projection-events N] [--eos-events N]
                        [--nest-io-events N] [--nest-throughput N] [--nest-events N]
@@ -110,18 +112,18 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,�
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
-                 (rxkafka-alo: rxkafka's at-least-once pipeline, run in (i) only)
-  --events N     (a) events through a trivial handler            (default 600000; NestJS at most 200000)
-  --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 150000; NestJS at most 1000)
+                 (rxkafka-alo, rxkafka-stream: rxkafka's at-least-once pipelines, run in (i) only)
+  --events N     (a) events through a trivial handler            (default 1000000; NestJS at most 200000)
+  --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 250000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)
-  --throughput N (d) requests with 256 in flight                 (default 50000)
+  --throughput N (d) requests with 256 in flight                 (default 100000)
   --soak N       (e) rxkafka requests with 256 in flight         (default 1000000)
   --stream-events N (f) events through consume() + commitAfter()  (default 1000000)
   --replay-events N      (g) events replayed                     (default 500000)
   --projection-events N  (h) events before the snapshot; 10% more after it (default 400000)
   --eos-events N (i) events through a consume-transform-produce pipeline (default 300000)
   --nest-io-events N  (n) a NestJS app's events awaiting 5 ms I/O, on RxKafkaStrategy and on
-                      Transport.KAFKA                            (default 150000; NestJS at most 1000)
+                      Transport.KAFKA                            (default 250000; NestJS at most 1000)
   --nest-throughput N (o) a NestJS app's requests, 256 in flight  (default 50000)
   --nest-events N     (p) a NestJS app's trivial events vs rxkafka's own controller (default 200000)
   --hostile-mix N  (s) good requests at 1000/s with hostile records mixed in (default 8000)

@@ -32,12 +32,20 @@ const RIGHT_ALIGNED = new Set([
   '×kafkajs',
   '×NestJS',
 ]);
-const ORDER: readonly ImplementationName[] = ['nest-rxkafka', 'rxkafka', 'kafkajs', 'nest', 'rxkafka-alo'];
+const ORDER: readonly ImplementationName[] = [
+  'nest-rxkafka',
+  'rxkafka',
+  'kafkajs',
+  'nest',
+  'rxkafka-stream',
+  'rxkafka-alo',
+];
 const LABELS: Record<ImplementationName, string> = {
   rxkafka: 'rxkafka',
   kafkajs: 'raw kafkajs',
   nest: 'NestJS',
-  'rxkafka-alo': 'rxkafka at-least-once',
+  'rxkafka-alo': 'rxkafka at-least-once, server + client',
+  'rxkafka-stream': 'rxkafka at-least-once, consume()',
   'nest-rxkafka': 'NestJS on rxkafka',
 };
 

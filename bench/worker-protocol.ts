@@ -7,11 +7,13 @@ import type { LatencySummary } from './stats';
 
 /**
  * The implementations under test. In the pipeline scenario (i), `rxkafka` is its exactly-once processor,
- * `kafkajs` a hand-written kafkajs transactional loop, and `rxkafka-alo` rxkafka's own at-least-once
- * pipeline (a KafkaServer handler producing through a KafkaClient). `nest-rxkafka`: a NestJS app on
- * rxkafka/nestjs (RxKafkaStrategy and RxKafkaClientProxy).
+ * `kafkajs` a hand-written kafkajs transactional loop, `rxkafka-alo` rxkafka's at-least-once pipeline
+ * as a NestJS user would write it (a KafkaServer handler producing through a KafkaClient), and
+ * `rxkafka-stream` its at-least-once pipeline of observables (consume() → produceTo() → commitAfter()).
+ * `nest-rxkafka`: a NestJS app on rxkafka/nestjs (RxKafkaStrategy and RxKafkaClientProxy).
  */
-export type ImplementationName = 'rxkafka' | 'nest' | 'kafkajs' | 'rxkafka-alo' | 'nest-rxkafka';
+export type ImplementationName =
+  'rxkafka' | 'nest' | 'kafkajs' | 'rxkafka-alo' | 'rxkafka-stream' | 'nest-rxkafka';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {

@@ -56,7 +56,8 @@ export function loadImplementation(name: ImplementationName): Implementation {
     case 'kafkajs':
       return (require('./kafkajs') as typeof import('./kafkajs')).kafkajsImplementation;
     case 'rxkafka-alo':
-      throw new Error('rxkafka-alo is a pipeline of scenario (i) only (bench/pipelines/)');
+    case 'rxkafka-stream':
+      throw new Error(`${name} is a pipeline of scenario (i) only (bench/pipelines/)`);
     case 'nest-rxkafka':
       return (require('./nest-rxkafka') as typeof import('./nest-rxkafka')).nestRxkafkaImplementation;
   }

@@ -61,6 +61,9 @@ export function loadPipeline(name: ImplementationName): Pipeline {
     case 'rxkafka-alo':
       return (require('./rxkafka-at-least-once') as typeof import('./rxkafka-at-least-once'))
         .atLeastOncePipeline;
+    case 'rxkafka-stream':
+      return (require('./rxkafka-stream-at-least-once') as typeof import('./rxkafka-stream-at-least-once'))
+        .streamAtLeastOncePipeline;
     case 'nest':
     case 'nest-rxkafka':
       throw new Error('scenario (i) has no NestJS pipeline');

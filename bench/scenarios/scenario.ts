@@ -96,6 +96,9 @@ const NEST_IO_EVENTS = 1_000;
  */
 const NEST_EVENTS = 200_000;
 
+/** NestJS's N in (d): at about 2,400 requests/s, 50,000 are a window of about twenty seconds. */
+const NEST_REQUESTS = 50_000;
+
 const PARTITIONS = 8;
 
 /**
@@ -150,6 +153,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       id: 'd',
       title: 'request/reply, 256 in flight',
       count: counts.d,
+      countFor: { nest: Math.min(counts.d, NEST_REQUESTS) },
       implementations: ['rxkafka', 'kafkajs', 'nest'],
       repetitions,
       concurrency: 256,
@@ -214,7 +218,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       valueBytes: 1_024,
       batchSize: 500,
       count: counts.i,
-      implementations: ['rxkafka', 'kafkajs', 'rxkafka-alo'],
+      implementations: ['rxkafka', 'kafkajs', 'rxkafka-stream', 'rxkafka-alo'],
       repetitions,
       timeoutMs: 60_000 + counts.i * 5,
     },

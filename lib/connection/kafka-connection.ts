@@ -302,6 +302,17 @@ export class KafkaConnection {
     this.offsets.requestCommit();
   }
 
+  /**
+   * Kafka took a commit of this connection's group that the driver does not report (a transaction's
+   * offsets, committed with it): recorded by the offsets owner, on `commits$` and on
+   * `rxkafka:offsets:committed`, as the driver's own commits are.
+   */
+  recordCommitted(offsets: TopicPartitionOffsets): void {
+    this.offsets.recordCommitted(offsets);
+    this.#commits.next(offsets);
+    publishOffsetsCommitted(this.#actor, offsets);
+  }
+
   /** Moves the consumer's next fetch of one partition to `offset`. */
   seek(topic: string, partition: number, offset: string): void {
     this.#consumer?.seek(topic, partition, offset);
@@ -465,11 +476,7 @@ export class KafkaConnection {
     const removers = [
       this.#producer.onEvent((event) => sendBack(fromProducerEvent(event))),
       this.#consumer?.onEvent((event) => {
-        if (event.type === 'offsets.committed') {
-          this.offsets.recordCommitted(event.offsets);
-          this.#commits.next(event.offsets);
-          publishOffsetsCommitted(this.#actor, event.offsets);
-        }
+        if (event.type === 'offsets.committed') this.recordCommitted(event.offsets);
         if (event.type === 'group.joined') {
           this.offsets.regroup();
           this.#options.inFlight?.regroup?.();

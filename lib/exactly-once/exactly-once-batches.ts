@@ -8,7 +8,7 @@ import type { ConsumedRecord, DispatchMode } from '../connection/kafka-connectio
 import type { PartitionProducers } from './partition-producers';
 import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { RxKafkaError } from '../errors';
-import type { FetchedBatch } from '../kafka/fetched-batch';
+import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
 import type { DriverTransactionalProducer, KafkaDriver } from '../kafka/kafka-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { Logger } from '../logger';
@@ -78,6 +78,8 @@ export interface ExactlyOnceSettings {
 export interface ExactlyOnceBatchesOptions {
   readonly options: ExactlyOnceSettings;
   readonly driver: KafkaDriver;
+  /** Kafka took a transaction and the group offsets in it (the driver reports no commit of its own here). */
+  readonly onCommitted?: (offsets: TopicPartitionOffsets) => void;
   readonly producers: PartitionProducers;
   readonly dispatchMode: () => DispatchMode;
   readonly seek: (topic: string, partition: number, offset: string) => void;
@@ -267,13 +269,14 @@ export class ExactlyOnceBatches {
     outputs: readonly TopicRecord[],
   ): Promise<{ durationMs: number } | TransactionFailure> {
     const began = performance.now();
+    const offsets: TopicPartitionOffsets = {
+      topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+    };
     try {
       const transaction = await producer.transaction();
       try {
         if (outputs.length > 0) await transaction.sendBatch(toProduceRequest(outputs));
-        await transaction.sendOffsets(this.#options.options.groupId, {
-          topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
-        });
+        await transaction.sendOffsets(this.#options.options.groupId, offsets);
         await transaction.commit();
       } catch (error) {
         await transaction.abort().catch(() => undefined);
@@ -283,6 +286,7 @@ export class ExactlyOnceBatches {
       return new TransactionFailure(error);
     }
     this.#stats.transactionsCommitted += 1;
+    this.#options.onCommitted?.(offsets);
     return { durationMs: performance.now() - began };
   }
 

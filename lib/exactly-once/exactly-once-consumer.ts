@@ -58,6 +58,7 @@ export class ExactlyOnceConsumer {
       seek: (topic, partition, offset) => connection.seek(topic, partition, offset),
       progress,
       onPoisonRecord: options.onPoisonRecord,
+      onCommitted: (offsets) => connection.recordCommitted(offsets),
     });
     // Offsets commit only inside the transactions: the connection's committer stays off, and the adapter
     // never lets kafkajs commit (autoCommit: false, eachBatchAutoResolve: false).

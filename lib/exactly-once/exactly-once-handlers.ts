@@ -7,6 +7,11 @@
  */
 import { isObservable, lastValueFrom, toArray, type Observable } from 'rxjs';
 import type { ConsumedRecord } from '../connection/kafka-connection';
+import {
+  publishHandlerEnd,
+  publishHandlerError,
+  publishHandlerStart,
+} from '../diagnostics/publish-diagnostics';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
 import { KafkaContext } from '../handlers/kafka-context';
 import { isRetriableException } from '../handlers/rpc-exception';
@@ -118,7 +123,8 @@ export class ExactlyOnceHandlers {
         heartbeat,
         producer,
       ]);
-      return await runWithRetries(
+      publishHandlerStart('event', handler, context);
+      const outputs = await runWithRetries(
         async (attempt) => {
           attempts = attempt;
           let result: unknown = handler.invoke(packet.data, context);
@@ -131,7 +137,14 @@ export class ExactlyOnceHandlers {
         },
         failures.retryOf(handler),
         isRetriableException,
-      );
+      ).catch((error: unknown) => {
+        publishHandlerError('event', handler, context, error);
+        publishHandlerEnd('event', handler, context);
+        throw error;
+      });
+      // Published when the outputs are the transaction's to produce, not when it commits (batch:end says so).
+      publishHandlerEnd('event', handler, context);
+      return outputs;
     } catch (error) {
       throw new HandlerFailed(error, attempts, attempts === 0 ? 'deserializer' : describeHandler(handler));
     }

@@ -9,7 +9,7 @@ import {
 } from '../../lib/exactly-once/exactly-once-batches';
 import { PartitionProducers } from '../../lib/exactly-once/partition-producers';
 import type { TopicRecord } from '../../lib/exactly-once/transform-outputs';
-import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
+import type { FetchedBatch, TopicPartitionOffsets } from '../../lib/kafka/fetched-batch';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { RecordingLogger } from '../support/recording-logger';
 
@@ -35,6 +35,8 @@ interface Fixture {
   readonly seeks: Array<{ topic: string; partition: number; offset: string }>;
   readonly poisoned: RxKafkaError[];
   readonly committed: TransactionCommitted[];
+  /** What onCommitted was told, in order: the group offsets each committed transaction carried. */
+  readonly offsetsCommitted: TopicPartitionOffsets[];
   mode: DispatchMode;
   /** A batch of `values` on `partition`, at offsets `first`, `first + 1`, … */
   fetched(partition: number, values: readonly string[], first?: number): ControlledBatch;
@@ -53,6 +55,7 @@ function createFixture(settings: Partial<ExactlyOnceSettings> = {}): Fixture {
     seeks: [],
     poisoned: [],
     committed: [],
+    offsetsCommitted: [],
     mode: 'running',
     fetched: (partition, values, first = 0) => {
       const batch: ControlledBatch = {
@@ -104,6 +107,7 @@ function createFixture(settings: Partial<ExactlyOnceSettings> = {}): Fixture {
     seek: (topic, partition, offset) => fixture.seeks.push({ topic, partition, offset }),
     progress,
     onPoisonRecord: (error) => fixture.poisoned.push(error),
+    onCommitted: (offsets) => fixture.offsetsCommitted.push(offsets),
   });
   return fixture as Fixture;
 }
@@ -158,6 +162,23 @@ describe('ExactlyOnceBatches (on a fake driver)', () => {
       expect(fixture.driver.transactions.map(committedOffsetOf)).to.deep.equal(['2', '3']);
       // The second chunk is transformed only once the first committed.
       expect(transformed).to.deep.equal(['a after 0', 'b after 0', 'c after 1']);
+    });
+
+    it('tells onCommitted the offsets each transaction committed, after its commit, and nothing for an aborted one', async () => {
+      const fixture = createFixture({ maxBatchRecords: 2 });
+      await fixture.batches.eachBatch(fixture.fetched(0, ['a', 'b', 'c']));
+      const [producer] = fixture.driver.transactionalProducers;
+      producer.failNext = { step: 'commit', error: new Error('coordinator moved') };
+      await fixture.batches.eachBatch(fixture.fetched(0, ['d'], 3));
+      expect(fixture.offsetsCommitted).to.deep.equal([
+        { topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '2' }] }] },
+        { topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '3' }] }] },
+      ]);
+      expect(fixture.driver.transactions.map(({ outcome }) => outcome)).to.deep.equal([
+        'committed',
+        'committed',
+        'aborted',
+      ]);
     });
 
     it('reports the committed records finished to the partition’s progress', async () => {

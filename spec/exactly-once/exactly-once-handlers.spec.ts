@@ -12,8 +12,9 @@ import type { KafkaContext } from '../../lib/handlers/kafka-context';
 import type { Consumer, Producer } from '../../lib/kafka/kafkajs/kafkajs-types';
 import { DeadLetterHeaders } from '../../lib/pipeline/dead-letter';
 import { FailurePolicy } from '../../lib/pipeline/failure-policy';
-import { KafkaRequestDeserializer } from '../../lib/wire/deserializer';
+import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../../lib/wire/deserializer';
 import { KafkaParser, toRawRecord } from '../../lib/wire/parser';
+import { ChannelRecorder } from '../support/channel-recorder';
 import { RecordingLogger } from '../support/recording-logger';
 
 const TOPIC = 'payments';
@@ -54,12 +55,16 @@ describe('ExactlyOnceHandlers', () => {
 
   const createHandlers = (
     handler: HandlerDescriptor,
-    policy: { deadLetter?: false | ((topic: string) => string); handlerTimeoutMs?: number } = {},
+    policy: {
+      deadLetter?: false | ((topic: string) => string);
+      handlerTimeoutMs?: number;
+      deserializer?: Deserializer<RequestPacket>;
+    } = {},
   ): ExactlyOnceHandlers =>
     new ExactlyOnceHandlers({
       handlers: new Map([[TOPIC, handler]]),
       parser: new KafkaParser(),
-      deserializer: new KafkaRequestDeserializer(),
+      deserializer: policy.deserializer ?? new KafkaRequestDeserializer(),
       failures: new FailurePolicy({
         retry: { attempts: 3, backoffMs: 0, maxBackoffMs: 0 },
         deadLetter: policy.deadLetter ?? false,
@@ -146,6 +151,69 @@ describe('ExactlyOnceHandlers', () => {
       const failed = await outputsOf(handlers, recordOf({ id: 1 })).catch((error: unknown) => error);
       const cause = (failed as Error).cause;
       expect(cause).to.be.instanceOf(RxKafkaError).with.property('code', 'RXK_HANDLER_TIMEOUT');
+    });
+  });
+
+  describe('diagnostics channels', () => {
+    let recorder: ChannelRecorder;
+    beforeEach(() => {
+      recorder = new ChannelRecorder().start();
+    });
+    afterEach(() => recorder.stop());
+
+    it('publishes a run’s start and end, once each whatever its retries, on the record it ran on', async () => {
+      let runs = 0;
+      const handlers = createHandlers(
+        handlerOf(() => {
+          runs += 1;
+          if (runs < 2) throw new KafkaRetriableException('ledger busy');
+          return { topic: 'invoices', value: runs };
+        }),
+      );
+      await outputsOf(handlers, recordOf({ id: 1 }, '9'));
+      const where = {
+        kind: 'event',
+        handler: 'BillingController.invoice',
+        pattern: TOPIC,
+        topic: TOPIC,
+        partition: 2,
+        offset: '9',
+      };
+      expect(recorder.channels).to.deep.equal(['rxkafka:handler:start', 'rxkafka:handler:end']);
+      expect(recorder.on('rxkafka:handler:start')[0]).to.deep.equal(where);
+      expect(recorder.on('rxkafka:handler:end')[0]).to.include(where);
+      expect(recorder.on('rxkafka:handler:end')[0].durationMs).to.be.a('number').at.least(0);
+    });
+
+    it('publishes the error of a run that failed for good before its end', async () => {
+      const boom = new Error('ledger down');
+      const handlers = createHandlers(
+        handlerOf(
+          () => {
+            throw boom;
+          },
+          { retry: { attempts: 1 } },
+        ),
+      );
+      await outputsOf(handlers, recordOf({ id: 1 })).catch(() => undefined);
+      expect(recorder.channels).to.deep.equal([
+        'rxkafka:handler:start',
+        'rxkafka:handler:error',
+        'rxkafka:handler:end',
+      ]);
+      expect(recorder.on('rxkafka:handler:error')[0].error).to.equal(boom);
+    });
+
+    it('publishes no handler run for a record the deserializer refused', async () => {
+      const refusing = createHandlers(
+        handlerOf(() => ({ topic: 'invoices', value: 1 })),
+        {
+          deserializer: { deserialize: () => Promise.reject(new Error('not JSON')) },
+        },
+      );
+      const failed = await outputsOf(refusing, recordOf({ id: 1 })).catch((error: unknown) => error);
+      expect(failed).to.be.instanceOf(Error).with.property('message', 'deserializer: not JSON');
+      expect(recorder.channels).to.deep.equal([]);
     });
   });
 

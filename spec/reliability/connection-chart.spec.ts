@@ -26,8 +26,9 @@ const NOT_TAKEN_HERE: Readonly<Record<string, string>> = {
     '"waits in connecting.joining, not ready, for a join a driver reports after consume()")',
   'connecting.joining --kafka.group.joined--> assigned': 'as above',
   'draining --xstate.error.actor.drainKafka--> stopped':
-    'a drain whose commit or disconnect throws; kafkajs swallows disconnect errors (connection-machine.spec: ' +
-    '"still ends stopped, with lastError, when drainKafka fails")',
+    'a drain whose disconnect throws: kafkajs 2.2.4 swallows disconnect errors, and a failed last commit is ' +
+    'logged, not thrown, so with kafkajs only a bug takes it. Kept so that close() ends whatever a driver ' +
+    'does (connection-machine.spec: "still ends stopped, with lastError, when drainKafka fails")',
   'connecting --kafka.crashed--> reconnecting.restarting':
     'a join that fails for a retriable reason during the first connect (a refused one is taken here); ' +
     'timing-bound (connection-machine.spec: "moves to reconnecting.restarting when kafkajs crashes and restarts")',

@@ -30,11 +30,7 @@ import type {
 } from '../kafka-driver';
 import type { OutgoingRecord } from '../kafka-record';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
-import {
-  sendWithAuthorization,
-  withAuthorization,
-  type AuthorizationContext,
-} from './authorization-failure';
+import { sendWithAuthorization, withAuthorization, type AuthorizationContext } from './authorization-failure';
 import { AuthorizationRefusals } from './authorization-refusals';
 import { classifySendError } from './classify-send-error';
 import { toAccessCheckTransactionalId } from './per-partition-transactional-id';
