@@ -4,7 +4,7 @@ import { toUniqueTopic } from '../topic-admin';
 import { killLiveWorkers, WorkerProcess } from '../worker-process';
 import type { HostileResult, ImplementationName, RequestResult, ServeResult } from '../worker-protocol';
 import { EXIT_TIMEOUT_MS, STARTUP_TIMEOUT_MS, toCpuProfilePath, type RunContext } from './run-context';
-import type { RequestReplyScenario } from './scenario';
+import { countOf, type RequestReplyScenario } from './scenario';
 
 /**
  * One run of a request/reply scenario (or the soak): fresh request and reply topics, a server process,
@@ -49,7 +49,7 @@ export async function runRequestReplyOnce(
       {
         role: 'client',
         ...connection,
-        count: scenario.count,
+        count: countOf(scenario, implementation),
         concurrency: scenario.concurrency,
         warmupCount: scenario.warmupCount,
         soakWarmupFraction: scenario.soakWarmupFraction,
@@ -83,7 +83,7 @@ export async function runRequestReplyOnce(
       scenario: scenario.id,
       implementation,
       repetition,
-      count: scenario.count,
+      count: countOf(scenario, implementation),
       throughputPerS: requested.throughputPerS,
       durationMs: requested.durationMs,
       latency: requested.latency,
