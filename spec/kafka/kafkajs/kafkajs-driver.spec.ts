@@ -350,6 +350,8 @@ describe('createKafkajsDriver()', () => {
     it('fails with RXK_NOT_AUTHORIZED naming the topic when Kafka refuses the write', async () => {
       const { driver, kafkajs } = setUp();
       const producer = driver.createProducer({});
+      // Kafka refuses every write (the topic itself may be described): the one resend is refused too.
+      kafkajs.producer.fail('sendBatch', createProtocolError('TOPIC_AUTHORIZATION_FAILED', 29));
       kafkajs.producer.fail('sendBatch', createProtocolError('TOPIC_AUTHORIZATION_FAILED', 29));
       const error = await rejectionOf(producer.sendBatch(request));
       expect(error).to.be.instanceOf(NotAuthorizedError);
