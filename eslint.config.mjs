@@ -10,9 +10,8 @@ const LAYERS = [
   ['diagnostics'], // the event catalog (node:diagnostics_channel) and its publish points
   ['wire'], // pure NestJS codecs
   ['handlers'], // decorators, KafkaContext, the handler registry
-  ['delivery'], // sinks: the produce queue, the per-partition producers
   ['offsets'], // the one owner of consumer offsets: finished prefix, commit holds, commits, progress
-  ['connection'], // the connection actor
+  ['connection'], // the connection actor, KafkaConnection, and its producer's queue (the delivery sink)
   ['pipeline'], // one record's way: routing, request and event paths, failure policy
   ['options'], // resolved once, at the door
   ['exactly-once'], // transactional consume-transform-produce: processExactlyOnce() and the server's exactly-once handlers

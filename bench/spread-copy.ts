@@ -1,5 +1,5 @@
 /**
- * The micro-benchmark behind `toEncodableMessage` (lib/delivery/encodable-message.ts): kafkajs's produce
+ * The micro-benchmark behind `toEncodableMessage` (lib/connection/encodable-message.ts): kafkajs's produce
  * encoder copies every record as `{ ...message, offsetDelta, timestampDelta }`. Run it with
  * `npx ts-node bench/spread-copy.ts`; it prints nanoseconds per copy for a record as callers build it and
  * for one that already has both keys, as the produce queue hands it over.

@@ -39,7 +39,7 @@ export { produceTo } from './streams/produce-to';
 export type { ProducedRecord, ProduceToOptions } from './streams/produce-to';
 export { createProducer, StreamProducer } from './streams/stream-producer';
 export type { StreamProducerOptions } from './streams/stream-producer';
-export type { WrittenOffset } from './delivery/written-offsets';
+export type { WrittenOffset } from './connection/written-offsets';
 
 // Handlers
 export { Controller, registerControllers } from './handlers/controller';

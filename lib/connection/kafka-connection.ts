@@ -27,7 +27,7 @@ import { fromConsumerEvent, fromProducerEvent, toDispatchMode, type DispatchMode
 import type { PartitionActor } from './partition-machine';
 import { PARTITION_SAMPLE_EVERY_MS, PartitionSampler } from './partition-sampler';
 
-import { ProduceQueue } from '../delivery/produce-queue';
+import { ProduceQueue } from './produce-queue';
 import {
   publishBatchEnd,
   publishBatchStart,

@@ -3,7 +3,7 @@
  * that result as the records to produce, encoded as the client's serializer encodes values.
  */
 import { isObservable, lastValueFrom, toArray, type Observable } from 'rxjs';
-import { toEncodableMessage } from '../delivery/encodable-message';
+import { toEncodableMessage } from '../connection/encodable-message';
 import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
 import type { ProduceRequest } from '../kafka/record-producer';
 import { encodeWireValue } from '../wire/serializer';

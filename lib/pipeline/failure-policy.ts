@@ -5,7 +5,7 @@
  * by `@MessagePattern(topic, { retry })` / `@EventPattern(topic, { retry, deadLetter })`.
  */
 import { Observable, throwError, timeout } from 'rxjs';
-import type { ProduceQueue } from '../delivery/produce-queue';
+import type { ProduceQueue } from '../connection/produce-queue';
 import { RxKafkaError } from '../errors';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
 import type { KafkaContext } from '../handlers/kafka-context';

@@ -1,4 +1,4 @@
-import type { ProduceQueue } from '../delivery/produce-queue';
+import type { ProduceQueue } from '../connection/produce-queue';
 import type { HandlerSource } from '../handlers/handler-source';
 import { KafkaContext } from '../handlers/kafka-context';
 import type { RetryPolicy } from '../handlers/retry-policy';

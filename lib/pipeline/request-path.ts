@@ -4,7 +4,7 @@
  * records, produce them in order, and settle once Kafka acknowledged them, so the offset may be committed.
  */
 import { concatMap, from, isObservable, lastValueFrom, map, type Observable } from 'rxjs';
-import type { ProduceQueue } from '../delivery/produce-queue';
+import type { ProduceQueue } from '../connection/produce-queue';
 import {
   publishHandlerEnd,
   publishHandlerError,

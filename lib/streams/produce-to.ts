@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { WrittenOffset } from '../delivery/written-offsets';
+import type { WrittenOffset } from '../connection/written-offsets';
 import type { OutgoingRecord } from '../kafka/kafka-record';
 import { KafkaRequestSerializer } from '../wire/serializer';
 import type { StreamProducer } from './stream-producer';

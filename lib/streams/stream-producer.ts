@@ -1,6 +1,6 @@
 import { createKafkaConnection } from '../connection/create-kafka-connection';
 import type { KafkaConnection } from '../connection/kafka-connection';
-import type { WrittenOffset } from '../delivery/written-offsets';
+import type { WrittenOffset } from '../connection/written-offsets';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import type { OutgoingRecord } from '../kafka/kafka-record';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';

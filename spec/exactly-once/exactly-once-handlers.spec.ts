@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { of } from 'rxjs';
 import { KafkaRetriableException } from '../../lib';
 import type { ConsumedRecord } from '../../lib/connection/kafka-connection';
-import type { ProduceQueue } from '../../lib/delivery/produce-queue';
+import type { ProduceQueue } from '../../lib/connection/produce-queue';
 import { RxKafkaError } from '../../lib/errors';
 import { ExactlyOnceHandlers } from '../../lib/exactly-once/exactly-once-handlers';
 import { collectOutputs, type TopicRecord } from '../../lib/exactly-once/transform-outputs';

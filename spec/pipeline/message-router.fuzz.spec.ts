@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { Container } from 'inversify';
 import type { Consumer, Producer } from 'kafkajs';
 import { of } from 'rxjs';
-import type { ProduceQueue } from '../../lib/delivery/produce-queue';
+import type { ProduceQueue } from '../../lib/connection/produce-queue';
 import { RxKafkaError } from '../../lib/errors';
 import { Controller, registerControllers } from '../../lib/handlers/controller';
 import { EventPattern } from '../../lib/handlers/event-pattern';

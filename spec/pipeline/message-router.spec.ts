@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Container } from 'inversify';
 import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
 import { NEVER, of, Subject, type Observable } from 'rxjs';
-import type { ProduceQueue } from '../../lib/delivery/produce-queue';
+import type { ProduceQueue } from '../../lib/connection/produce-queue';
 import { Controller, registerControllers } from '../../lib/handlers/controller';
 import { EventPattern } from '../../lib/handlers/event-pattern';
 import { HandlerRegistry } from '../../lib/handlers/handler-registry';

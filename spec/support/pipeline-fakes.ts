@@ -3,7 +3,7 @@
  * queue that records what it is given and fails or holds sends on demand, handlers built from a function,
  * and the record and context a handler sees. No driver, no timers of their own.
  */
-import type { ProduceQueue, SendOptions } from '../../lib/delivery/produce-queue';
+import type { ProduceQueue, SendOptions } from '../../lib/connection/produce-queue';
 import type { HandlerDescriptor } from '../../lib/handlers/handler-registry';
 import type { HandlerOptions } from '../../lib/handlers/handler-options';
 import { KafkaContext } from '../../lib/handlers/kafka-context';

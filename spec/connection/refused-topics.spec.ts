@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RefusedTopics } from '../../lib/delivery/refused-topics';
+import { RefusedTopics } from '../../lib/connection/refused-topics';
 
 describe('RefusedTopics', () => {
   it('refuses a topic with its error for the TTL, then forgets it', () => {

@@ -8,7 +8,7 @@ import {
   type ProducerBatch,
   type RecordMetadata,
 } from 'kafkajs';
-import { ProduceQueue } from '../../lib/delivery/produce-queue';
+import { ProduceQueue } from '../../lib/connection/produce-queue';
 import { classifySendError } from '../../lib/kafka/kafkajs/classify-send-error';
 import { RxKafkaError } from '../../lib/errors';
 

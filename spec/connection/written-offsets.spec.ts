@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { toWrittenOffsets } from '../../lib/delivery/written-offsets';
+import { toWrittenOffsets } from '../../lib/connection/written-offsets';
 import type { OutgoingRecord } from '../../lib/kafka/kafka-record';
 
 describe('toWrittenOffsets()', () => {

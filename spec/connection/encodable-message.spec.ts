@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { toEncodableMessage } from '../../lib/delivery/encodable-message';
+import { toEncodableMessage } from '../../lib/connection/encodable-message';
 
 describe('toEncodableMessage()', () => {
   it('copies the record with the two keys kafkajs sets on its own copy, leaving the record as it was', () => {
