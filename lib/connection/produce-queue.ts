@@ -386,9 +386,8 @@ class Lane {
       count += this.#queue[taken].messages.length;
       taken += 1;
     }
-    const batch = this.#queue.slice(0, taken);
-    this.#queue = this.#queue.slice(taken);
-    return batch;
+    // In place: under load thousands of single replies wait, and copying the rest for every batch costs.
+    return this.#queue.splice(0, taken);
   }
 }
 

@@ -15,10 +15,10 @@ class ManualProducer {
     return new Promise((settle, fail) => this.sends.push({ topic, records, settle, fail }));
   }
 
-  /** Acknowledges send `index` as written at `offset` of partition 0. */
+  /** Acknowledges send `index` as written from `offset` on, in partition 0. */
   ack(index: number, offset: number): void {
-    const { topic, settle } = this.sends[index];
-    settle([{ topic, partition: 0, offset: String(offset) }]);
+    const { topic, records, settle } = this.sends[index];
+    settle(records.map((_, at) => ({ topic, partition: 0, offset: String(offset + at) })));
   }
 }
 
@@ -32,20 +32,52 @@ describe('produceTo()', () => {
     );
     await flushPromises();
     expect(
-      producer.sends.map(({ topic, records }) => [topic, records[0].key, records[0].value]),
+      producer.sends.map(({ topic, records }) => [topic, records.map(({ key, value }) => [key, value])]),
     ).to.deep.equal([
-      ['out', undefined, '{"id":1}'],
-      ['out', 'k', 'v'],
+      [
+        'out',
+        [
+          [undefined, '{"id":1}'],
+          ['k', 'v'],
+        ],
+      ],
     ]);
     producer.ack(0, 10);
-    producer.ack(1, 11);
     expect(await output).to.deep.equal([
       { input: { id: 1 }, written: { topic: 'out', partition: 0, offset: '10' } },
       { input: { key: 'k', value: 'v' }, written: { topic: 'out', partition: 0, offset: '11' } },
     ]);
   });
 
-  it('sends every element at once and emits in input order, whatever order the acknowledgements come in', async () => {
+  it('sends the elements of one moment in one send, without waiting for earlier sends', async () => {
+    const producer = new ManualProducer();
+    const source = new Subject<string>();
+    source.pipe(produceTo('out', producer, { toRecord: (value) => ({ value }) })).subscribe();
+    source.next('a');
+    source.next('b');
+    await Promise.resolve();
+    source.next('c');
+    await Promise.resolve();
+    expect(producer.sends.map(({ records }) => records.map(({ value }) => value))).to.deep.equal([
+      ['a', 'b'],
+      ['c'],
+    ]);
+  });
+
+  it('splits a burst larger than 1,000 elements into sends of at most 1,000 records', async () => {
+    const producer = new ManualProducer();
+    const elements = Array.from({ length: 2_500 }, (_, index) => index);
+    from(elements)
+      .pipe(produceTo('out', producer, { toRecord: (value) => ({ value: String(value) }) }))
+      .subscribe();
+    await flushPromises();
+    expect(producer.sends.map(({ records }) => records.length)).to.deep.equal([1_000, 1_000, 500]);
+    expect(producer.sends.flatMap(({ records }) => records.map(({ value }) => Number(value)))).to.deep.equal(
+      elements,
+    );
+  });
+
+  it('emits in input order, whatever order the acknowledgements of its sends come in', async () => {
     const producer = new ManualProducer();
     const source = new Subject<string>();
     const emitted: string[] = [];
@@ -54,13 +86,28 @@ describe('produceTo()', () => {
       .subscribe((produced) => emitted.push(`${produced.input}@${produced.written.offset}`));
     source.next('a');
     source.next('b');
+    await Promise.resolve();
+    source.next('c');
+    await Promise.resolve();
     expect(producer.sends).to.have.length(2);
-    producer.ack(1, 6);
+    producer.ack(1, 7);
     await flushPromises();
     expect(emitted).to.deep.equal([]);
     producer.ack(0, 5);
     await flushPromises();
-    expect(emitted).to.deep.equal(['a@5', 'b@6']);
+    expect(emitted).to.deep.equal(['a@5', 'b@6', 'c@7']);
+  });
+
+  it('sends nothing more once unsubscribed before its moment ended', async () => {
+    const producer = new ManualProducer();
+    const source = new Subject<string>();
+    const subscription = source
+      .pipe(produceTo('out', producer, { toRecord: (value) => ({ value }) }))
+      .subscribe();
+    source.next('a');
+    subscription.unsubscribe();
+    await flushPromises();
+    expect(producer.sends).to.have.length(0);
   });
 
   it('completes once the source completed and every send is acknowledged', async () => {
