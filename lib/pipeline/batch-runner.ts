@@ -1,79 +1,13 @@
 import type { FetchedBatch } from '../kafka/fetched-batch';
-import type { DispatchMode } from '../connection/kafka-connection';
-import type { ConsumerOffsets } from '../offsets/consumer-offsets';
-import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
+import { toRawRecord } from '../wire/parser';
 import type { CommitHold } from '../offsets/commit-holds';
 import { BatchProgress, type ProgressOwner } from '../offsets/batch-progress';
 import { Slots } from './slots';
-import type { Logger } from '../logger';
 import { isPromiseLike } from './to-observable';
-
-export type Ordering = 'partition' | 'key';
-
-export interface BatchRunnerOptions {
-  /** 'partition': one record at a time in offset order. 'key': records with different keys run concurrently. */
-  readonly ordering: Ordering;
-  /**
-   * Records of one partition in flight at once: with 'key', handlers running; with both orderings, records
-   * whose handlers are done but whose output Kafka has not acknowledged yet.
-   */
-  readonly maxInFlightPerPartition: number;
-  /**
-   * Handles one record. Resolves once its handlers are done (the partition's next record may start), with
-   * `acked` settling once its replies or dead letters are acknowledged (its offset may then be resolved);
-   * rejects, or rejects `acked`, when the record must be redelivered. `heartbeat` keeps the member in the
-   * group during long handlers.
-   */
-  readonly handle: (
-    record: RawKafkaRecord,
-    heartbeat: () => Promise<void>,
-  ) => HandledRecord | void | Promise<HandledRecord | void>;
-  /**
-   * What batches may do now, read from the connection's machine (`KafkaConnection.dispatchMode`): after
-   * close() began no new batch starts, and once it abandons nothing more is resolved.
-   */
-  readonly dispatchMode: () => DispatchMode;
-  /**
-   * The consumer's offsets (the connection's `offsets`): told how far each partition's finished prefix has
-   * come, once per resolve; holds commits back while replies of returned batches are due (`detach`).
-   */
-  readonly offsets: ConsumerOffsets;
-  /**
-   * Lets a batch whose handlers all finished return to the consumer while some of its replies still wait
-   * for Kafka's acknowledgement: the fetch position moves past the batch, and the commit stays at the
-   * lowest unfinished record (a hold in `offsets.holds`, which the committer applies). Without it a batch
-   * returns only once every reply is acknowledged, and kafkajs, which fetches again only when every batch
-   * of a fetch has returned, holds every partition fetched with it meanwhile.
-   */
-  readonly detach?: DetachOptions;
-}
-
-export interface DetachOptions {
-  /** Sends the partition's next fetch back to `offset`: a reply failed after its batch returned. */
-  readonly seek: (topic: string, partition: number, offset: string) => void;
-  readonly logger: Logger;
-  /**
-   * How long a batch whose handlers are done waits for its replies before it returns with them still due:
-   * replies are usually acknowledged within milliseconds, and then the batch returns as without `detach`.
-   * @defaultValue 200
-   */
-  readonly afterMs?: number;
-}
+import type { BatchRunnerOptions, BatchRunnerStats, HandledRecord } from './batch-runner-options';
+import { chainByKey } from './key-chains';
 
 const DEFAULT_DETACH_AFTER_MS = 200;
-
-/** A record whose handlers are done; `acked` settles when what they produced is in Kafka. */
-export interface HandledRecord {
-  readonly acked: Promise<void>;
-}
-
-/** What the runner did, for the drain report. */
-export interface BatchRunnerStats {
-  /** Records fully handled (their offsets resolved for commit). */
-  readonly finished: number;
-  /** Records whose handlers were still running when an abandoning close cut them off. */
-  readonly abandoned: number;
-}
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -340,26 +274,14 @@ export class BatchRunner implements ProgressOwner {
   /** 'key' ordering: records with different keys run concurrently, each key's in offset order. */
   async #runByKey(payload: FetchedBatch): Promise<void> {
     const { batch, heartbeat } = payload;
-    const { messages } = batch;
+    const { firsts, nextOfKey } = chainByKey(batch.messages);
     const run: KeyedRun = {
       payload,
       progress: new BatchProgress(payload, this),
       slots: this.#slotsOf(batch.topic, batch.partition),
-      nextOfKey: new Int32Array(messages.length).fill(-1),
+      nextOfKey,
       lastHeartbeat: Date.now(),
     };
-    // Links each record to the next one of its key, so each key's records run in one loop of their own:
-    // no closure or promise chain per record. Records without a key share one key.
-    const firsts: number[] = [];
-    const lastOfKey = new Map<string, number>();
-    for (let index = 0; index < messages.length; index++) {
-      const key = messages[index].key;
-      const name = key ? key.toString('latin1') : '';
-      const last = lastOfKey.get(name);
-      if (last === undefined) firsts.push(index);
-      else run.nextOfKey[last] = index;
-      lastOfKey.set(name, index);
-    }
     // Each key's first record starts at once (synchronously up to the handler's first await), in offset order.
     await Promise.all(
       firsts.map((first) => this.#runKey(run, first).catch((error: unknown) => run.progress.fail(error))),

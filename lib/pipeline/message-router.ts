@@ -8,7 +8,7 @@ import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
 import { describeBrokenRoute, readReplyRoute } from '../wire/reply-route';
 import type { Serializer } from '../wire/serializer';
-import type { HandledRecord } from './batch-runner';
+import type { HandledRecord } from './batch-runner-options';
 import { EventPath } from './event-path';
 import { FailurePolicy } from './failure-policy';
 import { locate } from './handler-run';

@@ -8,7 +8,8 @@ import type { Logger } from '../logger';
 import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import type { KafkaParser, RawKafkaRecord } from '../wire/parser';
 import type { Serializer } from '../wire/serializer';
-import { BatchRunner, type Ordering } from './batch-runner';
+import { BatchRunner } from './batch-runner';
+import type { Ordering } from './batch-runner-options';
 import { MessageRouter } from './message-router';
 
 /** What a pipeline is configured with: its handlers, its codecs, its failure policy and its concurrency. */

@@ -22,7 +22,7 @@ import type { IncomingMessage } from '../wire/parser';
 import { encodeReply } from '../wire/reply-encoder';
 import { toReplyMeta, type ReplyRoute } from '../wire/reply-route';
 import type { Serializer } from '../wire/serializer';
-import type { HandledRecord } from './batch-runner';
+import type { HandledRecord } from './batch-runner-options';
 import { DecidedErrorPayload, isDecidedErrorReply } from './error-payload';
 import { toFinalErrorPayload, type FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';

@@ -20,7 +20,7 @@ import { MessagePattern } from '../../lib/handlers/message-pattern';
 import { Payload } from '../../lib/handlers/param-decorators';
 import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
 import type { OutgoingRecord, RecordHeaders } from '../../lib/kafka/kafka-record';
-import type { HandledRecord } from '../../lib/pipeline/batch-runner';
+import type { HandledRecord } from '../../lib/pipeline/batch-runner-options';
 import { DeadLetterHeaders } from '../../lib/pipeline/dead-letter';
 import { MessageRouter, type RecordTools } from '../../lib/pipeline/message-router';
 import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../../lib/wire/deserializer';
