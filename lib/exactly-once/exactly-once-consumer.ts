@@ -5,7 +5,8 @@
  */
 import type { Subscription } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
-import { KafkaConnection } from '../connection/kafka-connection';
+import type { KafkaConnection } from '../connection/kafka-connection';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
 import { PartitionProducers } from './partition-producers';
 import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { RxKafkaError } from '../errors';
@@ -63,22 +64,25 @@ export class ExactlyOnceConsumer {
     // Offsets commit only inside the transactions: the connection's committer stays off, and the adapter
     // never lets kafkajs commit (autoCommit: false, eachBatchAutoResolve: false).
     const runSettings = { autoCommit: false, partitionsConsumedConcurrently: options.partitionConcurrency };
-    const connection: KafkaConnection = new KafkaConnection({
-      driver,
-      clientId: options.clientId,
-      logger,
-      consumer: {
+    const connection: KafkaConnection = createKafkaConnection(
+      {
+        driver,
+        clientId: options.clientId,
+        logger,
         groupId: settings.groupId,
-        librarySettings: options.consumerSettings,
+        consumerConfig: options.consumerSettings,
+      },
+      {
+        kind: 'consumer',
         runSettings,
         topics: options.topics,
         fromBeginning: options.fromBeginning,
         eachBatch: batches.eachBatch,
+        inFlight: { finish: () => batches.finish(), abandon: () => batches.abandon() },
+        progress,
+        produces: false,
       },
-      inFlight: { finish: () => batches.finish(), abandon: () => batches.abandon() },
-      progress,
-      produces: false,
-    });
+    );
     // Each join, not each assignment change: a rejoin with the same partitions still means the partition may
     // have had another owner meanwhile, so its producer is made (and fences) anew.
     this.#joins = connection.joins$.subscribe(({ assignment }) => this.#producers.reassigned(assignment));

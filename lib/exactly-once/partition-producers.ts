@@ -1,10 +1,10 @@
 /**
  * The transactional producers of a processor: one per input partition (see
- * lib/kafka/kafkajs/per-partition-transactional-id.ts for why), created and fenced at the partition's
+ * per-partition-transactional-id.ts for why), created and fenced at the partition's
  * first batch, created anew after a group join or a failure, disconnected when the partition leaves.
  */
 import type { DriverTransactionalProducer, KafkaDriver } from '../kafka/kafka-driver';
-import { toPerPartitionTransactionalId } from '../kafka/kafkajs/per-partition-transactional-id';
+import { toPerPartitionTransactionalId } from './per-partition-transactional-id';
 import type { Logger } from '../logger';
 
 interface Entry {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { toPerPartitionTransactionalId } from '../../../lib/kafka/kafkajs/per-partition-transactional-id';
+import { toPerPartitionTransactionalId } from '../../lib/exactly-once/per-partition-transactional-id';
 
-describe('toPerPartitionTransactionalId() (no KIP-447 in kafkajs)', () => {
+describe('toPerPartitionTransactionalId() (the fence without KIP-447)', () => {
   it('derives the id from the prefix and the input partition alone, the same for every member', () => {
     expect(toPerPartitionTransactionalId('billing', 'orders', 2)).to.equal('billing-orders-2');
   });
