@@ -2,20 +2,15 @@ import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch
 import type { DriverConsumer, DriverConsumerEvent, DriverProducer } from '../kafka/kafka-driver';
 import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
-import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
-import { RxKafkaError } from '../errors';
+import { createActor, waitFor } from 'xstate';
 import {
   createConnectEvent,
   createDrainEvent,
-  toConnectionError,
   type ConnectionEvent,
   type DrainMode,
 } from './connection-events';
 import {
-  computeReconnectBackoffMs,
-  connectionMachine,
   toConnectionStateValue,
-  type ConnectionContext,
   type ConnectionSnapshot,
   type ConnectionStateValue,
 } from './connection-machine';
@@ -26,6 +21,8 @@ import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { fromConsumerEvent, fromProducerEvent, toDispatchMode, type DispatchMode } from './driver-events';
 import type { PartitionActor } from './partition-machine';
 import { PARTITION_SAMPLE_EVERY_MS, PartitionSampler } from './partition-sampler';
+import { provideConnectionIo } from './connection-io';
+import { toConnectError } from './connect-error';
 
 import { ProduceQueue } from './produce-queue';
 import {
@@ -141,53 +138,23 @@ export class KafkaConnection {
       partitionOf: (message) => producer.partitionOf(message),
     });
 
-    const machine = connectionMachine.provide({
-      actors: {
-        listenToKafka: fromCallback<ConnectionEvent>(({ sendBack }) => this.#listenToKafka(sendBack)),
-        samplePartitions: fromCallback<ConnectionEvent>(() => {
-          if (!this.#consumer) return undefined;
-          this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
-          return () => this.#sampler.stop();
-        }),
-        connectKafka: fromPromise<void, ConnectionContext>(() => {
-          const attempt = this.#connectKafka();
-          this.#connectAttempt = attempt.catch(() => undefined);
-          return attempt;
-        }),
-        drainKafka: fromPromise<void, ConnectionContext>(() => this.#drainKafka()),
+    const machine = provideConnectionIo({
+      clientId: options.clientId,
+      logger: options.logger,
+      listenToKafka: (sendBack) => this.#listenToKafka(sendBack),
+      samplePartitions: () => {
+        if (!this.#consumer) return undefined;
+        this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
+        return () => this.#sampler.stop();
       },
-      actions: {
-        // kafkajs announces a rebalance right before it rejoins, also when a heartbeat it sent itself failed
-        // after a batch that only asked for a commit. That commit (or the one in flight before it) leaves on
-        // the coordinator connection before kafkajs's FindCoordinator round trip and JoinGroup, and Kafka
-        // takes commits of the current generation until this member has rejoined.
-        flushCommits: () => void this.offsets.flush(),
-        // The consumer has already left the group: nothing can be committed through it any more.
-        detachCommitter: () => this.offsets.detach(),
-        reportCrash: ({ event }) => {
-          if (event.type !== 'kafka.crashed') return;
-          options.logger.error(`consumer ${options.clientId} crashed`, {
-            error: event.error,
-            restart: event.restart,
-          });
-        },
-        // The one line a failed attempt gets (the library's own socket errors are logged at debug): what
-        // failed, and when the next attempt starts. The attempt that ends a connect() is its rejection.
-        reportConnectRetry: ({ context }) => {
-          const retryInMs = computeReconnectBackoffMs(context.connectAttempts);
-          const error = context.lastError;
-          options.logger.warn(
-            `connection ${options.clientId}: connect attempt ${context.connectAttempts} failed, next in ` +
-              `${retryInMs} ms: ${error?.code ?? error?.name ?? 'Error'}: ${error?.message ?? 'unknown'}`,
-            { attempt: context.connectAttempts, retryInMs },
-          );
-        },
-        abandonInFlight: () => options.inFlight?.abandon(),
-        reportDrainDeadline: ({ context }) =>
-          options.logger.warn(
-            `drain deadline of ${context.drainDeadlineMs} ms passed: abandoning in-flight records`,
-          ),
+      connectKafka: () => {
+        const attempt = this.#connectKafka();
+        this.#connectAttempt = attempt.catch(() => undefined);
+        return attempt;
       },
+      drainKafka: () => this.#drainKafka(),
+      offsets: this.offsets,
+      abandonInFlight: () => options.inFlight?.abandon(),
     });
     this.#actor = createActor(machine, {
       id: options.clientId,
@@ -345,30 +312,7 @@ export class KafkaConnection {
     } finally {
       watch.unsubscribe();
     }
-    if (!snapshot.hasTag('ready')) {
-      const reason = snapshot.context.lastError;
-      // A failure the adapter recognised (a refused login, a TLS mismatch) is thrown as it is, with its cause.
-      if (
-        RxKafkaError.isRxKafkaError(failure) &&
-        reason?.code === failure.code &&
-        reason.message === failure.message
-      ) {
-        throw failure;
-      }
-      const failed = snapshot.matches('failed');
-      throw new RxKafkaError(
-        'RXK_NOT_CONNECTED',
-        `connection ${this.#options.clientId} could not connect (state ${toConnectionStateValue(snapshot.value)})` +
-          (reason ? `: ${reason.name}: ${reason.message}` : ''),
-        {
-          state: toConnectionStateValue(snapshot.value),
-          // The library's own error, when it is the one the machine gave up on.
-          ...(failed && failure !== undefined && reason?.message === toConnectionError(failure).message
-            ? { cause: failure }
-            : {}),
-        },
-      );
-    }
+    if (!snapshot.hasTag('ready')) throw toConnectError(this.#options.clientId, snapshot, failure);
   }
 
   /**
