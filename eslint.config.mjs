@@ -30,6 +30,14 @@ const KAFKAJS_ONLY_IN_ADAPTER = {
     'Only lib/kafka/kafkajs/ (the adapter) and lib/testing/ import kafkajs: use the port types of lib/kafka/, or the re-exports of lib/kafka/kafkajs/kafkajs-types.ts where the public API shows kafkajs objects.',
 };
 
+// The adapter loads kafkajs's code through kafkajs-library.ts, which puts the linear partition grouping in place first.
+const KAFKAJS_CODE_THROUGH_LIBRARY = {
+  name: 'kafkajs',
+  allowTypeImports: true,
+  message:
+    "Import kafkajs's values (Kafka, Partitioners, …) from ./kafkajs-library (it installs the linear partition grouping before kafkajs loads); types may come from 'kafkajs'.",
+};
+
 // @nestjs/* are optional peer dependencies: only rxkafka/nestjs may load them.
 const NESTJS_ONLY_IN_NESTJS = {
   group: ['@nestjs/*'],
@@ -38,7 +46,7 @@ const NESTJS_ONLY_IN_NESTJS = {
 };
 
 /** `no-restricted-imports` for `files` of `folder`: higher layers, kafkajs unless `allowKafkajs`, @nestjs/* outside lib/nestjs/. */
-function layerRule(folder, files = [`lib/${folder}/**/*.ts`], allowKafkajs = false) {
+function layerRule(folder, files = [`lib/${folder}/**/*.ts`], kafkajsPaths = [KAFKAJS_ONLY_IN_ADAPTER]) {
   const rank = LAYERS.findIndex((layer) => layer.includes(folder));
   const above = LAYERS.slice(rank + 1).flat();
   return {
@@ -47,7 +55,7 @@ function layerRule(folder, files = [`lib/${folder}/**/*.ts`], allowKafkajs = fal
       'no-restricted-imports': [
         'error',
         {
-          paths: allowKafkajs ? [] : [KAFKAJS_ONLY_IN_ADAPTER],
+          paths: kafkajsPaths,
           patterns: [
             {
               regex: `^(\\.\\./)+(${above.join('|')}|index)(/|$)`,
@@ -94,7 +102,8 @@ export default tseslint.config(
   },
   ...FOLDERS.filter((folder) => folder !== 'kafka').map((folder) => layerRule(folder)),
   layerRule('kafka', ['lib/kafka/*.ts']),
-  layerRule('kafka', ['lib/kafka/kafkajs/**/*.ts'], true),
+  layerRule('kafka', ['lib/kafka/kafkajs/**/*.ts'], [KAFKAJS_CODE_THROUGH_LIBRARY]),
+  layerRule('kafka', ['lib/kafka/kafkajs/kafkajs-library.ts'], []),
   {
     files: ['lib/index.ts'],
     rules: {

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import type { KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel } from '../kafka/kafkajs/kafkajs-library';
 import { RxKafkaError } from '../errors';
 
 export interface WaitForKafkaOptions {

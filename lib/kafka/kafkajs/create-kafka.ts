@@ -1,4 +1,5 @@
-import { Kafka, type KafkaConfig } from 'kafkajs';
+import type { KafkaConfig } from 'kafkajs';
+import { Kafka } from './kafkajs-library';
 import type { Logger } from '../../logger';
 import { createKafkaLogCreator } from './kafka-log-creator';
 

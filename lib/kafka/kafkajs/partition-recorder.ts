@@ -1,4 +1,5 @@
-import { Partitioners, type ICustomPartitioner, type Message } from 'kafkajs';
+import type { ICustomPartitioner, Message } from 'kafkajs';
+import { Partitioners } from './kafkajs-library';
 
 /**
  * Pins each message to the partition kafkajs's partitioner first chose for it, and remembers that choice,

@@ -8,7 +8,8 @@
  * broker address is tried once, without kafkajs's retries: when none can be opened, the connect attempt
  * fails at once with that error, and the machine decides when to try again.
  */
-import { Kafka, type KafkaConfig, type logCreator } from 'kafkajs';
+import type { KafkaConfig, logCreator } from 'kafkajs';
+import { Kafka } from './kafkajs-library';
 
 /**
  * Resolves once any of `config.brokers` accepts a connection (kafkajs's ApiVersions, with TLS as configured

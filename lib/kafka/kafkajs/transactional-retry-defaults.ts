@@ -7,7 +7,8 @@
  * 4.1.1: a transaction then took up to ~350 ms; with `initialRetryTime: 20`, at most ~42 ms. (The Java 4.x
  * client with transactions v2 avoids the wait in the broker.)
  */
-import { Partitioners, type ProducerConfig } from 'kafkajs';
+import type { ProducerConfig } from 'kafkajs';
+import { Partitioners } from './kafkajs-library';
 
 /** The first retry of a transactional producer, unless the user set `retry.initialRetryTime`. */
 export const TRANSACTIONAL_INITIAL_RETRY_MS = 20;
