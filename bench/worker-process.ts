@@ -26,7 +26,12 @@ export class WorkerProcess {
   private constructor(spec: WorkerSpec, label: string) {
     this.#label = label;
     this.#child = fork(WORKER_PATH, [JSON.stringify(spec)], {
-      execArgv: [...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []), '--expose-gc', '-r', 'ts-node/register'],
+      execArgv: [
+        ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []),
+        '--expose-gc',
+        '-r',
+        'ts-node/register',
+      ],
       env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
