@@ -22,7 +22,12 @@ import { KafkaParser, toRawRecord } from '../wire/parser';
 import { isPromiseLike } from '../pipeline/to-observable';
 import { encodeRequest } from '../wire/request-encoder';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
-import { PendingRequests, type PendingRequestsSummary, type RequestOutcome } from './pending-requests';
+import {
+  PendingRequests,
+  type OldestPendingRequest,
+  type PendingRequestsSummary,
+  type RequestOutcome,
+} from './pending-requests';
 import { ReplyAssignments } from './reply-assignments';
 
 export interface SendOptions {
@@ -200,6 +205,18 @@ export class KafkaClient {
   /** The requests at a glance: pending now, the oldest wait, timed out and answered so far. */
   get requests(): PendingRequestsSummary {
     return this.#pending.summary();
+  }
+
+  /**
+   * The request that has waited longest, with the reply topic and partition its replies are expected on
+   * (no partition: none is assigned to this instance now); undefined when none waits.
+   */
+  get oldestRequest(): (OldestPendingRequest & { replyTopic: string; replyPartition?: number }) | undefined {
+    const oldest = this.#pending.oldest();
+    if (!oldest) return undefined;
+    const replyTopic = this.getResponsePatternName(oldest.pattern);
+    const replyPartition = this.#assignments.get(replyTopic);
+    return { ...oldest, replyTopic, ...(replyPartition === undefined ? {} : { replyPartition }) };
   }
 
   /**

@@ -35,6 +35,19 @@ export interface PendingRequestsSummary {
   readonly answered: number;
 }
 
+/** The request that has waited longest: what a "why is it stuck" explanation names. */
+export interface OldestPendingRequest {
+  readonly correlationId: string;
+  /** The request topic. */
+  readonly pattern: string;
+  /** Epoch milliseconds when it was sent. */
+  readonly since: number;
+  /** How long it has waited, in milliseconds. */
+  readonly ageMs: number;
+  /** Replies that came so far (a streamed reply waits for its last). */
+  readonly repliesSeen: number;
+}
+
 /**
  * The requests waiting for replies, by correlation id. Bounded, so a flood of unanswered requests fails
  * fast (RXK_PENDING_LIMIT) instead of exhausting memory; each entry leaves the table when its stream
@@ -74,6 +87,20 @@ export class PendingRequests {
       oldestMs: oldest.done ? 0 : Math.max(0, this.#now() - oldest.value.since),
       timedOut: this.#timedOut,
       answered: this.#answered,
+    };
+  }
+
+  /** The oldest request still waiting, or undefined when none waits (insertion order, as in summary()). */
+  oldest(): OldestPendingRequest | undefined {
+    const first = this.#entries.entries().next();
+    if (first.done) return undefined;
+    const [correlationId, entry] = first.value;
+    return {
+      correlationId,
+      pattern: entry.pattern,
+      since: entry.since,
+      ageMs: Math.max(0, this.#now() - entry.since),
+      repliesSeen: entry.repliesSeen,
     };
   }
 

@@ -107,6 +107,7 @@ export class KafkaConnection {
    */
   #connectAttempt: Promise<void> = Promise.resolve();
   readonly #sampler: PartitionSampler;
+  #stateSince = Date.now();
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
@@ -171,6 +172,9 @@ export class KafkaConnection {
     this.#snapshot$ = new BehaviorSubject(this.#actor.getSnapshot());
     this.#actor.subscribe((snapshot) => {
       if (snapshot.matches('failed') && !this.#snapshot$.value.matches('failed')) this.#logFailed(snapshot);
+      if (toConnectionStateValue(snapshot.value) !== toConnectionStateValue(this.#snapshot$.value.value)) {
+        this.#stateSince = Date.now();
+      }
       this.#snapshot$.next(snapshot);
     });
     this.transitions$ = observeTransitions(this.#actor).pipe(share());
@@ -195,6 +199,11 @@ export class KafkaConnection {
   /** The actor's current top-level state. */
   get state(): ConnectionStateValue {
     return toConnectionStateValue(this.#actor.getSnapshot().value);
+  }
+
+  /** Epoch milliseconds when the actor entered its current top-level state. */
+  get stateSince(): number {
+    return this.#stateSince;
   }
 
   /** What batches may do now, as the machine says (see DispatchMode). */

@@ -3,7 +3,8 @@
  * Subscribe with `diagnostics_channel.subscribe(name, listener)`; a channel nobody subscribes to costs a
  * `hasSubscribers` check at its publish point, and no payload is built for it.
  *
- * Payloads are read-only and describe; they never carry a record's key, value or headers. Listeners run
+ * Payloads are read-only and describe; they never carry a record's value or headers, and carry its key only
+ * on the handler channels (as text, so a stuck key can be named). Listeners run
  * synchronously where the thing happens, so they should be quick and must not throw (Node reports a
  * listener's throw as an uncaught exception).
  */
@@ -26,6 +27,8 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   handlerEnd: 'rxkafka:handler:end',
   /** A handler failed for good (after its retries): published before its `handlerEnd`. */
   handlerError: 'rxkafka:handler:error',
+  /** A handler failed with a retriable error and runs again on the same record after a backoff. */
+  handlerRetry: 'rxkafka:handler:retry',
   /** Kafka acknowledged reply records of a request. */
   replyProduced: 'rxkafka:reply:produced',
   /** The consumer committed offsets. */
@@ -108,6 +111,11 @@ export interface HandlerStartPayload {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /**
+   * The record's key as text (a string key as it is, any other decoded key as JSON); absent when the
+   * record has none.
+   */
+  readonly key?: string;
   /** The request's correlation id (requests only). */
   readonly correlationId?: string;
 }
@@ -121,6 +129,18 @@ export interface HandlerEndPayload extends HandlerStartPayload {
 /** `rxkafka:handler:error`: the handler failed for good (a request gets an error reply; an event is skipped). */
 export interface HandlerErrorPayload extends HandlerEndPayload {
   /** What it threw or errored with (a timeout is an RxKafkaError RXK_HANDLER_TIMEOUT). */
+  readonly error: unknown;
+}
+
+/** `rxkafka:handler:retry`: the attempt that just failed, and when the next one starts. */
+export interface HandlerRetryPayload extends HandlerStartPayload {
+  /** The attempt that failed (1 for the first run). */
+  readonly attempt: number;
+  /** Attempts the handler's retry policy allows in all. */
+  readonly attempts: number;
+  /** Epoch milliseconds when the next attempt starts (after the backoff). */
+  readonly nextAttemptAt: number;
+  /** What the failed attempt threw or errored with. */
   readonly error: unknown;
 }
 
@@ -171,6 +191,7 @@ export interface DiagnosticsPayloads {
   'rxkafka:handler:start': HandlerStartPayload;
   'rxkafka:handler:end': HandlerEndPayload;
   'rxkafka:handler:error': HandlerErrorPayload;
+  'rxkafka:handler:retry': HandlerRetryPayload;
   'rxkafka:reply:produced': ReplyProducedPayload;
   'rxkafka:offsets:committed': OffsetsCommittedPayload;
   'rxkafka:request:sent': RequestSentPayload;

@@ -23,6 +23,7 @@ const channels = {
   handlerStart: channel(DIAGNOSTICS_CHANNELS.handlerStart),
   handlerEnd: channel(DIAGNOSTICS_CHANNELS.handlerEnd),
   handlerError: channel(DIAGNOSTICS_CHANNELS.handlerError),
+  handlerRetry: channel(DIAGNOSTICS_CHANNELS.handlerRetry),
   replyProduced: channel(DIAGNOSTICS_CHANNELS.replyProduced),
   offsetsCommitted: channel(DIAGNOSTICS_CHANNELS.offsetsCommitted),
   requestSent: channel(DIAGNOSTICS_CHANNELS.requestSent),
@@ -54,7 +55,12 @@ export interface HandlerLike {
 
 /** The record a handler runs on, as its KafkaContext gives it. */
 export interface RecordContextLike {
-  getMessage(): { readonly topic: string; readonly partition: number; readonly offset: string };
+  getMessage(): {
+    readonly topic: string;
+    readonly partition: number;
+    readonly offset: string;
+    readonly key?: unknown;
+  };
 }
 
 /** The clock durations are measured with; performance.now() is monotonic. */
@@ -198,6 +204,25 @@ export function publishHandlerError(
   });
 }
 
+/** `rxkafka:handler:retry`: `attempt` of `attempts` failed with `error`; the next starts after `backoffMs`. */
+export function publishHandlerRetry(
+  kind: 'request' | 'event',
+  handler: HandlerLike,
+  context: RecordContextLike,
+  retry: { readonly attempt: number; readonly attempts: number; readonly backoffMs: number },
+  error: unknown,
+  correlationId?: string,
+): void {
+  if (!channels.handlerRetry.hasSubscribers) return;
+  publish(channels.handlerRetry, DIAGNOSTICS_CHANNELS.handlerRetry, {
+    ...toHandlerPayload(kind, handler, context, correlationId),
+    attempt: retry.attempt,
+    attempts: retry.attempts,
+    nextAttemptAt: Date.now() + retry.backoffMs,
+    error,
+  });
+}
+
 function durationOf(context: RecordContextLike): { durationMs?: number } {
   const startedAt = handlerStarts.get(context);
   return startedAt === undefined ? {} : { durationMs: now() - startedAt };
@@ -209,7 +234,7 @@ function toHandlerPayload(
   context: RecordContextLike,
   correlationId: string | undefined,
 ): HandlerStartPayload {
-  const { topic, partition, offset } = context.getMessage();
+  const { topic, partition, offset, key } = context.getMessage();
   const { pattern } = handler;
   return {
     kind,
@@ -218,8 +243,19 @@ function toHandlerPayload(
     topic,
     partition,
     offset,
+    ...(key === undefined || key === null ? {} : { key: toKeyText(key) }),
     ...(correlationId === undefined ? {} : { correlationId }),
   };
+}
+
+/** A decoded key as text; one JSON cannot show (a BigInt, a cycle) as String() has it. */
+function toKeyText(key: unknown): string {
+  if (typeof key === 'string') return key;
+  try {
+    return JSON.stringify(key) ?? String(key);
+  } catch {
+    return String(key);
+  }
 }
 
 /** `rxkafka:reply:produced`. */

@@ -10,6 +10,7 @@ import type { ConsumedRecord } from '../connection/kafka-connection';
 import {
   publishHandlerEnd,
   publishHandlerError,
+  publishHandlerRetry,
   publishHandlerStart,
 } from '../diagnostics/publish-diagnostics';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
@@ -124,6 +125,7 @@ export class ExactlyOnceHandlers {
         producer,
       ]);
       publishHandlerStart('event', handler, context);
+      const retry = failures.retryOf(handler);
       const outputs = await runWithRetries(
         async (attempt) => {
           attempts = attempt;
@@ -135,8 +137,16 @@ export class ExactlyOnceHandlers {
           const outputs$ = failures.withTimeout(result, handler, context) as Observable<ExactlyOnceOutput>;
           return lastValueFrom(outputs$.pipe(toArray()));
         },
-        failures.retryOf(handler),
+        retry,
         isRetriableException,
+        (error, attempt, backoffMs) =>
+          publishHandlerRetry(
+            'event',
+            handler,
+            context,
+            { attempt, attempts: retry.attempts, backoffMs },
+            error,
+          ),
       ).catch((error: unknown) => {
         publishHandlerError('event', handler, context, error);
         publishHandlerEnd('event', handler, context);

@@ -6,8 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { ActorHistory } from './actor-history';
 import { attachMetrics } from './actor-metrics';
-import { checkLiveness, checkReadiness, type HealthOptions } from './health';
+import { explainStuck } from './explain-stuck';
+import { checkLiveness, checkReadiness, type HealthOptions, type HealthVerdict } from './health';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
+import { StuckWatch } from './stuck-watch';
 
 export interface HealthHandlerOptions {
   readonly sources: ReadonlyArray<InspectedObject | NamedSource>;
@@ -29,6 +31,7 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
   const history = new ActorHistory(100);
   const follower = new SourceFollower(history, `${hostname()}:${process.pid}`, sources);
   const { metrics, detach } = attachMetrics(follower, sources);
+  const watch = new StuckWatch({ now: options.health?.now });
   follower.start();
   const prefix = options.prefix ?? '';
   return {
@@ -38,7 +41,7 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
       if (path === `${prefix}/healthz` || path === `${prefix}/readyz`) {
         follower.poll();
         const verdict = path.endsWith('/healthz')
-          ? checkLiveness(follower.connections(), options.health)
+          ? checkHealth(follower, sources, watch, options.health)
           : checkReadiness(follower.connections());
         response.writeHead(verdict.ok ? 200 : 503, { 'content-type': 'application/json' });
         response.end(`${JSON.stringify(verdict)}\n`);
@@ -63,6 +66,19 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
     close() {
       follower.stop();
       detach();
+      watch.close();
     },
   };
+}
+
+/** `/healthz`'s body: the liveness verdict, and what is stuck (it explains; it does not decide `ok`). */
+export function checkHealth(
+  follower: SourceFollower,
+  sources: readonly NamedSource[],
+  watch: StuckWatch,
+  health: HealthOptions = {},
+): HealthVerdict & { stuck: ReturnType<typeof explainStuck> } {
+  const verdict = checkLiveness(follower.connections(), health);
+  const stuck = explainStuck(sources, { thresholdMs: health.explainStuckAfterMs, now: health.now, watch });
+  return { ...verdict, stuck };
 }

@@ -8,6 +8,13 @@ import type { KafkaConnection } from '../connection/kafka-connection';
 export interface HealthOptions {
   /** A partition with a record in flight for longer than this makes the process not live. @defaultValue 120_000 */
   readonly stuckAfterMs?: number;
+  /**
+   * `/healthz` explains (its `stuck` field, see explainStuck()) each partition whose committed offset has
+   * stood still this long with work waiting, and each client request waiting this long. @defaultValue 30_000
+   */
+  readonly explainStuckAfterMs?: number;
+  /** The clock `stuck` is measured with (epoch milliseconds). @defaultValue Date.now */
+  readonly now?: () => number;
 }
 
 export interface HealthVerdict {

@@ -20,4 +20,8 @@ export type { FleetTopic, InspectionPublisher, PublishInspectionOptions } from '
 export { relayToStately, STATELY_PROTOCOL_VERSION } from './stately-events';
 export type { StatelyInspectionEvent } from './stately-events';
 export { createHealthHandler } from './health-handler';
+export { explainStuck, DEFAULT_STUCK_THRESHOLD_MS } from './explain-stuck';
+export type { ExplainStuckOptions, StuckExplanation, StuckReason } from './explain-stuck';
+export { StuckWatch } from './stuck-watch';
+export type { StuckWatchOptions, WatchedRun } from './stuck-watch';
 export type { HealthHandler, HealthHandlerOptions } from './health-handler';

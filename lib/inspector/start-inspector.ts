@@ -12,12 +12,14 @@ import { listChartEdges } from '../connection/inspection';
 import { RxKafkaError } from '../errors';
 import { ActorHistory } from './actor-history';
 import { attachMetrics, type ActorMetrics } from './actor-metrics';
-import { checkLiveness, checkReadiness, type HealthOptions } from './health';
+import { checkReadiness, type HealthOptions } from './health';
+import { checkHealth } from './health-handler';
 import type { InspectorEntry } from './inspector-entry';
 import { renderInspectorPage } from './inspector-page';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
 import { followFleet, type FleetTopic } from './fleet-topic';
 import { renderStatechartSvg } from './render-statechart';
+import { StuckWatch } from './stuck-watch';
 
 export interface InspectorOptions {
   /** @defaultValue 0 (a free port; read it from `url`) */
@@ -66,7 +68,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   }
   const follower = new SourceFollower(history, member, sources);
   const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
-  const removers: Array<() => void> = [detachMetrics];
+  const watch = new StuckWatch({ now: options.health?.now });
+  const removers: Array<() => void> = [detachMetrics, () => watch.close()];
   let recording: WriteStream | undefined;
   if (options.record !== undefined) {
     recording = createWriteStream(options.record, { flags: 'a' });
@@ -87,7 +90,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       streams,
       replay,
       metrics,
-      liveness: () => checkLiveness(follower.connections(), options.health),
+      liveness: () => checkHealth(follower, sources, watch, options.health),
       readiness: () => checkReadiness(follower.connections()),
     }),
   );
@@ -114,7 +117,7 @@ interface Routes {
   readonly streams: Set<ServerResponse>;
   readonly replay: boolean;
   readonly metrics: ActorMetrics;
-  readonly liveness: () => { ok: boolean; reasons: string[] };
+  readonly liveness: () => { ok: boolean; reasons: string[]; stuck: unknown[] };
   readonly readiness: () => { ok: boolean; reasons: string[] };
 }
 

@@ -40,6 +40,8 @@ class PartitionProgress {
   inFlight = 0;
   finishedOffset: string | undefined;
   committedOffset: string | undefined;
+  /** Epoch milliseconds when the committed offset last moved (a commit of the same offset is no move). */
+  committedAt: number | undefined;
   highWatermark: string | undefined;
   inFlightSince: number | undefined;
   lastError: ProgressError | undefined;
@@ -101,6 +103,7 @@ export class PartitionProgressBook {
   /** Kafka took a commit of `offset` for the partition. */
   committed(topic: string, partition: number, offset: string): void {
     const progress = this.#entry(topic, partition);
+    if (progress.committedOffset !== offset) progress.committedAt = this.#now();
     progress.committedOffset = offset;
     progress.version += 1;
   }
@@ -129,6 +132,14 @@ export class PartitionProgressBook {
       batches: progress.batches,
       version: progress.version,
     };
+  }
+
+  /**
+   * Epoch milliseconds when the partition's committed offset last moved here; undefined before its first
+   * commit. Not part of a sample: it changes nothing a partition actor shows, only how long it stood still.
+   */
+  committedAt(topic: string, partition: number): number | undefined {
+    return this.#topics.get(topic)?.[partition]?.committedAt;
   }
 
   /** The version a sample would carry now, without building one. */

@@ -7,6 +7,7 @@ import { defaultIfEmpty, isObservable, lastValueFrom, map } from 'rxjs';
 import {
   publishHandlerEnd,
   publishHandlerError,
+  publishHandlerRetry,
   publishHandlerStart,
 } from '../diagnostics/publish-diagnostics';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
@@ -98,6 +99,14 @@ export class EventPath {
         },
         retry,
         isRetriableException,
+        (error, attempt, backoffMs) =>
+          publishHandlerRetry(
+            'event',
+            handler,
+            context,
+            { attempt, attempts: retry.attempts, backoffMs },
+            error,
+          ),
       );
     } catch (error) {
       this.#failed += 1;

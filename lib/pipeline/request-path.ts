@@ -8,6 +8,7 @@ import type { ProduceQueue } from '../connection/produce-queue';
 import {
   publishHandlerEnd,
   publishHandlerError,
+  publishHandlerRetry,
   publishHandlerStart,
   publishReplyProduced,
 } from '../diagnostics/publish-diagnostics';
@@ -211,14 +212,23 @@ export class RequestPath {
         ),
       retry,
       isRetriableException,
-      (error, attempt) =>
+      (error, attempt, backoffMs) => {
+        publishHandlerRetry(
+          'request',
+          handler,
+          context,
+          { attempt, attempts: retry.attempts, backoffMs },
+          error,
+          route.correlationId,
+        );
         logger.warn(
           `${describeHandler(handler)} asked for a retry (attempt ${attempt} of ${retry.attempts})`,
           {
             ...locate(context.getMessage()),
             error,
           },
-        ),
+        );
+      },
     ).catch((error: unknown) => {
       // Retries spent (or the reply could not be encoded): the caller still gets an answer, the partition moves on.
       const reason = isRetriableException(error) ? `failed after ${retry.attempts} attempts` : 'failed';

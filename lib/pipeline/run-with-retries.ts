@@ -10,15 +10,16 @@ export async function runWithRetries<T>(
   run: (attempt: number) => Promise<T>,
   policy: RetryPolicy,
   shouldRetry: (error: unknown) => boolean,
-  beforeRetry?: (error: unknown, attempt: number) => Promise<void> | void,
+  beforeRetry?: (error: unknown, attempt: number, backoffMs: number) => Promise<void> | void,
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await run(attempt);
     } catch (error) {
       if (attempt >= policy.attempts || !shouldRetry(error)) throw error;
-      await beforeRetry?.(error, attempt);
-      await sleep(Math.min(policy.backoffMs * 2 ** (attempt - 1), policy.maxBackoffMs));
+      const backoffMs = Math.min(policy.backoffMs * 2 ** (attempt - 1), policy.maxBackoffMs);
+      await beforeRetry?.(error, attempt, backoffMs);
+      await sleep(backoffMs);
     }
   }
 }

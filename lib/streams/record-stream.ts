@@ -35,6 +35,11 @@ export class RecordStream<T = unknown> extends Observable<CommittableRecord<T>> 
     return this.#members.drain(deadlineMs);
   }
 
+  /** Records of a partition emitted and not yet finished at most (the `bufferSize` option). */
+  get bufferSize(): number {
+    return this.#members.bufferSize;
+  }
+
   /** The report of the last subscription that stopped (drained, unsubscribed or failed). */
   get lastReport(): StreamReport | undefined {
     return this.#members.lastReport;
@@ -87,6 +92,10 @@ class StreamMembers<T> {
 
   get reports$(): Observable<StreamReport> {
     return this.#reports.asObservable();
+  }
+
+  get bufferSize(): number {
+    return this.#options.bufferSize;
   }
 
   subscribe(subscriber: Subscriber<CommittableRecord<T>>): () => void {

@@ -1,0 +1,346 @@
+/**
+ * "Why is it stuck": for each partition whose committed offset has stood still past a threshold while it
+ * has work, what holds it, from the actors' own facts (the partition actor's state, its progress, the
+ * connection's state and last error) and, when a StuckWatch runs, the handler runs it heard of; for each
+ * client, its oldest request waiting past the threshold.
+ */
+import { KafkaClient } from '../client/kafka-client';
+import type { ConnectionError } from '../connection/connection-events';
+import type { KafkaConnection } from '../connection/kafka-connection';
+import { RxKafkaError } from '../errors';
+import { RecordStream } from '../streams/record-stream';
+import { nameSources, namedConnectionsOf, type InspectedObject, type NamedSource } from './inspector-source';
+import type { StuckWatch, WatchedRun } from './stuck-watch';
+
+/** A committed offset standing still this long, with work waiting, is stuck. */
+export const DEFAULT_STUCK_THRESHOLD_MS = 30_000;
+
+export interface ExplainStuckOptions {
+  /** How long a committed offset (or a request) may stand still before it is explained. @defaultValue 30000 */
+  readonly thresholdMs?: number;
+  /** The clock (epoch milliseconds). @defaultValue Date.now */
+  readonly now?: () => number;
+  /** The handler runs heard so far: without one, a held partition is explained by its figures alone. */
+  readonly watch?: StuckWatch;
+}
+
+/** Why a partition, connection or client is stuck; `kind` tells which fields there are. */
+export type StuckReason =
+  | {
+      /** A handler is still running on the partition's oldest unfinished record. */
+      readonly kind: 'handler-running';
+      readonly handler: string;
+      readonly pattern: string;
+      readonly offset: string;
+      readonly key?: string;
+      readonly correlationId?: string;
+      readonly runningMs: number;
+    }
+  | {
+      /** The handler failed with a retriable error and waits to run again on the same record. */
+      readonly kind: 'retrying';
+      readonly handler: string;
+      readonly pattern: string;
+      readonly offset: string;
+      readonly key?: string;
+      readonly attempt: number;
+      readonly attempts: number;
+      /** Epoch milliseconds. */
+      readonly nextAttemptAt: number;
+    }
+  | {
+      /** The request's handler is done; its replies wait for Kafka's acknowledgement. */
+      readonly kind: 'awaiting-acknowledgement';
+      readonly handler: string;
+      readonly pattern: string;
+      readonly offset: string;
+      readonly key?: string;
+      readonly correlationId: string;
+      readonly waitingMs: number;
+    }
+  | {
+      /** A `consume()` stream's subscriber has not finished the records it was given. */
+      readonly kind: 'backpressure';
+      readonly inFlight: number;
+      readonly bufferSize: number;
+    }
+  | {
+      /** A rebalance revoked the partition; its records in flight finish before the member rejoins. */
+      readonly kind: 'revoking';
+      readonly inFlight: number;
+    }
+  | {
+      /** The consumer holds no assignment: it is connecting, rebalancing, reconnecting, failed, … */
+      readonly kind: 'not-assigned';
+      readonly state: string;
+      readonly lastError?: ConnectionError;
+    }
+  | {
+      /** A client's request has waited past the threshold for its (last) reply. */
+      readonly kind: 'request-pending';
+      readonly pattern: string;
+      readonly correlationId: string;
+      readonly ageMs: number;
+      readonly replyTopic: string;
+      /** Absent when no reply partition is assigned to the client now. */
+      readonly replyPartition?: number;
+    }
+  | {
+      /** Records are in flight and nothing known runs on them (no watch, or it started after them). */
+      readonly kind: 'unexplained';
+      readonly inFlight: number;
+    };
+
+/** One stuck thing, explained. */
+export interface StuckExplanation {
+  /** The source's name (as the inspector shows it). */
+  readonly source: string;
+  readonly clientId: string;
+  /** The partition; absent for a connection that holds none, and for a client's request. */
+  readonly topic?: string;
+  readonly partition?: number;
+  /** Its committed offset ("the next offset to read"); absent before its first commit. */
+  readonly committedOffset?: string;
+  /** How long it has stood still, in milliseconds. */
+  readonly stuckMs: number;
+  readonly reason: StuckReason;
+  /** The same in one line, for a person. */
+  readonly sentence: string;
+}
+
+/**
+ * Explains every partition of `sources` whose committed offset has not moved for longer than
+ * `thresholdMs` while records of it are in flight (or it is being revoked), every consumer connection
+ * unassigned for that long, and every client whose oldest request has waited that long.
+ * @throws RxKafkaError RXK_INVALID_OPTIONS for a threshold that is not a non-negative number.
+ */
+export function explainStuck(
+  sources: ReadonlyArray<InspectedObject | NamedSource>,
+  options: ExplainStuckOptions = {},
+): StuckExplanation[] {
+  const thresholdMs = options.thresholdMs ?? DEFAULT_STUCK_THRESHOLD_MS;
+  if (typeof thresholdMs !== 'number' || !(thresholdMs >= 0)) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      `explainStuck() got thresholdMs ${String(thresholdMs)}: give a number of milliseconds, 0 or more`,
+      { path: 'thresholdMs' },
+    );
+  }
+  const now = (options.now ?? Date.now)();
+  const explained: StuckExplanation[] = [];
+  for (const { name, source } of nameSources(sources)) {
+    for (const [connectionName, connection] of namedConnectionsOf(name, source)) {
+      const context = { name: connectionName, source, connection, now, thresholdMs, watch: options.watch };
+      explained.push(...explainConnection(context));
+    }
+    if (source instanceof KafkaClient) {
+      const request = explainRequest(name, source, now, thresholdMs);
+      if (request) explained.push(request);
+    }
+  }
+  return explained;
+}
+
+interface ConnectionScope {
+  readonly name: string;
+  readonly source: InspectedObject;
+  readonly connection: KafkaConnection;
+  readonly now: number;
+  readonly thresholdMs: number;
+  readonly watch: StuckWatch | undefined;
+}
+
+function explainConnection(scope: ConnectionScope): StuckExplanation[] {
+  const { name, connection, now, thresholdMs } = scope;
+  const { clientId, producerOnly, lastError } = connection.actor.getSnapshot().context;
+  if (producerOnly) return [];
+  const explained = connection.partitions.flatMap((actor) => explainPartition(scope, clientId, actor));
+  const state = connection.state;
+  // Not connected yet (`idle`) or closed on purpose (`stopped`) is no one's stuck; a partition being
+  // revoked says more than the rebalance around it.
+  if (state === 'assigned' || state === 'idle' || state === 'stopped' || explained.length > 0) {
+    return explained;
+  }
+  const stuckMs = now - connection.stateSince;
+  if (stuckMs <= thresholdMs) return explained;
+  const reason: StuckReason = {
+    kind: 'not-assigned',
+    state,
+    ...(lastError === undefined ? {} : { lastError }),
+  };
+  return [
+    { source: name, clientId, stuckMs, reason, sentence: toSentence(name, undefined, stuckMs, reason) },
+  ];
+}
+
+function explainPartition(
+  scope: ConnectionScope,
+  clientId: string,
+  { state, context }: KafkaConnection['partitions'][number],
+): StuckExplanation[] {
+  const { name, connection, now, thresholdMs } = scope;
+  const { topic, partition } = context;
+  const progress = connection.progress.sample(topic, partition);
+  const revoking = String(state) === 'revoking';
+  if (progress.inFlight === 0 && !revoking) return [];
+  // Stuck since the later of its last commit and its oldest record in flight: a partition idle for an
+  // hour that just received a record is not an hour stuck.
+  const since = Math.max(
+    connection.progress.committedAt(topic, partition) ?? -Infinity,
+    progress.inFlightSince ?? -Infinity,
+  );
+  if (since === -Infinity) return [];
+  const stuckMs = now - since;
+  if (stuckMs <= thresholdMs) return [];
+  const reason: StuckReason = revoking
+    ? { kind: 'revoking', inFlight: progress.inFlight }
+    : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
+  const { committedOffset } = progress;
+  return [
+    {
+      source: name,
+      clientId,
+      topic,
+      partition,
+      ...(committedOffset === undefined ? {} : { committedOffset }),
+      stuckMs,
+      reason,
+      sentence: toSentence(name, { topic, partition, committedOffset }, stuckMs, reason),
+    },
+  ];
+}
+
+/** What holds an assigned partition with records in flight. */
+function explainHeld(
+  { source, watch, now }: ConnectionScope,
+  topic: string,
+  partition: number,
+  inFlight: number,
+  finishedOffset: string | undefined,
+): StuckReason {
+  const runs = watch?.runsOn(topic, partition, finishedOffset) ?? [];
+  // The lowest offset holds the commits; among its handlers, one still running says more than one done.
+  const oldest = runs
+    .slice()
+    .sort(
+      (a, b) =>
+        compareOffsets(a.offset, b.offset) ||
+        Number(a.finishedAt !== undefined) - Number(b.finishedAt !== undefined),
+    )[0];
+  if (oldest) return explainRun(oldest, now);
+  if (source instanceof RecordStream)
+    return { kind: 'backpressure', inFlight, bufferSize: source.bufferSize };
+  return { kind: 'unexplained', inFlight };
+}
+
+function explainRun(run: WatchedRun, now: number): StuckReason {
+  const { handler, pattern, offset } = run;
+  const key = run.key === undefined ? {} : { key: run.key };
+  if (run.finishedAt !== undefined && run.correlationId !== undefined) {
+    return {
+      kind: 'awaiting-acknowledgement',
+      handler,
+      pattern,
+      offset,
+      ...key,
+      correlationId: run.correlationId,
+      waitingMs: now - run.finishedAt,
+    };
+  }
+  if (run.retry) return { kind: 'retrying', handler, pattern, offset, ...key, ...run.retry };
+  return {
+    kind: 'handler-running',
+    handler,
+    pattern,
+    offset,
+    ...key,
+    ...(run.correlationId === undefined ? {} : { correlationId: run.correlationId }),
+    runningMs: now - run.startedAt,
+  };
+}
+
+function explainRequest(
+  name: string,
+  client: KafkaClient,
+  now: number,
+  thresholdMs: number,
+): StuckExplanation | undefined {
+  const oldest = client.oldestRequest;
+  // Aged by the caller's clock, as the partitions are.
+  const ageMs = oldest === undefined ? 0 : now - oldest.since;
+  if (!oldest || ageMs <= thresholdMs) return undefined;
+  let clientId: string;
+  try {
+    clientId = client.connection.actor.getSnapshot().context.clientId;
+  } catch {
+    return undefined;
+  }
+  const { pattern, correlationId, replyTopic, replyPartition } = oldest;
+  const reason: StuckReason = {
+    kind: 'request-pending',
+    pattern,
+    correlationId,
+    ageMs,
+    replyTopic,
+    ...(replyPartition === undefined ? {} : { replyPartition }),
+  };
+  return {
+    source: name,
+    clientId,
+    stuckMs: ageMs,
+    reason,
+    sentence: toSentence(name, undefined, ageMs, reason),
+  };
+}
+
+function compareOffsets(a: string, b: string): number {
+  const difference = BigInt(a) - BigInt(b);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+/** Whole seconds, as a person reads a wait. */
+function seconds(ms: number): string {
+  return `${Math.floor(Math.max(0, ms) / 1_000)} s`;
+}
+
+function onRecord(offset: string, key: string | undefined): string {
+  return `offset ${offset}${key === undefined ? '' : `, key ${JSON.stringify(key)}`}`;
+}
+
+/** The one-line sentence of an explanation. */
+function toSentence(
+  name: string,
+  located: { topic: string; partition: number; committedOffset: string | undefined } | undefined,
+  stuckMs: number,
+  reason: StuckReason,
+): string {
+  const subject = located
+    ? `${name} ${located.topic}/${located.partition} has not committed past ${
+        located.committedOffset === undefined ? 'its start' : `offset ${located.committedOffset}`
+      } for ${seconds(stuckMs)}: `
+    : '';
+  switch (reason.kind) {
+    case 'handler-running':
+      return `${subject}${reason.handler} (${reason.pattern}) has been running on ${onRecord(reason.offset, reason.key)} for ${seconds(reason.runningMs)}`;
+    case 'retrying':
+      return `${subject}${reason.handler} (${reason.pattern}) failed attempt ${reason.attempt} of ${reason.attempts} on ${onRecord(reason.offset, reason.key)}; the next starts at ${new Date(reason.nextAttemptAt).toISOString()}`;
+    case 'awaiting-acknowledgement':
+      return `${subject}${reason.handler} (${reason.pattern}) finished ${onRecord(reason.offset, reason.key)} ${seconds(reason.waitingMs)} ago; its replies (correlation id ${reason.correlationId}) wait for Kafka's acknowledgement`;
+    case 'backpressure':
+      return `${subject}held by backpressure: ${reason.inFlight} records handed to the stream are unfinished (bufferSize ${reason.bufferSize}); downstream is slow`;
+    case 'revoking':
+      return `${subject}revoked and draining: ${reason.inFlight} records in flight finish before the member rejoins`;
+    case 'unexplained':
+      return `${subject}${reason.inFlight} records in flight and no handler known to run on them (start a StuckWatch with the process to name it)`;
+    case 'not-assigned':
+      return `${name} has held no partition for ${seconds(stuckMs)} (state ${reason.state}${
+        reason.lastError ? `; last error ${reason.lastError.name}: ${reason.lastError.message}` : ''
+      })`;
+    case 'request-pending':
+      return `${name}'s oldest request to ${reason.pattern} (correlation id ${reason.correlationId}) has waited ${seconds(reason.ageMs)} for a reply on ${reason.replyTopic} ${
+        reason.replyPartition === undefined
+          ? '(no reply partition assigned)'
+          : `partition ${reason.replyPartition}`
+      }`;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The handler runs of this process as the diagnostics channels tell of them: which handler runs on which
+ * record (and its key), which retries and when its next attempt starts, and which request's handler is done
+ * while its replies wait for Kafka's acknowledgement. explainStuck() reads it to name what holds a partition.
+ *
+ * The runtime keeps none of this per record (a handler run costs no allocation when nobody listens), so it
+ * is known only from the moment a watch subscribes: start it with the process, not when something is stuck.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import {
+  DIAGNOSTICS_CHANNELS,
+  type HandlerEndPayload,
+  type HandlerRetryPayload,
+  type HandlerStartPayload,
+  type ReplyProducedPayload,
+} from '../diagnostics/diagnostics-channels';
+
+/** One handler run on one record, as a watch saw it. */
+export interface WatchedRun {
+  readonly kind: 'request' | 'event';
+  /** `Controller.method`. */
+  readonly handler: string;
+  readonly pattern: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** The record's key as text; absent when it has none. */
+  readonly key?: string;
+  readonly correlationId?: string;
+  /** Epoch milliseconds when the handler started on the record. */
+  readonly startedAt: number;
+  /** Epoch milliseconds when the handler was done; set only while its replies wait for acknowledgement. */
+  readonly finishedAt?: number;
+  /** The last failed attempt, while the handler waits to run again. */
+  readonly retry?: { readonly attempt: number; readonly attempts: number; readonly nextAttemptAt: number };
+}
+
+export interface StuckWatchOptions {
+  /** The clock runs are timed with (epoch milliseconds). @defaultValue Date.now */
+  readonly now?: () => number;
+  /** Runs kept at most; past it the oldest are forgotten. @defaultValue 10000 */
+  readonly maxRuns?: number;
+}
+
+const DEFAULT_MAX_RUNS = 10_000;
+
+/** Follows handler runs until closed. */
+export class StuckWatch {
+  readonly #now: () => number;
+  readonly #maxRuns: number;
+  /** Runs by `topic/partition/offset/handler`, oldest first (a Map keeps insertion order). */
+  readonly #runs = new Map<string, WatchedRun>();
+  /** Finished request runs by correlation id, until their replies are acknowledged. */
+  readonly #awaitingAck = new Map<string, string>();
+  readonly #listeners: Array<[string, (message: unknown) => void]>;
+
+  constructor(options: StuckWatchOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
+    this.#listeners = [
+      [DIAGNOSTICS_CHANNELS.handlerStart, (message) => this.#started(message as HandlerStartPayload)],
+      [DIAGNOSTICS_CHANNELS.handlerRetry, (message) => this.#retrying(message as HandlerRetryPayload)],
+      [DIAGNOSTICS_CHANNELS.handlerEnd, (message) => this.#ended(message as HandlerEndPayload)],
+      [DIAGNOSTICS_CHANNELS.replyProduced, (message) => this.#acked(message as ReplyProducedPayload)],
+    ];
+    for (const [name, listener] of this.#listeners) subscribe(name, listener);
+  }
+
+  /**
+   * The runs on a partition not known to be over, oldest first. Runs at or below `finishedOffset` (the
+   * partition's finished prefix) are over whatever the watch last heard, and are forgotten here.
+   */
+  runsOn(topic: string, partition: number, finishedOffset?: string): WatchedRun[] {
+    const runs: WatchedRun[] = [];
+    for (const [id, run] of this.#runs) {
+      if (run.topic !== topic || run.partition !== partition) continue;
+      if (finishedOffset !== undefined && BigInt(run.offset) <= BigInt(finishedOffset)) {
+        this.#forget(id, run);
+        continue;
+      }
+      runs.push(run);
+    }
+    return runs;
+  }
+
+  /** Stops listening; what was seen stays readable. */
+  close(): void {
+    for (const [name, listener] of this.#listeners) unsubscribe(name, listener);
+  }
+
+  #started(payload: HandlerStartPayload): void {
+    const { kind, handler, pattern, topic, partition, offset, key, correlationId } = payload;
+    const id = runId(payload);
+    // A redelivered record starts afresh: the run moves to the end, as the newest.
+    this.#runs.delete(id);
+    this.#runs.set(id, {
+      kind,
+      handler,
+      pattern,
+      topic,
+      partition,
+      offset,
+      ...(key === undefined ? {} : { key }),
+      ...(correlationId === undefined ? {} : { correlationId }),
+      startedAt: this.#now(),
+    });
+    if (this.#runs.size > this.#maxRuns) {
+      const [oldestId, oldest] = this.#runs.entries().next().value as [string, WatchedRun];
+      this.#forget(oldestId, oldest);
+    }
+  }
+
+  #retrying(payload: HandlerRetryPayload): void {
+    const id = runId(payload);
+    const run = this.#runs.get(id);
+    if (!run) return;
+    const { attempt, attempts, nextAttemptAt } = payload;
+    this.#runs.set(id, { ...run, retry: { attempt, attempts, nextAttemptAt } });
+  }
+
+  #ended(payload: HandlerEndPayload): void {
+    const id = runId(payload);
+    const run = this.#runs.get(id);
+    if (!run) return;
+    // An event's run is over with its handler; a request's replies are acknowledged after it.
+    if (run.kind === 'event' || run.correlationId === undefined) {
+      this.#forget(id, run);
+      return;
+    }
+    const { retry: _retry, ...rest } = run;
+    this.#runs.set(id, { ...rest, finishedAt: this.#now() });
+    this.#awaitingAck.set(run.correlationId, id);
+  }
+
+  #acked({ correlationId }: ReplyProducedPayload): void {
+    const id = this.#awaitingAck.get(correlationId);
+    if (id === undefined) return;
+    const run = this.#runs.get(id);
+    if (run) this.#forget(id, run);
+    else this.#awaitingAck.delete(correlationId);
+  }
+
+  #forget(id: string, run: WatchedRun): void {
+    this.#runs.delete(id);
+    if (run.correlationId !== undefined && this.#awaitingAck.get(run.correlationId) === id) {
+      this.#awaitingAck.delete(run.correlationId);
+    }
+  }
+}
+
+function runId({ topic, partition, offset, handler }: HandlerStartPayload): string {
+  return `${topic}/${partition}/${offset}/${handler}`;
+}
