@@ -1,7 +1,8 @@
 /**
  * The inspector's one page: self-contained HTML (styles, script and the chart's SVG inline; no CDN, no
  * network). The script keeps every entry the server streams (Server-Sent Events on /events), draws each
- * source's state from the entries up to the slider's position, and follows the newest while "live".
+ * source's state from the entries up to the slider's position, and follows the newest while "live". Live,
+ * it also shows what is stuck now, one line each, from /healthz's `stuck` (not part of the history).
  */
 
 /** The page, with `chartSvg` (the connection machine drawn by Graphviz) as every source's chart. */
@@ -26,6 +27,7 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
 </section>
 <main>
   <div>
+    <section id="stuck" hidden><h2>Stuck now</h2><ul></ul></section>
     <section id="ownership"><h2>Partition ownership</h2><table><thead><tr><th>group</th><th>partition</th><th>held by</th><th>state</th></tr></thead><tbody></tbody></table></section>
     <div id="members"></div>
   </div>
@@ -101,6 +103,9 @@ aside h2 { font-size:14px; margin:0 0 6px; }
 #log tr.future { opacity:0.35; }
 #log tr.at { background:#fff7e0; }
 .empty { color:var(--muted); font-style:italic; }
+#stuck { background:#fff7e0; border:1px solid #f0d9a8; border-radius:6px; padding:6px 12px; margin-bottom:12px; }
+#stuck h2 { font-size:14px; margin:0 0 4px; color:var(--warn); }
+#stuck ul { margin:0; padding-left:18px; } #stuck li { font-family:ui-monospace, Menlo, monospace; font-size:12px; }
 `;
 
 const PAGE_SCRIPT = `
@@ -283,14 +288,24 @@ const PAGE_SCRIPT = `
   scrub.addEventListener('input', function () { live = false; liveBox.checked = false; render(); });
   liveBox.addEventListener('change', function () { live = liveBox.checked; render(); });
 
+  var stuckEl = document.getElementById('stuck');
+  // Lines are text, never markup: a stuck line names a record key, which anyone who can produce chose.
+  function showStuck(stuck) {
+    var list = stuckEl.querySelector('ul'); list.innerHTML = '';
+    (stuck || []).forEach(function (item) { var line = el('li', '', item.sentence); line.setAttribute('data-reason', item.reason.kind); list.appendChild(line); });
+    stuckEl.hidden = list.children.length === 0;
+  }
+  function pollStuck() { fetch('healthz').then(function (response) { return response.json(); }).then(function (body) { showStuck(body.stuck); }, function () { return undefined; }); }
+  var stuckTimer;
+
   var source = new EventSource('events');
-  source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); });
+  source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); if (!hello.replay && !stuckTimer) { pollStuck(); stuckTimer = setInterval(pollStuck, 5000); } });
   source.addEventListener('history', function (message) { entries.length = 0; logged = 0; membersScanned = 0; logBody.innerHTML = ''; JSON.parse(message.data).forEach(function (entry) { entries.push(entry); }); render(); });
   source.onmessage = function (message) { entries.push(JSON.parse(message.data)); schedule(); };
   source.onerror = function () { link.textContent = 'disconnected'; link.className = 'badge down'; };
   var pending = false;
   // Entries of one burst are drawn once; a microtask, not a timer, so a page in a background tab keeps up.
   function schedule() { if (pending) return; pending = true; Promise.resolve().then(function () { pending = false; render(); }); }
-  window.__inspector = { entries: entries, render: render, scrubTo: function (index) { live = false; liveBox.checked = false; scrub.value = String(index); render(); }, goLive: function () { live = true; liveBox.checked = true; render(); } };
+  window.__inspector = { entries: entries, render: render, pollStuck: pollStuck, scrubTo: function (index) { live = false; liveBox.checked = false; scrub.value = String(index); render(); }, goLive: function () { live = true; liveBox.checked = true; render(); } };
 })();
 `;
