@@ -4,6 +4,7 @@ import {
   countPayloadsBuilt,
   publishHandlerEnd,
   publishHandlerError,
+  publishHandlerRetry,
   publishHandlerStart,
 } from '../../lib/diagnostics/publish-diagnostics';
 import { silentLogger } from '../../lib/logger';
@@ -61,8 +62,49 @@ describe('the diagnostics publish points', () => {
       const context = createContext('9');
       publishHandlerStart('event', handler, context);
       publishHandlerError('event', handler, context, new Error('store down'));
+      publishHandlerRetry('event', handler, context, { attempt: 1, attempts: 3, backoffMs: 200 }, 'busy');
       publishHandlerEnd('event', handler, context);
       expect(countPayloadsBuilt()).to.equal(before);
+    });
+
+    it('carry the record’s key as text: a string as it is, another decoded key as JSON', () => {
+      recorder = new ChannelRecorder().start();
+      const withKey = (key: unknown) => ({
+        getMessage: () => ({ topic: 'audit.orders', partition: 3, offset: '10', key }),
+      });
+      publishHandlerStart('event', handler, withKey('customer-9'));
+      publishHandlerStart('event', handler, withKey({ tenant: 4 }));
+      publishHandlerStart('event', handler, withKey(null));
+      const keys = recorder.on('rxkafka:handler:start').map((payload) => payload.key);
+      expect(keys).to.deep.equal(['customer-9', '{"tenant":4}', undefined]);
+      expect(recorder.on('rxkafka:handler:start')[2]).not.to.have.property('key');
+    });
+  });
+
+  describe('publishHandlerRetry()', () => {
+    it('tells the failed attempt, the attempts allowed and when the next starts', () => {
+      recorder = new ChannelRecorder().start();
+      const before = Date.now();
+      publishHandlerRetry(
+        'request',
+        handler,
+        createContext('11'),
+        { attempt: 2, attempts: 5, backoffMs: 400 },
+        'busy',
+        'id-11',
+      );
+      const after = Date.now();
+      const [retry] = recorder.on('rxkafka:handler:retry');
+      expect(retry).to.deep.include({
+        kind: 'request',
+        handler: 'AuditController.audit',
+        offset: '11',
+        correlationId: 'id-11',
+        attempt: 2,
+        attempts: 5,
+        error: 'busy',
+      });
+      expect(retry.nextAttemptAt).to.be.within(before + 400, after + 400);
     });
   });
 
