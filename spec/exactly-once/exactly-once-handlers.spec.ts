@@ -161,7 +161,7 @@ describe('ExactlyOnceHandlers', () => {
     });
     afterEach(() => recorder.stop());
 
-    it('publishes a run’s start and end, once each whatever its retries, on the record it ran on', async () => {
+    it('publishes a run’s start and end, once each whatever its retries, and each retry between, on the record it ran on', async () => {
       let runs = 0;
       const handlers = createHandlers(
         handlerOf(() => {
@@ -179,8 +179,13 @@ describe('ExactlyOnceHandlers', () => {
         partition: 2,
         offset: '9',
       };
-      expect(recorder.channels).to.deep.equal(['rxkafka:handler:start', 'rxkafka:handler:end']);
+      expect(recorder.channels).to.deep.equal([
+        'rxkafka:handler:start',
+        'rxkafka:handler:retry',
+        'rxkafka:handler:end',
+      ]);
       expect(recorder.on('rxkafka:handler:start')[0]).to.deep.equal(where);
+      expect(recorder.on('rxkafka:handler:retry')[0]).to.deep.include({ ...where, attempt: 1, attempts: 3 });
       expect(recorder.on('rxkafka:handler:end')[0]).to.include(where);
       expect(recorder.on('rxkafka:handler:end')[0].durationMs).to.be.a('number').at.least(0);
     });
