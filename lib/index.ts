@@ -80,6 +80,7 @@ export type {
   DiagnosticsPayloads,
   HandlerEndPayload,
   HandlerErrorPayload,
+  HandlerRetryPayload,
   HandlerStartPayload,
   OffsetsCommittedPayload,
   PartitionTransitionPayload,
