@@ -46,6 +46,11 @@ describe('explainStuck() (on a fake driver)', () => {
       return { ok: true };
     }
 
+    @MessagePattern('stuck.quote', { retry: { attempts: 2, backoffMs: 600_000, maxBackoffMs: 600_000 } })
+    quote(): never {
+      throw new KafkaRetriableException('pricing busy');
+    }
+
     // A backoff no spec outlives: the handler stays between its attempts.
     @EventPattern('stuck.flaky', { retry: { attempts: 4, backoffMs: 600_000, maxBackoffMs: 600_000 } })
     flaky(): void {
@@ -180,6 +185,32 @@ describe('explainStuck() (on a fake driver)', () => {
     expect(explained.sentence).to.equal(
       'server stuck.flaky/0 has not committed past its start for 60 s: StuckController.flaky (stuck.flaky) ' +
         `failed attempt 1 of 4 on offset 5, key "sku-3"; the next starts at ${new Date(reason.nextAttemptAt).toISOString()}`,
+    );
+  });
+
+  it('tells a request handler waiting between retries too', async () => {
+    void driver.consumer.deliver('stuck.quote', 0, [
+      {
+        value: '{}',
+        headers: {
+          [KafkaHeaders.CORRELATION_ID]: 'c-9',
+          [KafkaHeaders.REPLY_TOPIC]: 'stuck.quote.reply',
+          [KafkaHeaders.REPLY_PARTITION]: '0',
+        },
+      },
+    ]);
+    await settle();
+    const [explained] = explainLater();
+    expect(explained.reason).to.deep.include({
+      kind: 'retrying',
+      handler: 'StuckController.quote',
+      offset: '0',
+      attempt: 1,
+      attempts: 2,
+    });
+    expect(explained.reason).not.to.have.property('key');
+    expect(explained.sentence).to.match(
+      /StuckController\.quote \(stuck\.quote\) failed attempt 1 of 2 on offset 0; the next starts at /,
     );
   });
 
