@@ -110,8 +110,9 @@ export interface StuckExplanation {
 
 /**
  * Explains every partition of `sources` whose committed offset has not moved for longer than
- * `thresholdMs` while records of it are in flight (or it is being revoked), every consumer connection
- * unassigned for that long, and every client whose oldest request has waited that long.
+ * `thresholdMs` while records of it are in flight (a revoked one while it drains them), every consumer
+ * connection unassigned for that long with no such partition, and every client whose oldest request has
+ * waited that long.
  * @throws RxKafkaError RXK_INVALID_OPTIONS for a threshold that is not a non-negative number.
  */
 export function explainStuck(
@@ -181,20 +182,20 @@ function explainPartition(
   const { name, connection, now, thresholdMs } = scope;
   const { topic, partition } = context;
   const progress = connection.progress.sample(topic, partition);
-  const revoking = String(state) === 'revoking';
-  if (progress.inFlight === 0 && !revoking) return [];
+  // Nothing in flight is nothing held (a rebalance that hangs with nothing to drain is the connection's).
+  if (progress.inFlight === 0 || progress.inFlightSince === undefined) return [];
   // Stuck since the later of its last commit and its oldest record in flight: a partition idle for an
   // hour that just received a record is not an hour stuck.
   const since = Math.max(
     connection.progress.committedAt(topic, partition) ?? -Infinity,
-    progress.inFlightSince ?? -Infinity,
+    progress.inFlightSince,
   );
-  if (since === -Infinity) return [];
   const stuckMs = now - since;
   if (stuckMs <= thresholdMs) return [];
-  const reason: StuckReason = revoking
-    ? { kind: 'revoking', inFlight: progress.inFlight }
-    : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
+  const reason: StuckReason =
+    String(state) === 'revoking'
+      ? { kind: 'revoking', inFlight: progress.inFlight }
+      : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
   const { committedOffset } = progress;
   return [
     {
@@ -219,18 +220,19 @@ function explainHeld(
   finishedOffset: string | undefined,
 ): StuckReason {
   const runs = watch?.runsOn(topic, partition, finishedOffset) ?? [];
-  // The lowest offset holds the commits; among its handlers, one still running says more than one done.
-  const oldest = runs
-    .slice()
-    .sort(
-      (a, b) =>
-        compareOffsets(a.offset, b.offset) ||
-        Number(a.finishedAt !== undefined) - Number(b.finishedAt !== undefined),
-    )[0];
+  const oldest = runs.slice().sort(byHoldingFirst)[0];
   if (oldest) return explainRun(oldest, now);
   if (source instanceof RecordStream)
     return { kind: 'backpressure', inFlight, bufferSize: source.bufferSize };
   return { kind: 'unexplained', inFlight };
+}
+
+/** The lowest offset holds the commits; among its handlers, one still running says more than one done. */
+function byHoldingFirst(a: WatchedRun, b: WatchedRun): number {
+  return (
+    compareOffsets(a.offset, b.offset) ||
+    Number(a.finishedAt !== undefined) - Number(b.finishedAt !== undefined)
+  );
 }
 
 function explainRun(run: WatchedRun, now: number): StuckReason {
