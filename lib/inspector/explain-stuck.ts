@@ -119,14 +119,7 @@ export function explainStuck(
   sources: ReadonlyArray<InspectedObject | NamedSource>,
   options: ExplainStuckOptions = {},
 ): StuckExplanation[] {
-  const thresholdMs = options.thresholdMs ?? DEFAULT_STUCK_THRESHOLD_MS;
-  if (typeof thresholdMs !== 'number' || !(thresholdMs >= 0)) {
-    throw new RxKafkaError(
-      'RXK_INVALID_OPTIONS',
-      `explainStuck() got thresholdMs ${String(thresholdMs)}: give a number of milliseconds, 0 or more`,
-      { path: 'thresholdMs' },
-    );
-  }
+  const thresholdMs = resolveStuckThresholdMs(options.thresholdMs, 'thresholdMs');
   const now = (options.now ?? Date.now)();
   const explained: StuckExplanation[] = [];
   for (const { name, source } of nameSources(sources)) {
@@ -140,6 +133,22 @@ export function explainStuck(
     }
   }
   return explained;
+}
+
+/**
+ * `value`, or the default when undefined; `path` names the option in the error.
+ * @throws RxKafkaError RXK_INVALID_OPTIONS for anything but a number of milliseconds, 0 or more.
+ */
+export function resolveStuckThresholdMs(value: number | undefined, path: string): number {
+  const thresholdMs = value ?? DEFAULT_STUCK_THRESHOLD_MS;
+  if (typeof thresholdMs !== 'number' || !(thresholdMs >= 0)) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      `${path} is ${String(thresholdMs)}: give how long a committed offset may stand still, in milliseconds, 0 or more`,
+      { path },
+    );
+  }
+  return thresholdMs;
 }
 
 interface ConnectionScope {

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { ActorHistory } from './actor-history';
 import { attachMetrics } from './actor-metrics';
-import { explainStuck } from './explain-stuck';
+import { explainStuck, resolveStuckThresholdMs } from './explain-stuck';
 import { checkLiveness, checkReadiness, type HealthOptions, type HealthVerdict } from './health';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
 import { StuckWatch } from './stuck-watch';
@@ -25,7 +25,12 @@ export interface HealthHandler {
   close(): void;
 }
 
+/**
+ * Answers /healthz, /readyz and /metrics for `options.sources`.
+ * @throws RxKafkaError RXK_INVALID_OPTIONS for a `health.explainStuckAfterMs` below 0 or not a number.
+ */
 export function createHealthHandler(options: HealthHandlerOptions): HealthHandler {
+  resolveStuckThresholdMs(options.health?.explainStuckAfterMs, 'health.explainStuckAfterMs');
   const sources = nameSources(options.sources);
   // The follower writes what it sees into a history, which nothing here reads: a small one is enough.
   const history = new ActorHistory(100);

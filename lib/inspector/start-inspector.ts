@@ -13,6 +13,7 @@ import { RxKafkaError } from '../errors';
 import { ActorHistory } from './actor-history';
 import { attachMetrics, type ActorMetrics } from './actor-metrics';
 import { checkReadiness, type HealthOptions } from './health';
+import { resolveStuckThresholdMs } from './explain-stuck';
 import { checkHealth } from './health-handler';
 import type { InspectorEntry } from './inspector-entry';
 import { renderInspectorPage } from './inspector-page';
@@ -66,6 +67,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       { path: 'replay' },
     );
   }
+  resolveStuckThresholdMs(options.health?.explainStuckAfterMs, 'health.explainStuckAfterMs');
   const follower = new SourceFollower(history, member, sources);
   const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
   const watch = new StuckWatch({ now: options.health?.now });

@@ -241,7 +241,7 @@ describe('explainStuck() (on a fake driver)', () => {
 
   it('fails with RXK_INVALID_OPTIONS for a negative threshold', () => {
     expect(() => explainStuck([server], { thresholdMs: -1 }))
-      .to.throw(RxKafkaError, /thresholdMs -1/)
+      .to.throw(RxKafkaError, /thresholdMs is -1/)
       .with.property('code', 'RXK_INVALID_OPTIONS');
   });
 });

@@ -122,4 +122,16 @@ describe('createHealthHandler() in a server of your own (on a fake driver)', () 
       connection.dispose();
     }
   });
+
+  it('refuses a negative explainStuckAfterMs when created, naming the option', () => {
+    const connection = new KafkaConnection({
+      driver: new FakeKafkaDriver(),
+      clientId: 'x',
+      logger: silentLogger,
+    });
+    expect(() => createHealthHandler({ sources: [connection], health: { explainStuckAfterMs: -5 } }))
+      .to.throw(/health\.explainStuckAfterMs is -5/)
+      .with.property('code', 'RXK_INVALID_OPTIONS');
+    connection.dispose();
+  });
 });
