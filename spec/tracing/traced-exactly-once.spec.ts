@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { SpanKind } from '@opentelemetry/api';
-import { from, lastValueFrom, toArray } from 'rxjs';
 import { ExactlyOnceBatches } from '../../lib/exactly-once/exactly-once-batches';
 import { PartitionProducers } from '../../lib/exactly-once/partition-producers';
 import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
 import { PartitionProgressBook } from '../../lib/offsets/partition-progress';
-import { createProducer, produceTo, silentLogger } from '../../lib';
+import { silentLogger } from '../../lib';
 import { createKafkaTracing } from '../../lib/tracing/kafka-tracing';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { registerInMemoryTracing, type InMemoryTracing } from '../support/in-memory-tracing';
@@ -92,24 +91,6 @@ describe('tracing of what rxkafka produces in batches', () => {
         `00-${traceId}-${spanId}-01`,
         `00-${traceId}-${spanId}-01`,
       ]);
-    });
-  });
-
-  describe('produceTo()', () => {
-    it('sends one burst in one send span whose context each record carries', async () => {
-      const driver = new FakeKafkaDriver();
-      const producer = createProducer({ driver, logger: silentLogger });
-      await lastValueFrom(from(['a', 'b', 'c']).pipe(produceTo('letters', producer), toArray()));
-      await producer.close();
-      const [span] = sdk.spans();
-      expect(sdk.spans()).to.have.length(1);
-      expect(span.name).to.equal('send letters');
-      expect(span.kind).to.equal(SpanKind.PRODUCER);
-      expect(span.attributes['messaging.batch.message_count']).to.equal(3);
-      const { traceId, spanId } = span.spanContext();
-      expect(driver.producer.records.map(({ record }) => record.headers?.traceparent)).to.deep.equal(
-        Array(3).fill(`00-${traceId}-${spanId}-01`),
-      );
     });
   });
 });
