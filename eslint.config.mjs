@@ -7,6 +7,7 @@ import tseslint from 'typescript-eslint';
  */
 const LAYERS = [
   ['kafka'], // the driver port, and kafka/kafkajs/, the one adapter
+  ['tracing'], // OpenTelemetry spans and trace context over the optional @opentelemetry/api
   ['diagnostics'], // the event catalog (node:diagnostics_channel) and its publish points
   ['wire'], // pure NestJS codecs
   ['handlers'], // decorators, KafkaContext, the handler registry

@@ -1,4 +1,4 @@
-import { defer, from, map, Observable, switchMap } from 'rxjs';
+import { defer, from, map, Observable, switchMap, type Observer, type Subscriber } from 'rxjs';
 import type { ConnectionStatus } from '../connection/connection-status';
 import type { ConnectionTransition } from '../connection/inspection';
 import type { FetchedBatch } from '../kafka/fetched-batch';
@@ -21,6 +21,7 @@ import type { OutgoingMessage } from '../wire/outgoing-message';
 import { KafkaParser, toRawRecord } from '../wire/parser';
 import { isPromiseLike } from '../pipeline/to-observable';
 import { encodeRequest } from '../wire/request-encoder';
+import { createKafkaTracing, type KafkaTracing, type SendSpan } from '../tracing/kafka-tracing';
 import { KafkaRequestSerializer, type Serializer } from '../wire/serializer';
 import {
   PendingRequests,
@@ -49,6 +50,8 @@ export class KafkaClient {
   readonly #responsePatterns = new Set<string>();
   readonly #assignments = new ReplyAssignments();
   readonly #pending: PendingRequests;
+  /** Undefined unless an OpenTelemetry SDK was registered when the client was made. */
+  readonly #tracing: KafkaTracing | undefined;
   #connection: KafkaConnection | undefined;
   /** The seek past replies older than this instance, done once, after the first connect that succeeded. */
   #oldRepliesSkipped: Promise<void> | undefined;
@@ -63,6 +66,13 @@ export class KafkaClient {
       new KafkaResponseDeserializer();
     this.#parser = new KafkaParser({ keepBinary: this.#options.keepBinary });
     this.#pending = new PendingRequests(this.#options.maxPendingRequests);
+    this.#tracing = createKafkaTracing(
+      {
+        clientId: this.#options.clientId,
+        groupId: this.#options.producerOnlyMode ? undefined : this.#options.groupId,
+      },
+      this.#options.logger,
+    );
     this.#pending.onSettled((outcome, ms, id, pattern) =>
       publishRequestSettled(this.#connection?.actor, id, pattern, outcome, ms),
     );
@@ -297,7 +307,7 @@ export class KafkaClient {
     pattern: string,
     data: unknown,
     options: SendOptions,
-    subscriber: import('rxjs').Subscriber<unknown>,
+    subscriber: Subscriber<unknown>,
   ): () => void {
     const replyTopic = this.getResponsePatternName(pattern);
     const replyPartition = this.#assignments.get(replyTopic);
@@ -306,9 +316,17 @@ export class KafkaClient {
       return () => undefined;
     }
     const id = createCorrelationId();
+    // The request's span lasts from the send to its last reply, error or timeout (or the unsubscribe).
+    const span = this.#tracing?.startSend(pattern, 1, { conversationId: id });
     try {
-      this.#pending.add(id, pattern, subscriber, options.timeoutMs ?? this.#options.requestTimeoutMs);
+      this.#pending.add(
+        id,
+        pattern,
+        span ? endingSpan(subscriber, span) : subscriber,
+        options.timeoutMs ?? this.#options.requestTimeoutMs,
+      );
     } catch (error) {
+      span?.end(error);
       subscriber.error(error);
       return () => undefined;
     }
@@ -320,10 +338,10 @@ export class KafkaClient {
       replyPartition,
       options.timeoutMs ?? this.#options.requestTimeoutMs,
     );
-    const produce = (serialized: OutgoingMessage): Promise<void> =>
-      this.#requireConnection().produceQueue.send(pattern, [
-        encodeRequest(serialized, { correlationId: id, replyTopic, replyPartition }),
-      ]);
+    const produce = (serialized: OutgoingMessage): Promise<void> => {
+      const record = encodeRequest(serialized, { correlationId: id, replyTopic, replyPartition });
+      return this.#requireConnection().produceQueue.send(pattern, span ? span.inject([record]) : [record]);
+    };
     const fail = (error: unknown): void => this.#pending.fail(id, error);
     try {
       const serialized = this.#serializer.serialize(data, { pattern });
@@ -333,7 +351,10 @@ export class KafkaClient {
     } catch (error) {
       fail(error);
     }
-    return () => this.#pending.remove(id);
+    return () => {
+      this.#pending.remove(id);
+      span?.end();
+    };
   }
 
   #noReplyPartitionError(pattern: string, replyTopic: string): RxKafkaError {
@@ -357,10 +378,19 @@ export class KafkaClient {
   }
 
   #publishEvents(pattern: string, items: readonly unknown[]): Observable<void> {
+    const tracing = this.#tracing;
+    // The caller's context, taken now: the send happens after a connect and the serializer.
+    const parent = tracing?.activeContext();
     const connected = this.#connection?.isServing ? Promise.resolve() : this.connect();
     const sent = connected
       .then(() => Promise.all(items.map((item) => this.#serializer.serialize(item, { pattern }))))
-      .then((messages) => this.#requireConnection().produceQueue.send(pattern, messages));
+      .then((messages) => {
+        const queue = this.#requireConnection().produceQueue;
+        // One send span for the produce call, emitBatch's included: every record carries its context.
+        return tracing
+          ? tracing.send(pattern, messages, (traced) => queue.send(pattern, traced), { parent })
+          : queue.send(pattern, messages);
+      });
     sent.catch((error: unknown) => this.#options.logger.error(`emitting to ${pattern} failed`, { error }));
     return from(sent).pipe(map(() => undefined));
   }
@@ -368,11 +398,20 @@ export class KafkaClient {
   async #onReplies({ batch, resolveOffset, heartbeat }: FetchedBatch): Promise<void> {
     const { topic, partition } = batch;
     for (const message of batch.messages) {
-      const parsed = this.#parser.parse(toRawRecord(message, topic, partition));
+      const record = toRawRecord(message, topic, partition);
+      const parsed = this.#parser.parse(record);
       const deserialized = this.#deserializer.deserialize(parsed, { channel: topic });
       // The default deserializer answers synchronously: no await (and no microtask) per reply.
       const packet = isPromiseLike(deserialized) ? await deserialized : deserialized;
-      if (packet) this.#pending.deliver(packet, topic, partition);
+      if (!packet) continue;
+      if (this.#tracing === undefined) {
+        this.#pending.deliver(packet, topic, partition);
+        continue;
+      }
+      // The reply's process span, child of the server's send: the caller's subscriber runs inside it.
+      const span = this.#tracing.startProcess(record, packet.id);
+      this.#tracing.with(span.context, () => this.#pending.deliver(packet, topic, partition));
+      span.end();
     }
     // Replies are routed in memory; nothing is lost by committing once the batch is handed over.
     const last = batch.messages[batch.messages.length - 1];
@@ -385,4 +424,19 @@ export class KafkaClient {
       throw new RxKafkaError('RXK_NOT_CONNECTED', 'the client is not connected: call connect() first');
     return this.#connection;
   }
+}
+
+/** The subscriber of a traced request: its span ends (failed, for an error) as the stream does. */
+function endingSpan(subscriber: Subscriber<unknown>, span: SendSpan): Observer<unknown> {
+  return {
+    next: (value) => subscriber.next(value),
+    error: (error: unknown) => {
+      span.end(error);
+      subscriber.error(error);
+    },
+    complete: () => {
+      span.end();
+      subscriber.complete();
+    },
+  };
 }

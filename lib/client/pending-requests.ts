@@ -1,9 +1,9 @@
-import type { Subscriber } from 'rxjs';
+import type { Observer } from 'rxjs';
 import { RemoteError, RequestTimeoutError, RxKafkaError } from '../errors';
 import type { ReplyPacket } from '../wire/deserializer';
 
 interface PendingRequest {
-  readonly subscriber: Subscriber<unknown>;
+  readonly subscriber: Observer<unknown>;
   readonly pattern: string;
   readonly timeoutMs: number;
   timer: NodeJS.Timeout | undefined;
@@ -109,7 +109,7 @@ export class PendingRequests {
    * stream of replies is not cut off while it keeps flowing.
    * @throws RxKafkaError RXK_PENDING_LIMIT when the table is full.
    */
-  add(id: string, pattern: string, subscriber: Subscriber<unknown>, timeoutMs: number): void {
+  add(id: string, pattern: string, subscriber: Observer<unknown>, timeoutMs: number): void {
     if (this.#entries.size >= this.#limit) {
       throw new RxKafkaError(
         'RXK_PENDING_LIMIT',

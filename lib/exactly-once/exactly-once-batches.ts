@@ -12,6 +12,7 @@ import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch
 import type { DriverTransactionalProducer, KafkaDriver } from '../kafka/kafka-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { Logger } from '../logger';
+import type { KafkaTracing, ProcessSpan } from '../tracing/kafka-tracing';
 import { toRawRecord, type RawKafkaRecord } from '../wire/parser';
 import {
   collectOutputs,
@@ -86,6 +87,11 @@ export interface ExactlyOnceBatchesOptions {
   readonly progress: PartitionProgressBook;
   /** Called once when `onTransformFailure` says `'stop'`. */
   readonly onPoisonRecord: (error: RxKafkaError) => void;
+  /**
+   * Present when an OpenTelemetry SDK is registered: one `process` span per transaction, linked to its
+   * input records' contexts; the transforms run in it and every output carries it.
+   */
+  readonly tracing?: KafkaTracing;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -171,7 +177,19 @@ export class ExactlyOnceBatches {
     for (let start = 0; start < messages.length; start += maxBatchRecords) {
       if (this.#mustStop(payload)) return;
       const chunk = messages.slice(start, start + maxBatchRecords);
-      const done = await this.#runChunk(payload, producer, chunk);
+      const span = this.#options.tracing?.startTransaction(
+        topic,
+        partition,
+        chunk.map((message) => ({ topic, partition, offset: message.offset, headers: message.headers })),
+      );
+      let done: boolean | TransactionFailure;
+      try {
+        done = await this.#runChunk(payload, producer, chunk, span);
+      } catch (error) {
+        span?.end(error);
+        throw error;
+      }
+      span?.end(done instanceof TransactionFailure ? done.error : undefined);
       if (done instanceof TransactionFailure) {
         await this.#retryLater(payload, chunk[0].offset, done.error, 'transaction');
         return;
@@ -189,7 +207,9 @@ export class ExactlyOnceBatches {
     payload: FetchedBatch,
     producer: DriverTransactionalProducer,
     chunk: readonly FetchedRecord[],
+    span: ProcessSpan | undefined,
   ): Promise<boolean | TransactionFailure> {
+    const tracing = span ? this.#options.tracing : undefined;
     const { topic, partition } = payload.batch;
     const outputs: TopicRecord[] = [];
     let deadLetters = 0;
@@ -207,8 +227,13 @@ export class ExactlyOnceBatches {
       }
       const message = chunk[index];
       try {
-        const result = collectOutputs(this.#options.options.transform({ topic, partition, message }));
-        outputs.push(...(Array.isArray(result) ? result : await result));
+        const { transform } = this.#options.options;
+        const consumed = { topic, partition, message };
+        const result = collectOutputs(
+          tracing && span ? tracing.with(span.context, () => transform(consumed)) : transform(consumed),
+        );
+        const produced = Array.isArray(result) ? result : await result;
+        outputs.push(...(tracing && span ? traceOutputs(tracing, span, produced, false) : produced));
       } catch (error) {
         const failure = toTransformFailure(error, topic, partition, message.offset);
         const instead = this.#options.options.onTransformFailure({
@@ -221,7 +246,8 @@ export class ExactlyOnceBatches {
           end = index;
           break;
         }
-        outputs.push(...instead);
+        // A dead letter carries the transaction's context, not its original's (which it copies).
+        outputs.push(...(tracing && span ? traceOutputs(tracing, span, instead, true) : instead));
         deadLetters += instead.length;
       }
       if (Date.now() - lastHeartbeat >= HEARTBEAT_EVERY_MS) {
@@ -371,4 +397,17 @@ function toTransformFailure(error: unknown, topic: string, partition: number, of
     `the transform failed on ${topic}/${partition} at offset ${offset} (${reason})`,
     { topic, partition, cause: error },
   );
+}
+
+/** The outputs, each carrying the transaction span's context (see KafkaTracing.inject). */
+function traceOutputs(
+  tracing: KafkaTracing,
+  span: ProcessSpan,
+  outputs: readonly TopicRecord[],
+  replace: boolean,
+): TopicRecord[] {
+  return outputs.map(({ topic, record }) => ({
+    topic,
+    record: tracing.inject(span.context, record, replace),
+  }));
 }

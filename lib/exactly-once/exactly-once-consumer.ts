@@ -11,6 +11,7 @@ import { PartitionProducers } from './partition-producers';
 import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
+import { createKafkaTracing } from '../tracing/kafka-tracing';
 import { ExactlyOnceBatches, type ExactlyOnceStats, type ExactlyOnceSettings } from './exactly-once-batches';
 
 export interface ExactlyOnceConsumerOptions {
@@ -60,6 +61,7 @@ export class ExactlyOnceConsumer {
       progress,
       onPoisonRecord: options.onPoisonRecord,
       onCommitted: (offsets) => connection.recordCommitted(offsets),
+      tracing: createKafkaTracing({ clientId: options.clientId, groupId: settings.groupId }, logger),
     });
     // Offsets commit only inside the transactions: the connection's committer stays off, and the adapter
     // never lets kafkajs commit (autoCommit: false, eachBatchAutoResolve: false).

@@ -14,6 +14,7 @@ import type { HandlerDescriptor } from '../handlers/handler-registry';
 import type { KafkaContext } from '../handlers/kafka-context';
 import { isRetriableException } from '../handlers/rpc-exception';
 import type { Logger } from '../logger';
+import type { RecordTrace } from '../tracing/kafka-tracing';
 import type { RawKafkaRecord } from '../wire/parser';
 import type { FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
@@ -50,13 +51,15 @@ export class EventPath {
 
   /**
    * Runs a record's event handlers. Returns nothing (synchronously) when there is one handler and it
-   * returned a plain value, the common case; a Promise otherwise.
+   * returned a plain value, the common case; a Promise otherwise. `trace` is the record's processing, when
+   * traced: a failure marks it, and a dead letter is sent under it.
    */
   handle(
     handlers: readonly HandlerDescriptor[],
     data: unknown,
     context: KafkaContext,
     record: RawKafkaRecord,
+    trace?: RecordTrace,
   ): void | Promise<void> {
     if (handlers.length === 1) {
       const [handler] = handlers;
@@ -70,12 +73,12 @@ export class EventPath {
       } catch (error) {
         first = { error };
       }
-      return this.#run(handler, data, context, record, first);
+      return this.#run(handler, data, context, record, first, trace);
     }
     // Several handlers of one event all run, concurrently, as NestJS's forkJoin does; each retries alone.
-    return Promise.all(handlers.map((handler) => this.#run(handler, data, context, record))).then(
-      () => undefined,
-    );
+    return Promise.all(
+      handlers.map((handler) => this.#run(handler, data, context, record, undefined, trace)),
+    ).then(() => undefined);
   }
 
   /** One handler with its retries, timeout and failure handling; `first` is a first run already made. */
@@ -85,6 +88,7 @@ export class EventPath {
     context: KafkaContext,
     record: RawKafkaRecord,
     first?: FirstRun,
+    trace?: RecordTrace,
   ): Promise<void> {
     const { failures, logger } = this.#options;
     if (first === undefined) publishHandlerStart('event', handler, context);
@@ -110,6 +114,7 @@ export class EventPath {
       );
     } catch (error) {
       this.#failed += 1;
+      trace?.recordError(error);
       publishHandlerError('event', handler, context, error);
       // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
       // dead-lettered when configured, and committed.
@@ -125,6 +130,7 @@ export class EventPath {
         record,
         { error, attempts, handler: describeHandler(handler) },
         failures.deadLetterOf(handler),
+        trace,
       );
     }
     publishHandlerEnd('event', handler, context);

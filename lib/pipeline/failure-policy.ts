@@ -12,6 +12,7 @@ import type { KafkaContext } from '../handlers/kafka-context';
 import type { RetryPolicy } from '../handlers/retry-policy';
 import { isRetriableException } from '../handlers/rpc-exception';
 import type { Logger } from '../logger';
+import type { KafkaTracing, RecordTrace } from '../tracing/kafka-tracing';
 import type { RawKafkaRecord } from '../wire/parser';
 import { createDeadLetter, toDeadLetterTopic } from './dead-letter';
 import { toErrorPayload } from './error-payload';
@@ -25,6 +26,8 @@ export interface FailurePolicyOptions {
   readonly handlerTimeoutMs: number;
   readonly produceQueue: ProduceQueue;
   readonly logger: Logger;
+  /** Present when an OpenTelemetry SDK is registered: dead letters are sent under a span. */
+  readonly tracing?: KafkaTracing;
 }
 
 /** Where a record that failed for good goes, and why it failed. */
@@ -116,11 +119,21 @@ export class FailurePolicy {
     record: RawKafkaRecord,
     failure: Failure,
     deadLetter: false | ((topic: string) => string),
+    trace?: RecordTrace,
   ): Promise<void> {
     if (!deadLetter) return;
     const topic = deadLetter(record.topic);
+    const { produceQueue, tracing } = this.#options;
+    const letters = [createDeadLetter(record, failure)];
     try {
-      await this.#options.produceQueue.send(topic, [createDeadLetter(record, failure)]);
+      // The dead letter copies its original's headers, traceparent included: it carries the context of
+      // the processing that failed instead, so whoever reads the dead-letter topic continues that trace.
+      await (tracing
+        ? tracing.send(topic, letters, (traced) => produceQueue.send(topic, traced), {
+            parent: trace?.context,
+            replaceContext: true,
+          })
+        : produceQueue.send(topic, letters));
     } catch (error) {
       this.#options.logger.error(
         `writing the dead letter to ${topic} failed: create the topic, or turn deadLetter off`,

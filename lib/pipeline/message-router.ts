@@ -8,6 +8,7 @@ import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
 import { describeBrokenRoute, readReplyRoute } from '../wire/reply-route';
 import type { Serializer } from '../wire/serializer';
+import type { KafkaTracing, ProcessSpan, RecordTrace } from '../tracing/kafka-tracing';
 import type { HandledRecord } from './batch-runner-options';
 import { EventPath } from './event-path';
 import { FailurePolicy } from './failure-policy';
@@ -33,6 +34,11 @@ export interface MessageRouterOptions {
   /** A reply to a topic that never took a write is given up after this long (see RequestPath). */
   readonly replyTimeoutMs?: number;
   readonly logger: Logger;
+  /**
+   * Present when an OpenTelemetry SDK is registered: each record is processed under a span, its handlers
+   * run in that span's context, and what it produces carries it.
+   */
+  readonly tracing?: KafkaTracing;
 }
 
 /** The kafkajs objects a KafkaContext exposes for one record. */
@@ -74,6 +80,7 @@ export class MessageRouter {
       handlerTimeoutMs: options.handlerTimeoutMs,
       produceQueue: options.produceQueue,
       logger,
+      tracing: options.tracing,
     });
     this.#requests = new RequestPath({
       serializer: options.serializer,
@@ -82,6 +89,7 @@ export class MessageRouter {
       failures: this.#failures,
       logger,
       recordLogIntervalMs: options.recordLogIntervalMs,
+      tracing: options.tracing,
     });
     this.#events = new EventPath({
       failures: this.#failures,
@@ -110,22 +118,40 @@ export class MessageRouter {
    * are acknowledged (see BatchRunner: the partition's next record need not wait for that).
    */
   handle(record: RawKafkaRecord, tools: RecordTools): HandledRecord | void | Promise<HandledRecord | void> {
+    const tracing = this.#options.tracing;
+    if (tracing === undefined) return this.#handle(record, tools, undefined);
+    const span = tracing.startProcess(record, readReplyRoute(record.headers)?.correlationId);
+    let handled: HandledRecord | void | Promise<HandledRecord | void>;
+    try {
+      handled = tracing.with(span.context, () => this.#handle(record, tools, span));
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+    return endWhenHandled(handled, span);
+  }
+
+  #handle(
+    record: RawKafkaRecord,
+    tools: RecordTools,
+    trace: RecordTrace | undefined,
+  ): HandledRecord | void | Promise<HandledRecord | void> {
     const message = this.#options.parser.parse(record);
     let packet: RequestPacket | Promise<RequestPacket>;
     try {
       packet = this.#options.deserializer.deserialize(message, { channel: record.topic });
     } catch (error) {
-      return this.#skipUndeserializable(record, message, error);
+      return this.#skipUndeserializable(record, message, error, trace);
     }
     // The default deserializer answers synchronously, and so does this whole path for a synchronous event
     // handler: no promise per record.
     if (isPromiseLike(packet)) {
       return Promise.resolve(packet).then(
-        (resolved) => this.#route(record, message, resolved, tools),
-        (error: unknown) => this.#skipUndeserializable(record, message, error),
+        (resolved) => this.#route(record, message, resolved, tools, trace),
+        (error: unknown) => this.#skipUndeserializable(record, message, error, trace),
       );
     }
-    return this.#route(record, message, packet, tools);
+    return this.#route(record, message, packet, tools, trace);
   }
 
   // A record the deserializer refuses is poison for every handler: park it and move on.
@@ -133,7 +159,9 @@ export class MessageRouter {
     record: RawKafkaRecord,
     message: IncomingMessage,
     error: unknown,
+    trace: RecordTrace | undefined,
   ): Promise<void> {
+    trace?.recordError(error);
     logThrottled(
       this.#recordLog,
       `deserializer:${record.topic}`,
@@ -146,6 +174,7 @@ export class MessageRouter {
       record,
       { error, attempts: 0, handler: 'deserializer' },
       this.#failures.serverDeadLetter,
+      trace,
     );
   }
 
@@ -154,6 +183,7 @@ export class MessageRouter {
     message: IncomingMessage,
     packet: RequestPacket,
     tools: RecordTools,
+    trace: RecordTrace | undefined,
   ): HandledRecord | void | Promise<HandledRecord | void> {
     const { registry, logger } = this.#options;
     const context = new KafkaContext([
@@ -180,9 +210,13 @@ export class MessageRouter {
       );
 
     const messageHandler = route ? registry.findMessageHandler(packet.pattern) : undefined;
-    if (route && messageHandler) return this.#requests.handle(messageHandler, packet.data, context, route);
+    if (route && messageHandler) {
+      return this.#requests.handle(messageHandler, packet.data, context, route, trace);
+    }
     const eventHandlers = registry.findEventHandlers(packet.pattern);
-    if (eventHandlers.length > 0) return this.#events.handle(eventHandlers, packet.data, context, record);
+    if (eventHandlers.length > 0) {
+      return this.#events.handle(eventHandlers, packet.data, context, record, trace);
+    }
     if (route) {
       logThrottled(
         this.#recordLog,
@@ -192,11 +226,11 @@ export class MessageRouter {
         `no message handler for ${packet.pattern}: replied with an error`,
         locate(message),
       );
-      return this.#requests.replyNoHandler(route, message);
+      return this.#requests.replyNoHandler(route, message, trace);
     }
     const asEvent = registry.findMessageHandler(packet.pattern);
     // A @MessagePattern record without request headers runs as an event, its result dropped (as NestJS).
-    if (asEvent) return this.#events.handle([asEvent], packet.data, context, record);
+    if (asEvent) return this.#events.handle([asEvent], packet.data, context, record, trace);
     logThrottled(
       this.#recordLog,
       `no-handler:${packet.pattern}`,
@@ -206,4 +240,32 @@ export class MessageRouter {
       locate(message),
     );
   }
+}
+
+/**
+ * Ends a record's process span when the record is done: its handlers returned and, for a request, its
+ * replies are acknowledged (or failed), so the reply's send spans fall inside it.
+ */
+function endWhenHandled(
+  handled: HandledRecord | void | Promise<HandledRecord | void>,
+  span: ProcessSpan,
+): HandledRecord | void | Promise<HandledRecord | void> {
+  if (isPromiseLike(handled)) {
+    return Promise.resolve(handled).then(
+      (resolved) => endWhenHandled(resolved, span),
+      (error: unknown) => {
+        span.end(error);
+        throw error;
+      },
+    );
+  }
+  if (handled) {
+    handled.acked.then(
+      () => span.end(),
+      (error: unknown) => span.end(error),
+    );
+  } else {
+    span.end();
+  }
+  return handled;
 }

@@ -10,6 +10,7 @@ import type { KafkaParser, RawKafkaRecord } from '../wire/parser';
 import type { Serializer } from '../wire/serializer';
 import { BatchRunner } from './batch-runner';
 import type { Ordering } from './batch-runner-options';
+import type { KafkaTracing } from '../tracing/kafka-tracing';
 import { MessageRouter } from './message-router';
 
 /** What a pipeline is configured with: its handlers, its codecs, its failure policy and its concurrency. */
@@ -26,6 +27,8 @@ export interface RecordPipelineOptions {
   readonly ordering: Ordering;
   readonly maxInFlightPerPartition: number;
   readonly logger: Logger;
+  /** Present when an OpenTelemetry SDK is registered (see MessageRouterOptions). */
+  readonly tracing?: KafkaTracing;
 }
 
 /** What a pipeline did over its life (the server's stats and drain report). */
@@ -80,6 +83,7 @@ export class RecordPipeline {
       replyTimeoutMs: options.replyTimeoutMs,
       deadLetter: options.deadLetter,
       logger: options.logger,
+      tracing: options.tracing,
     });
     // The objects a KafkaContext exposes; the connection made them already, and they never change.
     const consumer = connection.consumer as Consumer;

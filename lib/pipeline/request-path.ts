@@ -23,6 +23,7 @@ import type { IncomingMessage } from '../wire/parser';
 import { encodeReply } from '../wire/reply-encoder';
 import { toReplyMeta, type ReplyRoute } from '../wire/reply-route';
 import type { Serializer } from '../wire/serializer';
+import type { KafkaTracing, RecordTrace } from '../tracing/kafka-tracing';
 import type { HandledRecord } from './batch-runner-options';
 import { DecidedErrorPayload, isDecidedErrorReply } from './error-payload';
 import { toFinalErrorPayload, type FailurePolicy } from './failure-policy';
@@ -50,6 +51,8 @@ export interface RequestPathOptions {
   readonly replyTimeoutMs?: number;
   readonly failures: FailurePolicy;
   readonly logger: Logger;
+  /** Present when an OpenTelemetry SDK is registered: each reply is sent under a span of its own. */
+  readonly tracing?: KafkaTracing;
 }
 
 export class RequestPath {
@@ -84,29 +87,31 @@ export class RequestPath {
    * plain value, or a Promise of one (an async handler; every NestJS handler), has one reply, sent once
    * the value is there, with no stream built around it. Anything else (a stream, a throw, a rejection)
    * takes the general path, which starts from this first run rather than running the handler again.
+   * `trace` is the record's processing, when traced: the parent of its replies' send spans.
    */
   handle(
     handler: HandlerDescriptor,
     data: unknown,
     context: KafkaContext,
     route: ReplyRoute,
+    trace?: RecordTrace,
   ): HandledRecord | Promise<HandledRecord> {
     let first: FirstRun;
     publishHandlerStart('request', handler, context, route.correlationId);
     try {
       const result = handler.invoke(data, context);
       if (isPromiseLike(result) && !isObservable(result)) {
-        return this.#handlePromise(result, handler, data, context, route);
+        return this.#handlePromise(result, handler, data, context, route, trace);
       }
       if (!isObservable(result)) {
-        const handled = this.#replyWithValue(result, handler, context, route);
+        const handled = this.#replyWithValue(result, handler, context, route, trace);
         if (handled) return handled;
       }
       first = { result };
     } catch (error) {
       first = { error };
     }
-    return this.#handleInFull(handler, data, context, route, first);
+    return this.#handleInFull(handler, data, context, route, first, trace);
   }
 
   /** A Promise's value under the handler deadline; a plain value is replied at once, anything else goes in full. */
@@ -116,30 +121,32 @@ export class RequestPath {
     data: unknown,
     context: KafkaContext,
     route: ReplyRoute,
+    trace: RecordTrace | undefined,
   ): Promise<HandledRecord> {
     let first: FirstRun;
     try {
       const value = await this.#options.failures.withDeadline(pending, handler, context);
       if (!isObservable(value)) {
-        const handled = this.#replyWithValue(value, handler, context, route);
+        const handled = this.#replyWithValue(value, handler, context, route, trace);
         if (handled) return handled;
       }
       first = { result: value };
     } catch (error) {
       first = { error };
     }
-    return this.#handleInFull(handler, data, context, route, first);
+    return this.#handleInFull(handler, data, context, route, first, trace);
   }
 
   /** Answers a request no handler takes, as NestJS does: the plain-text error, no is-disposed header. */
-  replyNoHandler(route: ReplyRoute, message: IncomingMessage): HandledRecord {
+  replyNoHandler(route: ReplyRoute, message: IncomingMessage, trace?: RecordTrace): HandledRecord {
     const reply = encodeReply(undefined, {
       correlationId: route.correlationId,
       replyPartition: route.replyPartition,
       err: NO_MESSAGE_HANDLER,
       isDisposed: false,
     });
-    return toHandledRecord(this.#settleReplies([this.#send(route, [reply])], route, message));
+    trace?.recordError(NO_MESSAGE_HANDLER, 'no_handler');
+    return toHandledRecord(this.#settleReplies([this.#send(route, [reply], trace)], route, message));
   }
 
   /**
@@ -151,6 +158,7 @@ export class RequestPath {
     handler: HandlerDescriptor,
     context: KafkaContext,
     route: ReplyRoute,
+    trace: RecordTrace | undefined,
   ): HandledRecord | undefined {
     let serialized: ReturnType<Serializer['serialize']>;
     try {
@@ -162,9 +170,10 @@ export class RequestPath {
     const meta = toReplyMeta(route, true);
     const sent = isPromiseLike(serialized)
       ? Promise.resolve(serialized).then(
-          (resolved) => this.#send(route, [encodeReply(resolved, meta)]),
+          (resolved) => this.#send(route, [encodeReply(resolved, meta)], trace),
           (error: unknown) => {
             this.#errorReplies += 1;
+            trace?.recordError(error);
             logThrottled(
               this.#recordLog,
               `failed:${describeHandler(handler)}`,
@@ -173,12 +182,14 @@ export class RequestPath {
               `${describeHandler(handler)} failed`,
               { ...locate(context.getMessage()), error },
             );
-            return this.#send(route, [
-              encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))),
-            ]);
+            return this.#send(
+              route,
+              [encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error)))],
+              trace,
+            );
           },
         )
-      : this.#send(route, [encodeReply(serialized, meta)]);
+      : this.#send(route, [encodeReply(serialized, meta)], trace);
     return toHandledRecord(this.#settleReplies([sent], route, context.getMessage()));
   }
 
@@ -188,6 +199,7 @@ export class RequestPath {
     context: KafkaContext,
     route: ReplyRoute,
     first: FirstRun,
+    trace: RecordTrace | undefined,
   ): Promise<HandledRecord> {
     const { logger, failures } = this.#options;
     const retry = failures.retryOf(handler);
@@ -195,7 +207,7 @@ export class RequestPath {
     // it runs; the queue keeps their order. A retry happens only before the first reply, so none is sent twice.
     const sends: Array<Promise<void>> = [];
     const send = (reply: OutgoingRecord): void => {
-      const sent = this.#send(route, [reply]);
+      const sent = this.#send(route, [reply], trace);
       // Awaited below; marked handled now so a failure mid-stream is not an unhandled rejection meanwhile.
       sent.catch(() => undefined);
       sends.push(sent);
@@ -205,7 +217,7 @@ export class RequestPath {
         lastValueFrom(
           this.#invoke(handler, data, context, attempt === 1 ? first : undefined).pipe(
             toReplyPackets((error, valuesSeen) => valuesSeen === 0 && isRetriableException(error)),
-            concatMap((reply) => from(this.#encodeReply(reply, route, handler, context))),
+            concatMap((reply) => from(this.#encodeReply(reply, route, handler, context, trace))),
             map(send),
           ),
           { defaultValue: undefined },
@@ -241,6 +253,7 @@ export class RequestPath {
         { ...locate(context.getMessage()), error },
       );
       this.#errorReplies += 1;
+      trace?.recordError(error);
       publishHandlerError('request', handler, context, error, route.correlationId);
       send(encodeReply(undefined, toReplyMeta(route, true, toFinalErrorPayload(error))));
     });
@@ -311,10 +324,12 @@ export class RequestPath {
     route: ReplyRoute,
     handler: HandlerDescriptor,
     context: KafkaContext,
+    trace: RecordTrace | undefined,
   ): Promise<OutgoingRecord> {
     // `in`, not `!== undefined`: a handler may throw `undefined`, and its caller still gets an error reply.
     if ('error' in reply) {
       this.#errorReplies += 1;
+      trace?.recordError(reply.error);
       publishHandlerError('request', handler, context, reply.error, route.correlationId);
       const payload = toFinalErrorPayload(reply.error);
       this.#logErrorReply(reply.error, payload, handler, context, route);
@@ -355,12 +370,22 @@ export class RequestPath {
     );
   }
 
-  async #send(route: ReplyRoute, replies: OutgoingRecord[]): Promise<void> {
-    await this.#options.produceQueue.send(route.replyTopic, replies, {
-      unprovenTimeoutMs: this.#options.replyTimeoutMs,
-    });
+  async #send(route: ReplyRoute, replies: OutgoingRecord[], trace: RecordTrace | undefined): Promise<void> {
+    const { tracing } = this.#options;
+    await (tracing === undefined
+      ? this.#produce(route, replies)
+      : tracing.send(route.replyTopic, replies, (traced) => this.#produce(route, traced), {
+          parent: trace?.context,
+          conversationId: route.correlationId,
+        }));
     this.#repliesSent += replies.length;
     publishReplyProduced(route, replies.length);
+  }
+
+  #produce(route: ReplyRoute, replies: OutgoingRecord[]): Promise<void> {
+    return this.#options.produceQueue.send(route.replyTopic, replies, {
+      unprovenTimeoutMs: this.#options.replyTimeoutMs,
+    });
   }
 }
 

@@ -14,6 +14,7 @@ import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from 
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
 import { RecordPipeline } from '../pipeline/record-pipeline';
+import { createKafkaTracing } from '../tracing/kafka-tracing';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
@@ -245,6 +246,7 @@ export class KafkaServer {
       ordering: options.ordering,
       maxInFlightPerPartition: options.maxInFlightPerPartition,
       logger: options.logger,
+      tracing: createKafkaTracing({ clientId: options.clientId, groupId: options.groupId }, options.logger),
     });
     // Without at-least-once handlers (only exactly-once ones) the connection only produces.
     const connection = createKafkaConnection(

@@ -8,6 +8,7 @@ import type { KafkaConfig, ProducerConfig, ProducerRecord } from '../kafka/kafka
 import type { Logger } from '../logger';
 import { checkKnownKeys, checkRootObject, throwInvalidOption } from '../options/option-checks';
 import { resolveTransportOptions } from '../options/transport-options';
+import { createKafkaTracing, type KafkaTracing } from '../tracing/kafka-tracing';
 
 /** Options of `createProducer()`. */
 export interface StreamProducerOptions {
@@ -39,6 +40,8 @@ const PRODUCER_OPTION_KEYS: Record<keyof StreamProducerOptions, true> = {
 export class StreamProducer {
   /** The producer's connection actor. */
   readonly connection: KafkaConnection;
+  /** Undefined unless an OpenTelemetry SDK was registered when the producer was made. */
+  readonly #tracing: KafkaTracing | undefined;
   #connecting: Promise<void> | undefined;
 
   constructor(options: StreamProducerOptions = {}) {
@@ -71,6 +74,7 @@ export class StreamProducer {
       },
       { kind: 'producer' },
     );
+    this.#tracing = createKafkaTracing({ clientId: resolved.clientId }, resolved.logger);
   }
 
   /** Connects the producer; calling it again is harmless. A failed connect may be retried. */
@@ -84,11 +88,17 @@ export class StreamProducer {
 
   /**
    * Writes `records` to `topic` and resolves, once Kafka acknowledged them, with where each was written.
+   * Traced, one `send` span covers the call (`messaging.batch.message_count` records), a child of the
+   * caller's context, and each record carries that span's context.
    * @throws RxKafkaError RXK_SEND_FAILED (rejects) when Kafka did not take them.
    */
   async send(topic: string, records: OutgoingRecord[]): Promise<WrittenOffset[]> {
+    const parent = this.#tracing?.activeContext();
     if (!this.connection.isServing) await this.connect();
-    return this.connection.produceQueue.sendForOffsets(topic, records);
+    const queue = this.connection.produceQueue;
+    return this.#tracing
+      ? this.#tracing.send(topic, records, (traced) => queue.sendForOffsets(topic, traced), { parent })
+      : queue.sendForOffsets(topic, records);
   }
 
   /** Sends what is queued, then disconnects. */
