@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
  * errors.ts and logger.ts sit below them all; index.ts and testing/ stand apart.
  */
 const LAYERS = [
-  ['kafka'], // the driver port, and kafka/kafkajs/, the one adapter
+  ['kafka'], // the driver port, and its adapters kafka/kafkajs/ and kafka/platformatic/
   ['tracing'], // OpenTelemetry spans and trace context over the optional @opentelemetry/api
   ['diagnostics'], // the event catalog (node:diagnostics_channel) and its publish points
   ['wire'], // pure NestJS codecs
@@ -39,6 +39,21 @@ const KAFKAJS_CODE_THROUGH_LIBRARY = {
     "Import kafkajs's values (Kafka, Partitioners, …) from ./kafkajs-library (it installs the linear partition grouping before kafkajs loads); types may come from 'kafkajs'.",
 };
 
+// @platformatic/kafka is an optional peer dependency: only its adapter may load it, and only through
+// platformatic-library.ts, which requires it when an application selects driver: 'platformatic'.
+const PLATFORMATIC_ONLY_IN_ADAPTER = {
+  name: '@platformatic/kafka',
+  message:
+    "Only lib/kafka/platformatic/ (the adapter) imports @platformatic/kafka (an optional peer dependency): use the port types of lib/kafka/, and select it with driver: 'platformatic'.",
+};
+
+const PLATFORMATIC_CODE_THROUGH_LIBRARY = {
+  name: '@platformatic/kafka',
+  allowTypeImports: true,
+  message:
+    "Load @platformatic/kafka's values through ./platformatic-library (loadPlatformatic(): a lazy require, with the missing-package error); types may come from '@platformatic/kafka'.",
+};
+
 // @nestjs/* are optional peer dependencies: only rxkafka/nestjs may load them.
 const NESTJS_ONLY_IN_NESTJS = {
   group: ['@nestjs/*'],
@@ -47,7 +62,11 @@ const NESTJS_ONLY_IN_NESTJS = {
 };
 
 /** `no-restricted-imports` for `files` of `folder`: higher layers, kafkajs unless `allowKafkajs`, @nestjs/* outside lib/nestjs/. */
-function layerRule(folder, files = [`lib/${folder}/**/*.ts`], kafkajsPaths = [KAFKAJS_ONLY_IN_ADAPTER]) {
+function layerRule(
+  folder,
+  files = [`lib/${folder}/**/*.ts`],
+  kafkajsPaths = [KAFKAJS_ONLY_IN_ADAPTER, PLATFORMATIC_ONLY_IN_ADAPTER],
+) {
   const rank = LAYERS.findIndex((layer) => layer.includes(folder));
   const above = LAYERS.slice(rank + 1).flat();
   return {
@@ -103,14 +122,23 @@ export default tseslint.config(
   },
   ...FOLDERS.filter((folder) => folder !== 'kafka').map((folder) => layerRule(folder)),
   layerRule('kafka', ['lib/kafka/*.ts']),
-  layerRule('kafka', ['lib/kafka/kafkajs/**/*.ts'], [KAFKAJS_CODE_THROUGH_LIBRARY]),
-  layerRule('kafka', ['lib/kafka/kafkajs/kafkajs-library.ts'], []),
+  layerRule(
+    'kafka',
+    ['lib/kafka/kafkajs/**/*.ts'],
+    [KAFKAJS_CODE_THROUGH_LIBRARY, PLATFORMATIC_ONLY_IN_ADAPTER],
+  ),
+  layerRule('kafka', ['lib/kafka/kafkajs/kafkajs-library.ts'], [PLATFORMATIC_ONLY_IN_ADAPTER]),
+  layerRule(
+    'kafka',
+    ['lib/kafka/platformatic/**/*.ts'],
+    [KAFKAJS_ONLY_IN_ADAPTER, PLATFORMATIC_CODE_THROUGH_LIBRARY],
+  ),
   {
     files: ['lib/index.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [KAFKAJS_ONLY_IN_ADAPTER], patterns: [NESTJS_ONLY_IN_NESTJS] },
+        { paths: [KAFKAJS_ONLY_IN_ADAPTER, PLATFORMATIC_ONLY_IN_ADAPTER], patterns: [NESTJS_ONLY_IN_NESTJS] },
       ],
     },
   },

@@ -115,6 +115,7 @@ export type {
 
 // Options
 export type { KafkaClientOptions, KafkaServerOptions, KafkaTransportOptions } from './options';
+export type { DriverOption } from './options/create-driver';
 
 // Wire format
 export { KafkaHeaders, NO_MESSAGE_HANDLER } from './wire/kafka-headers';

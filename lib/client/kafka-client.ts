@@ -3,7 +3,7 @@ import type { ConnectionStatus } from '../connection/connection-status';
 import type { ConnectionTransition } from '../connection/inspection';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDriver } from '../options/create-driver';
 import type {
   Consumer,
   Kafka,
@@ -58,8 +58,7 @@ export class KafkaClient {
 
   constructor(options: KafkaClientOptions = {}) {
     this.#options = resolveClientOptions(options);
-    this.#driver =
-      this.#options.driver ?? createKafkajsDriver(this.#options.kafkaConfig, this.#options.logger);
+    this.#driver = createDriver(this.#options.driver, this.#options.kafkaConfig, this.#options.logger);
     this.#serializer = this.#options.serializer ?? new KafkaRequestSerializer();
     this.#deserializer =
       (this.#options.deserializer as Deserializer<ReplyPacket | undefined> | undefined) ??

@@ -1,6 +1,7 @@
 /** What `processExactlyOnce()` takes, its defaults, and their validation at the door. */
 import type { ConsumedRecord } from '../connection/kafka-connection';
-import type { KafkaDriver } from '../kafka/kafka-driver';
+import { checkDriver, isWithoutTransactions, type DriverOption } from '../options/create-driver';
+import { TRANSACTIONS_NEED_KAFKAJS } from '../kafka/platformatic/platformatic-driver';
 import type { TransactionCommitted } from './exactly-once-batches';
 import type { TransformResult } from './transform-outputs';
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../kafka/kafkajs/kafkajs-types';
@@ -57,8 +58,11 @@ export interface ExactlyOnceOptions {
   readonly onTransactionCommitted?: (event: TransactionCommitted) => void;
   /** @defaultValue warnings and errors to stderr */
   readonly logger?: Logger;
-  /** The Kafka client library (advanced; specs pass a fake). @defaultValue kafkajs */
-  readonly driver?: KafkaDriver;
+  /**
+   * The Kafka client library: `'kafkajs'` or a KafkaDriver (advanced; specs pass a fake). `'platformatic'` is
+   * refused: its adapter has no transactions yet. @defaultValue `'kafkajs'`
+   */
+  readonly driver?: DriverOption;
 }
 
 export interface ResolvedExactlyOnceOptions extends Required<
@@ -68,7 +72,7 @@ export interface ResolvedExactlyOnceOptions extends Required<
   readonly consumer: Omit<ConsumerConfig, 'groupId'>;
   readonly producer: ProducerConfig;
   readonly onTransactionCommitted: ((event: TransactionCommitted) => void) | undefined;
-  readonly driver: KafkaDriver | undefined;
+  readonly driver: DriverOption | undefined;
 }
 
 export const DEFAULT_EXACTLY_ONCE_OPTIONS = Object.freeze({
@@ -102,12 +106,15 @@ const KNOWN_KEYS = [
 export function resolveExactlyOnceOptions(options: ExactlyOnceOptions): ResolvedExactlyOnceOptions {
   checkRootObject(options, 'ExactlyOnceOptions');
   checkKnownKeys('', options, KNOWN_KEYS);
-  if (options.driver === undefined && !isObject(options.client)) {
+  checkDriver('driver', options.driver);
+  if (isWithoutTransactions(options.driver)) throwInvalidOption('driver', TRANSACTIONS_NEED_KAFKAJS);
+  // A driver object brings its own client; a driver name is built from `client`.
+  if (typeof options.driver !== 'object' && !isObject(options.client)) {
     failOption('client', 'an object', options.client, 'e.g. client: { brokers }');
   }
   // Before the brokers: `client.broker` is a typo to name, not a missing `client.brokers`.
   checkShape('client', options.client, KAFKA_CONFIG_SHAPE);
-  if (options.driver === undefined) {
+  if (typeof options.driver !== 'object') {
     const brokers: unknown = options.client.brokers;
     if (!(Array.isArray(brokers) && brokers.length > 0) && typeof brokers !== 'function') {
       failOption('client.brokers', 'a non-empty array', brokers, "e.g. brokers: ['localhost:9092']");

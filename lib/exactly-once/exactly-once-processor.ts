@@ -4,7 +4,7 @@
 import type { KafkaConnection } from '../connection/kafka-connection';
 import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDriver } from '../options/create-driver';
 import { createDeadLetter } from '../pipeline/dead-letter';
 import type { ExactlyOnceStats, TransformFailure } from './exactly-once-batches';
 import { ExactlyOnceConsumer } from './exactly-once-consumer';
@@ -37,8 +37,7 @@ export class ExactlyOnceProcessor {
     const resolved = resolveExactlyOnceOptions(options);
     const clientId = resolved.client.clientId ?? `${resolved.groupId}-exactly-once`;
     const logger = resolved.logger;
-    const driver: KafkaDriver =
-      resolved.driver ?? createKafkajsDriver({ ...resolved.client, clientId }, logger);
+    const driver: KafkaDriver = createDriver(resolved.driver, { ...resolved.client, clientId }, logger);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     const deadLetterTopic = resolved.deadLetterTopic;
     this.#member = new ExactlyOnceConsumer({

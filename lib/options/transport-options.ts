@@ -7,7 +7,7 @@ import type {
   ProducerConfig,
   ProducerRecord,
 } from '../kafka/kafkajs/kafkajs-types';
-import type { KafkaDriver } from '../kafka/kafka-driver';
+import type { DriverOption } from './create-driver';
 import { createStreamLogger, toLogger, type Logger } from '../logger';
 import type { Deserializer } from '../wire/deserializer';
 import type { Serializer } from '../wire/serializer';
@@ -72,10 +72,11 @@ export interface KafkaTransportOptions {
   /** Accepted and ignored, so NestJS's `Transport.KAFKA` may stay in the object. */
   transport?: unknown;
   /**
-   * The Kafka client library behind the connection, through rxkafka's driver port (lib/kafka/kafka-driver.ts):
-   * for a second adapter, or a fake one in unit tests. @defaultValue kafkajs's adapter, built from `client`
+   * The Kafka client library behind the connection: `'kafkajs'`, `'platformatic'` (@platformatic/kafka, an
+   * optional peer dependency: `npm install @platformatic/kafka@1.35.0`), or a KafkaDriver object of rxkafka's
+   * driver port (lib/kafka/kafka-driver.ts; a fake one in unit tests). @defaultValue `'kafkajs'`, built from `client`
    */
-  driver?: KafkaDriver;
+  driver?: DriverOption;
 }
 
 /** Defaults shared by server and client, NestJS's (`server-kafka.ts` and `client-kafka.ts` constructors). */
@@ -116,7 +117,7 @@ export interface ResolvedTransportOptions {
   readonly deserializer?: Deserializer<unknown>;
   readonly logger: Logger;
   /** As given; absent means the server or client uses kafkajs's adapter. */
-  readonly driver?: KafkaDriver;
+  readonly driver?: DriverOption;
 }
 
 /**

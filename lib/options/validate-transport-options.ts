@@ -12,6 +12,7 @@ import {
   throwInvalidOption,
 } from './option-checks';
 import { checkShape } from './check-shape';
+import { checkDriver } from './create-driver';
 import { TRANSPORT_CONFIG_SHAPES } from './kafka-config-keys';
 import type { KafkaTransportOptions } from './transport-options';
 
@@ -42,7 +43,7 @@ export function validateTransportOptions(options: KafkaTransportOptions): void {
   checkMethods('serializer', options.serializer, ['serialize']);
   checkMethods('deserializer', options.deserializer, ['deserialize']);
   checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);
-  checkMethods('driver', options.driver, ['createProducer', 'createConsumer', 'fetchEndOffsets']);
+  checkDriver('driver', options.driver);
 }
 
 function validateClient(client: NonNullable<KafkaTransportOptions['client']>): void {

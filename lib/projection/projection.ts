@@ -14,7 +14,7 @@ import {
 import type { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDriver } from '../options/create-driver';
 import type { Logger } from '../logger';
 import { checkDuration } from '../options/option-checks';
 import { replay, type CaughtUp, type Replay, type ReplayRecord } from '../replay/replay';
@@ -81,8 +81,8 @@ export class Projection<S, T = unknown> {
     this.#options = options;
     const base = resolveReplayOptions(topic, options.replay);
     this.#logger = base.logger;
-    const driver: KafkaDriver = base.driver ?? createKafkajsDriver(base.kafkaConfig, base.logger);
-    // One kafkajs client for the snapshot read and the source replay.
+    const driver: KafkaDriver = createDriver(base.driver, base.kafkaConfig, base.logger);
+    // One client for the snapshot read and the source replay.
     this.#replayOptions = { ...options.replay, logger: base.logger, driver };
     this.#state = initial;
     this.#state$ = new BehaviorSubject(initial);

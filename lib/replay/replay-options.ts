@@ -1,6 +1,6 @@
 /** What `replay()` takes, and its validation at the door. */
 import { randomBytes } from 'node:crypto';
-import type { KafkaDriver } from '../kafka/kafka-driver';
+import { checkDriver, type DriverOption } from '../options/create-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { ConsumerConfig, KafkaConfig } from '../kafka/kafkajs/kafkajs-types';
 import { createStreamLogger, toLogger, type Logger } from '../logger';
@@ -58,8 +58,8 @@ export interface ReplayOptions<T = unknown> {
   readonly groupIdPrefix?: string;
   /** @defaultValue `createStreamLogger('warn')` */
   readonly logger?: Logger;
-  /** The Kafka client library, through the driver port. @defaultValue kafkajs's adapter, built from `client` */
-  readonly driver?: KafkaDriver;
+  /** The Kafka client library: `'kafkajs'`, `'platformatic'`, or a KafkaDriver. @defaultValue `'kafkajs'`, built from `client` */
+  readonly driver?: DriverOption;
 }
 
 /** Replay options with defaults applied, validated and frozen. */
@@ -72,7 +72,7 @@ export interface ResolvedReplayOptions<T> {
   readonly groupIdPrefix: string;
   readonly clientId: string;
   readonly logger: Logger;
-  readonly driver: KafkaDriver | undefined;
+  readonly driver: DriverOption | undefined;
 }
 
 export type ResolvedReplayFrom =
@@ -131,7 +131,7 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
     fix: "e.g. groupIdPrefix: 'orders-replay'",
   });
   checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);
-  checkMethods('driver', options.driver, ['createConsumer', 'createProducer', 'fetchEndOffsets']);
+  checkDriver('driver', options.driver);
   const client = options.client ?? {};
   const clientId = client.clientId || 'rxkafka-replay';
   return Object.freeze({

@@ -8,7 +8,7 @@ import type { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDriver } from '../options/create-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import { decodeHeaders, decodeWireValue, type IncomingMessage } from '../wire/parser';
 import { resolveReplayBounds, type ReplayBounds } from './replay-bounds';
@@ -49,7 +49,7 @@ export class Replay<T = unknown> extends Observable<ReplayRecord<T>> {
 
   constructor(topic: string, options: ResolvedReplayOptions<T>) {
     super((subscriber) => {
-      const driver = options.driver ?? createKafkajsDriver(options.kafkaConfig, options.logger);
+      const driver = createDriver(options.driver, options.kafkaConfig, options.logger);
       const read = new ReplayRead(topic, options, driver, subscriber, this.#caughtUp);
       this.#reads.add(read);
       this.#latest = read;

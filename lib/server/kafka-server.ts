@@ -16,7 +16,8 @@ import { KafkaRequestSerializer } from '../wire/serializer';
 import { RecordPipeline } from '../pipeline/record-pipeline';
 import { createKafkaTracing } from '../tracing/kafka-tracing';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDriver, isWithoutTransactions } from '../options/create-driver';
+import { TRANSACTIONS_NEED_KAFKAJS } from '../kafka/platformatic/platformatic-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { FailurePolicy } from '../pipeline/failure-policy';
 import type { ExactlyOnceHandlers } from '../exactly-once/exactly-once-handlers';
@@ -99,8 +100,7 @@ export class KafkaServer {
     this.#options = resolveServerOptions(transportOptions);
     this.#handlers = handlers;
     this.#controllers = controllers;
-    this.#driver =
-      this.#options.driver ?? createKafkajsDriver(this.#options.kafkaConfig, this.#options.logger);
+    this.#driver = createDriver(this.#options.driver, this.#options.kafkaConfig, this.#options.logger);
   }
 
   /** The connection actor (throws before listen()). */
@@ -248,6 +248,9 @@ export class KafkaServer {
       logger: options.logger,
       tracing: createKafkaTracing({ clientId: options.clientId, groupId: options.groupId }, options.logger),
     });
+    if (routes.exactlyOnce.size > 0 && isWithoutTransactions(options.driver)) {
+      throw new RxKafkaError('RXK_INVALID_OPTIONS', TRANSACTIONS_NEED_KAFKAJS, { path: 'driver' });
+    }
     // Without at-least-once handlers (only exactly-once ones) the connection only produces.
     const connection = createKafkaConnection(
       { ...options, driver: this.#driver },

@@ -1,4 +1,4 @@
-import type { KafkaDriver } from '../kafka/kafka-driver';
+import type { DriverOption } from '../options/create-driver';
 import type { ConsumerConfig, KafkaConfig } from '../kafka/kafkajs/kafkajs-types';
 import type { Logger } from '../logger';
 import { toFrozenCopy } from '../options/frozen-copy';
@@ -62,8 +62,8 @@ export interface ConsumeOptions<T = unknown> {
   drainTimeoutMs?: number;
   /** Where the stream and kafkajs log; the report of each stop is logged at info. @defaultValue warnings and errors to stderr */
   logger?: Logger;
-  /** The Kafka client library behind the stream (a fake one in unit tests). @defaultValue kafkajs's adapter */
-  driver?: KafkaDriver;
+  /** The Kafka client library behind the stream: `'kafkajs'`, `'platformatic'`, or a KafkaDriver (a fake one in unit tests). @defaultValue `'kafkajs'` */
+  driver?: DriverOption;
 }
 
 /** `consume()` options with every default applied, validated and frozen. */
@@ -79,7 +79,7 @@ export interface ResolvedConsumeOptions<T> {
   readonly decode: RecordDecoder<T>;
   readonly drainTimeoutMs: number;
   readonly logger: Logger;
-  readonly driver?: KafkaDriver;
+  readonly driver?: DriverOption;
 }
 
 /** The defaults of `consume()`, frozen. */

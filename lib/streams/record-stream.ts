@@ -3,7 +3,7 @@ import type { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import { checkDuration } from '../options/option-checks';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDriver } from '../options/create-driver';
 import type { CommittableRecord } from './committable-record';
 import { resolveConsumeOptions, type ConsumeOptions, type ResolvedConsumeOptions } from './consume-options';
 import { StreamMember } from './stream-member';
@@ -110,8 +110,7 @@ class StreamMembers<T> {
       return () => undefined;
     }
     // One driver (kafkajs client) per stream, built on first use: its members come and go.
-    this.#driver ??=
-      this.#options.driver ?? createKafkajsDriver(this.#options.kafkaConfig, this.#options.logger);
+    this.#driver ??= createDriver(this.#options.driver, this.#options.kafkaConfig, this.#options.logger);
     const member = new StreamMember(this.#options, this.#driver, subscriber);
     this.current = member;
     member.start();

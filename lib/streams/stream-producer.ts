@@ -1,9 +1,8 @@
 import { createKafkaConnection } from '../connection/create-kafka-connection';
 import type { KafkaConnection } from '../connection/kafka-connection';
 import type { WrittenOffset } from '../connection/written-offsets';
-import type { KafkaDriver } from '../kafka/kafka-driver';
 import type { OutgoingRecord } from '../kafka/kafka-record';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import { createDriver, type DriverOption } from '../options/create-driver';
 import type { KafkaConfig, ProducerConfig, ProducerRecord } from '../kafka/kafkajs/kafkajs-types';
 import type { Logger } from '../logger';
 import { checkKnownKeys, checkRootObject, throwInvalidOption } from '../options/option-checks';
@@ -20,8 +19,8 @@ export interface StreamProducerOptions {
   send?: Omit<ProducerRecord, 'topic' | 'messages'>;
   /** Where the producer and kafkajs log. @defaultValue warnings and errors to stderr */
   logger?: Logger;
-  /** The Kafka client library (a fake one in unit tests). @defaultValue kafkajs's adapter */
-  driver?: KafkaDriver;
+  /** The Kafka client library: `'kafkajs'`, `'platformatic'`, or a KafkaDriver (a fake one in unit tests). @defaultValue `'kafkajs'` */
+  driver?: DriverOption;
 }
 
 const PRODUCER_OPTION_KEYS: Record<keyof StreamProducerOptions, true> = {
@@ -66,7 +65,7 @@ export class StreamProducer {
     }
     this.connection = createKafkaConnection(
       {
-        driver: resolved.driver ?? createKafkajsDriver(resolved.kafkaConfig, resolved.logger),
+        driver: createDriver(resolved.driver, resolved.kafkaConfig, resolved.logger),
         clientId: resolved.clientId,
         logger: resolved.logger,
         producerConfig: resolved.producerConfig,

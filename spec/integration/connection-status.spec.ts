@@ -9,6 +9,7 @@ import {
   silentLogger,
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
 
 function createSinkController(topic: string) {
@@ -30,6 +31,7 @@ describe('connection status across connect → rebalance → close (integration)
       const container = new Container();
       container.bind(createSinkController(topic)).toSelf();
       return new KafkaServer(container, {
+        ...specDriver(),
         client: { brokers: [...brokers] },
         consumer: { groupId },
         logger: silentLogger,
@@ -86,6 +88,7 @@ describe('the group generation, as kafkajs reports it (integration)', () => {
       const container = new Container();
       container.bind(createSinkController(topic)).toSelf();
       return new KafkaServer(container, {
+        ...specDriver(),
         client: { brokers: [...brokers] },
         consumer: { groupId, heartbeatInterval: 300 },
         logger: silentLogger,

@@ -3,6 +3,7 @@ import { Container } from 'inversify';
 import { Controller, EventPattern, KafkaServer, Payload, silentLogger } from '../../lib';
 import type { KafkaServerOptions } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
 
 const PARTITIONS = 4;
@@ -22,6 +23,7 @@ async function startCountingServer(topic: string, groupId: string, options: Kafk
   const container = new Container();
   container.bind(CountingController).toSelf();
   const server = new KafkaServer(container, {
+    ...specDriver(),
     client: { brokers: [...brokers] },
     consumer: { groupId },
     subscribe: { fromBeginning: true },

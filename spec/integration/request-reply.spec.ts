@@ -28,6 +28,7 @@ import {
   silentLogger,
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
 
 /** Controllers are built per run so that their topics are unique to it. */
@@ -151,6 +152,7 @@ describe('KafkaServer and KafkaClient (integration)', () => {
     const container = new Container();
     container.bind(HeroesController).toSelf().inSingletonScope();
     server = new KafkaServer(container, {
+      ...specDriver(),
       client: { brokers, clientId: prefix },
       consumer: { groupId: prefix },
       logger: silentLogger,
@@ -161,6 +163,7 @@ describe('KafkaServer and KafkaClient (integration)', () => {
     });
     await server.listen();
     client = new KafkaClient({
+      ...specDriver(),
       client: { brokers, clientId: prefix },
       consumer: { groupId: prefix },
       logger: silentLogger,

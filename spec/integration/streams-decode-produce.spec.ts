@@ -3,6 +3,7 @@ import { firstValueFrom, map, take, toArray } from 'rxjs';
 import { commitAfter, consume, createProducer, produceTo, type StreamReport } from '../../lib';
 import { RecordingLogger } from '../support/recording-logger';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
 import { readTopic } from '../reliability/support/raw-kafka';
@@ -23,6 +24,7 @@ describe('consume() decoding and produceTo() (integration)', function () {
     );
     const logger = new RecordingLogger();
     const stream = consume<number>({
+      ...specDriver(),
       client: { brokers },
       groupId,
       topics: [topic],
@@ -68,12 +70,14 @@ describe('consume() decoding and produceTo() (integration)', function () {
     // Idempotent, as the spec's own producers: a kafkajs retry of a plain producer can write a batch twice
     // on a topic created a moment ago (seen here: a partition of 35 records holding 70).
     const out = createProducer({
+      ...specDriver(),
       client: { brokers },
       producer: { idempotent: true },
       logger: new RecordingLogger(),
     });
     const groupId = uniqueName('streams-produce-group');
     const stream = consume<{ n: number }>({
+      ...specDriver(),
       client: { brokers },
       groupId,
       topics: [source],

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { filter, firstValueFrom, map, mergeMap, NEVER, of, take, tap, timer, toArray } from 'rxjs';
 import { commitAfter, consume, silentLogger, type StreamReport } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
 
@@ -32,6 +33,7 @@ describe('consume() stopping (integration)', function () {
   });
   // A short fetch wait: kafkajs's disconnect waits for the fetch in flight (5 s by default when idle).
   const streamOptions = (topic: string, groupId: string) => ({
+    ...specDriver(),
     client: { brokers },
     groupId,
     topics: [topic],

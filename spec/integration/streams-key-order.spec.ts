@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { map, tap, timer } from 'rxjs';
 import { commitAfter, consume, mergeMapByKey, silentLogger, type CommittableRecord } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 
 const RECORDS = 3_000;
@@ -48,6 +49,7 @@ describe('mergeMapByKey() behind consume() (integration)', function () {
     );
 
     const stream = consume<{ key: string; sequence: number }>({
+      ...specDriver(),
       client: { brokers: [...brokers] },
       groupId,
       topics: [topic],

@@ -1,0 +1,72 @@
+import type { FetchedBatch, TopicPartitionOffsets } from '../fetched-batch';
+import type { FetchedRecord } from '../kafka-record';
+import type { ResolvedOffsets } from './resolved-offsets';
+
+/** What a batch asks of the consumer that read it. */
+export interface BatchOwner {
+  readonly offsets: ResolvedOffsets;
+  /** The membership generation as the consumer counts it: a join, a rebalance or a restart moves it on. */
+  readonly generation: number;
+  isRunning(): boolean;
+  /** The seeks of each partition so far: a seek makes batches of that partition read before it stale. */
+  seeksOf(topic: string, partition: number): number;
+  commit(offsets: TopicPartitionOffsets): Promise<void>;
+}
+
+/**
+ * One partition's records from @platformatic/kafka's stream, with the controls of the port's FetchedBatch.
+ * @platformatic/kafka heartbeats by itself, in the background; a batch is stale once its consumer's
+ * membership changed or its partition was seeked.
+ */
+export class PlatformaticBatch implements FetchedBatch {
+  readonly batch: FetchedBatch['batch'];
+  readonly #owner: BatchOwner;
+  readonly #generation: number;
+  readonly #seeks: number;
+
+  constructor(topic: string, partition: number, messages: readonly FetchedRecord[], owner: BatchOwner) {
+    const last = messages[messages.length - 1];
+    this.batch = {
+      topic,
+      partition,
+      // The stream hands records over without the partition's end offset: the batch's own end is the best
+      // known lower bound, so the lag shown for this driver is the records still in flight.
+      highWatermark: last === undefined ? '0' : (BigInt(last.offset) + 1n).toString(),
+      messages,
+    };
+    this.#owner = owner;
+    this.#generation = owner.generation;
+    this.#seeks = owner.seeksOf(topic, partition);
+    this.resolveOffset = this.resolveOffset.bind(this);
+    this.heartbeat = this.heartbeat.bind(this);
+  }
+
+  resolveOffset(offset: string): void {
+    this.#owner.offsets.resolve(this.batch.topic, this.batch.partition, offset);
+  }
+
+  heartbeat(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  isRunning(): boolean {
+    return this.#owner.isRunning();
+  }
+
+  isStale(): boolean {
+    return (
+      this.#owner.generation !== this.#generation ||
+      this.#owner.seeksOf(this.batch.topic, this.batch.partition) !== this.#seeks
+    );
+  }
+
+  uncommittedOffsets(): TopicPartitionOffsets {
+    return this.#owner.offsets.uncommitted();
+  }
+
+  async commitOffsetsIfNecessary(offsets?: TopicPartitionOffsets): Promise<void> {
+    const due = offsets ?? this.#owner.offsets.uncommitted();
+    if (due.topics.length === 0) return;
+    await this.#owner.commit(due);
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * A group consumer on @platformatic/kafka: its `consume()` stream read a buffer at a time and handed to the
+ * runtime as one batch per partition, commits through its commit API, seeks on the stream's fetch positions.
+ *
+ * @platformatic/kafka destroys a consume stream on any error and never restarts it (platformatic/kafka#41),
+ * and a closed consumer cannot be opened again. This adapter does what kafkajs does after a crash: it reports
+ * `crashed` with `restart: true` (the connection waits in `reconnecting` for the rejoin), builds a new
+ * consumer and stream, and reports the join; after RESTART_DELAYS_MS it gives up with `restart: false`.
+ */
+import type { Consumer, Message, MessagesStream } from '@platformatic/kafka' with {
+  'resolution-mode': 'import',
+};
+import { RxKafkaError } from '../../errors';
+import type { Logger } from '../../logger';
+import type { TopicPartitionOffsets } from '../fetched-batch';
+import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent } from '../kafka-driver';
+import { toUnknownTopicFailure } from '../kafkajs/unknown-topic';
+import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
+import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
+import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
+import { isUnknownTopic } from './platformatic-errors';
+import type { PlatformaticKafka } from './platformatic-library';
+import {
+  toPlatformaticRunOptions,
+  type PlatformaticBaseOptions,
+  type PlatformaticConsumerOptions,
+} from './platformatic-options';
+import { toFetchedRecord } from './platformatic-records';
+import { RecordReader } from './record-reader';
+import { ResolvedOffsets } from './resolved-offsets';
+import { runConcurrently } from './run-concurrently';
+import { SeekPositions, toPartitionKey } from './seek-positions';
+import { toBrokerUnreachable } from './broker-unreachable';
+
+type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
+type NativeStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+type NativeMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** The waits before each attempt to restart a consumer whose stream failed; then it gives up. */
+const RESTART_DELAYS_MS = [300, 1_000, 3_000, 5_000, 10_000] as const;
+
+export interface PlatformaticConsumerSetup {
+  readonly library: PlatformaticKafka;
+  readonly base: PlatformaticBaseOptions;
+  readonly groupId: string;
+  readonly options: PlatformaticConsumerOptions;
+  readonly logger: Logger;
+}
+
+export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
+  readonly offsets = new ResolvedOffsets();
+  readonly #setup: PlatformaticConsumerSetup;
+  readonly #listeners = new Set<(event: DriverConsumerEvent) => void>();
+  readonly #seeks = new SeekPositions();
+  readonly #seekCounts = new Map<string, number>();
+  /** Seeks made before the stream exists (a join's listener seeks inside `consume()`), applied once it does. */
+  readonly #unappliedSeeks = new Map<string, bigint>();
+  #native: NativeConsumer | undefined;
+  #stream: NativeStream | undefined;
+  #settings: ConsumeSettings | undefined;
+  #assigned = new Set<string>();
+  #running = false;
+  #restarting = false;
+  #generation = 0;
+
+  constructor(setup: PlatformaticConsumerSetup) {
+    this.#setup = setup;
+  }
+
+  /** The current @platformatic/kafka `Consumer` (a new one after each connect or restart). */
+  get native(): unknown {
+    return this.#native;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  seeksOf(topic: string, partition: number): number {
+    return this.#seekCounts.get(toPartitionKey(topic, partition)) ?? 0;
+  }
+
+  async connect(): Promise<void> {
+    await this.#closeNative();
+    const native = this.#createNative();
+    try {
+      await native.metadata({ topics: [] });
+    } catch (error) {
+      throw toBrokerUnreachable(error, this.#setup.base);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    this.#running = false;
+    await this.#closeNative();
+  }
+
+  async consume(settings: ConsumeSettings): Promise<void> {
+    toTopicNames(settings.topics);
+    toPlatformaticRunOptions((settings.librarySettings ?? {}) as Record<string, unknown>);
+    this.#settings = settings;
+    this.#running = true;
+    await this.#startStream(settings);
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    this.offsets.seek(topic, partition, offset);
+    this.#moveTo(topic, partition, BigInt(offset));
+  }
+
+  async commitOffsets(
+    offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>,
+  ): Promise<void> {
+    const native = this.#native;
+    if (!native) {
+      throw new RxKafkaError(
+        'RXK_NOT_CONNECTED',
+        `consumer of group ${this.#setup.groupId} is not connected`,
+      );
+    }
+    // leaderEpoch -1: "unknown", which Kafka accepts; the stream does not say which epoch it read at.
+    await native.commit({
+      offsets: offsets.map(({ topic, partition, offset }) => ({
+        topic,
+        partition,
+        offset: BigInt(offset),
+        leaderEpoch: -1,
+      })),
+    });
+    this.offsets.committed(offsets);
+    this.#emit({ type: 'offsets.committed', offsets: toTopicPartitionOffsets(offsets) });
+  }
+
+  commit(offsets: TopicPartitionOffsets): Promise<void> {
+    return this.commitOffsets(
+      offsets.topics.flatMap(({ topic, partitions }) =>
+        partitions.map(({ partition, offset }) => ({ topic, partition, offset })),
+      ),
+    );
+  }
+
+  onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(event: DriverConsumerEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #createNative(): NativeConsumer {
+    const { library, base, groupId, options } = this.#setup;
+    const native = new library.Consumer({
+      ...base,
+      ...options,
+      groupId,
+      autocommit: false,
+    }) as NativeConsumer;
+    native.on('consumer:group:join', (payload: GroupJoinPayload) => {
+      if (native !== this.#native) return;
+      this.#generation += 1;
+      const event = toGroupJoinedEvent(payload);
+      if (event.type === 'group.joined') {
+        this.#assigned = new Set(
+          Object.entries(event.assignment).flatMap(([topic, partitions]) =>
+            partitions.map((partition) => toPartitionKey(topic, partition)),
+          ),
+        );
+      }
+      this.#emit(event);
+    });
+    native.on('consumer:group:rebalance', () => {
+      if (native !== this.#native) return;
+      this.#generation += 1;
+      // Eager rebalancing revokes every partition: records still arriving are fetched again after the join.
+      this.#assigned = new Set();
+      this.#emit({ type: 'rebalancing' });
+    });
+    // A failed rejoin after a heartbeat error: the consumer is out of its group.
+    native.on('error', (error: unknown) => {
+      if (native === this.#native) this.#crash(error);
+    });
+    this.#native = native;
+    return native;
+  }
+
+  async #startStream(settings: ConsumeSettings): Promise<void> {
+    const native = this.#native;
+    if (!native) {
+      throw new RxKafkaError(
+        'RXK_NOT_CONNECTED',
+        `consumer of group ${this.#setup.groupId}: connect() first`,
+      );
+    }
+    const topics = toTopicNames(settings.topics);
+    let stream: NativeStream;
+    try {
+      stream = await native.consume({
+        topics,
+        // The group's committed offsets, and where it has none the start the subscription asks for.
+        mode: 'committed',
+        fallbackMode: settings.fromBeginning ? 'earliest' : 'latest',
+        autocommit: false,
+      });
+    } catch (error) {
+      if (isUnknownTopic(error))
+        throw toUnknownTopicFailure(error, this.#setup.base.clientId, topics, undefined);
+      throw error;
+    }
+    for (const [key, offset] of this.#unappliedSeeks) stream.offsetsToFetch.set(key, offset);
+    this.#unappliedSeeks.clear();
+    this.#stream = stream;
+    stream.on('error', (error: unknown) => {
+      if (stream === this.#stream) this.#crash(error);
+    });
+    void this.#read(stream, settings);
+  }
+
+  async #read(stream: NativeStream, settings: ConsumeSettings): Promise<void> {
+    const reader = new RecordReader<NativeMessage>(stream);
+    const { partitionsConsumedConcurrently } = toPlatformaticRunOptions(
+      (settings.librarySettings ?? {}) as Record<string, unknown>,
+    );
+    for (let read = await reader.next(); read !== null; read = await reader.next()) {
+      if (stream !== this.#stream || !this.#running) return;
+      const batches = groupIntoPartitionBatches(this.#deliverable(stream, read));
+      try {
+        await runConcurrently(batches, partitionsConsumedConcurrently, (batch) =>
+          this.#handle(batch, settings),
+        );
+      } catch (error) {
+        // As with kafkajs, a batch that fails restarts the consumer from the committed offsets.
+        if (stream === this.#stream) this.#crash(error);
+        return;
+      }
+    }
+  }
+
+  /** The records to hand over: of partitions this member holds, and not left over from before a seek. */
+  #deliverable(stream: NativeStream, messages: readonly NativeMessage[]): NativeMessage[] {
+    return messages.filter((message) => {
+      const key = toPartitionKey(message.topic, message.partition);
+      if (!this.#assigned.has(key)) return false;
+      const verdict = this.#seeks.verdict(key, message.offset);
+      if (verdict === 'drop-and-seek-again') {
+        const target = this.#seeks.targetOf(key);
+        if (target !== undefined) stream.offsetsToFetch.set(key, target);
+      }
+      return verdict === 'deliver';
+    });
+  }
+
+  async #handle(batch: PartitionBatch<NativeMessage>, settings: ConsumeSettings): Promise<void> {
+    const { topic, partition } = batch;
+    const records = batch.messages.map(toFetchedRecord);
+    const payload = new PlatformaticBatch(topic, partition, records, this);
+    await settings.eachBatch(payload);
+    if (payload.isStale() || !this.#running) return;
+    // kafkajs fetches a partition again after its last resolved offset: records a batch returned without
+    // resolving (a close began, a handler gave up the batch) come again.
+    const first = BigInt(records[0].offset);
+    const last = BigInt(records[records.length - 1].offset);
+    const resolved = this.offsets.lastResolved(topic, partition);
+    if (resolved !== undefined && resolved >= last) return;
+    this.#moveTo(topic, partition, resolved !== undefined && resolved >= first ? resolved + 1n : first);
+  }
+
+  #moveTo(topic: string, partition: number, offset: bigint): void {
+    const key = toPartitionKey(topic, partition);
+    this.#seekCounts.set(key, (this.#seekCounts.get(key) ?? 0) + 1);
+    this.#seeks.seek(key, offset);
+    if (this.#stream) this.#stream.offsetsToFetch.set(key, offset);
+    else this.#unappliedSeeks.set(key, offset);
+  }
+
+  #crash(error: unknown): void {
+    if (!this.#running || this.#restarting) return;
+    this.#restarting = true;
+    this.#generation += 1;
+    this.#emit({ type: 'crashed', error, restart: true });
+    void this.#restart(error);
+  }
+
+  async #restart(crash: unknown): Promise<void> {
+    let lastError = crash;
+    for (const delayMs of RESTART_DELAYS_MS) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (!this.#running) break;
+      try {
+        await this.#closeNative();
+        this.#seeks.clear();
+        this.offsets.clear();
+        const native = this.#createNative();
+        await native.metadata({ topics: [] });
+        if (!this.#running || !this.#settings) break;
+        await this.#startStream(this.#settings);
+        this.#restarting = false;
+        if (!this.#running) await this.#closeNative();
+        return;
+      } catch (error) {
+        lastError = error;
+        this.#setup.logger.warn(`consumer of group ${this.#setup.groupId}: restart failed`, { error });
+      }
+    }
+    this.#restarting = false;
+    if (!this.#running) {
+      // Closed while restarting: the consumer the restart built must not outlive the close.
+      await this.#closeNative();
+      return;
+    }
+    this.#running = false;
+    await this.#closeNative();
+    this.#emit({ type: 'crashed', error: lastError, restart: false });
+  }
+
+  async #closeNative(): Promise<void> {
+    const native = this.#native;
+    const stream = this.#stream;
+    this.#native = undefined;
+    this.#stream = undefined;
+    this.#assigned = new Set();
+    if (stream && !stream.destroyed) await stream.close().catch(() => undefined);
+    // force: close its streams, then leave the group, so the group rebalances now rather than at the
+    // session timeout.
+    // Its failure (no broker to leave the group at) leaves nothing to clean up: the session times out.
+    if (native) await new Promise<void>((resolve) => native.close(true, () => resolve()));
+  }
+}
+
+/** The subscription's topics; @platformatic/kafka subscribes to names only. */
+function toTopicNames(topics: ReadonlyArray<string | RegExp>): string[] {
+  const patterns = topics.filter((topic): topic is RegExp => typeof topic !== 'string');
+  if (patterns.length > 0) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      `driver 'platformatic' subscribes to topic names only, got the pattern ${patterns.map(String).join(', ')}: ` +
+        "name the topics, or use driver 'kafkajs' (the default)",
+      { path: 'driver' },
+    );
+  }
+  return topics as string[];
+}
+
+function toTopicPartitionOffsets(
+  offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>,
+): TopicPartitionOffsets {
+  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const { topic, partition, offset } of offsets) {
+    topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset }]);
+  }
+  return { topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
+}

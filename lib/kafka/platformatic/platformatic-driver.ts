@@ -1,0 +1,128 @@
+/**
+ * The @platformatic/kafka adapter of the driver port (lib/kafka/kafka-driver.ts): group consumers over its
+ * consume stream, producers, and the cluster questions replay and projections ask. Exactly-once processing
+ * (transactions) is not adapted yet: it is refused with a clear error.
+ */
+import type { KafkaConfig } from '../kafkajs/kafkajs-types';
+import { RxKafkaError } from '../../errors';
+import type { Logger } from '../../logger';
+import type {
+  ConsumerSettings,
+  DriverCapabilities,
+  DriverConsumer,
+  DriverProducer,
+  DriverTransactionalProducer,
+  KafkaDriver,
+  ProducerSettings,
+  SendErrorKind,
+} from '../kafka-driver';
+import { PlatformaticAdmin } from './platformatic-admin';
+import { PlatformaticConsumer } from './platformatic-consumer';
+import { classifySendError } from './platformatic-errors';
+import { loadPlatformatic, type PlatformaticKafka } from './platformatic-library';
+import {
+  toPlatformaticBaseOptions,
+  toPlatformaticConsumerOptions,
+  toPlatformaticProducerOptions,
+  type PlatformaticBaseOptions,
+} from './platformatic-options';
+import { PlatformaticProducer } from './platformatic-producer';
+
+/** The message of every refusal of transactions by this driver. */
+export const TRANSACTIONS_NEED_KAFKAJS =
+  "exactly-once processing (Kafka transactions) needs the kafkajs driver for now: remove driver: 'platformatic' " +
+  "(or set driver: 'kafkajs') where processExactlyOnce() or a server's exactlyOnce handlers run";
+
+/**
+ * The @platformatic/kafka driver for the cluster and client that `config` (kafkajs-shaped, as rxkafka's
+ * options carry it) names.
+ * @throws RxKafkaError `RXK_INVALID_OPTIONS` when @platformatic/kafka is not installed, or a client option
+ * has no equivalent in it.
+ */
+export function createPlatformaticDriver(config: KafkaConfig, logger: Logger): KafkaDriver {
+  const base = toPlatformaticBaseOptions(config as unknown as Record<string, unknown>);
+  return new PlatformaticDriver(loadPlatformatic(), base, logger);
+}
+
+class PlatformaticDriver implements KafkaDriver {
+  // The join happens inside consume() (its stream starts after it); "may join later" is the safe side.
+  readonly capabilities: DriverCapabilities = Object.freeze({ joinsAfterConsume: true });
+  readonly native: PlatformaticKafka;
+  readonly #base: PlatformaticBaseOptions;
+  readonly #logger: Logger;
+  readonly #admin: PlatformaticAdmin;
+
+  constructor(library: PlatformaticKafka, base: PlatformaticBaseOptions, logger: Logger) {
+    this.native = library;
+    this.#base = base;
+    this.#logger = logger;
+    this.#admin = new PlatformaticAdmin(library, base);
+  }
+
+  createProducer(settings: ProducerSettings): DriverProducer {
+    const options = toPlatformaticProducerOptions(
+      (settings.librarySettings ?? {}) as Record<string, unknown>,
+    );
+    return new PlatformaticProducer({ library: this.native, base: this.#base, options });
+  }
+
+  createConsumer(settings: ConsumerSettings): DriverConsumer {
+    const options = toPlatformaticConsumerOptions(
+      (settings.librarySettings ?? {}) as Record<string, unknown>,
+    );
+    // NestJS's reply partition assigner (settings.replyPartitions) keeps a client's reply partitions across
+    // rebalances; @platformatic/kafka's own assigner spreads them instead, which serves one client instance
+    // per reply topic and loses in-flight replies when instances come and go.
+    return new PlatformaticConsumer({
+      library: this.native,
+      base: this.#base,
+      groupId: settings.groupId,
+      options,
+      logger: this.#logger,
+    });
+  }
+
+  createTransactionalProducer(): DriverTransactionalProducer {
+    throw new RxKafkaError('RXK_INVALID_OPTIONS', TRANSACTIONS_NEED_KAFKAJS, { path: 'driver' });
+  }
+
+  classifySendError(error: unknown): SendErrorKind {
+    return classifySendError(error);
+  }
+
+  async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
+    return (await this.#admin.endOffsets(topic)).map(({ partition, offset }) => ({
+      partition,
+      high: offset,
+    }));
+  }
+
+  async fetchStartOffsets(topic: string): Promise<Array<{ partition: number; low: string }>> {
+    return (await this.#admin.startOffsets(topic)).map(({ partition, offset }) => ({
+      partition,
+      low: offset,
+    }));
+  }
+
+  fetchOffsetsAtTime(
+    topic: string,
+    timestampMs: number,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    return this.#admin.offsetsAtTime(topic, timestampMs);
+  }
+
+  deleteGroup(groupId: string): Promise<void> {
+    return this.#admin.deleteGroup(groupId);
+  }
+
+  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
+    return this.#admin.createTopicIfMissing(topic, configs);
+  }
+
+  fetchCommittedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    return this.#admin.committedOffsets(groupId, topic);
+  }
+}

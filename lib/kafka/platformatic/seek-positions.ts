@@ -1,0 +1,60 @@
+/**
+ * Seeks on @platformatic/kafka's stream, which has none of its own. A seek sets the partition's next fetch
+ * offset in the stream (its `offsetsToFetch` map), but a fetch already in flight, and records already in the
+ * stream's buffer, still carry the old position: this says which records read after a seek are the new
+ * position's and which are left over, to be dropped.
+ *
+ * - A forward seek (to past every record handed over): records below the target are left over.
+ * - A rewind (to a record already handed over): records at or past the old position are left over, and a
+ *   fetch that answered after the seek moved the stream's position on again, so the seek is applied again.
+ * The first record at or past the target that is not left over ends the seek.
+ */
+export type SeekVerdict = 'deliver' | 'drop' | 'drop-and-seek-again';
+
+interface PendingSeek {
+  readonly target: bigint;
+  /** For a rewind: the next offset of the old position; records from there on are left over. */
+  readonly leftOverFrom?: bigint;
+}
+
+export class SeekPositions {
+  readonly #pending = new Map<string, PendingSeek>();
+  /** Per partition, the highest offset handed over. */
+  readonly #handedOver = new Map<string, bigint>();
+
+  /** A seek of the partition `key` to `target`. */
+  seek(key: string, target: bigint): void {
+    const handedOver = this.#handedOver.get(key);
+    const rewind = handedOver !== undefined && target <= handedOver;
+    this.#pending.set(key, rewind ? { target, leftOverFrom: handedOver + 1n } : { target });
+  }
+
+  /** What to do with a record of the partition `key` at `offset`, read from the stream. */
+  verdict(key: string, offset: bigint): SeekVerdict {
+    const pending = this.#pending.get(key);
+    if (pending !== undefined) {
+      if (offset < pending.target) return 'drop';
+      if (pending.leftOverFrom !== undefined && offset >= pending.leftOverFrom) return 'drop-and-seek-again';
+      this.#pending.delete(key);
+    }
+    const handedOver = this.#handedOver.get(key);
+    if (handedOver === undefined || offset > handedOver) this.#handedOver.set(key, offset);
+    return 'deliver';
+  }
+
+  /** The target of a seek not yet ended, to apply again. */
+  targetOf(key: string): bigint | undefined {
+    return this.#pending.get(key)?.target;
+  }
+
+  /** Forgets every seek and position: a new consumer starts from its committed offsets. */
+  clear(): void {
+    this.#pending.clear();
+    this.#handedOver.clear();
+  }
+}
+
+/** The key @platformatic/kafka's stream uses for a partition in its offset maps. */
+export function toPartitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}

@@ -1,0 +1,154 @@
+import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+import type { FetchedBatch } from '../../../lib/kafka/fetched-batch';
+import type { DriverConsumerEvent } from '../../../lib/kafka/kafka-driver';
+import { silentLogger } from '../../../lib/logger';
+import { PlatformaticConsumer } from '../../../lib/kafka/platformatic/platformatic-consumer';
+import type { PlatformaticKafka } from '../../../lib/kafka/platformatic/platformatic-library';
+import { DEFAULT_FETCH_MAX_WAIT_MS } from '../../../lib/kafka/platformatic/platformatic-options';
+
+/** A stand-in for @platformatic/kafka's MessagesStream: an object-mode Readable the spec pushes into. */
+class FakeStream extends Readable {
+  readonly offsetsToFetch = new Map<string, bigint>();
+  constructor() {
+    super({ objectMode: true, read: () => undefined });
+  }
+  async close(): Promise<void> {
+    this.push(null);
+    this.destroy();
+  }
+}
+
+/** A stand-in for @platformatic/kafka's Consumer: joins with one partition of topic 't' inside consume(). */
+class FakeConsumer extends EventEmitter {
+  static created: FakeConsumer[] = [];
+  readonly stream = new FakeStream();
+  closed = false;
+  constructor(readonly options: Record<string, unknown>) {
+    super();
+    FakeConsumer.created.push(this);
+  }
+  async metadata(): Promise<object> {
+    return {};
+  }
+  async consume(): Promise<FakeStream> {
+    this.emit('consumer:group:join', {
+      memberId: `member-${FakeConsumer.created.length}`,
+      generationId: FakeConsumer.created.length,
+      assignments: [{ topic: 't', partitions: [0] }],
+    });
+    return this.stream;
+  }
+  async commit(): Promise<void> {}
+  close(_force: boolean, callback: (error: Error | null) => void): void {
+    this.closed = true;
+    callback(null);
+  }
+}
+
+function message(offset: number) {
+  return {
+    topic: 't',
+    partition: 0,
+    offset: BigInt(offset),
+    timestamp: 0n,
+    headers: new Map(),
+    key: undefined,
+    value: Buffer.from(`v${offset}`),
+  };
+}
+
+function createConsumer(): PlatformaticConsumer {
+  return new PlatformaticConsumer({
+    library: { Consumer: FakeConsumer } as unknown as PlatformaticKafka,
+    base: { clientId: 'spec', bootstrapBrokers: ['localhost:9092'] },
+    groupId: 'g',
+    options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS },
+    logger: silentLogger,
+  });
+}
+
+function nextEvent(
+  consumer: PlatformaticConsumer,
+  type: DriverConsumerEvent['type'],
+): Promise<DriverConsumerEvent> {
+  return new Promise((resolve) => {
+    const stop = consumer.onEvent((event) => {
+      if (event.type !== type) return;
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
+  beforeEach(() => {
+    FakeConsumer.created = [];
+  });
+
+  it('hands the stream’s records over as one batch per partition, with its group’s join first', async () => {
+    const consumer = createConsumer();
+    const events: DriverConsumerEvent[] = [];
+    consumer.onEvent((event) => events.push(event));
+    const batches: FetchedBatch[] = [];
+    const handled = new Promise<void>((resolve) => {
+      void consumer.connect().then(() =>
+        consumer.consume({
+          topics: ['t'],
+          fromBeginning: true,
+          eachBatch: async (batch) => {
+            batches.push(batch);
+            batch.resolveOffset(batch.batch.messages[batch.batch.messages.length - 1].offset);
+            resolve();
+          },
+        }),
+      );
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    FakeConsumer.created[0].stream.push(message(0));
+    FakeConsumer.created[0].stream.push(message(1));
+    await handled;
+    expect(events[0]).to.deep.include({ type: 'group.joined', assignment: { t: [0] } });
+    expect(batches[0].batch.messages.map((record) => record.offset)).to.deep.equal(['0', '1']);
+    expect(batches[0].uncommittedOffsets()).to.deep.equal({
+      topics: [{ topic: 't', partitions: [{ partition: 0, offset: '2' }] }],
+    });
+    await consumer.disconnect();
+  });
+
+  context('when the stream is destroyed by an error (platformatic/kafka#41)', () => {
+    it('reports a crash it restarts from, then rejoins with a new consumer and stream', async () => {
+      const consumer = createConsumer();
+      await consumer.connect();
+      await consumer.consume({ topics: ['t'], fromBeginning: false, eachBatch: async () => undefined });
+      const crashed = nextEvent(consumer, 'crashed');
+      const rejoined = new Promise<DriverConsumerEvent>((resolve) => {
+        const stop = consumer.onEvent((event) => {
+          if (event.type === 'group.joined' && FakeConsumer.created.length === 2) {
+            stop();
+            resolve(event);
+          }
+        });
+      });
+      const failure = new Error('fetch failed');
+      FakeConsumer.created[0].stream.destroy(failure);
+      expect(await crashed).to.deep.equal({ type: 'crashed', error: failure, restart: true });
+      expect(await rejoined).to.deep.include({ type: 'group.joined', memberId: 'member-2' });
+      expect(FakeConsumer.created[0].closed).to.equal(true);
+      expect(consumer.native).to.equal(FakeConsumer.created[1]);
+      await consumer.disconnect();
+    });
+  });
+
+  it('refuses a topic pattern with RXK_INVALID_OPTIONS', async () => {
+    const consumer = createConsumer();
+    await consumer.connect();
+    const error = await consumer
+      .consume({ topics: [/orders\..*/], fromBeginning: false, eachBatch: async () => undefined })
+      .catch((failure: unknown) => failure);
+    expect((error as { code: string }).code).to.equal('RXK_INVALID_OPTIONS');
+    expect((error as Error).message).to.contain('/orders\\..*/');
+    await consumer.disconnect();
+  });
+});

@@ -1,0 +1,166 @@
+import { expect } from 'chai';
+import { RxKafkaError } from '../../../lib/errors';
+import {
+  DEFAULT_FETCH_MAX_WAIT_MS,
+  toPlatformaticBaseOptions,
+  toPlatformaticCompression,
+  toPlatformaticConsumerOptions,
+  toPlatformaticProducerOptions,
+  toPlatformaticRunOptions,
+} from '../../../lib/kafka/platformatic/platformatic-options';
+
+function invalidOption(work: () => unknown): RxKafkaError {
+  try {
+    work();
+  } catch (error) {
+    if (RxKafkaError.isRxKafkaError(error) && error.code === 'RXK_INVALID_OPTIONS') return error;
+    throw error;
+  }
+  throw new Error('expected RXK_INVALID_OPTIONS');
+}
+
+describe('platformatic options', () => {
+  describe('toPlatformaticBaseOptions()', () => {
+    it('maps brokers, clientId, timeouts, retries, ssl and sasl to their @platformatic/kafka names', () => {
+      const options = toPlatformaticBaseOptions({
+        clientId: 'orders',
+        brokers: ['a:9092', 'b:9092'],
+        connectionTimeout: 3000,
+        requestTimeout: 20000,
+        retry: { retries: 4, initialRetryTime: 250 },
+        ssl: { rejectUnauthorized: false },
+        sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+      });
+      expect(options).to.deep.equal({
+        clientId: 'orders',
+        bootstrapBrokers: ['a:9092', 'b:9092'],
+        connectTimeout: 3000,
+        requestTimeout: 20000,
+        retries: 4,
+        retryDelay: 250,
+        tls: { rejectUnauthorized: false },
+        sasl: { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' },
+      });
+    });
+
+    it('leaves out what the user did not set, so @platformatic/kafka keeps its defaults', () => {
+      const options = toPlatformaticBaseOptions({ clientId: 'orders', brokers: ['a:9092'], ssl: undefined });
+      expect(options).to.deep.equal({ clientId: 'orders', bootstrapBrokers: ['a:9092'] });
+      expect(Object.keys(options)).to.not.include('tls');
+    });
+
+    it('turns ssl: true into TLS with Node defaults', () => {
+      expect(toPlatformaticBaseOptions({ clientId: 'c', brokers: ['a:1'], ssl: true }).tls).to.deep.equal({});
+    });
+
+    it("asks kafkajs's oauthbearer provider for the token value", async () => {
+      const options = toPlatformaticBaseOptions({
+        clientId: 'c',
+        brokers: ['a:1'],
+        sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: 'token-1' }) },
+      });
+      expect(options.sasl?.mechanism).to.equal('OAUTHBEARER');
+      expect(await options.sasl?.token?.()).to.equal('token-1');
+    });
+
+    it('refuses every option without an equivalent, naming each', () => {
+      const error = invalidOption(() =>
+        toPlatformaticBaseOptions({
+          clientId: 'c',
+          brokers: ['a:1'],
+          logLevel: 4,
+          socketFactory: () => undefined,
+          retry: { retries: 2, factor: 0.5 },
+        }),
+      );
+      expect(error.message).to.contain('client.logLevel');
+      expect(error.message).to.contain('client.socketFactory');
+      expect(error.message).to.contain('client.retry.factor');
+      expect(error.message).to.contain("driver 'kafkajs'");
+    });
+
+    it('refuses a brokers function and the aws mechanism', () => {
+      expect(
+        invalidOption(() => toPlatformaticBaseOptions({ clientId: 'c', brokers: () => ['a:1'] })).message,
+      ).to.contain('client.brokers (a function)');
+      expect(
+        invalidOption(() =>
+          toPlatformaticBaseOptions({ clientId: 'c', brokers: ['a:1'], sasl: { mechanism: 'aws' } }),
+        ).message,
+      ).to.contain("client.sasl.mechanism 'aws'");
+    });
+  });
+
+  describe('toPlatformaticConsumerOptions()', () => {
+    it('maps group and fetch settings, and waits 500 ms on an idle fetch unless told otherwise', () => {
+      expect(
+        toPlatformaticConsumerOptions({
+          groupId: 'g',
+          sessionTimeout: 10000,
+          heartbeatInterval: 1000,
+          maxBytes: 1024,
+          readUncommitted: true,
+        }),
+      ).to.deep.equal({
+        maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS,
+        sessionTimeout: 10000,
+        heartbeatInterval: 1000,
+        maxBytes: 1024,
+        isolationLevel: 0,
+      });
+      expect(toPlatformaticConsumerOptions({ maxWaitTimeInMs: 100 }).maxWaitTime).to.equal(100);
+    });
+
+    it('refuses kafkajs partition assigners and rack ids', () => {
+      const error = invalidOption(() =>
+        toPlatformaticConsumerOptions({ partitionAssigners: [() => undefined], rackId: 'r1' }),
+      );
+      expect(error.message).to.contain('consumer.partitionAssigners');
+      expect(error.message).to.contain('consumer.rackId');
+    });
+  });
+
+  describe('toPlatformaticRunOptions()', () => {
+    it('reads the partition concurrency and accepts the commit settings rxkafka reads itself', () => {
+      expect(
+        toPlatformaticRunOptions({
+          partitionsConsumedConcurrently: 4,
+          autoCommit: false,
+          autoCommitInterval: 100,
+        }),
+      ).to.deep.equal({ partitionsConsumedConcurrently: 4 });
+      expect(toPlatformaticRunOptions({})).to.deep.equal({ partitionsConsumedConcurrently: 1 });
+    });
+
+    it('refuses unknown run settings', () => {
+      expect(invalidOption(() => toPlatformaticRunOptions({ restartOnFailure: true })).message).to.contain(
+        'run.restartOnFailure',
+      );
+    });
+  });
+
+  describe('toPlatformaticProducerOptions()', () => {
+    it('maps idempotence and refuses transactions and custom partitioners by name', () => {
+      expect(toPlatformaticProducerOptions({ idempotent: true })).to.deep.equal({ idempotent: true });
+      const error = invalidOption(() =>
+        toPlatformaticProducerOptions({ transactionalId: 't', createPartitioner: () => () => 0 }),
+      );
+      expect(error.message).to.contain('producer.transactionalId');
+      expect(error.message).to.contain('producer.createPartitioner');
+    });
+  });
+
+  describe('toPlatformaticCompression()', () => {
+    it('names kafkajs CompressionTypes numbers and refuses others', () => {
+      expect([0, 1, 2, 3, 4].map(toPlatformaticCompression)).to.deep.equal([
+        'none',
+        'gzip',
+        'snappy',
+        'lz4',
+        'zstd',
+      ]);
+      expect(toPlatformaticCompression(undefined)).to.equal(undefined);
+      expect(invalidOption(() => toPlatformaticCompression(9)).context.path).to.equal('send.compression');
+    });
+  });
+});
