@@ -20,7 +20,9 @@ export function resolveNestjsMajor(value = process.env.RXKAFKA_NESTJS_MAJOR): Ne
   if (value === undefined || value === '') return ROOT_MAJOR;
   const major = NESTJS_MAJORS.find((candidate) => candidate === value);
   if (!major) {
-    throw new Error(`RXKAFKA_NESTJS_MAJOR must be one of ${NESTJS_MAJORS.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `RXKAFKA_NESTJS_MAJOR must be one of ${NESTJS_MAJORS.join(', ')}, got ${JSON.stringify(value)}`,
+    );
   }
   return major;
 }
@@ -52,7 +54,10 @@ function redirectNestjsTo(folder: string): void {
   };
 }
 
-const major = resolveNestjsMajor();
+/** The NestJS major of this process. */
+export const NESTJS_MAJOR = resolveNestjsMajor();
+
+const major = NESTJS_MAJOR;
 if (major !== ROOT_MAJOR) {
   let version: string;
   try {
@@ -64,7 +69,9 @@ if (major !== ROOT_MAJOR) {
     );
   }
   if (!version.startsWith(`${major}.`)) {
-    throw new Error(`RXKAFKA_NESTJS_MAJOR=${major}, but ${nestjsFolderOf(major)} holds @nestjs/microservices ${version}`);
+    throw new Error(
+      `RXKAFKA_NESTJS_MAJOR=${major}, but ${nestjsFolderOf(major)} holds @nestjs/microservices ${version}`,
+    );
   }
   redirectNestjsTo(nestjsFolderOf(major));
 }
