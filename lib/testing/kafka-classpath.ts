@@ -4,7 +4,7 @@ import { RxKafkaError } from '../errors';
 import { runCommand } from './run-command';
 
 /** Apache Kafka release the embedded broker runs (KRaft, Java 17+). */
-export const DEFAULT_KAFKA_VERSION = '4.1.1';
+export const DEFAULT_KAFKA_VERSION = '4.4.0';
 /** Kafka 4.x logs through SLF4J 1.7 and ships log4j2 2.25 in its tarball; the Maven artifact carries no binding. */
 const LOG4J_VERSION = '2.25.4';
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies';

@@ -72,7 +72,7 @@ export interface LocalKafkaOptions {
   readonly nodes?: number;
   /** Fixed client ports, one per node (Maven provider); free loopback ports when absent. */
   readonly ports?: readonly number[];
-  /** Apache Kafka version for the Maven provider. @defaultValue `$RXKAFKA_KAFKA_VERSION` or 4.1.1 */
+  /** Apache Kafka version for the Maven provider. @defaultValue `$RXKAFKA_KAFKA_VERSION` or 4.4.0 */
   readonly kafkaVersion?: string;
   /** Folder for the downloaded jars. @defaultValue `$RXKAFKA_CACHE_DIR` or `.kafka/` at the project root */
   readonly cacheDir?: string;

@@ -6,6 +6,7 @@ import { lastValueFrom, Observable, timeout } from 'rxjs';
 import { KafkaHeaders, KafkaServer, NO_MESSAGE_HANDLER, registerControllers, silentLogger } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
+import { NESTJS_MAJOR } from '../support/nestjs-major';
 import { eventually } from './support/eventually';
 import { HeaderRoutingDeserializer, ROUTE_HEADER } from './support/header-routing-deserializer';
 import type { HeroesSeen } from './support/heroes-logic';
@@ -29,6 +30,8 @@ interface Scenario {
   /** The reply topic whose records are compared byte for byte; omitted when no reply is produced. */
   readonly replyTopic?: (topics: HeroesTopics) => string;
   readonly expected: Observed[];
+  /** Where a NestJS 10 server answers otherwise: why, and what its client then sees (when that is fixed). */
+  readonly nest10?: { readonly why: string; readonly sees?: Observed[] };
 }
 
 const REPLY_TIMEOUT_MS = 20_000;
@@ -129,6 +132,7 @@ describe('a real NestJS ClientKafka → KafkaServer (interop)', () => {
           { next: 'item-3' },
           { complete: true },
         ],
+        nest10: { why: "NestJS 10's server sends values of separate ticks concurrently, in no fixed order" },
       },
       {
         title: 'a 0x00-leading binary reply (a Buffer)',
@@ -141,6 +145,10 @@ describe('a real NestJS ClientKafka → KafkaServer (interop)', () => {
         call: (t) => send(t.request.instance, {}),
         replyTopic: (t) => `${t.request.instance}.reply`,
         expected: [{ next: { id: 7, name: 'Ann' } }, { complete: true }],
+        nest10: {
+          why: 'NestJS 10 sends "[object Object]"',
+          sees: [{ next: '[object Object]' }, { complete: true }],
+        },
       },
       {
         title: 'a void handler (one null)',
@@ -194,10 +202,15 @@ describe('a real NestJS ClientKafka → KafkaServer (interop)', () => {
     ];
 
     for (const scenario of scenarios) {
-      it(`for ${scenario.title}`, async () => {
+      const nest10 = NESTJS_MAJOR === '10' ? scenario.nest10 : undefined;
+      it(`for ${scenario.title}${nest10 ? `, where ${nest10.why}` : ''}`, async () => {
         const { fromNest, fromRx } = await observeBoth(scenario);
-        expect(fromRx).to.deep.equal(fromNest);
         expect(fromRx).to.deep.equal(scenario.expected);
+        if (nest10) {
+          if (nest10.sees) expect(fromNest).to.deep.equal(nest10.sees);
+          return;
+        }
+        expect(fromRx).to.deep.equal(fromNest);
         if (!scenario.replyTopic) return;
         const [nestRecords, rxRecords] = await Promise.all([
           readRecords(scenario.replyTopic(nestTopics)),
@@ -248,13 +261,14 @@ describe('a real NestJS ClientKafka → KafkaServer (interop)', () => {
         call: (t) => send(t.request['late-end'], {}),
         expected: [],
       });
-      expect(fromNest).to.deep.equal([
-        { next: 'first' },
-        { next: 'second' },
-        { next: null },
-        { complete: true },
-      ]);
       expect(fromRx).to.deep.equal([{ next: 'first' }, { next: 'second' }, { complete: true }]);
+      // NestJS 12 marks the last value as the end while that value still waits to be sent.
+      const nestSkippedTheNull = NESTJS_MAJOR === '12' && fromNest.length === 3;
+      expect(fromNest).to.deep.equal(
+        nestSkippedTheNull
+          ? fromRx
+          : [{ next: 'first' }, { next: 'second' }, { next: null }, { complete: true }],
+      );
     });
 
     it('gets one null for an empty stream, which a NestJS 11 server never answers', async () => {

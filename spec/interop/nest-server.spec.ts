@@ -11,6 +11,7 @@ import {
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
+import { NESTJS_MAJOR } from '../support/nestjs-major';
 import { eventually } from './support/eventually';
 import { HeaderRoutingDeserializer, ROUTE_HEADER } from './support/header-routing-deserializer';
 import { createHeroesTopics, listRequestPatterns, nameHeroesTopics } from './support/heroes-topics';
@@ -69,14 +70,19 @@ describe('KafkaClient → a real NestJS microservice (interop)', () => {
       expect(await lastValueFrom(client.send(request.echo, data).pipe(toArray()))).to.deep.equal([data]);
     });
 
-    it('streams every value of an Observable reply and completes after the last', async () => {
-      expect(await lastValueFrom(client.send(request.stream, 4).pipe(toArray()))).to.deep.equal([
-        'item-0',
-        'item-1',
-        'item-2',
-        'item-3',
-      ]);
-    });
+    const items = ['item-0', 'item-1', 'item-2', 'item-3'];
+    if (NESTJS_MAJOR === '10') {
+      it("completes an Observable reply with values of it: NestJS 10's server sends values of separate ticks concurrently", async () => {
+        const received = await lastValueFrom(client.send(request.stream, 4).pipe(toArray()));
+        expect(received.length).to.be.greaterThan(0);
+        expect(items).to.include.members(received);
+        expect(new Set(received).size).to.equal(received.length);
+      });
+    } else {
+      it('streams every value of an Observable reply and completes after the last', async () => {
+        expect(await lastValueFrom(client.send(request.stream, 4).pipe(toArray()))).to.deep.equal(items);
+      });
+    }
 
     it('completes without a trailing null when NestJS ends a stream with a separate message', async () => {
       expect(await lastValueFrom(client.send(request['late-end'], {}).pipe(toArray()))).to.deep.equal([
@@ -84,11 +90,17 @@ describe('KafkaClient → a real NestJS microservice (interop)', () => {
         'second',
       ]);
       const records = await readRecords(`${request['late-end']}.reply`);
-      expect(records.map((r) => r.value?.toString() ?? null)).to.deep.equal(['first', 'second', null]);
+      // NestJS 12 marks the last value as the end while that value still waits to be sent, and sends a
+      // separate null otherwise; 10 and 11 always send the null.
+      const separateEnd = NESTJS_MAJOR !== '12' || records.length === 3;
+      expect(records.map((r) => r.value?.toString() ?? null)).to.deep.equal(
+        separateEnd ? ['first', 'second', null] : ['first', 'second'],
+      );
       expect(records.map((r) => r.headers.map(([name]) => name))).to.deep.equal([
         [KafkaHeaders.CORRELATION_ID],
-        [KafkaHeaders.CORRELATION_ID],
-        [KafkaHeaders.CORRELATION_ID, KafkaHeaders.NEST_IS_DISPOSED],
+        ...(separateEnd
+          ? [[KafkaHeaders.CORRELATION_ID], [KafkaHeaders.CORRELATION_ID, KafkaHeaders.NEST_IS_DISPOSED]]
+          : [[KafkaHeaders.CORRELATION_ID, KafkaHeaders.NEST_IS_DISPOSED]]),
       ]);
     });
 
@@ -99,9 +111,9 @@ describe('KafkaClient → a real NestJS microservice (interop)', () => {
       expect(replies[0]).to.deep.equal(Buffer.from([0x00, 0x01, 0x02, 0xff]));
     });
 
-    it('receives a class instance as the object NestJS 11 encodes it to', async () => {
+    it(`receives a class instance as NestJS ${NESTJS_MAJOR} encodes it (10: "[object Object]", then JSON)`, async () => {
       expect(await lastValueFrom(client.send(request.instance, {}).pipe(toArray()))).to.deep.equal([
-        { id: 7, name: 'Ann' },
+        NESTJS_MAJOR === '10' ? '[object Object]' : { id: 7, name: 'Ann' },
       ]);
     });
 

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { lastValueFrom, timeout } from 'rxjs';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
+import { NESTJS_MAJOR } from '../support/nestjs-major';
 import { createTopicsReady } from '../interop/support/create-topics-ready';
 import { eventually } from '../interop/support/eventually';
 import { connectNestClient } from '../interop/support/nest-client';
@@ -21,14 +22,36 @@ interface AppRequest {
   readonly name: string;
   readonly pattern: (topics: HeroesAppTopics) => string;
   readonly data: unknown;
+  /**
+   * Where the app on a NestJS 10 `Transport.KAFKA` answers otherwise: why, what the app on RxKafkaStrategy
+   * answers, and what the other one answers (when that is fixed).
+   */
+  readonly nest10?: { readonly why: string; readonly rxkafka: Observed[]; readonly nest?: Observed[] };
 }
 
 const REQUESTS: readonly AppRequest[] = [
   { name: 'a scalar reply', pattern: (t) => t.request.sum, data: [1, 2, 3] },
   { name: 'an object reply', pattern: (t) => t.request.echo, data: { hero: 'Ann', items: [1, 2] } },
-  { name: 'a stream', pattern: (t) => t.request.stream, data: 4 },
+  {
+    name: 'a stream',
+    pattern: (t) => t.request.stream,
+    data: 4,
+    nest10: {
+      why: "NestJS 10's server sends values of separate ticks concurrently, in no fixed order",
+      rxkafka: [...[0, 1, 2, 3].map((i) => ({ next: `item-${i}` })), { complete: true }],
+    },
+  },
   { name: 'a binary reply', pattern: (t) => t.request.binary, data: {} },
-  { name: 'a class instance', pattern: (t) => t.request.instance, data: {} },
+  {
+    name: 'a class instance',
+    pattern: (t) => t.request.instance,
+    data: {},
+    nest10: {
+      why: 'NestJS 10 sends "[object Object]"',
+      rxkafka: [{ next: { id: 7, name: 'Ann' } }, { complete: true }],
+      nest: [{ next: '[object Object]' }, { complete: true }],
+    },
+  },
   { name: 'a void handler', pattern: (t) => t.request.void, data: {} },
   { name: 'RpcException(string)', pattern: (t) => t.request['fail.string'], data: {} },
   { name: 'RpcException(object)', pattern: (t) => t.request['fail.object'], data: {} },
@@ -97,12 +120,20 @@ describe('RxKafkaStrategy in a real NestJS application (broker)', () => {
 
   describe('answers a NestJS ClientKafka as the same app on Transport.KAFKA does', () => {
     for (const request of REQUESTS) {
-      it(`for ${request.name}`, async () => {
+      const nest10 = NESTJS_MAJOR === '10' ? request.nest10 : undefined;
+      it(`for ${request.name}${nest10 ? `, where ${nest10.why}` : ''}`, async () => {
+        const { nest: nestSees } = nest10 ?? {};
         const [nest, rxkafka] = await Promise.all([
-          ask('Transport.KAFKA', request),
+          // Asked only to compare: a value NestJS 10 sends out of order ends its client's stream early.
+          !nest10 || nestSees ? ask('Transport.KAFKA', request) : Promise.resolve([]),
           ask('RxKafkaStrategy', request),
         ]);
-        expect(rxkafka).to.deep.equal(nest);
+        if (!nest10) {
+          expect(rxkafka).to.deep.equal(nest);
+          return;
+        }
+        expect(rxkafka).to.deep.equal(nest10.rxkafka);
+        if (nestSees) expect(nest).to.deep.equal(nestSees);
       });
     }
   });
@@ -114,8 +145,14 @@ describe('RxKafkaStrategy in a real NestJS application (broker)', () => {
         ask('Transport.KAFKA', lateEnd),
         ask('RxKafkaStrategy', lateEnd),
       ]);
-      expect(nest).to.deep.equal([{ next: 'first' }, { next: 'second' }, { next: null }, { complete: true }]);
       expect(rxkafka).to.deep.equal([{ next: 'first' }, { next: 'second' }, { complete: true }]);
+      // NestJS 12 marks the last value as the end while that value still waits to be sent.
+      const nestSkippedTheNull = NESTJS_MAJOR === '12' && nest.length === 3;
+      expect(nest).to.deep.equal(
+        nestSkippedTheNull
+          ? rxkafka
+          : [{ next: 'first' }, { next: 'second' }, { next: null }, { complete: true }],
+      );
     });
   });
 

@@ -13,7 +13,15 @@ interface Child {
 }
 
 function startChild(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', 'spec/nestjs/support/nest-app-child.ts'], {
+  // The same NestJS as this process: nestjs-major.ts follows RXKAFKA_NESTJS_MAJOR, which the child inherits.
+  const args = [
+    '-r',
+    'ts-node/register',
+    '-r',
+    './spec/support/nestjs-major.ts',
+    'spec/nestjs/support/nest-app-child.ts',
+  ];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

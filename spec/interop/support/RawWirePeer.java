@@ -70,12 +70,25 @@ public final class RawWirePeer {
         new RawWirePeer(protocol, args[0]).run();
     }
 
+    /**
+     * The kafka-clients version, from the properties file its jar carries: AppInfoParser, which reads it too, moved
+     * to an internals package in Kafka 4.4.
+     */
+    private static String readClientVersion() throws java.io.IOException {
+        Properties properties = new Properties();
+        try (java.io.InputStream in =
+                org.apache.kafka.clients.producer.KafkaProducer.class.getResourceAsStream("/kafka/kafka-version.properties")) {
+            if (in != null) properties.load(in);
+        }
+        return properties.getProperty("version", "unknown");
+    }
+
     private void run() throws Exception {
         producer = new org.apache.kafka.clients.producer.KafkaProducer<>(producerConfig());
         consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(consumerConfig());
         ObjectNode ready = json.createObjectNode();
         ready.put("event", "ready");
-        ready.put("clientVersion", org.apache.kafka.common.utils.AppInfoParser.getVersion());
+        ready.put("clientVersion", readClientVersion());
         emit(ready);
 
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

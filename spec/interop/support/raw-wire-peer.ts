@@ -26,7 +26,7 @@ export interface PeerMessage {
 }
 
 export interface RawWirePeerOptions {
-  /** Apache Kafka version whose client jars run the peer. @defaultValue `$RXKAFKA_KAFKA_VERSION` or 4.1.1 */
+  /** Apache Kafka version whose client jars run the peer. @defaultValue `$RXKAFKA_KAFKA_VERSION` or 4.4.0 */
   readonly kafkaVersion?: string;
   /** How long the JVM may take to compile the peer and start its clients. @defaultValue 60 s */
   readonly startTimeoutMs?: number;
