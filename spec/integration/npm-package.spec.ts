@@ -1,11 +1,26 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCommand, type CommandResult } from '../../lib/testing/run-command';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { IMPORTS_MJS, REQUEST_REPLY_CJS, TYPES_TS, WRONG_TYPES_TS } from './support/package-consumer';
+import {
+  README_CONTEXT,
+  extractTypeScriptBlocks,
+  namesInDeclarations,
+  toModule,
+  type ExportedNames,
+} from './support/readme-blocks';
 import { extractCompilerOptions, extractUsageExample, readReadme } from './support/readme-example';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -272,6 +287,93 @@ describe('the npm package (npm pack, installed into a new project)', function ()
       expect(flat).to.include(quoted).and.to.include(advice);
       expect(result.stdout).to.match(/usage\.ts\(\d+,\d+\): error TS2307: Cannot find module 'inversify' or/);
       expect(result.stdout).to.include(quoted).and.to.include(advice);
+    });
+  });
+
+  context('with every ```ts block of the README, each a fragment of a program', () => {
+    /** The package a bare import names (`@scope/name` or `name`), or undefined for a relative or node: one. */
+    function packageOf(specifier: string): string | undefined {
+      if (specifier.startsWith('.') || specifier.startsWith('node:')) return undefined;
+      return specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/');
+    }
+
+    /** The declaration file a package of this repository publishes its types through. */
+    function typesOf(name: string): string {
+      const folder = join(ROOT, 'node_modules', name);
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as {
+        types?: string;
+        typings?: string;
+      };
+      return join(folder, manifest.types ?? manifest.typings ?? 'index.d.ts');
+    }
+
+    it("type-checks each one against the installed package, strict, with the README's compiler options", async function () {
+      this.timeout(240_000);
+      const readme = readReadme(ROOT);
+      const installed = join(project, 'node_modules', 'rxkafka', 'dist');
+      const entry = (folder: string) =>
+        namesInDeclarations(readFileSync(join(installed, folder, 'index.d.ts'), 'utf8'));
+      const exported: ExportedNames = [
+        { module: 'rxkafka', names: entry('.') },
+        { module: 'rxkafka/inspector', names: entry('inspector') },
+        { module: 'rxkafka/testing', names: entry('testing') },
+        { module: 'rxkafka/nestjs', names: entry('nestjs') },
+        { module: '@nestjs/core', names: ['NestFactory'] },
+        { module: '@nestjs/microservices', names: ['ClientsModule'] },
+        { module: 'rxjs', names: ['firstValueFrom', 'lastValueFrom'] },
+      ];
+      const dir = join(project, 'readme-blocks');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }, null, 2));
+      const files: string[] = [];
+      const modules: string[] = [];
+      for (const block of extractTypeScriptBlocks(readme)) {
+        const file = `readme-line-${block.line}.ts`;
+        const source = toModule(block, exported);
+        writeFileSync(join(dir, file), source);
+        files.push(file);
+        modules.push(source);
+      }
+      expect(files.length, 'the README has ```ts blocks').to.be.greaterThan(10);
+      writeFileSync(join(dir, 'readme-context.d.ts'), README_CONTEXT);
+      // What the blocks import beyond the installed project (NestJS, pino, OpenTelemetry) is this
+      // repository's copy: a user of that block installs it next to rxkafka.
+      const notInstalled = new Set(
+        modules
+          .flatMap((source) =>
+            [...source.matchAll(/from '([^']+)'/g)].map(([, specifier]) => packageOf(specifier)),
+          )
+          .concat(['@nestjs/common', '@nestjs/core', '@nestjs/microservices'])
+          .filter((name): name is string => name !== undefined)
+          .filter((name) => !existsSync(join(project, 'node_modules', name))),
+      );
+      const paths = Object.fromEntries([...notInstalled].map((name) => [name, [typesOf(name)]]));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify(
+          {
+            compilerOptions: {
+              ...extractCompilerOptions(readme),
+              strict: true,
+              noEmit: true,
+              target: 'ES2022',
+              paths,
+              types: ['node', 'mocha'],
+              typeRoots: [join(ROOT, 'node_modules', '@types')],
+            },
+            files: [...files, 'readme-context.d.ts'],
+          },
+          null,
+          2,
+        ),
+      );
+      const result = await runCommand('node', [TSC, '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 180_000 });
+      // Each error names its file, readme-line-<n>.ts: the README line its block starts on.
+      expect(result.stdout + result.stderr).to.equal('');
+      expect(result.code).to.equal(0);
     });
   });
 
