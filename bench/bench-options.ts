@@ -100,9 +100,11 @@ const IMPLEMENTATIONS: readonly ImplementationName[] = [
   'rxkafka-alo',
   'rxkafka-stream',
   'nest-rxkafka',
+  'rxkafka-otel',
+  'kafkajs-otel',
 ];
 
-export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,…,p] [--impl rxkafka,kafkajs,nest,rxkafka-alo,rxkafka-stream,nest-rxkafka]
+export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,…,p] [--impl rxkafka,kafkajs,nest,…]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
                        [--stream-events N] [--replay-events N] [--projection-events N] [--eos-events N]
                        [--nest-io-events N] [--nest-throughput N] [--nest-events N]
@@ -112,7 +114,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,�
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
-                 (rxkafka-alo, rxkafka-stream: rxkafka's at-least-once pipelines, run in (i) only)
+                 (rxkafka-alo, rxkafka-stream: rxkafka's at-least-once pipelines, run in (i) only;
+                 rxkafka-otel, kafkajs-otel: with a tracer SDK, kafkajs instrumented, in (a) and (d) only;
+                 nest-rxkafka: NestJS on rxkafka/nestjs)
   --events N     (a) events through a trivial handler            (default 1000000; NestJS at most 200000)
   --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 250000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)

@@ -39,6 +39,8 @@ const ORDER: readonly ImplementationName[] = [
   'nest',
   'rxkafka-stream',
   'rxkafka-alo',
+  'rxkafka-otel',
+  'kafkajs-otel',
 ];
 const LABELS: Record<ImplementationName, string> = {
   rxkafka: 'rxkafka',
@@ -47,6 +49,8 @@ const LABELS: Record<ImplementationName, string> = {
   'rxkafka-alo': 'rxkafka at-least-once, server + client',
   'rxkafka-stream': 'rxkafka at-least-once, consume()',
   'nest-rxkafka': 'NestJS on rxkafka',
+  'rxkafka-otel': 'rxkafka, traced (OpenTelemetry SDK)',
+  'kafkajs-otel': 'raw kafkajs, traced (instrumentation-kafkajs)',
 };
 
 /** Renders the table as aligned text lines with a legend. */
@@ -58,7 +62,6 @@ export function formatReportTable(
 ): string {
   const rows: string[][] = [];
   for (const scenario of scenarios) {
-    const verdict = verdicts.find((v) => v.scenario === scenario.id);
     const measured: readonly ImplementationName[] = scenario.implementations;
     const implementations = ORDER.filter((name) => measured.includes(name));
     for (const implementation of implementations) {
@@ -69,10 +72,12 @@ export function formatReportTable(
       const failed = failures.filter(
         (f) => f.scenario === scenario.id && f.implementation === implementation,
       );
-      const target =
-        implementation === (scenario.subject ?? 'rxkafka') && verdict
-          ? [`${verdict.target}: ${verdict.detail}`, toMet(verdict.met)]
-          : ['', ''];
+      const verdict = verdicts.find(
+        (v) =>
+          v.scenario === scenario.id &&
+          (v.implementation ?? scenario.subject ?? 'rxkafka') === implementation,
+      );
+      const target = verdict ? [`${verdict.target}: ${verdict.detail}`, toMet(verdict.met)] : ['', ''];
       if (!summary) {
         rows.push([
           name,

@@ -19,7 +19,7 @@ import { runReplayOnce } from './scenarios/run-replay-once';
 import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
 import { createScenarios, type Scenario } from './scenarios/scenario';
 import { summarizeRuns } from './summarize-runs';
-import { evaluateTarget } from './targets';
+import { evaluateTarget, evaluateTracingCost } from './targets';
 import { TopicAdmin } from './topic-admin';
 import { killLiveWorkers } from './worker-process';
 import type { ImplementationName } from './worker-protocol';
@@ -46,7 +46,10 @@ async function main(): Promise<number> {
     const machine = describeMachine(kafka);
     const { runs, failures } = await runScenarios(kafka, options, scenarios);
     const summaries = summarizeRuns(runs);
-    const verdicts = scenarios.map((scenario) => evaluateTarget(scenario.id, summaries));
+    const verdicts = scenarios.flatMap((scenario) => [
+      evaluateTarget(scenario.id, summaries),
+      ...[evaluateTracingCost(scenario.id, summaries)].filter((verdict) => verdict !== undefined),
+    ]);
     console.log(`\n${formatReportTable(scenarios, summaries, verdicts, failures)}\n`);
     console.log(
       `machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.node}, Kafka ${machine.kafkaVersion} ` +

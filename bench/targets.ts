@@ -12,6 +12,8 @@ export interface TargetVerdict {
   readonly met: boolean | undefined;
   /** The measured figures the verdict rests on. */
   readonly detail: string;
+  /** The row the verdict is shown on, when not the scenario's subject. */
+  readonly implementation?: ImplementationSummary['implementation'];
 }
 
 const RSS_GROWTH_LIMIT_PCT = 10;
@@ -198,8 +200,7 @@ function describePipelineCost(
   nestApp: ImplementationSummary | undefined,
   rxkafka: ImplementationSummary | undefined,
 ): TargetVerdict {
-  const cpuPerMessageUs = (row: ImplementationSummary) =>
-    (Object.values(row.cpuS).reduce((a, b) => a + b, 0) / row.count) * 1e6;
+  const cpuPerMessageUs = cpuPerRecordUs;
   const detail =
     nestApp && rxkafka
       ? `CPU ${cpuPerMessageUs(nestApp).toFixed(1)} vs ${cpuPerMessageUs(rxkafka).toFixed(1)} µs/msg: ` +
@@ -207,6 +208,47 @@ function describePipelineCost(
         `${formatRatio(nestApp.throughputPerS / rxkafka.throughputPerS)} rxkafka's msgs/s`
       : 'n/a';
   return { scenario, target: 'report: Nest pipeline cost per message', met: undefined, detail };
+}
+
+/**
+ * What tracing costs per record, in CPU µs summed over the run's workers: rxkafka with a tracer SDK
+ * over rxkafka without one, beside raw kafkajs with @opentelemetry/instrumentation-kafkajs over raw
+ * kafkajs. Target: rxkafka's tracing costs no more per record than that instrumentation. Undefined when
+ * the scenario ran no traced implementation.
+ */
+export function evaluateTracingCost(
+  scenario: ScenarioId,
+  summaries: readonly ImplementationSummary[],
+): TargetVerdict | undefined {
+  const find = (implementation: ImplementationSummary['implementation']) =>
+    summaries.find((row) => row.scenario === scenario && row.implementation === implementation);
+  const tracedRxkafka = find('rxkafka-otel');
+  const tracedKafkajs = find('kafkajs-otel');
+  if (!tracedRxkafka && !tracedKafkajs) return undefined;
+  const cost = (traced: ImplementationSummary | undefined, plain: ImplementationSummary | undefined) =>
+    traced && plain ? cpuPerRecordUs(traced) - cpuPerRecordUs(plain) : undefined;
+  const mine = cost(tracedRxkafka, find('rxkafka'));
+  const theirs = cost(tracedKafkajs, find('kafkajs'));
+  const format = (us: number | undefined) => (us === undefined ? 'n/a' : `${us.toFixed(1)} µs`);
+  return {
+    scenario,
+    implementation: 'rxkafka-otel',
+    target: "tracing's CPU per record ≤ instrumentation-kafkajs's",
+    met: mine === undefined || theirs === undefined ? undefined : mine <= theirs,
+    detail:
+      `rxkafka +${format(mine)}/record, kafkajs +${format(theirs)}/record; traced, rxkafka does ` +
+      formatRatio(
+        tracedRxkafka && tracedKafkajs
+          ? tracedRxkafka.throughputPerS / tracedKafkajs.throughputPerS
+          : undefined,
+      ) +
+      ' traced kafkajs msgs/s',
+  };
+}
+
+/** CPU seconds of every worker of the median run, per record, in µs. */
+function cpuPerRecordUs(row: ImplementationSummary): number {
+  return (Object.values(row.cpuS).reduce((a, b) => a + b, 0) / row.count) * 1e6;
 }
 
 /** `mine[i] / theirs[i]` for each repetition both have. */

@@ -11,9 +11,18 @@ import type { LatencySummary } from './stats';
  * as a NestJS user would write it (a KafkaServer handler producing through a KafkaClient), and
  * `rxkafka-stream` its at-least-once pipeline of observables (consume() → produceTo() → commitAfter()).
  * `nest-rxkafka`: a NestJS app on rxkafka/nestjs (RxKafkaStrategy and RxKafkaClientProxy).
+ * `rxkafka-otel` and `kafkajs-otel`: `rxkafka` and `kafkajs` with an OpenTelemetry tracer SDK registered
+ * (kafkajs instrumented by @opentelemetry/instrumentation-kafkajs), in (a) and (d).
  */
 export type ImplementationName =
-  'rxkafka' | 'nest' | 'kafkajs' | 'rxkafka-alo' | 'rxkafka-stream' | 'nest-rxkafka';
+  | 'rxkafka'
+  | 'nest'
+  | 'kafkajs'
+  | 'rxkafka-alo'
+  | 'rxkafka-stream'
+  | 'nest-rxkafka'
+  | 'rxkafka-otel'
+  | 'kafkajs-otel';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {

@@ -60,6 +60,10 @@ export function loadImplementation(name: ImplementationName): Implementation {
       throw new Error(`${name} is a pipeline of scenario (i) only (bench/pipelines/)`);
     case 'nest-rxkafka':
       return (require('./nest-rxkafka') as typeof import('./nest-rxkafka')).nestRxkafkaImplementation;
+    case 'rxkafka-otel':
+      return (require('./traced') as typeof import('./traced')).tracedRxkafka();
+    case 'kafkajs-otel':
+      return (require('./traced') as typeof import('./traced')).tracedKafkajs();
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -67,6 +67,9 @@ export function loadPipeline(name: ImplementationName): Pipeline {
     case 'nest':
     case 'nest-rxkafka':
       throw new Error('scenario (i) has no NestJS pipeline');
+    case 'rxkafka-otel':
+    case 'kafkajs-otel':
+      throw new Error('scenario (i) has no traced pipeline: tracing is measured in (a) and (d)');
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
