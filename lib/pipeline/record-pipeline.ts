@@ -95,6 +95,7 @@ export class RecordPipeline {
     const pauses = new PartitionPauses({
       pause: (topic, partition) => connection.pause(topic, partition),
       resume: (topic, partition) => connection.resume(topic, partition),
+      logger: options.logger,
     });
     // The objects a KafkaContext exposes; the connection made them already, and they never change.
     const consumer = connection.consumer as Consumer;
@@ -127,9 +128,15 @@ export class RecordPipeline {
     };
   }
 
-  /** Resolves once no batch is running (see BatchRunner.finish()); the connection's drain waits for it. */
-  finish(): Promise<void> {
-    return this.#running?.runner.finish() ?? Promise.resolve();
+  /**
+   * Resolves once no batch is running (see BatchRunner.finish()); the connection's drain waits for it. The
+   * retry partitions' resume timers go with it: the consumer stops, and its next run starts unpaused.
+   */
+  async finish(): Promise<void> {
+    const running = this.#running;
+    if (!running) return;
+    await running.runner.finish();
+    running.pauses.clear();
   }
 
   /** Stops waiting for running handlers (an abandoning close). */
