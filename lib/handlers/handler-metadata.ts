@@ -238,9 +238,10 @@ function assertRetryTopics(entry: PatternMetadata, decorator: string, member: st
   const refuse = (why: string) => {
     throw invalid(`${decorator} on ${member}: option retryTopics ${why}`, path);
   };
-  if (entry.kind === 'message') {
+  const deadLetter: unknown = (options.retryTopics as { deadLetter?: unknown }).deadLetter;
+  if (entry.kind === 'message' && deadLetter !== undefined && deadLetter !== false) {
     refuse(
-      'is for @EventPattern only: a request waits for its reply, and rxkafka retries requests in place (option retry)',
+      'has no dead-letter topic on @MessagePattern: a request whose retries are spent gets an error reply, and its caller decides: remove retryTopics.deadLetter',
     );
   }
   if (options.exactlyOnce === true) {

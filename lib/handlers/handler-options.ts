@@ -24,10 +24,11 @@ export interface HandlerOptions {
    */
   readonly exactlyOnce?: boolean;
   /**
-   * `@EventPattern` only, on a topic name: non-blocking retries. A record the handler failed on goes to a
-   * delay topic per retry (`<topic>.retry.<delayMs>`), is handled again once its delay passed, and goes to
-   * the dead-letter topic after the last one, while the source partition goes on. Replaces `retry` and
-   * `deadLetter` for this handler (set `retryTopics.deadLetter` instead); not with `exactlyOnce`.
+   * On a topic name: non-blocking retries. A record the handler failed on goes to a delay topic per retry
+   * (`<topic>.retry.<delayMs>`), is handled again once its delay passed, and after the last one goes to the
+   * dead-letter topic (an event) or is answered with the error (a request, whose reply comes from whichever
+   * run succeeds), while the source partition goes on. Replaces `retry` and `deadLetter` for this handler
+   * (set `retryTopics.deadLetter` instead, events only); not with `exactlyOnce`.
    */
   readonly retryTopics?: RetryTopicsOptions;
 }

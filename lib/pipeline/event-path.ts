@@ -20,7 +20,7 @@ import type { FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
 import { LogThrottle, logThrottled, RECORD_LOG_BURST, RECORD_LOG_INTERVAL_MS } from './log-throttle';
 import type { RetryForwarding } from './retry-forwarding';
-import type { RetryPlan, RetryTopicRoutes } from './retry-topic-routes';
+import { SINGLE_RUN, type RetryPlan, type RetryTopicRoutes } from './retry-topic-routes';
 import { runWithRetries } from './run-with-retries';
 import { isPromiseLike } from './to-observable';
 
@@ -39,8 +39,6 @@ export interface EventPathOptions {
   /** Handlers with `retryTopics`, and where their failed records go. */
   readonly retryTopics?: { readonly routes: RetryTopicRoutes; readonly forwarding: RetryForwarding };
 }
-
-const ONE_RUN = Object.freeze({ attempts: 1, backoffMs: 0, maxBackoffMs: 0 });
 
 export class EventPath {
   readonly #options: EventPathOptions;
@@ -119,7 +117,7 @@ export class EventPath {
     if (first === undefined) publishHandlerStart('event', handler, context);
     const plan = retried?.plan ?? this.#options.retryTopics?.routes.planOf(record.topic, handler);
     // With retry topics each delivery is one run: the retries are the retry topics' records.
-    const retry = plan ? ONE_RUN : failures.retryOf(handler);
+    const retry = plan ? SINGLE_RUN : failures.retryOf(handler);
     let attempts = 0;
     try {
       await runWithRetries(

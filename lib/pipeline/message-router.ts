@@ -6,7 +6,7 @@ import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import type { Logger } from '../logger';
 import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
-import { describeBrokenRoute, readReplyRoute } from '../wire/reply-route';
+import { describeBrokenRoute, readReplyRoute, type ReplyRoute } from '../wire/reply-route';
 import type { Serializer } from '../wire/serializer';
 import type { KafkaTracing, ProcessSpan, RecordTrace } from '../tracing/kafka-tracing';
 import type { DeferredRecord, HandledRecord } from './batch-runner-options';
@@ -92,6 +92,12 @@ export class MessageRouter {
       logger,
       tracing: options.tracing,
     });
+    this.#now = options.now ?? Date.now;
+    const routes = options.retryTopics;
+    this.#forwarding = routes
+      ? new RetryForwarding({ failures: this.#failures, logger, now: this.#now })
+      : undefined;
+    const retryTopics = routes && this.#forwarding ? { routes, forwarding: this.#forwarding } : undefined;
     this.#requests = new RequestPath({
       serializer: options.serializer,
       produceQueue: options.produceQueue,
@@ -100,17 +106,13 @@ export class MessageRouter {
       logger,
       recordLogIntervalMs: options.recordLogIntervalMs,
       tracing: options.tracing,
+      ...(retryTopics ? { retryTopics } : {}),
     });
-    this.#now = options.now ?? Date.now;
-    const routes = options.retryTopics;
-    this.#forwarding = routes
-      ? new RetryForwarding({ failures: this.#failures, logger, now: this.#now })
-      : undefined;
     this.#events = new EventPath({
       failures: this.#failures,
       logger,
       recordLogIntervalMs: options.recordLogIntervalMs,
-      ...(routes && this.#forwarding ? { retryTopics: { routes, forwarding: this.#forwarding } } : {}),
+      ...(retryTopics ? { retryTopics } : {}),
     });
   }
 
@@ -253,10 +255,12 @@ export class MessageRouter {
       );
 
     const stages = this.#options.retryTopics?.stagesOf(record.topic);
-    if (stages) return this.#retry(stages, record, packet, context, trace);
+    if (stages) return this.#retry(stages, record, packet, context, route, trace);
     const messageHandler = route ? registry.findMessageHandler(packet.pattern) : undefined;
     if (route && messageHandler) {
-      return this.#requests.handle(messageHandler, packet.data, context, route, trace);
+      return this.#forwarding
+        ? this.#requests.handle(messageHandler, packet.data, context, route, trace, { record })
+        : this.#requests.handle(messageHandler, packet.data, context, route, trace);
     }
     const eventHandlers = registry.findEventHandlers(packet.pattern);
     if (eventHandlers.length > 0) {
@@ -296,8 +300,9 @@ export class MessageRouter {
     record: RawKafkaRecord,
     packet: RequestPacket,
     context: KafkaContext,
+    route: ReplyRoute | undefined,
     trace: RecordTrace | undefined,
-  ): Promise<void> {
+  ): HandledRecord | Promise<HandledRecord | void> {
     const forwarding = this.#forwarding as RetryForwarding;
     const name = readHeader(record.headers, DeadLetterHeaders.HANDLER);
     const stage =
@@ -319,7 +324,12 @@ export class MessageRouter {
         trace,
       );
     }
-    return this.#events.retry({ plan: stage.plan, attempt }, packet.data, context, record, trace);
+    const run = { plan: stage.plan, attempt };
+    // A request keeps its reply route through its retries: the run that succeeds (or the last) answers it.
+    if (route && stage.plan.handler.kind === 'message') {
+      return this.#requests.handle(stage.plan.handler, packet.data, context, route, trace, { record, run });
+    }
+    return this.#events.retry(run, packet.data, context, record, trace);
   }
 }
 

@@ -40,6 +40,9 @@ export function isRetriedByDefault(error: unknown): boolean {
   return !isRpcExceptionLike(error) || isRetriableException(error);
 }
 
+/** A handler's retry policy under retry topics: each delivery is one run, the retries are its retry records. */
+export const SINGLE_RUN = Object.freeze({ attempts: 1, backoffMs: 0, maxBackoffMs: 0 });
+
 export class RetryTopicRoutes {
   readonly #plans = new Map<string, RetryPlan>();
   readonly #stages = new Map<string, RetryStage[]>();
@@ -55,14 +58,10 @@ export class RetryTopicRoutes {
     const sources = registry.topics().strings;
     for (const source of sources) {
       const request = registry.findMessageHandler(source);
-      if (request?.options.retryTopics !== undefined) {
-        throw new RxKafkaError(
-          'RXK_INVALID_OPTIONS',
-          `${describeHandler(request)}: option retryTopics is for @EventPattern handlers only; a request is retried in place (option retry)`,
-          { path: `${describeHandler(request)}.retryTopics` },
-        );
-      }
-      for (const handler of registry.findEventHandlers(source)) {
+      const handlers = request
+        ? [request, ...registry.findEventHandlers(source)]
+        : registry.findEventHandlers(source);
+      for (const handler of handlers) {
         if (handler.options.retryTopics === undefined || handler.pattern !== source) continue;
         routes.#add(source, handler);
       }
@@ -127,14 +126,23 @@ export class RetryTopicRoutes {
         { path: `${name}.retryTopics.topicOf` },
       );
     }
+    const ownDeadLetter = handler.options.retryTopics?.deadLetter;
+    if (handler.kind === 'message' && ownDeadLetter !== undefined && ownDeadLetter !== false) {
+      throw new RxKafkaError(
+        'RXK_INVALID_OPTIONS',
+        `${name}: a request whose retries are spent gets an error reply, not a dead letter: remove retryTopics.deadLetter`,
+        { path: `${name}.retryTopics.deadLetter` },
+      );
+    }
     const plan: RetryPlan = Object.freeze({
       source,
       handler,
       name,
       delaysMs: options.delaysMs,
       topics: Object.freeze(topics),
+      // A request's caller gets the error: its record is never dead-lettered.
       deadLetter:
-        options.deadLetter === false
+        handler.kind === 'message' || options.deadLetter === false
           ? false
           : options.deadLetter === true
             ? toDeadLetterTopic(source)

@@ -54,15 +54,15 @@ describe('retryTopics options', () => {
   });
 
   describe('on the decorators', () => {
-    it('is refused on @MessagePattern', () => {
+    it('takes no dead-letter topic on @MessagePattern: a request gets an error reply', () => {
       const error = refusal(() => {
         class Orders {
-          @MessagePattern('orders', { retryTopics: { delaysMs: [1000] } } as never)
+          @MessagePattern('orders', { retryTopics: { delaysMs: [1000], deadLetter: true } })
           place(): void {}
         }
         return Orders;
       });
-      expect(error.message).to.include('retryTopics is for @EventPattern only');
+      expect(error.message).to.include('remove retryTopics.deadLetter');
     });
 
     it('is refused with exactlyOnce, saying why', () => {

@@ -1,14 +1,18 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
 import type { Producer } from 'kafkajs';
+import { firstValueFrom } from 'rxjs';
 import {
   Controller,
   Ctx,
   DeadLetterHeaders,
   EventPattern,
+  KafkaClient,
   KafkaContext,
   KafkaServer,
+  MessagePattern,
   Payload,
+  RemoteError,
   registerControllers,
   RetryHeaders,
   RpcException,
@@ -286,5 +290,86 @@ describe('retry topics (broker)', function () {
     expect((error as Error).message)
       .to.include(`${source}.retry.500`)
       .and.include('MissingController.handle');
+  });
+});
+
+describe('retry topics for requests (broker)', function () {
+  if (SPEC_DRIVER === 'platformatic') {
+    it('answers from the run that succeeds [not on platformatic: its driver cannot pause partitions]');
+    return;
+  }
+
+  const prefix = uniqueName('retry-rpc');
+  const topic = `${prefix}.quote`;
+  const runs = new Tally<string>();
+  let server: KafkaServer;
+  let client: KafkaClient;
+
+  @Controller()
+  class QuotesController {
+    @MessagePattern(topic, { retryTopics: { delaysMs: [200, 1000], createTopics: true } })
+    quote(@Payload() order: Order): { id: string; run: number } {
+      runs.add(order.id);
+      const run = runs.count(order.id);
+      if (order.kind === 'poison') throw new PaymentDownError();
+      if (order.kind === 'permanent') throw new RpcException('the order is invalid');
+      if (order.kind === 'flaky3' && run < 3) throw new Error('busy');
+      return { id: order.id, run };
+    }
+  }
+
+  before(async function () {
+    this.timeout(120_000);
+    const brokers = [...(await useTestBroker()).brokers];
+    await createTopics([{ topic, numPartitions: 2 }, { topic: `${topic}.reply` }]);
+    const container = new Container();
+    registerControllers(container, [QuotesController]);
+    server = new KafkaServer(container, {
+      controllers: [QuotesController],
+      client: { brokers, clientId: prefix },
+      consumer: { groupId: prefix },
+      logger: silentLogger,
+    });
+    await server.listen();
+    client = new KafkaClient({
+      client: { brokers, clientId: `${prefix}-client` },
+      consumer: { groupId: `${prefix}-client` },
+      logger: silentLogger,
+      // Sized for the retries: both delays and three runs.
+      requestTimeoutMs: 20_000,
+    });
+    client.subscribeToResponseOf(topic);
+    await client.connect();
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await client?.close();
+    await server?.close();
+  });
+
+  it('answers a request from the run that succeeds, after its retries', async () => {
+    const reply = await firstValueFrom(client.send(topic, { id: 'q-flaky', kind: 'flaky3' }));
+    expect(reply).to.deep.equal({ id: 'q-flaky', run: 3 });
+    expect(runs.count('q-flaky')).to.equal(3);
+  });
+
+  it('answers a request with the error once its retries are spent', async () => {
+    const error = await firstValueFrom(client.send(topic, { id: 'q-poison', kind: 'poison' })).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(RemoteError);
+    expect(runs.count('q-poison'), 'runs: the first and one per delay').to.equal(3);
+  });
+
+  it('answers an RpcException at once, without retries', async () => {
+    const error = await firstValueFrom(client.send(topic, { id: 'q-invalid', kind: 'permanent' })).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(RemoteError);
+    expect((error as RemoteError).response).to.deep.include({ message: 'the order is invalid' });
+    expect(runs.count('q-invalid')).to.equal(1);
   });
 });
