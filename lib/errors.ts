@@ -32,7 +32,8 @@ export type RxKafkaErrorCode =
   | 'RXK_PROJECTION_CLOSED'
   | 'RXK_PROJECTION_TIMEOUT'
   | 'RXK_REDUCER_FAILED'
-  | 'RXK_CREATE_TOPICS_FAILED';
+  | 'RXK_CREATE_TOPICS_FAILED'
+  | 'RXK_RETRY_RECORD_INVALID';
 
 /** What each code means and what to do about it. */
 export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.freeze({
@@ -79,6 +80,8 @@ export const ERROR_CODES: Readonly<Record<RxKafkaErrorCode, string>> = Object.fr
     "The projection's reducer threw on a record; the projection stopped there (state$ errors with this error, whose cause is the reducer's). Fix the reducer or the record, then start the projection again.",
   RXK_CREATE_TOPICS_FAILED:
     "createTopics() could not make its topics ready: the cluster refused one (the message names it, with Kafka's reason and the fix: a replication factor above the broker count, a bad config, no permission), a partition had no serving leader within timeoutMs (retriable), or an admin request failed otherwise (the cause says why).",
+  RXK_RETRY_RECORD_INVALID:
+    "A record on a retry topic (retryTopics) carried no usable attempt number, or one that does not match its retry topic, or named no handler of that topic: it was sent to the dead-letter topic with this error's message as the reason.",
 });
 
 /** Fields that locate an error in the Kafka world; all optional, all read-only. */

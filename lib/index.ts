@@ -9,6 +9,8 @@ export type { CloseOptions, DrainReport, ServerStats } from './server/kafka-serv
 export { KafkaContext } from './handlers/kafka-context';
 export type { RetryPolicy } from './handlers/retry-policy';
 export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';
+export { toRetryTopic, type RetryTopicsOptions } from './handlers/retry-topics-options';
+export { RetryHeaders } from './pipeline/retry-headers';
 // A server's handlers from elsewhere than an inversify container (rxkafka/nestjs uses a NestJS app's).
 // NestJS itself is an optional peer dependency: RxKafkaStrategy and RxKafkaClientProxy live in the
 // `rxkafka/nestjs` subpath, so this entry point never loads @nestjs/*.

@@ -294,6 +294,16 @@ export class KafkaConnection {
     this.#consumer?.seek(topic, partition, offset);
   }
 
+  /** Stops fetching one partition until resume() (see DriverConsumer.pause). */
+  pause(topic: string, partition: number): void {
+    this.#consumer?.pause?.(topic, partition);
+  }
+
+  /** Fetches a paused partition again, from its first unresolved record. */
+  resume(topic: string, partition: number): void {
+    this.#consumer?.resume?.(topic, partition);
+  }
+
   /**
    * Connects the producer and (unless producer-only) joins the group. Resolves in `assigned`/`connected`;
    * rejects with the last error when the machine gives up (`failed`) or is closed meanwhile.

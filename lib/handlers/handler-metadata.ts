@@ -66,6 +66,7 @@ export function addPatternMetadata(
   }
   assertExactlyOnce(entry, decorator, member);
   assertDeadLetter(entry, decorator, member);
+  assertRetryTopics(entry, decorator, member);
   const existing = readPatternMetadata(target, key);
   if (existing.some((other) => other.kind === entry.kind && isSamePattern(other.pattern, entry.pattern))) {
     throw invalid(`${decorator} appears twice on ${member}: remove one of them`, member);
@@ -224,6 +225,39 @@ function assertDeadLetter(entry: PatternMetadata, decorator: string, member: str
     `${decorator} on ${member}: option deadLetter is for @EventPattern only. A request that fails for good gets an error reply, and its caller decides what to do with it: remove deadLetter, or handle the record with @EventPattern`,
     `${member}.deadLetter`,
   );
+}
+
+/**
+ * Where `retryTopics` may go; its values are checked at listen() (`resolveRetryTopics`), where a NestJS
+ * handler's extras are checked too.
+ */
+function assertRetryTopics(entry: PatternMetadata, decorator: string, member: string): void {
+  const options = entry.options;
+  if (options?.retryTopics === undefined) return;
+  const path = `${member}.retryTopics`;
+  const refuse = (why: string) => {
+    throw invalid(`${decorator} on ${member}: option retryTopics ${why}`, path);
+  };
+  const deadLetter: unknown = (options.retryTopics as { deadLetter?: unknown }).deadLetter;
+  if (entry.kind === 'message' && deadLetter !== undefined && deadLetter !== false) {
+    refuse(
+      'has no dead-letter topic on @MessagePattern: a request whose retries are spent gets an error reply, and its caller decides: remove retryTopics.deadLetter',
+    );
+  }
+  if (options.exactlyOnce === true) {
+    refuse(
+      'cannot be combined with exactlyOnce: a record forwarded to a retry topic leaves the transaction, so its output and its offset would no longer commit together. Keep exactlyOnce (failed records go to the dead-letter topic in the transaction) or drop it',
+    );
+  }
+  if (entry.pattern instanceof RegExp) {
+    refuse('needs a topic name, not a RegExp: each source topic gets retry topics of its own');
+  }
+  if (options.retry !== undefined) {
+    refuse('replaces in-place retries: remove option retry (each retry topic is one more run)');
+  }
+  if (options.deadLetter !== undefined) {
+    refuse('has its own dead-letter setting: move deadLetter into retryTopics.deadLetter');
+  }
 }
 
 function assertProperty(property: unknown, index: number, member: string): void {

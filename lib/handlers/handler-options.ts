@@ -1,4 +1,5 @@
 import type { RetryPolicy } from './retry-policy';
+import type { RetryTopicsOptions } from './retry-topics-options';
 
 /**
  * Per-handler delivery settings, the second argument of `@MessagePattern` and `@EventPattern`; each
@@ -22,4 +23,12 @@ export interface HandlerOptions {
    * @defaultValue false
    */
   readonly exactlyOnce?: boolean;
+  /**
+   * On a topic name: non-blocking retries. A record the handler failed on goes to a delay topic per retry
+   * (`<topic>.retry.<delayMs>`), is handled again once its delay passed, and after the last one goes to the
+   * dead-letter topic (an event) or is answered with the error (a request, whose reply comes from whichever
+   * run succeeds), while the source partition goes on. Replaces `retry` and `deadLetter` for this handler
+   * (set `retryTopics.deadLetter` instead, events only); not with `exactlyOnce`.
+   */
+  readonly retryTopics?: RetryTopicsOptions;
 }

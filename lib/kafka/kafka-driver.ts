@@ -20,6 +20,11 @@ export interface DriverCapabilities {
    * `connecting.joining`. kafkajs joins inside `run()` and reports the join (or its crash) before it resolves.
    */
   readonly joinsAfterConsume: boolean;
+  /**
+   * The consumer can stop fetching one partition and start again (`DriverConsumer.pause`/`resume`), as retry
+   * topics need to wait for a record's due time without holding it. Absent: it cannot.
+   */
+  readonly pausesPartitions?: boolean;
 }
 
 /** A Kafka client library, bound to one cluster and client id. */
@@ -44,8 +49,15 @@ export interface KafkaDriver {
   ): Promise<Array<{ partition: number; offset: string }>>;
   /** Deletes a consumer group that has no members left (a replay's throwaway group). */
   deleteGroup(groupId: string): Promise<void>;
-  /** Creates `topic` with `configs` (e.g. `cleanup.policy: compact`) unless it exists; true if it created it. */
-  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean>;
+  /**
+   * Creates `topic` with `configs` (e.g. `cleanup.policy: compact`) and `numPartitions` (default 1) unless it
+   * exists; true if it created it.
+   */
+  createTopicIfMissing(
+    topic: string,
+    configs: Readonly<Record<string, string>>,
+    numPartitions?: number,
+  ): Promise<boolean>;
   /** The library's own client object (kafkajs's `Kafka`), for `unwrap()`. */
   readonly native: unknown;
   /**
@@ -167,6 +179,13 @@ export interface DriverConsumer {
   consume(settings: ConsumeSettings): Promise<void>;
   /** Moves the next fetch of one partition to `offset`. */
   seek(topic: string, partition: number, offset: string): void;
+  /**
+   * Stops fetching one partition until `resume()`; a batch of it being handled goes on, and its records left
+   * unresolved are fetched again after the resume. Present when `capabilities.pausesPartitions` is true.
+   */
+  pause?(topic: string, partition: number): void;
+  /** Fetches a paused partition again, from its first unresolved record. */
+  resume?(topic: string, partition: number): void;
   /** Commits offsets now ("the next offset to read"). */
   commitOffsets(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Promise<void>;
   /** Calls `listener` for every membership event; returns the function that stops it. */

@@ -1,6 +1,7 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import type { HandlerOptions } from '../handlers/handler-options';
 import { DEFAULT_RETRY_POLICY } from '../handlers/retry-policy';
+import type { RetryTopicsOptions } from '../handlers/retry-topics-options';
 import {
   checkDuration,
   checkKnownKeys,
@@ -19,7 +20,9 @@ export function toNestHandlerOptions(pattern: string, handler: MessageHandler): 
   const extras: Record<string, unknown> | undefined = handler.extras;
   if (!extras) return {};
   const path = `@${handler.isEventHandler ? 'EventPattern' : 'MessagePattern'}(${pattern}) extras`;
-  const { retry, deadLetter } = extras;
+  const { retry, deadLetter, retryTopics } = extras;
+  // Its fields are checked at listen(), with the decorators' own (see RetryTopicRoutes).
+  checkObject(`${path}.retryTopics`, retryTopics);
   checkObject(`${path}.retry`, retry);
   if (retry !== undefined) {
     const policy = retry as Record<string, unknown>;
@@ -48,5 +51,6 @@ export function toNestHandlerOptions(pattern: string, handler: MessageHandler): 
   return Object.freeze({
     ...(retry === undefined ? {} : { retry: Object.freeze({ ...(retry as HandlerOptions['retry']) }) }),
     ...(deadLetter === undefined ? {} : { deadLetter: deadLetter as boolean | string }),
+    ...(retryTopics === undefined ? {} : { retryTopics: retryTopics as RetryTopicsOptions }),
   });
 }

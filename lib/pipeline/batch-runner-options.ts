@@ -22,7 +22,13 @@ export interface BatchRunnerOptions {
   readonly handle: (
     record: RawKafkaRecord,
     heartbeat: () => Promise<void>,
-  ) => HandledRecord | void | Promise<HandledRecord | void>;
+  ) => HandledRecord | DeferredRecord | void | Promise<HandledRecord | DeferredRecord | void>;
+  /**
+   * A record was not due yet (`DeferredRecord`): the batch stops before it, leaves it and what follows it
+   * unresolved, and this stops fetching the partition until `dueAtMs` (the driver fetches the partition
+   * again from that record then).
+   */
+  readonly defer?: (topic: string, partition: number, dueAtMs: number) => void;
   /**
    * What batches may do now, read from the connection's machine (`KafkaConnection.dispatchMode`): after
    * close() began no new batch starts, and once it abandons nothing more is resolved.
@@ -58,6 +64,11 @@ export interface DetachOptions {
 /** A record whose handlers are done; `acked` settles when what they produced is in Kafka. */
 export interface HandledRecord {
   readonly acked: Promise<void>;
+}
+
+/** A record that may not run before `dueAtMs` (a retry topic's record): it is left for a later fetch. */
+export interface DeferredRecord {
+  readonly dueAtMs: number;
 }
 
 /** What the runner did, for the drain report. */

@@ -4,7 +4,12 @@ import type { CommitHold } from '../offsets/commit-holds';
 import { BatchProgress, type ProgressOwner } from '../offsets/batch-progress';
 import { Slots } from './slots';
 import { isPromiseLike } from './to-observable';
-import type { BatchRunnerOptions, BatchRunnerStats, HandledRecord } from './batch-runner-options';
+import type {
+  BatchRunnerOptions,
+  BatchRunnerStats,
+  DeferredRecord,
+  HandledRecord,
+} from './batch-runner-options';
 import { chainByKey } from './key-chains';
 
 const DEFAULT_DETACH_AFTER_MS = 200;
@@ -19,6 +24,8 @@ interface KeyedRun {
   /** Each record's next record of the same key, by index; -1 for a key's last. */
   readonly nextOfKey: Int32Array;
   lastHeartbeat: number;
+  /** A record of the batch was not due yet: no record starts after it. */
+  deferred: boolean;
 }
 
 /**
@@ -227,7 +234,7 @@ export class BatchRunner implements ProgressOwner {
           break;
         }
       }
-      let handled: HandledRecord | void;
+      let handled: HandledRecord | DeferredRecord | void;
       this.#running += 1;
       try {
         const result = this.#options.handle(toRawRecord(messages[index], topic, partition), heartbeat);
@@ -243,6 +250,11 @@ export class BatchRunner implements ProgressOwner {
         break;
       } finally {
         this.#running -= 1;
+      }
+      if (isDeferred(handled)) {
+        slots.release();
+        this.#defer(payload, handled);
+        break;
       }
       progress.handled += 1;
       if (handled) {
@@ -281,6 +293,7 @@ export class BatchRunner implements ProgressOwner {
       slots: this.#slotsOf(batch.topic, batch.partition),
       nextOfKey,
       lastHeartbeat: Date.now(),
+      deferred: false,
     };
     // Each key's first record starts at once (synchronously up to the handler's first await), in offset order.
     await Promise.all(
@@ -302,17 +315,17 @@ export class BatchRunner implements ProgressOwner {
     const { payload, progress, slots, nextOfKey } = run;
     const { batch, heartbeat } = payload;
     for (let index = first; index !== -1; index = nextOfKey[index]) {
-      if (progress.failed || this.#mustStop(payload)) return;
+      if (progress.failed || run.deferred || this.#mustStop(payload)) return;
       // The slot is taken only once the key's previous handler is done, so a hot key's queue holds no slot
       // that another key could use; it is given back when the record is acknowledged.
       if (!slots.tryAcquire()) {
         await slots.acquire();
-        if (progress.failed || this.#mustStop(payload)) {
+        if (progress.failed || run.deferred || this.#mustStop(payload)) {
           slots.release();
           return;
         }
       }
-      let handled: HandledRecord | void;
+      let handled: HandledRecord | DeferredRecord | void;
       this.#running += 1;
       try {
         handled = await this.#options.handle(
@@ -324,6 +337,14 @@ export class BatchRunner implements ProgressOwner {
         throw error;
       } finally {
         this.#running -= 1;
+      }
+      if (isDeferred(handled)) {
+        // Records of other keys after it that already ran finish, but stay unresolved behind it: they are
+        // fetched and handled again with it (at least once).
+        slots.release();
+        run.deferred = true;
+        this.#defer(payload, handled);
+        return;
       }
       progress.handled += 1;
       if (handled) progress.finishWhenAcked(index, handled.acked, () => slots.release());
@@ -337,6 +358,11 @@ export class BatchRunner implements ProgressOwner {
         await heartbeat();
       }
     }
+  }
+
+  /** Stops fetching the batch's partition until the record is due; the driver fetches it again from there. */
+  #defer(payload: FetchedBatch, record: DeferredRecord): void {
+    this.#options.defer?.(payload.batch.topic, payload.batch.partition, record.dueAtMs);
   }
 
   /** Counts records whose offsets were resolved (BatchProgress reports them). */
@@ -358,4 +384,8 @@ export class BatchRunner implements ProgressOwner {
   #mustStop(payload: FetchedBatch): boolean {
     return this.#options.dispatchMode() !== 'running' || !payload.isRunning() || payload.isStale();
   }
+}
+
+function isDeferred(handled: HandledRecord | DeferredRecord | void): handled is DeferredRecord {
+  return handled !== undefined && 'dueAtMs' in handled;
 }

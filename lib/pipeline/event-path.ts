@@ -19,14 +19,25 @@ import type { RawKafkaRecord } from '../wire/parser';
 import type { FailurePolicy } from './failure-policy';
 import { describeHandler, invokeOrReplay, locate, type FirstRun } from './handler-run';
 import { LogThrottle, logThrottled, RECORD_LOG_BURST, RECORD_LOG_INTERVAL_MS } from './log-throttle';
+import type { RetryForwarding } from './retry-forwarding';
+import { SINGLE_RUN, type RetryPlan, type RetryTopicRoutes } from './retry-topic-routes';
 import { runWithRetries } from './run-with-retries';
 import { isPromiseLike } from './to-observable';
+
+/** A run of a handler on a record from one of its retry topics. */
+export interface RetryRun {
+  readonly plan: RetryPlan;
+  /** The attempt the record is due for (2 on the first retry topic). */
+  readonly attempt: number;
+}
 
 export interface EventPathOptions {
   /** The interval of the throttled lines about records that fail alike (0: a line each). @defaultValue RECORD_LOG_INTERVAL_MS */
   readonly recordLogIntervalMs?: number;
   readonly failures: FailurePolicy;
   readonly logger: Logger;
+  /** Handlers with `retryTopics`, and where their failed records go. */
+  readonly retryTopics?: { readonly routes: RetryTopicRoutes; readonly forwarding: RetryForwarding };
 }
 
 export class EventPath {
@@ -81,6 +92,17 @@ export class EventPath {
     ).then(() => undefined);
   }
 
+  /** Runs the one handler a retry record is for, once; a failure goes on to its next retry topic. */
+  retry(
+    run: RetryRun,
+    data: unknown,
+    context: KafkaContext,
+    record: RawKafkaRecord,
+    trace?: RecordTrace,
+  ): Promise<void> {
+    return this.#run(run.plan.handler, data, context, record, undefined, trace, run);
+  }
+
   /** One handler with its retries, timeout and failure handling; `first` is a first run already made. */
   async #run(
     handler: HandlerDescriptor,
@@ -89,15 +111,18 @@ export class EventPath {
     record: RawKafkaRecord,
     first?: FirstRun,
     trace?: RecordTrace,
+    retried?: RetryRun,
   ): Promise<void> {
     const { failures, logger } = this.#options;
     if (first === undefined) publishHandlerStart('event', handler, context);
-    const retry = failures.retryOf(handler);
+    const plan = retried?.plan ?? this.#options.retryTopics?.routes.planOf(record.topic, handler);
+    // With retry topics each delivery is one run: the retries are the retry topics' records.
+    const retry = plan ? SINGLE_RUN : failures.retryOf(handler);
     let attempts = 0;
     try {
       await runWithRetries(
         async (attempt) => {
-          attempts = attempt;
+          attempts = retried?.attempt ?? attempt;
           const result = invokeOrReplay(handler, data, context, attempt === 1 ? first : undefined);
           await this.#settle(result, handler, context);
         },
@@ -113,9 +138,17 @@ export class EventPath {
           ),
       );
     } catch (error) {
-      this.#failed += 1;
       trace?.recordError(error);
       publishHandlerError('event', handler, context, error);
+      const forwarding = this.#options.retryTopics?.forwarding;
+      if (plan && forwarding) {
+        const failure = { error, attempts, handler: describeHandler(handler) };
+        if ((await forwarding.forward(record, failure, plan, trace)) === 'retry') {
+          publishHandlerEnd('event', handler, context);
+          return;
+        }
+      }
+      this.#failed += 1;
       // Unlike NestJS (issues #10091, #10972), a failed event never stalls its partition: it is logged,
       // dead-lettered when configured, and committed.
       logThrottled(
@@ -126,12 +159,14 @@ export class EventPath {
         `${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`,
         { ...locate(context.getMessage()), error },
       );
-      await failures.deadLetter(
-        record,
-        { error, attempts, handler: describeHandler(handler) },
-        failures.deadLetterOf(handler),
-        trace,
-      );
+      if (!plan) {
+        await failures.deadLetter(
+          record,
+          { error, attempts, handler: describeHandler(handler) },
+          failures.deadLetterOf(handler),
+          trace,
+        );
+      }
     }
     publishHandlerEnd('event', handler, context);
   }

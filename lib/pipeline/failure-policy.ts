@@ -8,6 +8,7 @@ import { Observable, throwError, timeout } from 'rxjs';
 import type { ProduceQueue } from '../connection/produce-queue';
 import { RxKafkaError } from '../errors';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
+import type { OutgoingRecord } from '../kafka/kafka-record';
 import type { KafkaContext } from '../handlers/kafka-context';
 import type { RetryPolicy } from '../handlers/retry-policy';
 import { isRetriableException } from '../handlers/rpc-exception';
@@ -122,18 +123,21 @@ export class FailurePolicy {
     trace?: RecordTrace,
   ): Promise<void> {
     if (!deadLetter) return;
-    const topic = deadLetter(record.topic);
-    const { produceQueue, tracing } = this.#options;
-    const letters = [createDeadLetter(record, failure)];
+    await this.writeDeadLetter(deadLetter(record.topic), createDeadLetter(record, failure), record, trace);
+  }
+
+  /**
+   * Writes a dead letter already made (a record that went through retry topics keeps its first failure's
+   * place); rejects as deadLetter() does.
+   */
+  async writeDeadLetter(
+    topic: string,
+    letter: OutgoingRecord,
+    record: RawKafkaRecord,
+    trace?: RecordTrace,
+  ): Promise<void> {
     try {
-      // The dead letter copies its original's headers, traceparent included: it carries the context of
-      // the processing that failed instead, so whoever reads the dead-letter topic continues that trace.
-      await (tracing
-        ? tracing.send(topic, letters, (traced) => produceQueue.send(topic, traced), {
-            parent: trace?.context,
-            replaceContext: true,
-          })
-        : produceQueue.send(topic, letters));
+      await this.send(topic, [letter], trace);
     } catch (error) {
       this.#options.logger.error(
         `writing the dead letter to ${topic} failed: create the topic, or turn deadLetter off`,
@@ -142,6 +146,22 @@ export class FailurePolicy {
       throw error;
     }
     this.#deadLetters += 1;
+  }
+
+  /**
+   * Sends records a failure caused (dead letters, retry records) through the connection's produce queue, so
+   * the record that caused them is finished, and its offset committed, only once Kafka acknowledged them.
+   */
+  send(topic: string, records: OutgoingRecord[], trace?: RecordTrace): Promise<void> {
+    const { produceQueue, tracing } = this.#options;
+    // The record copies its original's headers, traceparent included: it carries the context of the
+    // processing that failed instead, so whoever reads it continues that trace.
+    return tracing
+      ? tracing.send(topic, records, (traced) => produceQueue.send(topic, traced), {
+          parent: trace?.context,
+          replaceContext: true,
+        })
+      : produceQueue.send(topic, records);
   }
 
   #timeoutError(handler: HandlerDescriptor, context: KafkaContext): RxKafkaError {

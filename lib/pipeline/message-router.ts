@@ -6,15 +6,19 @@ import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import type { Logger } from '../logger';
 import type { Deserializer, RequestPacket } from '../wire/deserializer';
 import type { IncomingMessage, KafkaParser, RawKafkaRecord } from '../wire/parser';
-import { describeBrokenRoute, readReplyRoute } from '../wire/reply-route';
+import { describeBrokenRoute, readReplyRoute, type ReplyRoute } from '../wire/reply-route';
 import type { Serializer } from '../wire/serializer';
 import type { KafkaTracing, ProcessSpan, RecordTrace } from '../tracing/kafka-tracing';
-import type { HandledRecord } from './batch-runner-options';
+import type { DeferredRecord, HandledRecord } from './batch-runner-options';
 import { EventPath } from './event-path';
 import { FailurePolicy } from './failure-policy';
 import { locate } from './handler-run';
 import { LogThrottle, logThrottled, RECORD_LOG_BURST, RECORD_LOG_INTERVAL_MS } from './log-throttle';
 import { RequestPath } from './request-path';
+import { RetryForwarding } from './retry-forwarding';
+import { readAttempt, readDueAt, readHeader, RetryHeaders } from './retry-headers';
+import { DeadLetterHeaders } from './dead-letter';
+import type { RetryStage, RetryTopicRoutes } from './retry-topic-routes';
 import { isPromiseLike } from './to-observable';
 
 export interface MessageRouterOptions {
@@ -39,6 +43,10 @@ export interface MessageRouterOptions {
    * run in that span's context, and what it produces carries it.
    */
   readonly tracing?: KafkaTracing;
+  /** Handlers with `retryTopics`: their retry topics' records run here once due. */
+  readonly retryTopics?: RetryTopicRoutes;
+  /** The clock retry due times are read from. @defaultValue Date.now */
+  readonly now?: () => number;
 }
 
 /** The kafkajs objects a KafkaContext exposes for one record. */
@@ -63,6 +71,8 @@ export class MessageRouter {
   readonly #failures: FailurePolicy;
   readonly #requests: RequestPath;
   readonly #events: EventPath;
+  readonly #forwarding: RetryForwarding | undefined;
+  readonly #now: () => number;
   /** One line per interval for records that fail alike (see RECORD_LOG_INTERVAL_MS). */
   readonly #recordLog: LogThrottle;
 
@@ -82,6 +92,12 @@ export class MessageRouter {
       logger,
       tracing: options.tracing,
     });
+    this.#now = options.now ?? Date.now;
+    const routes = options.retryTopics;
+    this.#forwarding = routes
+      ? new RetryForwarding({ failures: this.#failures, logger, now: this.#now })
+      : undefined;
+    const retryTopics = routes && this.#forwarding ? { routes, forwarding: this.#forwarding } : undefined;
     this.#requests = new RequestPath({
       serializer: options.serializer,
       produceQueue: options.produceQueue,
@@ -90,12 +106,19 @@ export class MessageRouter {
       logger,
       recordLogIntervalMs: options.recordLogIntervalMs,
       tracing: options.tracing,
+      ...(retryTopics ? { retryTopics } : {}),
     });
     this.#events = new EventPath({
       failures: this.#failures,
       logger,
       recordLogIntervalMs: options.recordLogIntervalMs,
+      ...(retryTopics ? { retryTopics } : {}),
     });
+  }
+
+  /** Records written to retry topics so far. */
+  get retriesForwarded(): number {
+    return this.#forwarding?.forwarded ?? 0;
   }
 
   /** Reply records produced so far. */
@@ -117,11 +140,11 @@ export class MessageRouter {
    * Resolves once the record's handlers are done; for a request, `acked` then settles when its replies
    * are acknowledged (see BatchRunner: the partition's next record need not wait for that).
    */
-  handle(record: RawKafkaRecord, tools: RecordTools): HandledRecord | void | Promise<HandledRecord | void> {
+  handle(record: RawKafkaRecord, tools: RecordTools): Handled | Promise<Handled> {
     const tracing = this.#options.tracing;
     if (tracing === undefined) return this.#handle(record, tools, undefined);
     const span = tracing.startProcess(record, readReplyRoute(record.headers)?.correlationId);
-    let handled: HandledRecord | void | Promise<HandledRecord | void>;
+    let handled: Handled | Promise<Handled>;
     try {
       handled = tracing.with(span.context, () => this.#handle(record, tools, span));
     } catch (error) {
@@ -131,11 +154,33 @@ export class MessageRouter {
     return endWhenHandled(handled, span);
   }
 
+  /**
+   * Asked before handle(): a record of a retry topic that is not due yet is left for later (the batch runner
+   * pauses its partition until then). One without a readable due time runs at once, with a warning: holding
+   * it could only hold it forever.
+   */
+  deferral(record: RawKafkaRecord): DeferredRecord | undefined {
+    if (this.#options.retryTopics?.stagesOf(record.topic) === undefined) return undefined;
+    const dueAtMs = readDueAt(record.headers);
+    if (dueAtMs === undefined) {
+      logThrottled(
+        this.#recordLog,
+        `retry-due:${record.topic}`,
+        this.#options.logger,
+        'warn',
+        `a record on the retry topic ${record.topic} has no valid due time; it is handled at once`,
+        { topic: record.topic, partition: record.partition, offset: record.offset },
+      );
+      return undefined;
+    }
+    return dueAtMs > this.#now() ? { dueAtMs } : undefined;
+  }
+
   #handle(
     record: RawKafkaRecord,
     tools: RecordTools,
     trace: RecordTrace | undefined,
-  ): HandledRecord | void | Promise<HandledRecord | void> {
+  ): Handled | Promise<Handled> {
     const message = this.#options.parser.parse(record);
     let packet: RequestPacket | Promise<RequestPacket>;
     try {
@@ -184,7 +229,7 @@ export class MessageRouter {
     packet: RequestPacket,
     tools: RecordTools,
     trace: RecordTrace | undefined,
-  ): HandledRecord | void | Promise<HandledRecord | void> {
+  ): Handled | Promise<Handled> {
     const { registry, logger } = this.#options;
     const context = new KafkaContext([
       message,
@@ -209,9 +254,13 @@ export class MessageRouter {
         route ? { ...locate(message), correlationId: route.correlationId } : locate(message),
       );
 
+    const stages = this.#options.retryTopics?.stagesOf(record.topic);
+    if (stages) return this.#retry(stages, record, packet, context, route, trace);
     const messageHandler = route ? registry.findMessageHandler(packet.pattern) : undefined;
     if (route && messageHandler) {
-      return this.#requests.handle(messageHandler, packet.data, context, route, trace);
+      return this.#forwarding
+        ? this.#requests.handle(messageHandler, packet.data, context, route, trace, { record })
+        : this.#requests.handle(messageHandler, packet.data, context, route, trace);
     }
     const eventHandlers = registry.findEventHandlers(packet.pattern);
     if (eventHandlers.length > 0) {
@@ -240,16 +289,58 @@ export class MessageRouter {
       locate(message),
     );
   }
+
+  /**
+   * A due record of a retry topic: the one handler it names runs once more, on the attempt its topic is for.
+   * A record that names no handler of the topic, or an attempt the topic is not for, cannot be placed in its
+   * schedule: it goes to the dead-letter topic with the reason.
+   */
+  #retry(
+    stages: readonly RetryStage[],
+    record: RawKafkaRecord,
+    packet: RequestPacket,
+    context: KafkaContext,
+    route: ReplyRoute | undefined,
+    trace: RecordTrace | undefined,
+  ): HandledRecord | Promise<HandledRecord | void> {
+    const forwarding = this.#forwarding as RetryForwarding;
+    const name = readHeader(record.headers, DeadLetterHeaders.HANDLER);
+    const stage =
+      stages.find(({ plan }) => plan.name === name) ?? (stages.length === 1 ? stages[0] : undefined);
+    if (!stage) {
+      return forwarding.reject(
+        record,
+        stages[0].plan,
+        `a record on the retry topic ${record.topic} names the handler ${String(name)}, which does not retry through it`,
+        trace,
+      );
+    }
+    const attempt = readAttempt(record.headers);
+    if (attempt !== stage.index + 2) {
+      return forwarding.reject(
+        record,
+        stage.plan,
+        `a record on the retry topic ${record.topic} is due for attempt ${String(readHeader(record.headers, RetryHeaders.ATTEMPT))}, not the ${stage.index + 2} this topic is for`,
+        trace,
+      );
+    }
+    const run = { plan: stage.plan, attempt };
+    // A request keeps its reply route through its retries: the run that succeeds (or the last) answers it.
+    if (route && stage.plan.handler.kind === 'message') {
+      return this.#requests.handle(stage.plan.handler, packet.data, context, route, trace, { record, run });
+    }
+    return this.#events.retry(run, packet.data, context, record, trace);
+  }
 }
+
+/** What handling a record gave: done, or done with output still to be acknowledged. */
+type Handled = HandledRecord | void;
 
 /**
  * Ends a record's process span when the record is done: its handlers returned and, for a request, its
  * replies are acknowledged (or failed), so the reply's send spans fall inside it.
  */
-function endWhenHandled(
-  handled: HandledRecord | void | Promise<HandledRecord | void>,
-  span: ProcessSpan,
-): HandledRecord | void | Promise<HandledRecord | void> {
+function endWhenHandled(handled: Handled | Promise<Handled>, span: ProcessSpan): Handled | Promise<Handled> {
   if (isPromiseLike(handled)) {
     return Promise.resolve(handled).then(
       (resolved) => endWhenHandled(resolved, span),

@@ -12,6 +12,8 @@ import { BatchRunner } from './batch-runner';
 import type { Ordering } from './batch-runner-options';
 import type { KafkaTracing } from '../tracing/kafka-tracing';
 import { MessageRouter } from './message-router';
+import { PartitionPauses } from './partition-pauses';
+import type { RetryTopicRoutes } from './retry-topic-routes';
 
 /** What a pipeline is configured with: its handlers, its codecs, its failure policy and its concurrency. */
 export interface RecordPipelineOptions {
@@ -29,6 +31,8 @@ export interface RecordPipelineOptions {
   readonly logger: Logger;
   /** Present when an OpenTelemetry SDK is registered (see MessageRouterOptions). */
   readonly tracing?: KafkaTracing;
+  /** Handlers with `retryTopics` (the consumer also reads their retry topics). */
+  readonly retryTopics?: RetryTopicRoutes;
 }
 
 /** What a pipeline did over its life (the server's stats and drain report). */
@@ -38,12 +42,14 @@ export interface RecordPipelineStats {
   readonly repliesSent: number;
   readonly handlerFailures: number;
   readonly deadLetters: number;
+  /** Records written to retry topics. */
+  readonly retriesForwarded: number;
 }
 
 /** The connection a pipeline runs on: its mode, its offsets, its producer and consumer. */
 export type PipelineConnection = Pick<
   KafkaConnection,
-  'dispatchMode' | 'offsets' | 'produceQueue' | 'consumer' | 'producer' | 'seek'
+  'dispatchMode' | 'offsets' | 'produceQueue' | 'consumer' | 'producer' | 'seek' | 'pause' | 'resume'
 >;
 
 /**
@@ -56,7 +62,7 @@ export type PipelineConnection = Pick<
  */
 export class RecordPipeline {
   readonly #options: RecordPipelineOptions;
-  #running: { runner: BatchRunner; router: MessageRouter } | undefined;
+  #running: { runner: BatchRunner; router: MessageRouter; pauses: PartitionPauses } | undefined;
 
   constructor(options: RecordPipelineOptions) {
     this.#options = options;
@@ -84,6 +90,12 @@ export class RecordPipeline {
       deadLetter: options.deadLetter,
       logger: options.logger,
       tracing: options.tracing,
+      retryTopics: options.retryTopics,
+    });
+    const pauses = new PartitionPauses({
+      pause: (topic, partition) => connection.pause(topic, partition),
+      resume: (topic, partition) => connection.resume(topic, partition),
+      logger: options.logger,
     });
     // The objects a KafkaContext exposes; the connection made them already, and they never change.
     const consumer = connection.consumer as Consumer;
@@ -98,9 +110,10 @@ export class RecordPipeline {
         logger: options.logger,
       },
       handle: (record: RawKafkaRecord, heartbeat: () => Promise<void>) =>
-        router.handle(record, { heartbeat, consumer, producer }),
+        router.deferral(record) ?? router.handle(record, { heartbeat, consumer, producer }),
+      defer: (topic, partition, dueAtMs) => pauses.pauseUntil(topic, partition, dueAtMs),
     });
-    this.#running = { runner, router };
+    this.#running = { runner, router, pauses };
   }
 
   get stats(): RecordPipelineStats {
@@ -111,12 +124,19 @@ export class RecordPipeline {
       repliesSent: running?.router.repliesSent ?? 0,
       handlerFailures: running?.router.handlerFailures ?? 0,
       deadLetters: running?.router.deadLetters ?? 0,
+      retriesForwarded: running?.router.retriesForwarded ?? 0,
     };
   }
 
-  /** Resolves once no batch is running (see BatchRunner.finish()); the connection's drain waits for it. */
-  finish(): Promise<void> {
-    return this.#running?.runner.finish() ?? Promise.resolve();
+  /**
+   * Resolves once no batch is running (see BatchRunner.finish()); the connection's drain waits for it. The
+   * retry partitions' resume timers go with it: the consumer stops, and its next run starts unpaused.
+   */
+  async finish(): Promise<void> {
+    const running = this.#running;
+    if (!running) return;
+    await running.runner.finish();
+    running.pauses.clear();
   }
 
   /** Stops waiting for running handlers (an abandoning close). */
@@ -124,7 +144,10 @@ export class RecordPipeline {
     this.#running?.runner.abandon();
   }
 
-  /** A new group generation: see BatchRunner.regroup(). */
+  /**
+   * A new group generation: see BatchRunner.regroup(). Paused partitions keep their timers: one still
+   * owned resumes at its due time, and resuming one now owned elsewhere does nothing.
+   */
   regroup(): void {
     this.#running?.runner.regroup();
   }

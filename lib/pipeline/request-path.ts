@@ -36,7 +36,11 @@ import {
   REFUSED_TOPIC_LOG_INTERVAL_MS,
 } from './log-throttle';
 import { toReplyPackets, type ServerReply } from './reply-packets';
+import type { RetryRun } from './event-path';
+import type { RetryForwarding } from './retry-forwarding';
+import { SINGLE_RUN, type RetryTopicRoutes } from './retry-topic-routes';
 import { runWithRetries } from './run-with-retries';
+import type { RawKafkaRecord } from '../wire/parser';
 import { isPromiseLike, toObservable } from './to-observable';
 
 export interface RequestPathOptions {
@@ -53,6 +57,17 @@ export interface RequestPathOptions {
   readonly logger: Logger;
   /** Present when an OpenTelemetry SDK is registered: each reply is sent under a span of its own. */
   readonly tracing?: KafkaTracing;
+  /** Handlers with `retryTopics`, and where their failed requests go. */
+  readonly retryTopics?: { readonly routes: RetryTopicRoutes; readonly forwarding: RetryForwarding };
+}
+
+/**
+ * A request whose handler may retry through topics: its record (what is forwarded) and, on a retry topic,
+ * the run it is due for.
+ */
+export interface RequestRetry {
+  readonly record: RawKafkaRecord;
+  readonly run?: RetryRun;
 }
 
 export class RequestPath {
@@ -95,13 +110,14 @@ export class RequestPath {
     context: KafkaContext,
     route: ReplyRoute,
     trace?: RecordTrace,
+    retry?: RequestRetry,
   ): HandledRecord | Promise<HandledRecord> {
     let first: FirstRun;
     publishHandlerStart('request', handler, context, route.correlationId);
     try {
       const result = handler.invoke(data, context);
       if (isPromiseLike(result) && !isObservable(result)) {
-        return this.#handlePromise(result, handler, data, context, route, trace);
+        return this.#handlePromise(result, handler, data, context, route, trace, retry);
       }
       if (!isObservable(result)) {
         const handled = this.#replyWithValue(result, handler, context, route, trace);
@@ -111,7 +127,7 @@ export class RequestPath {
     } catch (error) {
       first = { error };
     }
-    return this.#handleInFull(handler, data, context, route, first, trace);
+    return this.#handleInFull(handler, data, context, route, first, trace, retry);
   }
 
   /** A Promise's value under the handler deadline; a plain value is replied at once, anything else goes in full. */
@@ -122,6 +138,7 @@ export class RequestPath {
     context: KafkaContext,
     route: ReplyRoute,
     trace: RecordTrace | undefined,
+    retry: RequestRetry | undefined,
   ): Promise<HandledRecord> {
     let first: FirstRun;
     try {
@@ -134,7 +151,7 @@ export class RequestPath {
     } catch (error) {
       first = { error };
     }
-    return this.#handleInFull(handler, data, context, route, first, trace);
+    return this.#handleInFull(handler, data, context, route, first, trace, retry);
   }
 
   /** Answers a request no handler takes, as NestJS does: the plain-text error, no is-disposed header. */
@@ -200,9 +217,13 @@ export class RequestPath {
     route: ReplyRoute,
     first: FirstRun,
     trace: RecordTrace | undefined,
+    retried?: RequestRetry,
   ): Promise<HandledRecord> {
     const { logger, failures } = this.#options;
-    const retry = failures.retryOf(handler);
+    const record = retried?.record;
+    const plan =
+      retried?.run?.plan ?? (record && this.#options.retryTopics?.routes.planOf(record.topic, handler));
+    const retry = plan ? SINGLE_RUN : failures.retryOf(handler);
     // Each reply leaves once encoded, so a long stream reaches the caller (and keeps its timeout alive) while
     // it runs; the queue keeps their order. A retry happens only before the first reply, so none is sent twice.
     const sends: Array<Promise<void>> = [];
@@ -216,7 +237,9 @@ export class RequestPath {
       (attempt) =>
         lastValueFrom(
           this.#invoke(handler, data, context, attempt === 1 ? first : undefined).pipe(
-            toReplyPackets((error, valuesSeen) => valuesSeen === 0 && isRetriableException(error)),
+            toReplyPackets(
+              (error, valuesSeen) => valuesSeen === 0 && (plan !== undefined || isRetriableException(error)),
+            ),
             concatMap((reply) => from(this.#encodeReply(reply, route, handler, context, trace))),
             map(send),
           ),
@@ -241,7 +264,14 @@ export class RequestPath {
           },
         );
       },
-    ).catch((error: unknown) => {
+    ).catch(async (error: unknown) => {
+      // With retry topics, a request that sent no reply yet goes to the next one; its reply comes from the run
+      // that succeeds. A failed forward rejects: the request is handled again from its source.
+      const forwarding = this.#options.retryTopics?.forwarding;
+      if (plan && record && forwarding && sends.length === 0) {
+        const failure = { error, attempts: retried?.run?.attempt ?? 1, handler: describeHandler(handler) };
+        if ((await forwarding.forward(record, failure, plan, trace)) === 'retry') return;
+      }
       // Retries spent (or the reply could not be encoded): the caller still gets an answer, the partition moves on.
       const reason = isRetriableException(error) ? `failed after ${retry.attempts} attempts` : 'failed';
       logThrottled(

@@ -20,6 +20,8 @@ import { createDriver, isWithoutTransactions } from '../options/create-driver';
 import { TRANSACTIONS_NEED_KAFKAJS } from '../kafka/platformatic/platformatic-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { FailurePolicy } from '../pipeline/failure-policy';
+import { RetryTopicRoutes } from '../pipeline/retry-topic-routes';
+import { ensureRetryTopics } from '../pipeline/ensure-retry-topics';
 import type { ExactlyOnceHandlers } from '../exactly-once/exactly-once-handlers';
 import { splitExactlyOnceRoutes } from '../exactly-once/exactly-once-routes';
 import type { ExactlyOnceStats } from '../exactly-once/exactly-once-batches';
@@ -59,6 +61,8 @@ export interface ServerStats {
   readonly handlerFailures: number;
   /** Records written to a dead-letter topic (and by the exactly-once handlers, in committed transactions). */
   readonly deadLetters: number;
+  /** Records written to retry topics (`retryTopics`), each hop counted. */
+  readonly retriesForwarded: number;
   /** The exactly-once handlers' transactions, when there are such handlers. */
   readonly exactlyOnce?: ExactlyOnceStats;
 }
@@ -130,6 +134,7 @@ export class KafkaServer {
       repliesSent: pipeline?.repliesSent ?? 0,
       handlerFailures: (pipeline?.handlerFailures ?? 0) + (exactlyOnce?.handlers.failed ?? 0),
       deadLetters: (pipeline?.deadLetters ?? 0) + (exactlyOnce?.consumer.stats.deadLetters ?? 0),
+      retriesForwarded: pipeline?.retriesForwarded ?? 0,
       ...(exactlyOnce ? { exactlyOnce: exactlyOnce.consumer.stats } : {}),
     };
   }
@@ -232,6 +237,17 @@ export class KafkaServer {
         { path: 'controllers' },
       );
     }
+    const retryTopics = RetryTopicRoutes.fromHandlers(registry);
+    if (retryTopics.plans.length > 0) {
+      if (this.#driver.capabilities?.pausesPartitions !== true) {
+        throw new RxKafkaError(
+          'RXK_INVALID_OPTIONS',
+          `${retryTopics.plans[0].name}: option retryTopics needs a driver that can pause partitions (a retry waits for its due time that way), which this one cannot: use driver 'kafkajs', or retry in place (option retry)`,
+          { path: 'driver' },
+        );
+      }
+      await ensureRetryTopics(this.#driver, retryTopics.plans, options.logger);
+    }
     const deserializer =
       (options.deserializer as Deserializer<RequestPacket> | undefined) ?? new KafkaRequestDeserializer();
     const pipeline = new RecordPipeline({
@@ -247,6 +263,7 @@ export class KafkaServer {
       maxInFlightPerPartition: options.maxInFlightPerPartition,
       logger: options.logger,
       tracing: createKafkaTracing({ clientId: options.clientId, groupId: options.groupId }, options.logger),
+      ...(retryTopics.plans.length > 0 ? { retryTopics } : {}),
     });
     if (routes.exactlyOnce.size > 0 && isWithoutTransactions(options.driver)) {
       throw new RxKafkaError('RXK_INVALID_OPTIONS', TRANSACTIONS_NEED_KAFKAJS, { path: 'driver' });
@@ -258,7 +275,7 @@ export class KafkaServer {
         ? { kind: 'producer' }
         : {
             kind: 'consumer',
-            topics: [...topics.strings, ...topics.patterns],
+            topics: [...topics.strings, ...retryTopics.topics, ...topics.patterns],
             eachBatch: pipeline.eachBatch,
             inFlight: pipeline,
           },

@@ -19,6 +19,18 @@ describe('toNestHandlerOptions()', () => {
     expect(Object.isFrozen(options)).to.equal(true);
   });
 
+  it("passes retryTopics on from an event handler's extras (its fields are checked at listen())", () => {
+    const retryTopics = { delaysMs: [1000, 10000] };
+    expect(toNestHandlerOptions('orders', handlerWith({ retryTopics }, true))).to.deep.equal({ retryTopics });
+  });
+
+  it('refuses retryTopics that is not an object, naming the handler', () => {
+    expect(() => toNestHandlerOptions('orders', handlerWith({ retryTopics: [1000] }, true))).to.throw(
+      RxKafkaError,
+      /@EventPattern\(orders\) extras\.retryTopics must be an object/,
+    );
+  });
+
   it('gives no settings to a handler without extras', () => {
     expect(toNestHandlerOptions('hero.kill', handlerWith(undefined))).to.deep.equal({});
   });

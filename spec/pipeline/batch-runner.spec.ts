@@ -734,3 +734,52 @@ describe('BatchRunner', () => {
     });
   });
 });
+
+describe('BatchRunner with records not due yet', () => {
+  function createDeferringRunner(
+    ordering: 'partition' | 'key',
+    notDue: ReadonlySet<string>,
+    handled: string[],
+    deferrals: Array<[string, number, number]>,
+  ): BatchRunner {
+    return new BatchRunner({
+      ordering,
+      maxInFlightPerPartition: 10,
+      handle: (record) => {
+        if (notDue.has(record.offset)) return { dueAtMs: 5_000 };
+        handled.push(record.offset);
+      },
+      defer: (topic, partition, dueAtMs) => deferrals.push([topic, partition, dueAtMs]),
+      dispatchMode: () => 'running',
+      offsets: new ConsumerOffsets({ logger: silentLogger, clientId: 'spec', autoCommit: false }),
+    });
+  }
+
+  it('stops the batch at the record, leaves it and the rest unresolved, and defers its partition', async () => {
+    const handled: string[] = [];
+    const deferrals: Array<[string, number, number]> = [];
+    const runner = createDeferringRunner('partition', new Set(['11']), handled, deferrals);
+    const batch = createBatch(['10', '11', '12'].map((offset) => createMessage(offset)));
+    await runner.eachBatch(batch.payload);
+    expect(handled).to.deep.equal(['10']);
+    expect(batch.resolved).to.deep.equal(['10']);
+    expect(deferrals).to.deep.equal([['heroes', 3, 5_000]]);
+    expect(runner.stats.finished).to.equal(1);
+  });
+
+  it('with key ordering, starts no record after the deferral and resolves nothing past it', async () => {
+    const handled: string[] = [];
+    const deferrals: Array<[string, number, number]> = [];
+    const runner = createDeferringRunner('key', new Set(['11']), handled, deferrals);
+    const batch = createBatch([
+      createMessage('10', 'a'),
+      createMessage('11', 'b'),
+      createMessage('12', 'b'),
+      createMessage('13', 'a'),
+    ]);
+    await runner.eachBatch(batch.payload);
+    expect(handled).to.not.include('12');
+    expect(batch.resolved.every((offset) => Number(offset) < 11)).to.equal(true);
+    expect(deferrals).to.have.length(1);
+  });
+});

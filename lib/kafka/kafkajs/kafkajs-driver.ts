@@ -68,7 +68,10 @@ export function createKafkajsDriver(config: KafkaConfig, logger: Logger): KafkaD
 const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 
 class KafkajsDriver implements KafkaDriver {
-  readonly capabilities: DriverCapabilities = Object.freeze({ joinsAfterConsume: false });
+  readonly capabilities: DriverCapabilities = Object.freeze({
+    joinsAfterConsume: false,
+    pausesPartitions: true,
+  });
   readonly native: Kafka;
   readonly #target: ConnectTarget;
   readonly #steps: ConnectSteps;
@@ -185,9 +188,13 @@ class KafkajsDriver implements KafkaDriver {
     });
   }
 
-  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
+  createTopicIfMissing(
+    topic: string,
+    configs: Readonly<Record<string, string>>,
+    numPartitions = 1,
+  ): Promise<boolean> {
     return this.#withAdmin(async (admin) => {
-      const topics = [{ topic, numPartitions: 1, replicationFactor: -1, configs }];
+      const topics = [{ topic, numPartitions, replicationFactor: -1, configs }];
       const { created } = await ensureTopics(admin, topics, TOPIC_LEADERS_TIMEOUT_MS);
       return created.length > 0;
     });
@@ -379,6 +386,16 @@ class KafkajsConsumer implements DriverConsumer {
 
   seek(topic: string, partition: number, offset: string): void {
     this.native.seek({ topic, partition, offset });
+  }
+
+  // kafkajs skips a paused partition's fetched batches and, on resume, fetches it from the offset after the
+  // last one resolved (`eachBatchAutoResolve` is off), so the records the runtime left are read again.
+  pause(topic: string, partition: number): void {
+    this.native.pause([{ topic, partitions: [partition] }]);
+  }
+
+  resume(topic: string, partition: number): void {
+    this.native.resume([{ topic, partitions: [partition] }]);
   }
 
   commitOffsets(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Promise<void> {

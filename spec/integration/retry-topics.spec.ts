@@ -1,0 +1,375 @@
+import { expect } from 'chai';
+import { Container } from 'inversify';
+import type { Producer } from 'kafkajs';
+import { firstValueFrom } from 'rxjs';
+import {
+  Controller,
+  Ctx,
+  DeadLetterHeaders,
+  EventPattern,
+  KafkaClient,
+  KafkaContext,
+  KafkaServer,
+  MessagePattern,
+  Payload,
+  RemoteError,
+  registerControllers,
+  RetryHeaders,
+  RpcException,
+  RxKafkaError,
+  silentLogger,
+} from '../../lib';
+import { useTestBroker } from '../support/global-broker';
+import { createTopics, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { ChannelRecorder } from '../support/channel-recorder';
+import { RecordingLogger } from '../support/recording-logger';
+import { SPEC_DRIVER } from '../support/spec-driver';
+import { eventually } from '../reliability/support/eventually';
+import { createRawKafka, headerText } from '../reliability/support/raw-kafka';
+import { RecordCollector } from '../reliability/support/record-collector';
+import { Tally } from '../reliability/support/tally';
+
+type Kind = 'fine' | 'flaky2' | 'flaky3' | 'poison' | 'permanent';
+
+interface Order {
+  readonly id: string;
+  readonly kind: Kind;
+}
+
+/** An error with a code, as a driver or a database client throws. */
+class PaymentDownError extends Error {
+  readonly code = 'E_PAYMENT_DOWN';
+  constructor() {
+    super('the payment service is down');
+    this.name = 'PaymentDownError';
+  }
+}
+
+const PARTITIONS = 4;
+const DELAYS_MS = [200, 1000];
+
+/** What the handler saw: each run, each completion (in the order they happened), and due-time checks. */
+class Journal {
+  readonly runs = new Tally<string>();
+  /** Ids of records whose handler succeeded, in completion order. */
+  readonly completed: string[] = [];
+  /** Retry runs that started before their record's due time (must stay empty). */
+  readonly early: string[] = [];
+}
+
+function createOrdersController(topic: string, journal: Journal) {
+  @Controller()
+  class OrdersController {
+    @EventPattern(topic, { retryTopics: { delaysMs: DELAYS_MS, createTopics: true } })
+    handle(@Payload() order: Order, @Ctx() context: KafkaContext): void {
+      journal.runs.add(order.id);
+      const dueAt = headerText(context.getMessage() as never, RetryHeaders.DUE_AT);
+      if (dueAt !== undefined && Date.now() < Number(dueAt)) journal.early.push(order.id);
+      const run = journal.runs.count(order.id);
+      if (order.kind === 'poison') throw new PaymentDownError();
+      if (order.kind === 'permanent') throw new RpcException('the order is invalid');
+      if (order.kind === 'flaky2' && run < 2) throw new Error('busy');
+      if (order.kind === 'flaky3' && run < 3) throw new Error('busy');
+      journal.completed.push(order.id);
+    }
+  }
+  return OrdersController;
+}
+
+function kindOf(index: number): Kind {
+  if (index % 50 === 7) return 'poison';
+  if (index % 50 === 31) return 'permanent';
+  if (index % 10 === 3) return 'flaky3';
+  if (index % 10 === 5) return 'flaky2';
+  return 'fine';
+}
+
+describe('retry topics (broker)', function () {
+  if (SPEC_DRIVER === 'platformatic') {
+    it('retries through delay topics [not on platformatic: its driver cannot pause partitions]');
+    return;
+  }
+
+  const prefix = uniqueName('retry');
+  const topic = `${prefix}.orders`;
+  const dlt = `${topic}.dlt`;
+  const journal = new Journal();
+  const orders = Array.from({ length: 200 }, (_, index): Order => ({ id: `o${index}`, kind: kindOf(index) }));
+  const ids = (kind: Kind) => orders.filter((order) => order.kind === kind).map((order) => order.id);
+  let brokers: string[];
+  let server: KafkaServer;
+  let producer: Producer;
+  let collector: RecordCollector;
+  const logger = new RecordingLogger();
+  const channels = new ChannelRecorder();
+
+  before(async function () {
+    this.timeout(120_000);
+    brokers = [...(await useTestBroker()).brokers];
+    await createTopics([{ topic, numPartitions: PARTITIONS }]);
+    channels.start(['rxkafka:batch:start']);
+    const controller = createOrdersController(topic, journal);
+    const container = new Container();
+    registerControllers(container, [controller]);
+    server = new KafkaServer(container, {
+      controllers: [controller],
+      client: { brokers, clientId: prefix },
+      consumer: { groupId: prefix },
+      subscribe: { fromBeginning: true },
+      logger,
+    });
+    await server.listen();
+    producer = createRawKafka(brokers).producer();
+    await producer.connect();
+    collector = await RecordCollector.start(brokers, [dlt]);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    channels.stop();
+    await collector?.stop();
+    await producer?.disconnect();
+    await server?.close();
+  });
+
+  it('creates the retry topics and the dead-letter topic with the source topic’s partition count', async () => {
+    const metadata = await withAdmin((admin) =>
+      admin.fetchTopicMetadata({ topics: [`${topic}.retry.200`, `${topic}.retry.1000`, dlt] }),
+    );
+    expect(metadata.topics.map((entry) => [entry.name, entry.partitions.length])).to.have.deep.members([
+      [`${topic}.retry.200`, PARTITIONS],
+      [`${topic}.retry.1000`, PARTITIONS],
+      [dlt, PARTITIONS],
+    ]);
+  });
+
+  it('handles good records once, transient failures after their retries, and dead-letters the rest', async function () {
+    this.timeout(120_000);
+    await producer.send({
+      topic,
+      messages: orders.map((order, index) => ({
+        key: `customer-${index % 16}`,
+        value: JSON.stringify(order),
+      })),
+    });
+    const poison = ids('poison');
+    const permanent = ids('permanent');
+    await eventually(
+      () =>
+        journal.completed.length === orders.length - poison.length - permanent.length &&
+        collector.of(dlt).length === poison.length + permanent.length,
+      'every record handled or dead-lettered',
+      90_000,
+      () => `${journal.completed.length} completed, ${collector.of(dlt).length} dead letters`,
+    );
+
+    for (const id of ids('fine')) expect(journal.runs.count(id), `runs of ${id}`).to.equal(1);
+    for (const id of ids('flaky2')) expect(journal.runs.count(id), `runs of ${id}`).to.equal(2);
+    for (const id of ids('flaky3')) expect(journal.runs.count(id), `runs of ${id}`).to.equal(3);
+    for (const id of poison) expect(journal.runs.count(id), `runs of ${id}`).to.equal(3);
+    for (const id of permanent) expect(journal.runs.count(id), `runs of ${id}`).to.equal(1);
+    expect(journal.completed, 'each success once').to.have.length(new Set(journal.completed).size);
+    expect(journal.early, 'retries run before their due time').to.deep.equal([]);
+  });
+
+  it('lets the healthy records finish while retries are still pending', () => {
+    // Completion order, not durations: every record that needed no retry finished before any record that
+    // waited out both delays, although records of both kinds shared partitions (and keys).
+    const lastFine = Math.max(...ids('fine').map((id) => journal.completed.indexOf(id)));
+    const firstFlaky3 = Math.min(...ids('flaky3').map((id) => journal.completed.indexOf(id)));
+    expect(lastFine).to.be.below(firstFlaky3);
+  });
+
+  it('pauses a retry partition until its record is due instead of fetching it again and again', () => {
+    // Each batch of a retry topic ends with its records done or at a record not due yet, which pauses its
+    // partition until then: about two batches per retry record at most. Fetching a waiting partition in a
+    // loop instead would hand over hundreds in the second of the longer delay.
+    const retryBatches = channels.on('rxkafka:batch:start', (batch) =>
+      batch.topic.startsWith(`${topic}.retry.`),
+    );
+    const forwarded = server.stats.retriesForwarded;
+    expect(forwarded, 'records forwarded to retry topics').to.equal(
+      ids('flaky2').length + 2 * ids('flaky3').length + 2 * ids('poison').length,
+    );
+    expect(retryBatches.length).to.be.at.most(2 * forwarded);
+  });
+
+  it('writes the dead letters with the original place, the last error and the retry headers', () => {
+    const letterOf = (id: string) => {
+      const found = collector.of(dlt).find((record) => JSON.parse(String(record.message.value)).id === id);
+      expect(found, `the dead letter of ${id}`).to.not.equal(undefined);
+      return (name: string) => headerText(found!.message, name);
+    };
+    const [poison] = ids('poison');
+    const header = letterOf(poison);
+    expect(header(DeadLetterHeaders.ORIGINAL_TOPIC)).to.equal(topic);
+    expect(Number(header(DeadLetterHeaders.ORIGINAL_PARTITION))).to.be.within(0, PARTITIONS - 1);
+    expect(header(DeadLetterHeaders.ORIGINAL_OFFSET)).to.match(/^\d+$/);
+    expect(header(DeadLetterHeaders.ORIGINAL_TIMESTAMP)).to.match(/^\d+$/);
+    expect(header(DeadLetterHeaders.EXCEPTION_FQCN)).to.equal('PaymentDownError');
+    expect(header(DeadLetterHeaders.EXCEPTION_MESSAGE)).to.equal('the payment service is down');
+    expect(header(RetryHeaders.EXCEPTION_CODE)).to.equal('E_PAYMENT_DOWN');
+    expect(header(DeadLetterHeaders.ATTEMPTS)).to.equal('3');
+    expect(header(DeadLetterHeaders.HANDLER)).to.equal('OrdersController.handle');
+    expect(header(RetryHeaders.ATTEMPT), 'the last retry’s attempt').to.equal('3');
+    const firstFailure = Number(header(RetryHeaders.FIRST_FAILURE_AT));
+    expect(firstFailure).to.be.at.most(Number(header(RetryHeaders.DUE_AT)));
+
+    const [permanent] = ids('permanent');
+    const straight = letterOf(permanent);
+    expect(straight(DeadLetterHeaders.ORIGINAL_TOPIC)).to.equal(topic);
+    expect(straight(DeadLetterHeaders.EXCEPTION_FQCN)).to.equal('RpcException');
+    expect(straight(DeadLetterHeaders.ATTEMPTS), 'an RpcException is not retried').to.equal('1');
+    expect(straight(RetryHeaders.ATTEMPT)).to.equal(undefined);
+  });
+
+  it('handles a retry record without a due time at once, with a warning', async () => {
+    const order: Order = { id: 'no-due-time', kind: 'fine' };
+    await producer.send({
+      topic: `${topic}.retry.200`,
+      messages: [
+        {
+          value: JSON.stringify(order),
+          headers: { [RetryHeaders.ATTEMPT]: '2', [DeadLetterHeaders.HANDLER]: 'OrdersController.handle' },
+        },
+      ],
+    });
+    await eventually(() => journal.completed.includes(order.id), 'the record without a due time');
+    expect(
+      logger.find('warn', 'has no valid due time', { topic: `${topic}.retry.200` }),
+    ).to.have.length.above(0);
+  });
+
+  it('dead-letters a retry record whose attempt its topic is not for, with the reason', async () => {
+    const order: Order = { id: 'bad-attempt', kind: 'fine' };
+    await producer.send({
+      topic: `${topic}.retry.1000`,
+      messages: [
+        {
+          value: JSON.stringify(order),
+          headers: {
+            [RetryHeaders.ATTEMPT]: 'seven',
+            [RetryHeaders.DUE_AT]: String(Date.now()),
+            [DeadLetterHeaders.HANDLER]: 'OrdersController.handle',
+          },
+        },
+      ],
+    });
+    const letter = await collector.waitFor(
+      dlt,
+      (record) => JSON.parse(String(record.message.value)).id === order.id,
+      'the dead letter of the bad attempt',
+    );
+    expect(headerText(letter.message, RetryHeaders.EXCEPTION_CODE)).to.equal('RXK_RETRY_RECORD_INVALID');
+    expect(headerText(letter.message, DeadLetterHeaders.EXCEPTION_MESSAGE)).to.include('attempt seven');
+    expect(journal.runs.count(order.id), 'the handler never ran').to.equal(0);
+  });
+
+  it('fails listen() naming a missing retry topic when createTopics is off', async () => {
+    const source = `${uniqueName('retry-missing')}.orders`;
+    await createTopics([{ topic: source, numPartitions: 2 }]);
+    @Controller()
+    class MissingController {
+      @EventPattern(source, { retryTopics: { delaysMs: [500] } })
+      handle(): void {}
+    }
+    const container = new Container();
+    registerControllers(container, [MissingController]);
+    const missing = new KafkaServer(container, {
+      controllers: [MissingController],
+      client: { brokers, clientId: uniqueName('retry-missing') },
+      consumer: { groupId: uniqueName('retry-missing') },
+      logger: silentLogger,
+    });
+    const error = await missing.listen().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    await missing.close();
+    expect(RxKafkaError.isRxKafkaError(error) && error.code).to.equal('RXK_TOPIC_NOT_FOUND');
+    expect((error as Error).message)
+      .to.include(`${source}.retry.500`)
+      .and.include('MissingController.handle');
+  });
+});
+
+describe('retry topics for requests (broker)', function () {
+  if (SPEC_DRIVER === 'platformatic') {
+    it('answers from the run that succeeds [not on platformatic: its driver cannot pause partitions]');
+    return;
+  }
+
+  const prefix = uniqueName('retry-rpc');
+  const topic = `${prefix}.quote`;
+  const runs = new Tally<string>();
+  let server: KafkaServer;
+  let client: KafkaClient;
+
+  @Controller()
+  class QuotesController {
+    @MessagePattern(topic, { retryTopics: { delaysMs: [200, 1000], createTopics: true } })
+    quote(@Payload() order: Order): { id: string; run: number } {
+      runs.add(order.id);
+      const run = runs.count(order.id);
+      if (order.kind === 'poison') throw new PaymentDownError();
+      if (order.kind === 'permanent') throw new RpcException('the order is invalid');
+      if (order.kind === 'flaky3' && run < 3) throw new Error('busy');
+      return { id: order.id, run };
+    }
+  }
+
+  before(async function () {
+    this.timeout(120_000);
+    const brokers = [...(await useTestBroker()).brokers];
+    await createTopics([{ topic, numPartitions: 2 }, { topic: `${topic}.reply` }]);
+    const container = new Container();
+    registerControllers(container, [QuotesController]);
+    server = new KafkaServer(container, {
+      controllers: [QuotesController],
+      client: { brokers, clientId: prefix },
+      consumer: { groupId: prefix },
+      logger: silentLogger,
+    });
+    await server.listen();
+    client = new KafkaClient({
+      client: { brokers, clientId: `${prefix}-client` },
+      consumer: { groupId: `${prefix}-client` },
+      logger: silentLogger,
+      // Sized for the retries: both delays and three runs.
+      requestTimeoutMs: 20_000,
+    });
+    client.subscribeToResponseOf(topic);
+    await client.connect();
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await client?.close();
+    await server?.close();
+  });
+
+  it('answers a request from the run that succeeds, after its retries', async () => {
+    const reply = await firstValueFrom(client.send(topic, { id: 'q-flaky', kind: 'flaky3' }));
+    expect(reply).to.deep.equal({ id: 'q-flaky', run: 3 });
+    expect(runs.count('q-flaky')).to.equal(3);
+  });
+
+  it('answers a request with the error once its retries are spent', async () => {
+    const error = await firstValueFrom(client.send(topic, { id: 'q-poison', kind: 'poison' })).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(RemoteError);
+    expect(runs.count('q-poison'), 'runs: the first and one per delay').to.equal(3);
+  });
+
+  it('answers an RpcException at once, without retries', async () => {
+    const error = await firstValueFrom(client.send(topic, { id: 'q-invalid', kind: 'permanent' })).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(RemoteError);
+    expect((error as RemoteError).response).to.deep.include({ message: 'the order is invalid' });
+    expect(runs.count('q-invalid')).to.equal(1);
+  });
+});
