@@ -92,6 +92,8 @@ declare class AppModule {}
 interface Order { id: string; total: number }
 interface Payment { id: string; amount: number }
 declare function bill(order: Order): Promise<void>;
+declare function reserveStock(order: Order): Promise<void>;
+declare class ValidationError extends Error {}
 declare function toInvoice(payment: Payment): { paymentId: string; total: number };
 declare function add(state: Record<string, number>, deposit: unknown): Record<string, number>;
 declare function log(...values: unknown[]): void;
