@@ -3,6 +3,7 @@ import { OffsetTracker } from '../offsets/offset-tracker';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { Logger } from '../logger';
+import type { KafkaTracing, ProcessSpan } from '../tracing/kafka-tracing';
 import { decodeHeaders, decodeWireValue } from '../wire/parser';
 import type { CommittableRecord } from './committable-record';
 import type { RecordDecoder } from './consume-options';
@@ -13,6 +14,8 @@ export interface FeedHost<T> {
   readonly decode: RecordDecoder<T>;
   readonly logger: Logger;
   readonly progress: PartitionProgressBook;
+  /** The stream's tracing, when an OpenTelemetry SDK is registered. */
+  readonly tracing?: KafkaTracing;
   /** Figures for the report, written by the feeds. */
   readonly counts: { emitted: number; finished: number; decodeFailures: number };
   /** True while records may be handed to the subscriber (no drain, unsubscribe or close began). */
@@ -42,6 +45,8 @@ export class BatchFeed<T> {
   readonly #host: FeedHost<T>;
   readonly #tracker: OffsetTracker;
   #unfinished = 0;
+  /** The process spans of emitted records not finished yet, by index in the batch (traced streams only). */
+  readonly #processSpans = new Map<number, ProcessSpan>();
   #failure: { error: unknown } | undefined;
   /** The newest offset of the finished prefix not yet handed to kafkajs. */
   #unresolved: string | undefined;
@@ -79,6 +84,8 @@ export class BatchFeed<T> {
     } finally {
       this.#closed = true;
       clearInterval(this.#heartbeats);
+      // Records let go unfinished (an abandon) end their processing here: they come back redelivered.
+      for (const index of [...this.#processSpans.keys()]) this.#endProcessSpan(index);
     }
     if (this.#host.isAbandoning()) return;
     if (this.#failure) throw this.#failure.error;
@@ -94,6 +101,7 @@ export class BatchFeed<T> {
 
   /** A record of this batch was committed (see StreamRecord). */
   finish(index: number): void {
+    this.#endProcessSpan(index);
     if (this.#closed) return;
     this.#unfinished -= 1;
     this.#host.counts.finished += 1;
@@ -126,7 +134,23 @@ export class BatchFeed<T> {
     }
     this.#unfinished += 1;
     this.#host.counts.emitted += 1;
-    this.#host.emit(new StreamRecord(this, index, topic, partition, message, value));
+    const record = new StreamRecord(this, index, topic, partition, message, value);
+    const tracing = this.#host.tracing;
+    if (tracing === undefined) {
+      this.#host.emit(record);
+      return;
+    }
+    // The subscriber is the handler: it runs in the record's process span, which ends at its commit().
+    const span = tracing.startProcess({ ...message, topic, partition });
+    this.#processSpans.set(index, span);
+    tracing.with(span.context, () => this.#host.emit(record));
+  }
+
+  #endProcessSpan(index: number): void {
+    const span = this.#processSpans.get(index);
+    if (span === undefined) return;
+    this.#processSpans.delete(index);
+    span.end();
   }
 
   #complete(index: number): void {

@@ -6,6 +6,7 @@ import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { RxKafkaError } from '../errors';
+import { createKafkaTracing, type KafkaTracing } from '../tracing/kafka-tracing';
 import { BatchFeed, type FeedHost } from './batch-feed';
 import type { CommittableRecord } from './committable-record';
 import type { ResolvedConsumeOptions } from './consume-options';
@@ -24,6 +25,7 @@ export class StreamMember<T> implements FeedHost<T> {
   readonly bufferSize: number;
   readonly decode: ResolvedConsumeOptions<T>['decode'];
   readonly logger: ResolvedConsumeOptions<T>['logger'];
+  readonly tracing: KafkaTracing | undefined;
   readonly #options: ResolvedConsumeOptions<T>;
   readonly #subscriber: Subscriber<CommittableRecord<T>>;
   /** Batches being fed, each with the function that lets it return at once (an abandon). */
@@ -42,6 +44,10 @@ export class StreamMember<T> implements FeedHost<T> {
     this.bufferSize = options.bufferSize;
     this.decode = options.decode;
     this.logger = options.logger;
+    this.tracing = createKafkaTracing(
+      { clientId: options.clientId, groupId: options.groupId },
+      options.logger,
+    );
     this.connection = createKafkaConnection(
       { ...options, driver },
       {

@@ -3,13 +3,18 @@
  * partition grouping in place of kafkajs's quadratic one (see linear-partition-grouping.ts).
  *
  * kafkajs's producer holds its grouping function in a module-level constant of `sendMessages.js`, taken when
- * that module loads, so the replacement must be in the module cache before it. When nothing loaded kafkajs
- * yet, that is simply the case: this module loads kafkajs, and the application's own `require('kafkajs')`
- * later gets the same copy. When the application loaded kafkajs first, this module loads a private copy of
- * the five modules between kafkajs's entry point and the grouping (`index.js`, `src/index.js`, and the
- * producer's `index.js`, `messageProducer.js`, `sendMessages.js`) and puts the application's back in the
- * cache: every other module (errors, protocol, network, cluster) stays one shared copy, so kafkajs's error
- * classes are the same for both.
+ * that module loads, so the replacement must be in the module cache before it. This module loads a private
+ * copy of the five modules between kafkajs's entry point and the grouping (`index.js`, `src/index.js`, and
+ * the producer's `index.js`, `messageProducer.js`, `sendMessages.js`) and leaves the module cache as it found
+ * it: the application's own `require('kafkajs')`, before or after, gets its own copy. Every other module
+ * (errors, protocol, network, cluster) stays one shared copy, so kafkajs's error classes are the same for both.
+ *
+ * The copy being private also keeps `@opentelemetry/instrumentation-kafkajs` off rxkafka's records: that
+ * instrumentation wraps `Kafka.prototype.producer`/`consumer` of every kafkajs copy required while it is
+ * enabled, and rxkafka makes its own send and process spans, so the wrapped methods of the private copy are
+ * put back. Left wrapped, every rxkafka record would get a second send span and the instrumentation's
+ * `traceparent` over rxkafka's, cutting the request/reply trace at each hop. The application's kafkajs stays
+ * instrumented.
  */
 import Module from 'node:module';
 import type * as KafkajsModule from 'kafkajs';
@@ -37,12 +42,30 @@ function loadKafkajs(): typeof KafkajsModule {
   require.cache[groupingPath] = grouping;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, after the cache is set up
-    return require('kafkajs') as typeof KafkajsModule;
+    const loaded = require('kafkajs') as typeof KafkajsModule;
+    unwrapInstrumentation(loaded.Kafka.prototype, 'producer');
+    unwrapInstrumentation(loaded.Kafka.prototype, 'consumer');
+    return loaded;
   } finally {
     paths.forEach((path, index) => {
       const cached = applicationCopy[index];
       if (cached) require.cache[path] = cached;
+      else delete require.cache[path];
     });
+  }
+}
+
+/** A method wrapped by an OpenTelemetry instrumentation (its `_wrap` keeps the original beside it). */
+interface WrappedMethod {
+  readonly __wrapped?: boolean;
+  readonly __original?: unknown;
+}
+
+/** Puts back the original of a method an instrumentation wrapped on the private copy's prototype. */
+function unwrapInstrumentation(prototype: object, name: 'producer' | 'consumer'): void {
+  const method = Reflect.get(prototype, name) as WrappedMethod;
+  if (method.__wrapped === true && typeof method.__original === 'function') {
+    Reflect.set(prototype, name, method.__original);
   }
 }
 

@@ -46,10 +46,10 @@ describe('the linear partition grouping (kafkajs producers)', () => {
     }).trim();
   };
 
-  it('is the grouping of the one kafkajs copy when rxkafka loads kafkajs first', () => {
+  it("is the grouping of rxkafka's own copy when rxkafka loads kafkajs first; the application's gets its own", () => {
     expect(JSON.parse(probe(''))).to.deep.equal({
       taken: ['linear'],
-      applicationsKafka: 'shared',
+      applicationsKafka: 'its own',
     });
   });
 
