@@ -5,6 +5,7 @@
  */
 import { defaultIfEmpty, isObservable, lastValueFrom, map } from 'rxjs';
 import {
+  publishDeadLetterSent,
   publishHandlerEnd,
   publishHandlerError,
   publishHandlerRetry,
@@ -126,12 +127,13 @@ export class EventPath {
         `${describeHandler(handler)} failed after ${attempts} attempt(s); the event is skipped`,
         { ...locate(context.getMessage()), error },
       );
-      await failures.deadLetter(
+      const deadLetterTopic = await failures.deadLetter(
         record,
         { error, attempts, handler: describeHandler(handler) },
         failures.deadLetterOf(handler),
         trace,
       );
+      if (deadLetterTopic !== undefined) publishDeadLetterSent('event', handler, context, deadLetterTopic);
     }
     publishHandlerEnd('event', handler, context);
   }

@@ -113,15 +113,16 @@ export class FailurePolicy {
 
   /**
    * Writes the dead letter; a failure to write it rejects, so the record is not committed and comes back
-   * (nothing is lost, but the partition waits until the dead-letter topic accepts writes).
+   * (nothing is lost, but the partition waits until the dead-letter topic accepts writes). Resolves to the
+   * dead-letter topic written to, or undefined when there is none.
    */
   async deadLetter(
     record: RawKafkaRecord,
     failure: Failure,
     deadLetter: false | ((topic: string) => string),
     trace?: RecordTrace,
-  ): Promise<void> {
-    if (!deadLetter) return;
+  ): Promise<string | undefined> {
+    if (!deadLetter) return undefined;
     const topic = deadLetter(record.topic);
     const { produceQueue, tracing } = this.#options;
     const letters = [createDeadLetter(record, failure)];
@@ -142,6 +143,7 @@ export class FailurePolicy {
       throw error;
     }
     this.#deadLetters += 1;
+    return topic;
   }
 
   #timeoutError(handler: HandlerDescriptor, context: KafkaContext): RxKafkaError {
