@@ -75,10 +75,12 @@ export type { DrainMode } from './connection/connection-events';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics/diagnostics-channels';
 export type {
   BatchEndPayload,
+  BatchRecordsPayload,
   BatchStartPayload,
   ConnectionIdentity,
   ConnectionTransitionPayload,
   DiagnosticsChannelName,
+  DeadLetterSentPayload,
   DiagnosticsPayloads,
   HandlerEndPayload,
   HandlerErrorPayload,

@@ -4,7 +4,7 @@
  * `hasSubscribers` check at its publish point, and no payload is built for it.
  *
  * Payloads are read-only and describe; they never carry a record's value or headers, and carry its key only
- * on the handler channels (as text, so a stuck key can be named). Listeners run
+ * on the handler and dead-letter channels (as text, so a stuck key can be named). Listeners run
  * synchronously where the thing happens, so they should be quick and must not throw (Node reports a
  * listener's throw as an uncaught exception).
  */
@@ -29,6 +29,8 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   handlerError: 'rxkafka:handler:error',
   /** A handler failed with a retriable error and runs again on the same record after a backoff. */
   handlerRetry: 'rxkafka:handler:retry',
+  /** An event's handler failed for good and its record was written to its dead-letter topic. */
+  deadLetterSent: 'rxkafka:dead-letter:sent',
   /** Kafka acknowledged reply records of a request. */
   replyProduced: 'rxkafka:reply:produced',
   /** The consumer committed offsets. */
@@ -92,6 +94,12 @@ export interface BatchStartPayload extends ConnectionIdentity {
   readonly highWatermark: string;
 }
 
+/** `rxkafka:batch:start` only: also each record's offset and key, so a key waiting behind another can be named. */
+export interface BatchRecordsPayload extends BatchStartPayload {
+  /** Offset order; `key` is the key's bytes as UTF-8 text, absent when the record has none. */
+  readonly keys: ReadonlyArray<{ readonly offset: string; readonly key?: string }>;
+}
+
 /** `rxkafka:batch:end`: the batch's start payload, with how long it took and how it ended. */
 export interface BatchEndPayload extends BatchStartPayload {
   /** Milliseconds since its start; absent when nobody listened at its start. */
@@ -144,6 +152,12 @@ export interface HandlerRetryPayload extends HandlerStartPayload {
   readonly error: unknown;
 }
 
+/** `rxkafka:dead-letter:sent`: Kafka acknowledged the dead letter of a record its handler failed on. */
+export interface DeadLetterSentPayload extends HandlerStartPayload {
+  /** Where the dead letter went (`<topic>.dlt` by default). */
+  readonly deadLetterTopic: string;
+}
+
 /** `rxkafka:reply:produced`: reply records Kafka acknowledged. */
 export interface ReplyProducedPayload {
   /** The request's correlation id. */
@@ -186,12 +200,13 @@ export interface RequestSettledPayload extends ConnectionIdentity {
 export interface DiagnosticsPayloads {
   'rxkafka:connection:transition': ConnectionTransitionPayload;
   'rxkafka:partition:transition': PartitionTransitionPayload;
-  'rxkafka:batch:start': BatchStartPayload;
+  'rxkafka:batch:start': BatchRecordsPayload;
   'rxkafka:batch:end': BatchEndPayload;
   'rxkafka:handler:start': HandlerStartPayload;
   'rxkafka:handler:end': HandlerEndPayload;
   'rxkafka:handler:error': HandlerErrorPayload;
   'rxkafka:handler:retry': HandlerRetryPayload;
+  'rxkafka:dead-letter:sent': DeadLetterSentPayload;
   'rxkafka:reply:produced': ReplyProducedPayload;
   'rxkafka:offsets:committed': OffsetsCommittedPayload;
   'rxkafka:request:sent': RequestSentPayload;

@@ -24,6 +24,7 @@ const channels = {
   handlerEnd: channel(DIAGNOSTICS_CHANNELS.handlerEnd),
   handlerError: channel(DIAGNOSTICS_CHANNELS.handlerError),
   handlerRetry: channel(DIAGNOSTICS_CHANNELS.handlerRetry),
+  deadLetterSent: channel(DIAGNOSTICS_CHANNELS.deadLetterSent),
   replyProduced: channel(DIAGNOSTICS_CHANNELS.replyProduced),
   offsetsCommitted: channel(DIAGNOSTICS_CHANNELS.offsetsCommitted),
   requestSent: channel(DIAGNOSTICS_CHANNELS.requestSent),
@@ -122,7 +123,12 @@ export function publishPartitionTransition(
  */
 export function publishBatchStart(actor: AnyActorRef, payload: FetchedBatch): number | undefined {
   if (channels.batchStart.hasSubscribers) {
-    publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, toBatchPayload(actor, payload));
+    publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, {
+      ...toBatchPayload(actor, payload),
+      keys: payload.batch.messages.map(({ offset, key }) =>
+        key === null ? { offset } : { offset, key: key.toString('utf8') },
+      ),
+    });
   }
   return channels.batchEnd.hasSubscribers ? now() : undefined;
 }
@@ -220,6 +226,20 @@ export function publishHandlerRetry(
     attempts: retry.attempts,
     nextAttemptAt: Date.now() + retry.backoffMs,
     error,
+  });
+}
+
+/** `rxkafka:dead-letter:sent`: the record `handler` failed on went to `deadLetterTopic`. */
+export function publishDeadLetterSent(
+  kind: 'request' | 'event',
+  handler: HandlerLike,
+  context: RecordContextLike,
+  deadLetterTopic: string,
+): void {
+  if (!channels.deadLetterSent.hasSubscribers) return;
+  publish(channels.deadLetterSent, DIAGNOSTICS_CHANNELS.deadLetterSent, {
+    ...toHandlerPayload(kind, handler, context, undefined),
+    deadLetterTopic,
   });
 }
 

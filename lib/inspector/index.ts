@@ -25,3 +25,13 @@ export type { ExplainStuckOptions, StuckExplanation, StuckReason } from './expla
 export { StuckWatch } from './stuck-watch';
 export type { StuckWatchOptions, WatchedRun } from './stuck-watch';
 export type { HealthHandler, HealthHandlerOptions } from './health-handler';
+export { HandlerWatch, DEFAULT_HANDLER_WINDOW_MS } from './handler-watch';
+export type { HandlerWatchOptions } from './handler-watch';
+export { viewHandlers } from './view-handlers';
+export type {
+  HandlerView,
+  HandlerViews,
+  KeyView,
+  PartitionKeysView,
+  ViewHandlersOptions,
+} from './view-handlers';

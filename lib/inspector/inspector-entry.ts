@@ -1,10 +1,12 @@
 /**
  * What the inspector records and streams: one entry per thing that happened to an actor, plain JSON, so
- * the same lines serve the live page, a recording file and its replay. Topic names, offsets and member ids
- * only: never a record's key, value or headers.
+ * the same lines serve the live page, a recording file and its replay. Topic names, offsets and member ids,
+ * and in a `views` entry the keys of records waiting or running unless the inspector hides them; never a
+ * record's value or headers.
  */
 import type { PendingRequestsSummary } from '../client/pending-requests';
 import type { ConnectionError } from '../connection/connection-events';
+import type { HandlerViews } from './view-handlers';
 
 /** A connection actor took an edge of its chart. */
 export interface EdgeEntry {
@@ -82,7 +84,18 @@ export interface SourceEntry {
   readonly facts: KafkaFacts;
 }
 
-export type InspectorEntry = EdgeEntry | PartitionsEntry | RequestsEntry | SourceEntry;
+/** The process's per-handler and per-key views, as they stood (once a second, only when they changed). */
+export interface ViewsEntry {
+  readonly kind: 'views';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  /** Always `handlers`: the views are the process's, not one source's. */
+  readonly source: string;
+  readonly views: HandlerViews;
+}
+
+export type InspectorEntry = EdgeEntry | PartitionsEntry | RequestsEntry | SourceEntry | ViewsEntry;
 
 /** An entry before the history numbers it. */
 export type NewInspectorEntry = InspectorEntry extends infer E

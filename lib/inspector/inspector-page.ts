@@ -28,6 +28,8 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
 <main>
   <div>
     <section id="stuck" hidden><h2>Stuck now</h2><ul></ul></section>
+    <section id="handlers"><h2>Handlers</h2><table><thead><tr><th>handler</th><th>runs</th><th>failed</th><th>retries</th><th>dead letters</th><th>p50</th><th>p99</th></tr></thead><tbody></tbody></table>
+      <h2>Keys waiting and running</h2><table id="keys"><thead><tr><th>partition</th><th></th><th>key</th><th>offset</th><th>records</th><th>for</th><th>handler</th></tr></thead><tbody></tbody></table></section>
     <section id="ownership"><h2>Partition ownership</h2><table><thead><tr><th>group</th><th>partition</th><th>held by</th><th>state</th></tr></thead><tbody></tbody></table></section>
     <div id="members"></div>
   </div>
@@ -103,6 +105,9 @@ aside h2 { font-size:14px; margin:0 0 6px; }
 #log tr.future { opacity:0.35; }
 #log tr.at { background:#fff7e0; }
 .empty { color:var(--muted); font-style:italic; }
+#handlers { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; margin-bottom:14px; }
+#handlers h2 { font-size:14px; margin:0 0 6px; } #handlers table { border-collapse:collapse; margin-bottom:8px; } #handlers td, #handlers th { padding:2px 8px; font-size:12px; text-align:left; }
+#keys tr.waiting td { color:var(--warn); }
 #stuck { background:#fff7e0; border:1px solid #f0d9a8; border-radius:6px; padding:6px 12px; margin-bottom:12px; }
 #stuck h2 { font-size:14px; margin:0 0 4px; color:var(--warn); }
 #stuck ul { margin:0; padding-left:18px; } #stuck li { font-family:ui-monospace, Menlo, monospace; font-size:12px; }
@@ -137,6 +142,7 @@ const PAGE_SCRIPT = `
     var bySource = {};
     for (var i = 0; i <= upTo && i < entries.length; i++) {
       var entry = entries[i];
+      if (entry.kind === 'views') continue;
       var key = entry.member + '\\u0000' + entry.source;
       var view = bySource[key] || (bySource[key] = { member: entry.member, source: entry.source, state: 'idle', facts: { assignment: {} }, partitions: [], requests: undefined, lastEdge: undefined, role: '' });
       if (entry.kind === 'source') { view.role = entry.role; view.state = entry.state; view.clientId = entry.clientId; view.groupId = entry.groupId; view.facts = entry.facts; view.lastEdge = undefined; }
@@ -223,7 +229,41 @@ const PAGE_SCRIPT = `
     moment.textContent = at ? ((live ? 'live · ' : 'at ') + time(at.at) + ' · entry ' + (upTo + 1) + ' of ' + entries.length) : 'no events yet';
     counts.textContent = entries.length + ' entries' + (replaying ? ' (replayed recording)' : '');
     renderOwnership(views);
+    renderHandlers(upTo);
     renderLog(upTo);
+  }
+
+  var handlersBody = document.querySelector('#handlers tbody');
+  var keysBody = document.querySelector('#keys tbody');
+  function ms(value) { return value === undefined ? '' : value + ' ms'; }
+  /** Each member's handler and key views as they stood at entry 'upTo' (its last views entry before it). */
+  function renderHandlers(upTo) {
+    var latest = {};
+    for (var i = 0; i <= upTo && i < entries.length; i++) if (entries[i].kind === 'views') latest[entries[i].member] = entries[i];
+    var memberNames = Object.keys(latest).sort();
+    var prefix = function (member) { return memberNames.length > 1 ? member + ' · ' : ''; };
+    handlersBody.innerHTML = ''; keysBody.innerHTML = '';
+    memberNames.forEach(function (member) {
+      var views = latest[member].views;
+      views.handlers.forEach(function (h) {
+        var row = el('tr'); row.setAttribute('data-handler', h.handler);
+        [prefix(member) + h.handler, h.runs, h.failures, h.retries, h.deadLetters, ms(h.p50Ms), ms(h.p99Ms)].forEach(function (value) { row.appendChild(el('td', '', text(value))); });
+        handlersBody.appendChild(row);
+      });
+      views.partitions.forEach(function (p) {
+        [['running', p.running], ['waiting', p.waiting]].forEach(function (pair) {
+          pair[1].forEach(function (k) {
+            var row = el('tr', pair[0]); row.setAttribute('data-key', pair[0] + ':' + p.topic + '/' + p.partition + ':' + k.offset);
+            var what = pair[0] + (k.retry ? ' (attempt ' + k.retry.attempt + ' of ' + k.retry.attempts + ' failed)' : '');
+            // Text, never markup: a key is whatever the producer chose.
+            [prefix(member) + p.topic + '/' + p.partition, what, k.key === undefined ? '—' : k.key, k.offset, k.records, ms(k.ms), k.handler].forEach(function (value) { row.appendChild(el('td', '', text(value))); });
+            keysBody.appendChild(row);
+          });
+        });
+      });
+    });
+    if (!handlersBody.children.length) { var none = el('tr'); var cell = el('td', 'empty', 'no handler has run since the inspector started'); cell.colSpan = 7; none.appendChild(cell); handlersBody.appendChild(none); }
+    if (!keysBody.children.length) { var idle = el('tr'); var idleCell = el('td', 'empty', 'nothing waiting or running'); idleCell.colSpan = 7; idle.appendChild(idleCell); keysBody.appendChild(idle); }
   }
 
   /** Who holds each partition now (or at the scrubbed moment), across every member and source. */

@@ -20,7 +20,10 @@ import { renderInspectorPage } from './inspector-page';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
 import { followFleet, type FleetTopic } from './fleet-topic';
 import { renderStatechartSvg } from './render-statechart';
+import { HandlerWatch, type HandlerWatchOptions } from './handler-watch';
+import { recordViews } from './record-views';
 import { StuckWatch } from './stuck-watch';
+import { viewHandlers, type ViewHandlersOptions } from './view-handlers';
 
 export interface InspectorOptions {
   /** @defaultValue 0 (a free port; read it from `url`) */
@@ -45,6 +48,11 @@ export interface InspectorOptions {
   /** The page's title. @defaultValue 'rxkafka inspector' */
   readonly title?: string;
   readonly health?: HealthOptions;
+  /**
+   * The per-handler and per-key views (`/views`, the page, the history). Keys of records waiting or
+   * running are shown and recorded unless `hideKeys` is set.
+   */
+  readonly views?: ViewHandlersOptions & Pick<HandlerWatchOptions, 'windowMs'>;
 }
 
 export interface Inspector {
@@ -71,7 +79,14 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   const follower = new SourceFollower(history, member, sources);
   const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
   const watch = new StuckWatch({ now: options.health?.now });
-  const removers: Array<() => void> = [detachMetrics, () => watch.close()];
+  const handlerWatch = new HandlerWatch({ windowMs: options.views?.windowMs });
+  const viewOptions: ViewHandlersOptions = {
+    topKeys: options.views?.topKeys,
+    hideKeys: options.views?.hideKeys,
+  };
+  // Checked here, not on the first request: a bad option fails the start.
+  viewHandlers(handlerWatch, viewOptions);
+  const removers: Array<() => void> = [detachMetrics, () => watch.close(), () => handlerWatch.close()];
   let recording: WriteStream | undefined;
   if (options.record !== undefined) {
     recording = createWriteStream(options.record, { flags: 'a' });
@@ -81,7 +96,10 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   const page = renderInspectorPage({ chartSvg, title: options.title ?? 'rxkafka inspector' });
   const replay = options.replay !== undefined;
   if (replay) for (const entry of readRecording(options.replay as string)) history.add(entry);
-  else follower.start();
+  else {
+    follower.start();
+    removers.push(recordViews(history, member, handlerWatch, viewOptions));
+  }
   const fleetReader = options.fleet ? await followFleet(options.fleet, history) : undefined;
 
   const streams = new Set<ServerResponse>();
@@ -94,6 +112,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       metrics,
       liveness: () => checkHealth(follower, sources, watch, options.health),
       readiness: () => checkReadiness(follower.connections()),
+      views: () => viewHandlers(handlerWatch, viewOptions),
     }),
   );
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -121,6 +140,7 @@ interface Routes {
   readonly metrics: ActorMetrics;
   readonly liveness: () => { ok: boolean; reasons: string[]; stuck: unknown[] };
   readonly readiness: () => { ok: boolean; reasons: string[] };
+  readonly views: () => unknown;
 }
 
 function route(request: IncomingMessage, response: ServerResponse, routes: Routes): void {
@@ -136,6 +156,8 @@ function route(request: IncomingMessage, response: ServerResponse, routes: Route
       const verdict = path === '/healthz' ? routes.liveness() : routes.readiness();
       return send(response, verdict.ok ? 200 : 503, 'application/json', `${JSON.stringify(verdict)}\n`);
     }
+    case '/views':
+      return send(response, 200, 'application/json', `${JSON.stringify(routes.views())}\n`);
     case '/metrics':
       void routes.metrics.text().then(
         (text) => send(response, 200, routes.metrics.contentType, text),
@@ -208,7 +230,11 @@ function isEntry(value: unknown): value is InspectorEntry {
   if (typeof value !== 'object' || value === null) return false;
   const { kind, at, source } = value as { kind?: unknown; at?: unknown; source?: unknown };
   return (
-    (kind === 'edge' || kind === 'partitions' || kind === 'requests' || kind === 'source') &&
+    (kind === 'edge' ||
+      kind === 'partitions' ||
+      kind === 'requests' ||
+      kind === 'source' ||
+      kind === 'views') &&
     typeof at === 'number' &&
     typeof source === 'string'
   );

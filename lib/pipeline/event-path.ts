@@ -5,6 +5,7 @@
  */
 import { defaultIfEmpty, isObservable, lastValueFrom, map } from 'rxjs';
 import {
+  publishDeadLetterSent,
   publishHandlerEnd,
   publishHandlerError,
   publishHandlerRetry,
@@ -160,12 +161,13 @@ export class EventPath {
         { ...locate(context.getMessage()), error },
       );
       if (!plan) {
-        await failures.deadLetter(
+        const deadLetterTopic = await failures.deadLetter(
           record,
           { error, attempts, handler: describeHandler(handler) },
           failures.deadLetterOf(handler),
           trace,
         );
+        if (deadLetterTopic !== undefined) publishDeadLetterSent('event', handler, context, deadLetterTopic);
       }
     }
     publishHandlerEnd('event', handler, context);

@@ -114,16 +114,19 @@ export class FailurePolicy {
 
   /**
    * Writes the dead letter; a failure to write it rejects, so the record is not committed and comes back
-   * (nothing is lost, but the partition waits until the dead-letter topic accepts writes).
+   * (nothing is lost, but the partition waits until the dead-letter topic accepts writes). Resolves to the
+   * dead-letter topic written to, or undefined when there is none.
    */
   async deadLetter(
     record: RawKafkaRecord,
     failure: Failure,
     deadLetter: false | ((topic: string) => string),
     trace?: RecordTrace,
-  ): Promise<void> {
-    if (!deadLetter) return;
-    await this.writeDeadLetter(deadLetter(record.topic), createDeadLetter(record, failure), record, trace);
+  ): Promise<string | undefined> {
+    if (!deadLetter) return undefined;
+    const topic = deadLetter(record.topic);
+    await this.writeDeadLetter(topic, createDeadLetter(record, failure), record, trace);
+    return topic;
   }
 
   /**

@@ -2,15 +2,15 @@
  * Polling with a deadline: the reliability specs wait for outcomes, never for durations.
  */
 
-/** Resolves once `check()` is true; rejects naming `what` (and `explain()`, if given) when `timeoutMs` passes. */
+/** Resolves once `check()` is (or resolves to) true; rejects naming `what` (and `explain()`, if given) when `timeoutMs` passes. */
 export async function eventually(
-  check: () => boolean,
+  check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 60_000,
   explain: () => string = () => '',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) {
       const detail = explain();
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail}` : ''}`);
