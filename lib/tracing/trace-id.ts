@@ -10,9 +10,8 @@ const INVALID_PARENT_ID = '0'.repeat(16);
 
 /**
  * The 32 hex digit trace id of `headers`' `traceparent` (the first, when repeated), fetched (Buffers) or
- * decoded (strings), or undefined when there
- * is none or it is malformed (wrong length, bad hex, version ff, extra fields on version 00, an all-zero
- * trace or parent id).
+ * decoded (strings); undefined when there is none or it is malformed (wrong length, bad hex, version ff,
+ * extra fields on version 00, an all-zero trace or parent id).
  */
 export function traceIdOf(headers: Readonly<Record<string, unknown>> | undefined): string | undefined {
   if (!headers || !Object.hasOwn(headers, 'traceparent')) return undefined;
