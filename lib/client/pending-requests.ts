@@ -10,6 +10,8 @@ interface PendingRequest {
   repliesSeen: number;
   /** Epoch milliseconds when the request was registered. */
   readonly since: number;
+  /** The trace of the request's send span, when it is traced. */
+  readonly traceId: string | undefined;
 }
 
 /** How a request ended, for its duration: its last reply (or an error reply) came, or it timed out. */
@@ -46,6 +48,8 @@ export interface OldestPendingRequest {
   readonly ageMs: number;
   /** Replies that came so far (a streamed reply waits for its last). */
   readonly repliesSeen: number;
+  /** The trace id of the request (its send span), to find it in a tracing backend; absent when untraced. */
+  readonly traceId?: string;
 }
 
 /**
@@ -101,15 +105,16 @@ export class PendingRequests {
       since: entry.since,
       ageMs: Math.max(0, this.#now() - entry.since),
       repliesSeen: entry.repliesSeen,
+      ...(entry.traceId === undefined ? {} : { traceId: entry.traceId }),
     };
   }
 
   /**
    * Registers a request. `timeoutMs` (0 = none) counts from now and starts again at each reply, so a long
-   * stream of replies is not cut off while it keeps flowing.
+   * stream of replies is not cut off while it keeps flowing. `traceId` is the request's trace, if traced.
    * @throws RxKafkaError RXK_PENDING_LIMIT when the table is full.
    */
-  add(id: string, pattern: string, subscriber: Observer<unknown>, timeoutMs: number): void {
+  add(id: string, pattern: string, subscriber: Observer<unknown>, timeoutMs: number, traceId?: string): void {
     if (this.#entries.size >= this.#limit) {
       throw new RxKafkaError(
         'RXK_PENDING_LIMIT',
@@ -126,6 +131,7 @@ export class PendingRequests {
       timer: undefined,
       repliesSeen: 0,
       since: this.#now(),
+      traceId,
     };
     this.#entries.set(id, entry);
     this.#arm(id, entry);

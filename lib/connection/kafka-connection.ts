@@ -30,6 +30,7 @@ import {
   publishBatchStart,
   publishOffsetsCommitted,
 } from '../diagnostics/publish-diagnostics';
+import { createMessagingMetrics, type MessagingMetrics } from '../diagnostics/messaging-metrics';
 import { publishTransitions } from './transition-diagnostics';
 import type {
   Assignment,
@@ -91,6 +92,7 @@ export class KafkaConnection {
   readonly skips$: Observable<SkippedRecords>;
 
   readonly #options: KafkaConnectionOptions;
+  readonly #metrics: MessagingMetrics | undefined;
   readonly #actor: ConnectionActor;
   readonly #snapshot$: BehaviorSubject<ConnectionSnapshot>;
   readonly #messages = new Subject<ConsumedRecord>();
@@ -133,7 +135,12 @@ export class KafkaConnection {
     // The driver remembers where its partitioner put each record, so the queue notices records a produce
     // response left out (kafkajs #1303; see lib/kafka/kafkajs/partition-recorder.ts).
     const producer = this.#producer;
+    this.#metrics = createMessagingMetrics({
+      clientId: options.clientId,
+      ...(consumerOptions === undefined ? {} : { groupId: consumerOptions.groupId }),
+    });
     this.produceQueue = new ProduceQueue(producer, {
+      metrics: this.#metrics,
       classifySendError: (error) => options.driver.classifySendError(error),
       sendConfig: options.sendConfig,
       partitionOf: (message) => producer.partitionOf(message),
@@ -398,6 +405,7 @@ export class KafkaConnection {
     }
     const offsets = this.offsets;
     offsets.batchStarted(payload);
+    this.#metrics?.consumed(payload.batch.topic, payload.batch.partition, payload.batch.messages.length);
     const startedAt = publishBatchStart(this.#actor, payload);
     try {
       await eachBatch(payload);

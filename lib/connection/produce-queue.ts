@@ -2,6 +2,7 @@ import type { OutgoingRecord } from '../kafka/kafka-record';
 import { toEncodableMessage } from './encodable-message';
 import type { ProduceSettings, RecordProducer, WrittenPartition } from '../kafka/record-producer';
 import { RxKafkaError } from '../errors';
+import type { MessagingMetrics } from '../diagnostics/messaging-metrics';
 import { RefusedTopics } from './refused-topics';
 import type { SendErrorKind } from '../kafka/kafka-driver';
 import { createUnwrittenError, toSendFailure } from './send-failures';
@@ -14,6 +15,8 @@ import {
 } from './written-offsets';
 
 export interface ProduceQueueOptions {
+  /** Records each produce request by the OpenTelemetry messaging conventions; absent without a meter provider. */
+  readonly metrics?: MessagingMetrics;
   /** What a failed send means (the driver's `classifySendError`): the queue decides on the kind alone. */
   readonly classifySendError: (error: unknown) => SendErrorKind;
   /** Spread into every send (acks, timeout, compression): NestJS's `send` option. */
@@ -59,6 +62,7 @@ export class ProduceQueue {
   readonly #maxBatchMessages: number;
   readonly #partitionOf: (message: OutgoingRecord) => number | undefined;
   readonly #classifySendError: (error: unknown) => SendErrorKind;
+  readonly #metrics: MessagingMetrics | undefined;
   readonly #shared: ProduceLane;
   /** Lanes of topics not proven yet, by topic; a lane leaves the map once it is empty. */
   readonly #lanes = new Map<string, ProduceLane>();
@@ -70,6 +74,7 @@ export class ProduceQueue {
   constructor(producer: RecordProducer, options: ProduceQueueOptions) {
     this.#producer = producer;
     this.#classifySendError = options.classifySendError;
+    this.#metrics = options.metrics;
     this.#sendConfig = options.sendConfig ?? {};
     this.#maxBatchMessages = options.maxBatchMessages ?? 2000;
     this.#partitionOf = options.partitionOf ?? (() => undefined);
@@ -177,6 +182,18 @@ export class ProduceQueue {
     return lane;
   }
 
+  /** One produce request is one `send` operation per topic it wrote to. */
+  #recordSent(
+    topicMessages: ReadonlyArray<{ topic: string; messages: OutgoingRecord[] }>,
+    startedAt: number,
+    error?: unknown,
+  ): void {
+    if (!this.#metrics) return;
+    const seconds = (performance.now() - startedAt) / 1_000;
+    for (const { topic, messages } of topicMessages)
+      this.#metrics.sent(topic, messages.length, seconds, error);
+  }
+
   #createLane(onIdle?: () => void): ProduceLane {
     return new ProduceLane({
       maxBatchMessages: this.#maxBatchMessages,
@@ -192,9 +209,13 @@ export class ProduceQueue {
    */
   async #sendTogether(batch: readonly QueuedMessages[]): Promise<SendFailure | undefined> {
     let written: WrittenPartition[] | void;
+    const topicMessages = groupByTopic(batch);
+    const startedAt = this.#metrics ? performance.now() : 0;
     try {
-      written = await this.#producer.sendBatch({ ...this.#sendConfig, topicMessages: groupByTopic(batch) });
+      written = await this.#producer.sendBatch({ ...this.#sendConfig, topicMessages });
+      this.#recordSent(topicMessages, startedAt);
     } catch (error) {
+      this.#recordSent(topicMessages, startedAt, error);
       const topics = new Set(batch.map((entry) => entry.topic));
       for (const topic of topics) this.#proven.delete(topic);
       const kind = this.#classifySendError(error);

@@ -126,6 +126,8 @@ export interface HandlerStartPayload {
   readonly key?: string;
   /** The request's correlation id (requests only). */
   readonly correlationId?: string;
+  /** The trace id of the record's W3C `traceparent` header; absent when it has none (or a malformed one). */
+  readonly traceId?: string;
 }
 
 /** `rxkafka:handler:end`: the run is over (after `rxkafka:handler:error` when it failed). */

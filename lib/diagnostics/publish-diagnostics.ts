@@ -5,6 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { AnyActorRef } from 'xstate';
+import { traceIdOf } from '../tracing/trace-id';
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
 import {
   DIAGNOSTICS_CHANNELS,
@@ -61,6 +62,7 @@ export interface RecordContextLike {
     readonly partition: number;
     readonly offset: string;
     readonly key?: unknown;
+    readonly headers?: Readonly<Record<string, unknown>>;
   };
 }
 
@@ -254,8 +256,9 @@ function toHandlerPayload(
   context: RecordContextLike,
   correlationId: string | undefined,
 ): HandlerStartPayload {
-  const { topic, partition, offset, key } = context.getMessage();
+  const { topic, partition, offset, key, headers } = context.getMessage();
   const { pattern } = handler;
+  const traceId = traceIdOf(headers);
   return {
     kind,
     handler: `${handler.controller}.${handler.method}`,
@@ -265,6 +268,7 @@ function toHandlerPayload(
     offset,
     ...(key === undefined || key === null ? {} : { key: toKeyText(key) }),
     ...(correlationId === undefined ? {} : { correlationId }),
+    ...(traceId === undefined ? {} : { traceId }),
   };
 }
 

@@ -34,6 +34,8 @@ export type StuckReason =
       readonly offset: string;
       readonly key?: string;
       readonly correlationId?: string;
+      /** The trace id of the record's `traceparent` header, to find it in a tracing backend; absent without one. */
+      readonly traceId?: string;
       readonly runningMs: number;
     }
   | {
@@ -45,6 +47,8 @@ export type StuckReason =
       readonly key?: string;
       readonly attempt: number;
       readonly attempts: number;
+      /** The trace id of the record's `traceparent` header, to find it in a tracing backend; absent without one. */
+      readonly traceId?: string;
       /** Epoch milliseconds. */
       readonly nextAttemptAt: number;
     }
@@ -56,6 +60,8 @@ export type StuckReason =
       readonly offset: string;
       readonly key?: string;
       readonly correlationId: string;
+      /** The trace id of the record's `traceparent` header, to find it in a tracing backend; absent without one. */
+      readonly traceId?: string;
       readonly waitingMs: number;
     }
   | {
@@ -80,6 +86,8 @@ export type StuckReason =
       readonly kind: 'request-pending';
       readonly pattern: string;
       readonly correlationId: string;
+      /** The trace id of the request's send span, to find it in a tracing backend; absent when untraced. */
+      readonly traceId?: string;
       readonly ageMs: number;
       readonly replyTopic: string;
       /** Absent when no reply partition is assigned to the client now. */
@@ -247,6 +255,7 @@ function byHoldingFirst(a: WatchedRun, b: WatchedRun): number {
 function explainRun(run: WatchedRun, now: number): StuckReason {
   const { handler, pattern, offset } = run;
   const key = run.key === undefined ? {} : { key: run.key };
+  const traced = run.traceId === undefined ? {} : { traceId: run.traceId };
   if (run.finishedAt !== undefined && run.correlationId !== undefined) {
     return {
       kind: 'awaiting-acknowledgement',
@@ -255,10 +264,11 @@ function explainRun(run: WatchedRun, now: number): StuckReason {
       offset,
       ...key,
       correlationId: run.correlationId,
+      ...traced,
       waitingMs: now - run.finishedAt,
     };
   }
-  if (run.retry) return { kind: 'retrying', handler, pattern, offset, ...key, ...run.retry };
+  if (run.retry) return { kind: 'retrying', handler, pattern, offset, ...key, ...traced, ...run.retry };
   return {
     kind: 'handler-running',
     handler,
@@ -266,6 +276,7 @@ function explainRun(run: WatchedRun, now: number): StuckReason {
     offset,
     ...key,
     ...(run.correlationId === undefined ? {} : { correlationId: run.correlationId }),
+    ...traced,
     runningMs: now - run.startedAt,
   };
 }
@@ -286,11 +297,12 @@ function explainRequest(
   } catch {
     return undefined;
   }
-  const { pattern, correlationId, replyTopic, replyPartition } = oldest;
+  const { pattern, correlationId, traceId, replyTopic, replyPartition } = oldest;
   const reason: StuckReason = {
     kind: 'request-pending',
     pattern,
     correlationId,
+    ...(traceId === undefined ? {} : { traceId }),
     ageMs,
     replyTopic,
     ...(replyPartition === undefined ? {} : { replyPartition }),
@@ -314,8 +326,12 @@ function seconds(ms: number): string {
   return `${Math.floor(Math.max(0, ms) / 1_000)} s`;
 }
 
-function onRecord(offset: string, key: string | undefined): string {
-  return `offset ${offset}${key === undefined ? '' : `, key ${JSON.stringify(key)}`}`;
+function onRecord(offset: string, key: string | undefined, traceId: string | undefined): string {
+  return `offset ${offset}${key === undefined ? '' : `, key ${JSON.stringify(key)}`}${inTrace(traceId)}`;
+}
+
+function inTrace(traceId: string | undefined): string {
+  return traceId === undefined ? '' : `, trace ${traceId}`;
 }
 
 /** The one-line sentence of an explanation. */
@@ -332,11 +348,11 @@ function toSentence(
     : '';
   switch (reason.kind) {
     case 'handler-running':
-      return `${subject}${reason.handler} (${reason.pattern}) has been running on ${onRecord(reason.offset, reason.key)} for ${seconds(reason.runningMs)}`;
+      return `${subject}${reason.handler} (${reason.pattern}) has been running on ${onRecord(reason.offset, reason.key, reason.traceId)} for ${seconds(reason.runningMs)}`;
     case 'retrying':
-      return `${subject}${reason.handler} (${reason.pattern}) failed attempt ${reason.attempt} of ${reason.attempts} on ${onRecord(reason.offset, reason.key)}; the next starts at ${new Date(reason.nextAttemptAt).toISOString()}`;
+      return `${subject}${reason.handler} (${reason.pattern}) failed attempt ${reason.attempt} of ${reason.attempts} on ${onRecord(reason.offset, reason.key, reason.traceId)}; the next starts at ${new Date(reason.nextAttemptAt).toISOString()}`;
     case 'awaiting-acknowledgement':
-      return `${subject}${reason.handler} (${reason.pattern}) finished ${onRecord(reason.offset, reason.key)} ${seconds(reason.waitingMs)} ago; its replies (correlation id ${reason.correlationId}) wait for Kafka's acknowledgement`;
+      return `${subject}${reason.handler} (${reason.pattern}) finished ${onRecord(reason.offset, reason.key, reason.traceId)} ${seconds(reason.waitingMs)} ago; its replies (correlation id ${reason.correlationId}) wait for Kafka's acknowledgement`;
     case 'backpressure':
       return `${subject}held by backpressure: ${reason.inFlight} records handed to the stream are unfinished (bufferSize ${reason.bufferSize}); downstream is slow`;
     case 'revoking':
@@ -348,7 +364,7 @@ function toSentence(
         reason.lastError ? `; last error ${reason.lastError.name}: ${reason.lastError.message}` : ''
       })`;
     case 'request-pending':
-      return `${name}'s oldest request to ${reason.pattern} (correlation id ${reason.correlationId}) has waited ${seconds(reason.ageMs)} for a reply on ${reason.replyTopic} ${
+      return `${name}'s oldest request to ${reason.pattern} (correlation id ${reason.correlationId}${inTrace(reason.traceId)}) has waited ${seconds(reason.ageMs)} for a reply on ${reason.replyTopic} ${
         reason.replyPartition === undefined
           ? '(no reply partition assigned)'
           : `partition ${reason.replyPartition}`

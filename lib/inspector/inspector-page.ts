@@ -332,7 +332,7 @@ const PAGE_SCRIPT = `
   // Lines are text, never markup: a stuck line names a record key, which anyone who can produce chose.
   function showStuck(stuck) {
     var list = stuckEl.querySelector('ul'); list.innerHTML = '';
-    (stuck || []).forEach(function (item) { var line = el('li', '', item.sentence); line.setAttribute('data-reason', item.reason.kind); list.appendChild(line); });
+    (stuck || []).forEach(function (item) { var line = el('li', '', item.sentence); line.setAttribute('data-reason', item.reason.kind); if (item.reason.traceId) line.setAttribute('data-trace-id', item.reason.traceId); list.appendChild(line); });
     stuckEl.hidden = list.children.length === 0;
   }
   function pollStuck() { fetch('healthz').then(function (response) { return response.json(); }).then(function (body) { showStuck(body.stuck); }, function () { return undefined; }); }

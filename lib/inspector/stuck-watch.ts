@@ -27,6 +27,8 @@ export interface WatchedRun {
   /** The record's key as text; absent when it has none. */
   readonly key?: string;
   readonly correlationId?: string;
+  /** The trace id of the record's `traceparent` header; absent when it has none. */
+  readonly traceId?: string;
   /** Epoch milliseconds when the handler started on the record. */
   readonly startedAt: number;
   /** Epoch milliseconds when the handler was done; set only while its replies wait for acknowledgement. */
@@ -89,7 +91,7 @@ export class StuckWatch {
   }
 
   #started(payload: HandlerStartPayload): void {
-    const { kind, handler, pattern, topic, partition, offset, key, correlationId } = payload;
+    const { kind, handler, pattern, topic, partition, offset, key, correlationId, traceId } = payload;
     const id = runId(payload);
     // A redelivered record starts afresh: the run moves to the end, as the newest.
     this.#runs.delete(id);
@@ -102,6 +104,7 @@ export class StuckWatch {
       offset,
       ...(key === undefined ? {} : { key }),
       ...(correlationId === undefined ? {} : { correlationId }),
+      ...(traceId === undefined ? {} : { traceId }),
       startedAt: this.#now(),
     });
     if (this.#runs.size > this.#maxRuns) {

@@ -51,6 +51,8 @@ export interface ProcessSpan extends RecordTrace {
 /** A send span: the creation context of the records it injects into. Ending twice is harmless. */
 export interface SendSpan {
   readonly context: Context;
+  /** The span's trace id (32 hex digits); absent when its context is not valid (no SDK registered). */
+  readonly traceId?: string;
   /**
    * Copies of `records` whose headers carry this span's context; the records and their header objects are
    * left as they were. A record that already carries a `traceparent` keeps it (a context the user chose),
@@ -116,8 +118,10 @@ export class KafkaTracing {
     );
     const context = api.trace.setSpan(parent, span);
     const replace = options.replaceContext === true;
+    const spanContext = span.spanContext();
     return {
       context,
+      ...(api.isSpanContextValid(spanContext) ? { traceId: spanContext.traceId } : {}),
       inject: <R extends OutgoingRecord>(records: readonly R[]): R[] =>
         records.map((record) => this.inject(context, record, replace)),
       end: this.#ender(span),

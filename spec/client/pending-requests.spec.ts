@@ -237,3 +237,24 @@ describe('PendingRequests.summary()', () => {
     expect(pending.summary()).to.deep.equal({ pending: 0, oldestMs: 0, timedOut: 1, answered: 1 });
   });
 });
+
+describe('PendingRequests.oldest()', () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+  it('carries the trace id the request was registered with', () => {
+    const table = new PendingRequests(10);
+    const observed = new Observable<unknown>((subscriber) => {
+      table.add('c-1', 'hero.kill.dragon', subscriber, 0, traceId);
+      return () => table.remove('c-1');
+    }).subscribe();
+    expect(table.oldest()).to.deep.include({ correlationId: 'c-1', traceId });
+    observed.unsubscribe();
+  });
+
+  it('has no trace id field for an untraced request', () => {
+    const table = new PendingRequests(10);
+    const observed = register(table, 'c-2');
+    expect(table.oldest()).to.include({ correlationId: 'c-2' }).and.not.have.property('traceId');
+    observed.subscription.unsubscribe();
+  });
+});

@@ -135,6 +135,37 @@ describe('explainStuck() (on a fake driver)', () => {
     });
   });
 
+  context('when the held record carries a traceparent header', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+    beforeEach(async () => {
+      const traceparent = Buffer.from(`00-${traceId}-00f067aa0ba902b7-01`);
+      void driver.consumer.deliver(
+        'stuck.hang',
+        0,
+        [{ key: 'order-8', value: '{}', headers: { traceparent } }],
+        3,
+      );
+      await settle();
+    });
+
+    it('names the record’s trace id, in the reason and in the sentence', () => {
+      const [explained] = explainLater();
+      expect(explained.reason).to.deep.include({ kind: 'handler-running', offset: '3', traceId });
+      expect(explained.sentence).to.match(
+        new RegExp(`has been running on offset 3, key "order-8", trace ${traceId} for 60 s$`),
+      );
+    });
+  });
+
+  it('names no trace id for a record whose traceparent is malformed', async () => {
+    const traceparent = `00-${'z'.repeat(32)}-00f067aa0ba902b7-01`;
+    void driver.consumer.deliver('stuck.hang', 0, [{ value: '{}', headers: { traceparent } }], 4);
+    await settle();
+    const [explained] = explainLater();
+    expect(explained.reason).to.include({ kind: 'handler-running' }).and.not.have.property('traceId');
+  });
+
   it('tells a request whose replies wait for Kafka’s acknowledgement, with its correlation id', async () => {
     driver.producer.holdAcks();
     void driver.consumer.deliver('stuck.ask', 0, [

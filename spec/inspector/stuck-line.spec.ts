@@ -70,4 +70,38 @@ describe('the inspector page’s stuck lines (headless browser, fake driver)', f
       await server.close({ mode: 'abandon' });
     }
   });
+
+  it('names the held record’s trace id on its line and in its data-trace-id attribute', async () => {
+    const driver = new FakeKafkaDriver();
+    const container = new Container();
+    registerControllers(container, [HangingController]);
+    const server = new KafkaServer(container, { driver, logger: silentLogger });
+    await server.listen();
+    let inspector: Inspector | undefined;
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    try {
+      inspector = await startInspector({ sources: [server], health: { now: () => Date.now() + 60_500 } });
+      const page = await browser!.newPage();
+      await page.goto(inspector.url);
+      const traceparent = Buffer.from(`00-${traceId}-00f067aa0ba902b7-01`);
+      void driver.consumer.deliver(
+        'page.hang',
+        0,
+        [{ key: 'k-2', value: '{}', headers: { traceparent } }],
+        8,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      await page.evaluate('window.__inspector.pollStuck()');
+      await page.waitForFunction('document.querySelectorAll("#stuck li").length === 1', { timeout: 15_000 });
+      const [line] = await page.$$eval('#stuck li', (items) =>
+        items.map((item) => ({ text: item.textContent, traceId: item.getAttribute('data-trace-id') })),
+      );
+      expect(line.traceId).to.equal(traceId);
+      expect(line.text).to.include(`running on offset 8, key "k-2", trace ${traceId} for`);
+    } finally {
+      release();
+      await inspector?.close();
+      await server.close({ mode: 'abandon' });
+    }
+  });
 });

@@ -1,0 +1,175 @@
+/**
+ * Metrics by the OpenTelemetry messaging semantic conventions, through the OpenTelemetry metrics API, beside
+ * the inspector's `rxkafka_*` Prometheus metrics. Only when an SDK registered a meter provider: otherwise no
+ * instrument exists and no diagnostics channel gains a subscriber, so nothing is spent.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import {
+  DIAGNOSTICS_CHANNELS,
+  type HandlerEndPayload,
+  type HandlerErrorPayload,
+} from './diagnostics-channels';
+import { MESSAGING_SYSTEM, MessagingAttributes as A, toErrorType } from '../tracing/messaging-attributes';
+import { loadOpenTelemetryApi } from '../tracing/opentelemetry-api';
+
+/** The instrument names of the conventions. */
+export const MESSAGING_METRICS = Object.freeze({
+  sentMessages: 'messaging.client.sent.messages',
+  consumedMessages: 'messaging.client.consumed.messages',
+  processDuration: 'messaging.process.duration',
+  operationDuration: 'messaging.client.operation.duration',
+} as const);
+
+/** Where the measurements of one connection come from. */
+export interface MessagingMetricsIdentity {
+  readonly clientId: string;
+  /** The consumer group; absent for a producer-only connection. */
+  readonly groupId?: string;
+}
+
+/** One connection's recorder of sends and consumed batches. */
+export class MessagingMetrics {
+  readonly #instruments: Instruments;
+  readonly #identity: MessagingMetricsIdentity;
+
+  constructor(instruments: Instruments, identity: MessagingMetricsIdentity) {
+    this.#instruments = instruments;
+    this.#identity = identity;
+  }
+
+  /** A produce request for `topic`: `count` records, done (or failed with `error`) after `seconds`. */
+  sent(topic: string, count: number, seconds: number, error?: unknown): void {
+    const attributes: Attributes = {
+      [A.SYSTEM]: MESSAGING_SYSTEM,
+      [A.OPERATION_NAME]: 'send',
+      [A.OPERATION_TYPE]: 'send',
+      [A.DESTINATION_NAME]: topic,
+      [A.CLIENT_ID]: this.#identity.clientId,
+    };
+    if (error !== undefined) attributes[A.ERROR_TYPE] = toErrorType(error);
+    this.#instruments.sentMessages.add(count, attributes);
+    this.#instruments.operationDuration.record(seconds, attributes);
+  }
+
+  /** A fetched batch handed to the runtime. */
+  consumed(topic: string, partition: number, count: number): void {
+    const attributes: Attributes = {
+      [A.SYSTEM]: MESSAGING_SYSTEM,
+      [A.OPERATION_NAME]: 'process',
+      [A.OPERATION_TYPE]: 'process',
+      [A.DESTINATION_NAME]: topic,
+      [A.DESTINATION_PARTITION_ID]: String(partition),
+      [A.CLIENT_ID]: this.#identity.clientId,
+    };
+    if (this.#identity.groupId !== undefined) attributes[A.CONSUMER_GROUP_NAME] = this.#identity.groupId;
+    this.#instruments.consumedMessages.add(count, attributes);
+  }
+}
+
+interface Instruments {
+  readonly sentMessages: Counter;
+  readonly consumedMessages: Counter;
+  readonly processDuration: Histogram;
+  readonly operationDuration: Histogram;
+}
+
+/** The instruments of the meter provider registered now; rebuilt when another one is registered. */
+let current: { meter: Meter; instruments: Instruments } | undefined;
+/** The handler channel subscriptions, while a meter provider is registered. */
+let listeners: Array<[string, (message: unknown) => void]> | undefined;
+
+/**
+ * A recorder for one connection, or undefined when `@opentelemetry/api` is absent or no meter provider is
+ * registered (checked once, when the connection is made).
+ */
+export function createMessagingMetrics(identity: MessagingMetricsIdentity): MessagingMetrics | undefined {
+  const api = loadOpenTelemetryApi();
+  if (api === undefined) return undefined;
+  const meter = api.metrics.getMeter('rxkafka');
+  // The API hands out its one shared no-op meter until an SDK registers a provider (or after it is disabled:
+  // the handler channels are then left alone again).
+  if (meter === api.createNoopMeter()) {
+    stopListening();
+    return undefined;
+  }
+  if (current?.meter !== meter) current = { meter, instruments: createInstruments(meter) };
+  listenToHandlers();
+  return new MessagingMetrics(current.instruments, identity);
+}
+
+function createInstruments(meter: Meter): Instruments {
+  const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+  return {
+    sentMessages: meter.createCounter(MESSAGING_METRICS.sentMessages, {
+      description: 'Messages a producer attempted to send to the broker.',
+      unit: '{message}',
+    }),
+    consumedMessages: meter.createCounter(MESSAGING_METRICS.consumedMessages, {
+      description: 'Messages delivered to the application.',
+      unit: '{message}',
+    }),
+    processDuration: meter.createHistogram(MESSAGING_METRICS.processDuration, {
+      description: 'Duration of processing operation.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: durationBuckets },
+    }),
+    operationDuration: meter.createHistogram(MESSAGING_METRICS.operationDuration, {
+      description: 'Duration of messaging operation initiated by a producer or consumer client.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: durationBuckets },
+    }),
+  };
+}
+
+/**
+ * A handler run is a record's processing: its duration comes from the `rxkafka:handler:*` channels, one
+ * subscription for the process (a handler's payload does not say which connection ran it).
+ */
+function listenToHandlers(): void {
+  if (listeners) return;
+  // A failed run publishes its error (recorded there, with error.type) just before its end.
+  const failedRuns = new Set<string>();
+  listeners = [
+    [
+      DIAGNOSTICS_CHANNELS.handlerError,
+      (message) => {
+        const payload = message as HandlerErrorPayload;
+        failedRuns.add(runId(payload));
+        recordProcess(payload, toErrorType(payload.error));
+      },
+    ],
+    [
+      DIAGNOSTICS_CHANNELS.handlerEnd,
+      (message) => {
+        const payload = message as HandlerEndPayload;
+        if (failedRuns.delete(runId(payload))) return;
+        recordProcess(payload, undefined);
+      },
+    ],
+  ];
+  for (const [name, listener] of listeners) subscribe(name, listener);
+}
+
+function stopListening(): void {
+  for (const [name, listener] of listeners ?? []) unsubscribe(name, listener);
+  listeners = undefined;
+  current = undefined;
+}
+
+function runId({ topic, partition, offset, handler }: HandlerEndPayload): string {
+  return `${topic}/${partition}/${offset}/${handler}`;
+}
+
+function recordProcess(payload: HandlerEndPayload, errorType: string | undefined): void {
+  if (current === undefined || payload.durationMs === undefined) return;
+  const attributes: Attributes = {
+    [A.SYSTEM]: MESSAGING_SYSTEM,
+    [A.OPERATION_NAME]: 'process',
+    [A.OPERATION_TYPE]: 'process',
+    [A.DESTINATION_NAME]: payload.topic,
+    [A.DESTINATION_PARTITION_ID]: String(payload.partition),
+  };
+  if (errorType !== undefined) attributes[A.ERROR_TYPE] = errorType;
+  current.instruments.processDuration.record(payload.durationMs / 1_000, attributes);
+}
