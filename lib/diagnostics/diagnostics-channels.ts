@@ -29,6 +29,10 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   handlerError: 'rxkafka:handler:error',
   /** A handler failed with a retriable error and runs again on the same record after a backoff. */
   handlerRetry: 'rxkafka:handler:retry',
+  /** A handler with `retryTopics` failed on a record, and Kafka acknowledged its copy on a retry topic. */
+  retryForwarded: 'rxkafka:retry:forwarded',
+  /** A handler with `retryTopics` failed on a record for good, and Kafka acknowledged its dead letter. */
+  retryDeadLettered: 'rxkafka:retry:dead-lettered',
   /** Kafka acknowledged reply records of a request. */
   replyProduced: 'rxkafka:reply:produced',
   /** The consumer committed offsets. */
@@ -144,6 +148,39 @@ export interface HandlerRetryPayload extends HandlerStartPayload {
   readonly error: unknown;
 }
 
+/** Where a record a handler with `retryTopics` failed on was read, and by which handler. */
+interface RetriedRecordPayload {
+  /** `Controller.method`. */
+  readonly handler: string;
+  /** The handler's own topic, where the record first came from. */
+  readonly source: string;
+  /** Where the failed run read the record: the source topic or one of its retry topics. */
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** What the failed run threw or errored with. */
+  readonly error: unknown;
+}
+
+/** `rxkafka:retry:forwarded`: the record's copy waits on a retry topic until it is due. */
+export interface RetryForwardedPayload extends RetriedRecordPayload {
+  /** The attempt that failed (1 for the run on the source topic). */
+  readonly attempt: number;
+  readonly retryTopic: string;
+  /** Epoch milliseconds when the copy is due (its next attempt starts no earlier). */
+  readonly dueAt: number;
+}
+
+/**
+ * `rxkafka:retry:dead-lettered`: the record failed for good, and Kafka acknowledged its dead letter. A handler
+ * without a dead-letter topic (a request, `deadLetter: false`) publishes none.
+ */
+export interface RetryDeadLetteredPayload extends RetriedRecordPayload {
+  /** Runs of the handler on the record in all; 0 when a malformed retry record was refused unrun. */
+  readonly attempts: number;
+  readonly deadLetterTopic: string;
+}
+
 /** `rxkafka:reply:produced`: reply records Kafka acknowledged. */
 export interface ReplyProducedPayload {
   /** The request's correlation id. */
@@ -192,6 +229,8 @@ export interface DiagnosticsPayloads {
   'rxkafka:handler:end': HandlerEndPayload;
   'rxkafka:handler:error': HandlerErrorPayload;
   'rxkafka:handler:retry': HandlerRetryPayload;
+  'rxkafka:retry:forwarded': RetryForwardedPayload;
+  'rxkafka:retry:dead-lettered': RetryDeadLetteredPayload;
   'rxkafka:reply:produced': ReplyProducedPayload;
   'rxkafka:offsets:committed': OffsetsCommittedPayload;
   'rxkafka:request:sent': RequestSentPayload;
