@@ -6,6 +6,7 @@ import 'reflect-metadata';
 // Server
 export { KafkaServer, createMicroservice } from './server/kafka-server';
 export type { CloseOptions, DrainReport, ServerStats } from './server/kafka-server';
+export type { RetryCount } from './pipeline/retry-forwarding';
 export { KafkaContext } from './handlers/kafka-context';
 export type { RetryPolicy } from './handlers/retry-policy';
 export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';
@@ -91,6 +92,8 @@ export type {
   ReplyProducedPayload,
   RequestSentPayload,
   RequestSettledPayload,
+  RetryDeadLetteredPayload,
+  RetryForwardedPayload,
 } from './diagnostics/diagnostics-channels';
 
 // The driver port, for a second Kafka client library or a fake one in tests (advanced)

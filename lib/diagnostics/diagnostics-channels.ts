@@ -31,6 +31,10 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   handlerRetry: 'rxkafka:handler:retry',
   /** An event's handler failed for good and its record was written to its dead-letter topic. */
   deadLetterSent: 'rxkafka:dead-letter:sent',
+  /** A handler with `retryTopics` failed on a record, and Kafka acknowledged its copy on a retry topic. */
+  retryForwarded: 'rxkafka:retry:forwarded',
+  /** A handler with `retryTopics` failed on a record for good, and Kafka acknowledged its dead letter. */
+  retryDeadLettered: 'rxkafka:retry:dead-lettered',
   /** Kafka acknowledged reply records of a request. */
   replyProduced: 'rxkafka:reply:produced',
   /** The consumer committed offsets. */
@@ -160,6 +164,39 @@ export interface DeadLetterSentPayload extends HandlerStartPayload {
   readonly deadLetterTopic: string;
 }
 
+/** Where a record a handler with `retryTopics` failed on was read, and by which handler. */
+interface RetriedRecordPayload {
+  /** `Controller.method`. */
+  readonly handler: string;
+  /** The handler's own topic, where the record first came from. */
+  readonly source: string;
+  /** Where the failed run read the record: the source topic or one of its retry topics. */
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** What the failed run threw or errored with. */
+  readonly error: unknown;
+}
+
+/** `rxkafka:retry:forwarded`: the record's copy waits on a retry topic until it is due. */
+export interface RetryForwardedPayload extends RetriedRecordPayload {
+  /** The attempt that failed (1 for the run on the source topic). */
+  readonly attempt: number;
+  readonly retryTopic: string;
+  /** Epoch milliseconds when the copy is due (its next attempt starts no earlier). */
+  readonly dueAt: number;
+}
+
+/**
+ * `rxkafka:retry:dead-lettered`: the record failed for good, and Kafka acknowledged its dead letter. A handler
+ * without a dead-letter topic (a request, `deadLetter: false`) publishes none.
+ */
+export interface RetryDeadLetteredPayload extends RetriedRecordPayload {
+  /** Runs of the handler on the record in all; 0 when a malformed retry record was refused unrun. */
+  readonly attempts: number;
+  readonly deadLetterTopic: string;
+}
+
 /** `rxkafka:reply:produced`: reply records Kafka acknowledged. */
 export interface ReplyProducedPayload {
   /** The request's correlation id. */
@@ -209,6 +246,8 @@ export interface DiagnosticsPayloads {
   'rxkafka:handler:error': HandlerErrorPayload;
   'rxkafka:handler:retry': HandlerRetryPayload;
   'rxkafka:dead-letter:sent': DeadLetterSentPayload;
+  'rxkafka:retry:forwarded': RetryForwardedPayload;
+  'rxkafka:retry:dead-lettered': RetryDeadLetteredPayload;
   'rxkafka:reply:produced': ReplyProducedPayload;
   'rxkafka:offsets:committed': OffsetsCommittedPayload;
   'rxkafka:request:sent': RequestSentPayload;

@@ -14,6 +14,8 @@ import {
   type DiagnosticsChannelName,
   type DiagnosticsPayloads,
   type HandlerStartPayload,
+  type RetryDeadLetteredPayload,
+  type RetryForwardedPayload,
 } from './diagnostics-channels';
 
 const channels = {
@@ -26,6 +28,8 @@ const channels = {
   handlerError: channel(DIAGNOSTICS_CHANNELS.handlerError),
   handlerRetry: channel(DIAGNOSTICS_CHANNELS.handlerRetry),
   deadLetterSent: channel(DIAGNOSTICS_CHANNELS.deadLetterSent),
+  retryForwarded: channel(DIAGNOSTICS_CHANNELS.retryForwarded),
+  retryDeadLettered: channel(DIAGNOSTICS_CHANNELS.retryDeadLettered),
   replyProduced: channel(DIAGNOSTICS_CHANNELS.replyProduced),
   offsetsCommitted: channel(DIAGNOSTICS_CHANNELS.offsetsCommitted),
   requestSent: channel(DIAGNOSTICS_CHANNELS.requestSent),
@@ -243,6 +247,18 @@ export function publishDeadLetterSent(
     ...toHandlerPayload(kind, handler, context, undefined),
     deadLetterTopic,
   });
+}
+
+/** `rxkafka:retry:forwarded`; the payload is built only when someone listens. */
+export function publishRetryForwarded(build: () => RetryForwardedPayload): void {
+  if (!channels.retryForwarded.hasSubscribers) return;
+  publish(channels.retryForwarded, DIAGNOSTICS_CHANNELS.retryForwarded, build());
+}
+
+/** `rxkafka:retry:dead-lettered`; the payload is built only when someone listens. */
+export function publishRetryDeadLettered(build: () => RetryDeadLetteredPayload): void {
+  if (!channels.retryDeadLettered.hasSubscribers) return;
+  publish(channels.retryDeadLettered, DIAGNOSTICS_CHANNELS.retryDeadLettered, build());
 }
 
 function durationOf(context: RecordContextLike): { durationMs?: number } {

@@ -1,9 +1,10 @@
 /**
  * Prometheus metrics from the actors, in prom-client's registry and text format: the state of each
  * connection, its transitions, each partition's records in flight, lag and committed offset, and the
- * client's requests (pending, timed out, answered, and a latency histogram). Transitions and request
- * durations come from the diagnostics channels (`rxkafka:connection:transition`, `rxkafka:request:settled`),
- * as any other observer of rxkafka reads them.
+ * client's requests (pending, timed out, answered, and a latency histogram), and the server's figures
+ * (records forwarded to retry topics by topic and attempt among them). Transitions and request durations
+ * come from the diagnostics channels (`rxkafka:connection:transition`, `rxkafka:request:settled`), as any
+ * other observer of rxkafka reads them.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -146,6 +147,20 @@ export class ActorMetrics {
       (stats) => stats.deadLetters,
     );
     serverCounter('rxkafka_replies_sent_total', 'Reply records produced.', (stats) => stats.repliesSent);
+    new Counter({
+      name: 'rxkafka_retries_forwarded_total',
+      help: 'Records written to retry topics (retryTopics), by source topic and the attempt that failed.',
+      labelNames: ['source', 'topic', 'attempt'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [source, stats] of servers()) {
+          for (const { topic, attempt, forwarded } of stats.retries) {
+            this.inc({ source, topic, attempt: String(attempt) }, forwarded);
+          }
+        }
+      },
+    });
     this.#requestSeconds = new Histogram({
       name: 'rxkafka_request_duration_seconds',
       help: 'From send() to the last reply (answered) or to the timeout.',

@@ -15,7 +15,7 @@ import { FailurePolicy } from './failure-policy';
 import { locate } from './handler-run';
 import { LogThrottle, logThrottled, RECORD_LOG_BURST, RECORD_LOG_INTERVAL_MS } from './log-throttle';
 import { RequestPath } from './request-path';
-import { RetryForwarding } from './retry-forwarding';
+import { RetryForwarding, type RetryCount } from './retry-forwarding';
 import { readAttempt, readDueAt, readHeader, RetryHeaders } from './retry-headers';
 import { DeadLetterHeaders } from './dead-letter';
 import type { RetryStage, RetryTopicRoutes } from './retry-topic-routes';
@@ -119,6 +119,11 @@ export class MessageRouter {
   /** Records written to retry topics so far. */
   get retriesForwarded(): number {
     return this.#forwarding?.forwarded ?? 0;
+  }
+
+  /** Records written to retry topics so far, by source topic and failed attempt. */
+  get retryCounts(): readonly RetryCount[] {
+    return this.#forwarding?.counts ?? [];
   }
 
   /** Reply records produced so far. */

@@ -1,3 +1,4 @@
+import type { RetryCount } from './retry-forwarding';
 import type { KafkaConnection } from '../connection/kafka-connection';
 import { RxKafkaError } from '../errors';
 import type { HandlerSource } from '../handlers/handler-source';
@@ -44,6 +45,8 @@ export interface RecordPipelineStats {
   readonly deadLetters: number;
   /** Records written to retry topics. */
   readonly retriesForwarded: number;
+  /** The same, by source topic and failed attempt. */
+  readonly retries: readonly RetryCount[];
 }
 
 /** The connection a pipeline runs on: its mode, its offsets, its producer and consumer. */
@@ -125,6 +128,7 @@ export class RecordPipeline {
       handlerFailures: running?.router.handlerFailures ?? 0,
       deadLetters: running?.router.deadLetters ?? 0,
       retriesForwarded: running?.router.retriesForwarded ?? 0,
+      retries: running?.router.retryCounts ?? [],
     };
   }
 

@@ -4,6 +4,7 @@
  * through the connection's produce queue and is awaited, so the record's own offset commits only once Kafka
  * acknowledged the copy: a crash in between redelivers it (at least once), and nothing is lost.
  */
+import { publishRetryDeadLettered, publishRetryForwarded } from '../diagnostics/publish-diagnostics';
 import { RxKafkaError } from '../errors';
 import type { Logger } from '../logger';
 import type { RecordTrace } from '../tracing/kafka-tracing';
@@ -19,6 +20,15 @@ export interface RetryForwardingOptions {
   readonly now?: () => number;
 }
 
+/** Records forwarded to retry topics for one source topic and failed attempt. */
+export interface RetryCount {
+  /** The handler's own topic. */
+  readonly topic: string;
+  /** The attempt that failed (1 for the run on the source topic). */
+  readonly attempt: number;
+  readonly forwarded: number;
+}
+
 /** What became of a failed record. */
 export type ForwardOutcome = 'retry' | 'dead-letter' | 'dropped';
 
@@ -26,6 +36,7 @@ export class RetryForwarding {
   readonly #options: RetryForwardingOptions;
   readonly #now: () => number;
   #forwarded = 0;
+  readonly #counts = new Map<string, RetryCount>();
 
   constructor(options: RetryForwardingOptions) {
     this.#options = options;
@@ -35,6 +46,11 @@ export class RetryForwarding {
   /** Records written to retry topics so far. */
   get forwarded(): number {
     return this.#forwarded;
+  }
+
+  /** Records written to retry topics so far, by source topic and failed attempt. */
+  get counts(): readonly RetryCount[] {
+    return [...this.#counts.values()];
   }
 
   /**
@@ -53,7 +69,8 @@ export class RetryForwarding {
     }
     const topic = plan.topics[stage];
     const nowMs = this.#now();
-    const retry = createRetryRecord(record, { ...failure, nowMs, dueAtMs: nowMs + plan.delaysMs[stage] });
+    const dueAtMs = nowMs + plan.delaysMs[stage];
+    const retry = createRetryRecord(record, { ...failure, nowMs, dueAtMs });
     try {
       await this.#options.failures.send(topic, [retry], trace);
     } catch (error) {
@@ -63,7 +80,13 @@ export class RetryForwarding {
       );
       throw error;
     }
-    this.#forwarded += 1;
+    this.#count(plan.source, failure.attempts);
+    publishRetryForwarded(() => ({
+      ...toRetriedRecord(record, failure, plan),
+      attempt: failure.attempts,
+      retryTopic: topic,
+      dueAt: dueAtMs,
+    }));
     return 'retry';
   }
 
@@ -74,9 +97,15 @@ export class RetryForwarding {
     plan: RetryPlan,
     trace?: RecordTrace,
   ): Promise<ForwardOutcome> {
-    if (plan.deadLetter === false) return 'dropped';
+    const deadLetterTopic = plan.deadLetter;
+    if (deadLetterTopic === false) return 'dropped';
     const letter = createRetriedDeadLetter(record, failure);
-    await this.#options.failures.writeDeadLetter(plan.deadLetter, letter, record, trace);
+    await this.#options.failures.writeDeadLetter(deadLetterTopic, letter, record, trace);
+    publishRetryDeadLettered(() => ({
+      ...toRetriedRecord(record, failure, plan),
+      attempts: failure.attempts,
+      deadLetterTopic,
+    }));
     return 'dead-letter';
   }
 
@@ -94,6 +123,13 @@ export class RetryForwarding {
     await this.deadLetter(record, { error, attempts: 0, handler: plan.name }, plan, trace);
   }
 
+  #count(topic: string, attempt: number): void {
+    this.#forwarded += 1;
+    const key = `${attempt}:${topic}`;
+    const count = this.#counts.get(key);
+    this.#counts.set(key, { topic, attempt, forwarded: (count?.forwarded ?? 0) + 1 });
+  }
+
   // A predicate that throws must not lose the record: it counts as "do not retry", and is logged.
   #retries(plan: RetryPlan, error: unknown): boolean {
     try {
@@ -105,4 +141,15 @@ export class RetryForwarding {
       return false;
     }
   }
+}
+
+function toRetriedRecord(record: RawKafkaRecord, failure: Failure, plan: RetryPlan) {
+  return {
+    handler: plan.name,
+    source: plan.source,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    error: failure.error,
+  };
 }

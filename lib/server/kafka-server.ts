@@ -1,3 +1,4 @@
+import type { RetryCount } from '../pipeline/retry-forwarding';
 import type { Container } from 'inversify';
 import type { Observable } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
@@ -63,6 +64,8 @@ export interface ServerStats {
   readonly deadLetters: number;
   /** Records written to retry topics (`retryTopics`), each hop counted. */
   readonly retriesForwarded: number;
+  /** The same, by source topic and the attempt that failed. */
+  readonly retries: readonly RetryCount[];
   /** The exactly-once handlers' transactions, when there are such handlers. */
   readonly exactlyOnce?: ExactlyOnceStats;
 }
@@ -135,6 +138,7 @@ export class KafkaServer {
       handlerFailures: (pipeline?.handlerFailures ?? 0) + (exactlyOnce?.handlers.failed ?? 0),
       deadLetters: (pipeline?.deadLetters ?? 0) + (exactlyOnce?.consumer.stats.deadLetters ?? 0),
       retriesForwarded: pipeline?.retriesForwarded ?? 0,
+      retries: pipeline?.retries ?? [],
       ...(exactlyOnce ? { exactlyOnce: exactlyOnce.consumer.stats } : {}),
     };
   }

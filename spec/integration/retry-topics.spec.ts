@@ -22,6 +22,7 @@ import {
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { ChannelRecorder } from '../support/channel-recorder';
+import { ActorMetrics } from '../../lib/inspector/actor-metrics';
 import { RecordingLogger } from '../support/recording-logger';
 import { SPEC_DRIVER } from '../support/spec-driver';
 import { eventually } from '../reliability/support/eventually';
@@ -107,7 +108,7 @@ describe('retry topics (broker)', function () {
     this.timeout(120_000);
     brokers = [...(await useTestBroker()).brokers];
     await createTopics([{ topic, numPartitions: PARTITIONS }]);
-    channels.start(['rxkafka:batch:start']);
+    channels.start(['rxkafka:batch:start', 'rxkafka:retry:forwarded', 'rxkafka:retry:dead-lettered']);
     const controller = createOrdersController(topic, journal);
     const container = new Container();
     registerControllers(container, [controller]);
@@ -221,6 +222,51 @@ describe('retry topics (broker)', function () {
     expect(straight(DeadLetterHeaders.EXCEPTION_FQCN)).to.equal('RpcException');
     expect(straight(DeadLetterHeaders.ATTEMPTS), 'an RpcException is not retried').to.equal('1');
     expect(straight(RetryHeaders.ATTEMPT)).to.equal(undefined);
+  });
+
+  it('publishes each forward and each dead letter in the diagnostics catalog, and counts retries by attempt', async () => {
+    const forwards = channels.on('rxkafka:retry:forwarded');
+    const letters = channels.on('rxkafka:retry:dead-lettered');
+    const retriedOnce = ids('flaky2').length + ids('flaky3').length + ids('poison').length;
+    const retriedTwice = ids('flaky3').length + ids('poison').length;
+    expect(forwards).to.have.length(server.stats.retriesForwarded);
+    expect(forwards.filter((event) => event.attempt === 1)).to.have.length(retriedOnce);
+    expect(forwards.filter((event) => event.attempt === 2)).to.have.length(retriedTwice);
+    for (const event of forwards) {
+      expect(event.handler).to.equal('OrdersController.handle');
+      expect(event.source).to.equal(topic);
+      expect(event.topic).to.equal(event.attempt === 1 ? topic : `${topic}.retry.200`);
+      expect(event.retryTopic).to.equal(`${topic}.retry.${DELAYS_MS[event.attempt - 1]}`);
+      expect(event.partition).to.be.within(0, PARTITIONS - 1);
+      expect(event.offset).to.match(/^\d+$/);
+      expect(event.dueAt).to.be.a('number');
+      expect(event.error).to.be.instanceOf(Error);
+    }
+    expect(letters.map((event) => event.attempts).sort()).to.deep.equal([
+      ...ids('permanent').map(() => 1),
+      ...ids('poison').map(() => 3),
+    ]);
+    for (const event of letters) {
+      expect(event.deadLetterTopic).to.equal(dlt);
+      expect(event.topic).to.equal(event.attempts === 1 ? topic : `${topic}.retry.1000`);
+    }
+
+    expect(server.stats.retries).to.have.deep.members([
+      { topic, attempt: 1, forwarded: retriedOnce },
+      { topic, attempt: 2, forwarded: retriedTwice },
+    ]);
+    const metrics = new ActorMetrics(
+      () => new Map(),
+      () => new Map(),
+      () => new Map([['orders', server.stats]]),
+    );
+    const text = await metrics.text();
+    expect(text).to.contain(
+      `rxkafka_retries_forwarded_total{source="orders",topic="${topic}",attempt="1"} ${retriedOnce}`,
+    );
+    expect(text).to.contain(
+      `rxkafka_retries_forwarded_total{source="orders",topic="${topic}",attempt="2"} ${retriedTwice}`,
+    );
   });
 
   it('handles a retry record without a due time at once, with a warning', async () => {
