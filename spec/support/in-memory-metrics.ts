@@ -10,6 +10,7 @@ import {
   PeriodicExportingMetricReader,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
+import { createMessagingMetrics } from '../../lib/diagnostics/messaging-metrics';
 
 /** One data point of an instrument: a counter's sum, or a histogram's count and sum. */
 export interface MetricPoint {
@@ -47,6 +48,9 @@ export function registerInMemoryMetrics(): InMemoryMetrics {
     unregister: async () => {
       metrics.disable();
       await provider.shutdown();
+      // rxkafka drops its handler-channel subscription when the next connection finds no meter provider:
+      // ask as a connection would, so the specs after this one see channels nobody listens to.
+      createMessagingMetrics({ clientId: 'in-memory-metrics-unregister' });
     },
   };
 }
