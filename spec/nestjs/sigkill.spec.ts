@@ -4,6 +4,7 @@ import { firstValueFrom } from 'rxjs';
 import { KafkaClient, silentLogger } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { createTopicsReady } from '../interop/support/create-topics-ready';
 import { eventually } from '../interop/support/eventually';
 
@@ -50,6 +51,7 @@ describe('A NestJS app on RxKafkaStrategy, SIGKILLed mid-request (broker)', () =
       subscribe: { fromBeginning: true },
       logger: silentLogger,
       requestTimeoutMs: 120_000,
+      ...specDriver(),
     });
     client.subscribeToResponseOf(topic);
     await client.connect();

@@ -3,6 +3,7 @@ import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { projection, type Projection, type ProjectionOptions, type ReplayRecord } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { RecordingLogger } from '../support/recording-logger';
 
 interface Deposit {
@@ -54,7 +55,7 @@ async function produce(topic: string, values: readonly unknown[], key?: string) 
 
 async function options(extra: ProjectionOptions<Balances> = {}): Promise<ProjectionOptions<Balances>> {
   const { brokers } = await useTestBroker();
-  return { client: { brokers: [...brokers] }, logger: new RecordingLogger(), ...extra };
+  return { client: { brokers: [...brokers] }, logger: new RecordingLogger(), ...specDriver(), ...extra };
 }
 
 async function endOffsetTotal(topic: string): Promise<number> {

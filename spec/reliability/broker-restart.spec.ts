@@ -3,6 +3,7 @@ import { Container } from 'inversify';
 import { lastValueFrom, type Subscription } from 'rxjs';
 import { KafkaClient, KafkaServer, silentLogger, type ConnectionStateValue } from '../../lib';
 import { uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { EventStream } from './support/event-stream';
 import { eventually, sleep } from './support/eventually';
 import { usePrivateKafka } from './support/private-kafka';
@@ -31,6 +32,7 @@ describe('a broker restart during an event stream (reliability)', () => {
       consumer: { groupId: uniqueName('restart-group') },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     // The stream goes through rxkafka's own producer: an acknowledged event is one rxkafka said was written.
     const client = new KafkaClient({
@@ -42,6 +44,7 @@ describe('a broker restart during an event stream (reliability)', () => {
       },
       producerOnlyMode: true,
       logger: silentLogger,
+      ...specDriver(),
     });
 
     const states: ConnectionStateValue[] = [];

@@ -12,7 +12,7 @@
 import type { Kafka } from 'kafkajs';
 import { NotAuthorizedError, RxKafkaError, type AuthorizationResourceType } from '../../errors';
 import type { AuthorizationRefusals, SwallowedRefusal } from './authorization-refusals';
-import { walkCauses } from './error-chain';
+import { walkCauses } from '../error-chain';
 
 /** Who asked: the client id and its SASL settings (only `username` is read). */
 export interface AuthorizationTarget {

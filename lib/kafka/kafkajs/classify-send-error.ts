@@ -4,7 +4,7 @@
  * whole chain is read.
  */
 import type { SendErrorKind } from '../kafka-driver';
-import { walkCauses } from './error-chain';
+import { walkCauses } from '../error-chain';
 import { isLostConnection } from './lost-connection';
 
 // Kafka protocol errors refusing a whole topic (kafkajs gives up on them only after its retries).

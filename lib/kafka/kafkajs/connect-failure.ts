@@ -4,7 +4,7 @@
  * check. Anything else is left to the machine's reconnect backoff as it is.
  */
 import { RxKafkaError } from '../../errors';
-import { walkCauses, type ErrorLink } from './error-chain';
+import { walkCauses, type ErrorLink } from '../error-chain';
 
 /** What the message may name: never the password, a token or any other secret. */
 export interface ConnectTarget {

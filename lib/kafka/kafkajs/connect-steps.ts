@@ -1,6 +1,6 @@
 import { RxKafkaError } from '../../errors';
 import { toConnectFailure, type ConnectTarget } from './connect-failure';
-import { walkCauses } from './error-chain';
+import { walkCauses } from '../error-chain';
 
 /**
  * The connect steps of one driver's producers and consumers: each failure that points at the configuration

@@ -45,7 +45,8 @@ import { isLostConnection } from './lost-connection';
 import { ensureTopics } from './kafkajs-topics';
 import { reachGroupCoordinator } from './reach-group-coordinator';
 import { createReplyPartitionAssigner } from './reply-partition-assigner';
-import { isUnknownTopic, requireTopic, toUnknownTopicFailure } from './unknown-topic';
+import { requireTopic, toUnknownTopicFailure } from '../topic-not-found';
+import { isUnknownTopic } from './unknown-topic';
 import { KafkajsTransactionalProducer } from './kafkajs-transactional-producer';
 
 /** The kafkajs driver for the cluster and client that `config` names; kafkajs logs through `logger`. */

@@ -2,7 +2,7 @@
  * Tells a send that failed because no broker could be reached from one the brokers refused (a record too
  * large, a topic not authorized): only the first says the producer lost its connection.
  */
-import { walkCauses } from './error-chain';
+import { walkCauses } from '../error-chain';
 
 // What kafkajs 2.2.4 throws when sockets fail (network/connection.js, cluster/brokerPool.js): refused or
 // reset connections, sockets closed under a request, no broker left to ask.

@@ -3,7 +3,7 @@
  * `RXK_PRODUCER_FENCED`.
  */
 import { RxKafkaError } from '../../errors';
-import { walkCauses } from './error-chain';
+import { walkCauses } from '../error-chain';
 
 // INVALID_PRODUCER_EPOCH (47) is what Kafka 4.1.1 answers kafkajs's old request versions when a newer
 // producer bumped the epoch (measured); PRODUCER_FENCED (90) is the newer name of the same fact.

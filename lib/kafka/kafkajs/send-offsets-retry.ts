@@ -8,7 +8,7 @@
  * back-to-back offsets-only transactions failed, and retrying every 20 ms made 30 of 30 pass. The failed
  * AddOffsetsToTxn leaves kafkajs's transaction open (still TRANSACTING), so sending again is safe.
  */
-import { walkCauses } from './error-chain';
+import { walkCauses } from '../error-chain';
 
 /** How often and how long `sendOffsets` is retried on CONCURRENT_TRANSACTIONS. */
 export interface SendOffsetsRetry {

@@ -5,7 +5,7 @@
  */
 import type { Admin, Consumer } from '@platformatic/kafka' with { 'resolution-mode': 'import' };
 import { RxKafkaError } from '../../errors';
-import { requireTopic } from '../kafkajs/unknown-topic';
+import { requireTopic } from '../topic-not-found';
 import { findKafkaErrorName } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
 import type { PlatformaticBaseOptions } from './platformatic-options';

@@ -14,7 +14,7 @@ import { RxKafkaError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { TopicPartitionOffsets } from '../fetched-batch';
 import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent } from '../kafka-driver';
-import { toUnknownTopicFailure } from '../kafkajs/unknown-topic';
+import { toUnknownTopicFailure } from '../topic-not-found';
 import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
 import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';

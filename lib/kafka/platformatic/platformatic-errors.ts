@@ -23,6 +23,7 @@ const REFUSED_RECORD = new Set([
 
 interface ErrorFields {
   readonly code?: unknown;
+  readonly message?: unknown;
   readonly apiId?: unknown;
   readonly errors?: unknown;
   readonly cause?: unknown;
@@ -61,9 +62,21 @@ export function isUnknownTopic(error: unknown): boolean {
   return findKafkaErrorName(error, new Set(['UNKNOWN_TOPIC_OR_PARTITION'])) !== undefined;
 }
 
+/**
+ * @platformatic/kafka 1.x answers a metadata lookup of a missing topic (Kafka's UNKNOWN_TOPIC_OR_PARTITION)
+ * with a `UserError` "Unknown topic <name>." that keeps neither the Kafka code nor a cause: its message is
+ * the only sign. Without this a reply to a missing topic reads as a refused record, not a refused topic.
+ */
+function isUnknownTopicInMetadata(error: unknown): boolean {
+  for (const link of walkPlatformaticErrors(error)) {
+    if (link.code === 'PLT_KFK_USER' && /^Unknown topic /.test(String(link.message))) return true;
+  }
+  return false;
+}
+
 /** What a failed send means for the runtime (see SendErrorKind). */
 export function classifySendError(error: unknown): SendErrorKind {
-  if (findKafkaErrorName(error, REFUSED_TOPIC)) return 'refused-topic';
+  if (findKafkaErrorName(error, REFUSED_TOPIC) || isUnknownTopicInMetadata(error)) return 'refused-topic';
   if (findKafkaErrorName(error, REFUSED_RECORD)) return 'refused-record';
   for (const link of walkPlatformaticErrors(error)) {
     // A record the producer cannot serialize fails the same way every time.

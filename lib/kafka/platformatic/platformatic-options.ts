@@ -16,7 +16,8 @@ export interface PlatformaticBaseOptions {
   readonly connectTimeout?: number;
   readonly requestTimeout?: number;
   readonly retries?: number;
-  readonly retryDelay?: number;
+  /** Milliseconds before a retry: fixed, or by attempt (1 for the first retry). */
+  readonly retryDelay?: number | ((client: unknown, operationId: string, attempt: number) => number);
   readonly tls?: TlsOptions;
   readonly sasl?: PlatformaticSasl;
 }
@@ -96,8 +97,7 @@ export function toPlatformaticBaseOptions(client: Settings): PlatformaticBaseOpt
   if (!Array.isArray(brokers)) refused.push('client.brokers (a function)');
   const retry = (client.retry ?? {}) as Settings;
   for (const key of Object.keys(retry)) {
-    if (key !== 'retries' && key !== 'initialRetryTime' && retry[key] !== undefined)
-      refused.push(`client.retry.${key}`);
+    if (!RETRY_KEYS.has(key) && retry[key] !== undefined) refused.push(`client.retry.${key}`);
   }
   const sasl = client.sasl === undefined ? undefined : toSasl(client.sasl as Settings, refused);
   refuse(refused, 'client');
@@ -107,10 +107,26 @@ export function toPlatformaticBaseOptions(client: Settings): PlatformaticBaseOpt
     connectTimeout: client.connectionTimeout as number | undefined,
     requestTimeout: client.requestTimeout as number | undefined,
     retries: retry.retries as number | undefined,
-    retryDelay: retry.initialRetryTime as number | undefined,
+    retryDelay: toRetryDelay(retry),
     tls: toTls(client.ssl),
     sasl,
   });
+}
+
+const RETRY_KEYS = new Set(['retries', 'initialRetryTime', 'maxRetryTime']);
+
+/**
+ * kafkajs doubles its retry delay from `initialRetryTime` up to `maxRetryTime`; @platformatic/kafka waits a
+ * fixed `retryDelay` unless given a function of the attempt. With a cap, the delay doubles as kafkajs's does
+ * (without its random factor), so a client told to ride out an outage of some seconds still does.
+ */
+function toRetryDelay(retry: Settings): PlatformaticBaseOptions['retryDelay'] {
+  const initialMs = retry.initialRetryTime as number | undefined;
+  const maxMs = retry.maxRetryTime as number | undefined;
+  if (maxMs === undefined) return initialMs;
+  // kafkajs's own default first delay.
+  const firstMs = initialMs ?? 300;
+  return (_client, _operationId, attempt) => Math.min(maxMs, firstMs * 2 ** Math.max(0, attempt - 1));
 }
 
 function toTls(ssl: unknown): TlsOptions | undefined {

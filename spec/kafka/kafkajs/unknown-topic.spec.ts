@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { createInitialContext, isConfigurationFailure } from '../../../lib/connection/connection-context';
 import { toConnectionError } from '../../../lib/connection/connection-events';
 import { toConnectFailure } from '../../../lib/kafka/kafkajs/connect-failure';
-import { isUnknownTopic, toUnknownTopicFailure } from '../../../lib/kafka/kafkajs/unknown-topic';
+import { isUnknownTopic } from '../../../lib/kafka/kafkajs/unknown-topic';
+import { toUnknownTopicFailure } from '../../../lib/kafka/topic-not-found';
 
 /** kafkajs 2.2.4's subscribe() error for a topic the cluster does not have. */
 function unknownTopicError(): Error {

@@ -22,6 +22,13 @@ describe('platformatic errors', () => {
       );
     });
 
+    it("says refused-topic for the metadata lookup's 'Unknown topic' error, which keeps no Kafka code", () => {
+      expect(classifySendError(new UserError('Unknown topic orders.reply.'))).to.equal('refused-topic');
+      expect(classifySendError(exhausted(new UserError('Unknown topic orders.reply.')))).to.equal(
+        'refused-topic',
+      );
+    });
+
     it('says refused-record for a record Kafka will never take, or one that cannot be serialized', () => {
       expect(classifySendError(exhausted(new ProtocolError('MESSAGE_TOO_LARGE')))).to.equal('refused-record');
       expect(classifySendError(new UserError('Failed to serialize a message.'))).to.equal('refused-record');

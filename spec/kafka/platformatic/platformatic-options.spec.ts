@@ -43,6 +43,19 @@ describe('platformatic options', () => {
       });
     });
 
+    it('doubles the retry delay from initialRetryTime up to maxRetryTime, as kafkajs does', () => {
+      const { retryDelay } = toPlatformaticBaseOptions({
+        clientId: 'c',
+        brokers: ['a:1'],
+        retry: { retries: 60, initialRetryTime: 200, maxRetryTime: 2_000 },
+      });
+      expect(retryDelay).to.be.a('function');
+      const delays = [1, 2, 3, 4, 5, 6, 30].map((attempt) =>
+        (retryDelay as (client: unknown, operationId: string, attempt: number) => number)({}, 'op', attempt),
+      );
+      expect(delays).to.deep.equal([200, 400, 800, 1_600, 2_000, 2_000, 2_000]);
+    });
+
     it('leaves out what the user did not set, so @platformatic/kafka keeps its defaults', () => {
       const options = toPlatformaticBaseOptions({ clientId: 'orders', brokers: ['a:9092'], ssl: undefined });
       expect(options).to.deep.equal({ clientId: 'orders', bootstrapBrokers: ['a:9092'] });

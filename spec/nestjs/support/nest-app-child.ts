@@ -9,6 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { silentLogger } from '../../../lib';
 import { RxKafkaStrategy } from '../../../lib/nestjs';
+import { specDriver } from '../../support/spec-driver';
 
 const topic = String(process.env.TOPIC);
 const name = String(process.env.NAME);
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
     subscribe: { fromBeginning: true },
     logger: silentLogger,
     handlerTimeoutMs: 0,
+    // The spec's RXKAFKA_DRIVER, inherited from its process.
+    ...specDriver(),
   });
   const app = await NestFactory.createMicroservice(ChildModule, { strategy, logger: false });
   await app.listen();

@@ -8,6 +8,7 @@ import { Container } from 'inversify';
 import type { Admin, Producer } from 'kafkajs';
 import { Controller, KafkaServer, MessagePattern, Payload } from '../../../lib';
 import { RecordingLogger } from '../../support/recording-logger';
+import { specDriver } from '../../support/spec-driver';
 import { uniqueName } from '../../support/kafka-fixtures';
 import { eventually } from './eventually';
 import { createRawKafka, createTopicsOn, headerText } from './raw-kafka';
@@ -93,6 +94,7 @@ export class StallProbe {
       postfixId: '',
       subscribe: { fromBeginning: true },
       logger: this.logger,
+      ...specDriver(),
     });
     await this.#server.listen();
     this.#producer = createRawKafka(brokers).producer();

@@ -1,6 +1,7 @@
 /**
- * kafkajs wraps what went wrong: `KafkaJSNumberOfRetriesExceeded` around the last attempt's error, errors
- * with a `cause` or an `originalError`. Recognising a failure means looking down that chain.
+ * Kafka clients wrap what went wrong: kafkajs puts `KafkaJSNumberOfRetriesExceeded` around the last attempt's
+ * error and errors carry an `originalError`; @platformatic/kafka's `MultipleErrors` and `cause` do the same.
+ * Recognising a failure means looking down that chain.
  */
 
 /** One error of a chain, reduced to what recognising it needs. */
