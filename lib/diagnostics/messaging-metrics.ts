@@ -4,13 +4,18 @@
  * instrument exists and no diagnostics channel gains a subscriber, so nothing is spent.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import {
   DIAGNOSTICS_CHANNELS,
   type HandlerEndPayload,
   type HandlerErrorPayload,
 } from './diagnostics-channels';
-import { MESSAGING_SYSTEM, MessagingAttributes as A, toErrorType } from '../tracing/messaging-attributes';
+import {
+  MessagingAttributes as A,
+  operationAttributes,
+  toErrorType,
+  type MessagingIdentity,
+} from '../tracing/messaging-attributes';
 import { loadOpenTelemetryApi } from '../tracing/opentelemetry-api';
 
 /** The instrument names of the conventions. */
@@ -22,11 +27,7 @@ export const MESSAGING_METRICS = Object.freeze({
 } as const);
 
 /** Where the measurements of one connection come from. */
-export interface MessagingMetricsIdentity {
-  readonly clientId: string;
-  /** The consumer group; absent for a producer-only connection. */
-  readonly groupId?: string;
-}
+export type MessagingMetricsIdentity = MessagingIdentity;
 
 /** One connection's recorder of sends and consumed batches. */
 export class MessagingMetrics {
@@ -40,13 +41,7 @@ export class MessagingMetrics {
 
   /** A produce request for `topic`: `count` records, done (or failed with `error`) after `seconds`. */
   sent(topic: string, count: number, seconds: number, error?: unknown): void {
-    const attributes: Attributes = {
-      [A.SYSTEM]: MESSAGING_SYSTEM,
-      [A.OPERATION_NAME]: 'send',
-      [A.OPERATION_TYPE]: 'send',
-      [A.DESTINATION_NAME]: topic,
-      [A.CLIENT_ID]: this.#identity.clientId,
-    };
+    const attributes = operationAttributes('send', topic, undefined, this.#identity);
     if (error !== undefined) attributes[A.ERROR_TYPE] = toErrorType(error);
     this.#instruments.sentMessages.add(count, attributes);
     this.#instruments.operationDuration.record(seconds, attributes);
@@ -54,15 +49,7 @@ export class MessagingMetrics {
 
   /** A fetched batch handed to the runtime. */
   consumed(topic: string, partition: number, count: number): void {
-    const attributes: Attributes = {
-      [A.SYSTEM]: MESSAGING_SYSTEM,
-      [A.OPERATION_NAME]: 'process',
-      [A.OPERATION_TYPE]: 'process',
-      [A.DESTINATION_NAME]: topic,
-      [A.DESTINATION_PARTITION_ID]: String(partition),
-      [A.CLIENT_ID]: this.#identity.clientId,
-    };
-    if (this.#identity.groupId !== undefined) attributes[A.CONSUMER_GROUP_NAME] = this.#identity.groupId;
+    const attributes = operationAttributes('process', topic, partition, this.#identity);
     this.#instruments.consumedMessages.add(count, attributes);
   }
 }
@@ -163,13 +150,7 @@ function runId({ topic, partition, offset, handler }: HandlerEndPayload): string
 
 function recordProcess(payload: HandlerEndPayload, errorType: string | undefined): void {
   if (current === undefined || payload.durationMs === undefined) return;
-  const attributes: Attributes = {
-    [A.SYSTEM]: MESSAGING_SYSTEM,
-    [A.OPERATION_NAME]: 'process',
-    [A.OPERATION_TYPE]: 'process',
-    [A.DESTINATION_NAME]: payload.topic,
-    [A.DESTINATION_PARTITION_ID]: String(payload.partition),
-  };
+  const attributes = operationAttributes('process', payload.topic, payload.partition);
   if (errorType !== undefined) attributes[A.ERROR_TYPE] = errorType;
   current.instruments.processDuration.record(payload.durationMs / 1_000, attributes);
 }

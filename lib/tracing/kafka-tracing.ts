@@ -4,23 +4,21 @@
  * handled, child of the context its headers carry. Front ends make one with `createKafkaTracing()`, which
  * answers undefined when no SDK is registered: every call site then takes its untraced path.
  */
-import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Link, Span, Tracer } from '@opentelemetry/api';
 import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
 import type { Logger } from '../logger';
 import { recordHeaderGetter, recordHeaderSetter } from './header-carrier';
 import {
-  MESSAGING_SYSTEM,
   MessagingAttributes as A,
+  operationAttributes,
   toErrorType,
   toKeyAttribute,
+  type MessagingIdentity,
 } from './messaging-attributes';
 import { isTracerProviderRegistered, loadOpenTelemetryApi, type OpenTelemetryApi } from './opentelemetry-api';
 
 /** Who produces and consumes: the `messaging.client.id` and `messaging.consumer.group.name` of the spans. */
-export interface TracingIdentity {
-  readonly clientId: string;
-  readonly groupId?: string;
-}
+export type TracingIdentity = MessagingIdentity;
 
 /** A consumed record, as its process span describes it. */
 export interface TracedRecord {
@@ -101,13 +99,7 @@ export class KafkaTracing {
   /** Starts `send {topic}` for `messageCount` records. */
   startSend(topic: string, messageCount: number, options: SendSpanOptions = {}): SendSpan {
     const api = this.#api;
-    const attributes: Attributes = {
-      [A.SYSTEM]: MESSAGING_SYSTEM,
-      [A.OPERATION_NAME]: 'send',
-      [A.OPERATION_TYPE]: 'send',
-      [A.DESTINATION_NAME]: topic,
-      [A.CLIENT_ID]: this.#identity.clientId,
-    };
+    const attributes = operationAttributes('send', topic, undefined, this.#identity);
     if (messageCount !== 1) attributes[A.BATCH_MESSAGE_COUNT] = messageCount;
     if (options.conversationId !== undefined) attributes[A.CONVERSATION_ID] = options.conversationId;
     const parent = options.parent ?? api.context.active();
@@ -170,16 +162,8 @@ export class KafkaTracing {
   /** Starts `process {topic}` for one consumed record, child of the context its headers carry. */
   startProcess(record: TracedRecord, conversationId?: string): ProcessSpan {
     const api = this.#api;
-    const attributes: Attributes = {
-      [A.SYSTEM]: MESSAGING_SYSTEM,
-      [A.OPERATION_NAME]: 'process',
-      [A.OPERATION_TYPE]: 'process',
-      [A.DESTINATION_NAME]: record.topic,
-      [A.DESTINATION_PARTITION_ID]: String(record.partition),
-      [A.CLIENT_ID]: this.#identity.clientId,
-      [A.KAFKA_OFFSET]: Number(record.offset),
-    };
-    if (this.#identity.groupId !== undefined) attributes[A.CONSUMER_GROUP_NAME] = this.#identity.groupId;
+    const attributes = operationAttributes('process', record.topic, record.partition, this.#identity);
+    attributes[A.KAFKA_OFFSET] = Number(record.offset);
     const key = toKeyAttribute(record.key);
     if (key !== undefined) attributes[A.KAFKA_MESSAGE_KEY] = key;
     if (record.value === null) attributes[A.KAFKA_TOMBSTONE] = true;
@@ -209,16 +193,8 @@ export class KafkaTracing {
       const linked = api.trace.getSpanContext(this.extract(record));
       if (linked !== undefined) links.push({ context: linked });
     }
-    const attributes: Attributes = {
-      [A.SYSTEM]: MESSAGING_SYSTEM,
-      [A.OPERATION_NAME]: 'process',
-      [A.OPERATION_TYPE]: 'process',
-      [A.DESTINATION_NAME]: topic,
-      [A.DESTINATION_PARTITION_ID]: String(partition),
-      [A.CLIENT_ID]: this.#identity.clientId,
-      [A.BATCH_MESSAGE_COUNT]: records.length,
-    };
-    if (this.#identity.groupId !== undefined) attributes[A.CONSUMER_GROUP_NAME] = this.#identity.groupId;
+    const attributes = operationAttributes('process', topic, partition, this.#identity);
+    attributes[A.BATCH_MESSAGE_COUNT] = records.length;
     const parent = api.context.active();
     const span = this.#tracer.startSpan(
       `process ${topic}`,

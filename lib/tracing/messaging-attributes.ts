@@ -5,6 +5,7 @@
  * kind CONSUMER, and these attribute names.
  */
 import { isUtf8 } from 'node:buffer';
+import type { Attributes } from '@opentelemetry/api';
 
 export const MessagingAttributes = {
   SYSTEM: 'messaging.system',
@@ -24,6 +25,38 @@ export const MessagingAttributes = {
 
 /** `messaging.system` of every rxkafka span. */
 export const MESSAGING_SYSTEM = 'kafka';
+
+/** Who sends or consumes: a connection's client id, and its consumer group when it is a group member. */
+export interface MessagingIdentity {
+  readonly clientId: string;
+  /** The consumer group; absent for a producer-only connection. */
+  readonly groupId?: string;
+}
+
+/**
+ * The attributes every span and metric point of one operation carries: system, operation, destination (and
+ * its partition when the operation has one), and, given the connection, its client id and, for a process,
+ * its consumer group. Spans and metrics build on this one set, so a dashboard can join them.
+ */
+export function operationAttributes(
+  operation: 'send' | 'process',
+  topic: string,
+  partition?: number,
+  identity?: MessagingIdentity,
+): Attributes {
+  const attributes: Attributes = {
+    [MessagingAttributes.SYSTEM]: MESSAGING_SYSTEM,
+    [MessagingAttributes.OPERATION_NAME]: operation,
+    [MessagingAttributes.OPERATION_TYPE]: operation,
+    [MessagingAttributes.DESTINATION_NAME]: topic,
+  };
+  if (partition !== undefined) attributes[MessagingAttributes.DESTINATION_PARTITION_ID] = String(partition);
+  if (identity === undefined) return attributes;
+  attributes[MessagingAttributes.CLIENT_ID] = identity.clientId;
+  if (operation === 'process' && identity.groupId !== undefined)
+    attributes[MessagingAttributes.CONSUMER_GROUP_NAME] = identity.groupId;
+  return attributes;
+}
 
 /**
  * A record key as `messaging.kafka.message.key`: a string as it is, a Buffer when it is UTF-8 text (not a
