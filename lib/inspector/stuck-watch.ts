@@ -15,20 +15,8 @@ import {
   type ReplyProducedPayload,
 } from '../diagnostics/diagnostics-channels';
 
-/** One handler run on one record, as a watch saw it. */
-export interface WatchedRun {
-  readonly kind: 'request' | 'event';
-  /** `Controller.method`. */
-  readonly handler: string;
-  readonly pattern: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  /** The record's key as text; absent when it has none. */
-  readonly key?: string;
-  readonly correlationId?: string;
-  /** The trace id of the record's `traceparent` header; absent when it has none. */
-  readonly traceId?: string;
+/** One handler run on one record, as a watch saw it: what its start told, and what happened since. */
+export interface WatchedRun extends HandlerStartPayload {
   /** Epoch milliseconds when the handler started on the record. */
   readonly startedAt: number;
   /** Epoch milliseconds when the handler was done; set only while its replies wait for acknowledgement. */
