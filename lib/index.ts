@@ -63,7 +63,14 @@ export type { ServerExactlyOnceOptions } from './options';
 
 // Connection actor
 export { KafkaConnection } from './connection/kafka-connection';
-export type { Assignment, ConsumedRecord, DispatchMode, PartitionView } from './connection/kafka-connection';
+export type {
+  Assignment,
+  CommandOutcome,
+  ConsumedRecord,
+  DispatchMode,
+  PartitionCommand,
+  PartitionView,
+} from './connection/kafka-connection';
 export type { PartitionContext, PartitionStateValue } from './connection/partition-machine';
 export type { PendingRequestsSummary, RequestOutcome } from './client/pending-requests';
 export { connectionMachine } from './connection/connection-machine';

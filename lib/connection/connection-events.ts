@@ -84,6 +84,19 @@ export interface DrainEvent {
   readonly deadlineMs?: number;
 }
 
+/**
+ * An operator's command to stop fetching one partition of this member until resumed, or to fetch it again
+ * (KafkaConnection.command, the inspector's commands). `by` names who asked and `at` is when (epoch
+ * milliseconds): both stay in the partition actor's context and in the event log.
+ */
+export interface OperatorPartitionEvent {
+  readonly type: 'operator.pause' | 'operator.resume';
+  readonly topic: string;
+  readonly partition: number;
+  readonly by: string;
+  readonly at: number;
+}
+
 /** Every event the connection machine accepts. */
 export type ConnectionEvent =
   | ConnectEvent
@@ -93,7 +106,8 @@ export type ConnectionEvent =
   | RebalanceStartedEvent
   | CrashedEvent
   | ProducerLostEvent
-  | DrainEvent;
+  | DrainEvent
+  | OperatorPartitionEvent;
 
 /** Reduces anything thrown to `{ name, message }` (and an RxKafkaError's code); never throws. */
 export function toConnectionError(error: unknown): ConnectionError {

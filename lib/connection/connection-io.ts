@@ -2,7 +2,12 @@ import { fromCallback, fromPromise } from 'xstate';
 import type { Logger } from '../logger';
 import type { ConsumerOffsets } from '../offsets/consumer-offsets';
 import type { ConnectionEvent } from './connection-events';
-import { computeReconnectBackoffMs, connectionMachine, type ConnectionContext } from './connection-machine';
+import {
+  computeReconnectBackoffMs,
+  connectionMachine,
+  type ConnectionContext,
+  type PartitionParams,
+} from './connection-machine';
 
 /** The I/O a connection machine is bound to: KafkaConnection's library calls, its offsets and its logger. */
 export interface ConnectionIo {
@@ -16,6 +21,9 @@ export interface ConnectionIo {
   readonly drainKafka: () => Promise<void>;
   readonly offsets: Pick<ConsumerOffsets, 'flush' | 'detach'>;
   readonly abandonInFlight: () => void;
+  /** Stops fetching one partition (an operator's pause), and fetches it again. */
+  readonly pause: (topic: string, partition: number) => void;
+  readonly resume: (topic: string, partition: number) => void;
 }
 
 /**
@@ -55,6 +63,21 @@ export function provideConnectionIo(io: ConnectionIo) {
         );
       },
       abandonInFlight: () => io.abandonInFlight(),
+      pauseFetching: (_, params) => {
+        const { topic, partition } = params as PartitionParams;
+        io.pause(topic, partition);
+        logger.info(`partition ${topic}/${partition} paused by an operator`, { topic, partition });
+      },
+      resumeFetching: (_, params) => {
+        const { topic, partition } = params as PartitionParams;
+        try {
+          io.resume(topic, partition);
+          logger.info(`partition ${topic}/${partition} resumed`, { topic, partition });
+        } catch (error) {
+          // The consumer stopped meanwhile (kafkajs refuses a resume then); its next run starts unpaused.
+          logger.debug(`could not resume ${topic}/${partition}`, { topic, partition, error });
+        }
+      },
       reportDrainDeadline: ({ context }) =>
         logger.warn(`drain deadline of ${context.drainDeadlineMs} ms passed: abandoning in-flight records`),
     },

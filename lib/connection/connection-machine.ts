@@ -45,7 +45,12 @@ import {
   type ConnectionError,
   type ConnectionEvent,
 } from './connection-events';
-import { partitionActorId, partitionMachine, type PartitionEvent } from './partition-machine';
+import {
+  partitionActorId,
+  partitionMachine,
+  type PartitionActor,
+  type PartitionEvent,
+} from './partition-machine';
 import {
   computeReconnectBackoffMs,
   createInitialContext,
@@ -105,6 +110,22 @@ const CONNECT_TIMEOUT_ID = 'connectTimeout';
 
 function partitionChildIds(self: { getSnapshot(): { children: Record<string, unknown> } }): string[] {
   return Object.keys(self.getSnapshot().children).filter((id) => id.startsWith(PARTITION_ACTOR_PREFIX));
+}
+
+/** The params of the `pauseFetching` and `resumeFetching` actions. */
+export interface PartitionParams {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** The partition an operator paused, when the child `id` is a partition actor in that pause. */
+function operatorPauseOf(
+  self: { getSnapshot(): { children: Record<string, unknown> } },
+  id: string,
+): PartitionParams | undefined {
+  const child = self.getSnapshot().children[id] as PartitionActor | undefined;
+  const context = child?.getSnapshot().context;
+  return context?.pausedBy === undefined ? undefined : { topic: context.topic, partition: context.partition };
 }
 
 // A bound-less callback actor: the machine alone (in its specs) gets its events from `actor.send`.
@@ -197,6 +218,10 @@ export const connectionMachine = setup({
         if (assigned.delete(id)) {
           enqueue.sendTo(id, { type: 'partition.kept' } satisfies PartitionEvent);
         } else {
+          // The consumer keeps a pause past the partition's departure: lifted, so that the partition is
+          // fetched if it comes back (as a new, unpaused actor).
+          const paused = operatorPauseOf(self, id);
+          if (paused) enqueue({ type: 'resumeFetching', params: paused });
           enqueue.sendTo(id, { type: 'partition.revoked' } satisfies PartitionEvent);
           enqueue.stopChild(id);
         }
@@ -215,6 +240,20 @@ export const connectionMachine = setup({
       }
     }),
     clearMembership: assign({ assignment: EMPTY_ASSIGNMENT, memberId: undefined, generationId: undefined }),
+    // An operator's command, accepted by KafkaConnection.command() after the partition actor said it takes
+    // it: the edge is the partition actor's, the consumer's pause or resume goes with it.
+    commandPartition: enqueueActions(({ event, enqueue, self }) => {
+      if (event.type !== 'operator.pause' && event.type !== 'operator.resume') return;
+      const { type, topic, partition, by, at } = event;
+      const id = partitionActorId(topic, partition);
+      const child = self.getSnapshot().children[id] as PartitionActor | undefined;
+      if (!child?.getSnapshot().can({ type, by, at })) return;
+      enqueue.sendTo(id, { type, by, at } satisfies PartitionEvent);
+      enqueue({
+        type: type === 'operator.pause' ? 'pauseFetching' : 'resumeFetching',
+        params: { topic, partition },
+      });
+    }),
     storeDrainRequest: assign(({ event }) =>
       event.type === 'kafka.drain'
         ? { drainMode: event.mode, drainDeadlineMs: event.deadlineMs, drainTimedOut: false }
@@ -230,6 +269,10 @@ export const connectionMachine = setup({
     reportConnectRetry: () => undefined,
     abandonInFlight: () => undefined,
     reportDrainDeadline: () => undefined,
+    // Params typed `unknown`: xstate cannot type an action's params inside the setup whose enqueueActions
+    // enqueue it; each is a PartitionParams.
+    pauseFetching: (_, _partition: unknown) => undefined,
+    resumeFetching: (_, _partition: unknown) => undefined,
   },
   delays: {
     reconnectBackoff: ({ context }) => computeReconnectBackoffMs(context.connectAttempts),
@@ -333,6 +376,8 @@ export const connectionMachine = setup({
         'kafka.rebalance.started': { target: 'rebalancing', actions: ['flushCommits', 'revokingPartitions'] },
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
+        'operator.pause': { actions: 'commandPartition' },
+        'operator.resume': { actions: 'commandPartition' },
       },
     },
     rebalancing: {

@@ -19,7 +19,13 @@ import { observeTransitions, type ConnectionActor, type ConnectionTransition } f
 import { ConsumerOffsets } from '../offsets/consumer-offsets';
 import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { fromConsumerEvent, fromProducerEvent, toDispatchMode, type DispatchMode } from './driver-events';
-import type { PartitionActor } from './partition-machine';
+import { partitionActorId, type PartitionActor } from './partition-machine';
+import {
+  refusePartitionCommand,
+  toOperatorEvent,
+  type CommandOutcome,
+  type PartitionCommand,
+} from './partition-command';
 import { PARTITION_SAMPLE_EVERY_MS, PartitionSampler } from './partition-sampler';
 import { provideConnectionIo } from './connection-io';
 import { toConnectError } from './connect-error';
@@ -42,6 +48,7 @@ import type {
 } from './kafka-connection-options';
 
 export type { DispatchMode } from './driver-events';
+export type { CommandOutcome, PartitionCommand } from './partition-command';
 export type {
   Assignment,
   ConsumedRecord,
@@ -163,6 +170,8 @@ export class KafkaConnection {
       drainKafka: () => this.#drainKafka(),
       offsets: this.offsets,
       abandonInFlight: () => options.inFlight?.abandon(),
+      pause: (topic, partition) => this.#consumer?.pause?.(topic, partition),
+      resume: (topic, partition) => this.#consumer?.resume?.(topic, partition),
     });
     this.#actor = createActor(machine, {
       id: options.clientId,
@@ -306,9 +315,36 @@ export class KafkaConnection {
     this.#consumer?.pause?.(topic, partition);
   }
 
-  /** Fetches a paused partition again, from its first unresolved record. */
+  /**
+   * Fetches a paused partition again, from its first unresolved record; not one an operator paused, which
+   * only the operator's resume lifts (see command()).
+   */
   resume(topic: string, partition: number): void {
+    if (this.#partitionActor(topic, partition)?.getSnapshot().matches('paused')) return;
     this.#consumer?.resume?.(topic, partition);
+  }
+
+  /**
+   * An operator's command to one partition: pause it (the consumer fetches nothing of it until resumed;
+   * records in flight finish) or resume it. Taken only when the connection is assigned and the partition's
+   * actor takes the event in its state; then it is an edge of that actor, in the event log like any other.
+   * Refused otherwise, with the reason, and nothing changes.
+   */
+  command(command: PartitionCommand): CommandOutcome {
+    const event = toOperatorEvent(command, Date.now());
+    const reason = refusePartitionCommand(
+      {
+        clientId: this.#options.clientId,
+        state: this.state,
+        hasConsumer: this.#consumer !== undefined,
+        pausesPartitions: this.#options.driver.capabilities?.pausesPartitions === true,
+        partitionActor: (topic, partition) => this.#partitionActor(topic, partition),
+      },
+      event,
+    );
+    if (reason !== undefined) return { accepted: false, reason };
+    this.#actor.send(event);
+    return { accepted: true };
   }
 
   /**
@@ -418,6 +454,11 @@ export class KafkaConnection {
     }
     offsets.batchEnded(payload);
     publishBatchEnd(this.#actor, payload, startedAt);
+  }
+
+  #partitionActor(topic: string, partition: number): PartitionActor | undefined {
+    const children = this.#actor.getSnapshot().children as Record<string, PartitionActor | undefined>;
+    return children[partitionActorId(topic, partition)];
   }
 
   #partitionActors(): PartitionActor[] {

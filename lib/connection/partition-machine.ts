@@ -5,8 +5,11 @@
  * progress (lib/offsets/partition-progress.ts) that the connection sends when something changed, at most
  * once per sampling interval; `revoking` and `revoked` follow the group's events as they happen.
  *
- * There is no `paused` state: kafkajs fetches a partition again only once its batch returned, so a
+ * Backpressure is not a state: kafkajs fetches a partition again only once its batch returned, so a
  * partition whose handlers are behind is `processing`, and nothing is buffered beyond the fetched batch.
+ * `paused` is an operator's pause (KafkaConnection.command): the consumer does not fetch the partition until
+ * an operator resumes it; records in flight finish. The pause outlives a rebalance that keeps the partition
+ * here (the consumer keeps it too), and ends with the actor when the partition leaves.
  */
 import { assign, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import type { PartitionProgressSample } from '../offsets/partition-progress';
@@ -18,6 +21,10 @@ export interface PartitionContext extends Omit<PartitionProgressSample, 'batches
   readonly oldestInFlightMs?: number;
   /** Epoch milliseconds of the last sample. */
   readonly sampledAt?: number;
+  /** Who paused the partition, while an operator's pause holds it. */
+  readonly pausedBy?: string;
+  /** Epoch milliseconds of that pause. */
+  readonly pausedAt?: number;
 }
 
 export interface PartitionInput {
@@ -33,10 +40,12 @@ export type PartitionEvent =
   /** The join after the rebalance kept the partition here. */
   | { readonly type: 'partition.kept' }
   /** The partition is gone: the join gave it to another member, the consumer crashed, or close() ended. */
-  | { readonly type: 'partition.revoked' };
+  | { readonly type: 'partition.revoked' }
+  /** An operator paused the partition (the connection stopped fetching it) or resumed it. */
+  | { readonly type: 'operator.pause' | 'operator.resume'; readonly by: string; readonly at: number };
 
 /** The states of a partition actor. */
-export type PartitionStateValue = 'idle' | 'processing' | 'revoking' | 'revoked';
+export type PartitionStateValue = 'idle' | 'processing' | 'paused' | 'revoking' | 'revoked';
 
 export const partitionMachine = setup({
   types: {
@@ -46,6 +55,8 @@ export const partitionMachine = setup({
   },
   guards: {
     hasInFlight: ({ event }) => event.type === 'partition.sampled' && event.progress.inFlight > 0,
+    hadInFlight: ({ context }) => context.inFlight > 0,
+    isOperatorPaused: ({ context }) => context.pausedBy !== undefined,
   },
   actions: {
     storeSample: assign(({ event }) => {
@@ -57,6 +68,10 @@ export const partitionMachine = setup({
         sampledAt: event.at,
       };
     }),
+    storePause: assign(({ event }) =>
+      event.type === 'operator.pause' ? { pausedBy: event.by, pausedAt: event.at } : {},
+    ),
+    clearPause: assign({ pausedBy: undefined, pausedAt: undefined }),
   },
 }).createMachine({
   id: 'partition',
@@ -74,6 +89,7 @@ export const partitionMachine = setup({
           { actions: 'storeSample' },
         ],
         'partition.revoking': { target: 'revoking' },
+        'operator.pause': { target: 'paused', actions: 'storePause' },
       },
     },
     processing: {
@@ -84,6 +100,20 @@ export const partitionMachine = setup({
           { target: 'idle', actions: 'storeSample' },
         ],
         'partition.revoking': { target: 'revoking' },
+        'operator.pause': { target: 'paused', actions: 'storePause' },
+      },
+    },
+    paused: {
+      description:
+        'An operator paused it: the consumer fetches nothing of it until an operator resumes it. Records ' +
+        'already in flight finish and commit; a rebalance that keeps the partition here keeps the pause.',
+      on: {
+        'partition.sampled': { actions: 'storeSample' },
+        'operator.resume': [
+          { guard: 'hadInFlight', target: 'processing', actions: 'clearPause' },
+          { target: 'idle', actions: 'clearPause' },
+        ],
+        'partition.revoking': { target: 'revoking' },
       },
     },
     revoking: {
@@ -92,7 +122,7 @@ export const partitionMachine = setup({
         'finished is committed before the member rejoins.',
       on: {
         'partition.sampled': { actions: 'storeSample' },
-        'partition.kept': { target: 'idle' },
+        'partition.kept': [{ guard: 'isOperatorPaused', target: 'paused' }, { target: 'idle' }],
       },
     },
     revoked: {

@@ -71,6 +71,14 @@ export type StuckReason =
       readonly bufferSize: number;
     }
   | {
+      /** An operator paused the partition (KafkaConnection.command): nothing of it is fetched until resumed. */
+      readonly kind: 'paused';
+      readonly by: string;
+      /** Epoch milliseconds of the pause. */
+      readonly pausedAt: number;
+      readonly inFlight: number;
+    }
+  | {
       /** A rebalance revoked the partition; its records in flight finish before the member rejoins. */
       readonly kind: 'revoking';
       readonly inFlight: number;
@@ -199,6 +207,7 @@ function explainPartition(
   const { name, connection, now, thresholdMs } = scope;
   const { topic, partition } = context;
   const progress = connection.progress.sample(topic, partition);
+  if (String(state) === 'paused') return explainPaused(scope, clientId, context, progress.inFlight);
   // Nothing in flight is nothing held (a rebalance that hangs with nothing to drain is the connection's).
   if (progress.inFlight === 0 || progress.inFlightSince === undefined) return [];
   // Stuck since the later of its last commit and its oldest record in flight: a partition idle for an
@@ -214,6 +223,32 @@ function explainPartition(
       ? { kind: 'revoking', inFlight: progress.inFlight }
       : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
   const { committedOffset } = progress;
+  return [
+    {
+      source: name,
+      clientId,
+      topic,
+      partition,
+      ...(committedOffset === undefined ? {} : { committedOffset }),
+      stuckMs,
+      reason,
+      sentence: toSentence(name, { topic, partition, committedOffset }, stuckMs, reason),
+    },
+  ];
+}
+
+/** A partition an operator paused: stuck by decision, since the pause. */
+function explainPaused(
+  { name, connection, now, thresholdMs }: ConnectionScope,
+  clientId: string,
+  { topic, partition, pausedBy, pausedAt }: KafkaConnection['partitions'][number]['context'],
+  inFlight: number,
+): StuckExplanation[] {
+  const since = pausedAt ?? now;
+  const stuckMs = now - since;
+  if (stuckMs <= thresholdMs) return [];
+  const committedOffset = connection.progress.sample(topic, partition).committedOffset;
+  const reason: StuckReason = { kind: 'paused', by: pausedBy ?? 'an operator', pausedAt: since, inFlight };
   return [
     {
       source: name,
@@ -355,6 +390,8 @@ function toSentence(
       return `${subject}${reason.handler} (${reason.pattern}) finished ${onRecord(reason.offset, reason.key, reason.traceId)} ${seconds(reason.waitingMs)} ago; its replies (correlation id ${reason.correlationId}) wait for Kafka's acknowledgement`;
     case 'backpressure':
       return `${subject}held by backpressure: ${reason.inFlight} records handed to the stream are unfinished (bufferSize ${reason.bufferSize}); downstream is slow`;
+    case 'paused':
+      return `${subject}paused by ${reason.by} at ${new Date(reason.pausedAt).toISOString()}; nothing of it is fetched until it is resumed`;
     case 'revoking':
       return `${subject}revoked and draining: ${reason.inFlight} records in flight finish before the member rejoins`;
     case 'unexplained':

@@ -56,6 +56,56 @@ describe('partitionMachine', () => {
     expect(actor.getSnapshot().status).to.equal('done');
   });
 
+  describe('an operator’s pause', () => {
+    const pause = { type: 'operator.pause', by: 'ops@example.com', at: 7_000 } as const;
+    const resume = { type: 'operator.resume', by: 'ops@example.com', at: 9_000 } as const;
+
+    it('holds the partition paused, with who paused it and when, whatever the samples say', () => {
+      const actor = start();
+      actor.send(sampled(2, 5_000, 4_200));
+      actor.send(pause);
+      expect(actor.getSnapshot().value).to.equal('paused');
+      expect(actor.getSnapshot().context).to.deep.include({ pausedBy: 'ops@example.com', pausedAt: 7_000 });
+      actor.send(sampled(0, 8_000));
+      expect(actor.getSnapshot().value).to.equal('paused');
+      expect(actor.getSnapshot().context.inFlight).to.equal(0);
+    });
+
+    it('resumes to idle, or to processing while records are in flight, and forgets the pause', () => {
+      const idle = start();
+      idle.send(pause);
+      idle.send(resume);
+      expect(idle.getSnapshot().value).to.equal('idle');
+      expect(idle.getSnapshot().context.pausedBy).to.equal(undefined);
+
+      const busy = start();
+      busy.send(pause);
+      busy.send(sampled(3, 8_000, 7_500));
+      busy.send(resume);
+      expect(busy.getSnapshot().value).to.equal('processing');
+    });
+
+    it('is kept paused by a rebalance that keeps the partition here', () => {
+      const actor = start();
+      actor.send(pause);
+      actor.send({ type: 'partition.revoking' });
+      expect(actor.getSnapshot().value).to.equal('revoking');
+      actor.send({ type: 'partition.kept' });
+      expect(actor.getSnapshot().value).to.equal('paused');
+    });
+
+    it('takes a pause only when idle or processing, and a resume only when paused', () => {
+      const actor = start();
+      expect(actor.getSnapshot().can(resume)).to.equal(false);
+      expect(actor.getSnapshot().can(pause)).to.equal(true);
+      actor.send(pause);
+      expect(actor.getSnapshot().can(pause)).to.equal(false);
+      actor.send({ type: 'partition.revoking' });
+      expect(actor.getSnapshot().can(pause)).to.equal(false);
+      expect(actor.getSnapshot().can(resume)).to.equal(false);
+    });
+  });
+
   it('names its actor partition:<topic>/<partition>', () => {
     expect(partitionActorId('orders', 3)).to.equal('partition:orders/3');
   });

@@ -259,6 +259,23 @@ describe('explainStuck() (on a fake driver)', () => {
     );
   });
 
+  it('tells a partition an operator paused: who, since when, even with nothing in flight', () => {
+    driver.capabilities = { joinsAfterConsume: true, pausesPartitions: true };
+    const outcome = server.connection.command({ type: 'pause', topic: 'stuck.ask', partition: 0, by: 'ops' });
+    expect(outcome.accepted).to.equal(true);
+    const pausedAt = server.connection.partitions.find((view) => view.context.topic === 'stuck.ask')!.context
+      .pausedAt!;
+    const paused = explainStuck([server], { now: () => pausedAt + LATER_MS }).find(
+      (explained) => explained.topic === 'stuck.ask',
+    );
+    expect(paused?.reason).to.deep.equal({ kind: 'paused', by: 'ops', pausedAt, inFlight: 0 });
+    expect(paused?.sentence).to.equal(
+      `server stuck.ask/0 has not committed past its start for 60 s: paused by ops at ${new Date(pausedAt).toISOString()}; ` +
+        'nothing of it is fetched until it is resumed',
+    );
+    expect(explainStuck([server], { now: () => pausedAt + 1_000 }), 'within the threshold').to.deep.equal([]);
+  });
+
   it('tells a consumer that holds no partition, with its state and last error', () => {
     driver.consumer.crash(Object.assign(new Error('fenced'), { name: 'KafkaJSProtocolError' }), false);
     const [explained, ...others] = explainStuck([server], { now: () => Date.now() + LATER_MS });

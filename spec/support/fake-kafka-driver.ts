@@ -246,6 +246,8 @@ export class FakeConsumer implements DriverConsumer {
   /** Every commit, in order. */
   readonly commits: TopicPartitionOffsets[] = [];
   readonly seeks: Array<{ topic: string; partition: number; offset: string }> = [];
+  /** Every pause and resume of one partition, in order (`pause t/0`, `resume t/0`). */
+  readonly pauses: string[] = [];
   connected = false;
   /** Set before consume() to join with this assignment instead of partition 0 of each topic. */
   assignment: Record<string, number[]> | undefined;
@@ -281,6 +283,14 @@ export class FakeConsumer implements DriverConsumer {
 
   seek(topic: string, partition: number, offset: string): void {
     this.seeks.push({ topic, partition, offset });
+  }
+
+  pause(topic: string, partition: number): void {
+    this.pauses.push(`pause ${topic}/${partition}`);
+  }
+
+  resume(topic: string, partition: number): void {
+    this.pauses.push(`resume ${topic}/${partition}`);
   }
 
   async commitOffsets(
