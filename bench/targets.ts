@@ -265,7 +265,9 @@ export function evaluateRetryTopicsCost(
     target: `with retryTopics ≥${RETRY_TOPICS_VS_WITHOUT}× without`,
     met: ratio === undefined ? undefined : ratio >= RETRY_TOPICS_VS_WITHOUT,
     detail:
-      `${formatRatio(ratio)} rxkafka's msgs/s (repetitions ${perRepetition.map(formatRatio).join(', ')}); CPU ` +
+      `${formatRatio(ratio)} rxkafka's msgs/s` +
+      (perRepetition.length > 0 ? ` (repetitions ${perRepetition.map(formatRatio).join(', ')})` : '') +
+      '; CPU ' +
       (cpuDelta === undefined ? 'n/a' : `${cpuDelta >= 0 ? '+' : ''}${cpuDelta.toFixed(1)} µs/record`),
   };
 }
