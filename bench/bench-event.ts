@@ -34,3 +34,19 @@ export function checkEvent(event: BenchEvent): void {
     throw new Error(`not a bench event: ${JSON.stringify(event)?.slice(0, 200)}`);
   }
 }
+
+/**
+ * (r): whether event `id` fails on its first run. One event in each hundred (ids 100b to 100b + 99), at
+ * place b mod 100 within it, so the failing events are 1 % of any run of hundreds and spread over 100 of
+ * the 1,000 keys (`id % 100` alone would put them all on 10 keys).
+ */
+export function failsOnce(id: number): boolean {
+  return id % 100 === Math.floor(id / 100) % 100;
+}
+
+/** How many of the events 0 … `count` − 1 fail once (see `failsOnce`). */
+export function countFailingOnce(count: number): number {
+  let failing = 0;
+  for (let id = 0; id < count; id++) if (failsOnce(id)) failing++;
+  return failing;
+}

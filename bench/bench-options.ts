@@ -4,8 +4,8 @@
 
 import type { ImplementationName } from './worker-protocol';
 
-/** The five scenarios of issue 6; issue 14's (f) consume(), (g) replay, (h) projection restart, (i) exactly-once; issue 15's NestJS-app scenarios (n, o, p); issue 22's hostile mix (s). */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'n' | 'o' | 'p' | 's';
+/** The five scenarios of issue 6; issue 14's (f) consume(), (g) replay, (h) projection restart, (i) exactly-once; issue 15's NestJS-app scenarios (n, o, p); issue 26's retries (r); issue 22's hostile mix (s). */
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'n' | 'o' | 'p' | 'r' | 's';
 
 export const SCENARIO_IDS: readonly ScenarioId[] = [
   'a',
@@ -20,6 +20,7 @@ export const SCENARIO_IDS: readonly ScenarioId[] = [
   'n',
   'o',
   'p',
+  'r',
   's',
 ];
 
@@ -30,7 +31,7 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioId[];
   /** Implementations to run (a scenario runs those of them it supports). */
   readonly implementations: readonly ImplementationName[];
-  /** N per scenario: events, events, requests, requests, requests, events; (g), (h): pre-produced events; (i) input events; (n) events, (o) requests, (p) events; (s) good requests. */
+  /** N per scenario: events, events, requests, requests, requests, events; (g), (h): pre-produced events; (i) input events; (n) events, (o) requests, (p) events; (r) events; (s) good requests. */
   readonly counts: Readonly<Record<ScenarioId, number>>;
   /** Also run NestJS in the soak. */
   readonly soakNest: boolean;
@@ -56,6 +57,7 @@ const FULL_COUNTS: Record<ScenarioId, number> = {
   n: 150_000,
   o: 50_000,
   p: 200_000,
+  r: 250_000,
   s: 8_000,
 };
 const QUICK_COUNTS: Record<ScenarioId, number> = {
@@ -71,6 +73,7 @@ const QUICK_COUNTS: Record<ScenarioId, number> = {
   n: 10_000,
   o: 5_000,
   p: 20_000,
+  r: 10_000,
   s: 2_000,
 };
 
@@ -90,6 +93,7 @@ const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--nest-io-events': 'n',
   '--nest-throughput': 'o',
   '--nest-events': 'p',
+  '--retry-events': 'r',
   '--hostile-mix': 's',
 };
 
@@ -102,21 +106,25 @@ const IMPLEMENTATIONS: readonly ImplementationName[] = [
   'nest-rxkafka',
   'rxkafka-otel',
   'kafkajs-otel',
+  'rxkafka-retry-topics',
+  'rxkafka-retry-in-place',
 ];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,…,p] [--impl rxkafka,kafkajs,nest,…]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
                        [--stream-events N] [--replay-events N] [--projection-events N] [--eos-events N]
-                       [--nest-io-events N] [--nest-throughput N] [--nest-events N]
+                       [--nest-io-events N] [--nest-throughput N] [--nest-events N] [--retry-events N]
                        [--hostile-mix N] [--hostile-rate N] [--soak-nest] [--cpu-prof DIR]
   --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, g 20000, h 20000, i 10000,
-                 n 10000, o 5000, p 20000, s 2000) and 1 repetition: a smoke run
+                 n 10000, o 5000, p 20000, r 10000, s 2000) and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
                  (rxkafka-alo, rxkafka-stream: rxkafka's at-least-once pipelines, run in (i) only;
                  rxkafka-otel, kafkajs-otel: with a tracer SDK, kafkajs instrumented, in (a) and (d) only;
-                 nest-rxkafka: NestJS on rxkafka/nestjs)
+                 nest-rxkafka: NestJS on rxkafka/nestjs;
+                 rxkafka-retry-topics: retryTopics on the handler, in (a) and (r);
+                 rxkafka-retry-in-place: in-place retry, in (r) only)
   --events N     (a) events through a trivial handler            (default 1000000; NestJS at most 200000)
   --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 250000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)
@@ -130,6 +138,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,�
                       Transport.KAFKA                            (default 250000; NestJS at most 1000)
   --nest-throughput N (o) a NestJS app's requests, 256 in flight  (default 50000)
   --nest-events N     (p) a NestJS app's trivial events vs rxkafka's own controller (default 200000)
+  --retry-events N    (r) events awaiting 5 ms I/O, 1 in 100 failing once: retry topics vs in-place retry
+                      (default 250000)
   --hostile-mix N  (s) good requests at 1000/s with hostile records mixed in (default 8000)
   --hostile-rate N (s) hostile records a second (default 100; 0: the same good rate with none)
   --soak-nest    run the soak with NestJS as well

@@ -41,6 +41,8 @@ const ORDER: readonly ImplementationName[] = [
   'rxkafka-alo',
   'rxkafka-otel',
   'kafkajs-otel',
+  'rxkafka-retry-topics',
+  'rxkafka-retry-in-place',
 ];
 const LABELS: Record<ImplementationName, string> = {
   rxkafka: 'rxkafka',
@@ -51,6 +53,8 @@ const LABELS: Record<ImplementationName, string> = {
   'nest-rxkafka': 'NestJS on rxkafka',
   'rxkafka-otel': 'rxkafka, traced (OpenTelemetry SDK)',
   'kafkajs-otel': 'raw kafkajs, traced (instrumentation-kafkajs)',
+  'rxkafka-retry-topics': 'rxkafka, retryTopics on the handler',
+  'rxkafka-retry-in-place': 'rxkafka, in-place retry',
 };
 
 /** Renders the table as aligned text lines with a legend. */
@@ -103,6 +107,7 @@ export function formatReportTable(
     'msgs/s: median of the repetitions (events handled/s, or round trips/s); latencies, CPU and RSS from the median run.',
     'Request/reply rows: CPU s = server+client over the measured window; peak RSS = server/client.',
     '(i) exactly-once pipeline: p50/p99 = transaction latency (begin to committed); rxkafka = processExactlyOnce().',
+    '(r) msgs/s = the healthy events (never failed) / the time until the last of them succeeded; CPU s until every event did.',
     '×kafkajs, ×NestJS: this row’s msgs/s over the baseline’s in the same scenario.',
   ].join('\n');
 }

@@ -4,7 +4,7 @@
 import type { ScenarioId } from './bench-options';
 import type { RssGrowth } from './rss-growth';
 import type { LatencySummary } from './stats';
-import type { ImplementationName } from './worker-protocol';
+import type { ImplementationName, RetryFigures } from './worker-protocol';
 
 export interface RunResult {
   readonly scenario: ScenarioId;
@@ -24,6 +24,8 @@ export interface RunResult {
   /** Time the consumer's close() took after the window (event scenarios). */
   readonly closeMs?: number;
   readonly soak?: Readonly<Record<string, RssGrowth>>;
+  /** (r): throughputPerS and durationMs are the healthy events'; the retried ones and the time until all are done. */
+  readonly retries?: RetryFigures;
   /** (s): hostile records written during the run, per kind. */
   readonly hostileWritten?: Readonly<Record<string, number>>;
   /** (h): the two projection starts, timed from projection() to caught up. */

@@ -19,7 +19,7 @@ import { runReplayOnce } from './scenarios/run-replay-once';
 import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
 import { createScenarios, type Scenario } from './scenarios/scenario';
 import { summarizeRuns } from './summarize-runs';
-import { evaluateTarget, evaluateTracingCost } from './targets';
+import { evaluateRetryTopicsCost, evaluateTarget, evaluateTracingCost } from './targets';
 import { TopicAdmin } from './topic-admin';
 import { killLiveWorkers } from './worker-process';
 import type { ImplementationName } from './worker-protocol';
@@ -48,7 +48,10 @@ async function main(): Promise<number> {
     const summaries = summarizeRuns(runs);
     const verdicts = scenarios.flatMap((scenario) => [
       evaluateTarget(scenario.id, summaries),
-      ...[evaluateTracingCost(scenario.id, summaries)].filter((verdict) => verdict !== undefined),
+      ...[
+        evaluateTracingCost(scenario.id, summaries),
+        evaluateRetryTopicsCost(scenario.id, summaries),
+      ].filter((verdict) => verdict !== undefined),
     ]);
     console.log(`\n${formatReportTable(scenarios, summaries, verdicts, failures)}\n`);
     console.log(
@@ -140,7 +143,11 @@ function runOnce(
 
 function describeRun(run: RunResult): string {
   const parts = [
-    `${Math.round(run.throughputPerS).toLocaleString('en-US')} msgs/s over ${(run.durationMs / 1000).toFixed(1)} s`,
+    `${Math.round(run.throughputPerS).toLocaleString('en-US')} ${run.retries ? 'healthy ' : ''}msgs/s over ` +
+      `${(run.durationMs / 1000).toFixed(1)} s`,
+    run.retries &&
+      `${run.retries.healthyCount.toLocaleString('en-US')} healthy events, ${run.retries.failedOnceCount} failed once, ` +
+        `every event done after ${(run.retries.allDoneMs / 1000).toFixed(1)} s`,
     run.latency
       ? `p50 ${run.latency.p50Ms.toFixed(2)} ms, p99 ${run.latency.p99Ms.toFixed(2)} ms`
       : undefined,

@@ -22,6 +22,8 @@ export interface ImplementationSummary {
   readonly soak?: Readonly<Record<string, RssGrowth>>;
   /** (h): the median run's two projection starts. */
   readonly restart?: RunResult['restart'];
+  /** (r): the median run's healthy and retried events, and the time until all were done. */
+  readonly retries?: RunResult['retries'];
   /** This row's throughput over raw kafkajs's, in the same scenario. */
   readonly ratioVsKafkajs?: number;
   /** This row's throughput over NestJS's, in the same scenario. */
@@ -66,5 +68,6 @@ function toSummary(runs: RunResult[]): ImplementationSummary {
     peakRssMb: representative.peakRssMb,
     soak: representative.soak,
     restart: representative.restart,
+    retries: representative.retries,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Issue 6's targets (and issue 14's for (f)), checked against the summaries: each scenario's goal for rxkafka and whether this run
+ * Issue 6's targets (and issue 14's for (f), issue 26's for retry topics), checked against the summaries: each scenario's goal for rxkafka and whether this run
  * met it. A target whose baseline did not run is neither met nor missed.
  */
 import type { ScenarioId } from './bench-options';
@@ -19,6 +19,8 @@ export interface TargetVerdict {
 const RSS_GROWTH_LIMIT_PCT = 10;
 /** Issue 14: replay throughput at least this share of a raw kafkajs read's. */
 const REPLAY_VS_KAFKAJS = 0.8;
+/** Issue 26: with retry topics configured and nothing failing, at least this share of (a)'s rate without. */
+const RETRY_TOPICS_VS_WITHOUT = 0.95;
 
 /** The verdict on `scenario`'s target, from that scenario's summaries. */
 export function evaluateTarget(
@@ -176,6 +178,8 @@ export function evaluateTarget(
     }
     case 'p':
       return describePipelineCost(scenario, find('nest-rxkafka'), rxkafka);
+    case 'r':
+      return describeRetryStall(scenario, find('rxkafka-retry-topics'), find('rxkafka-retry-in-place'));
     case 's': {
       // A run fails when a good request is answered wrongly or not at all, so a row here answered them all.
       const mine = rxkafka?.latency;
@@ -208,6 +212,64 @@ function describePipelineCost(
         `${formatRatio(nestApp.throughputPerS / rxkafka.throughputPerS)} rxkafka's msgs/s`
       : 'n/a';
   return { scenario, target: 'report: Nest pipeline cost per message', met: undefined, detail };
+}
+
+/**
+ * (r) side by side: the healthy events' rate (those that never failed, until the last of them succeeded)
+ * and the time until every event succeeded, retried ones included, through retry topics and in place. A
+ * figure to report, not a target to meet.
+ */
+function describeRetryStall(
+  scenario: ScenarioId,
+  retryTopics: ImplementationSummary | undefined,
+  inPlace: ImplementationSummary | undefined,
+): TargetVerdict {
+  const rate = (row: ImplementationSummary | undefined) =>
+    row ? `${Math.round(row.throughputPerS).toLocaleString('en-US')}/s` : 'n/a';
+  const allDone = (row: ImplementationSummary | undefined) =>
+    row?.retries ? `${(row.retries.allDoneMs / 1000).toFixed(1)} s` : 'n/a';
+  const healthy = retryTopics?.retries ?? inPlace?.retries;
+  return {
+    scenario,
+    target: 'report, retry topics vs in place',
+    met: undefined,
+    detail:
+      `healthy events${healthy ? ` (${healthy.healthyCount.toLocaleString('en-US')})` : ''} ` +
+      `${rate(retryTopics)} vs ${rate(inPlace)} ` +
+      `(${formatRatio(retryTopics && inPlace ? retryTopics.throughputPerS / inPlace.throughputPerS : undefined)}); ` +
+      `every event done after ${allDone(retryTopics)} vs ${allDone(inPlace)}`,
+  };
+}
+
+/**
+ * (a) only: what configuring `retryTopics` on the handler costs the records that never fail, as the rate
+ * of `rxkafka-retry-topics` over `rxkafka`'s in the same run (medians; the repetitions' pairs and the CPU
+ * per record in the detail). Target: ≥ 0.95×. Undefined in other scenarios, and when (a) ran without it.
+ */
+export function evaluateRetryTopicsCost(
+  scenario: ScenarioId,
+  summaries: readonly ImplementationSummary[],
+): TargetVerdict | undefined {
+  if (scenario !== 'a') return undefined;
+  const find = (implementation: ImplementationSummary['implementation']) =>
+    summaries.find((row) => row.scenario === scenario && row.implementation === implementation);
+  const withRetryTopics = find('rxkafka-retry-topics');
+  if (!withRetryTopics) return undefined;
+  const without = find('rxkafka');
+  const ratio = without ? withRetryTopics.throughputPerS / without.throughputPerS : undefined;
+  const perRepetition = pairRatios(withRetryTopics.throughputsPerS, without?.throughputsPerS);
+  const cpuDelta = without ? cpuPerRecordUs(withRetryTopics) - cpuPerRecordUs(without) : undefined;
+  return {
+    scenario,
+    implementation: 'rxkafka-retry-topics',
+    target: `with retryTopics ≥${RETRY_TOPICS_VS_WITHOUT}× without`,
+    met: ratio === undefined ? undefined : ratio >= RETRY_TOPICS_VS_WITHOUT,
+    detail:
+      `${formatRatio(ratio)} rxkafka's msgs/s` +
+      (perRepetition.length > 0 ? ` (repetitions ${perRepetition.map(formatRatio).join(', ')})` : '') +
+      '; CPU ' +
+      (cpuDelta === undefined ? 'n/a' : `${cpuDelta >= 0 ? '+' : ''}${cpuDelta.toFixed(1)} µs/record`),
+  };
 }
 
 /**

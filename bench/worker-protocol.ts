@@ -13,6 +13,8 @@ import type { LatencySummary } from './stats';
  * `nest-rxkafka`: a NestJS app on rxkafka/nestjs (RxKafkaStrategy and RxKafkaClientProxy).
  * `rxkafka-otel` and `kafkajs-otel`: `rxkafka` and `kafkajs` with an OpenTelemetry tracer SDK registered
  * (kafkajs instrumented by @opentelemetry/instrumentation-kafkajs), in (a) and (d).
+ * `rxkafka-retry-topics`: `rxkafka` with `retryTopics` on its event handler, in (a) (nothing failing) and (r);
+ * `rxkafka-retry-in-place`: `rxkafka` with in-place `retry` of the same backoff, in (r).
  */
 export type ImplementationName =
   | 'rxkafka'
@@ -22,7 +24,9 @@ export type ImplementationName =
   | 'rxkafka-stream'
   | 'nest-rxkafka'
   | 'rxkafka-otel'
-  | 'kafkajs-otel';
+  | 'kafkajs-otel'
+  | 'rxkafka-retry-topics'
+  | 'rxkafka-retry-in-place';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {
@@ -52,6 +56,8 @@ export interface ConsumerSpec extends KafkaSpec {
   readonly keyConcurrency: boolean;
   /** rxkafka: consume through `consume()` + `commitAfter()` instead of a KafkaServer. */
   readonly streams?: boolean;
+  /** (r): the events `failsOnce()` picks throw on their first run; the run ends once all `count` succeeded. */
+  readonly failOnce?: boolean;
 }
 
 /** Serves a `sum` request/reply handler on the topic until told to stop. */
@@ -160,6 +166,18 @@ export interface ConsumeResult {
   readonly peakRssMb: number;
   /** How long the implementation's close() took (its drain), after the window. */
   readonly closeMs: number;
+  /** (r): the window and rate above are the healthy events'; this is the rest. */
+  readonly retries?: RetryFigures;
+}
+
+/** (r): the events that never failed against every event, the retried ones included. */
+export interface RetryFigures {
+  /** Events that never failed: the window runs until the last of them succeeded. */
+  readonly healthyCount: number;
+  /** Events that failed once, then succeeded on a retry. */
+  readonly failedOnceCount: number;
+  /** From the first record handed to the handler until every event, retried ones included, succeeded. */
+  readonly allDoneMs: number;
 }
 
 /** The server's warm-up point is when the client announced the end of its warm-up. */

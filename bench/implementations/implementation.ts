@@ -64,6 +64,10 @@ export function loadImplementation(name: ImplementationName): Implementation {
       return (require('./traced') as typeof import('./traced')).tracedRxkafka();
     case 'kafkajs-otel':
       return (require('./traced') as typeof import('./traced')).tracedKafkajs();
+    case 'rxkafka-retry-topics':
+      return (require('./retrying') as typeof import('./retrying')).rxkafkaWithRetryTopics();
+    case 'rxkafka-retry-in-place':
+      return (require('./retrying') as typeof import('./retrying')).rxkafkaWithInPlaceRetry();
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

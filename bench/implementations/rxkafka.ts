@@ -7,9 +7,11 @@ import {
   createStreamLogger,
   EventPattern,
   KafkaClient,
+  KafkaRetriableException,
   KafkaServer,
   MessagePattern,
   Payload,
+  type HandlerOptions,
 } from '../../lib';
 import type { BenchEvent } from '../bench-event';
 import {
@@ -22,18 +24,41 @@ import {
   type SumRequester,
 } from './implementation';
 
-/** rxkafka as a user would run it: a KafkaServer with a controller, and a KafkaClient. */
-export const rxkafkaImplementation: Implementation = {
-  startEventConsumer,
-  startSumServer,
-  connectSumRequester,
-};
+/** How the event handler of `createRxkafkaImplementation()` retries a record its handler failed on. */
+export interface EventRetrySettings {
+  /** The second argument of the event handler's `@EventPattern`. */
+  readonly handlerOptions: HandlerOptions;
+  /**
+   * Rethrow the handler's errors as `KafkaRetriableException`, the only error in-place `retry` runs again.
+   * Retry topics retry every error but a plain `RpcException`, so they need no wrapping (and in (a), where
+   * nothing fails, their handler is the plain `rxkafka` one).
+   */
+  readonly retriableErrors: boolean;
+}
 
-async function startEventConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable> {
-  if (config.streams) return startStreamConsumer(config, handle);
+/** rxkafka as a user would run it: a KafkaServer with a controller, and a KafkaClient. */
+export const rxkafkaImplementation: Implementation = createRxkafkaImplementation();
+
+/** `rxkafkaImplementation`, its event handler with `retry` settings of its own (in (a) and (r)). */
+export function createRxkafkaImplementation(retry?: EventRetrySettings): Implementation {
+  return {
+    startEventConsumer: (config, handle) =>
+      config.streams
+        ? startStreamConsumer(config, handle)
+        : startEventServer(config, retry?.retriableErrors ? toRetriableErrors(handle) : handle, retry),
+    startSumServer,
+    connectSumRequester,
+  };
+}
+
+async function startEventServer(
+  config: EventConsumerConfig,
+  handle: EventHandler,
+  retry: EventRetrySettings | undefined,
+): Promise<Closable> {
   @Controller()
   class BenchEventController {
-    @EventPattern(config.topic)
+    @EventPattern(config.topic, retry?.handlerOptions)
     onEvent(@Payload() event: BenchEvent): void | Promise<void> {
       return handle(event);
     }
@@ -101,6 +126,20 @@ async function connectSumRequester(config: ConnectionConfig): Promise<SumRequest
   return {
     request: (numbers) => firstValueFrom(client.send(config.topic, numbers)),
     close: async () => void (await client.close()),
+  };
+}
+
+/** `handle`, its errors (thrown or rejected) rethrown as `KafkaRetriableException`. */
+function toRetriableErrors(handle: EventHandler): EventHandler {
+  const rethrow = (error: unknown): never => {
+    throw new KafkaRetriableException(error instanceof Error ? error.message : String(error));
+  };
+  return (event) => {
+    try {
+      return handle(event)?.catch(rethrow);
+    } catch (error) {
+      return rethrow(error);
+    }
   };
 }
 

@@ -70,6 +70,9 @@ export function loadPipeline(name: ImplementationName): Pipeline {
     case 'rxkafka-otel':
     case 'kafkajs-otel':
       throw new Error('scenario (i) has no traced pipeline: tracing is measured in (a) and (d)');
+    case 'rxkafka-retry-topics':
+    case 'rxkafka-retry-in-place':
+      throw new Error('scenario (i) has no retrying pipeline: retries are measured in (a) and (r)');
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

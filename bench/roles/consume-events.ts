@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { checkEvent, type BenchEvent } from '../bench-event';
+import { checkEvent, countFailingOnce, failsOnce, type BenchEvent } from '../bench-event';
 import { loadImplementation, type EventHandler } from '../implementations/implementation';
 import { startCpuProfile, type RunningCpuProfile } from '../cpu-profiler';
 import { toCpuSeconds, type ProcessMeter, type ProcessSnapshot } from '../process-meter';
@@ -8,7 +8,9 @@ import type { ConsumeResult, ConsumerSpec } from '../worker-protocol';
 /**
  * The consumer role: runs one implementation's consumer over the pre-produced topic and measures from the
  * first record handed to the handler to the `count`th handler finished (joining the group, fetching
- * metadata and closing are outside the window).
+ * metadata and closing are outside the window). With `failOnce` (r), the events `failsOnce()` picks throw
+ * on their first run, and the window and rate are the healthy events' (until the last event that never
+ * failed succeeded); the time until every event succeeded is reported beside them.
  */
 export async function consumeEvents(spec: ConsumerSpec, meter: ProcessMeter): Promise<ConsumeResult> {
   const implementation = loadImplementation(spec.implementation);
@@ -19,6 +21,11 @@ export async function consumeEvents(spec: ConsumerSpec, meter: ProcessMeter): Pr
     return meter.snapshot();
   };
   let handled = 0;
+  const failOnce = spec.failOnce === true;
+  const healthyCount = failOnce ? spec.count - countFailingOnce(spec.count) : spec.count;
+  let healthyHandled = 0;
+  let healthyDone: ProcessSnapshot | undefined;
+  const failedOnce = new Set<number>();
   let finish: (last: ProcessSnapshot) => void = () => undefined;
   let fail: (error: unknown) => void = () => undefined;
   const finished = new Promise<ProcessSnapshot>((resolve, reject) => {
@@ -33,13 +40,21 @@ export async function consumeEvents(spec: ConsumerSpec, meter: ProcessMeter): Pr
       fail(error);
       return;
     }
+    if (failOnce && !failsOnce(event.id) && ++healthyHandled === healthyCount) healthyDone = meter.snapshot();
     if (++handled === spec.count) finish(meter.snapshot());
+  };
+  // Thrown after the I/O, as a failing call to a downstream service would; the implementation retries it.
+  const failFirstRun = (event: BenchEvent) => {
+    if (!failsOnce(event.id) || failedOnce.has(event.id)) return;
+    failedOnce.add(event.id);
+    throw new Error(`event ${event.id} fails on its first run`);
   };
   const handle: EventHandler =
     spec.ioDelayMs > 0
       ? async (event) => {
           first ??= begin();
           await delay(spec.ioDelayMs);
+          if (failOnce) failFirstRun(event);
           countHandled(event);
         }
       : (event) => {
@@ -62,12 +77,24 @@ export async function consumeEvents(spec: ConsumerSpec, meter: ProcessMeter): Pr
   const closeStarted = performance.now();
   await consumer.close();
   const start = first ?? last;
-  const durationMs = last.atMs - start.atMs;
+  const allDoneMs = last.atMs - start.atMs;
+  const closeMs = performance.now() - closeStarted;
+  if (!failOnce) {
+    return {
+      durationMs: allDoneMs,
+      throughputPerS: spec.count / (allDoneMs / 1000),
+      cpuS: toCpuSeconds(start, last),
+      peakRssMb: meter.peakRssMb,
+      closeMs,
+    };
+  }
+  const durationMs = (healthyDone ?? last).atMs - start.atMs;
   return {
     durationMs,
-    throughputPerS: spec.count / (durationMs / 1000),
+    throughputPerS: healthyCount / (durationMs / 1000),
     cpuS: toCpuSeconds(start, last),
     peakRssMb: meter.peakRssMb,
-    closeMs: performance.now() - closeStarted,
+    closeMs,
+    retries: { healthyCount, failedOnceCount: failedOnce.size, allDoneMs },
   };
 }

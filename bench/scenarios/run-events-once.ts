@@ -1,3 +1,4 @@
+import { toRetryTopicsOf } from '../implementations/retry-delay';
 import type { RunResult } from '../run-result';
 import { toUniqueTopic } from '../topic-admin';
 import { killLiveWorkers, WorkerProcess } from '../worker-process';
@@ -45,6 +46,7 @@ export async function runEventsOnce(
         ioDelayMs: scenario.ioDelayMs,
         keyConcurrency: scenario.keyConcurrency,
         streams: scenario.streams,
+        failOnce: scenario.failOnce,
         cpuProfilePath: toCpuProfilePath(context, `${label}-consumer`),
       },
       `${label}-consumer`,
@@ -63,10 +65,14 @@ export async function runEventsOnce(
       peakRssMb: { consumer: consumed.peakRssMb },
       loadMs: loaded.durationMs,
       closeMs: consumed.closeMs,
+      retries: consumed.retries,
     };
   } finally {
     // After a failure: no worker may outlive its run (on success they have all exited already).
     killLiveWorkers();
-    await context.topics.delete([topic]);
+    // rxkafka-retry-topics created its retry and dead-letter topics at listen().
+    await context.topics.delete(
+      implementation === 'rxkafka-retry-topics' ? [topic, ...toRetryTopicsOf(topic)] : [topic],
+    );
   }
 }

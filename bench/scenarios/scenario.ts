@@ -1,5 +1,5 @@
 /**
- * The five scenarios of issue 6, issue 14's (f) to (i), issue 15's (n) to (p) and issue 22's (s), sized by the command line: what runs, against which implementations, and
+ * The five scenarios of issue 6, issue 14's (f) to (i), issue 15's (n) to (p), issue 26's (r) and issue 22's (s), sized by the command line: what runs, against which implementations, and
  * with which settings. bench/README.md explains what each one measures.
  */
 import type { BenchOptions, ScenarioId } from '../bench-options';
@@ -33,6 +33,8 @@ export interface EventScenario extends ScenarioBase {
   readonly keyConcurrency: boolean;
   /** rxkafka consumes through `consume()` + `commitAfter()` instead of a KafkaServer (scenario f). */
   readonly streams?: boolean;
+  /** One event in a hundred fails on its first run (`failsOnce()`, scenario r). */
+  readonly failOnce?: boolean;
 }
 
 /** A sum server and a client with `concurrency` requests in flight. */
@@ -107,7 +109,7 @@ const PARTITIONS = 8;
  */
 export const HOSTILE_MIX_RATE_PER_S = 1_000;
 
-/** The scenarios selected by `options`, in order (a to e, issue 14's f to i, issue 15's n to p, issue 22's s). */
+/** The scenarios selected by `options`, in order (a to e, issue 14's f to i, issue 15's n to p, issue 26's r, issue 22's s). */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -119,7 +121,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       title: 'events, trivial handler',
       count: counts.a,
       countFor: { nest: Math.min(counts.a, NEST_EVENTS) },
-      implementations: ['rxkafka', 'kafkajs', 'nest', 'rxkafka-otel', 'kafkajs-otel'],
+      implementations: ['rxkafka', 'kafkajs', 'nest', 'rxkafka-otel', 'kafkajs-otel', 'rxkafka-retry-topics'],
       repetitions,
       ioDelayMs: 0,
       keyConcurrency: false,
@@ -247,6 +249,21 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       concurrency: 256,
       warmupCount: Math.min(2_000, Math.ceil(counts.o / 10)),
       timeoutMs: 60_000 + counts.o * 5,
+    },
+    // Issue 26: (b)'s workload with one event in a hundred failing once, retried through a retry topic or in
+    // place with the same one-second wait; msgs/s is the healthy events' rate.
+    r: {
+      ...events,
+      id: 'r',
+      title: 'events, 5 ms I/O, 1 in 100 failing once: retry topics vs in place',
+      count: counts.r,
+      implementations: ['rxkafka-retry-topics', 'rxkafka-retry-in-place'],
+      subject: 'rxkafka-retry-topics',
+      repetitions,
+      ioDelayMs: 5,
+      keyConcurrency: true,
+      failOnce: true,
+      timeoutMs: 60_000 + counts.r * 15,
     },
     // Issue 22: good requests at a steady rate with hostile records mixed in (bench/roles/produce-hostile.ts).
     s: {

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import type { ImplementationSummary } from '../../bench/summarize-runs';
+import { evaluateRetryTopicsCost, evaluateTarget } from '../../bench/targets';
+
+/** A summary row with the figures the retry verdicts read; CPU 1 s over `count` records. */
+function row(
+  scenario: ImplementationSummary['scenario'],
+  implementation: ImplementationSummary['implementation'],
+  throughputsPerS: readonly number[],
+  extra: Partial<ImplementationSummary> = {},
+): ImplementationSummary {
+  const sorted = [...throughputsPerS].sort((a, b) => a - b);
+  return {
+    scenario,
+    implementation,
+    count: 1_000,
+    repetitions: throughputsPerS.length,
+    throughputPerS: sorted[Math.floor(sorted.length / 2)],
+    throughputsPerS,
+    cpuS: { consumer: 1 },
+    peakRssMb: { consumer: 200 },
+    ...extra,
+  };
+}
+
+describe('bench targets', () => {
+  describe('evaluateRetryTopicsCost()', () => {
+    it('meets the target at 0.95× rxkafka without retry topics, on the retry-topics row', () => {
+      const verdict = evaluateRetryTopicsCost('a', [
+        row('a', 'rxkafka', [100_000, 100_000, 100_000]),
+        row('a', 'rxkafka-retry-topics', [95_000, 96_000, 94_000], { cpuS: { consumer: 1.002 } }),
+      ]);
+      expect(verdict).to.include({ scenario: 'a', implementation: 'rxkafka-retry-topics', met: true });
+      expect(verdict?.detail).to.equal(
+        "0.95× rxkafka's msgs/s (repetitions 0.95×, 0.96×, 0.94×); CPU +2.0 µs/record",
+      );
+    });
+
+    it('misses it below 0.95×', () => {
+      const verdict = evaluateRetryTopicsCost('a', [
+        row('a', 'rxkafka', [100_000]),
+        row('a', 'rxkafka-retry-topics', [94_000]),
+      ]);
+      expect(verdict?.met).to.equal(false);
+    });
+
+    it('has no verdict (n/a) when rxkafka without retry topics did not run', () => {
+      const verdict = evaluateRetryTopicsCost('a', [row('a', 'rxkafka-retry-topics', [94_000])]);
+      expect(verdict?.met).to.equal(undefined);
+      expect(verdict?.detail).to.equal("n/a rxkafka's msgs/s; CPU n/a");
+    });
+
+    it('is left out when (a) ran without retry topics, and in every other scenario', () => {
+      expect(evaluateRetryTopicsCost('a', [row('a', 'rxkafka', [100_000])])).to.equal(undefined);
+      expect(
+        evaluateRetryTopicsCost('r', [
+          row('r', 'rxkafka-retry-topics', [40_000]),
+          row('r', 'rxkafka-retry-in-place', [5_000]),
+        ]),
+      ).to.equal(undefined);
+    });
+  });
+
+  describe("evaluateTarget('r')", () => {
+    it('reports the healthy rates and the times until every event was done side by side, with no verdict', () => {
+      const retries = (allDoneMs: number) => ({ healthyCount: 990, failedOnceCount: 10, allDoneMs });
+      const verdict = evaluateTarget('r', [
+        row('r', 'rxkafka-retry-topics', [40_000], { retries: retries(3_200) }),
+        row('r', 'rxkafka-retry-in-place', [5_000], { retries: retries(11_400) }),
+      ]);
+      expect(verdict).to.include({ scenario: 'r', met: undefined });
+      expect(verdict.detail).to.equal(
+        'healthy events (990) 40,000/s vs 5,000/s (8.00×); every event done after 3.2 s vs 11.4 s',
+      );
+    });
+
+    it('says n/a for a side that did not run', () => {
+      const verdict = evaluateTarget('r', [
+        row('r', 'rxkafka-retry-topics', [40_000], {
+          retries: { healthyCount: 990, failedOnceCount: 10, allDoneMs: 3_200 },
+        }),
+      ]);
+      expect(verdict.detail).to.equal(
+        'healthy events (990) 40,000/s vs n/a (n/a); every event done after 3.2 s vs n/a',
+      );
+    });
+  });
+});
