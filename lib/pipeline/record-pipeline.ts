@@ -15,6 +15,8 @@ import type { KafkaTracing } from '../tracing/kafka-tracing';
 import { MessageRouter } from './message-router';
 import { PartitionPauses } from './partition-pauses';
 import type { RetryTopicRoutes } from './retry-topic-routes';
+import { countHeld, toRetryWaiting, type RetryWaiting } from './retry-waiting';
+import { publishRetryWaiting } from '../diagnostics/publish-diagnostics';
 
 /** What a pipeline is configured with: its handlers, its codecs, its failure policy and its concurrency. */
 export interface RecordPipelineOptions {
@@ -47,6 +49,8 @@ export interface RecordPipelineStats {
   readonly retriesForwarded: number;
   /** The same, by source topic and failed attempt. */
   readonly retries: readonly RetryCount[];
+  /** Each retry topic's records waiting for their due time now (see RetryWaiting). */
+  readonly retryWaiting: readonly RetryWaiting[];
 }
 
 /** The connection a pipeline runs on: its mode, its offsets, its producer and consumer. */
@@ -114,7 +118,17 @@ export class RecordPipeline {
       },
       handle: (record: RawKafkaRecord, heartbeat: () => Promise<void>) =>
         router.deferral(record) ?? router.handle(record, { heartbeat, consumer, producer }),
-      defer: (topic, partition, dueAtMs) => pauses.pauseUntil(topic, partition, dueAtMs),
+      defer: (topic, partition, dueAtMs, held) => {
+        pauses.pauseUntil(topic, partition, dueAtMs, held);
+        publishRetryWaiting(() => ({
+          source: options.retryTopics?.stagesOf(topic)?.[0]?.plan.source ?? topic,
+          topic,
+          partition,
+          offset: held.offset,
+          dueAt: dueAtMs,
+          waiting: countHeld(held),
+        }));
+      },
     });
     this.#running = { runner, router, pauses };
   }
@@ -129,6 +143,9 @@ export class RecordPipeline {
       deadLetters: running?.router.deadLetters ?? 0,
       retriesForwarded: running?.router.retriesForwarded ?? 0,
       retries: running?.router.retryCounts ?? [],
+      retryWaiting: this.#options.retryTopics
+        ? toRetryWaiting(this.#options.retryTopics, running?.pauses.paused ?? [])
+        : [],
     };
   }
 
