@@ -13,7 +13,7 @@ import { BatchRunner } from './batch-runner';
 import type { Ordering } from './batch-runner-options';
 import type { KafkaTracing } from '../tracing/kafka-tracing';
 import { MessageRouter } from './message-router';
-import { PartitionPauses } from './partition-pauses';
+import { PartitionPauses, type PausedPartition } from './partition-pauses';
 import type { RetryTopicRoutes } from './retry-topic-routes';
 import { countHeld, toRetryWaiting, type RetryWaiting } from './retry-waiting';
 import { publishRetryWaiting } from '../diagnostics/publish-diagnostics';
@@ -56,7 +56,15 @@ export interface RecordPipelineStats {
 /** The connection a pipeline runs on: its mode, its offsets, its producer and consumer. */
 export type PipelineConnection = Pick<
   KafkaConnection,
-  'dispatchMode' | 'offsets' | 'produceQueue' | 'consumer' | 'producer' | 'seek' | 'pause' | 'resume'
+  | 'dispatchMode'
+  | 'offsets'
+  | 'produceQueue'
+  | 'consumer'
+  | 'producer'
+  | 'seek'
+  | 'pause'
+  | 'resume'
+  | 'assignment'
 >;
 
 /**
@@ -69,7 +77,14 @@ export type PipelineConnection = Pick<
  */
 export class RecordPipeline {
   readonly #options: RecordPipelineOptions;
-  #running: { runner: BatchRunner; router: MessageRouter; pauses: PartitionPauses } | undefined;
+  #running:
+    | {
+        runner: BatchRunner;
+        router: MessageRouter;
+        pauses: PartitionPauses;
+        connection: PipelineConnection;
+      }
+    | undefined;
 
   constructor(options: RecordPipelineOptions) {
     this.#options = options;
@@ -130,7 +145,7 @@ export class RecordPipeline {
         }));
       },
     });
-    this.#running = { runner, router, pauses };
+    this.#running = { runner, router, pauses, connection };
   }
 
   get stats(): RecordPipelineStats {
@@ -144,7 +159,7 @@ export class RecordPipeline {
       retriesForwarded: running?.router.retriesForwarded ?? 0,
       retries: running?.router.retryCounts ?? [],
       retryWaiting: this.#options.retryTopics
-        ? toRetryWaiting(this.#options.retryTopics, running?.pauses.paused ?? [])
+        ? toRetryWaiting(this.#options.retryTopics, this.#ownPauses())
         : [],
     };
   }
@@ -171,6 +186,17 @@ export class RecordPipeline {
    */
   regroup(): void {
     this.#running?.runner.regroup();
+  }
+
+  /**
+   * The paused partitions this member still owns: one revoked while paused keeps its timer (see regroup()),
+   * but its records now wait at its new owner, which counts them.
+   */
+  #ownPauses(): PausedPartition[] {
+    const running = this.#running;
+    if (!running) return [];
+    const assignment = running.connection.assignment;
+    return running.pauses.paused.filter(({ topic, partition }) => assignment[topic]?.includes(partition));
   }
 
   #started(): { runner: BatchRunner } {
