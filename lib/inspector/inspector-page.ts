@@ -300,7 +300,8 @@ const PAGE_SCRIPT = `
 
   var handlersBody = document.querySelector('#handlers tbody');
   var keysBody = document.querySelector('#keys tbody');
-  function ms(value) { return value === undefined ? '' : value + ' ms'; }
+  // Three significant digits: a latency of 6.274956999997812 ms reads as 6.27 ms.
+  function ms(value) { return value === undefined ? '' : Number(value.toPrecision(3)) + ' ms'; }
   /** Each member's handler and key views as they stood at entry 'upTo' (its last views entry before it). */
   function renderHandlers(upTo) {
     var latest = {};
