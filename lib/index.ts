@@ -7,6 +7,7 @@ import 'reflect-metadata';
 export { KafkaServer, createMicroservice } from './server/kafka-server';
 export type { CloseOptions, DrainReport, ServerStats } from './server/kafka-server';
 export type { RetryCount } from './pipeline/retry-forwarding';
+export type { RetryWaiting, RetryWaitingPartition } from './pipeline/retry-waiting';
 export { KafkaContext } from './handlers/kafka-context';
 export type { RetryPolicy } from './handlers/retry-policy';
 export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';
@@ -101,6 +102,7 @@ export type {
   RequestSettledPayload,
   RetryDeadLetteredPayload,
   RetryForwardedPayload,
+  RetryWaitingPayload,
 } from './diagnostics/diagnostics-channels';
 
 // The driver port, for a second Kafka client library or a fake one in tests (advanced)

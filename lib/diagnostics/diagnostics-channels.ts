@@ -35,6 +35,8 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   retryForwarded: 'rxkafka:retry:forwarded',
   /** A handler with `retryTopics` failed on a record for good, and Kafka acknowledged its dead letter. */
   retryDeadLettered: 'rxkafka:retry:dead-lettered',
+  /** A retry topic's partition reached a record not due yet, and is paused until that record is due. */
+  retryWaiting: 'rxkafka:retry:waiting',
   /** Kafka acknowledged reply records of a request. */
   replyProduced: 'rxkafka:reply:produced',
   /** The consumer committed offsets. */
@@ -197,6 +199,24 @@ export interface RetryDeadLetteredPayload extends RetriedRecordPayload {
   readonly deadLetterTopic: string;
 }
 
+/**
+ * `rxkafka:retry:waiting`: the partition of a retry topic stops at a record not due yet; nothing of it is
+ * fetched until `dueAt`, when its record runs. Published each time a fetch finds the partition's head not due.
+ */
+export interface RetryWaitingPayload {
+  /** The handlers' own topic the record came from. */
+  readonly source: string;
+  /** The retry topic. */
+  readonly topic: string;
+  readonly partition: number;
+  /** The record not due yet: the partition's head, the next one it runs. */
+  readonly offset: string;
+  /** Epoch milliseconds when it is due (its `RetryHeaders.DUE_AT`) and the partition resumes. */
+  readonly dueAt: number;
+  /** Records the pause holds back: from `offset` to the partition's end offset at this fetch. */
+  readonly waiting: number;
+}
+
 /** `rxkafka:reply:produced`: reply records Kafka acknowledged. */
 export interface ReplyProducedPayload {
   /** The request's correlation id. */
@@ -248,6 +268,7 @@ export interface DiagnosticsPayloads {
   'rxkafka:dead-letter:sent': DeadLetterSentPayload;
   'rxkafka:retry:forwarded': RetryForwardedPayload;
   'rxkafka:retry:dead-lettered': RetryDeadLetteredPayload;
+  'rxkafka:retry:waiting': RetryWaitingPayload;
   'rxkafka:reply:produced': ReplyProducedPayload;
   'rxkafka:offsets:committed': OffsetsCommittedPayload;
   'rxkafka:request:sent': RequestSentPayload;

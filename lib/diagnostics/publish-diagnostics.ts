@@ -16,6 +16,7 @@ import {
   type HandlerStartPayload,
   type RetryDeadLetteredPayload,
   type RetryForwardedPayload,
+  type RetryWaitingPayload,
 } from './diagnostics-channels';
 
 const channels = {
@@ -30,6 +31,7 @@ const channels = {
   deadLetterSent: channel(DIAGNOSTICS_CHANNELS.deadLetterSent),
   retryForwarded: channel(DIAGNOSTICS_CHANNELS.retryForwarded),
   retryDeadLettered: channel(DIAGNOSTICS_CHANNELS.retryDeadLettered),
+  retryWaiting: channel(DIAGNOSTICS_CHANNELS.retryWaiting),
   replyProduced: channel(DIAGNOSTICS_CHANNELS.replyProduced),
   offsetsCommitted: channel(DIAGNOSTICS_CHANNELS.offsetsCommitted),
   requestSent: channel(DIAGNOSTICS_CHANNELS.requestSent),
@@ -259,6 +261,12 @@ export function publishRetryForwarded(build: () => RetryForwardedPayload): void 
 export function publishRetryDeadLettered(build: () => RetryDeadLetteredPayload): void {
   if (!channels.retryDeadLettered.hasSubscribers) return;
   publish(channels.retryDeadLettered, DIAGNOSTICS_CHANNELS.retryDeadLettered, build());
+}
+
+/** `rxkafka:retry:waiting`; the payload is built only when someone listens. */
+export function publishRetryWaiting(build: () => RetryWaitingPayload): void {
+  if (!channels.retryWaiting.hasSubscribers) return;
+  publish(channels.retryWaiting, DIAGNOSTICS_CHANNELS.retryWaiting, build());
 }
 
 function durationOf(context: RecordContextLike): { durationMs?: number } {

@@ -2,7 +2,8 @@
  * Prometheus metrics from the actors, in prom-client's registry and text format: the state of each
  * connection, its transitions, each partition's records in flight, lag and committed offset, and the
  * client's requests (pending, timed out, answered, and a latency histogram), and the server's figures
- * (records forwarded to retry topics by topic and attempt among them). Transitions and request durations
+ * (records forwarded to retry topics by topic and attempt among them, and the records waiting on each retry
+ * topic with the oldest one's due time). Transitions and request durations
  * come from the diagnostics channels (`rxkafka:connection:transition`, `rxkafka:request:settled`), as any
  * other observer of rxkafka reads them.
  */
@@ -157,6 +158,32 @@ export class ActorMetrics {
         for (const [source, stats] of servers()) {
           for (const { topic, attempt, forwarded } of stats.retries) {
             this.inc({ source, topic, attempt: String(attempt) }, forwarded);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'rxkafka_retry_waiting_records',
+      help: 'Records waiting for their due time on a retry topic: from the head of each paused partition to its end at the last fetch.',
+      labelNames: ['source', 'topic'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [source, stats] of servers()) {
+          for (const { topic, waiting } of stats.retryWaiting) this.set({ source, topic }, waiting);
+        }
+      },
+    });
+    new Gauge({
+      name: 'rxkafka_retry_oldest_due_timestamp_seconds',
+      help: 'When the oldest record waiting on a retry topic is due, in Unix seconds; absent while none waits.',
+      labelNames: ['source', 'topic'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [source, stats] of servers()) {
+          for (const { topic, oldestDueAt } of stats.retryWaiting) {
+            if (oldestDueAt !== undefined) this.set({ source, topic }, oldestDueAt / 1000);
           }
         }
       },

@@ -6,6 +6,8 @@
  */
 import type { PendingRequestsSummary } from '../client/pending-requests';
 import type { ConnectionError } from '../connection/connection-events';
+import type { RetryCount } from '../pipeline/retry-forwarding';
+import type { RetryWaiting } from '../pipeline/retry-waiting';
 import type { HandlerViews } from './view-handlers';
 
 /** A connection actor took an edge of its chart. */
@@ -68,6 +70,22 @@ export interface RequestsEntry {
   readonly replyPartitions: Readonly<Record<string, number>>;
 }
 
+/**
+ * A server's retry topics, as they stood (only when something changed): records forwarded by source topic
+ * and failed attempt, and the records waiting on each retry topic with the oldest one's due time.
+ */
+export interface RetriesEntry {
+  readonly kind: 'retries';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  readonly source: string;
+  /** `server.stats.retries`. */
+  readonly retries: readonly RetryCount[];
+  /** `server.stats.retryWaiting`. */
+  readonly waiting: readonly RetryWaiting[];
+}
+
 /** A source became known: its chart's name and whether it is a consumer or producer-only. */
 export interface SourceEntry {
   readonly kind: 'source';
@@ -95,7 +113,8 @@ export interface ViewsEntry {
   readonly views: HandlerViews;
 }
 
-export type InspectorEntry = EdgeEntry | PartitionsEntry | RequestsEntry | SourceEntry | ViewsEntry;
+export type InspectorEntry =
+  EdgeEntry | PartitionsEntry | RequestsEntry | RetriesEntry | SourceEntry | ViewsEntry;
 
 /** An entry before the history numbers it. */
 export type NewInspectorEntry = InspectorEntry extends infer E

@@ -1,8 +1,9 @@
 /**
  * The inspector's one page: self-contained HTML (styles, script and the chart's SVG inline; no CDN, no
  * network). The script keeps every entry the server streams (Server-Sent Events on /events), draws each
- * source's state from the entries up to the slider's position, and follows the newest while "live". Live,
- * it also shows what is stuck now, one line each, from /healthz's `stuck` (not part of the history).
+ * source's state from the entries up to the slider's position (a server's retry topics among it), and
+ * follows the newest while "live". Live, it also shows what is stuck now, one line each, from /healthz's
+ * `stuck` (not part of the history).
  */
 
 /** The page, with `chartSvg` (the connection machine drawn by Graphviz) as every source's chart. */
@@ -100,6 +101,10 @@ td { border-bottom:1px solid #eef0f5; padding:3px 4px; vertical-align:top; }
 .pstate { padding:0 6px; border-radius:8px; background:#eef0f5; }
 .pstate.processing { background:#e8eefc; color:var(--accent); } .pstate.revoking { background:#fff3dc; color:var(--warn); }
 .requests { margin-top:6px; font-size:12px; color:var(--muted); }
+table.retries { margin-top:8px; }
+table.retries caption { text-align:left; font-weight:600; font-size:12px; padding:2px 4px; }
+table.retries tr.retry-topic td:first-child { padding-left:14px; color:var(--muted); }
+table.retries td.due { white-space:nowrap; }
 aside { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; max-height:calc(100vh - 140px); overflow:auto; }
 aside h2 { font-size:14px; margin:0 0 6px; }
 #log tr.future { opacity:0.35; }
@@ -149,6 +154,7 @@ const PAGE_SCRIPT = `
       if (entry.kind === 'edge') { view.state = entry.to; view.facts = entry.facts; view.lastEdge = entry; if (entry.partitions) view.partitions = entry.partitions; }
       if (entry.kind === 'partitions') view.partitions = entry.partitions;
       if (entry.kind === 'requests') { view.requests = entry.requests; view.replyPartitions = entry.replyPartitions; }
+      if (entry.kind === 'retries') { view.retries = entry.retries; view.retryWaiting = entry.waiting; }
     }
     return bySource;
   }
@@ -175,8 +181,11 @@ const PAGE_SCRIPT = `
     table.innerHTML = '<thead><tr><th>partition</th><th>state</th><th>in flight</th><th>finished</th><th>committed</th><th>lag</th><th>oldest in flight</th></tr></thead><tbody></tbody>';
     panel.appendChild(table);
     var requests = el('div', 'requests'); panel.appendChild(requests);
+    var retries = el('table', 'retries'); retries.hidden = true;
+    retries.innerHTML = '<caption>Retries</caption><thead><tr><th>topic</th><th>forwarded, by the attempt that failed</th><th>waiting</th><th>held at</th><th>oldest due</th></tr></thead><tbody></tbody>';
+    panel.appendChild(retries);
     member.querySelector('.sources').appendChild(panel);
-    panels[key] = { panel: panel, state: state, meta: meta, lastEdge: lastEdge, chart: chart, partitions: table.querySelector('tbody'), requests: requests };
+    panels[key] = { panel: panel, state: state, meta: meta, lastEdge: lastEdge, chart: chart, partitions: table.querySelector('tbody'), requests: requests, retries: retries };
     return panels[key];
   }
 
@@ -223,6 +232,7 @@ const PAGE_SCRIPT = `
         row.appendChild(el('td', '', p.oldestInFlightMs === undefined ? '' : p.oldestInFlightMs + ' ms'));
         panel.partitions.appendChild(row);
       });
+      renderRetries(panel.retries, view);
       panel.requests.textContent = view.requests ? ('requests: ' + view.requests.pending + ' pending (oldest ' + view.requests.oldestMs + ' ms), ' + view.requests.answered + ' answered, ' + view.requests.timedOut + ' timed out · reply partitions ' + JSON.stringify(view.replyPartitions || {})) : '';
     });
     var at = entries[upTo];
@@ -233,9 +243,65 @@ const PAGE_SCRIPT = `
     renderLog(upTo);
   }
 
+  /**
+   * A server's Retries table: a row per source topic (its forwards by failed attempt, and what waits on all
+   * its retry topics), then a row per retry topic (what waits on it, and when its oldest record is due).
+   */
+  function renderRetries(table, view) {
+    var forwards = view.retries || [];
+    var waiting = view.retryWaiting || [];
+    table.hidden = forwards.length === 0 && waiting.length === 0;
+    var body = table.querySelector('tbody');
+    body.innerHTML = '';
+    var sources = [];
+    forwards.forEach(function (r) { if (sources.indexOf(r.topic) < 0) sources.push(r.topic); });
+    waiting.forEach(function (w) { if (sources.indexOf(w.source) < 0) sources.push(w.source); });
+    sources.forEach(function (source) {
+      var own = waiting.filter(function (w) { return w.source === source; });
+      var attempts = forwards.filter(function (r) { return r.topic === source; }).sort(function (a, b) { return a.attempt - b.attempt; });
+      var total = own.reduce(function (sum, w) { return sum + w.waiting; }, 0);
+      var dues = own.filter(function (w) { return w.oldestDueAt !== undefined; }).map(function (w) { return w.oldestDueAt; });
+      var row = el('tr', 'retry-source'); row.setAttribute('data-retry-source', source);
+      row.appendChild(el('td', '', source));
+      row.appendChild(el('td', '', attempts.length === 0 ? 'none' : attempts.map(function (r) { return 'attempt ' + r.attempt + ': ' + r.forwarded; }).join(' · ')));
+      row.appendChild(el('td', '', String(total)));
+      row.appendChild(el('td', '', ''));
+      row.appendChild(dueCell(dues.length === 0 ? undefined : Math.min.apply(null, dues)));
+      body.appendChild(row);
+      own.forEach(function (w) {
+        var topicRow = el('tr', 'retry-topic'); topicRow.setAttribute('data-retry-topic', w.topic);
+        topicRow.appendChild(el('td', '', '↳ ' + w.topic));
+        topicRow.appendChild(el('td', '', ''));
+        topicRow.appendChild(el('td', '', String(w.waiting)));
+        // Where each paused partition stopped: the record it runs next, once due.
+        topicRow.appendChild(el('td', '', w.partitions.map(function (p) { return 'partition ' + p.partition + ', offset ' + text(p.offset); }).join(' · ')));
+        topicRow.appendChild(dueCell(w.oldestDueAt));
+        body.appendChild(topicRow);
+      });
+    });
+    refreshDue();
+  }
+  function dueCell(dueAt) {
+    var cell = el('td', 'due', dueAt === undefined ? '—' : '');
+    if (dueAt !== undefined) cell.setAttribute('data-due-at', String(dueAt));
+    return cell;
+  }
+  /** The due times as a time and how far off they are: from now when live, from the entry's time when scrubbed. */
+  function refreshDue() {
+    var upTo = live ? entries.length - 1 : Number(scrub.value);
+    var now = live || !entries[upTo] ? Date.now() : entries[upTo].at;
+    document.querySelectorAll('td[data-due-at]').forEach(function (cell) {
+      var dueAt = Number(cell.getAttribute('data-due-at'));
+      var seconds = Math.ceil((dueAt - now) / 1000);
+      cell.textContent = time(dueAt) + (seconds > 0 ? ' (in ' + seconds + ' s)' : ' (due)');
+    });
+  }
+  setInterval(function () { if (live) refreshDue(); }, 1000);
+
   var handlersBody = document.querySelector('#handlers tbody');
   var keysBody = document.querySelector('#keys tbody');
-  function ms(value) { return value === undefined ? '' : value + ' ms'; }
+  // Three significant digits: a latency of 6.274956999997812 ms reads as 6.27 ms.
+  function ms(value) { return value === undefined ? '' : Number(value.toPrecision(3)) + ' ms'; }
   /** Each member's handler and key views as they stood at entry 'upTo' (its last views entry before it). */
   function renderHandlers(upTo) {
     var latest = {};

@@ -1,7 +1,7 @@
 /**
  * What the inspector reads from a server, a client or a bare connection, and how it follows one: every
- * edge its connection actor takes, as it happens, and its partition actors' and requests' figures once a
- * second, only when they changed. A server's connection exists only after listen(), so the source is
+ * edge its connection actor takes, as it happens, and its partition actors', requests' and retry topics'
+ * figures once a second, only when they changed. A server's connection exists only after listen(), so the source is
  * looked for until it appears.
  */
 import type { Subscription } from 'rxjs';
@@ -123,6 +123,10 @@ export class SourceFollower {
     if (this.#changed(`${name}/partitions`, partitions)) {
       this.#history.add({ kind: 'partitions', at, member: this.#member, source: name, partitions });
     }
+    // A server's own connection carries its retry figures; its exactly-once member's has none.
+    if (source instanceof KafkaServer && connection === source.connection) {
+      this.#recordRetries(name, source, at);
+    }
     if (source instanceof KafkaClient) {
       const requests = source.requests;
       const replyPartitions = source.getConsumerAssignments();
@@ -139,6 +143,14 @@ export class SourceFollower {
         });
       }
     }
+  }
+
+  /** A server's retry figures, when it has retry topics and they changed. */
+  #recordRetries(name: string, server: KafkaServer, at: number): void {
+    const { retries, retryWaiting: waiting } = server.stats;
+    if (retries.length === 0 && waiting.length === 0) return;
+    if (!this.#changed(`${name}/retries`, { retries, waiting })) return;
+    this.#history.add({ kind: 'retries', at, member: this.#member, source: name, retries, waiting });
   }
 
   /** True (and remembered) when `value` differs from what was last recorded under `key`. */

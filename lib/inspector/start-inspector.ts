@@ -324,6 +324,7 @@ function isEntry(value: unknown): value is InspectorEntry {
     (kind === 'edge' ||
       kind === 'partitions' ||
       kind === 'requests' ||
+      kind === 'retries' ||
       kind === 'source' ||
       kind === 'views') &&
     typeof at === 'number' &&

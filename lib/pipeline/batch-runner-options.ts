@@ -2,6 +2,7 @@ import type { DispatchMode } from '../connection/kafka-connection';
 import type { Logger } from '../logger';
 import type { ConsumerOffsets } from '../offsets/consumer-offsets';
 import type { RawKafkaRecord } from '../wire/parser';
+import type { HeldRecord } from './partition-pauses';
 
 export type Ordering = 'partition' | 'key';
 
@@ -26,9 +27,10 @@ export interface BatchRunnerOptions {
   /**
    * A record was not due yet (`DeferredRecord`): the batch stops before it, leaves it and what follows it
    * unresolved, and this stops fetching the partition until `dueAtMs` (the driver fetches the partition
-   * again from that record then).
+   * again from that record then). `held` names the record and the partition's end at that fetch, so the
+   * records held back can be counted.
    */
-  readonly defer?: (topic: string, partition: number, dueAtMs: number) => void;
+  readonly defer?: (topic: string, partition: number, dueAtMs: number, held: HeldRecord) => void;
   /**
    * What batches may do now, read from the connection's machine (`KafkaConnection.dispatchMode`): after
    * close() began no new batch starts, and once it abandons nothing more is resolved.

@@ -253,7 +253,7 @@ export class BatchRunner implements ProgressOwner {
       }
       if (isDeferred(handled)) {
         slots.release();
-        this.#defer(payload, handled);
+        this.#defer(payload, handled, messages[index].offset);
         break;
       }
       progress.handled += 1;
@@ -343,7 +343,7 @@ export class BatchRunner implements ProgressOwner {
         // fetched and handled again with it (at least once).
         slots.release();
         run.deferred = true;
-        this.#defer(payload, handled);
+        this.#defer(payload, handled, batch.messages[index].offset);
         return;
       }
       progress.handled += 1;
@@ -361,8 +361,9 @@ export class BatchRunner implements ProgressOwner {
   }
 
   /** Stops fetching the batch's partition until the record is due; the driver fetches it again from there. */
-  #defer(payload: FetchedBatch, record: DeferredRecord): void {
-    this.#options.defer?.(payload.batch.topic, payload.batch.partition, record.dueAtMs);
+  #defer(payload: FetchedBatch, record: DeferredRecord, offset: string): void {
+    const { topic, partition, highWatermark } = payload.batch;
+    this.#options.defer?.(topic, partition, record.dueAtMs, { offset, highWatermark });
   }
 
   /** Counts records whose offsets were resolved (BatchProgress reports them). */

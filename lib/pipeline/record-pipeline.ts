@@ -13,8 +13,10 @@ import { BatchRunner } from './batch-runner';
 import type { Ordering } from './batch-runner-options';
 import type { KafkaTracing } from '../tracing/kafka-tracing';
 import { MessageRouter } from './message-router';
-import { PartitionPauses } from './partition-pauses';
+import { PartitionPauses, type PausedPartition } from './partition-pauses';
 import type { RetryTopicRoutes } from './retry-topic-routes';
+import { countHeld, toRetryWaiting, type RetryWaiting } from './retry-waiting';
+import { publishRetryWaiting } from '../diagnostics/publish-diagnostics';
 
 /** What a pipeline is configured with: its handlers, its codecs, its failure policy and its concurrency. */
 export interface RecordPipelineOptions {
@@ -47,12 +49,22 @@ export interface RecordPipelineStats {
   readonly retriesForwarded: number;
   /** The same, by source topic and failed attempt. */
   readonly retries: readonly RetryCount[];
+  /** Each retry topic's records waiting for their due time now (see RetryWaiting). */
+  readonly retryWaiting: readonly RetryWaiting[];
 }
 
 /** The connection a pipeline runs on: its mode, its offsets, its producer and consumer. */
 export type PipelineConnection = Pick<
   KafkaConnection,
-  'dispatchMode' | 'offsets' | 'produceQueue' | 'consumer' | 'producer' | 'seek' | 'pause' | 'resume'
+  | 'dispatchMode'
+  | 'offsets'
+  | 'produceQueue'
+  | 'consumer'
+  | 'producer'
+  | 'seek'
+  | 'pause'
+  | 'resume'
+  | 'assignment'
 >;
 
 /**
@@ -65,7 +77,14 @@ export type PipelineConnection = Pick<
  */
 export class RecordPipeline {
   readonly #options: RecordPipelineOptions;
-  #running: { runner: BatchRunner; router: MessageRouter; pauses: PartitionPauses } | undefined;
+  #running:
+    | {
+        runner: BatchRunner;
+        router: MessageRouter;
+        pauses: PartitionPauses;
+        connection: PipelineConnection;
+      }
+    | undefined;
 
   constructor(options: RecordPipelineOptions) {
     this.#options = options;
@@ -114,9 +133,19 @@ export class RecordPipeline {
       },
       handle: (record: RawKafkaRecord, heartbeat: () => Promise<void>) =>
         router.deferral(record) ?? router.handle(record, { heartbeat, consumer, producer }),
-      defer: (topic, partition, dueAtMs) => pauses.pauseUntil(topic, partition, dueAtMs),
+      defer: (topic, partition, dueAtMs, held) => {
+        pauses.pauseUntil(topic, partition, dueAtMs, held);
+        publishRetryWaiting(() => ({
+          source: options.retryTopics?.stagesOf(topic)?.[0]?.plan.source ?? topic,
+          topic,
+          partition,
+          offset: held.offset,
+          dueAt: dueAtMs,
+          waiting: countHeld(held),
+        }));
+      },
     });
-    this.#running = { runner, router, pauses };
+    this.#running = { runner, router, pauses, connection };
   }
 
   get stats(): RecordPipelineStats {
@@ -129,6 +158,9 @@ export class RecordPipeline {
       deadLetters: running?.router.deadLetters ?? 0,
       retriesForwarded: running?.router.retriesForwarded ?? 0,
       retries: running?.router.retryCounts ?? [],
+      retryWaiting: this.#options.retryTopics
+        ? toRetryWaiting(this.#options.retryTopics, this.#ownPauses())
+        : [],
     };
   }
 
@@ -154,6 +186,17 @@ export class RecordPipeline {
    */
   regroup(): void {
     this.#running?.runner.regroup();
+  }
+
+  /**
+   * The paused partitions this member still owns: one revoked while paused keeps its timer (see regroup()),
+   * but its records now wait at its new owner, which counts them.
+   */
+  #ownPauses(): PausedPartition[] {
+    const running = this.#running;
+    if (!running) return [];
+    const assignment = running.connection.assignment;
+    return running.pauses.paused.filter(({ topic, partition }) => assignment[topic]?.includes(partition));
   }
 
   #started(): { runner: BatchRunner } {

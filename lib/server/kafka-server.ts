@@ -1,4 +1,5 @@
 import type { RetryCount } from '../pipeline/retry-forwarding';
+import type { RetryWaiting } from '../pipeline/retry-waiting';
 import type { Container } from 'inversify';
 import type { Observable } from 'rxjs';
 import type { DrainMode } from '../connection/connection-events';
@@ -66,6 +67,12 @@ export interface ServerStats {
   readonly retriesForwarded: number;
   /** The same, by source topic and the attempt that failed. */
   readonly retries: readonly RetryCount[];
+  /**
+   * Each retry topic's records waiting for their due time now, and when the oldest is due: counted in the
+   * retry partitions paused at a record not due yet, from that record to the partition's end offset at the
+   * fetch that found it. Empty without `retryTopics`.
+   */
+  readonly retryWaiting: readonly RetryWaiting[];
   /** The exactly-once handlers' transactions, when there are such handlers. */
   readonly exactlyOnce?: ExactlyOnceStats;
 }
@@ -139,6 +146,7 @@ export class KafkaServer {
       deadLetters: (pipeline?.deadLetters ?? 0) + (exactlyOnce?.consumer.stats.deadLetters ?? 0),
       retriesForwarded: pipeline?.retriesForwarded ?? 0,
       retries: pipeline?.retries ?? [],
+      retryWaiting: pipeline?.retryWaiting ?? [],
       ...(exactlyOnce ? { exactlyOnce: exactlyOnce.consumer.stats } : {}),
     };
   }

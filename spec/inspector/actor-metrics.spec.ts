@@ -3,7 +3,8 @@ import { firstValueFrom } from 'rxjs';
 import { KafkaClient, KafkaHeaders } from '../../lib';
 import { KafkaConnection } from '../../lib/connection/kafka-connection';
 import { ActorHistory } from '../../lib/inspector/actor-history';
-import { attachMetrics, type ActorMetrics } from '../../lib/inspector/actor-metrics';
+import { ActorMetrics, attachMetrics } from '../../lib/inspector/actor-metrics';
+import type { ServerStats } from '../../lib/server/kafka-server';
 import { SourceFollower } from '../../lib/inspector/inspector-source';
 import { silentLogger } from '../../lib/logger';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
@@ -110,5 +111,85 @@ describe('ActorMetrics (on a fake driver)', () => {
         /rxkafka_request_duration_seconds_count\{source="client",outcome="timed-out"\} 1\b/,
       );
     });
+  });
+});
+
+describe('ActorMetrics’s retry-topic figures (from server stats)', () => {
+  const stats: ServerStats = {
+    recordsFinished: 7,
+    recordsAbandoned: 0,
+    repliesSent: 0,
+    handlerFailures: 0,
+    deadLetters: 1,
+    retriesForwarded: 3,
+    retries: [
+      { topic: 'orders', attempt: 1, forwarded: 2 },
+      { topic: 'orders', attempt: 2, forwarded: 1 },
+    ],
+    retryWaiting: [
+      {
+        topic: 'orders.retry.1000',
+        source: 'orders',
+        waiting: 4,
+        oldestDueAt: 1_700_000_000_250,
+        partitions: [
+          { partition: 0, waiting: 3, offset: '12', dueAt: 1_700_000_000_250 },
+          { partition: 1, waiting: 1, offset: '5', dueAt: 1_700_000_001_000 },
+        ],
+      },
+      { topic: 'orders.retry.10000', source: 'orders', waiting: 0, partitions: [] },
+    ],
+  };
+  const metricsOf = (served: ServerStats) =>
+    new ActorMetrics(
+      () => new Map(),
+      () => new Map(),
+      () => new Map([['server', served]]),
+    );
+
+  it('counts forwards by source topic and failed attempt', async () => {
+    const text = await metricsOf(stats).text();
+    expect(text).to.include('rxkafka_retries_forwarded_total{source="server",topic="orders",attempt="1"} 2');
+    expect(text).to.include('rxkafka_retries_forwarded_total{source="server",topic="orders",attempt="2"} 1');
+  });
+
+  it('shows the records waiting on every retry topic, 0 where none waits', async () => {
+    const text = await metricsOf(stats).text();
+    expect(text).to.include('# TYPE rxkafka_retry_waiting_records gauge');
+    expect(text).to.include('rxkafka_retry_waiting_records{source="server",topic="orders.retry.1000"} 4');
+    expect(text).to.include('rxkafka_retry_waiting_records{source="server",topic="orders.retry.10000"} 0');
+  });
+
+  it('shows the oldest waiting record’s due time in Unix seconds, only for topics where one waits', async () => {
+    const text = await metricsOf(stats).text();
+    expect(text).to.include('# TYPE rxkafka_retry_oldest_due_timestamp_seconds gauge');
+    expect(text).to.include(
+      'rxkafka_retry_oldest_due_timestamp_seconds{source="server",topic="orders.retry.1000"} 1700000000.25',
+    );
+    expect(text).not.to.include(
+      'rxkafka_retry_oldest_due_timestamp_seconds{source="server",topic="orders.retry.10000"}',
+    );
+  });
+
+  it('drops a topic’s due time once nothing waits on it', async () => {
+    let current = stats;
+    const metrics = new ActorMetrics(
+      () => new Map(),
+      () => new Map(),
+      () => new Map([['server', current]]),
+    );
+    expect(await metrics.text()).to.match(/^rxkafka_retry_oldest_due_timestamp_seconds\{/m);
+    current = {
+      ...stats,
+      retryWaiting: stats.retryWaiting.map(({ topic, source }) => ({
+        topic,
+        source,
+        waiting: 0,
+        partitions: [],
+      })),
+    };
+    const text = await metrics.text();
+    expect(text).to.include('rxkafka_retry_waiting_records{source="server",topic="orders.retry.1000"} 0');
+    expect(text).not.to.match(/^rxkafka_retry_oldest_due_timestamp_seconds\{/m);
   });
 });

@@ -87,6 +87,13 @@ describe('the inspector page’s handler and key views (headless browser, fake d
         { timeout: 15_000 },
       );
       expect(await keyRows(page)).to.deep.equal([]);
+      // Latencies to three significant digits (a run of 6.274956999997812 ms reads 6.27 ms).
+      const latencies = await page.$eval('#handlers tr[data-handler]', (row) =>
+        [...row.children].slice(5).map((cell) => cell.textContent),
+      );
+      expect(latencies).to.have.length(2);
+      for (const latency of latencies)
+        expect(latency).to.match(/^(\d{1,3}|\d\.\d{1,2}|\d\d\.\d|0\.0*\d{1,3}|\d+) ms$/);
 
       await page.evaluate(`window.__inspector.scrubTo(${waitingAt})`);
       expect((await keyRows(page)).map((row) => row[0])).to.deep.equal([

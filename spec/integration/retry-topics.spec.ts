@@ -353,6 +353,127 @@ describe('retry topics (broker)', function () {
   });
 });
 
+describe('retry topics: records waiting for their due time (broker)', function () {
+  if (SPEC_DRIVER === 'platformatic') {
+    it(
+      'shows the records waiting on a retry topic [not on platformatic: its driver cannot pause partitions]',
+    );
+    return;
+  }
+
+  const DELAY_MS = 4_000;
+  const prefix = uniqueName('retry-wait');
+  const topic = `${prefix}.orders`;
+  const retryTopic = `${topic}.retry.${DELAY_MS}`;
+  const runs = new Tally<string>();
+  /** The DUE_AT header of each retry run, by order id. */
+  const dueAtHeaders = new Map<string, number>();
+  const channels = new ChannelRecorder();
+  let server: KafkaServer;
+  let producer: Producer;
+
+  @Controller()
+  class WaitingController {
+    @EventPattern(topic, { retryTopics: { delaysMs: [DELAY_MS], createTopics: true } })
+    handle(@Payload() order: Order, @Ctx() context: KafkaContext): void {
+      runs.add(order.id);
+      const dueAt = headerText(context.getMessage() as never, RetryHeaders.DUE_AT);
+      if (dueAt !== undefined) dueAtHeaders.set(order.id, Number(dueAt));
+      // Fails its first run only: the record waits once on the retry topic, then succeeds.
+      if (runs.count(order.id) === 1) throw new Error('busy');
+    }
+  }
+
+  before(async function () {
+    this.timeout(120_000);
+    const brokers = [...(await useTestBroker()).brokers];
+    await createTopics([{ topic, numPartitions: 2 }]);
+    channels.start(['rxkafka:retry:forwarded', 'rxkafka:retry:waiting']);
+    const container = new Container();
+    registerControllers(container, [WaitingController]);
+    server = new KafkaServer(container, {
+      controllers: [WaitingController],
+      client: { brokers, clientId: prefix },
+      consumer: { groupId: prefix },
+      subscribe: { fromBeginning: true },
+      logger: silentLogger,
+    });
+    await server.listen();
+    producer = createRawKafka(brokers).producer();
+    await producer.connect();
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    channels.stop();
+    await producer?.disconnect();
+    await server?.close();
+  });
+
+  const waitingOn = () => server.stats.retryWaiting.find((entry) => entry.topic === retryTopic);
+
+  it('lists the retry topic with nothing waiting before anything failed', () => {
+    expect(server.stats.retryWaiting).to.deep.equal([
+      { topic: retryTopic, source: topic, waiting: 0, partitions: [] },
+    ]);
+  });
+
+  it('shows the record waiting on its retry topic with its due time, in stats, metrics and the catalog; then none', async function () {
+    this.timeout(60_000);
+    await producer.send({
+      topic,
+      messages: [{ key: 'w-1', value: JSON.stringify({ id: 'w-1', kind: 'flaky2' }) }],
+    });
+    await eventually(
+      () => (waitingOn()?.waiting ?? 0) >= 1,
+      'the record waiting on the retry topic',
+      30_000,
+      () => JSON.stringify(server.stats.retryWaiting),
+    );
+    const [forward] = channels.on('rxkafka:retry:forwarded');
+    const waiting = waitingOn()!;
+    expect(waiting.source).to.equal(topic);
+    expect(waiting.waiting).to.equal(1);
+    expect(waiting.oldestDueAt, 'the due time the forward wrote').to.equal(forward.dueAt);
+    expect(waiting.partitions).to.have.length(1);
+    expect(waiting.partitions[0]).to.deep.include({ waiting: 1, offset: '0', dueAt: forward.dueAt });
+
+    const [event] = channels.on('rxkafka:retry:waiting');
+    expect(event).to.deep.equal({
+      source: topic,
+      topic: retryTopic,
+      partition: waiting.partitions[0].partition,
+      offset: '0',
+      dueAt: forward.dueAt,
+      waiting: 1,
+    });
+
+    const metrics = new ActorMetrics(
+      () => new Map(),
+      () => new Map(),
+      () => new Map([['orders', server.stats]]),
+    );
+    const text = await metrics.text();
+    expect(text).to.contain(
+      `rxkafka_retries_forwarded_total{source="orders",topic="${topic}",attempt="1"} 1`,
+    );
+    expect(text).to.contain(`rxkafka_retry_waiting_records{source="orders",topic="${retryTopic}"} 1`);
+    expect(text).to.contain(
+      `rxkafka_retry_oldest_due_timestamp_seconds{source="orders",topic="${retryTopic}"} ${forward.dueAt / 1000}`,
+    );
+
+    await eventually(() => runs.count('w-1') === 2, 'the retry run', 30_000);
+    expect(dueAtHeaders.get('w-1'), 'the record’s DUE_AT header').to.equal(waiting.oldestDueAt);
+    await eventually(() => waitingOn()?.waiting === 0, 'nothing waiting after the retry ran', 10_000);
+    expect(waitingOn()).to.deep.equal({ topic: retryTopic, source: topic, waiting: 0, partitions: [] });
+    const after = await metrics.text();
+    expect(after).to.contain(`rxkafka_retry_waiting_records{source="orders",topic="${retryTopic}"} 0`);
+    expect(after).not.to.contain(
+      `rxkafka_retry_oldest_due_timestamp_seconds{source="orders",topic="${retryTopic}"}`,
+    );
+  });
+});
+
 describe('retry topics for requests (broker)', function () {
   if (SPEC_DRIVER === 'platformatic') {
     it('answers from the run that succeeds [not on platformatic: its driver cannot pause partitions]');

@@ -783,3 +783,20 @@ describe('BatchRunner with records not due yet', () => {
     expect(deferrals).to.have.length(1);
   });
 });
+
+describe('BatchRunner deferring a record', () => {
+  it('names the deferred record’s offset and the batch’s end offset to its defer option', async () => {
+    const held: Array<{ offset: string; highWatermark: string }> = [];
+    const runner = new BatchRunner({
+      ordering: 'partition',
+      maxInFlightPerPartition: 10,
+      handle: (record) => (record.offset === '11' ? { dueAtMs: 5_000 } : undefined),
+      defer: (_topic, _partition, _dueAtMs, record) => held.push(record),
+      dispatchMode: () => 'running',
+      offsets: new ConsumerOffsets({ logger: silentLogger, clientId: 'spec', autoCommit: false }),
+    });
+    const batch = createBatch(['10', '11', '12'].map((offset) => createMessage(offset)));
+    await runner.eachBatch(batch.payload);
+    expect(held).to.deep.equal([{ offset: '11', highWatermark: batch.payload.batch.highWatermark }]);
+  });
+});

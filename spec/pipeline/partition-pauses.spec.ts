@@ -41,4 +41,22 @@ describe('PartitionPauses', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(calls).to.deep.equal(['pause orders.retry.200/0']);
   });
+
+  it('lists the partitions paused now with their due times and held records, until each resumes', async () => {
+    const { pauses, calls } = createPauses();
+    const dueAtMs = Date.now() + 20;
+    pauses.pauseUntil('orders.retry.200', 1, dueAtMs, { offset: '7', highWatermark: '9' });
+    expect(pauses.paused).to.deep.equal([
+      { topic: 'orders.retry.200', partition: 1, dueAtMs, held: { offset: '7', highWatermark: '9' } },
+    ]);
+    await eventually(() => calls.length === 2, 'the resume', 5_000);
+    expect(pauses.paused).to.deep.equal([]);
+  });
+
+  it('lists nothing after clear()', () => {
+    const { pauses } = createPauses();
+    pauses.pauseUntil('orders.retry.200', 0, Date.now() + 10_000, { offset: '1', highWatermark: '2' });
+    pauses.clear();
+    expect(pauses.paused).to.deep.equal([]);
+  });
 });
