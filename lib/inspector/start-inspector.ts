@@ -128,6 +128,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       readiness: () => checkReadiness(follower.connections()),
       views: () => viewHandlers(handlerWatch, viewOptions),
       commands,
+      member,
     }),
   );
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -158,6 +159,8 @@ interface Routes {
   readonly readiness: () => { ok: boolean; reasons: string[] };
   readonly views: () => unknown;
   readonly commands: InspectorCommands | undefined;
+  /** This process's name, which the page compares with the sources it may command. */
+  readonly member: string;
 }
 
 /** The largest command body read; a command is a few hundred bytes. */
@@ -261,13 +264,17 @@ function runCommand(
 }
 
 /** The history so far, then every new entry, as Server-Sent Events. */
-function streamEvents(response: ServerResponse, { history, streams, replay }: Routes): void {
+function streamEvents(
+  response: ServerResponse,
+  { history, streams, replay, commands, member }: Routes,
+): void {
   response.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });
-  response.write(`event: hello\ndata: ${JSON.stringify({ replay, total: history.total })}\n\n`);
+  const hello = { replay, total: history.total, commands: commands !== undefined, member };
+  response.write(`event: hello\ndata: ${JSON.stringify(hello)}\n\n`);
   // The history in one message: the page draws it once, not once per entry.
   response.write(`event: history\ndata: ${JSON.stringify(history.entries())}\n\n`);
   const stop = history.listen((entry) => response.write(`data: ${JSON.stringify(entry)}\n\n`));
@@ -322,6 +329,7 @@ function isEntry(value: unknown): value is InspectorEntry {
   const { kind, at, source } = value as { kind?: unknown; at?: unknown; source?: unknown };
   return (
     (kind === 'edge' ||
+      kind === 'partition-edge' ||
       kind === 'partitions' ||
       kind === 'requests' ||
       kind === 'retries' ||
