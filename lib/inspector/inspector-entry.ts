@@ -28,6 +28,25 @@ export interface EdgeEntry {
   readonly partitions?: PartitionsEntry['partitions'];
 }
 
+/**
+ * A partition actor took an edge an operator's command caused (`operator.pause`, `operator.resume`): who
+ * asked, the partition's states before and after, and the partition actors right after.
+ */
+export interface PartitionEdgeEntry {
+  readonly kind: 'partition-edge';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  readonly source: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly from: string;
+  readonly event: string;
+  readonly to: string;
+  readonly by: string;
+  readonly partitions: PartitionsEntry['partitions'];
+}
+
 /** What Kafka says of a connection at a moment: its member, generation, assignment and last error. */
 export interface KafkaFacts {
   readonly memberId?: string;
@@ -114,7 +133,7 @@ export interface ViewsEntry {
 }
 
 export type InspectorEntry =
-  EdgeEntry | PartitionsEntry | RequestsEntry | RetriesEntry | SourceEntry | ViewsEntry;
+  EdgeEntry | PartitionEdgeEntry | PartitionsEntry | RequestsEntry | RetriesEntry | SourceEntry | ViewsEntry;
 
 /** An entry before the history numbers it. */
 export type NewInspectorEntry = InspectorEntry extends infer E

@@ -13,12 +13,14 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
 <head>
 <meta charset="utf-8">
 <title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
 <style>${PAGE_STYLE}</style>
 </head>
 <body>
 <header>
   <h1>${escapeHtml(title)}</h1>
   <span id="link" class="badge">connecting…</span>
+  <span id="commands" hidden><input id="token" type="password" placeholder="command token" autocomplete="off" aria-label="command token"> <span id="command-status"></span></span>
   <span id="counts"></span>
 </header>
 <section id="timeline">
@@ -61,6 +63,9 @@ header h1 { font-size:16px; margin:0; font-weight:600; }
 .badge { padding:2px 8px; border-radius:10px; background:#3a4256; font-size:12px; }
 .badge.up { background:var(--ok); } .badge.down { background:var(--bad); } .badge.replay { background:var(--warn); }
 #counts { color:#c9cfdb; font-size:12px; margin-left:auto; }
+#commands { font-size:12px; color:#c9cfdb; } #token { width:170px; font-size:12px; }
+#command-status.refused { color:#ffb4b4; } #command-status.accepted { color:#9be3b5; }
+.partitions button { font-size:11px; padding:0 6px; cursor:pointer; }
 #timeline { display:flex; align-items:center; gap:12px; padding:8px 18px; background:#fff; border-bottom:1px solid var(--line); }
 #scrub { flex:1; }
 #moment { min-width:280px; color:var(--muted); font-variant-numeric:tabular-nums; }
@@ -94,12 +99,14 @@ td { border-bottom:1px solid #eef0f5; padding:3px 4px; vertical-align:top; }
 #ownership { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; margin-bottom:14px; }
 #ownership h2 { font-size:14px; margin:0 0 6px; }
 #ownership tr.shared td { background:#fff3dc; }
-#log { table-layout:fixed; }
-#log th:nth-child(1) { width:98px; } #log th:nth-child(2) { width:110px; } #log th:nth-child(3) { width:190px; } #log th:nth-child(4) { width:135px; }
-#log td { white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+#log { table-layout:auto; }
+#log th:nth-child(1), #log td:nth-child(1) { white-space:nowrap; width:90px; }
+#log td { overflow-wrap:break-word; }
+#log td:nth-child(5) { color:var(--muted); min-width:140px; }
 #log tbody tr { cursor:pointer; }
 .pstate { padding:0 6px; border-radius:8px; background:#eef0f5; }
 .pstate.processing { background:#e8eefc; color:var(--accent); } .pstate.revoking { background:#fff3dc; color:var(--warn); }
+.pstate.paused { background:#fde8e8; color:var(--bad); }
 .requests { margin-top:6px; font-size:12px; color:var(--muted); }
 table.retries { margin-top:8px; }
 table.retries caption { text-align:left; font-weight:600; font-size:12px; padding:2px 4px; }
@@ -152,6 +159,7 @@ const PAGE_SCRIPT = `
       var view = bySource[key] || (bySource[key] = { member: entry.member, source: entry.source, state: 'idle', facts: { assignment: {} }, partitions: [], requests: undefined, lastEdge: undefined, role: '' });
       if (entry.kind === 'source') { view.role = entry.role; view.state = entry.state; view.clientId = entry.clientId; view.groupId = entry.groupId; view.facts = entry.facts; view.lastEdge = undefined; }
       if (entry.kind === 'edge') { view.state = entry.to; view.facts = entry.facts; view.lastEdge = entry; if (entry.partitions) view.partitions = entry.partitions; }
+      if (entry.kind === 'partition-edge') view.partitions = entry.partitions;
       if (entry.kind === 'partitions') view.partitions = entry.partitions;
       if (entry.kind === 'requests') { view.requests = entry.requests; view.replyPartitions = entry.replyPartitions; }
       if (entry.kind === 'retries') { view.retries = entry.retries; view.retryWaiting = entry.waiting; }
@@ -178,7 +186,7 @@ const PAGE_SCRIPT = `
     var lastEdge = el('div', 'last-edge'); panel.appendChild(lastEdge);
     var chart = el('div', 'chart'); chart.appendChild(chartTemplate.content.cloneNode(true)); panel.appendChild(chart);
     var table = el('table', 'partitions');
-    table.innerHTML = '<thead><tr><th>partition</th><th>state</th><th>in flight</th><th>finished</th><th>committed</th><th>lag</th><th>oldest in flight</th></tr></thead><tbody></tbody>';
+    table.innerHTML = '<thead><tr><th>partition</th><th>state</th><th>in flight</th><th>finished</th><th>committed</th><th>lag</th><th>oldest in flight</th><th></th></tr></thead><tbody></tbody>';
     panel.appendChild(table);
     var requests = el('div', 'requests'); panel.appendChild(requests);
     var retries = el('table', 'retries'); retries.hidden = true;
@@ -220,7 +228,7 @@ const PAGE_SCRIPT = `
       if (view.partitions.length === 0) {
         var row = el('tr'); var cell = el('td', 'empty', 'no partition actors'); cell.colSpan = 7; row.appendChild(cell); panel.partitions.appendChild(row);
       }
-      view.partitions.forEach(function (p) {
+      view.partitions.slice().sort(byTopicPartition).forEach(function (p) {
         var row = el('tr');
         row.setAttribute('data-partition', p.id);
         row.appendChild(el('td', '', p.topic + '/' + p.partition));
@@ -230,12 +238,14 @@ const PAGE_SCRIPT = `
         row.appendChild(el('td', '', text(p.committedOffset)));
         row.appendChild(el('td', '', text(p.lag)));
         row.appendChild(el('td', '', p.oldestInFlightMs === undefined ? '' : p.oldestInFlightMs + ' ms'));
+        row.appendChild(commandCell(view, p));
         panel.partitions.appendChild(row);
       });
       renderRetries(panel.retries, view);
       panel.requests.textContent = view.requests ? ('requests: ' + view.requests.pending + ' pending (oldest ' + view.requests.oldestMs + ' ms), ' + view.requests.answered + ' answered, ' + view.requests.timedOut + ' timed out · reply partitions ' + JSON.stringify(view.replyPartitions || {})) : '';
     });
     var at = entries[upTo];
+    if (connected && !replaying) { link.textContent = live ? 'live' : 'scrubbed back'; link.className = 'badge ' + (live ? 'up' : 'replay'); }
     moment.textContent = at ? ((live ? 'live · ' : 'at ') + time(at.at) + ' · entry ' + (upTo + 1) + ' of ' + entries.length) : 'no events yet';
     counts.textContent = entries.length + ' entries' + (replaying ? ' (replayed recording)' : '');
     renderOwnership(views);
@@ -371,15 +381,18 @@ const PAGE_SCRIPT = `
     if (!manyMembers && Object.keys(members).length > 1) { manyMembers = true; logged = 0; logBody.innerHTML = ''; }
     for (; logged < entries.length; logged++) {
       var entry = entries[logged];
-      if (entry.kind !== 'edge' && entry.kind !== 'source') continue;
+      if (entry.kind !== 'edge' && entry.kind !== 'source' && entry.kind !== 'partition-edge') continue;
       var row = el('tr');
       row.setAttribute('data-index', String(logged));
       row.appendChild(el('td', '', time(entry.at)));
       row.appendChild(el('td', '', manyMembers ? entry.member + ' · ' + entry.source : entry.source));
-      row.appendChild(el('td', '', entry.kind === 'edge' ? entry.from + ' → ' + entry.to : 'seen in ' + entry.state));
-      row.appendChild(el('td', '', entry.kind === 'edge' ? entry.event : '(inspector attached)'));
-      var facts = entry.facts || { assignment: {} };
-      var factsText = [facts.memberId ? 'member …' + facts.memberId.slice(-8) : '', facts.generationId !== undefined ? 'gen ' + facts.generationId : '', assignmentText(facts.assignment), facts.lastError ? facts.lastError.name + ': ' + facts.lastError.message : ''].filter(Boolean).join(' · ');
+      var isPartition = entry.kind === 'partition-edge';
+      if (isPartition) row.className = 'partition-edge';
+      row.appendChild(el('td', '', entry.kind === 'source' ? 'seen in ' + entry.state : (isPartition ? entry.topic + '/' + entry.partition + ': ' : '') + entry.from + ' → ' + entry.to));
+      row.appendChild(el('td', '', entry.kind === 'source' ? '(inspector attached)' : entry.event + (isPartition ? ' by ' + entry.by : '')));
+      // A partition's edge carries no Kafka facts of the connection: its cell stays empty.
+      var facts = entry.facts || {};
+      var factsText = [facts.memberId ? 'member …' + facts.memberId.slice(-8) : '', facts.generationId !== undefined ? 'gen ' + facts.generationId : '', facts.assignment ? assignmentText(facts.assignment) : '', facts.lastError ? facts.lastError.name + ': ' + facts.lastError.message : ''].filter(Boolean).join(' · ');
       var factsCell = el('td', '', factsText); factsCell.title = factsText + (facts.memberId ? ' (member ' + facts.memberId + ')' : ''); row.appendChild(factsCell);
       row.addEventListener('click', (function (index) { return function () { live = false; liveBox.checked = false; scrub.value = String(index); render(); }; })(logged));
       logBody.insertBefore(row, logBody.firstChild);
@@ -404,11 +417,45 @@ const PAGE_SCRIPT = `
   function pollStuck() { fetch('healthz').then(function (response) { return response.json(); }).then(function (body) { showStuck(body.stuck); }, function () { return undefined; }); }
   var stuckTimer;
 
+  // Commands: only where the inspector takes them (its hello says so), with a token the operator typed,
+  // for this process's own sources, and live (never on a scrubbed-back or replayed moment).
+  var commandsOn = false;
+  var connected = false;
+  var localMember;
+  var commandsEl = document.getElementById('commands');
+  var tokenInput = document.getElementById('token');
+  var commandStatus = document.getElementById('command-status');
+  tokenInput.value = sessionStorage.getItem('rxkafka-inspector-token') || '';
+  tokenInput.addEventListener('input', function () { sessionStorage.setItem('rxkafka-inspector-token', tokenInput.value); render(); });
+  function byTopicPartition(a, b) { return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition; }
+  function commandCell(view, p) {
+    var cell = el('td');
+    if (!commandsOn || !live || replaying || view.member !== localMember || !tokenInput.value) return cell;
+    var type = p.state === 'paused' ? 'resume' : p.state === 'idle' || p.state === 'processing' ? 'pause' : undefined;
+    if (!type) return cell;
+    var button = el('button', '', type);
+    button.setAttribute('data-command', type);
+    button.addEventListener('click', function () { sendCommand(view.source, type, p.topic, p.partition); });
+    cell.appendChild(button);
+    return cell;
+  }
+  function sendCommand(sourceName, type, topic, partition) {
+    var id = Date.now() + '-' + Math.random().toString(16).slice(2);
+    var body = { id: id, source: sourceName, type: type, topic: topic, partition: partition, by: 'inspector page' };
+    fetch('commands', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + tokenInput.value }, body: JSON.stringify(body) })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) {
+        commandStatus.className = answer.accepted ? 'accepted' : 'refused';
+        commandStatus.setAttribute('data-refusal', answer.accepted ? '' : answer.refusal);
+        commandStatus.textContent = answer.accepted ? type + ' ' + topic + '/' + partition + ': taken' : answer.reason;
+      }, function (error) { commandStatus.className = 'refused'; commandStatus.textContent = String(error); });
+  }
+
   var source = new EventSource('events');
-  source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); if (!hello.replay && !stuckTimer) { pollStuck(); stuckTimer = setInterval(pollStuck, 5000); } });
+  source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; commandsOn = hello.commands === true; localMember = hello.member; connected = true; commandsEl.hidden = !commandsOn; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); if (!hello.replay && !stuckTimer) { pollStuck(); stuckTimer = setInterval(pollStuck, 5000); } });
   source.addEventListener('history', function (message) { entries.length = 0; logged = 0; membersScanned = 0; logBody.innerHTML = ''; JSON.parse(message.data).forEach(function (entry) { entries.push(entry); }); render(); });
   source.onmessage = function (message) { entries.push(JSON.parse(message.data)); schedule(); };
-  source.onerror = function () { link.textContent = 'disconnected'; link.className = 'badge down'; };
+  source.onerror = function () { connected = false; link.textContent = 'disconnected'; link.className = 'badge down'; };
   var pending = false;
   // Entries of one burst are drawn once; a microtask, not a timer, so a page in a background tab keeps up.
   function schedule() { if (pending) return; pending = true; Promise.resolve().then(function () { pending = false; render(); }); }

@@ -8,6 +8,7 @@ import type { Subscription } from 'rxjs';
 import { KafkaClient } from '../client/kafka-client';
 import { observeEdges, type TakenEdge } from '../connection/inspection';
 import { KafkaConnection } from '../connection/kafka-connection';
+import type { PartitionContext } from '../connection/partition-machine';
 import { KafkaServer } from '../server/kafka-server';
 import { RecordStream } from '../streams/record-stream';
 import type { ActorHistory } from './actor-history';
@@ -115,7 +116,43 @@ export class SourceFollower {
     const subscription = observeEdges(connection.actor).subscribe((edge) => {
       if (step.push(edge) === 1) queueMicrotask(writeStep);
     });
+    subscription.add(this.#followOperatorEdges(name, connection));
     this.#followed.set(name, { connection, subscription });
+  }
+
+  /**
+   * The partition actors' edges an operator's command caused: not edges of the connection's chart, but
+   * each one is in the log and the time travel as they are. Returns how to stop.
+   */
+  #followOperatorEdges(name: string, connection: KafkaConnection): () => void {
+    const before = new Map<unknown, string>();
+    const inspection = connection.actor.system.inspect((inspected) => {
+      if (inspected.type !== '@xstate.event' && inspected.type !== '@xstate.snapshot') return;
+      if (inspected.actorRef === connection.actor || !isOperatorEvent(inspected.event)) return;
+      const state = String((inspected.actorRef.getSnapshot() as { value?: unknown }).value);
+      if (inspected.type === '@xstate.event') before.set(inspected.actorRef, state);
+      if (inspected.type !== '@xstate.snapshot') return;
+      const from = before.get(inspected.actorRef);
+      before.delete(inspected.actorRef);
+      const { topic, partition } = (inspected.actorRef.getSnapshot() as { context: PartitionContext })
+        .context;
+      const partitions = partitionsOf(connection);
+      this.#changed(`${name}/partitions`, partitions);
+      this.#history.add({
+        kind: 'partition-edge',
+        at: Date.now(),
+        member: this.#member,
+        source: name,
+        topic,
+        partition,
+        from: from ?? state,
+        event: inspected.event.type,
+        to: state,
+        by: inspected.event.by,
+        partitions,
+      });
+    });
+    return () => inspection.unsubscribe();
   }
 
   #recordFigures(name: string, source: InspectedObject, connection: KafkaConnection, at: number): void {
@@ -244,4 +281,10 @@ export function nameSources(sources: ReadonlyArray<InspectedObject | NamedSource
     used.set(role, count);
     return { name: count === 1 ? role : `${role}-${count}`, source: item as InspectedObject };
   });
+}
+
+/** An operator's command as its partition actor hears it. */
+function isOperatorEvent(event: unknown): event is { type: string; by: string } {
+  const type = (event as { type?: unknown } | undefined)?.type;
+  return type === 'operator.pause' || type === 'operator.resume';
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { connectionMachine } from '../connection/connection-machine';
 import { listChartEdges } from '../connection/inspection';
 import { RxKafkaError } from '../errors';
+import { createStreamLogger, toLogger, type Logger } from '../logger';
 import { ActorHistory } from './actor-history';
 import { attachMetrics, type ActorMetrics } from './actor-metrics';
 import { checkReadiness, type HealthOptions } from './health';
@@ -21,6 +22,7 @@ import { nameSources, SourceFollower, type InspectedObject, type NamedSource } f
 import { followFleet, type FleetTopic } from './fleet-topic';
 import { renderStatechartSvg } from './render-statechart';
 import { HandlerWatch, type HandlerWatchOptions } from './handler-watch';
+import { InspectorCommands } from './inspector-commands';
 import { recordViews } from './record-views';
 import { StuckWatch } from './stuck-watch';
 import { viewHandlers, type ViewHandlersOptions } from './view-handlers';
@@ -53,12 +55,22 @@ export interface InspectorOptions {
    * running are shown and recorded unless `hideKeys` is set.
    */
   readonly views?: ViewHandlersOptions & Pick<HandlerWatchOptions, 'windowMs'>;
+  /**
+   * Turns on `POST /commands` (pause and resume a partition of a live source). Each command needs
+   * `authorization: Bearer <token>`: `token` when given, else a random one, logged once at start and in
+   * `inspector.commandToken`. Off (the default), the inspector only shows: a command gets 403.
+   */
+  readonly commands?: { readonly token?: string };
+  /** Where the inspector logs (commands taken and refused, the generated token). @defaultValue `createStreamLogger('warn')` */
+  readonly logger?: Logger;
 }
 
 export interface Inspector {
   /** The page's address, for example `http://127.0.0.1:40123/`. */
   readonly url: string;
   readonly history: ActorHistory;
+  /** The token `POST /commands` takes; absent while commands are off. */
+  readonly commandToken?: string;
   /** Stops following the sources, ends every open page's stream, closes the file and the server. */
   close(): Promise<void>;
 }
@@ -76,6 +88,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     );
   }
   resolveStuckThresholdMs(options.health?.explainStuckAfterMs, 'health.explainStuckAfterMs');
+  const logger = options.logger ? toLogger(options.logger) : createStreamLogger('warn');
+  const commands = createCommands(options, sources, logger);
   const follower = new SourceFollower(history, member, sources);
   const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
   const watch = new StuckWatch({ now: options.health?.now });
@@ -113,6 +127,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       liveness: () => checkHealth(follower, sources, watch, options.health),
       readiness: () => checkReadiness(follower.connections()),
       views: () => viewHandlers(handlerWatch, viewOptions),
+      commands,
+      member,
     }),
   );
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -121,6 +137,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   return {
     url: `http://${host}:${address.port}/`,
     history,
+    ...(commands ? { commandToken: commands.token } : {}),
     close: async () => {
       follower.stop();
       await fleetReader?.close();
@@ -141,10 +158,47 @@ interface Routes {
   readonly liveness: () => { ok: boolean; reasons: string[]; stuck: unknown[] };
   readonly readiness: () => { ok: boolean; reasons: string[] };
   readonly views: () => unknown;
+  readonly commands: InspectorCommands | undefined;
+  /** This process's name, which the page compares with the sources it may command. */
+  readonly member: string;
+}
+
+/** The largest command body read; a command is a few hundred bytes. */
+const MAX_COMMAND_BYTES = 16 * 1024;
+
+function createCommands(
+  options: InspectorOptions,
+  sources: readonly NamedSource[],
+  logger: Logger,
+): InspectorCommands | undefined {
+  if (options.commands === undefined) return undefined;
+  const { token } = options.commands;
+  if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      'option commands.token must be a string of at least 16 characters (or left out for a random one)',
+      { path: 'commands.token' },
+    );
+  }
+  if (options.replay !== undefined) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      'a replayed recording takes no commands: leave commands out',
+      {
+        path: 'commands',
+      },
+    );
+  }
+  const commands = new InspectorCommands(sources, logger, { token });
+  if (token === undefined) {
+    logger.warn(`inspector commands are on; their token (shown once): ${commands.token}`);
+  }
+  return commands;
 }
 
 function route(request: IncomingMessage, response: ServerResponse, routes: Routes): void {
   const path = new URL(request.url ?? '/', 'http://inspector').pathname;
+  if (path === '/commands') return runCommand(request, response, routes.commands);
   if (request.method !== 'GET') return send(response, 405, 'text/plain', 'GET only\n');
   switch (path) {
     case '/':
@@ -169,14 +223,58 @@ function route(request: IncomingMessage, response: ServerResponse, routes: Route
   }
 }
 
+/** `POST /commands`: reads the body (bounded) and answers with the command's outcome. */
+function runCommand(
+  request: IncomingMessage,
+  response: ServerResponse,
+  commands: InspectorCommands | undefined,
+): void {
+  const json = (status: number, body: unknown) =>
+    send(response, status, 'application/json', `${JSON.stringify(body)}\n`);
+  if (request.method !== 'POST') return send(response, 405, 'text/plain', 'POST only\n');
+  if (!commands) {
+    return json(403, {
+      accepted: false,
+      refusal: 'commands-off',
+      reason: 'this inspector only shows: start it with the option commands to take commands',
+    });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_COMMAND_BYTES) chunks.push(chunk);
+  });
+  request.on('end', () => {
+    if (size > MAX_COMMAND_BYTES) {
+      return json(413, {
+        accepted: false,
+        refusal: 'malformed',
+        reason: `the body is over ${MAX_COMMAND_BYTES} bytes`,
+      });
+    }
+    const from = request.socket.remoteAddress ?? 'unknown';
+    const { status, body } = commands.handle(
+      request.headers.authorization,
+      Buffer.concat(chunks).toString('utf8'),
+      from,
+    );
+    json(status, body);
+  });
+}
+
 /** The history so far, then every new entry, as Server-Sent Events. */
-function streamEvents(response: ServerResponse, { history, streams, replay }: Routes): void {
+function streamEvents(
+  response: ServerResponse,
+  { history, streams, replay, commands, member }: Routes,
+): void {
   response.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });
-  response.write(`event: hello\ndata: ${JSON.stringify({ replay, total: history.total })}\n\n`);
+  const hello = { replay, total: history.total, commands: commands !== undefined, member };
+  response.write(`event: hello\ndata: ${JSON.stringify(hello)}\n\n`);
   // The history in one message: the page draws it once, not once per entry.
   response.write(`event: history\ndata: ${JSON.stringify(history.entries())}\n\n`);
   const stop = history.listen((entry) => response.write(`data: ${JSON.stringify(entry)}\n\n`));
@@ -231,6 +329,7 @@ function isEntry(value: unknown): value is InspectorEntry {
   const { kind, at, source } = value as { kind?: unknown; at?: unknown; source?: unknown };
   return (
     (kind === 'edge' ||
+      kind === 'partition-edge' ||
       kind === 'partitions' ||
       kind === 'requests' ||
       kind === 'retries' ||

@@ -1,0 +1,137 @@
+/**
+ * The page's commands, in a real headless browser, from a server on a fake driver: read-only without a
+ * token, a pause and a resume through the buttons once the token is typed, a wrong token refused on the
+ * page, and the buttons gone when the moment shown is scrubbed back.
+ */
+import { expect } from 'chai';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Container } from 'inversify';
+import type { Browser, Page } from 'puppeteer-core';
+import { Controller, EventPattern, KafkaServer, registerControllers, silentLogger } from '../../lib';
+import { startInspector, type Inspector } from '../../lib/inspector';
+import { FakeKafkaDriver } from '../support/fake-kafka-driver';
+import { launchHeadlessBrowser } from './support/headless-browser';
+
+const ARTIFACTS = join(__dirname, '..', '..', 'spec-artifacts');
+const TOKEN = 'page-token-with-more-than-16-chars';
+
+@Controller()
+class LedgerController {
+  @EventPattern('ledger.posted')
+  post(): void {}
+}
+
+/** Each partition row of the source: partition, state and the command its button offers ('' for none). */
+function partitionRows(page: Page): Promise<string[][]> {
+  return page.$$eval('.source[data-source="ledger"] table.partitions tbody tr[data-partition]', (rows) =>
+    rows.map((row) => [
+      row.children[0].textContent ?? '',
+      row.children[1].textContent ?? '',
+      row.querySelector('button')?.getAttribute('data-command') ?? '',
+    ]),
+  );
+}
+
+describe('the inspector page’s commands (headless browser, fake driver)', function () {
+  this.timeout(120_000);
+  let browser: Browser | undefined;
+  let driver: FakeKafkaDriver;
+  let server: KafkaServer;
+  let inspector: Inspector | undefined;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchHeadlessBrowser();
+    driver = new FakeKafkaDriver();
+    driver.capabilities = { joinsAfterConsume: true, pausesPartitions: true };
+    const container = new Container();
+    registerControllers(container, [LedgerController]);
+    server = new KafkaServer(container, { driver, logger: silentLogger });
+    await server.listen();
+    // Two partitions, given in reverse: the page lists them sorted.
+    driver.consumer.rebalance({ 'ledger.posted': [1, 0] });
+    inspector = await startInspector({
+      sources: [{ name: 'ledger', source: server }],
+      commands: { token: TOKEN },
+      logger: silentLogger,
+    });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1440, height: 900 });
+    await page.goto(inspector.url);
+    await page.waitForFunction(
+      'document.querySelectorAll(".source[data-source=\\"ledger\\"] tr[data-partition]").length === 2',
+      { timeout: 15_000 },
+    );
+  });
+
+  after(async () => {
+    await inspector?.close();
+    await server?.close();
+    await browser?.close();
+  });
+
+  it('offers no command until a token is typed: the page only shows', async () => {
+    expect(await partitionRows(page)).to.deep.equal([
+      ['ledger.posted/0', 'idle', ''],
+      ['ledger.posted/1', 'idle', ''],
+    ]);
+    expect(await page.evaluate('document.getElementById("commands").hidden')).to.equal(false);
+  });
+
+  it('pauses a partition with its button once the token is typed, and resumes it', async () => {
+    await page.type('#token', TOKEN);
+    expect(await partitionRows(page)).to.deep.equal([
+      ['ledger.posted/0', 'idle', 'pause'],
+      ['ledger.posted/1', 'idle', 'pause'],
+    ]);
+    await page.click('tr[data-partition="partition:ledger.posted/1"] button');
+    await page.waitForFunction(
+      'document.querySelector("tr[data-partition=\\"partition:ledger.posted/1\\"] .pstate")?.textContent === "paused"',
+      { timeout: 15_000 },
+    );
+    expect(await page.$eval('#command-status', (node) => node.textContent)).to.equal(
+      'pause ledger.posted/1: taken',
+    );
+    expect(await partitionRows(page)).to.deep.equal([
+      ['ledger.posted/0', 'idle', 'pause'],
+      ['ledger.posted/1', 'paused', 'resume'],
+    ]);
+    expect(
+      server.connection.partitions.find((view) => view.context.partition === 1)?.context.pausedBy,
+    ).to.equal('inspector page');
+    const log = await page.$$eval('#log tbody tr', (rows) => rows.map((row) => row.textContent ?? ''));
+    expect(log.some((row) => row.includes('operator.pause'))).to.equal(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'inspector-commands.png'), fullPage: true });
+
+    await page.click('tr[data-partition="partition:ledger.posted/1"] button');
+    await page.waitForFunction(
+      'document.querySelector("tr[data-partition=\\"partition:ledger.posted/1\\"] .pstate")?.textContent === "idle"',
+      { timeout: 15_000 },
+    );
+    expect(driver.consumer.pauses).to.deep.equal(['pause ledger.posted/1', 'resume ledger.posted/1']);
+  });
+
+  it('shows the refusal of a wrong token on the page, and changes nothing', async () => {
+    await page.evaluate('document.getElementById("token").value = ""');
+    await page.type('#token', 'a-wrong-token-of-enough-length');
+    await page.click('tr[data-partition="partition:ledger.posted/0"] button');
+    await page.waitForFunction(
+      'document.querySelector("#command-status").getAttribute("data-refusal") === "unauthorized"',
+      {
+        timeout: 15_000,
+      },
+    );
+    expect(server.connection.partitions.map((view) => view.state)).to.deep.equal(['idle', 'idle']);
+  });
+
+  it('offers no command on a moment scrubbed back, and says the page is not live', async () => {
+    // The newest entry, but as a moment looked at rather than followed.
+    await page.evaluate(`window.__inspector.scrubTo(${inspector!.history.total - 1})`);
+    expect((await partitionRows(page)).map((row) => row[2])).to.deep.equal(['', '']);
+    expect(await page.$eval('#link', (node) => node.textContent)).to.equal('scrubbed back');
+    await page.evaluate('window.__inspector.goLive()');
+    expect(await page.$eval('#link', (node) => node.textContent)).to.equal('live');
+  });
+});
