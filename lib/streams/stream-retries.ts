@@ -81,11 +81,6 @@ export class StreamRetries {
     });
   }
 
-  /** The retry topics, read beside the stream's own. */
-  get topics(): readonly string[] {
-    return this.#options.routes.topics;
-  }
-
   /**
    * Before the member joins: the driver can pause partitions, and the retry and dead-letter topics exist
    * (created with `createTopics`).
@@ -102,12 +97,7 @@ export class StreamRetries {
         { path: 'driver' },
       );
     }
-    await ensureRetryTopics(
-      // Only the admin calls: fetchEndOffsets and createTopicIfMissing.
-      driver,
-      this.#options.routes.plans,
-      this.#options.logger,
-    );
+    await ensureRetryTopics(driver, this.#options.routes.plans, this.#options.logger);
   }
 
   /** What `record` (fetched from one of the stream's topics) is to the stream. */

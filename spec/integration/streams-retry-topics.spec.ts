@@ -16,13 +16,7 @@ import { SPEC_DRIVER, specDriver } from '../support/spec-driver';
 import { eventually } from '../reliability/support/eventually';
 import { headerText, readTopic, type ReadRecord } from '../reliability/support/raw-kafka';
 import { Tally } from '../reliability/support/tally';
-
-type Kind = 'fine' | 'flaky2' | 'flaky3' | 'poison' | 'invalid';
-
-interface Order {
-  readonly id: string;
-  readonly kind: Kind;
-}
+import { kindOf, PaymentDownError, type Kind, type Order } from './support/retry-orders';
 
 /** An error retrying cannot help with: `retryOn` sends it straight to the dead-letter topic. */
 class InvalidOrderError extends Error {
@@ -32,26 +26,9 @@ class InvalidOrderError extends Error {
   }
 }
 
-/** An error with a code, as a driver or a database client throws. */
-class PaymentDownError extends Error {
-  readonly code = 'E_PAYMENT_DOWN';
-  constructor() {
-    super('the payment service is down');
-    this.name = 'PaymentDownError';
-  }
-}
-
 const PARTITIONS = 4;
 const RECORDS = 300;
 const DELAYS_MS = [200, 1000];
-
-function kindOf(index: number): Kind {
-  if (index % 50 === 7) return 'poison';
-  if (index % 50 === 31) return 'invalid';
-  if (index % 10 === 3) return 'flaky3';
-  if (index % 10 === 5) return 'flaky2';
-  return 'fine';
-}
 
 /** What the subscriber saw: each run, each success, the attempt each run had, and early retry runs. */
 class Journal {
@@ -74,7 +51,7 @@ async function handle(record: CommittableRecord<Order>, journal: Journal): Promi
   const run = journal.runs.count(id);
   let failure: Error | undefined;
   if (kind === 'poison') failure = new PaymentDownError();
-  if (kind === 'invalid') failure = new InvalidOrderError();
+  if (kind === 'permanent') failure = new InvalidOrderError();
   if ((kind === 'flaky2' && run < 2) || (kind === 'flaky3' && run < 3)) failure = new Error('busy');
   if (failure === undefined) {
     journal.completed.push(id);
@@ -132,20 +109,20 @@ describe('consume() with retryTopics (broker)', function () {
       .pipe(mergeMap((record) => handle(record, journal), 32))
       .subscribe({ error: (error: unknown) => (failed = error) });
     const poison = ids('poison').length;
-    const invalid = ids('invalid').length;
+    const permanent = ids('permanent').length;
     await eventually(
       () => {
         if (failed !== undefined) throw failed;
         return (
-          journal.completed.length === RECORDS - poison - invalid &&
-          journal.outcomes.count('dead-letter') === poison + invalid
+          journal.completed.length === RECORDS - poison - permanent &&
+          journal.outcomes.count('dead-letter') === poison + permanent
         );
       },
       'every record handled or dead-lettered',
       60_000,
       () => `${journal.completed.length} completed, ${journal.outcomes.count('dead-letter')} dead-lettered`,
     );
-    letters = await readTopic(brokers, dlt, (records) => records.length >= poison + invalid);
+    letters = await readTopic(brokers, dlt, (records) => records.length >= poison + permanent);
   });
 
   after(async function () {
@@ -173,7 +150,8 @@ describe('consume() with retryTopics (broker)', function () {
       expect(journal.attempts.get(id), `attempts of ${id}`).to.deep.equal([1, 2, 3]);
     for (const id of ids('poison'))
       expect(journal.attempts.get(id), `attempts of ${id}`).to.deep.equal([1, 2, 3]);
-    for (const id of ids('invalid')) expect(journal.attempts.get(id), `attempts of ${id}`).to.deep.equal([1]);
+    for (const id of ids('permanent'))
+      expect(journal.attempts.get(id), `attempts of ${id}`).to.deep.equal([1]);
     expect(journal.completed, 'each success once').to.have.length(new Set(journal.completed).size);
     expect(journal.outcomes.count('retry')).to.equal(
       ids('flaky2').length + 2 * ids('flaky3').length + 2 * ids('poison').length,
@@ -193,7 +171,7 @@ describe('consume() with retryTopics (broker)', function () {
   });
 
   it('writes the dead letters with the original place, the last error and the retry headers', () => {
-    expect(letters).to.have.length(ids('poison').length + ids('invalid').length);
+    expect(letters).to.have.length(ids('poison').length + ids('permanent').length);
     const letterOf = (id: string) => {
       const found = letters.find((record) => JSON.parse(String(record.message.value)).id === id);
       expect(found, `the dead letter of ${id}`).to.not.equal(undefined);
@@ -212,8 +190,8 @@ describe('consume() with retryTopics (broker)', function () {
     expect(header(RetryHeaders.ATTEMPT), 'the last retry’s attempt').to.equal('3');
     expect(Number(header(RetryHeaders.FIRST_FAILURE_AT))).to.be.at.most(Number(header(RetryHeaders.DUE_AT)));
 
-    const [invalid] = ids('invalid');
-    const straight = letterOf(invalid);
+    const [permanent] = ids('permanent');
+    const straight = letterOf(permanent);
     expect(straight(DeadLetterHeaders.ORIGINAL_TOPIC)).to.equal(topic);
     expect(straight(DeadLetterHeaders.EXCEPTION_FQCN)).to.equal('InvalidOrderError');
     expect(straight(DeadLetterHeaders.ATTEMPTS), 'retryOn refused it').to.equal('1');
