@@ -30,7 +30,7 @@ export type { CreateTopicsOptions, NewTopic } from './admin/create-topics-option
 
 // Streams
 export { consume, RecordStream } from './streams/record-stream';
-export type { Committable, CommittableRecord } from './streams/committable-record';
+export type { Committable, CommittableRecord, RetryOutcome } from './streams/committable-record';
 export type { ConsumeOptions, RecordDecoder, RecordToDecode } from './streams/consume-options';
 export type { StreamReport, StreamStopReason } from './streams/stream-report';
 export { commitAfter } from './streams/commit-after';

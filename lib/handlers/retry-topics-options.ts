@@ -58,7 +58,14 @@ const KNOWN_KEYS = new Set(['delaysMs', 'deadLetter', 'retryOn', 'topicOf', 'cre
  *   the wrong type, or an unknown field.
  */
 export function resolveRetryTopics(options: unknown, handler: string): ResolvedRetryTopics {
-  const path = `${handler}.retryTopics`;
+  return resolveRetryTopicsAt(options, `${handler}.retryTopics`);
+}
+
+/**
+ * The same checks for a `retryTopics` given elsewhere (a `consume()` option): `path` names it in every error.
+ * @throws RxKafkaError `RXK_INVALID_OPTIONS` as resolveRetryTopics().
+ */
+export function resolveRetryTopicsAt(options: unknown, path: string): ResolvedRetryTopics {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalid(`${path} must be an object such as { delaysMs: [1000, 10000] }`, path);
   }

@@ -6,7 +6,7 @@
 import { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import type { Logger } from '../logger';
-import type { RetryPlan } from './retry-topic-routes';
+import type { RetrySchedule } from './retry-topic-routes';
 
 /**
  * @throws RxKafkaError `RXK_TOPIC_NOT_FOUND` naming the missing topic and its handler (or the source topic,
@@ -14,7 +14,7 @@ import type { RetryPlan } from './retry-topic-routes';
  */
 export async function ensureRetryTopics(
   driver: KafkaDriver,
-  plans: readonly RetryPlan[],
+  plans: readonly RetrySchedule[],
   logger: Logger,
 ): Promise<void> {
   for (const plan of plans) {
@@ -38,7 +38,7 @@ export async function ensureRetryTopics(
   }
 }
 
-async function requireTopic(driver: KafkaDriver, topic: string, plan: RetryPlan): Promise<void> {
+async function requireTopic(driver: KafkaDriver, topic: string, plan: RetrySchedule): Promise<void> {
   try {
     await driver.fetchEndOffsets(topic);
   } catch (error) {
@@ -47,7 +47,7 @@ async function requireTopic(driver: KafkaDriver, topic: string, plan: RetryPlan)
     throw new RxKafkaError(
       'RXK_TOPIC_NOT_FOUND',
       `the ${role} ${topic} of ${plan.name} (source ${plan.source}) does not exist: create it with as many partitions as ${plan.source}, or set retryTopics.createTopics: true`,
-      { cause: error, topic, path: `${plan.name}.retryTopics` },
+      { cause: error, topic, path: plan.path },
     );
   }
 }

@@ -11,7 +11,7 @@ import type { RecordTrace } from '../tracing/kafka-tracing';
 import type { RawKafkaRecord } from '../wire/parser';
 import type { Failure, FailurePolicy } from './failure-policy';
 import { createRetriedDeadLetter, createRetryRecord } from './retry-headers';
-import type { RetryPlan } from './retry-topic-routes';
+import type { RetrySchedule } from './retry-topic-routes';
 
 export interface RetryForwardingOptions {
   readonly failures: FailurePolicy;
@@ -60,7 +60,7 @@ export class RetryForwarding {
   async forward(
     record: RawKafkaRecord,
     failure: Failure,
-    plan: RetryPlan,
+    plan: RetrySchedule,
     trace?: RecordTrace,
   ): Promise<ForwardOutcome> {
     const stage = failure.attempts - 1;
@@ -94,7 +94,7 @@ export class RetryForwarding {
   async deadLetter(
     record: RawKafkaRecord,
     failure: Failure,
-    plan: RetryPlan,
+    plan: RetrySchedule,
     trace?: RecordTrace,
   ): Promise<ForwardOutcome> {
     const deadLetterTopic = plan.deadLetter;
@@ -110,7 +110,12 @@ export class RetryForwarding {
   }
 
   /** A record on a retry topic that cannot be retried (`reason`): straight to the dead-letter topic. */
-  async reject(record: RawKafkaRecord, plan: RetryPlan, reason: string, trace?: RecordTrace): Promise<void> {
+  async reject(
+    record: RawKafkaRecord,
+    plan: RetrySchedule,
+    reason: string,
+    trace?: RecordTrace,
+  ): Promise<void> {
     const error = new RxKafkaError('RXK_RETRY_RECORD_INVALID', reason, {
       topic: record.topic,
       partition: record.partition,
@@ -131,7 +136,7 @@ export class RetryForwarding {
   }
 
   // A predicate that throws must not lose the record: it counts as "do not retry", and is logged.
-  #retries(plan: RetryPlan, error: unknown): boolean {
+  #retries(plan: RetrySchedule, error: unknown): boolean {
     try {
       return plan.retryOn(error) === true;
     } catch (predicateError) {
@@ -143,7 +148,7 @@ export class RetryForwarding {
   }
 }
 
-function toRetriedRecord(record: RawKafkaRecord, failure: Failure, plan: RetryPlan) {
+function toRetriedRecord(record: RawKafkaRecord, failure: Failure, plan: RetrySchedule) {
   return {
     handler: plan.name,
     source: plan.source,

@@ -1,21 +1,23 @@
 /**
- * Which handlers retry through topics, and which retry topic leads back to which handler and attempt: built
- * once at `listen()` from the handlers' `retryTopics` (checked there, naming the handler).
+ * Which consumers retry through topics, and which retry topic leads back to which of them and attempt: built
+ * once, at `listen()` from the handlers' `retryTopics` (checked there, naming the handler), or at `consume()`
+ * from the stream's.
  */
 import { RxKafkaError } from '../errors';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
 import type { HandlerSource } from '../handlers/handler-source';
-import { resolveRetryTopics } from '../handlers/retry-topics-options';
+import { resolveRetryTopics, type ResolvedRetryTopics } from '../handlers/retry-topics-options';
 import { isRetriableException, isRpcExceptionLike } from '../handlers/rpc-exception';
 import { toDeadLetterTopic } from './dead-letter';
 import { describeHandler } from './handler-run';
 
-/** One handler's retries on one source topic. */
-export interface RetryPlan {
+/** One consumer's retries on one source topic: a handler's, or a `consume()` stream's. */
+export interface RetrySchedule {
   readonly source: string;
-  readonly handler: HandlerDescriptor;
-  /** `Controller.method`: what retry records name in their handler header. */
+  /** What retry records name in their handler header: `Controller.method`, or the stream's name. */
   readonly name: string;
+  /** Where its `retryTopics` option was given, for errors: `Controller.method.retryTopics`, `retryTopics`. */
+  readonly path: string;
   readonly delaysMs: readonly number[];
   /** The retry topic of each delay, in the same order. */
   readonly topics: readonly string[];
@@ -25,9 +27,14 @@ export interface RetryPlan {
   readonly createTopics: boolean;
 }
 
+/** One handler's retries on one source topic. */
+export interface RetryPlan extends RetrySchedule {
+  readonly handler: HandlerDescriptor;
+}
+
 /** Where a retry topic leads: a plan and which of its delays the topic is. */
-export interface RetryStage {
-  readonly plan: RetryPlan;
+export interface RetryStage<P extends RetrySchedule = RetryPlan> {
+  readonly plan: P;
   /** Index in `plan.delaysMs`; its records are due for attempt `index + 2`. */
   readonly index: number;
 }
@@ -43,9 +50,43 @@ export function isRetriedByDefault(error: unknown): boolean {
 /** A handler's retry policy under retry topics: each delivery is one run, the retries are its retry records. */
 export const SINGLE_RUN = Object.freeze({ attempts: 1, backoffMs: 0, maxBackoffMs: 0 });
 
-export class RetryTopicRoutes {
-  readonly #plans = new Map<string, RetryPlan>();
-  readonly #stages = new Map<string, RetryStage[]>();
+/**
+ * The schedule of `name` on `source` from its checked options: the retry topic of each delay and the
+ * dead-letter topic. `withoutDeadLetter` overrides the option's (a request is answered, never dead-lettered).
+ * @throws RxKafkaError `RXK_INVALID_OPTIONS` naming `path` when `topicOf` gives something that is no topic name.
+ */
+export function createRetrySchedule(
+  source: string,
+  name: string,
+  options: ResolvedRetryTopics,
+  path: string,
+  withoutDeadLetter = false,
+): RetrySchedule {
+  const topics = options.delaysMs.map((delayMs) => options.topicOf(source, delayMs));
+  const badName = topics.find((topic) => typeof topic !== 'string' || topic.length === 0);
+  if (badName !== undefined) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      `${path}.topicOf gave ${JSON.stringify(badName)} for ${source}: it must return a topic name`,
+      { path: `${path}.topicOf` },
+    );
+  }
+  const deadLetter = withoutDeadLetter ? false : options.deadLetter;
+  return Object.freeze({
+    source,
+    name,
+    path,
+    delaysMs: options.delaysMs,
+    topics: Object.freeze(topics),
+    deadLetter: deadLetter === true ? toDeadLetterTopic(source) : deadLetter,
+    retryOn: options.retryOn ?? isRetriedByDefault,
+    createTopics: options.createTopics,
+  });
+}
+
+export class RetryTopicRoutes<P extends RetrySchedule = RetryPlan> {
+  readonly #plans = new Map<string, P>();
+  readonly #stages = new Map<string, RetryStage<P>[]>();
 
   /**
    * The routes of every handler with `retryTopics`.
@@ -66,27 +107,27 @@ export class RetryTopicRoutes {
         routes.#add(source, handler);
       }
     }
-    for (const [topic, stages] of routes.#stages) {
-      const owner = stages[0].plan;
-      const other = stages.find(({ plan }) => plan.source !== owner.source)?.plan.source;
-      const clash = sources.includes(topic)
-        ? 'it is also a topic handlers read'
-        : other !== undefined
-          ? `it serves both ${owner.source} and ${other}`
-          : undefined;
-      if (clash) {
-        throw new RxKafkaError(
-          'RXK_INVALID_OPTIONS',
-          `${owner.name}: retry topic ${topic} cannot be used, ${clash}: give retryTopics.topicOf a name of its own per source topic`,
-          { path: `${owner.name}.retryTopics.topicOf`, topic },
-        );
-      }
-    }
+    routes.#checkTopics(sources);
+    return routes;
+  }
+
+  /**
+   * The routes of schedules made elsewhere (a `consume()` stream's, one per topic it reads).
+   * @throws RxKafkaError `RXK_INVALID_OPTIONS` naming the schedule's path for a retry topic that is also one
+   *   of `sources`, or that serves two of them.
+   */
+  static fromSchedules<P extends RetrySchedule>(
+    schedules: readonly P[],
+    sources: readonly string[],
+  ): RetryTopicRoutes<P> {
+    const routes = new RetryTopicRoutes<P>();
+    for (const schedule of schedules) routes.#register(schedule);
+    routes.#checkTopics(sources);
     return routes;
   }
 
   /** Every handler's plan. */
-  get plans(): readonly RetryPlan[] {
+  get plans(): readonly P[] {
     return [...this.#plans.values()];
   }
 
@@ -96,16 +137,21 @@ export class RetryTopicRoutes {
   }
 
   /** The plan of `handler` on `source`, when it retries through topics. */
-  planOf(source: string, handler: HandlerDescriptor): RetryPlan | undefined {
-    return this.#plans.get(toPlanKey(source, describeHandler(handler)));
+  planOf(source: string, handler: HandlerDescriptor): P | undefined {
+    return this.planNamed(source, describeHandler(handler));
+  }
+
+  /** The plan `name` (a handler's `Controller.method`, a stream's name) has on `source`. */
+  planNamed(source: string, name: string): P | undefined {
+    return this.#plans.get(toPlanKey(source, name));
   }
 
   /** What a retry topic leads to (several handlers of one source may share it); undefined for other topics. */
-  stagesOf(topic: string): readonly RetryStage[] | undefined {
+  stagesOf(topic: string): readonly RetryStage<P>[] | undefined {
     return this.#stages.get(topic);
   }
 
-  #add(source: string, handler: HandlerDescriptor): void {
+  #add(this: RetryTopicRoutes<RetryPlan>, source: string, handler: HandlerDescriptor): void {
     const name = describeHandler(handler);
     const options = resolveRetryTopics(handler.options.retryTopics, name);
     // The decorators refuse these already; a NestJS handler's extras are first seen here.
@@ -117,15 +163,6 @@ export class RetryTopicRoutes {
         { path: `${name}.${own}` },
       );
     }
-    const topics = options.delaysMs.map((delayMs) => options.topicOf(source, delayMs));
-    const badName = topics.find((topic) => typeof topic !== 'string' || topic.length === 0);
-    if (badName !== undefined) {
-      throw new RxKafkaError(
-        'RXK_INVALID_OPTIONS',
-        `${name}.retryTopics.topicOf gave ${JSON.stringify(badName)} for ${source}: it must return a topic name`,
-        { path: `${name}.retryTopics.topicOf` },
-      );
-    }
     const ownDeadLetter = handler.options.retryTopics?.deadLetter;
     if (handler.kind === 'message' && ownDeadLetter !== undefined && ownDeadLetter !== false) {
       throw new RxKafkaError(
@@ -134,26 +171,42 @@ export class RetryTopicRoutes {
         { path: `${name}.retryTopics.deadLetter` },
       );
     }
-    const plan: RetryPlan = Object.freeze({
+    // A request's caller gets the error: its record is never dead-lettered.
+    const schedule = createRetrySchedule(
       source,
-      handler,
       name,
-      delaysMs: options.delaysMs,
-      topics: Object.freeze(topics),
-      // A request's caller gets the error: its record is never dead-lettered.
-      deadLetter:
-        handler.kind === 'message' || options.deadLetter === false
-          ? false
-          : options.deadLetter === true
-            ? toDeadLetterTopic(source)
-            : options.deadLetter,
-      retryOn: options.retryOn ?? isRetriedByDefault,
-      createTopics: options.createTopics,
-    });
-    this.#plans.set(toPlanKey(source, name), plan);
-    topics.forEach((topic, index) => {
+      options,
+      `${name}.retryTopics`,
+      handler.kind === 'message',
+    );
+    this.#register(Object.freeze({ ...schedule, handler }));
+  }
+
+  #register(plan: P): void {
+    this.#plans.set(toPlanKey(plan.source, plan.name), plan);
+    plan.topics.forEach((topic, index) => {
       this.#stages.set(topic, [...(this.#stages.get(topic) ?? []), { plan, index }]);
     });
+  }
+
+  // A retry topic read as a source, or shared by two sources, would lead its records to the wrong place.
+  #checkTopics(sources: readonly string[]): void {
+    for (const [topic, stages] of this.#stages) {
+      const owner = stages[0].plan;
+      const other = stages.find(({ plan }) => plan.source !== owner.source)?.plan.source;
+      const clash = sources.includes(topic)
+        ? 'it is also a source topic'
+        : other !== undefined
+          ? `it serves both ${owner.source} and ${other}`
+          : undefined;
+      if (clash) {
+        throw new RxKafkaError(
+          'RXK_INVALID_OPTIONS',
+          `${owner.name}: retry topic ${topic} cannot be used, ${clash}: give retryTopics.topicOf a name of its own per source topic`,
+          { path: `${owner.path}.topicOf`, topic },
+        );
+      }
+    }
   }
 }
 

@@ -4,9 +4,11 @@ import type { FetchedBatch } from '../kafka/fetched-batch';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { Logger } from '../logger';
 import type { KafkaTracing, ProcessSpan } from '../tracing/kafka-tracing';
-import { decodeHeaders, decodeWireValue } from '../wire/parser';
-import type { CommittableRecord } from './committable-record';
+import { RxKafkaError } from '../errors';
+import { decodeHeaders, decodeWireValue, toRawRecord } from '../wire/parser';
+import type { CommittableRecord, RetryOutcome } from './committable-record';
 import type { RecordDecoder } from './consume-options';
+import type { RetryAdmission, StreamRetries } from './stream-retries';
 
 /** What a batch feed needs from the stream member it feeds. */
 export interface FeedHost<T> {
@@ -16,6 +18,8 @@ export interface FeedHost<T> {
   readonly progress: PartitionProgressBook;
   /** The stream's tracing, when an OpenTelemetry SDK is registered. */
   readonly tracing?: KafkaTracing;
+  /** The stream's retry topics (`retryTopics`); without them `record.retry()` rejects. */
+  readonly retries?: StreamRetries;
   /** Figures for the report, written by the feeds. */
   readonly counts: { emitted: number; finished: number; decodeFailures: number };
   /** True while records may be handed to the subscriber (no drain, unsubscribe or close began). */
@@ -28,6 +32,9 @@ export interface FeedHost<T> {
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
+
+/** A stream without retry topics emits every record as its first run. */
+const FIRST_RUN: RetryAdmission = Object.freeze({ kind: 'emit', attempt: 1 });
 
 /**
  * Feeds one fetched batch to the subscriber, at most `bufferSize` unfinished records at a time, and does
@@ -75,7 +82,22 @@ export class BatchFeed<T> {
           await this.#waitUntil(() => this.#unfinished < bufferSize || !this.#mayGoOn());
           if (!this.#mayGoOn()) break;
         }
-        this.#emit(messages[index], index, topic, partition);
+        const message = messages[index];
+        const admission = this.#host.retries?.admit(toRawRecord(message, topic, partition)) ?? FIRST_RUN;
+        if (admission.kind === 'later') {
+          // Nothing from here on is resolved: the driver fetches the partition again from this record.
+          this.#host.retries?.pauseUntil(topic, partition, admission.dueAtMs);
+          break;
+        }
+        if (admission.kind === 'skip') {
+          this.#complete(index);
+          continue;
+        }
+        if (admission.kind === 'reject') {
+          if (!(await this.#reject(message, index, admission))) break;
+          continue;
+        }
+        this.#emit(message, index, topic, partition, admission.attempt);
         // A subscriber that works synchronously never lets the loop wait: heartbeat from here too.
         if ((index & 127) === 127 && Date.now() - this.#lastHeartbeatAt >= HEARTBEAT_EVERY_MS) this.#beat();
       }
@@ -99,9 +121,9 @@ export class BatchFeed<T> {
     wake?.();
   }
 
-  /** A record of this batch was committed (see StreamRecord). */
-  finish(index: number): void {
-    this.#endProcessSpan(index);
+  /** A record of this batch was committed, or forwarded by its retry() with `error` (see StreamRecord). */
+  finish(index: number, error?: unknown): void {
+    this.#endProcessSpan(index, error);
     if (this.#closed) return;
     this.#unfinished -= 1;
     this.#host.counts.finished += 1;
@@ -109,7 +131,54 @@ export class BatchFeed<T> {
     this.wake();
   }
 
-  #emit(message: FetchedRecord, index: number, topic: string, partition: number): void {
+  /**
+   * Forwards a record the subscriber failed on (its run `attempt`) to its next retry topic or the
+   * dead-letter topic; resolves once Kafka acknowledged it, 'ignored' when the batch returned meanwhile
+   * (the record is abandoned, and redelivered).
+   */
+  async forward(
+    message: FetchedRecord,
+    index: number,
+    attempt: number,
+    error: unknown,
+  ): Promise<RetryOutcome> {
+    const retries = this.#host.retries;
+    if (retries === undefined) {
+      throw new RxKafkaError(
+        'RXK_INVALID_OPTIONS',
+        "record.retry() needs the stream's retryTopics option: consume({ ..., retryTopics: { delaysMs: [1000, 10000] } })",
+        { path: 'retryTopics' },
+      );
+    }
+    if (this.#closed) return 'ignored';
+    const { topic, partition } = this.#payload.batch;
+    return retries.forward(
+      toRawRecord(message, topic, partition),
+      attempt,
+      error,
+      this.#processSpans.get(index),
+    );
+  }
+
+  // A retry record that cannot be placed in its schedule goes to the dead-letter topic, unseen; one that
+  // cannot be written there fails the batch, so it comes back.
+  async #reject(
+    message: FetchedRecord,
+    index: number,
+    admission: RetryAdmission & { kind: 'reject' },
+  ): Promise<boolean> {
+    const { topic, partition } = this.#payload.batch;
+    try {
+      await this.#host.retries?.reject(toRawRecord(message, topic, partition), admission);
+    } catch (error) {
+      this.#failure ??= { error };
+      return false;
+    }
+    this.#complete(index);
+    return true;
+  }
+
+  #emit(message: FetchedRecord, index: number, topic: string, partition: number, attempt: number): void {
     let value: T;
     try {
       value = this.#host.decode(message.value, {
@@ -134,7 +203,7 @@ export class BatchFeed<T> {
     }
     this.#unfinished += 1;
     this.#host.counts.emitted += 1;
-    const record = new StreamRecord(this, index, topic, partition, message, value);
+    const record = new StreamRecord(this, index, { topic, partition, attempt }, message, value);
     const tracing = this.#host.tracing;
     if (tracing === undefined) {
       this.#host.emit(record);
@@ -146,11 +215,11 @@ export class BatchFeed<T> {
     tracing.with(span.context, () => this.#host.emit(record));
   }
 
-  #endProcessSpan(index: number): void {
+  #endProcessSpan(index: number, error?: unknown): void {
     const span = this.#processSpans.get(index);
     if (span === undefined) return;
     this.#processSpans.delete(index);
-    span.end();
+    span.end(error);
   }
 
   #complete(index: number): void {
@@ -212,7 +281,7 @@ export class BatchFeed<T> {
   }
 }
 
-/** A record as the subscriber sees it; commit() tells its batch feed. */
+/** A record as the subscriber sees it; commit() and retry() tell its batch feed. */
 class StreamRecord<T> implements CommittableRecord<T> {
   readonly topic: string;
   readonly partition: number;
@@ -221,22 +290,26 @@ class StreamRecord<T> implements CommittableRecord<T> {
   readonly value: T;
   readonly headers: Record<string, unknown>;
   readonly timestamp: string;
+  readonly attempt: number;
   readonly #feed: BatchFeed<T>;
   readonly #index: number;
-  #committed = false;
+  readonly #message: FetchedRecord;
+  /** Open until commit(), or until retry()'s forward was acknowledged; a retry() in flight is kept here. */
+  #state: 'open' | 'finished' | Promise<RetryOutcome> = 'open';
 
   constructor(
     feed: BatchFeed<T>,
     index: number,
-    topic: string,
-    partition: number,
+    place: { readonly topic: string; readonly partition: number; readonly attempt: number },
     message: FetchedRecord,
     value: T,
   ) {
     this.#feed = feed;
     this.#index = index;
-    this.topic = topic;
-    this.partition = partition;
+    this.#message = message;
+    this.topic = place.topic;
+    this.partition = place.partition;
+    this.attempt = place.attempt;
     this.offset = message.offset;
     this.key = message.key === null ? null : decodeWireValue(message.key);
     this.value = value;
@@ -245,8 +318,28 @@ class StreamRecord<T> implements CommittableRecord<T> {
   }
 
   commit(): void {
-    if (this.#committed) return;
-    this.#committed = true;
+    // A retry() in flight decides: the record is finished once its forward is acknowledged.
+    if (this.#state !== 'open') return;
+    this.#state = 'finished';
     this.#feed.finish(this.#index);
+  }
+
+  retry(error: unknown): Promise<RetryOutcome> {
+    if (this.#state === 'finished') return Promise.resolve('ignored');
+    if (this.#state !== 'open') return this.#state;
+    const forwarding = this.#feed.forward(this.#message, this.#index, this.attempt, error).then(
+      (outcome) => {
+        this.#state = 'finished';
+        if (outcome !== 'ignored') this.#feed.finish(this.#index, error);
+        return outcome;
+      },
+      (failure: unknown) => {
+        // Not forwarded: the record stays unfinished (its offset uncommitted), for another retry() or commit().
+        this.#state = 'open';
+        throw failure;
+      },
+    );
+    this.#state = forwarding;
+    return forwarding;
   }
 }

@@ -29,4 +29,26 @@ export interface CommittableRecord<T = unknown> extends Committable {
    * call it on the record (`record.commit()`), not detached from it.
    */
   commit(): void;
+  /**
+   * The run this is of the record: 1 from the stream's own topics, 2 from its first retry topic, and so on
+   * (the stream's `retryTopics`).
+   */
+  readonly attempt: number;
+  /**
+   * Gives up on this run of the record: forwards it to the next retry topic of the stream's `retryTopics`
+   * (it comes back, as `attempt + 1`, once that delay passed), or to the dead-letter topic once the delays
+   * are spent or `retryOn` refuses `error`, with the retry or dead-letter headers a server's handler writes.
+   * Resolves once Kafka acknowledged the write, and only then marks the record finished (as commit() does):
+   * a crash before it redelivers the record, never loses it. Rejects when the write failed (the record stays
+   * unfinished: retry() or commit() it again) or the stream has no `retryTopics` (RXK_INVALID_OPTIONS).
+   * Resolves 'ignored' without writing when the record was committed already or the stream stopped meanwhile.
+   * A method: call it on the record.
+   */
+  retry(error: unknown): Promise<RetryOutcome>;
 }
+
+/**
+ * Where `record.retry()` sent the record: a retry topic, the dead-letter topic, nowhere (`deadLetter: false`,
+ * logged only), or nothing was done ('ignored': committed already, or the stream stopped).
+ */
+export type RetryOutcome = 'retry' | 'dead-letter' | 'dropped' | 'ignored';

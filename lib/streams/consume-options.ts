@@ -14,6 +14,9 @@ import {
 } from '../options/option-checks';
 import { resolveTransportOptions } from '../options/transport-options';
 import { decodeWireValue } from '../wire/parser';
+import type { RetryTopicsOptions } from '../handlers/retry-topics-options';
+import type { RetrySchedule, RetryTopicRoutes } from '../pipeline/retry-topic-routes';
+import { resolveStreamRetryTopics } from './stream-retry-topics';
 
 /** What a decoder gets besides the value: where the record comes from, and its raw key and headers. */
 export interface RecordToDecode {
@@ -64,6 +67,16 @@ export interface ConsumeOptions<T = unknown> {
   logger?: Logger;
   /** The Kafka client library behind the stream: `'kafkajs'`, `'platformatic'`, or a KafkaDriver (a fake one in unit tests). @defaultValue `'kafkajs'` */
   driver?: DriverOption;
+  /**
+   * Non-blocking retries, as `@EventPattern`'s `retryTopics` (same fields, same topic names): a record the
+   * subscriber gives up on with `record.retry(error)` goes to `<topic>.retry.<delayMs>`, and after the last
+   * delay to `<topic>.dlt`. The stream also reads those retry topics and emits each of their records once it
+   * is due (`record.attempt` says which run it is), its partition paused until then. Needs topic names (no
+   * RegExp) and a driver that can pause partitions (kafkajs). A missing retry or dead-letter topic fails the
+   * subscription with RXK_TOPIC_NOT_FOUND, unless `createTopics: true`.
+   * @defaultValue none: `record.retry()` rejects
+   */
+  retryTopics?: RetryTopicsOptions;
 }
 
 /** `consume()` options with every default applied, validated and frozen. */
@@ -80,6 +93,8 @@ export interface ResolvedConsumeOptions<T> {
   readonly drainTimeoutMs: number;
   readonly logger: Logger;
   readonly driver?: DriverOption;
+  /** The stream's retry topics, one schedule per topic it reads (`retryTopics`). */
+  readonly retryTopics?: RetryTopicRoutes<RetrySchedule>;
 }
 
 /** The defaults of `consume()`, frozen. */
@@ -103,6 +118,7 @@ const CONSUME_OPTION_KEYS: Record<keyof ConsumeOptions, true> = {
   drainTimeoutMs: true,
   logger: true,
   driver: true,
+  retryTopics: true,
 };
 
 /**
@@ -148,6 +164,10 @@ export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedCo
     },
     '',
   );
+  const retryTopics =
+    options.retryTopics === undefined
+      ? undefined
+      : resolveStreamRetryTopics(options.retryTopics, options.topics, transport.groupId);
   return Object.freeze({
     clientId: transport.clientId,
     groupId: transport.groupId,
@@ -161,6 +181,7 @@ export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedCo
     drainTimeoutMs: options.drainTimeoutMs ?? defaults.drainTimeoutMs,
     logger: transport.logger,
     ...(transport.driver ? { driver: transport.driver } : {}),
+    ...(retryTopics ? { retryTopics } : {}),
   });
 }
 

@@ -11,6 +11,7 @@ import { BatchFeed, type FeedHost } from './batch-feed';
 import type { CommittableRecord } from './committable-record';
 import type { ResolvedConsumeOptions } from './consume-options';
 import type { StreamReport, StreamStopReason } from './stream-report';
+import { StreamRetries } from './stream-retries';
 
 /**
  * One subscription of a `consume()` stream: one group member through its own KafkaConnection (so the
@@ -26,6 +27,9 @@ export class StreamMember<T> implements FeedHost<T> {
   readonly decode: ResolvedConsumeOptions<T>['decode'];
   readonly logger: ResolvedConsumeOptions<T>['logger'];
   readonly tracing: KafkaTracing | undefined;
+  /** The stream's retry topics (`retryTopics`), read beside its own topics. */
+  readonly retries: StreamRetries | undefined;
+  readonly #driver: KafkaDriver;
   readonly #options: ResolvedConsumeOptions<T>;
   readonly #subscriber: Subscriber<CommittableRecord<T>>;
   /** Batches being fed, each with the function that lets it return at once (an abandon). */
@@ -40,6 +44,7 @@ export class StreamMember<T> implements FeedHost<T> {
     subscriber: Subscriber<CommittableRecord<T>>,
   ) {
     this.#options = options;
+    this.#driver = driver;
     this.#subscriber = subscriber;
     this.bufferSize = options.bufferSize;
     this.decode = options.decode;
@@ -55,14 +60,26 @@ export class StreamMember<T> implements FeedHost<T> {
         runSettings: { partitionsConsumedConcurrently: options.partitionConcurrency } as {
           autoCommit?: boolean;
         },
-        topics: options.topics,
+        topics: [...options.topics, ...(options.retryTopics?.topics ?? [])],
         fromBeginning: options.fromBeginning,
         eachBatch: (payload) => this.#eachBatch(payload),
         inFlight: this,
         progress: this.progress,
-        produces: false,
+        // Only retry topics make a stream write: its records go forward through this member's producer.
+        produces: options.retryTopics !== undefined,
       },
     );
+    const connection = this.connection;
+    this.retries =
+      options.retryTopics &&
+      new StreamRetries({
+        routes: options.retryTopics,
+        produceQueue: connection.produceQueue,
+        pause: (topic, partition) => connection.pause(topic, partition),
+        resume: (topic, partition) => connection.resume(topic, partition),
+        logger: options.logger,
+        ...(this.tracing ? { tracing: this.tracing } : {}),
+      });
     // A member that served and then gave up reconnecting ends its subscription with the connection's error.
     // A first connect that fails is start()'s: connect() rejects with the typed error (a missing topic).
     this.#failures = this.connection.status$.subscribe((status) => {
@@ -71,9 +88,15 @@ export class StreamMember<T> implements FeedHost<T> {
     });
   }
 
-  /** Joins the group; a failure ends the subscription with the connection's error. */
+  /**
+   * Joins the group (after checking, or creating, the retry topics); a failure ends the subscription with
+   * its error.
+   */
   start(): void {
-    this.connection.connect().catch((error: unknown) => {
+    const joined = this.retries
+      ? this.retries.prepare(this.#driver, this.#options.driver).then(() => this.connection.connect())
+      : this.connection.connect();
+    joined.catch((error: unknown) => {
       if (!this.#report) this.#fail(error);
     });
   }
@@ -167,6 +190,7 @@ export class StreamMember<T> implements FeedHost<T> {
     try {
       timedOut = (await this.connection.close(mode, deadlineMs)).timedOut;
     } finally {
+      this.retries?.clear();
       this.connection.dispose();
     }
     const { emitted, finished, decodeFailures } = this.counts;

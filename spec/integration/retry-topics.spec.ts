@@ -29,22 +29,7 @@ import { eventually } from '../reliability/support/eventually';
 import { createRawKafka, headerText } from '../reliability/support/raw-kafka';
 import { RecordCollector } from '../reliability/support/record-collector';
 import { Tally } from '../reliability/support/tally';
-
-type Kind = 'fine' | 'flaky2' | 'flaky3' | 'poison' | 'permanent';
-
-interface Order {
-  readonly id: string;
-  readonly kind: Kind;
-}
-
-/** An error with a code, as a driver or a database client throws. */
-class PaymentDownError extends Error {
-  readonly code = 'E_PAYMENT_DOWN';
-  constructor() {
-    super('the payment service is down');
-    this.name = 'PaymentDownError';
-  }
-}
+import { kindOf, PaymentDownError, type Kind, type Order } from './support/retry-orders';
 
 const PARTITIONS = 4;
 const DELAYS_MS = [200, 1000];
@@ -78,15 +63,6 @@ function createOrdersController(topic: string, journal: Journal) {
     }
   }
   return OrdersController;
-}
-
-/** Of every 100 records: 10 transient failures (5 succeed on the 2nd run, 5 on the 3rd), 1 failing for good. */
-function kindOf(index: number): Kind {
-  if (index % 100 === 7) return 'poison';
-  if (index % 200 === 31) return 'permanent';
-  if (index % 20 === 3) return 'flaky3';
-  if (index % 20 === 13) return 'flaky2';
-  return 'fine';
 }
 
 describe('retry topics (broker)', function () {

@@ -247,3 +247,73 @@ describe('consume() (on a fake driver)', () => {
     });
   });
 });
+
+describe('CommittableRecord.retry() (on a fake driver)', () => {
+  const subscriptions: Subscription[] = [];
+  afterEach(() => subscriptions.splice(0).forEach((subscription) => subscription.unsubscribe()));
+
+  /** A stream with `options` on a fake driver that can pause partitions, subscribed and assigned. */
+  async function subscribeWith(options: Partial<ConsumeOptions> = {}) {
+    const driver = new FakeKafkaDriver();
+    driver.capabilities = { joinsAfterConsume: false, pausesPartitions: true };
+    const stream = consume({ driver, groupId: 'g', topics: ['t'], logger: silentLogger, ...options });
+    const received: CommittableRecord[] = [];
+    subscriptions.push(stream.subscribe((record) => received.push(record)));
+    await eventually(() => stream.connection.state === 'assigned', 'the join', 5_000);
+    return { driver, received, consumer: driver.consumers[0] };
+  }
+
+  it('rejects on a stream without retryTopics, naming the option, and leaves the record unfinished', async () => {
+    const { consumer, received } = await subscribeWith();
+    void consumer.deliver('t', 0, values(1));
+    await settle();
+    const error = await received[0].retry(new Error('busy')).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(RxKafkaError);
+    expect(error).to.have.property('code', 'RXK_INVALID_OPTIONS');
+    expect((error as Error).message).to.include('retryTopics');
+    await settle();
+    expect(consumer.resolvedOffset('t', 0)).to.equal(undefined);
+    received[0].commit();
+    await settle();
+    expect(consumer.resolvedOffset('t', 0)).to.equal('1');
+  });
+
+  it('forwards the record to its first retry topic, then finishes it; a later commit() or retry() does nothing', async () => {
+    const { driver, consumer, received } = await subscribeWith({
+      retryTopics: { delaysMs: [100] },
+    });
+    void consumer.deliver('t', 0, values(2));
+    await settle();
+    expect(received.map((record) => record.attempt)).to.deep.equal([1, 1]);
+    expect(await received[0].retry(new Error('busy'))).to.equal('retry');
+    const written = driver.producers
+      .flatMap((producer) => producer.requests)
+      .flatMap((request) => request.topicMessages);
+    expect(written.map(({ topic }) => topic)).to.deep.equal(['t.retry.100']);
+    await settle();
+    expect(consumer.resolvedOffset('t', 0)).to.equal('1');
+    received[0].commit();
+    expect(await received[0].retry(new Error('again'))).to.equal('ignored');
+    received[1].commit();
+    await settle();
+    expect(consumer.resolvedOffset('t', 0)).to.equal('2');
+  });
+
+  it('fails the subscription on a driver that cannot pause partitions, naming the driver', async () => {
+    const driver = new FakeKafkaDriver();
+    driver.capabilities = { joinsAfterConsume: false };
+    const stream = consume({
+      driver,
+      groupId: 'g',
+      topics: ['t'],
+      logger: silentLogger,
+      retryTopics: { delaysMs: [100] },
+    });
+    const error = await new Promise<unknown>((resolve) => stream.subscribe({ error: resolve }));
+    expect(error).to.have.property('code', 'RXK_INVALID_OPTIONS');
+    expect((error as Error).message).to.include('the KafkaDriver given as driver cannot');
+  });
+});
