@@ -105,7 +105,8 @@ export function createEsmNestApp(major: NestjsMajor): string {
   return folder;
 }
 
-function linkPackage(modules: string, name: string, from: string): void {
+/** Links package `name` into the folder `modules`, as Node finds it from `from`. */
+export function linkPackage(modules: string, name: string, from: string): void {
   const link = join(modules, name);
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(findPackageDir(name, from), link, 'dir');
