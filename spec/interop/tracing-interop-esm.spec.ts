@@ -71,7 +71,11 @@ describe('One trace across rxkafka and an ES module NestJS 12 app traced by inst
   // A child process that loads NestJS 12 as ES modules, under the instrumentation's loader hook.
   this.timeout(120_000);
   const prefix = uniqueName('otel-esm');
-  const topics = { toRx: `${prefix}.to-rx`, toNest: `${prefix}.to-nest` };
+  const topics = {
+    toRx: `${prefix}.to-rx`,
+    toNest: `${prefix}.to-nest`,
+    toStrategy: `${prefix}.to-strategy`,
+  };
   let sdk: InMemoryTracing;
   let server: KafkaServer;
   let client: KafkaClient;
@@ -119,6 +123,7 @@ describe('One trace across rxkafka and an ES module NestJS 12 app traced by inst
         GROUP: `${prefix}-nest`,
         TO_NEST: topics.toNest,
         TO_RX: topics.toRx,
+        TO_STRATEGY: topics.toStrategy,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -136,6 +141,7 @@ describe('One trace across rxkafka and an ES module NestJS 12 app traced by inst
       requestTimeoutMs: 20_000,
     });
     client.subscribeToResponseOf(topics.toNest);
+    client.subscribeToResponseOf(topics.toStrategy);
     await client.connect();
   });
 
@@ -214,5 +220,32 @@ describe('One trace across rxkafka and an ES module NestJS 12 app traced by inst
       'messaging.destination.name': `${topic}.reply`,
       'messaging.message.conversation_id': request.attributes['messaging.message.conversation_id'],
     });
+  });
+
+  it('a KafkaClient calling the NestJS 12 app on RxKafkaStrategy under the hook: rxkafka’s spans only, no kafkajs span on its records', async () => {
+    const topic = topics.toStrategy;
+    expect(await firstValueFrom(client.send(topic, [2, 2]))).to.equal('4');
+    const request = await eventuallyFind(
+      () =>
+        sdk
+          .spans()
+          .map(toSpanRecord)
+          .find((span) => span.name === `send ${topic}`),
+      'the request span',
+    );
+    const spans = await spansOfTrace(request.traceId, 5);
+    const processSpan = only(spans, `process ${topic}`, RXKAFKA_SCOPE);
+    const handler = only(spans, 'add numbers', 'app');
+    const replySend = only(spans, `send ${topic}.reply`, RXKAFKA_SCOPE);
+    const replyProcess = only(spans, `process ${topic}.reply`, RXKAFKA_SCOPE);
+    expect(spans).to.have.length(5);
+
+    expect(processSpan.parentSpanId).to.equal(request.spanId);
+    expect(handler.parentSpanId).to.equal(processSpan.spanId);
+    expect(replySend.parentSpanId).to.equal(processSpan.spanId);
+    expect(replyProcess.parentSpanId).to.equal(replySend.spanId);
+    expect(
+      appSpans().filter((span) => span.scope === KAFKAJS_SCOPE && span.name.includes(topic)),
+    ).to.deep.equal([]);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { linkPackage } from '../../nestjs/support/esm-nest-app';
+import { installRxkafka, linkPackage } from '../../nestjs/support/esm-nest-app';
 import { nestjsFolderOf, type NestjsMajor } from '../../support/nestjs-major';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -45,10 +45,11 @@ new KafkaJsInstrumentation();
 `;
 
 /**
- * A NestJS application written as an ES module: a \`Transport.KAFKA\` microservice answering TO_NEST with the
- * sum of the numbers it is sent (inside a span of its own, \`add numbers\`), and a \`ClientKafka\` that, once
- * both are connected, sends [1, 2, 3] to TO_RX inside a \`caller\` span. Prints \`ready\` once both are
- * connected and \`replied <JSON>\` with the reply. BROKERS and GROUP say where and as whom.
+ * A NestJS application written as an ES module, importing rxkafka's CommonJS build: a \`Transport.KAFKA\`
+ * microservice answering TO_NEST, and one on \`RxKafkaStrategy\` answering TO_STRATEGY, each with the sum of
+ * the numbers it is sent (inside a span of its own, \`add numbers\`); and a \`ClientKafka\` that, once all are
+ * connected, sends [1, 2, 3] to TO_RX inside a \`caller\` span. Prints \`ready\` once all are connected and
+ * \`replied <JSON>\` with the reply. BROKERS and GROUP say where and as whom.
  */
 export const TRACED_NEST_APP_MJS = `import 'reflect-metadata';
 import { Controller, Logger, Module } from '@nestjs/common';
@@ -56,8 +57,10 @@ import { NestFactory } from '@nestjs/core';
 import { ClientKafka, MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { trace } from '@opentelemetry/api';
 import { firstValueFrom } from 'rxjs';
+import { silentLogger } from 'rxkafka';
+import { RxKafkaStrategy } from 'rxkafka/nestjs';
 
-const { BROKERS, GROUP, TO_NEST, TO_RX } = process.env;
+const { BROKERS, GROUP, TO_NEST, TO_RX, TO_STRATEGY } = process.env;
 const kafkaOptions = (groupId) => ({
   postfixId: '',
   client: { brokers: BROKERS.split(','), clientId: groupId, logCreator: () => () => undefined },
@@ -65,26 +68,37 @@ const kafkaOptions = (groupId) => ({
   subscribe: { fromBeginning: true },
 });
 
-class SumController {
-  sum(numbers) {
-    trace.getTracer('app').startActiveSpan('add numbers', (span) => span.end());
-    return numbers.reduce((a, b) => a + b, 0);
+function createSumModule(topic) {
+  class SumController {
+    sum(numbers) {
+      trace.getTracer('app').startActiveSpan('add numbers', (span) => span.end());
+      return numbers.reduce((a, b) => a + b, 0);
+    }
   }
+  MessagePattern(topic)(SumController.prototype, 'sum', Object.getOwnPropertyDescriptor(SumController.prototype, 'sum'));
+  Payload()(SumController.prototype, 'sum', 0);
+  Controller()(SumController);
+  class SumModule {}
+  Module({ controllers: [SumController] })(SumModule);
+  return SumModule;
 }
-MessagePattern(TO_NEST)(SumController.prototype, 'sum', Object.getOwnPropertyDescriptor(SumController.prototype, 'sum'));
-Payload()(SumController.prototype, 'sum', 0);
-Controller()(SumController);
-
-class AppModule {}
-Module({ controllers: [SumController] })(AppModule);
 
 Logger.overrideLogger(false);
-const app = await NestFactory.createMicroservice(AppModule, {
+const app = await NestFactory.createMicroservice(createSumModule(TO_NEST), {
   transport: Transport.KAFKA,
   options: kafkaOptions(GROUP + '-server'),
   logger: false,
 });
 await app.listen();
+const strategy = new RxKafkaStrategy({
+  client: { brokers: BROKERS.split(','), clientId: GROUP + '-strategy' },
+  consumer: { groupId: GROUP + '-strategy' },
+  postfixId: '',
+  subscribe: { fromBeginning: true },
+  logger: silentLogger,
+});
+const strategyApp = await NestFactory.createMicroservice(createSumModule(TO_STRATEGY), { strategy, logger: false });
+await strategyApp.listen();
 const client = new ClientKafka(kafkaOptions(GROUP + '-client'));
 client.subscribeToResponseOf(TO_RX);
 await client.connect();
@@ -96,10 +110,8 @@ const reply = await trace
 process.stdout.write('replied ' + JSON.stringify(reply) + '\\n');
 `;
 
-/** The packages the app and its telemetry import, linked from this repository's node_modules. */
+/** The packages the telemetry imports, linked from this repository's node_modules. */
 const LINKED_FROM_ROOT = [
-  'reflect-metadata',
-  'rxjs',
   '@opentelemetry/api',
   '@opentelemetry/context-async-hooks',
   '@opentelemetry/core',
@@ -121,6 +133,7 @@ export function createTracedEsmNestApp(major: NestjsMajor): string {
   writeFileSync(join(folder, 'telemetry.mjs'), TELEMETRY_MJS);
   writeFileSync(join(folder, 'main.mjs'), TRACED_NEST_APP_MJS);
   const modules = join(folder, 'node_modules');
+  installRxkafka(modules);
   for (const name of LINKED_FROM_ROOT) linkPackage(modules, name, ROOT);
   for (const name of ['common', 'core', 'microservices']) {
     linkPackage(modules, `@nestjs/${name}`, nestjsFolderOf(major));
