@@ -93,6 +93,22 @@ describe('One trace across rxkafka and an ES module NestJS 12 app traced by inst
     }, `${count} spans of trace ${traceId}`);
   }
 
+  /** The request span this process's KafkaClient made for `topic`, and the `count` spans of its trace. */
+  async function requestTrace(
+    topic: string,
+    count: number,
+  ): Promise<{ request: SpanRecord; spans: SpanRecord[] }> {
+    const request = await eventuallyFind(
+      () =>
+        sdk
+          .spans()
+          .map(toSpanRecord)
+          .find((span) => span.name === `send ${topic}`),
+      'the request span',
+    );
+    return { request, spans: await spansOfTrace(request.traceId, count) };
+  }
+
   function appSpans(): SpanRecord[] {
     return [...output.matchAll(/^span (.*)$/gm)].map(([, json]) => JSON.parse(json) as SpanRecord);
   }
@@ -190,15 +206,7 @@ describe('One trace across rxkafka and an ES module NestJS 12 app traced by inst
   it('a KafkaClient calling a NestJS 12 server so instrumented: one trace, rxkafka’s spans around the kafkajs ones', async () => {
     const topic = topics.toNest;
     expect(await firstValueFrom(client.send(topic, [4, 5]))).to.equal('9');
-    const request = await eventuallyFind(
-      () =>
-        sdk
-          .spans()
-          .map(toSpanRecord)
-          .find((span) => span.name === `send ${topic}`),
-      'the request span',
-    );
-    const spans = await spansOfTrace(request.traceId, 5);
+    const { request, spans } = await requestTrace(topic, 5);
     const processSpan = only(spans, `process ${topic}`, KAFKAJS_SCOPE);
     const handler = only(spans, 'add numbers', 'app');
     const replySend = only(spans, `send ${topic}.reply`, KAFKAJS_SCOPE);
@@ -225,15 +233,7 @@ describe('One trace across rxkafka and an ES module NestJS 12 app traced by inst
   it('a KafkaClient calling the NestJS 12 app on RxKafkaStrategy under the hook: rxkafka’s spans only, no kafkajs span on its records', async () => {
     const topic = topics.toStrategy;
     expect(await firstValueFrom(client.send(topic, [2, 2]))).to.equal('4');
-    const request = await eventuallyFind(
-      () =>
-        sdk
-          .spans()
-          .map(toSpanRecord)
-          .find((span) => span.name === `send ${topic}`),
-      'the request span',
-    );
-    const spans = await spansOfTrace(request.traceId, 5);
+    const { request, spans } = await requestTrace(topic, 5);
     const processSpan = only(spans, `process ${topic}`, RXKAFKA_SCOPE);
     const handler = only(spans, 'add numbers', 'app');
     const replySend = only(spans, `send ${topic}.reply`, RXKAFKA_SCOPE);
