@@ -4,6 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { Controller, KafkaClient, KafkaServer, MessagePattern, Payload, silentLogger } from '../../lib';
 import { MESSAGING_METRICS } from '../../lib/diagnostics/messaging-metrics';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { registerInMemoryMetrics, type InMemoryMetrics } from '../support/in-memory-metrics';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
 
@@ -32,12 +33,14 @@ describe('messaging metrics (OpenTelemetry) on a real broker (integration)', () 
     const container = new Container();
     container.bind(SumController).toSelf();
     const server = new KafkaServer(container, {
+      ...specDriver(),
       client: { brokers, clientId: `${topic}-svc` },
       consumer: { groupId: topic },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
     });
     const client = new KafkaClient({
+      ...specDriver(),
       client: { brokers, clientId: `${topic}-caller` },
       consumer: { groupId: topic },
       logger: silentLogger,

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { firstValueFrom, from, lastValueFrom, map, take, toArray } from 'rxjs';
 import { consume, createProducer, produceTo, silentLogger, type StreamProducer } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { parentSpanIdOf, registerInMemoryTracing, type InMemoryTracing } from '../support/in-memory-tracing';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
 
@@ -17,6 +18,7 @@ describe('consume() with OpenTelemetry (integration)', () => {
     // The SDK first: producers and streams check for it once, when they are made.
     sdk = registerInMemoryTracing();
     producer = createProducer({
+      ...specDriver(),
       client: { brokers, clientId: uniqueName('traced-in') },
       logger: silentLogger,
     });
@@ -36,6 +38,7 @@ describe('consume() with OpenTelemetry (integration)', () => {
 
     const seen = await firstValueFrom(
       consume({
+        ...specDriver(),
         client: { brokers, clientId: `${groupId}-stream` },
         groupId,
         topics: [topic],

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { createProducer, produceTo, silentLogger, type StreamProducer } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { parentSpanIdOf, registerInMemoryTracing, type InMemoryTracing } from '../support/in-memory-tracing';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
 import { readTopic } from '../reliability/support/raw-kafka';
@@ -18,6 +19,7 @@ describe('produceTo() with OpenTelemetry (integration)', () => {
     // The SDK first: the producer checks for it once, when it is made.
     sdk = registerInMemoryTracing();
     producer = createProducer({
+      ...specDriver(),
       client: { brokers, clientId: uniqueName('traced-out') },
       logger: silentLogger,
     });

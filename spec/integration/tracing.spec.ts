@@ -15,6 +15,7 @@ import {
   silentLogger,
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import {
   parentSpanIdOf,
   registerInMemoryTracing,
@@ -138,6 +139,7 @@ describe('Tracing with OpenTelemetry (integration)', () => {
     const TracedController = createTracedControllers(prefix);
     container.bind(TracedController).toSelf().inSingletonScope();
     server = new KafkaServer(container, {
+      ...specDriver(),
       client: { brokers, clientId: `${prefix}-svc` },
       consumer: { groupId: prefix },
       logger: silentLogger,
@@ -145,6 +147,7 @@ describe('Tracing with OpenTelemetry (integration)', () => {
     });
     await server.listen();
     client = new KafkaClient({
+      ...specDriver(),
       client: { brokers, clientId: `${prefix}-caller` },
       consumer: { groupId: prefix },
       logger: silentLogger,

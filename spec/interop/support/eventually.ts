@@ -10,3 +10,14 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Polls `find` until it finds something, and resolves with it. */
+export async function eventuallyFind<T>(
+  find: () => T | undefined,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  let found: T | undefined;
+  await eventually(() => (found = find()) !== undefined, what, timeoutMs);
+  return found as T;
+}

@@ -80,9 +80,6 @@ process.stdout.write('listening ' + JSON.stringify({ nestjs: nestjsVersion() }) 
  * folder; the app is its `main.mjs`. Throws when dist/ is missing (`npm run build` makes it).
  */
 export function createEsmNestApp(major: NestjsMajor): string {
-  if (!existsSync(join(ROOT, 'dist', 'nestjs', 'index.js'))) {
-    throw new Error(`rxkafka's build is missing (${join(ROOT, 'dist')}): run npm run build`);
-  }
   const folder = mkdtempSync(join(tmpdir(), `rxkafka-esm-nestjs-${major}-`));
   writeFileSync(
     join(folder, 'package.json'),
@@ -91,21 +88,32 @@ export function createEsmNestApp(major: NestjsMajor): string {
   writeFileSync(join(folder, 'main.mjs'), ESM_NEST_APP_MJS);
 
   const modules = join(folder, 'node_modules');
-  const rxkafka = join(modules, 'rxkafka');
-  mkdirSync(rxkafka, { recursive: true });
-  const manifest = readFileSync(join(ROOT, 'package.json'), 'utf8');
-  writeFileSync(join(rxkafka, 'package.json'), manifest);
-  cpSync(join(ROOT, 'dist'), join(rxkafka, 'dist'), { recursive: true });
-
-  const dependencies = Object.keys((JSON.parse(manifest) as { dependencies: object }).dependencies);
-  for (const name of dependencies) linkPackage(modules, name, ROOT);
+  installRxkafka(modules);
   for (const name of ['common', 'core', 'microservices']) {
     linkPackage(modules, `@nestjs/${name}`, nestjsFolderOf(major));
   }
   return folder;
 }
 
-function linkPackage(modules: string, name: string, from: string): void {
+/**
+ * Installs rxkafka into the folder `modules` as npm would for a user: its package.json and build copied, its
+ * dependencies linked. Throws when dist/ is missing (`npm run build` makes it).
+ */
+export function installRxkafka(modules: string): void {
+  if (!existsSync(join(ROOT, 'dist', 'nestjs', 'index.js'))) {
+    throw new Error(`rxkafka's build is missing (${join(ROOT, 'dist')}): run npm run build`);
+  }
+  const rxkafka = join(modules, 'rxkafka');
+  mkdirSync(rxkafka, { recursive: true });
+  const manifest = readFileSync(join(ROOT, 'package.json'), 'utf8');
+  writeFileSync(join(rxkafka, 'package.json'), manifest);
+  cpSync(join(ROOT, 'dist'), join(rxkafka, 'dist'), { recursive: true });
+  const dependencies = Object.keys((JSON.parse(manifest) as { dependencies: object }).dependencies);
+  for (const name of dependencies) linkPackage(modules, name, ROOT);
+}
+
+/** Links package `name` into the folder `modules`, as Node finds it from `from`. */
+export function linkPackage(modules: string, name: string, from: string): void {
   const link = join(modules, name);
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(findPackageDir(name, from), link, 'dir');
