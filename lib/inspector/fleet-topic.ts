@@ -14,6 +14,8 @@ import { ActorHistory } from './actor-history';
 import type { InspectorEntry } from './inspector-entry';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
 import { hostname } from 'node:os';
+import { runFleetCommands } from './fleet-commands';
+import { InspectorCommands } from './inspector-commands';
 import { randomBytes } from 'node:crypto';
 
 /** Where the fleet's entries travel: a topic, and the cluster it is on. */
@@ -29,6 +31,12 @@ export interface PublishInspectionOptions extends FleetTopic {
   /** This process's name in the fleet. @defaultValue `<host>:<pid>` */
   readonly member?: string;
   readonly logger?: Logger;
+  /**
+   * Runs the commands an inspector of the fleet sends this member (`<topic>.commands`: create it beside the
+   * fleet topic) when they carry this token, the one the inspector takes (`startInspector({ commands })`).
+   * Off by default: the member only publishes.
+   */
+  readonly commands?: { readonly token: string };
 }
 
 export interface InspectionPublisher {
@@ -47,6 +55,7 @@ export async function publishInspection(options: PublishInspectionOptions): Prom
       path: 'sources',
     });
   }
+  const commandToken = options.commands ? checkFleetToken(options.commands.token) : undefined;
   const history = new ActorHistory(1_000);
   const member = options.member ?? `${hostname()}:${process.pid}`;
   const producer = new KafkaClient({
@@ -78,11 +87,33 @@ export async function publishInspection(options: PublishInspectionOptions): Prom
   });
   const follower = new SourceFollower(history, member, sources);
   follower.start();
+  let commandRunner: { close(): Promise<void> } | undefined;
+  try {
+    commandRunner = commandToken
+      ? await runFleetCommands(
+          options,
+          member,
+          new InspectorCommands(sources, logger, {
+            token: commandToken,
+            member,
+            record: (entry) => history.add(entry),
+          }),
+          logger,
+        )
+      : undefined;
+  } catch (error) {
+    // A missing command topic, say: nothing started here may outlive the failed call.
+    follower.stop();
+    stopListening();
+    await producer.close();
+    throw error;
+  }
   return {
     get published() {
       return published;
     },
     close: async () => {
+      await commandRunner?.close();
       follower.poll();
       follower.stop();
       stopListening();
@@ -90,6 +121,18 @@ export async function publishInspection(options: PublishInspectionOptions): Prom
       await producer.close();
     },
   };
+}
+
+/** A fleet's command token: the same rule as the inspector's, checked before anything connects. */
+function checkFleetToken(token: unknown): string {
+  if (typeof token !== 'string' || token.length < 16) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      'option commands.token must be a string of at least 16 characters: the token the fleet inspector takes',
+      { path: 'commands.token' },
+    );
+  }
+  return token;
 }
 
 /** Reads the fleet topic from its beginning into `history`, in a consumer group of its own, until closed. */

@@ -1,107 +1,217 @@
 /**
- * The inspector's commands: `POST /commands` with a bearer token asks one source's connection to pause or
- * resume a partition (KafkaConnection.command), so the command is an event of the actor it addresses and
- * shows in the event log and the time travel like any other edge. Everything a command can get wrong is
- * refused with a status and a reason, before anything changes: commands switched off, a missing or wrong
- * token (logged without its value), a body that is not a command, an unknown source or partition, a command
- * id seen before, a state the actor does not take the command in.
+ * The inspector's commands: `POST /commands` with a bearer token asks one source to pause or resume a
+ * partition (KafkaConnection.command, an event of the actor it addresses, so it shows in the event log and
+ * the time travel like any other edge), or to drain or stop. A command for another member of a fleet goes
+ * to the fleet's command topic, and that member runs it (fleet-commands.ts). Everything a command can get
+ * wrong is refused with a status and a reason, before anything changes: commands switched off, a missing or
+ * wrong token (logged without its value), a body that is not a command, an unknown member or source, a
+ * command id seen before, a state the actor does not take the command in. Each command run or refused by
+ * an actor is a `command` entry of the history: who asked what, and what came of it.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger';
-import type { PartitionCommand } from '../connection/partition-command';
-import { namedConnectionsOf, type NamedSource } from './inspector-source';
+import { KafkaConnection } from '../connection/kafka-connection';
+import { KafkaClient } from '../client/kafka-client';
+import { KafkaServer } from '../server/kafka-server';
+import { RecordStream } from '../streams/record-stream';
+import { parseCommandBody, type InspectorCommandBody } from './command-body';
+import type { CommandEntry, NewInspectorEntry } from './inspector-entry';
+import { connectionOf, namedConnectionsOf, type NamedSource } from './inspector-source';
 
-/** The body of `POST /commands`. */
-export interface InspectorCommandBody {
-  /** Unique per command: a second command with the same id is refused (a retried or replayed request). */
-  readonly id: string;
-  /** The source's name as the page shows it (`server`, `orders.exactly-once`, …). */
-  readonly source: string;
-  readonly type: PartitionCommand['type'];
-  readonly topic: string;
-  readonly partition: number;
-  /** Who asks, kept in the partition's context and the event log. @defaultValue 'inspector' */
-  readonly by?: string;
-}
+export type { InspectorCommandBody } from './command-body';
 
 /** What `POST /commands` answers: an HTTP status and a JSON body. */
 export interface CommandResponse {
   readonly status: number;
   readonly body:
-    | { readonly accepted: true; readonly id: string }
+    | { readonly accepted: true; readonly id: string; readonly forwardedTo?: string }
     | { readonly accepted: false; readonly refusal: CommandRefusal; readonly reason: string };
 }
 
 /** Why a command was refused, as a stable word. */
 export type CommandRefusal =
-  'commands-off' | 'unauthorized' | 'malformed' | 'unknown-source' | 'replayed' | 'not-taken';
+  | 'commands-off'
+  | 'unauthorized'
+  | 'malformed'
+  | 'unknown-member'
+  | 'unknown-source'
+  | 'replayed'
+  | 'not-taken';
 
 export interface InspectorCommandsOptions {
   /** The token commands must carry; absent: a random one (`token`), for the caller to hand to operators. */
   readonly token?: string;
+  /** This process's name: a command naming another `member` is forwarded, or refused without a fleet. */
+  readonly member: string;
+  /** Sends a command to another member of the fleet (the fleet's command topic); absent without a fleet. */
+  readonly forward?: (command: InspectorCommandBody, token: string) => Promise<void>;
+  /** Keeps each command's outcome in the history. */
+  readonly record: (entry: NewInspectorEntry) => void;
   /** Command ids remembered to refuse a replay. @defaultValue 10_000 */
   readonly rememberIds?: number;
 }
-
-const TYPES: ReadonlySet<string> = new Set(['pause', 'resume']);
 
 export class InspectorCommands {
   readonly token: string;
   readonly #sources: readonly NamedSource[];
   readonly #logger: Logger;
+  readonly #options: InspectorCommandsOptions;
   readonly #rememberIds: number;
-  /** Ids of commands taken or refused by an actor, oldest first. */
+  /** Ids of commands run, refused by an actor or forwarded, oldest first. */
   readonly #seen = new Set<string>();
 
-  constructor(sources: readonly NamedSource[], logger: Logger, options: InspectorCommandsOptions = {}) {
+  constructor(sources: readonly NamedSource[], logger: Logger, options: InspectorCommandsOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
     this.#sources = sources;
     this.#logger = logger;
+    this.#options = options;
     this.#rememberIds = options.rememberIds ?? 10_000;
   }
 
-  /** Checks the request's `authorization` header and body, and runs the command it holds. */
-  handle(authorization: string | undefined, rawBody: string, from: string): CommandResponse {
-    if (!this.#authorized(authorization)) {
+  /** Checks the request's `authorization` header and body, and runs (or forwards) the command it holds. */
+  async handle(authorization: string | undefined, rawBody: string, from: string): Promise<CommandResponse> {
+    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    if (!this.#authorized(token)) {
       this.#logger.warn(
-        `inspector: a command from ${from} was refused: ${authorization === undefined ? 'no' : 'a wrong'} token`,
+        `inspector: a command from ${from} was refused: ${token === undefined ? 'no' : 'a wrong'} token`,
         { from },
       );
       return refuse(401, 'unauthorized', 'send the inspector token as "authorization: Bearer <token>"');
     }
-    const parsed = parseCommand(rawBody);
-    if (typeof parsed === 'string') return refuse(400, 'malformed', parsed);
-    if (this.#seen.has(parsed.id))
-      return refuse(409, 'replayed', `command ${parsed.id} was seen before: give each command a new id`);
-    const named = this.#sources.flatMap(({ name, source }) => namedConnectionsOf(name, source));
-    const found = named.find(([name]) => name === parsed.source);
+    const command = parseCommandBody(rawBody);
+    if (typeof command === 'string') return refuse(400, 'malformed', command);
+    const member = command.member ?? this.#options.member;
+    if (member === this.#options.member) return this.run(command);
+    if (!this.#options.forward) {
+      return refuse(
+        404,
+        'unknown-member',
+        `member ${JSON.stringify(member)} is not this process (${this.#options.member}), and this inspector follows no fleet`,
+      );
+    }
+    if (this.#seen.has(command.id)) return replayed(command.id);
+    this.#remember(command.id);
+    await this.#options.forward({ ...command, member }, token as string);
+    this.#logger.info(`inspector: ${command.type} forwarded to ${member}`, { id: command.id, member });
+    return { status: 202, body: { accepted: true, id: command.id, forwardedTo: member } };
+  }
+
+  /**
+   * A command a fleet member read from the command topic, with the token its sender held: checked as an
+   * HTTP command would be, then run here. Never throws: every outcome is logged and in the history.
+   */
+  runForwarded(token: string | undefined, rawCommand: unknown): CommandResponse {
+    if (!this.#authorized(token)) {
+      this.#logger.warn('inspector: a command from the fleet command topic was refused: a wrong token');
+      return refuse(401, 'unauthorized', 'the command carried a token this member does not take');
+    }
+    const command = parseCommandBody(JSON.stringify(rawCommand));
+    if (typeof command === 'string') return refuse(400, 'malformed', command);
+    return this.run(command);
+  }
+
+  /** Runs a checked command on a source of this process. */
+  run(command: InspectorCommandBody): CommandResponse {
+    if (this.#seen.has(command.id)) return replayed(command.id);
+    const named = this.#sources.flatMap(({ name, source }) =>
+      namedConnectionsOf(name, source).map(([connectionName, connection]) => ({
+        name: connectionName,
+        connection,
+        // The exactly-once member's connection is drained with its server, never alone.
+        owner: connectionName === name ? source : undefined,
+      })),
+    );
+    const found = named.find(({ name }) => name === command.source);
     if (!found) {
+      const names = named.map(({ name }) => name).join(', ') || 'none';
       return refuse(
         404,
         'unknown-source',
-        `no source named ${JSON.stringify(parsed.source)}: the sources are ${named.map(([name]) => name).join(', ') || 'none'}`,
+        `no source named ${JSON.stringify(command.source)}: the sources are ${names}`,
       );
     }
-    this.#remember(parsed.id);
-    const by = parsed.by ?? 'inspector';
-    const outcome = found[1].command({
-      type: parsed.type,
-      topic: parsed.topic,
-      partition: parsed.partition,
-      by,
-    });
-    if (!outcome.accepted) return refuse(409, 'not-taken', outcome.reason);
-    this.#logger.info(
-      `inspector: ${by} ${parsed.type === 'pause' ? 'paused' : 'resumed'} ${parsed.topic}/${parsed.partition} of ${parsed.source}`,
-      { id: parsed.id, source: parsed.source, topic: parsed.topic, partition: parsed.partition, by },
-    );
-    return { status: 200, body: { accepted: true, id: parsed.id } };
+    this.#remember(command.id);
+    const by = command.by ?? 'inspector';
+    const refusal =
+      command.type === 'pause' || command.type === 'resume'
+        ? this.#commandPartition(found.connection, command, by)
+        : this.#stop(found.owner, found.connection, command);
+    this.#recordOutcome(command, by, refusal);
+    if (refusal !== undefined) return refuse(409, 'not-taken', refusal);
+    return {
+      status: command.type === 'pause' || command.type === 'resume' ? 200 : 202,
+      body: { accepted: true, id: command.id },
+    };
   }
 
-  #authorized(authorization: string | undefined): boolean {
-    const match = /^Bearer (.+)$/.exec(authorization ?? '');
-    if (!match) return false;
-    const given = Buffer.from(match[1]);
+  #commandPartition(
+    connection: KafkaConnection,
+    command: InspectorCommandBody,
+    by: string,
+  ): string | undefined {
+    const { type, topic, partition } = command as InspectorCommandBody & { topic: string; partition: number };
+    const outcome = connection.command({ type: type as 'pause' | 'resume', topic, partition, by });
+    if (!outcome.accepted) return outcome.reason;
+    this.#logger.info(
+      `inspector: ${by} ${type === 'pause' ? 'paused' : 'resumed'} ${topic}/${partition} of ${command.source}`,
+      { id: command.id, source: command.source, topic, partition, by },
+    );
+    return undefined;
+  }
+
+  /**
+   * Drains (finishes in-flight work, commits, leaves the group) or stops (abandons in-flight work) a source,
+   * in the background: the answer does not wait, the actor's edges show it happen.
+   */
+  #stop(
+    owner: NamedSource['source'] | undefined,
+    connection: KafkaConnection,
+    command: InspectorCommandBody,
+  ): string | undefined {
+    if (owner === undefined) {
+      return `${command.source} is a server's exactly-once member: ${command.type} the server, which takes both`;
+    }
+    const state = connectionOf(owner)?.state ?? connection.state;
+    if (state === 'idle' || state === 'stopped' || state === 'draining') {
+      return `${command.source} is ${state}: there is nothing to ${command.type}`;
+    }
+    if (command.type === 'stop' && owner instanceof RecordStream) {
+      return `a consume() stream stops when its subscriber unsubscribes: drain ${command.source} instead`;
+    }
+    const mode = command.type === 'drain' ? 'drain' : 'abandon';
+    const closing = closeSource(owner, mode);
+    this.#logger.info(`inspector: ${command.by ?? 'inspector'} asked ${command.source} to ${command.type}`, {
+      id: command.id,
+      source: command.source,
+    });
+    closing.then(
+      () => this.#logger.info(`inspector: ${command.source} ${mode === 'drain' ? 'drained' : 'stopped'}`),
+      (error: unknown) =>
+        this.#logger.warn(`inspector: ${command.type} of ${command.source} failed`, { error }),
+    );
+    return undefined;
+  }
+
+  #recordOutcome(command: InspectorCommandBody, by: string, refusal: string | undefined): void {
+    const entry: Omit<CommandEntry, 'seq'> = {
+      kind: 'command',
+      at: Date.now(),
+      member: this.#options.member,
+      source: command.source,
+      id: command.id,
+      type: command.type,
+      ...(command.topic === undefined ? {} : { topic: command.topic }),
+      ...(command.partition === undefined ? {} : { partition: command.partition }),
+      by,
+      accepted: refusal === undefined,
+      ...(refusal === undefined ? {} : { reason: refusal }),
+    };
+    this.#options.record(entry);
+  }
+
+  #authorized(token: string | undefined): boolean {
+    if (token === undefined) return false;
+    const given = Buffer.from(token);
     const expected = Buffer.from(this.token);
     // Compared in constant time: the answer's timing must not tell how much of a guess was right.
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -113,29 +223,19 @@ export class InspectorCommands {
   }
 }
 
-function refuse(status: number, refusal: CommandRefusal, reason: string): CommandResponse {
-  return { status, body: { accepted: false, refusal, reason } };
+/** Closes a source as `mode` says; resolves when it is done. */
+async function closeSource(source: NamedSource['source'], mode: 'drain' | 'abandon'): Promise<unknown> {
+  if (source instanceof KafkaServer) return source.close({ mode });
+  if (source instanceof KafkaClient) return source.close();
+  if (source instanceof RecordStream) return source.drain();
+  if (source instanceof KafkaConnection) return source.close(mode);
+  return undefined;
 }
 
-/** The command in a body, or why the body is none. */
-function parseCommand(raw: string): InspectorCommandBody | string {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    return 'the body is not JSON: send {"id", "source", "type": "pause" | "resume", "topic", "partition"}';
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return 'the body is not a JSON object';
-  const { id, source, type, topic, partition, by } = body as Record<string, unknown>;
-  if (typeof id !== 'string' || id.length === 0) return 'id must be a non-empty string';
-  if (typeof source !== 'string') return 'source must be a string (a source name as the page shows it)';
-  if (typeof type !== 'string' || !TYPES.has(type))
-    return `type must be "pause" or "resume", got ${JSON.stringify(type)}`;
-  if (typeof topic !== 'string' || topic.length === 0) return 'topic must be a non-empty string';
-  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)
-    return `partition must be a whole number of 0 or more, got ${JSON.stringify(partition)}`;
-  if (by !== undefined && (typeof by !== 'string' || by.length === 0 || by.length > 200))
-    return 'by must be a non-empty string of at most 200 characters';
-  return { id, source, type: type as PartitionCommand['type'], topic, partition, ...(by ? { by } : {}) };
+function replayed(id: string): CommandResponse {
+  return refuse(409, 'replayed', `command ${id} was seen before: give each command a new id`);
+}
+
+function refuse(status: number, refusal: CommandRefusal, reason: string): CommandResponse {
+  return { status, body: { accepted: false, refusal, reason } };
 }

@@ -47,6 +47,24 @@ export interface PartitionEdgeEntry {
   readonly partitions: PartitionsEntry['partitions'];
 }
 
+/** An inspector command a member ran, or its actor refused: who asked what, and what came of it. */
+export interface CommandEntry {
+  readonly kind: 'command';
+  readonly seq: number;
+  readonly at: number;
+  /** The member that ran it. */
+  readonly member: string;
+  readonly source: string;
+  readonly id: string;
+  readonly type: 'pause' | 'resume' | 'drain' | 'stop';
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly by: string;
+  readonly accepted: boolean;
+  /** Why it was refused. */
+  readonly reason?: string;
+}
+
 /** What Kafka says of a connection at a moment: its member, generation, assignment and last error. */
 export interface KafkaFacts {
   readonly memberId?: string;
@@ -133,7 +151,14 @@ export interface ViewsEntry {
 }
 
 export type InspectorEntry =
-  EdgeEntry | PartitionEdgeEntry | PartitionsEntry | RequestsEntry | RetriesEntry | SourceEntry | ViewsEntry;
+  | CommandEntry
+  | EdgeEntry
+  | PartitionEdgeEntry
+  | PartitionsEntry
+  | RequestsEntry
+  | RetriesEntry
+  | SourceEntry
+  | ViewsEntry;
 
 /** An entry before the history numbers it. */
 export type NewInspectorEntry = InspectorEntry extends infer E

@@ -65,7 +65,9 @@ header h1 { font-size:16px; margin:0; font-weight:600; }
 #counts { color:#c9cfdb; font-size:12px; margin-left:auto; }
 #commands { font-size:12px; color:#c9cfdb; } #token { width:170px; font-size:12px; }
 #command-status.refused { color:#ffb4b4; } #command-status.accepted { color:#9be3b5; }
-.partitions button { font-size:11px; padding:0 6px; cursor:pointer; }
+.partitions button, .source-commands button { font-size:11px; padding:0 6px; cursor:pointer; }
+.source-commands { margin-left:auto; display:flex; gap:4px; }
+#log tr.command td { color:var(--accent); } #log tr.command.refused td { color:var(--bad); }
 #timeline { display:flex; align-items:center; gap:12px; padding:8px 18px; background:#fff; border-bottom:1px solid var(--line); }
 #scrub { flex:1; }
 #moment { min-width:280px; color:var(--muted); font-variant-numeric:tabular-nums; }
@@ -181,6 +183,7 @@ const PAGE_SCRIPT = `
     var panel = el('div', 'source');
     panel.setAttribute('data-source', view.source);
     var title = el('h3'); title.appendChild(el('span', 'name', view.source)); var state = el('span', 'state', ''); title.appendChild(state);
+    var commandBox = el('span', 'source-commands'); title.appendChild(commandBox);
     panel.appendChild(title);
     var meta = el('div', 'meta'); panel.appendChild(meta);
     var lastEdge = el('div', 'last-edge'); panel.appendChild(lastEdge);
@@ -193,7 +196,7 @@ const PAGE_SCRIPT = `
     retries.innerHTML = '<caption>Retries</caption><thead><tr><th>topic</th><th>forwarded, by the attempt that failed</th><th>waiting</th><th>held at</th><th>oldest due</th></tr></thead><tbody></tbody>';
     panel.appendChild(retries);
     member.querySelector('.sources').appendChild(panel);
-    panels[key] = { panel: panel, state: state, meta: meta, lastEdge: lastEdge, chart: chart, partitions: table.querySelector('tbody'), requests: requests, retries: retries };
+    panels[key] = { panel: panel, commandBox: commandBox, state: state, meta: meta, lastEdge: lastEdge, chart: chart, partitions: table.querySelector('tbody'), requests: requests, retries: retries };
     return panels[key];
   }
 
@@ -224,6 +227,7 @@ const PAGE_SCRIPT = `
       panel.meta.textContent = [view.role, view.clientId && ('client ' + view.clientId), view.groupId && ('group ' + view.groupId), view.facts.memberId && ('member ' + view.facts.memberId), view.facts.generationId !== undefined ? 'generation ' + view.facts.generationId : '', assignmentText(view.facts.assignment)].filter(Boolean).join(' · ');
       panel.lastEdge.textContent = view.lastEdge ? ('last: ' + view.lastEdge.from + ' → ' + view.lastEdge.to + ' on ' + view.lastEdge.event + ' at ' + time(view.lastEdge.at)) : '';
       highlight(panel, view);
+      var commandsNow = sourceCommands(view); panel.commandBox.replaceWith(commandsNow); panel.commandBox = commandsNow;
       panel.partitions.innerHTML = '';
       if (view.partitions.length === 0) {
         var row = el('tr'); var cell = el('td', 'empty', 'no partition actors'); cell.colSpan = 7; row.appendChild(cell); panel.partitions.appendChild(row);
@@ -375,17 +379,29 @@ const PAGE_SCRIPT = `
   var members = {};
   var membersScanned = 0;
   var manyMembers = false;
+  /** A command's row in the log: what was asked, by whom, and what came of it. */
+  function commandRow(entry, index) {
+    var row = el('tr', 'command ' + (entry.accepted ? 'accepted' : 'refused'));
+    row.setAttribute('data-index', String(index));
+    row.appendChild(el('td', '', time(entry.at)));
+    row.appendChild(el('td', '', manyMembers ? entry.member + ' · ' + entry.source : entry.source));
+    row.appendChild(el('td', '', 'command ' + entry.type + (entry.topic !== undefined ? ' ' + entry.topic + '/' + entry.partition : '')));
+    row.appendChild(el('td', '', 'by ' + entry.by));
+    row.appendChild(el('td', '', entry.accepted ? 'taken' : 'refused: ' + entry.reason));
+    return row;
+  }
   function renderLog(upTo) {
     // With several processes (a fleet), each log row names its member too; only new entries are looked at.
     for (; membersScanned < entries.length; membersScanned++) members[entries[membersScanned].member] = true;
     if (!manyMembers && Object.keys(members).length > 1) { manyMembers = true; logged = 0; logBody.innerHTML = ''; }
     for (; logged < entries.length; logged++) {
       var entry = entries[logged];
-      if (entry.kind !== 'edge' && entry.kind !== 'source' && entry.kind !== 'partition-edge') continue;
+      if (entry.kind !== 'edge' && entry.kind !== 'source' && entry.kind !== 'partition-edge' && entry.kind !== 'command') continue;
       var row = el('tr');
       row.setAttribute('data-index', String(logged));
       row.appendChild(el('td', '', time(entry.at)));
       row.appendChild(el('td', '', manyMembers ? entry.member + ' · ' + entry.source : entry.source));
+      if (entry.kind === 'command') { logBody.insertBefore(commandRow(entry, logged), logBody.firstChild); continue; }
       var isPartition = entry.kind === 'partition-edge';
       if (isPartition) row.className = 'partition-edge';
       row.appendChild(el('td', '', entry.kind === 'source' ? 'seen in ' + entry.state : (isPartition ? entry.topic + '/' + entry.partition + ': ' : '') + entry.from + ' → ' + entry.to));
@@ -420,6 +436,7 @@ const PAGE_SCRIPT = `
   // Commands: only where the inspector takes them (its hello says so), with a token the operator typed,
   // for this process's own sources, and live (never on a scrubbed-back or replayed moment).
   var commandsOn = false;
+  var fleetOn = false;
   var connected = false;
   var localMember;
   var commandsEl = document.getElementById('commands');
@@ -430,29 +447,45 @@ const PAGE_SCRIPT = `
   function byTopicPartition(a, b) { return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition; }
   function commandCell(view, p) {
     var cell = el('td');
-    if (!commandsOn || !live || replaying || view.member !== localMember || !tokenInput.value) return cell;
+    if (!mayCommand(view)) return cell;
     var type = p.state === 'paused' ? 'resume' : p.state === 'idle' || p.state === 'processing' ? 'pause' : undefined;
     if (!type) return cell;
     var button = el('button', '', type);
     button.setAttribute('data-command', type);
-    button.addEventListener('click', function () { sendCommand(view.source, type, p.topic, p.partition); });
+    button.addEventListener('click', function () { sendCommand(view, type, p.topic, p.partition); });
     cell.appendChild(button);
     return cell;
   }
-  function sendCommand(sourceName, type, topic, partition) {
+  // This process's sources, and with a fleet every member's (the fleet's command topic carries them).
+  function mayCommand(view) { return commandsOn && live && !replaying && !!tokenInput.value && (view.member === localMember || fleetOn); }
+  function sourceCommands(view) {
+    var box = el('span', 'source-commands');
+    var state = view.state.split('.')[0];
+    if (!mayCommand(view) || state === 'idle' || state === 'stopped' || state === 'draining') return box;
+    ['drain', 'stop'].forEach(function (type) {
+      var button = el('button', '', type);
+      button.setAttribute('data-command', type);
+      button.addEventListener('click', function () { sendCommand(view, type); });
+      box.appendChild(button);
+    });
+    return box;
+  }
+  function sendCommand(view, type, topic, partition) {
     var id = Date.now() + '-' + Math.random().toString(16).slice(2);
-    var body = { id: id, source: sourceName, type: type, topic: topic, partition: partition, by: 'inspector page' };
+    var body = { id: id, member: view.member, source: view.source, type: type, by: 'inspector page' };
+    if (topic !== undefined) { body.topic = topic; body.partition = partition; }
+    var what = type + ' ' + (topic !== undefined ? topic + '/' + partition : view.source);
     fetch('commands', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + tokenInput.value }, body: JSON.stringify(body) })
       .then(function (response) { return response.json(); })
       .then(function (answer) {
         commandStatus.className = answer.accepted ? 'accepted' : 'refused';
         commandStatus.setAttribute('data-refusal', answer.accepted ? '' : answer.refusal);
-        commandStatus.textContent = answer.accepted ? type + ' ' + topic + '/' + partition + ': taken' : answer.reason;
+        commandStatus.textContent = answer.accepted ? what + (answer.forwardedTo ? ': sent to ' + answer.forwardedTo : ': taken') : answer.reason;
       }, function (error) { commandStatus.className = 'refused'; commandStatus.textContent = String(error); });
   }
 
   var source = new EventSource('events');
-  source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; commandsOn = hello.commands === true; localMember = hello.member; connected = true; commandsEl.hidden = !commandsOn; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); if (!hello.replay && !stuckTimer) { pollStuck(); stuckTimer = setInterval(pollStuck, 5000); } });
+  source.addEventListener('hello', function (message) { var hello = JSON.parse(message.data); replaying = hello.replay; commandsOn = hello.commands === true; fleetOn = hello.fleet === true; localMember = hello.member; connected = true; commandsEl.hidden = !commandsOn; link.textContent = hello.replay ? 'replay' : 'live'; link.className = 'badge ' + (hello.replay ? 'replay' : 'up'); if (!hello.replay && !stuckTimer) { pollStuck(); stuckTimer = setInterval(pollStuck, 5000); } });
   source.addEventListener('history', function (message) { entries.length = 0; logged = 0; membersScanned = 0; logBody.innerHTML = ''; JSON.parse(message.data).forEach(function (entry) { entries.push(entry); }); render(); });
   source.onmessage = function (message) { entries.push(JSON.parse(message.data)); schedule(); };
   source.onerror = function () { connected = false; link.textContent = 'disconnected'; link.className = 'badge down'; };

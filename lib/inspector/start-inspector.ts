@@ -23,6 +23,7 @@ import { followFleet, type FleetTopic } from './fleet-topic';
 import { renderStatechartSvg } from './render-statechart';
 import { HandlerWatch, type HandlerWatchOptions } from './handler-watch';
 import { InspectorCommands } from './inspector-commands';
+import { createCommandSender } from './fleet-commands';
 import { recordViews } from './record-views';
 import { StuckWatch } from './stuck-watch';
 import { viewHandlers, type ViewHandlersOptions } from './view-handlers';
@@ -56,9 +57,11 @@ export interface InspectorOptions {
    */
   readonly views?: ViewHandlersOptions & Pick<HandlerWatchOptions, 'windowMs'>;
   /**
-   * Turns on `POST /commands` (pause and resume a partition of a live source). Each command needs
-   * `authorization: Bearer <token>`: `token` when given, else a random one, logged once at start and in
-   * `inspector.commandToken`. Off (the default), the inspector only shows: a command gets 403.
+   * Turns on `POST /commands` (pause and resume a partition of a live source, drain or stop a source). Each
+   * command needs `authorization: Bearer <token>`: `token` when given, else a random one, logged once at
+   * start and in `inspector.commandToken`. With `fleet`, a command naming another member goes to the
+   * fleet's command topic (`<fleet topic>.commands`), whose members run it with the same token. Off (the
+   * default), the inspector only shows: a command gets 403.
    */
   readonly commands?: { readonly token?: string };
   /** Where the inspector logs (commands taken and refused, the generated token). @defaultValue `createStreamLogger('warn')` */
@@ -89,7 +92,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   }
   resolveStuckThresholdMs(options.health?.explainStuckAfterMs, 'health.explainStuckAfterMs');
   const logger = options.logger ? toLogger(options.logger) : createStreamLogger('warn');
-  const commands = createCommands(options, sources, logger);
+  const removers: Array<() => void | Promise<void>> = [];
+  const commands = await createCommands(options, sources, logger, member, history, removers);
   const follower = new SourceFollower(history, member, sources);
   const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
   const watch = new StuckWatch({ now: options.health?.now });
@@ -100,7 +104,11 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   };
   // Checked here, not on the first request: a bad option fails the start.
   viewHandlers(handlerWatch, viewOptions);
-  const removers: Array<() => void> = [detachMetrics, () => watch.close(), () => handlerWatch.close()];
+  removers.push(
+    detachMetrics,
+    () => watch.close(),
+    () => handlerWatch.close(),
+  );
   let recording: WriteStream | undefined;
   if (options.record !== undefined) {
     recording = createWriteStream(options.record, { flags: 'a' });
@@ -129,6 +137,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       views: () => viewHandlers(handlerWatch, viewOptions),
       commands,
       member,
+      fleet: options.fleet !== undefined,
     }),
   );
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -141,7 +150,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     close: async () => {
       follower.stop();
       await fleetReader?.close();
-      removers.forEach((remove) => remove());
+      for (const remove of removers) await remove();
       for (const stream of streams) stream.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (recording) await new Promise<void>((resolve) => recording?.end(() => resolve()));
@@ -161,16 +170,21 @@ interface Routes {
   readonly commands: InspectorCommands | undefined;
   /** This process's name, which the page compares with the sources it may command. */
   readonly member: string;
+  /** True when the inspector follows a fleet topic: the page may command other members' sources. */
+  readonly fleet: boolean;
 }
 
 /** The largest command body read; a command is a few hundred bytes. */
 const MAX_COMMAND_BYTES = 16 * 1024;
 
-function createCommands(
+async function createCommands(
   options: InspectorOptions,
   sources: readonly NamedSource[],
   logger: Logger,
-): InspectorCommands | undefined {
+  member: string,
+  history: ActorHistory,
+  removers: Array<() => void | Promise<void>>,
+): Promise<InspectorCommands | undefined> {
   if (options.commands === undefined) return undefined;
   const { token } = options.commands;
   if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
@@ -189,7 +203,14 @@ function createCommands(
       },
     );
   }
-  const commands = new InspectorCommands(sources, logger, { token });
+  const sender = options.fleet ? await createCommandSender(options.fleet, logger) : undefined;
+  if (sender) removers.push(() => sender.close());
+  const commands = new InspectorCommands(sources, logger, {
+    token,
+    member,
+    record: (entry) => history.add(entry),
+    ...(sender ? { forward: sender.send } : {}),
+  });
   if (token === undefined) {
     logger.warn(`inspector commands are on; their token (shown once): ${commands.token}`);
   }
@@ -254,26 +275,29 @@ function runCommand(
       });
     }
     const from = request.socket.remoteAddress ?? 'unknown';
-    const { status, body } = commands.handle(
-      request.headers.authorization,
-      Buffer.concat(chunks).toString('utf8'),
-      from,
+    void commands.handle(request.headers.authorization, Buffer.concat(chunks).toString('utf8'), from).then(
+      ({ status, body }) => json(status, body),
+      (error: unknown) =>
+        json(502, {
+          accepted: false,
+          refusal: 'not-taken',
+          reason: `the command could not be sent to the fleet's command topic: ${String(error)}`,
+        }),
     );
-    json(status, body);
   });
 }
 
 /** The history so far, then every new entry, as Server-Sent Events. */
 function streamEvents(
   response: ServerResponse,
-  { history, streams, replay, commands, member }: Routes,
+  { history, streams, replay, commands, member, fleet }: Routes,
 ): void {
   response.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });
-  const hello = { replay, total: history.total, commands: commands !== undefined, member };
+  const hello = { replay, total: history.total, commands: commands !== undefined, member, fleet };
   response.write(`event: hello\ndata: ${JSON.stringify(hello)}\n\n`);
   // The history in one message: the page draws it once, not once per entry.
   response.write(`event: history\ndata: ${JSON.stringify(history.entries())}\n\n`);
@@ -329,6 +353,7 @@ function isEntry(value: unknown): value is InspectorEntry {
   const { kind, at, source } = value as { kind?: unknown; at?: unknown; source?: unknown };
   return (
     (kind === 'edge' ||
+      kind === 'command' ||
       kind === 'partition-edge' ||
       kind === 'partitions' ||
       kind === 'requests' ||

@@ -134,4 +134,24 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
     await page.evaluate('window.__inspector.goLive()');
     expect(await page.$eval('#link', (node) => node.textContent)).to.equal('live');
   });
+  it('drains the source with its button, and logs the command', async () => {
+    await page.evaluate('document.getElementById("token").value = ""');
+    await page.type('#token', TOKEN);
+    await page.click('.source[data-source="ledger"] .source-commands button[data-command="drain"]');
+    await page.waitForFunction(
+      'document.querySelector(".source[data-source=\\"ledger\\"] .state").textContent === "stopped"',
+      { timeout: 15_000 },
+    );
+    expect(server.connection.state).to.equal('stopped');
+    const commands = await page.$$eval('#log tbody tr.command', (rows) =>
+      rows.map((row) => row.textContent ?? ''),
+    );
+    expect(
+      commands.some((row) => row.includes('command drain') && row.includes('by inspector page')),
+    ).to.equal(true);
+    expect(
+      await page.$$eval('.source[data-source="ledger"] .source-commands button', (buttons) => buttons.length),
+      'no drain or stop for a stopped source',
+    ).to.equal(0);
+  });
 });

@@ -126,7 +126,8 @@ describe('the inspector’s commands, POST /commands (on a fake driver)', () => 
       ['{"id": ', 'the body is not JSON'],
       [[1, 2], 'the body is not a JSON object'],
       [pause({ id: '' }), 'id must be a non-empty string'],
-      [pause({ type: 'skip' }), 'type must be "pause" or "resume", got "skip"'],
+      [pause({ type: 'skip' }), 'type must be "pause", "resume", "drain" or "stop", got "skip"'],
+      [pause({ member: '' }), 'member must be a non-empty string'],
       [pause({ partition: -1 }), 'partition must be a whole number of 0 or more, got -1'],
       [pause({ partition: '0' }), 'partition must be a whole number of 0 or more, got "0"'],
       [pause({ topic: 7 }), 'topic must be a non-empty string'],
@@ -179,6 +180,63 @@ describe('the inspector’s commands, POST /commands (on a fake driver)', () => 
     expect(replayed.body).to.include({ refusal: 'replayed' });
     expect(partitionState()).to.equal('idle');
     expect(driver.consumer.pauses).to.have.length(2);
+  });
+
+  it('keeps each command run or refused by an actor in the history, with who asked and what came of it', async () => {
+    const started = await start({ token: TOKEN });
+    const first = pause();
+    await post(first);
+    await post(pause({ type: 'pause' }));
+    const commands = started.history.entries().filter((entry) => entry.kind === 'command');
+    expect(commands.map(({ seq: _seq, at: _at, member: _member, ...rest }) => rest)).to.deep.equal([
+      {
+        kind: 'command',
+        source: 'orders',
+        id: first.id,
+        type: 'pause',
+        topic: 'orders.placed',
+        partition: 0,
+        by: 'alice',
+        accepted: true,
+      },
+      {
+        kind: 'command',
+        source: 'orders',
+        id: `command-${nextId}`,
+        type: 'pause',
+        topic: 'orders.placed',
+        partition: 0,
+        by: 'alice',
+        accepted: false,
+        reason: 'partition orders.placed/0 is paused: only an idle or processing partition can be paused',
+      },
+    ]);
+  });
+
+  it('drains a source in the background (202), and refuses to drain it again', async () => {
+    await start({ token: TOKEN });
+    const drained = await post({ id: 'drain-1', source: 'orders', type: 'drain', by: 'alice' });
+    expect(drained).to.deep.equal({ status: 202, body: { accepted: true, id: 'drain-1' } });
+    const deadline = Date.now() + 10_000;
+    while (server.connection.state !== 'stopped' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.connection.state).to.equal('stopped');
+    const again = await post({ id: 'drain-2', source: 'orders', type: 'stop' });
+    expect(again.status).to.equal(409);
+    expect(again.body).to.deep.include({
+      refusal: 'not-taken',
+      reason: 'orders is stopped: there is nothing to stop',
+    });
+  });
+
+  it('refuses a command for another member when it follows no fleet, naming this one', async () => {
+    await start({ token: TOKEN });
+    const answer = await post(pause({ member: 'elsewhere:1' }));
+    expect(answer.status).to.equal(404);
+    expect(answer.body).to.include({ refusal: 'unknown-member' });
+    expect(String(answer.body.reason)).to.match(
+      /^member "elsewhere:1" is not this process \(.+\), and this inspector follows no fleet$/,
+    );
   });
 
   it('refuses a body over 16 KB with 413, and anything but POST with 405', async () => {

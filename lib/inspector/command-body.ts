@@ -1,0 +1,60 @@
+/**
+ * The body of an inspector command (`POST /commands`, or a record of a fleet's command topic), and the
+ * check that turns untrusted JSON into one, naming the first thing wrong.
+ */
+
+/** An inspector command. */
+export interface InspectorCommandBody {
+  /** Unique per command: a second command with the same id is refused (a retried or replayed request). */
+  readonly id: string;
+  /** The process that runs it (a fleet member's name as the page shows it). @defaultValue this process */
+  readonly member?: string;
+  /** The source's name as the page shows it (`server`, `orders.exactly-once`, …). */
+  readonly source: string;
+  /**
+   * `pause` / `resume` one partition (`topic`, `partition`); `drain` a source (finish in-flight work,
+   * commit, leave the group) or `stop` it (abandon in-flight work, which its partitions' next owners get).
+   */
+  readonly type: 'pause' | 'resume' | 'drain' | 'stop';
+  readonly topic?: string;
+  readonly partition?: number;
+  /** Who asks, kept in the partition's context, the event log and the command's entry. @defaultValue 'inspector' */
+  readonly by?: string;
+}
+
+const PARTITION_TYPES: ReadonlySet<string> = new Set(['pause', 'resume']);
+const SOURCE_TYPES: ReadonlySet<string> = new Set(['drain', 'stop']);
+
+/** The command in a body, or why the body is none. */
+export function parseCommandBody(raw: string): InspectorCommandBody | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return 'the body is not JSON: send {"id", "source", "type": "pause" | "resume" | "drain" | "stop", …}';
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return 'the body is not a JSON object';
+  const { id, member, source, type, topic, partition, by } = body as Record<string, unknown>;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200)
+    return 'id must be a non-empty string of at most 200 characters';
+  if (member !== undefined && (typeof member !== 'string' || member.length === 0))
+    return 'member must be a non-empty string (a member name as the page shows it)';
+  if (typeof source !== 'string') return 'source must be a string (a source name as the page shows it)';
+  if (typeof type !== 'string' || !(PARTITION_TYPES.has(type) || SOURCE_TYPES.has(type)))
+    return `type must be "pause", "resume", "drain" or "stop", got ${JSON.stringify(type)}`;
+  if (by !== undefined && (typeof by !== 'string' || by.length === 0 || by.length > 200))
+    return 'by must be a non-empty string of at most 200 characters';
+  const common = {
+    id,
+    source,
+    type: type as InspectorCommandBody['type'],
+    ...(member === undefined ? {} : { member: member as string }),
+    ...(by === undefined ? {} : { by: by as string }),
+  };
+  if (SOURCE_TYPES.has(type)) return common;
+  if (typeof topic !== 'string' || topic.length === 0) return 'topic must be a non-empty string';
+  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)
+    return `partition must be a whole number of 0 or more, got ${JSON.stringify(partition)}`;
+  return { ...common, topic, partition };
+}

@@ -1,0 +1,115 @@
+/**
+ * Commands across a fleet: an inspector that follows a fleet topic sends a command for another member to
+ * the fleet's command topic (`<fleet topic>.commands`, keyed by member), and each member that publishes
+ * its inspection with commands on reads that topic and runs the commands addressed to it. The record
+ * carries the token the operator gave the inspector; a member runs a command only when that token is its
+ * own, so a fleet shares one token. The member's answer is its `command` entry, which reaches every
+ * inspector through the fleet topic like any other entry.
+ *
+ * A member reads the command topic from the end it finds when it starts: a command sent while it was down
+ * is not run later, when it may no longer make sense.
+ */
+import { randomBytes } from 'node:crypto';
+import { KafkaClient } from '../client/kafka-client';
+import { createKafkaConnection } from '../connection/create-kafka-connection';
+import type { FetchedBatch } from '../kafka/fetched-batch';
+import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
+import type { Logger } from '../logger';
+import type { InspectorCommandBody } from './command-body';
+import type { InspectorCommands } from './inspector-commands';
+import type { FleetTopic } from './fleet-topic';
+
+/** The topic a fleet's commands travel on. */
+export function toCommandTopic(fleet: FleetTopic): string {
+  return `${fleet.topic}.commands`;
+}
+
+/** A command as it travels: who it is for, what it is, and the token its sender was given. */
+interface CommandRecord {
+  readonly token: string;
+  readonly command: InspectorCommandBody;
+}
+
+/** Sends commands to the fleet's command topic until closed. */
+export async function createCommandSender(
+  fleet: FleetTopic,
+  logger: Logger,
+): Promise<{ send(command: InspectorCommandBody, token: string): Promise<void>; close(): Promise<void> }> {
+  const producer = new KafkaClient({
+    client: { ...fleet.client, clientId: `rxkafka-inspector-commands-${randomBytes(4).toString('hex')}` },
+    producerOnlyMode: true,
+    postfixId: '',
+    logger,
+  });
+  await producer.connect();
+  const topic = toCommandTopic(fleet);
+  return {
+    send: (command, token) =>
+      new Promise<void>((resolve, reject) => {
+        const value: CommandRecord = { token, command };
+        producer.emit(topic, { key: command.member ?? '', value }).subscribe({
+          complete: resolve,
+          error: reject,
+        });
+      }),
+    close: () => producer.close().then(() => undefined),
+  };
+}
+
+/** Runs the commands of the fleet's command topic addressed to `member`, until closed. */
+export async function runFleetCommands(
+  fleet: FleetTopic,
+  member: string,
+  commands: InspectorCommands,
+  logger: Logger,
+): Promise<{ close(): Promise<void> }> {
+  const clientId = `rxkafka-commands-${randomBytes(4).toString('hex')}`;
+  const driver = createKafkajsDriver({ ...fleet.client, clientId }, logger);
+  const topic = toCommandTopic(fleet);
+  const connection = createKafkaConnection(
+    { driver, clientId, logger, groupId: clientId },
+    {
+      kind: 'consumer',
+      topics: [topic],
+      fromBeginning: false,
+      eachBatch: async ({ batch, resolveOffset }: FetchedBatch) => {
+        for (const message of batch.messages) {
+          const record = parseCommandRecord(message.value);
+          if (record === undefined) {
+            logger.warn(`skipped a record of ${topic} that is not a command`, { offset: message.offset });
+          } else if (record.command.member === member) {
+            const { body } = commands.runForwarded(record.token, record.command);
+            if (!body.accepted)
+              logger.warn(`command ${record.command.id} from the fleet refused: ${body.reason}`, {
+                refusal: body.refusal,
+              });
+          }
+          resolveOffset(message.offset);
+        }
+      },
+    },
+  );
+  await connection.connect();
+  return {
+    close: async () => {
+      await connection.close('abandon');
+      connection.dispose();
+    },
+  };
+}
+
+function parseCommandRecord(value: Buffer | null): CommandRecord | undefined {
+  if (!value) return undefined;
+  try {
+    const record = JSON.parse(value.toString('utf8')) as Partial<CommandRecord>;
+    return typeof record === 'object' &&
+      record !== null &&
+      typeof record.token === 'string' &&
+      typeof record.command === 'object' &&
+      record.command !== null
+      ? (record as CommandRecord)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
