@@ -6,6 +6,8 @@
  * `stuck` (not part of the history).
  */
 
+import { buildOwnershipTimeline } from './ownership-timeline';
+
 /** The page, with `chartSvg` (the connection machine drawn by Graphviz) as every source's chart. */
 export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; title: string }): string {
   return `<!doctype html>
@@ -33,7 +35,8 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
     <section id="stuck" hidden><h2>Stuck now</h2><ul></ul></section>
     <section id="handlers"><h2>Handlers</h2><table><thead><tr><th>handler</th><th>runs</th><th>failed</th><th>retries</th><th>dead letters</th><th>p50</th><th>p99</th></tr></thead><tbody></tbody></table>
       <h2>Keys waiting and running</h2><table id="keys"><thead><tr><th>partition</th><th></th><th>key</th><th>offset</th><th>records</th><th>for</th><th>handler</th></tr></thead><tbody></tbody></table></section>
-    <section id="ownership"><h2>Partition ownership</h2><table><thead><tr><th>group</th><th>partition</th><th>held by</th><th>state</th></tr></thead><tbody></tbody></table></section>
+    <section id="ownership"><h2>Partition ownership</h2><table><thead><tr><th>group</th><th>partition</th><th>held by</th><th>state</th></tr></thead><tbody></tbody></table>
+      <h2>Ownership over time</h2><div id="timeline-chart"></div><div id="timeline-legend"></div></section>
     <div id="members"></div>
   </div>
   <aside>
@@ -42,6 +45,7 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
   </aside>
 </main>
 <template id="chart">${chartSvg}</template>
+<script>var buildOwnershipTimeline = ${buildOwnershipTimeline.toString()};</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>`;
@@ -101,6 +105,11 @@ td { border-bottom:1px solid #eef0f5; padding:3px 4px; vertical-align:top; }
 #ownership { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; margin-bottom:14px; }
 #ownership h2 { font-size:14px; margin:0 0 6px; }
 #ownership tr.shared td { background:#fff3dc; }
+#ownership h2 + div { margin-top:4px; }
+#timeline-chart svg { width:100%; height:auto; display:block; cursor:crosshair; }
+#timeline-chart text { font-size:11px; fill:var(--ink); }
+#timeline-legend { display:flex; flex-wrap:wrap; gap:10px; font-size:11px; color:var(--muted); margin-top:4px; }
+#timeline-legend .swatch { display:inline-block; width:12px; height:10px; margin-right:4px; vertical-align:-1px; border:1px solid #0002; }
 #log { table-layout:auto; }
 #log th:nth-child(1), #log td:nth-child(1) { white-space:nowrap; width:90px; }
 #log td { overflow-wrap:break-word; }
@@ -253,6 +262,7 @@ const PAGE_SCRIPT = `
     moment.textContent = at ? ((live ? 'live · ' : 'at ') + time(at.at) + ' · entry ' + (upTo + 1) + ' of ' + entries.length) : 'no events yet';
     counts.textContent = entries.length + ' entries' + (replaying ? ' (replayed recording)' : '');
     renderOwnership(views);
+    renderTimeline(upTo);
     renderHandlers(upTo);
     renderLog(upTo);
   }
@@ -347,6 +357,61 @@ const PAGE_SCRIPT = `
   }
 
   /** Who holds each partition now (or at the scrubbed moment), across every member and source. */
+  // The ownership timeline: one lane per partition, a colour per owner, and where it processed nothing, why.
+  var OWNER_COLOURS = ['#4c78a8', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#bab0ac', '#86bcb6', '#f1ce63', '#a0cbe8'];
+  var CAUSES = { rebalance: 'rebalance (revoking)', unowned: 'unowned (between a revoke and the next join)', paused: 'paused by an operator', stuck: 'stuck (a record in flight past 30 s)' };
+  var timelineDrawnAt = 0, timelineDrawnFor = -1;
+  function renderTimeline(upTo) {
+    var chart = document.getElementById('timeline-chart');
+    var nowMs = Date.now();
+    // Redrawn when the moment shown changed, and while live at most once a second.
+    if (upTo === timelineDrawnFor && nowMs - timelineDrawnAt < 1000) return;
+    timelineDrawnFor = upTo; timelineDrawnAt = nowMs;
+    var end = replaying || entries.length === 0 ? (entries.length ? entries[entries.length - 1].at : nowMs) : nowMs;
+    var timeline = buildOwnershipTimeline(entries, end, 30000);
+    chart.innerHTML = '';
+    var legend = document.getElementById('timeline-legend'); legend.innerHTML = '';
+    if (timeline.lanes.length === 0) return;
+    var NS = 'http://www.w3.org/2000/svg';
+    // Drawn at the section's own width, one unit a pixel: labels stay 11 px whatever the window.
+    var LABEL = 190, WIDTH = Math.max(400, chart.clientWidth || 1000), LANE = 16, TOP = 4;
+    var span = Math.max(1, timeline.to - timeline.from);
+    var x = function (t) { return LABEL + (t - timeline.from) / span * (WIDTH - LABEL - 4); };
+    var svg = document.createElementNS(NS, 'svg');
+    var height = TOP + timeline.lanes.length * LANE + 16;
+    svg.setAttribute('viewBox', '0 0 ' + WIDTH + ' ' + height);
+    svg.innerHTML = '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff3dc"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c77700" stroke-width="2"/></pattern></defs>';
+    function node(tag, attributes, content) { var n = document.createElementNS(NS, tag); Object.keys(attributes).forEach(function (k) { n.setAttribute(k, attributes[k]); }); if (content !== undefined) n.textContent = content; return n; }
+    timeline.lanes.forEach(function (lane, index) {
+      var y = TOP + index * LANE;
+      var label = node('text', { x: LABEL - 6, y: y + 11, 'text-anchor': 'end' }, lane.topic + '/' + lane.partition);
+      label.appendChild(node('title', {}, lane.group + ' · ' + lane.topic + '/' + lane.partition));
+      svg.appendChild(label);
+      lane.spans.forEach(function (s) {
+        var colour = s.owner ? OWNER_COLOURS[timeline.owners.indexOf(s.owner) % OWNER_COLOURS.length] : '#e6e8ee';
+        var fill = s.cause === 'rebalance' ? 'url(#hatch)' : s.cause === 'stuck' ? '#f28e2b' : colour;
+        var rect = node('rect', { x: x(s.from), y: y + 2, width: Math.max(1, x(s.to) - x(s.from)), height: LANE - 4, fill: fill, 'data-lane': lane.id, 'data-cause': s.cause, 'data-owner': s.owner || '' });
+        if (s.cause === 'paused') { rect.setAttribute('stroke', '#d64545'); rect.setAttribute('stroke-width', '2'); }
+        rect.appendChild(node('title', {}, (s.owner || 'no owner') + ' · ' + (s.state || '') + ' · ' + s.cause + ' · ' + time(s.from) + ' – ' + time(s.to)));
+        svg.appendChild(rect);
+      });
+    });
+    var at = entries[upTo] ? entries[upTo].at : timeline.to;
+    svg.appendChild(node('line', { x1: x(at), x2: x(at), y1: 0, y2: height - 14, stroke: '#1d2433', 'stroke-width': 1.5, 'data-cursor': String(at) }));
+    svg.appendChild(node('text', { x: LABEL, y: height - 2 }, time(timeline.from)));
+    svg.appendChild(node('text', { x: WIDTH - 4, y: height - 2, 'text-anchor': 'end' }, time(timeline.to)));
+    // A click moves the slider to the last entry at or before that moment.
+    svg.addEventListener('click', function (event) {
+      var box = svg.getBoundingClientRect();
+      var t = timeline.from + ((event.clientX - box.left) / box.width * WIDTH - LABEL) / (WIDTH - LABEL - 4) * span;
+      var index = 0; for (var i = 0; i < entries.length; i++) if (entries[i].at <= t) index = i;
+      live = false; liveBox.checked = false; scrub.value = String(index); render();
+    });
+    chart.appendChild(svg);
+    timeline.owners.forEach(function (owner, i) { var item = el('span'); var swatch = el('span', 'swatch'); swatch.style.background = OWNER_COLOURS[i % OWNER_COLOURS.length]; item.appendChild(swatch); item.appendChild(document.createTextNode(owner)); legend.appendChild(item); });
+    Object.keys(CAUSES).forEach(function (cause) { var item = el('span'); var swatch = el('span', 'swatch'); swatch.style.background = cause === 'rebalance' ? 'repeating-linear-gradient(45deg,#fff3dc 0 3px,#c77700 3px 5px)' : cause === 'stuck' ? '#f28e2b' : cause === 'unowned' ? '#e6e8ee' : '#fff'; if (cause === 'paused') swatch.style.border = '2px solid #d64545'; item.appendChild(swatch); item.appendChild(document.createTextNode(CAUSES[cause])); legend.appendChild(item); });
+  }
+
   function renderOwnership(views) {
     var owners = {};
     Object.keys(views).forEach(function (key) {

@@ -103,6 +103,20 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
     ).to.equal('inspector page');
     const log = await page.$$eval('#log tbody tr', (rows) => rows.map((row) => row.textContent ?? ''));
     expect(log.some((row) => row.includes('operator.pause'))).to.equal(true);
+    // The ownership timeline marks the pause on the partition's lane, in the owner's name.
+    await page.waitForFunction(
+      'document.querySelector("#timeline-chart rect[data-cause=\\"paused\\"][data-lane$=\\"ledger.posted/1\\"]") !== null',
+      { timeout: 15_000 },
+    );
+    const lanes = await page.$$eval('#timeline-chart rect[data-lane]', (rects) => [
+      ...new Set(rects.map((rect) => rect.getAttribute('data-lane'))),
+    ]);
+    expect(lanes.map((lane) => lane?.split('|')[1])).to.deep.equal(['ledger.posted/0', 'ledger.posted/1']);
+    expect(
+      await page.$eval('#timeline-chart rect[data-cause="paused"]', (rect) =>
+        rect.getAttribute('data-owner'),
+      ),
+    ).to.match(/ · ledger$/);
     await page.screenshot({ path: join(ARTIFACTS, 'inspector-commands.png'), fullPage: true });
 
     await page.click('tr[data-partition="partition:ledger.posted/1"] button');
