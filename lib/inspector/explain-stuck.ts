@@ -204,24 +204,15 @@ function explainPartition(
   clientId: string,
   { state, context }: KafkaConnection['partitions'][number],
 ): StuckExplanation[] {
-  const { name, connection, now, thresholdMs } = scope;
+  const { name, connection } = scope;
   const { topic, partition } = context;
   const progress = connection.progress.sample(topic, partition);
-  if (String(state) === 'paused') return explainPaused(scope, clientId, context, progress.inFlight);
-  // Nothing in flight is nothing held (a rebalance that hangs with nothing to drain is the connection's).
-  if (progress.inFlight === 0 || progress.inFlightSince === undefined) return [];
-  // Stuck since the later of its last commit and its oldest record in flight: a partition idle for an
-  // hour that just received a record is not an hour stuck.
-  const since = Math.max(
-    connection.progress.committedAt(topic, partition) ?? -Infinity,
-    progress.inFlightSince,
-  );
-  const stuckMs = now - since;
-  if (stuckMs <= thresholdMs) return [];
-  const reason: StuckReason =
-    String(state) === 'revoking'
-      ? { kind: 'revoking', inFlight: progress.inFlight }
-      : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
+  const found =
+    String(state) === 'paused'
+      ? whyPaused(scope, context, progress.inFlight)
+      : whyHeld(scope, String(state), topic, partition, progress);
+  if (found === undefined) return [];
+  const { stuckMs, reason } = found;
   const { committedOffset } = progress;
   return [
     {
@@ -237,30 +228,42 @@ function explainPartition(
   ];
 }
 
-/** A partition an operator paused: stuck by decision, since the pause. */
-function explainPaused(
-  { name, connection, now, thresholdMs }: ConnectionScope,
-  clientId: string,
-  { topic, partition, pausedBy, pausedAt }: KafkaConnection['partitions'][number]['context'],
+/** A partition an operator paused: stuck by decision, since the pause, in flight or not. */
+function whyPaused(
+  { now, thresholdMs }: ConnectionScope,
+  { pausedBy, pausedAt }: KafkaConnection['partitions'][number]['context'],
   inFlight: number,
-): StuckExplanation[] {
+): { stuckMs: number; reason: StuckReason } | undefined {
   const since = pausedAt ?? now;
   const stuckMs = now - since;
-  if (stuckMs <= thresholdMs) return [];
-  const committedOffset = connection.progress.sample(topic, partition).committedOffset;
-  const reason: StuckReason = { kind: 'paused', by: pausedBy ?? 'an operator', pausedAt: since, inFlight };
-  return [
-    {
-      source: name,
-      clientId,
-      topic,
-      partition,
-      ...(committedOffset === undefined ? {} : { committedOffset }),
-      stuckMs,
-      reason,
-      sentence: toSentence(name, { topic, partition, committedOffset }, stuckMs, reason),
-    },
-  ];
+  if (stuckMs <= thresholdMs) return undefined;
+  return { stuckMs, reason: { kind: 'paused', by: pausedBy ?? 'an operator', pausedAt: since, inFlight } };
+}
+
+/** A partition whose records in flight have not let its committed offset move past the threshold. */
+function whyHeld(
+  scope: ConnectionScope,
+  state: string,
+  topic: string,
+  partition: number,
+  progress: ReturnType<KafkaConnection['progress']['sample']>,
+): { stuckMs: number; reason: StuckReason } | undefined {
+  const { connection, now, thresholdMs } = scope;
+  // Nothing in flight is nothing held (a rebalance that hangs with nothing to drain is the connection's).
+  if (progress.inFlight === 0 || progress.inFlightSince === undefined) return undefined;
+  // Stuck since the later of its last commit and its oldest record in flight: a partition idle for an
+  // hour that just received a record is not an hour stuck.
+  const since = Math.max(
+    connection.progress.committedAt(topic, partition) ?? -Infinity,
+    progress.inFlightSince,
+  );
+  const stuckMs = now - since;
+  if (stuckMs <= thresholdMs) return undefined;
+  const reason: StuckReason =
+    state === 'revoking'
+      ? { kind: 'revoking', inFlight: progress.inFlight }
+      : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
+  return { stuckMs, reason };
 }
 
 /** What holds an assigned partition with records in flight. */

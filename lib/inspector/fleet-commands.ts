@@ -11,13 +11,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { KafkaClient } from '../client/kafka-client';
-import { createKafkaConnection } from '../connection/create-kafka-connection';
-import type { FetchedBatch } from '../kafka/fetched-batch';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import type { Logger } from '../logger';
 import type { InspectorCommandBody } from './command-body';
 import type { InspectorCommands } from './inspector-commands';
 import type { FleetTopic } from './fleet-topic';
+import { readTopic } from './topic-reader';
 
 /** The topic a fleet's commands travel on. */
 export function toCommandTopic(fleet: FleetTopic): string {
@@ -63,39 +61,27 @@ export async function runFleetCommands(
   commands: InspectorCommands,
   logger: Logger,
 ): Promise<{ close(): Promise<void> }> {
-  const clientId = `rxkafka-commands-${randomBytes(4).toString('hex')}`;
-  const driver = createKafkajsDriver({ ...fleet.client, clientId }, logger);
   const topic = toCommandTopic(fleet);
-  const connection = createKafkaConnection(
-    { driver, clientId, logger, groupId: clientId },
-    {
-      kind: 'consumer',
-      topics: [topic],
-      fromBeginning: false,
-      eachBatch: async ({ batch, resolveOffset }: FetchedBatch) => {
-        for (const message of batch.messages) {
-          const record = parseCommandRecord(message.value);
-          if (record === undefined) {
-            logger.warn(`skipped a record of ${topic} that is not a command`, { offset: message.offset });
-          } else if (record.command.member === member) {
-            const { body } = commands.runForwarded(record.token, record.command);
-            if (!body.accepted)
-              logger.warn(`command ${record.command.id} from the fleet refused: ${body.reason}`, {
-                refusal: body.refusal,
-              });
-          }
-          resolveOffset(message.offset);
-        }
-      },
+  return readTopic({
+    client: fleet.client,
+    topic,
+    clientIdPrefix: 'rxkafka-commands',
+    fromBeginning: false,
+    logger,
+    onRecord: (value, offset) => {
+      const record = parseCommandRecord(value);
+      if (record === undefined) {
+        logger.warn(`skipped a record of ${topic} that is not a command`, { offset });
+        return;
+      }
+      if (record.command.member !== member) return;
+      const { body } = commands.runForwarded(record.token, record.command);
+      if (!body.accepted)
+        logger.warn(`command ${record.command.id} from the fleet refused: ${body.reason}`, {
+          refusal: body.refusal,
+        });
     },
-  );
-  await connection.connect();
-  return {
-    close: async () => {
-      await connection.close('abandon');
-      connection.dispose();
-    },
-  };
+  });
 }
 
 function parseCommandRecord(value: Buffer | null): CommandRecord | undefined {

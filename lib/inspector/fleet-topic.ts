@@ -5,9 +5,6 @@
  * (`retention.ms`) keeps recent history for late inspectors and no more.
  */
 import { KafkaClient } from '../client/kafka-client';
-import type { FetchedBatch } from '../kafka/fetched-batch';
-import { createKafkaConnection } from '../connection/create-kafka-connection';
-import { createKafkajsDriver } from '../kafka/kafkajs/kafkajs-driver';
 import { silentLogger, type Logger } from '../logger';
 import { RxKafkaError } from '../errors';
 import { ActorHistory } from './actor-history';
@@ -15,8 +12,8 @@ import type { InspectorEntry } from './inspector-entry';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
 import { hostname } from 'node:os';
 import { runFleetCommands } from './fleet-commands';
+import { readTopic } from './topic-reader';
 import { InspectorCommands } from './inspector-commands';
-import { randomBytes } from 'node:crypto';
 
 /** Where the fleet's entries travel: a topic, and the cluster it is on. */
 export interface FleetTopic {
@@ -136,39 +133,23 @@ function checkFleetToken(token: unknown): string {
 }
 
 /** Reads the fleet topic from its beginning into `history`, in a consumer group of its own, until closed. */
-export async function followFleet(
+export function followFleet(
   fleet: FleetTopic,
   history: ActorHistory,
   logger: Logger = silentLogger,
 ): Promise<{ close(): Promise<void> }> {
-  const clientId = `rxkafka-inspector-${randomBytes(4).toString('hex')}`;
-  const driver = createKafkajsDriver({ ...fleet.client, clientId }, logger);
-  const connection = createKafkaConnection(
-    { driver, clientId, logger, groupId: clientId },
-    {
-      kind: 'consumer',
-      topics: [fleet.topic],
-      fromBeginning: true,
-      eachBatch: async ({ batch, resolveOffset }: FetchedBatch) => {
-        for (const message of batch.messages) {
-          const entry = parseEntry(message.value);
-          if (entry) history.add(entry);
-          else
-            logger.warn(`skipped a record of ${fleet.topic} that is not an inspector entry`, {
-              offset: message.offset,
-            });
-          resolveOffset(message.offset);
-        }
-      },
+  return readTopic({
+    client: fleet.client,
+    topic: fleet.topic,
+    clientIdPrefix: 'rxkafka-inspector',
+    fromBeginning: true,
+    logger,
+    onRecord: (value, offset) => {
+      const entry = parseEntry(value);
+      if (entry) history.add(entry);
+      else logger.warn(`skipped a record of ${fleet.topic} that is not an inspector entry`, { offset });
     },
-  );
-  await connection.connect();
-  return {
-    close: async () => {
-      await connection.close('abandon');
-      connection.dispose();
-    },
-  };
+  });
 }
 
 function parseEntry(value: Buffer | null): InspectorEntry | undefined {
