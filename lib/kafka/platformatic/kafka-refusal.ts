@@ -6,7 +6,7 @@
  * kafkajs uses for it) and Kafka's own description in its message, whichever driver sent it.
  */
 import type { PlatformaticKafka } from './platformatic-library';
-import { walkPlatformaticErrors } from './platformatic-errors';
+import { isUnknownTopicInMetadata, walkPlatformaticErrors } from './platformatic-errors';
 
 /** What @platformatic/kafka's refusal becomes: Kafka's error name and description, its error as the cause. */
 export class KafkaRefusalError extends Error {
@@ -24,11 +24,8 @@ export class KafkaRefusalError extends Error {
 function findRefusal(error: unknown): string | undefined {
   for (const link of walkPlatformaticErrors(error)) {
     if (link.code === 'PLT_KFK_PROTOCOL' && typeof link.apiId === 'string') return link.apiId;
-    if (link.code === 'PLT_KFK_USER' && /^Unknown topic /.test(String(link.message))) {
-      return 'UNKNOWN_TOPIC_OR_PARTITION';
-    }
   }
-  return undefined;
+  return isUnknownTopicInMetadata(error) ? 'UNKNOWN_TOPIC_OR_PARTITION' : undefined;
 }
 
 /** `error` as a KafkaRefusalError when Kafka refused the send; any other failure unchanged. */
