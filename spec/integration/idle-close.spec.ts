@@ -15,6 +15,7 @@ import {
 import { startNestApp } from '../nestjs/support/start-nest-app';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 
 /** Generous for a shared machine, and still well below kafkajs's own fetch wait (5 s), which a close waited out. */
 const IDLE_CLOSE_BOUND_MS = 2_000;
@@ -59,6 +60,7 @@ describe('closing an idle member (integration)', function () {
       client: { brokers, clientId: prefix },
       consumer: { groupId: prefix },
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
     await idle();
@@ -73,6 +75,7 @@ describe('closing an idle member (integration)', function () {
       client: { brokers, clientId: prefix },
       consumer: { groupId: prefix },
       logger: silentLogger,
+      ...specDriver(),
     });
     client.subscribeToResponseOf(`${prefix}.ping`);
     await client.connect();
@@ -88,6 +91,7 @@ describe('closing an idle member (integration)', function () {
         groupId: uniqueName('idle-stream'),
         topics: [topic],
         logger: silentLogger,
+        ...specDriver(),
       });
 
     it('drain() of an idle stream', async () => {
@@ -129,7 +133,12 @@ describe('closing an idle member (integration)', function () {
     }
     @Module({ controllers: [PingController] })
     class PingModule {}
-    const { app } = await startNestApp(PingModule, 'RxKafkaStrategy', { brokers, groupId: prefix });
+    const { app } = await startNestApp(
+      PingModule,
+      'RxKafkaStrategy',
+      { brokers, groupId: prefix },
+      specDriver(),
+    );
     await idle();
     const closeMs = await timed(() => app.close());
     expect(closeMs, 'app.close() in ms').to.be.below(IDLE_CLOSE_BOUND_MS);

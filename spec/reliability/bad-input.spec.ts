@@ -13,6 +13,7 @@ import {
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from './support/eventually';
 import { createProbeController, describeSeen, type Seen } from './support/probe-controller';
 import { createRawKafka, headerText } from './support/raw-kafka';
@@ -64,6 +65,7 @@ describe('bad input (reliability)', () => {
       // Records with different keys run side by side (the reply-topic test needs two at once); every other
       // record here has no key, so they all keep their partition's order.
       ordering: 'key',
+      ...specDriver(),
     });
     await server.listen();
     client = new KafkaClient({
@@ -71,6 +73,7 @@ describe('bad input (reliability)', () => {
       consumer: { groupId: prefix },
       logger: silentLogger,
       requestTimeoutMs: 60_000,
+      ...specDriver(),
     });
     for (const pattern of [requestTopic, pairTopic, nowhere]) client.subscribeToResponseOf(pattern);
     await client.connect();

@@ -15,6 +15,7 @@ import {
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from './support/eventually';
 import { createRawKafka, headerText } from './support/raw-kafka';
 import { RecordCollector } from './support/record-collector';
@@ -83,6 +84,7 @@ describe('dead letters (reliability)', () => {
       subscribe: { fromBeginning: true },
       deadLetter: (topic) => `${topic}.parked`,
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
     producer = createRawKafka(brokers).producer();

@@ -12,6 +12,7 @@ import {
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { eventually, sleep } from './support/eventually';
 import { headerText, readTopic } from './support/raw-kafka';
 import { Tally } from './support/tally';
@@ -55,6 +56,7 @@ describe('KafkaServer.close() in drain mode (reliability)', () => {
         // Partitions without a committed offset must start at the first request, not at "latest".
         subscribe: { fromBeginning: true },
         logger: silentLogger,
+        ...specDriver(),
       });
       await server.listen();
       return server;
@@ -66,6 +68,7 @@ describe('KafkaServer.close() in drain mode (reliability)', () => {
       logger: silentLogger,
       // The requests left unfinished by the first server wait for the second one.
       requestTimeoutMs: 180_000,
+      ...specDriver(),
     });
     client.subscribeToResponseOf(topic);
     await client.connect();
@@ -149,6 +152,7 @@ describe('KafkaClient.close() with requests in flight (reliability)', () => {
       consumer: { groupId: uniqueName('unanswered-client') },
       logger: silentLogger,
       requestTimeoutMs: 0,
+      ...specDriver(),
     });
     client.subscribeToResponseOf(topic);
     await client.connect();

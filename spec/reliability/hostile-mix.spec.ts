@@ -19,6 +19,7 @@ import {
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
 import { RecordingLogger } from '../support/recording-logger';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from './support/eventually';
 import { GoodTraffic, isGoodRequest, toGoodAnswer } from './support/good-traffic';
 import { HostileProducer, type HostileKind } from './support/hostile-producer';
@@ -105,6 +106,7 @@ describe('a hostile mix under load (reliability)', () => {
       subscribe: { fromBeginning: true },
       logger: serverLog,
       handlerTimeoutMs: HANDLER_TIMEOUT_MS,
+      ...specDriver(),
     });
     await server.listen();
     transitionsSubscription = server.connection.transitions$.subscribe((t) => transitions.push(t));
@@ -116,6 +118,7 @@ describe('a hostile mix under load (reliability)', () => {
           logger,
           // No request may time out: a held one must show as unanswered, not as a failure after a while.
           requestTimeoutMs: 300_000,
+          ...specDriver(),
         }),
     );
     for (const client of clients) client.subscribeToResponseOf(requestTopic);

@@ -4,6 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { Controller, KafkaClient, KafkaServer, MessagePattern, Payload, silentLogger } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from './support/eventually';
 import { Tally } from './support/tally';
 
@@ -55,6 +56,7 @@ describe('a server joining and leaving the group (reliability)', () => {
         consumer: { groupId, heartbeatInterval: 500 },
         subscribe: { fromBeginning: true },
         logger: silentLogger,
+        ...specDriver(),
       });
     };
     const client = new KafkaClient({
@@ -63,6 +65,7 @@ describe('a server joining and leaving the group (reliability)', () => {
       logger: silentLogger,
       // A rebalance pauses the partitions moving between members for a few seconds; nothing is lost meanwhile.
       requestTimeoutMs: 120_000,
+      ...specDriver(),
     });
     client.subscribeToResponseOf(topic);
 

@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { Controller, createStreamLogger, EventPattern, KafkaServer } from '../../lib';
+import { specDriver } from './spec-driver';
 
 const topic = String(process.env.TOPIC);
 
@@ -20,6 +21,7 @@ const server = new KafkaServer(container, {
   client: { brokers: String(process.env.BROKERS).split(',') },
   consumer: { groupId: `${topic}-group` },
   logger: createStreamLogger('info', process.stdout),
+  ...specDriver(),
 });
 server.enableShutdownHooks(['SIGTERM']);
 void server.listen().then(() => process.stdout.write('listening\n'));

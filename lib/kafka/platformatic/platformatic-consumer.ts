@@ -163,6 +163,10 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     native.on('consumer:group:join', (payload: GroupJoinPayload) => {
       if (native !== this.#native) return;
       this.#generation += 1;
+      // The stream starts every partition again at the group's committed offset (another member may have
+      // moved it meanwhile): a seek or a resolved offset from before the join would skip or rewind it.
+      this.#seeks.clear();
+      this.offsets.clear();
       const event = toGroupJoinedEvent(payload);
       if (event.type === 'group.joined') {
         this.#assigned = new Set(

@@ -67,7 +67,7 @@ export function isUnknownTopic(error: unknown): boolean {
  * with a `UserError` "Unknown topic <name>." that keeps neither the Kafka code nor a cause: its message is
  * the only sign. Without this a reply to a missing topic reads as a refused record, not a refused topic.
  */
-function isUnknownTopicInMetadata(error: unknown): boolean {
+export function isUnknownTopicInMetadata(error: unknown): boolean {
   for (const link of walkPlatformaticErrors(error)) {
     if (link.code === 'PLT_KFK_USER' && /^Unknown topic /.test(String(link.message))) return true;
   }

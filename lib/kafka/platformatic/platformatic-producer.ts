@@ -9,6 +9,7 @@ import type { OutgoingRecord } from '../kafka-record';
 import type { DriverProducer, DriverProducerEvent } from '../kafka-driver';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
 import { toBrokerUnreachable } from './broker-unreachable';
+import { toKafkaRefusal } from './kafka-refusal';
 import { isLostConnection } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
 import {
@@ -66,14 +67,20 @@ export class PlatformaticProducer implements DriverProducer {
     try {
       const counts = await this.#partitionCounts(producer, request);
       const messages = request.topicMessages.flatMap(({ topic, messages: records }) =>
-        records.map((record) => {
+        records.flatMap((record) => {
           const message = toMessageToSend(topic, record);
+          const count = counts.get(topic) ?? 1;
           if (message.partition === undefined) {
-            message.partition = this.#choosePartition(record, message, counts.get(topic) ?? 1);
+            message.partition = this.#choosePartition(record, message, count);
+          } else if (message.partition >= count && counts.has(topic)) {
+            // @platformatic/kafka would write it to `partition % count`; kafkajs writes it nowhere, and the
+            // runtime tells a partition the topic lacks by its absence from what was written.
+            return [];
           }
-          return message;
+          return [message];
         }),
       );
+      if (messages.length === 0) return [];
       const result = await producer.send({
         messages,
         acks: request.acks ?? ACKS_ALL,
@@ -90,7 +97,7 @@ export class PlatformaticProducer implements DriverProducer {
       if (isLostConnection(error)) {
         for (const listener of this.#listeners) listener({ type: 'lost', error });
       }
-      throw error;
+      throw toKafkaRefusal(error, this.#setup.library);
     }
   }
 
@@ -115,10 +122,17 @@ export class PlatformaticProducer implements DriverProducer {
   async #partitionCounts(producer: NativeProducer, request: ProduceRequest): Promise<Map<string, number>> {
     const topics = [...new Set(request.topicMessages.map(({ topic }) => topic))];
     const known = producer.currentMetadata?.topics;
+    const beyondKnown = request.topicMessages.some(({ topic, messages }) =>
+      messages.some(
+        ({ partition }) =>
+          typeof partition === 'number' && partition >= (known?.get(topic)?.partitionsCount ?? 0),
+      ),
+    );
+    // A record addressed beyond the partitions known so far may name one added since: ask the cluster again.
     const metadata =
-      known && topics.every((topic) => known.has(topic))
+      known && topics.every((topic) => known.has(topic)) && !beyondKnown
         ? producer.currentMetadata
-        : await producer.metadata({ topics });
+        : await producer.metadata({ topics, forceUpdate: beyondKnown });
     const counts = new Map<string, number>();
     for (const topic of topics) {
       const count = metadata?.topics.get(topic)?.partitionsCount;

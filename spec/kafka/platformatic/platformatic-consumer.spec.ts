@@ -117,6 +117,34 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
     await consumer.disconnect();
   });
 
+  it('forgets its seeks at a join: the stream starts again at the committed offset, and delivers from there', async () => {
+    const consumer = createConsumer();
+    const delivered: string[] = [];
+    let onDelivered = (): void => undefined;
+    await consumer.connect();
+    await consumer.consume({
+      topics: ['t'],
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        delivered.push(...batch.batch.messages.map((record) => record.offset));
+        if (delivered.includes('10')) onDelivered();
+      },
+    });
+    // A seek before the partition moved away, then the join that hands it back: another member committed 5.
+    consumer.seek('t', 0, '10');
+    FakeConsumer.created[0].emit('consumer:group:join', {
+      memberId: 'member-1',
+      generationId: 2,
+      assignments: [{ topic: 't', partitions: [0] }],
+    });
+    const handed = new Promise<void>((resolve) => (onDelivered = resolve));
+    FakeConsumer.created[0].stream.push(message(5));
+    FakeConsumer.created[0].stream.push(message(10));
+    await handed;
+    expect(delivered).to.deep.equal(['5', '10']);
+    await consumer.disconnect();
+  });
+
   context('when the stream is destroyed by an error (platformatic/kafka#41)', () => {
     it('reports a crash it restarts from, then rejoins with a new consumer and stream', async () => {
       const consumer = createConsumer();

@@ -37,7 +37,10 @@ export async function startNestApp(
     await app.listen();
     return { app };
   }
-  const strategy = new RxKafkaStrategy({ ...nestOptions, logger: silentLogger, ...extras });
+  // logCreator silences kafkajs; the platformatic driver has no equivalent and refuses it by name.
+  const { logCreator: _kafkajsOnly, ...client } = nestOptions.client ?? {};
+  const strategyOptions = extras.driver === 'platformatic' ? { ...nestOptions, client } : nestOptions;
+  const strategy = new RxKafkaStrategy({ ...strategyOptions, logger: silentLogger, ...extras });
   const app = await NestFactory.createMicroservice(module, { strategy, logger: false, abortOnError: false });
   await app.listen();
   return { app, strategy };
