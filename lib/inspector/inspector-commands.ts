@@ -1,14 +1,17 @@
 /**
  * The inspector's commands: `POST /commands` with a bearer token asks one source's connection to pause or
  * resume a partition (KafkaConnection.command), so the command is an event of the actor it addresses and
- * shows in the event log and the time travel like any other edge. Everything a command can get wrong is
+ * shows in the event log and the time travel like any other edge; or asks a server to skip the record an
+ * event handler is stuck on to its dead-letter topic (KafkaServer.skipRecord). Everything a command can get wrong is
  * refused with a status and a reason, before anything changes: commands switched off, a missing or wrong
  * token (logged without its value), a body that is not a command, an unknown source or partition, a command
  * id seen before, a state the actor does not take the command in.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger';
-import type { PartitionCommand } from '../connection/partition-command';
+import type { CommandOutcome, PartitionCommand } from '../connection/partition-command';
+import type { SkipCommand } from '../pipeline/skip-record';
+import { KafkaServer } from '../server/kafka-server';
 import { namedConnectionsOf, type NamedSource } from './inspector-source';
 
 /** The body of `POST /commands`. */
@@ -17,9 +20,11 @@ export interface InspectorCommandBody {
   readonly id: string;
   /** The source's name as the page shows it (`server`, `orders.exactly-once`, …). */
   readonly source: string;
-  readonly type: PartitionCommand['type'];
+  readonly type: PartitionCommand['type'] | 'skip';
   readonly topic: string;
   readonly partition: number;
+  /** For `skip`: the offset of the record to skip, as a string of digits. */
+  readonly offset?: string;
   /** Who asks, kept in the partition's context and the event log. @defaultValue 'inspector' */
   readonly by?: string;
 }
@@ -43,7 +48,7 @@ export interface InspectorCommandsOptions {
   readonly rememberIds?: number;
 }
 
-const TYPES: ReadonlySet<string> = new Set(['pause', 'resume']);
+const TYPES: ReadonlySet<string> = new Set(['pause', 'resume', 'skip']);
 
 export class InspectorCommands {
   readonly token: string;
@@ -61,7 +66,7 @@ export class InspectorCommands {
   }
 
   /** Checks the request's `authorization` header and body, and runs the command it holds. */
-  handle(authorization: string | undefined, rawBody: string, from: string): CommandResponse {
+  async handle(authorization: string | undefined, rawBody: string, from: string): Promise<CommandResponse> {
     if (!this.#authorized(authorization)) {
       this.#logger.warn(
         `inspector: a command from ${from} was refused: ${authorization === undefined ? 'no' : 'a wrong'} token`,
@@ -84,18 +89,34 @@ export class InspectorCommands {
     }
     this.#remember(parsed.id);
     const by = parsed.by ?? 'inspector';
-    const outcome = found[1].command({
-      type: parsed.type,
-      topic: parsed.topic,
-      partition: parsed.partition,
+    const { type, topic, partition } = parsed;
+    const outcome: CommandOutcome =
+      type === 'skip'
+        ? await this.#skip(parsed.source, { type, topic, partition, offset: parsed.offset as string, by })
+        : found[1].command({ type, topic, partition, by });
+    if (!outcome.accepted) return refuse(409, 'not-taken', outcome.reason);
+    const done = type === 'skip' ? `skipped offset ${parsed.offset} of` : `${type}d`;
+    this.#logger.info(`inspector: ${by} ${done} ${topic}/${partition} of ${parsed.source}`, {
+      id: parsed.id,
+      source: parsed.source,
+      topic,
+      partition,
+      ...(type === 'skip' ? { offset: parsed.offset } : {}),
       by,
     });
-    if (!outcome.accepted) return refuse(409, 'not-taken', outcome.reason);
-    this.#logger.info(
-      `inspector: ${by} ${parsed.type === 'pause' ? 'paused' : 'resumed'} ${parsed.topic}/${parsed.partition} of ${parsed.source}`,
-      { id: parsed.id, source: parsed.source, topic: parsed.topic, partition: parsed.partition, by },
-    );
     return { status: 200, body: { accepted: true, id: parsed.id } };
+  }
+
+  /** A skip goes to a server's own pipeline: its exactly-once member and other sources have none. */
+  #skip(sourceName: string, command: SkipCommand): Promise<CommandOutcome> | CommandOutcome {
+    const source = this.#sources.find(({ name }) => name === sourceName)?.source;
+    if (!(source instanceof KafkaServer)) {
+      return {
+        accepted: false,
+        reason: `${sourceName} is not a server's own handlers: only a KafkaServer's event handlers can be skipped`,
+      };
+    }
+    return source.skipRecord(command);
   }
 
   #authorized(authorization: string | undefined): boolean {
@@ -123,19 +144,30 @@ function parseCommand(raw: string): InspectorCommandBody | string {
   try {
     body = JSON.parse(raw);
   } catch {
-    return 'the body is not JSON: send {"id", "source", "type": "pause" | "resume", "topic", "partition"}';
+    return 'the body is not JSON: send {"id", "source", "type": "pause" | "resume" | "skip", "topic", "partition"} (and "offset" for a skip)';
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return 'the body is not a JSON object';
-  const { id, source, type, topic, partition, by } = body as Record<string, unknown>;
+  const { id, source, type, topic, partition, offset, by } = body as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0) return 'id must be a non-empty string';
   if (typeof source !== 'string') return 'source must be a string (a source name as the page shows it)';
   if (typeof type !== 'string' || !TYPES.has(type))
-    return `type must be "pause" or "resume", got ${JSON.stringify(type)}`;
+    return `type must be "pause", "resume" or "skip", got ${JSON.stringify(type)}`;
   if (typeof topic !== 'string' || topic.length === 0) return 'topic must be a non-empty string';
   if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)
     return `partition must be a whole number of 0 or more, got ${JSON.stringify(partition)}`;
   if (by !== undefined && (typeof by !== 'string' || by.length === 0 || by.length > 200))
     return 'by must be a non-empty string of at most 200 characters';
-  return { id, source, type: type as PartitionCommand['type'], topic, partition, ...(by ? { by } : {}) };
+  // An offset is 64-bit: a JSON number could lose digits, so it travels as a string of digits.
+  if (type === 'skip' && (typeof offset !== 'string' || !/^\d+$/.test(offset)))
+    return `offset must be a whole number written as a string of digits (e.g. "42"), got ${JSON.stringify(offset)}`;
+  return {
+    id,
+    source,
+    type: type as InspectorCommandBody['type'],
+    topic,
+    partition,
+    ...(type === 'skip' ? { offset: offset as string } : {}),
+    ...(by ? { by } : {}),
+  };
 }

@@ -56,7 +56,7 @@ export interface InspectorOptions {
    */
   readonly views?: ViewHandlersOptions & Pick<HandlerWatchOptions, 'windowMs'>;
   /**
-   * Turns on `POST /commands` (pause and resume a partition of a live source). Each command needs
+   * Turns on `POST /commands` (pause and resume a partition of a live source, skip a server's stuck record). Each command needs
    * `authorization: Bearer <token>`: `token` when given, else a random one, logged once at start and in
    * `inspector.commandToken`. Off (the default), the inspector only shows: a command gets 403.
    */
@@ -254,12 +254,11 @@ function runCommand(
       });
     }
     const from = request.socket.remoteAddress ?? 'unknown';
-    const { status, body } = commands.handle(
-      request.headers.authorization,
-      Buffer.concat(chunks).toString('utf8'),
-      from,
+    void commands.handle(request.headers.authorization, Buffer.concat(chunks).toString('utf8'), from).then(
+      ({ status, body }) => json(status, body),
+      (error: unknown) =>
+        json(500, { accepted: false, refusal: 'not-taken', reason: `the command failed: ${String(error)}` }),
     );
-    json(status, body);
   });
 }
 
