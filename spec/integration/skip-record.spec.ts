@@ -11,6 +11,7 @@ import {
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, produceRecords, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
+import { specDriver } from '../support/spec-driver';
 
 const TOKEN = 'a-token-of-32-characters-for-ops';
 
@@ -83,6 +84,7 @@ describe('an operator skips the record a handler hangs on, through the inspector
       consumer: { groupId: topic },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
     inspector = await startInspector({
