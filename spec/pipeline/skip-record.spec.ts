@@ -11,7 +11,7 @@ import {
   silentLogger,
 } from '../../lib';
 import { ChannelRecorder } from '../support/channel-recorder';
-import { FakeKafkaDriver } from '../support/fake-kafka-driver';
+import { createSendError, FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { RecordingLogger } from '../support/recording-logger';
 
 /** Resolves after pending promise callbacks and one macrotask: enough for the fake's in-memory steps. */
@@ -141,6 +141,38 @@ describe('KafkaServer.skipRecord() (on a fake driver)', () => {
       expect(deadLetters()).to.have.length(1);
       expect(server.stats).to.deep.include({ handlerFailures: 0 });
       expect(runs).to.deep.equal(['stuck']);
+    });
+
+    it('finishes the record only once Kafka acknowledged its dead letter', async () => {
+      driver.producer.holdAcks();
+      const batch = deliver('orders.placed', [{ id: 'stuck' }]);
+      await settle();
+      let outcome: Awaited<ReturnType<typeof skip>> | undefined;
+      const skipping = skip().then((taken) => (outcome = taken));
+      await settle();
+      expect(outcome, 'the skip before the acknowledgement').to.equal(undefined);
+      expect(driver.consumer.committed.get('orders.placed/0')).to.equal(undefined);
+      driver.producer.releaseAcks();
+      await skipping;
+      await batch;
+      expect(outcome).to.deep.equal({ accepted: true });
+      expect(driver.consumer.committed.get('orders.placed/0')).to.equal('1');
+    });
+
+    it('refuses when the dead letter cannot be written, and the record stays in flight', async () => {
+      driver.producer.holdAcks();
+      void deliver('orders.placed', [{ id: 'stuck' }]);
+      await settle();
+      const skipping = skip();
+      await settle();
+      driver.producer.releaseAcks(createSendError('refused-record', 'RECORD_TOO_LARGE'));
+      const outcome = await skipping;
+      expect(outcome.accepted).to.equal(false);
+      expect(outcome)
+        .to.have.property('reason')
+        .that.matches(/^writing the dead letter of offset 0 of orders\.placed\/0 failed .*still in flight$/);
+      expect(driver.consumer.committed.get('orders.placed/0')).to.equal(undefined);
+      expect(await skip(), 'a second try, Kafka taking it').to.deep.equal({ accepted: true });
     });
 
     it('refuses a second skip of the same record: it is stale', async () => {
