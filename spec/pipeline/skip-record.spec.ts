@@ -44,6 +44,16 @@ describe('KafkaServer.skipRecord() (on a fake driver)', () => {
       await hung.promise;
     }
 
+    @EventPattern('orders.shipped', { deadLetter: true })
+    async ship(): Promise<void> {
+      await hung.promise;
+    }
+
+    @EventPattern('orders.shipped', { deadLetter: 'shipped.audit.dlt' })
+    async auditShipment(): Promise<void> {
+      await hung.promise;
+    }
+
     @MessagePattern('orders.quote')
     async quote(): Promise<number> {
       await hung.promise;
@@ -173,6 +183,22 @@ describe('KafkaServer.skipRecord() (on a fake driver)', () => {
         .that.matches(/^writing the dead letter of offset 0 of orders\.placed\/0 failed .*still in flight$/);
       expect(driver.consumer.committed.get('orders.placed/0')).to.equal(undefined);
       expect(await skip(), 'a second try, Kafka taking it').to.deep.equal({ accepted: true });
+    });
+
+    it('cuts off every handler still running on the record, each to its own dead-letter topic', async () => {
+      const batch = deliver('orders.shipped', [{ id: 'both' }]);
+      await settle();
+      expect(await skip({ topic: 'orders.shipped' })).to.deep.equal({ accepted: true });
+      await batch;
+      expect(
+        driver.producer.records
+          .map(({ topic, record }) => [topic, String(record.headers?.[DeadLetterHeaders.HANDLER])])
+          .sort(),
+      ).to.deep.equal([
+        ['orders.shipped.dlt', 'StuckController.ship'],
+        ['shipped.audit.dlt', 'StuckController.auditShipment'],
+      ]);
+      expect(driver.consumer.committed.get('orders.shipped/0')).to.equal('1');
     });
 
     it('refuses a second skip of the same record: it is stale', async () => {
