@@ -11,6 +11,7 @@ export type { RetryWaiting, RetryWaitingPartition } from './pipeline/retry-waiti
 export { KafkaContext } from './handlers/kafka-context';
 export type { RetryPolicy } from './handlers/retry-policy';
 export { DeadLetterHeaders, toDeadLetterTopic } from './pipeline/dead-letter';
+export type { SkipCommand } from './pipeline/skip-record';
 export { toRetryTopic, type RetryTopicsOptions } from './handlers/retry-topics-options';
 export { RetryHeaders } from './pipeline/retry-headers';
 // A server's handlers from elsewhere than an inversify container (rxkafka/nestjs uses a NestJS app's).
@@ -90,6 +91,7 @@ export type {
   ConnectionTransitionPayload,
   DiagnosticsChannelName,
   DeadLetterSentPayload,
+  RecordSkippedPayload,
   DiagnosticsPayloads,
   HandlerEndPayload,
   HandlerErrorPayload,

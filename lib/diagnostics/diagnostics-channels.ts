@@ -31,6 +31,8 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   handlerRetry: 'rxkafka:handler:retry',
   /** An event's handler failed for good and its record was written to its dead-letter topic. */
   deadLetterSent: 'rxkafka:dead-letter:sent',
+  /** An operator skipped a record its event handler still ran on, and Kafka acknowledged its dead letter. */
+  recordSkipped: 'rxkafka:record:skipped',
   /** A handler with `retryTopics` failed on a record, and Kafka acknowledged its copy on a retry topic. */
   retryForwarded: 'rxkafka:retry:forwarded',
   /** A handler with `retryTopics` failed on a record for good, and Kafka acknowledged its dead letter. */
@@ -166,6 +168,21 @@ export interface DeadLetterSentPayload extends HandlerStartPayload {
   readonly deadLetterTopic: string;
 }
 
+/** `rxkafka:record:skipped`: an operator skipped a record in flight to its handlers' dead-letter topics. */
+export interface RecordSkippedPayload {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** Who skipped it (the command's `by`). */
+  readonly by: string;
+  /** Epoch milliseconds of the skip, as in the dead letter's `rxkafka_dlt-skipped-at`. */
+  readonly at: number;
+  /** `Controller.method` of each handler run cut off. */
+  readonly handlers: readonly string[];
+  /** Where the dead letters went. */
+  readonly deadLetterTopics: readonly string[];
+}
+
 /** Where a record a handler with `retryTopics` failed on was read, and by which handler. */
 interface RetriedRecordPayload {
   /** `Controller.method`. */
@@ -266,6 +283,7 @@ export interface DiagnosticsPayloads {
   'rxkafka:handler:error': HandlerErrorPayload;
   'rxkafka:handler:retry': HandlerRetryPayload;
   'rxkafka:dead-letter:sent': DeadLetterSentPayload;
+  'rxkafka:record:skipped': RecordSkippedPayload;
   'rxkafka:retry:forwarded': RetryForwardedPayload;
   'rxkafka:retry:dead-lettered': RetryDeadLetteredPayload;
   'rxkafka:retry:waiting': RetryWaitingPayload;

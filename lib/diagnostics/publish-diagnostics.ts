@@ -14,6 +14,7 @@ import {
   type DiagnosticsChannelName,
   type DiagnosticsPayloads,
   type HandlerStartPayload,
+  type RecordSkippedPayload,
   type RetryDeadLetteredPayload,
   type RetryForwardedPayload,
   type RetryWaitingPayload,
@@ -29,6 +30,7 @@ const channels = {
   handlerError: channel(DIAGNOSTICS_CHANNELS.handlerError),
   handlerRetry: channel(DIAGNOSTICS_CHANNELS.handlerRetry),
   deadLetterSent: channel(DIAGNOSTICS_CHANNELS.deadLetterSent),
+  recordSkipped: channel(DIAGNOSTICS_CHANNELS.recordSkipped),
   retryForwarded: channel(DIAGNOSTICS_CHANNELS.retryForwarded),
   retryDeadLettered: channel(DIAGNOSTICS_CHANNELS.retryDeadLettered),
   retryWaiting: channel(DIAGNOSTICS_CHANNELS.retryWaiting),
@@ -249,6 +251,12 @@ export function publishDeadLetterSent(
     ...toHandlerPayload(kind, handler, context, undefined),
     deadLetterTopic,
   });
+}
+
+/** `rxkafka:record:skipped`: an operator skipped a record in flight. */
+export function publishRecordSkipped(payload: RecordSkippedPayload): void {
+  if (!channels.recordSkipped.hasSubscribers) return;
+  publish(channels.recordSkipped, DIAGNOSTICS_CHANNELS.recordSkipped, payload);
 }
 
 /** `rxkafka:retry:forwarded`; the payload is built only when someone listens. */

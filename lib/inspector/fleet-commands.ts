@@ -75,11 +75,12 @@ export async function runFleetCommands(
         return;
       }
       if (record.command.member !== member) return;
-      const { body } = commands.runForwarded(record.token, record.command);
-      if (!body.accepted)
-        logger.warn(`command ${record.command.id} from the fleet refused: ${body.reason}`, {
-          refusal: body.refusal,
-        });
+      void commands.runForwarded(record.token, record.command).then(({ body }) => {
+        if (!body.accepted)
+          logger.warn(`command ${record.command.id} from the fleet refused: ${body.reason}`, {
+            refusal: body.refusal,
+          });
+      });
     },
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The inspector's commands: `POST /commands` with a bearer token asks one source to pause or resume a
  * partition (KafkaConnection.command, an event of the actor it addresses, so it shows in the event log and
- * the time travel like any other edge), or to drain or stop. A command for another member of a fleet goes
+ * the time travel like any other edge), a server to skip the record an event handler is stuck on to its
+ * dead-letter topic (KafkaServer.skipRecord), or a source to drain or stop. A command for another member of a fleet goes
  * to the fleet's command topic, and that member runs it (fleet-commands.ts). Everything a command can get
  * wrong is refused with a status and a reason, before anything changes: commands switched off, a missing or
  * wrong token (logged without its value), a body that is not a command, an unknown member or source, a
@@ -81,7 +82,7 @@ export class InspectorCommands {
     const command = parseCommandBody(rawBody);
     if (typeof command === 'string') return refuse(400, 'malformed', command);
     const member = command.member ?? this.#options.member;
-    if (member === this.#options.member) return this.run(command);
+    if (member === this.#options.member) return await this.run(command);
     if (!this.#options.forward) {
       return refuse(
         404,
@@ -100,18 +101,18 @@ export class InspectorCommands {
    * A command a fleet member read from the command topic, with the token its sender held: checked as an
    * HTTP command would be, then run here. Never throws: every outcome is logged and in the history.
    */
-  runForwarded(token: string | undefined, rawCommand: unknown): CommandResponse {
+  async runForwarded(token: string | undefined, rawCommand: unknown): Promise<CommandResponse> {
     if (!this.#authorized(token)) {
       this.#logger.warn('inspector: a command from the fleet command topic was refused: a wrong token');
       return refuse(401, 'unauthorized', 'the command carried a token this member does not take');
     }
     const command = parseCommandBody(JSON.stringify(rawCommand));
     if (typeof command === 'string') return refuse(400, 'malformed', command);
-    return this.run(command);
+    return await this.run(command);
   }
 
   /** Runs a checked command on a source of this process. */
-  run(command: InspectorCommandBody): CommandResponse {
+  async run(command: InspectorCommandBody): Promise<CommandResponse> {
     if (this.#seen.has(command.id)) return replayed(command.id);
     const named = this.#sources.flatMap(({ name, source }) =>
       namedConnectionsOf(name, source).map(([connectionName, connection]) => ({
@@ -135,13 +136,43 @@ export class InspectorCommands {
     const refusal =
       command.type === 'pause' || command.type === 'resume'
         ? this.#commandPartition(found.connection, command, by)
-        : this.#stop(found.owner, found.connection, command);
+        : command.type === 'skip'
+          ? await this.#skip(found.owner, command, by)
+          : this.#stop(found.owner, found.connection, command);
     this.#recordOutcome(command, by, refusal);
     if (refusal !== undefined) return refuse(409, 'not-taken', refusal);
-    return {
-      status: command.type === 'pause' || command.type === 'resume' ? 200 : 202,
-      body: { accepted: true, id: command.id },
+    const inBackground = command.type === 'drain' || command.type === 'stop';
+    return { status: inBackground ? 202 : 200, body: { accepted: true, id: command.id } };
+  }
+
+  /** A skip goes to a server's own pipeline: its exactly-once member and other sources have none. */
+  async #skip(
+    owner: NamedSource['source'] | undefined,
+    command: InspectorCommandBody,
+    by: string,
+  ): Promise<string | undefined> {
+    if (!(owner instanceof KafkaServer)) {
+      return `${command.source} is not a server's own handlers: only a KafkaServer's event handlers can be skipped`;
+    }
+    const { topic, partition, offset } = command as InspectorCommandBody & {
+      topic: string;
+      partition: number;
+      offset: string;
     };
+    const outcome = await owner.skipRecord({ type: 'skip', topic, partition, offset, by });
+    if (!outcome.accepted) return outcome.reason;
+    this.#logger.info(
+      `inspector: ${by} skipped offset ${offset} of ${topic}/${partition} of ${command.source}`,
+      {
+        id: command.id,
+        source: command.source,
+        topic,
+        partition,
+        offset,
+        by,
+      },
+    );
+    return undefined;
   }
 
   #commandPartition(
@@ -202,6 +233,7 @@ export class InspectorCommands {
       type: command.type,
       ...(command.topic === undefined ? {} : { topic: command.topic }),
       ...(command.partition === undefined ? {} : { partition: command.partition }),
+      ...(command.offset === undefined ? {} : { offset: command.offset }),
       by,
       accepted: refusal === undefined,
       ...(refusal === undefined ? {} : { reason: refusal }),

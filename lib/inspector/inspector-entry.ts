@@ -56,9 +56,11 @@ export interface CommandEntry {
   readonly member: string;
   readonly source: string;
   readonly id: string;
-  readonly type: 'pause' | 'resume' | 'drain' | 'stop';
+  readonly type: 'pause' | 'resume' | 'skip' | 'drain' | 'stop';
   readonly topic?: string;
   readonly partition?: number;
+  /** A skipped record's offset. */
+  readonly offset?: string;
   readonly by: string;
   readonly accepted: boolean;
   /** Why it was refused. */

@@ -133,7 +133,7 @@ aside h2 { font-size:14px; margin:0 0 6px; }
 #keys tr.waiting td { color:var(--warn); }
 #stuck { background:#fff7e0; border:1px solid #f0d9a8; border-radius:6px; padding:6px 12px; margin-bottom:12px; }
 #stuck h2 { font-size:14px; margin:0 0 4px; color:var(--warn); }
-#stuck ul { margin:0; padding-left:18px; } #stuck li { font-family:ui-monospace, Menlo, monospace; font-size:12px; }
+#stuck ul { margin:0; padding-left:18px; } #stuck li { font-family:ui-monospace, Menlo, monospace; font-size:12px; } #stuck li button { margin-left:8px; }
 `;
 
 const PAGE_SCRIPT = `
@@ -490,10 +490,22 @@ const PAGE_SCRIPT = `
 
   var stuckEl = document.getElementById('stuck');
   // Lines are text, never markup: a stuck line names a record key, which anyone who can produce chose.
+  var lastStuck = [];
   function showStuck(stuck) {
+    lastStuck = stuck || [];
     var list = stuckEl.querySelector('ul'); list.innerHTML = '';
-    (stuck || []).forEach(function (item) { var line = el('li', '', item.sentence); line.setAttribute('data-reason', item.reason.kind); if (item.reason.traceId) line.setAttribute('data-trace-id', item.reason.traceId); list.appendChild(line); });
+    lastStuck.forEach(function (item) { var line = el('li', '', item.sentence); line.setAttribute('data-reason', item.reason.kind); if (item.reason.traceId) line.setAttribute('data-trace-id', item.reason.traceId); var skip = skipButton(item); if (skip) line.appendChild(skip); list.appendChild(line); });
     stuckEl.hidden = list.children.length === 0;
+  }
+  // A skip is offered only on a line naming an event handler running on a record: a request's caller waits
+  // for a reply (the server refuses to skip it), and the other reasons name no record to skip.
+  function skipButton(item) {
+    var reason = item.reason;
+    if (!commandsOn || replaying || !tokenInput.value || reason.kind !== 'handler-running' || reason.correlationId !== undefined) return undefined;
+    var button = el('button', '', 'skip to dead letters');
+    button.setAttribute('data-command', 'skip');
+    button.addEventListener('click', function () { sendCommand({ member: localMember, source: item.source }, 'skip', item.topic, item.partition, reason.offset); });
+    return button;
   }
   function pollStuck() { fetch('healthz').then(function (response) { return response.json(); }).then(function (body) { showStuck(body.stuck); }, function () { return undefined; }); }
   var stuckTimer;
@@ -508,7 +520,7 @@ const PAGE_SCRIPT = `
   var tokenInput = document.getElementById('token');
   var commandStatus = document.getElementById('command-status');
   tokenInput.value = sessionStorage.getItem('rxkafka-inspector-token') || '';
-  tokenInput.addEventListener('input', function () { sessionStorage.setItem('rxkafka-inspector-token', tokenInput.value); render(); });
+  tokenInput.addEventListener('input', function () { sessionStorage.setItem('rxkafka-inspector-token', tokenInput.value); render(); showStuck(lastStuck); });
   function byTopicPartition(a, b) { return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition; }
   function commandCell(view, p) {
     var cell = el('td');
@@ -535,17 +547,19 @@ const PAGE_SCRIPT = `
     });
     return box;
   }
-  function sendCommand(view, type, topic, partition) {
+  function sendCommand(view, type, topic, partition, offset) {
     var id = Date.now() + '-' + Math.random().toString(16).slice(2);
     var body = { id: id, member: view.member, source: view.source, type: type, by: 'inspector page' };
     if (topic !== undefined) { body.topic = topic; body.partition = partition; }
-    var what = type + ' ' + (topic !== undefined ? topic + '/' + partition : view.source);
+    if (offset !== undefined) body.offset = offset;
+    var what = type + ' ' + (topic !== undefined ? topic + '/' + partition : view.source) + (offset === undefined ? '' : ' offset ' + offset);
     fetch('commands', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + tokenInput.value }, body: JSON.stringify(body) })
       .then(function (response) { return response.json(); })
       .then(function (answer) {
         commandStatus.className = answer.accepted ? 'accepted' : 'refused';
         commandStatus.setAttribute('data-refusal', answer.accepted ? '' : answer.refusal);
         commandStatus.textContent = answer.accepted ? what + (answer.forwardedTo ? ': sent to ' + answer.forwardedTo : ': taken') : answer.reason;
+        if (answer.accepted && type === 'skip') pollStuck();
       }, function (error) { commandStatus.className = 'refused'; commandStatus.textContent = String(error); });
   }
 

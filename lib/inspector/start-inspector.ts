@@ -57,7 +57,7 @@ export interface InspectorOptions {
    */
   readonly views?: ViewHandlersOptions & Pick<HandlerWatchOptions, 'windowMs'>;
   /**
-   * Turns on `POST /commands` (pause and resume a partition of a live source, drain or stop a source). Each
+   * Turns on `POST /commands` (pause and resume a partition of a live source, skip a server's stuck record, drain or stop a source). Each
    * command needs `authorization: Bearer <token>`: `token` when given, else a random one, logged once at
    * start and in `inspector.commandToken`. With `fleet`, a command naming another member goes to the
    * fleet's command topic (`<fleet topic>.commands`), whose members run it with the same token. Off (the

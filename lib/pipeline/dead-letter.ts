@@ -13,7 +13,14 @@ export const DeadLetterHeaders = {
   ATTEMPTS: 'rxkafka_dlt-attempts',
   /** `Controller.method` that failed (rxkafka's). */
   HANDLER: 'rxkafka_dlt-handler',
+  /** Who skipped the record while its handler was still running (an operator's skip; Spring has none). */
+  SKIPPED_BY: 'rxkafka_dlt-skipped-by',
+  /** When it was skipped, epoch milliseconds as text. */
+  SKIPPED_AT: 'rxkafka_dlt-skipped-at',
 } as const;
+
+/** The exception name a skipped record's dead letter carries in `kafka_dlt-exception-fqcn`. */
+export const RECORD_SKIPPED = 'RecordSkipped';
 
 /** The default dead-letter topic of `topic`. */
 export function toDeadLetterTopic(topic: string): string {
@@ -53,4 +60,27 @@ function describeThrown(error: unknown): string {
   } catch {
     return Object.prototype.toString.call(error);
   }
+}
+
+/**
+ * The dead letter of a record an operator skipped while `handler` still ran on it: a dead letter as a
+ * failure makes one (attempts 1, exception `RecordSkipped`), plus who skipped it and when.
+ */
+export function createSkippedLetter(
+  record: RawKafkaRecord,
+  skip: { handler: string; by: string; at: number },
+): OutgoingRecord {
+  const error = Object.assign(
+    new Error(`skipped by ${skip.by} while ${skip.handler} was still running on it`),
+    { name: RECORD_SKIPPED },
+  );
+  const letter = createDeadLetter(record, { error, attempts: 1, handler: skip.handler });
+  return {
+    ...letter,
+    headers: {
+      ...letter.headers,
+      [DeadLetterHeaders.SKIPPED_BY]: skip.by,
+      [DeadLetterHeaders.SKIPPED_AT]: String(skip.at),
+    },
+  };
 }

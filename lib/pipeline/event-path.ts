@@ -23,6 +23,7 @@ import { LogThrottle, logThrottled, RECORD_LOG_BURST, RECORD_LOG_INTERVAL_MS } f
 import type { RetryForwarding } from './retry-forwarding';
 import { SINGLE_RUN, type RetryPlan, type RetryTopicRoutes } from './retry-topic-routes';
 import { runWithRetries } from './run-with-retries';
+import type { RunsInFlight } from './runs-in-flight';
 import { isPromiseLike } from './to-observable';
 
 /** A run of a handler on a record from one of its retry topics. */
@@ -39,6 +40,8 @@ export interface EventPathOptions {
   readonly logger: Logger;
   /** Handlers with `retryTopics`, and where their failed records go. */
   readonly retryTopics?: { readonly routes: RetryTopicRoutes; readonly forwarding: RetryForwarding };
+  /** Where slow runs are noted while they run, so an operator can skip their record (see skip-record.ts). */
+  readonly inFlight?: RunsInFlight;
 }
 
 export class EventPath {
@@ -120,15 +123,31 @@ export class EventPath {
     // With retry topics each delivery is one run: the retries are the retry topics' records.
     const retry = plan ? SINGLE_RUN : failures.retryOf(handler);
     let attempts = 0;
+    // A skipped run is over: its handler's later outcome is ignored, and it never runs again.
+    let skipped = false;
+    let cutOff!: () => void;
+    const skip = new Promise<'skipped'>((resolve) => {
+      cutOff = () => {
+        skipped = true;
+        resolve('skipped');
+      };
+    });
+    const deadLetter = plan ? plan.deadLetter : failures.deadLetterOf(handler);
+    const leave = this.#options.inFlight?.add(record, 'event', {
+      handler,
+      deadLetterTopic: typeof deadLetter === 'function' ? deadLetter(record.topic) : deadLetter || undefined,
+      cutOff,
+    });
     try {
-      await runWithRetries(
+      const run = runWithRetries(
         async (attempt) => {
+          if (skipped) return;
           attempts = retried?.attempt ?? attempt;
           const result = invokeOrReplay(handler, data, context, attempt === 1 ? first : undefined);
           await this.#settle(result, handler, context);
         },
         retry,
-        isRetriableException,
+        (error) => !skipped && isRetriableException(error),
         (error, attempt, backoffMs) =>
           publishHandlerRetry(
             'event',
@@ -138,7 +157,12 @@ export class EventPath {
             error,
           ),
       );
+      if ((await Promise.race([run, skip])) === 'skipped') {
+        publishHandlerEnd('event', handler, context);
+        return;
+      }
     } catch (error) {
+      if (skipped) return publishHandlerEnd('event', handler, context);
       trace?.recordError(error);
       publishHandlerError('event', handler, context, error);
       const forwarding = this.#options.retryTopics?.forwarding;
@@ -169,6 +193,8 @@ export class EventPath {
         );
         if (deadLetterTopic !== undefined) publishDeadLetterSent('event', handler, context, deadLetterTopic);
       }
+    } finally {
+      leave?.();
     }
     publishHandlerEnd('event', handler, context);
   }

@@ -19,6 +19,9 @@ import { RetryForwarding, type RetryCount } from './retry-forwarding';
 import { readAttempt, readDueAt, readHeader, RetryHeaders } from './retry-headers';
 import { DeadLetterHeaders } from './dead-letter';
 import type { RetryStage, RetryTopicRoutes } from './retry-topic-routes';
+import { RunsInFlight } from './runs-in-flight';
+import { skipRecord, type SkipCommand } from './skip-record';
+import type { CommandOutcome } from '../connection/partition-command';
 import { isPromiseLike } from './to-observable';
 
 export interface MessageRouterOptions {
@@ -72,6 +75,7 @@ export class MessageRouter {
   readonly #requests: RequestPath;
   readonly #events: EventPath;
   readonly #forwarding: RetryForwarding | undefined;
+  readonly #inFlight = new RunsInFlight();
   readonly #now: () => number;
   /** One line per interval for records that fail alike (see RECORD_LOG_INTERVAL_MS). */
   readonly #recordLog: LogThrottle;
@@ -112,7 +116,21 @@ export class MessageRouter {
       failures: this.#failures,
       logger,
       recordLogIntervalMs: options.recordLogIntervalMs,
+      inFlight: this.#inFlight,
       ...(retryTopics ? { retryTopics } : {}),
+    });
+  }
+
+  /**
+   * An operator's skip of a record an event handler still runs on (see skip-record.ts); a record that is
+   * not in flight here, or is a request, is refused with the reason.
+   */
+  skip(command: SkipCommand): Promise<CommandOutcome> {
+    return skipRecord(command, {
+      inFlight: this.#inFlight,
+      failures: this.#failures,
+      logger: this.#options.logger,
+      now: this.#now,
     });
   }
 
@@ -263,9 +281,10 @@ export class MessageRouter {
     if (stages) return this.#retry(stages, record, packet, context, route, trace);
     const messageHandler = route ? registry.findMessageHandler(packet.pattern) : undefined;
     if (route && messageHandler) {
-      return this.#forwarding
+      const handled = this.#forwarding
         ? this.#requests.handle(messageHandler, packet.data, context, route, trace, { record })
         : this.#requests.handle(messageHandler, packet.data, context, route, trace);
+      return this.#noteRequest(record, handled);
     }
     const eventHandlers = registry.findEventHandlers(packet.pattern);
     if (eventHandlers.length > 0) {
@@ -332,9 +351,19 @@ export class MessageRouter {
     const run = { plan: stage.plan, attempt };
     // A request keeps its reply route through its retries: the run that succeeds (or the last) answers it.
     if (route && stage.plan.handler.kind === 'message') {
-      return this.#requests.handle(stage.plan.handler, packet.data, context, route, trace, { record, run });
+      return this.#noteRequest(
+        record,
+        this.#requests.handle(stage.plan.handler, packet.data, context, route, trace, { record, run }),
+      );
     }
     return this.#events.retry(run, packet.data, context, record, trace);
+  }
+
+  /** A request whose handler is still running is in flight until it is done, so a skip can name it. */
+  #noteRequest<T>(record: RawKafkaRecord, handled: T | Promise<T>): T | Promise<T> {
+    if (!isPromiseLike(handled)) return handled;
+    const leave = this.#inFlight.add(record, 'request');
+    return Promise.resolve(handled).finally(leave);
   }
 }
 

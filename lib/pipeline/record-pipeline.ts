@@ -13,6 +13,8 @@ import { BatchRunner } from './batch-runner';
 import type { Ordering } from './batch-runner-options';
 import type { KafkaTracing } from '../tracing/kafka-tracing';
 import { MessageRouter } from './message-router';
+import type { SkipCommand } from './skip-record';
+import type { CommandOutcome } from '../connection/partition-command';
 import { PartitionPauses, type PausedPartition } from './partition-pauses';
 import type { RetryTopicRoutes } from './retry-topic-routes';
 import { countHeld, toRetryWaiting, type RetryWaiting } from './retry-waiting';
@@ -173,6 +175,22 @@ export class RecordPipeline {
     if (!running) return;
     await running.runner.finish();
     running.pauses.clear();
+  }
+
+  /**
+   * An operator's skip of the record an event handler is stuck on (see skip-record.ts), on a partition this
+   * member holds now; else refused with the reason.
+   */
+  async skip(command: SkipCommand): Promise<CommandOutcome> {
+    const running = this.#running;
+    const { topic, partition } = command;
+    if (!running || !running.connection.assignment[topic]?.includes(partition)) {
+      return {
+        accepted: false,
+        reason: `partition ${topic}/${partition} is not held by this server: skip on the member that holds it`,
+      };
+    }
+    return running.router.skip(command);
   }
 
   /** Stops waiting for running handlers (an abandoning close). */

@@ -16,6 +16,8 @@ import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from 
 import { KafkaParser } from '../wire/parser';
 import { KafkaRequestSerializer } from '../wire/serializer';
 import { RecordPipeline } from '../pipeline/record-pipeline';
+import type { SkipCommand } from '../pipeline/skip-record';
+import type { CommandOutcome } from '../connection/partition-command';
 import { createKafkaTracing } from '../tracing/kafka-tracing';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createDriver, isWithoutTransactions } from '../options/create-driver';
@@ -122,6 +124,20 @@ export class KafkaServer {
     if (!this.#connection)
       throw new RxKafkaError('RXK_NOT_CONNECTED', 'the server has no connection yet: call listen() first');
     return this.#connection;
+  }
+
+  /**
+   * An operator's skip: writes the record at `offset` of `topic`/`partition`, which an event handler is
+   * still running on, to that handler's dead-letter topic (with `rxkafka_dlt-skipped-by` and
+   * `rxkafka_dlt-skipped-at`), and once Kafka acknowledged it, finishes the record so the partition's
+   * committed offset moves past it; the handler's later outcome is ignored. Resolves with the reason
+   * instead when it cannot: no dead-letter topic, a record not in flight (stale), a request, a partition
+   * not held. `@EventPattern(topic, { exactlyOnce: true })` handlers cannot be skipped.
+   */
+  async skipRecord(command: SkipCommand): Promise<CommandOutcome> {
+    if (!this.#pipeline)
+      return { accepted: false, reason: 'the server is not listening: skip once listen() resolved' };
+    return this.#pipeline.skip(command);
   }
 
   /**

@@ -8,7 +8,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Container } from 'inversify';
 import type { Browser, Page } from 'puppeteer-core';
-import { Controller, EventPattern, KafkaServer, registerControllers, silentLogger } from '../../lib';
+import {
+  Controller,
+  DeadLetterHeaders,
+  EventPattern,
+  KafkaServer,
+  registerControllers,
+  silentLogger,
+} from '../../lib';
 import { startInspector, type Inspector } from '../../lib/inspector';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { launchHeadlessBrowser } from './support/headless-browser';
@@ -167,5 +174,79 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
       await page.$$eval('.source[data-source="ledger"] .source-commands button', (buttons) => buttons.length),
       'no drain or stop for a stopped source',
     ).to.equal(0);
+  });
+});
+
+describe('the inspector page’s skip of a stuck record (headless browser, fake driver)', function () {
+  this.timeout(120_000);
+  let browser: Browser | undefined;
+  let driver: FakeKafkaDriver;
+  let server: KafkaServer;
+  let inspector: Inspector | undefined;
+  let page: Page;
+  let release: () => void = () => undefined;
+  let batch: Promise<void>;
+
+  @Controller()
+  class StuckLedgerController {
+    @EventPattern('ledger.stuck', { deadLetter: true })
+    async post(): Promise<void> {
+      await new Promise<void>((resolve) => (release = resolve));
+    }
+  }
+
+  const stuckLines = (): Promise<Array<[string, string]>> =>
+    page.$$eval('#stuck li', (lines) =>
+      lines.map((line): [string, string] => [
+        line.getAttribute('data-reason') ?? '',
+        line.querySelector('button')?.getAttribute('data-command') ?? '',
+      ]),
+    );
+
+  before(async () => {
+    browser = await launchHeadlessBrowser();
+    driver = new FakeKafkaDriver();
+    const container = new Container();
+    registerControllers(container, [StuckLedgerController]);
+    server = new KafkaServer(container, { driver, logger: silentLogger });
+    await server.listen();
+    inspector = await startInspector({
+      sources: [{ name: 'ledger', source: server }],
+      commands: { token: TOKEN },
+      // Every partition with a record in flight is explained at once: the spec need not wait 30 s.
+      health: { explainStuckAfterMs: 0 },
+      logger: silentLogger,
+    });
+    batch = driver.consumer.deliver('ledger.stuck', 0, [{ value: '{"n":1}', key: 'acct-42' }]);
+    batch.catch(() => undefined);
+    page = await browser.newPage();
+    await page.goto(inspector.url);
+    await page.waitForFunction('document.querySelectorAll("#stuck li").length === 1', { timeout: 15_000 });
+  });
+
+  after(async () => {
+    release();
+    await inspector?.close();
+    await server?.close({ mode: 'abandon' });
+    await browser?.close();
+  });
+
+  it('offers no skip until a token is typed', async () => {
+    expect(await stuckLines()).to.deep.equal([['handler-running', '']]);
+  });
+
+  it('skips the record the line names with its button, and the line goes', async () => {
+    await page.type('#token', TOKEN);
+    expect(await stuckLines()).to.deep.equal([['handler-running', 'skip']]);
+    await page.click('#stuck li button');
+    await page.waitForFunction(
+      'document.querySelector("#command-status").textContent === "skip ledger.stuck/0 offset 0: taken"',
+      { timeout: 15_000 },
+    );
+    await batch;
+    const [letter] = driver.producer.records.filter(({ topic }) => topic === 'ledger.stuck.dlt');
+    expect(String(letter?.record.headers?.[DeadLetterHeaders.SKIPPED_BY])).to.equal('inspector page');
+    expect(driver.consumer.committed.get('ledger.stuck/0')).to.equal('1');
+    await page.waitForFunction('document.querySelectorAll("#stuck li").length === 0', { timeout: 15_000 });
   });
 });

@@ -126,8 +126,10 @@ describe('the inspector’s commands, POST /commands (on a fake driver)', () => 
       ['{"id": ', 'the body is not JSON'],
       [[1, 2], 'the body is not a JSON object'],
       [pause({ id: '' }), 'id must be a non-empty string'],
-      [pause({ type: 'skip' }), 'type must be "pause", "resume", "drain" or "stop", got "skip"'],
+      [pause({ type: 'skips' }), 'type must be "pause", "resume", "skip", "drain" or "stop", got "skips"'],
       [pause({ member: '' }), 'member must be a non-empty string'],
+      [pause({ type: 'skip', offset: 3 }), 'offset must be a whole number written as a string of digits'],
+      [pause({ type: 'skip', offset: '3.5' }), 'offset must be a whole number written as a string of digits'],
       [pause({ partition: -1 }), 'partition must be a whole number of 0 or more, got -1'],
       [pause({ partition: '0' }), 'partition must be a whole number of 0 or more, got "0"'],
       [pause({ topic: 7 }), 'topic must be a non-empty string'],
@@ -168,6 +170,18 @@ describe('the inspector’s commands, POST /commands (on a fake driver)', () => 
       /^partition orders\.placed\/9 is not assigned to connection /,
     );
     expect(driver.consumer.pauses).to.deep.equal([]);
+  });
+
+  it('routes a skip to the server, which refuses a record not in flight with 409 and the reason', async () => {
+    await start({ token: TOKEN });
+    const stale = await post(pause({ type: 'skip', offset: '5' }));
+    expect(stale.status).to.equal(409);
+    expect(stale.body).to.deep.include({
+      refusal: 'not-taken',
+      reason:
+        'offset 5 of orders.placed/0 is not in flight (stale): its handlers finished already, or it was never fetched',
+    });
+    expect(driver.producer.records).to.deep.equal([]);
   });
 
   it('refuses a command id seen before, changing nothing', async () => {
