@@ -47,6 +47,30 @@ export interface PartitionEdgeEntry {
   readonly partitions: PartitionsEntry['partitions'];
 }
 
+/**
+ * An operator's re-drive of a dead-letter topic (the `redrive` command): once when it starts, once when it
+ * ends with what it wrote back and skipped, or why it failed.
+ */
+export interface RedriveEntry {
+  readonly kind: 'redrive';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  /** Always `inspector`: the command's, not a source's. */
+  readonly source: string;
+  /** The command's id. */
+  readonly id: string;
+  /** The dead-letter topic. */
+  readonly topic: string;
+  readonly by: string;
+  readonly outcome: 'started' | 'done' | 'failed';
+  readonly redriven?: number;
+  readonly skipped?: number;
+  readonly byTopic?: Readonly<Record<string, number>>;
+  /** Why it failed (`outcome: 'failed'`). */
+  readonly error?: string;
+}
+
 /** What Kafka says of a connection at a moment: its member, generation, assignment and last error. */
 export interface KafkaFacts {
   readonly memberId?: string;
@@ -133,7 +157,14 @@ export interface ViewsEntry {
 }
 
 export type InspectorEntry =
-  EdgeEntry | PartitionEdgeEntry | PartitionsEntry | RequestsEntry | RetriesEntry | SourceEntry | ViewsEntry;
+  | EdgeEntry
+  | PartitionEdgeEntry
+  | PartitionsEntry
+  | RedriveEntry
+  | RequestsEntry
+  | RetriesEntry
+  | SourceEntry
+  | ViewsEntry;
 
 /** An entry before the history numbers it. */
 export type NewInspectorEntry = InspectorEntry extends infer E

@@ -16,7 +16,7 @@ import { attachMetrics, type ActorMetrics } from './actor-metrics';
 import { checkReadiness, type HealthOptions } from './health';
 import { resolveStuckThresholdMs } from './explain-stuck';
 import { checkHealth } from './health-handler';
-import type { InspectorEntry } from './inspector-entry';
+import type { InspectorEntry, RedriveEntry } from './inspector-entry';
 import { renderInspectorPage } from './inspector-page';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
 import { followFleet, type FleetTopic } from './fleet-topic';
@@ -56,7 +56,7 @@ export interface InspectorOptions {
    */
   readonly views?: ViewHandlersOptions & Pick<HandlerWatchOptions, 'windowMs'>;
   /**
-   * Turns on `POST /commands` (pause and resume a partition of a live source). Each command needs
+   * Turns on `POST /commands` (pause and resume a partition of a live source, re-drive a dead-letter topic). Each command needs
    * `authorization: Bearer <token>`: `token` when given, else a random one, logged once at start and in
    * `inspector.commandToken`. Off (the default), the inspector only shows: a command gets 403.
    */
@@ -89,7 +89,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   }
   resolveStuckThresholdMs(options.health?.explainStuckAfterMs, 'health.explainStuckAfterMs');
   const logger = options.logger ? toLogger(options.logger) : createStreamLogger('warn');
-  const commands = createCommands(options, sources, logger);
+  const commands = createCommands(options, sources, logger, (entry) => history.add({ ...entry, member }));
   const follower = new SourceFollower(history, member, sources);
   const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
   const watch = new StuckWatch({ now: options.health?.now });
@@ -143,6 +143,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       await fleetReader?.close();
       removers.forEach((remove) => remove());
       for (const stream of streams) stream.end();
+      // A re-drive started by a command ends (and commits) before the inspector is gone.
+      await commands?.settled();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (recording) await new Promise<void>((resolve) => recording?.end(() => resolve()));
     },
@@ -170,6 +172,7 @@ function createCommands(
   options: InspectorOptions,
   sources: readonly NamedSource[],
   logger: Logger,
+  record: (entry: Omit<RedriveEntry, 'seq' | 'member'>) => void,
 ): InspectorCommands | undefined {
   if (options.commands === undefined) return undefined;
   const { token } = options.commands;
@@ -189,7 +192,7 @@ function createCommands(
       },
     );
   }
-  const commands = new InspectorCommands(sources, logger, { token });
+  const commands = new InspectorCommands(sources, logger, { token, record });
   if (token === undefined) {
     logger.warn(`inspector commands are on; their token (shown once): ${commands.token}`);
   }
@@ -331,6 +334,7 @@ function isEntry(value: unknown): value is InspectorEntry {
     (kind === 'edge' ||
       kind === 'partition-edge' ||
       kind === 'partitions' ||
+      kind === 'redrive' ||
       kind === 'requests' ||
       kind === 'retries' ||
       kind === 'source' ||
