@@ -413,7 +413,8 @@ const PAGE_SCRIPT = `
     row.appendChild(el('td', '', entry.topic + ': re-drive ' + entry.outcome));
     row.appendChild(el('td', '', 'redrive by ' + entry.by));
     var byTopic = entry.byTopic || {};
-    var result = entry.outcome === 'done' ? entry.redriven + ' re-driven (' + Object.keys(byTopic).map(function (topic) { return topic + ' ' + byTopic[topic]; }).join(', ') + '), ' + entry.skipped + ' skipped' : entry.outcome === 'failed' ? entry.error : '';
+    var perTopic = Object.keys(byTopic).map(function (topic) { return topic + ' ' + byTopic[topic]; }).join(', ');
+    var result = entry.outcome === 'done' ? entry.redriven + ' re-driven' + (perTopic ? ' (' + perTopic + ')' : '') + ', ' + entry.skipped + ' skipped' : entry.outcome === 'failed' ? entry.error : '';
     var cell = el('td', '', result); cell.title = result; row.appendChild(cell);
     return row;
   }
