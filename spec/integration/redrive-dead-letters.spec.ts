@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
 import {
+  createTopics as createRxKafkaTopics,
   Controller,
   Ctx,
   DeadLetterHeaders,
@@ -11,11 +12,12 @@ import {
   RedriveHeaders,
   redriveDeadLetters,
   registerControllers,
+  RxKafkaError,
   silentLogger,
   type DeadLettersRedrivenPayload,
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, produceRecords, uniqueName } from '../support/kafka-fixtures';
+import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { ChannelRecorder } from '../support/channel-recorder';
 import { specDriver } from '../support/spec-driver';
 import { eventually } from '../reliability/support/eventually';
@@ -202,5 +204,53 @@ describe('redriveDeadLetters() (broker)', function () {
     });
     expect(again.redriven).to.equal(0);
     expect(again.skipped).to.deep.equal([]);
+  });
+
+  it('ends with the send’s error when Kafka refuses a write, keeping what was acknowledged before it', async function () {
+    this.timeout(60_000);
+    const failedDlt = `${prefix}.refused.dlt`;
+    const small = `${prefix}.small`;
+    await createTopics([{ topic: failedDlt }]);
+    await createRxKafkaTopics({
+      client: { brokers },
+      topics: [{ topic: small, replicationFactor: 1, configs: { 'max.message.bytes': '1024' } }],
+      logger: silentLogger,
+    });
+    await produceRecords(failedDlt, [
+      {
+        key: 'k',
+        value: JSON.stringify({ id: 'fits' }),
+        headers: { [DeadLetterHeaders.ORIGINAL_TOPIC]: topic, tenant: 'acme' },
+      },
+      { key: 'k', value: 'x'.repeat(4096), headers: { [DeadLetterHeaders.ORIGINAL_TOPIC]: small } },
+    ]);
+    const redrive = () =>
+      redriveDeadLetters({
+        topic: failedDlt,
+        by: 'dave',
+        client: { brokers },
+        logger: silentLogger,
+        ...specDriver(),
+      });
+    const failure = await redrive().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure, 'the re-drive’s rejection').to.be.instanceOf(Error);
+    await eventually(
+      () => runs.count('fits') === 1,
+      'the dead letter before the refused one handled',
+      30_000,
+    );
+    // The refused dead letter was not committed past: the next call tries it again, and only it.
+    const again = await redrive().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(again).to.be.instanceOf(Error);
+    expect((failure as RxKafkaError).code).to.equal('RXK_SEND_FAILED');
+    // Written to the ledger topic: the 20 records, their 20 copies, 'good' and 'fits' once, nothing more.
+    const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    expect(ends.reduce((sum, { high }) => sum + Number(high), 0)).to.equal(2 * LETTERS + 2);
   });
 });
