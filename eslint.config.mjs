@@ -18,7 +18,7 @@ const LAYERS = [
   ['exactly-once'], // transactional consume-transform-produce: processExactlyOnce() and the server's exactly-once handlers
   ['server', 'client', 'admin'], // front ends, and createTopics()
   ['nestjs'], // the NestJS transport strategy and client proxy (rxkafka/nestjs), over the server and client
-  ['streams', 'replay'], // topics as observables, group-less replay
+  ['streams', 'replay', 'redrive'], // topics as observables, group-less replay, dead letters re-driven
   ['projection'], // state folded from a topic, with snapshots (over replay)
   ['inspector'], // the live view of the actors (rxkafka/inspector), over the front ends
 ];

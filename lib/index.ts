@@ -92,6 +92,7 @@ export type {
   DiagnosticsChannelName,
   DeadLetterSentPayload,
   RecordSkippedPayload,
+  DeadLettersRedrivenPayload,
   DiagnosticsPayloads,
   HandlerEndPayload,
   HandlerErrorPayload,
@@ -150,10 +151,16 @@ export type { AuthorizationResourceType, RxKafkaErrorCode, RxKafkaErrorContext }
 export { createStreamLogger, fieldsFirstLogger, silentLogger } from './logger';
 export type { FieldsFirstLogger, Logger, LogLevel } from './logger';
 
-// Replay and projections
+// Replay, re-driven dead letters and projections
 export { Replay, replay } from './replay/replay';
 export type { CaughtUp, ReplayRecord } from './replay/replay';
 export type { ReplayFrom, ReplayOptions, ReplayUntil } from './replay/replay-options';
+export { redriveDeadLetters } from './redrive/redrive-dead-letters';
+export type { RedriveReport, SkippedDeadLetter } from './redrive/redrive-dead-letters';
+export { toRedriveGroupId } from './redrive/redrive-options';
+export type { DeadLetterRecord, RedriveOptions } from './redrive/redrive-options';
+export { RedriveHeaders } from './redrive/redriven-record';
+export type { RedriveSkipReason } from './redrive/redriven-record';
 export { Projection, projection } from './projection/projection';
 export type { Reducer, WaitForOptions } from './projection/projection';
 export type { ProjectionOptions, SnapshotOptions } from './projection/projection-options';

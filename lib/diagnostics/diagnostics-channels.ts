@@ -37,6 +37,8 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   retryForwarded: 'rxkafka:retry:forwarded',
   /** A handler with `retryTopics` failed on a record for good, and Kafka acknowledged its dead letter. */
   retryDeadLettered: 'rxkafka:retry:dead-lettered',
+  /** A re-drive of a dead-letter topic ended: what it wrote back to the original topics, what it skipped. */
+  deadLettersRedriven: 'rxkafka:dead-letter:redriven',
   /** A retry topic's partition reached a record not due yet, and is paused until that record is due. */
   retryWaiting: 'rxkafka:retry:waiting',
   /** Kafka acknowledged reply records of a request. */
@@ -234,6 +236,23 @@ export interface RetryWaitingPayload {
   readonly waiting: number;
 }
 
+/** `rxkafka:dead-letter:redriven`: a re-drive (`redriveDeadLetters()`) read its dead-letter topic to the end it saw at its start. */
+export interface DeadLettersRedrivenPayload {
+  /** The dead-letter topic. */
+  readonly topic: string;
+  /** The group that keeps the re-drive's progress. */
+  readonly groupId: string;
+  /** Who re-drove. */
+  readonly by: string;
+  /** Dead letters written back and acknowledged. */
+  readonly redriven: number;
+  /** Dead letters passed over (no or unknown original topic, or filtered out). */
+  readonly skipped: number;
+  /** Re-driven dead letters per original topic. */
+  readonly byTopic: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+}
+
 /** `rxkafka:reply:produced`: reply records Kafka acknowledged. */
 export interface ReplyProducedPayload {
   /** The request's correlation id. */
@@ -287,6 +306,7 @@ export interface DiagnosticsPayloads {
   'rxkafka:retry:forwarded': RetryForwardedPayload;
   'rxkafka:retry:dead-lettered': RetryDeadLetteredPayload;
   'rxkafka:retry:waiting': RetryWaitingPayload;
+  'rxkafka:dead-letter:redriven': DeadLettersRedrivenPayload;
   'rxkafka:reply:produced': ReplyProducedPayload;
   'rxkafka:offsets:committed': OffsetsCommittedPayload;
   'rxkafka:request:sent': RequestSentPayload;

@@ -11,6 +11,7 @@ import {
   DIAGNOSTICS_CHANNELS,
   type BatchStartPayload,
   type ConnectionIdentity,
+  type DeadLettersRedrivenPayload,
   type DiagnosticsChannelName,
   type DiagnosticsPayloads,
   type HandlerStartPayload,
@@ -34,6 +35,7 @@ const channels = {
   retryForwarded: channel(DIAGNOSTICS_CHANNELS.retryForwarded),
   retryDeadLettered: channel(DIAGNOSTICS_CHANNELS.retryDeadLettered),
   retryWaiting: channel(DIAGNOSTICS_CHANNELS.retryWaiting),
+  deadLettersRedriven: channel(DIAGNOSTICS_CHANNELS.deadLettersRedriven),
   replyProduced: channel(DIAGNOSTICS_CHANNELS.replyProduced),
   offsetsCommitted: channel(DIAGNOSTICS_CHANNELS.offsetsCommitted),
   requestSent: channel(DIAGNOSTICS_CHANNELS.requestSent),
@@ -275,6 +277,12 @@ export function publishRetryDeadLettered(build: () => RetryDeadLetteredPayload):
 export function publishRetryWaiting(build: () => RetryWaitingPayload): void {
   if (!channels.retryWaiting.hasSubscribers) return;
   publish(channels.retryWaiting, DIAGNOSTICS_CHANNELS.retryWaiting, build());
+}
+
+/** `rxkafka:dead-letter:redriven`; the payload is built only when someone listens. */
+export function publishDeadLettersRedriven(build: () => DeadLettersRedrivenPayload): void {
+  if (!channels.deadLettersRedriven.hasSubscribers) return;
+  publish(channels.deadLettersRedriven, DIAGNOSTICS_CHANNELS.deadLettersRedriven, build());
 }
 
 function durationOf(context: RecordContextLike): { durationMs?: number } {

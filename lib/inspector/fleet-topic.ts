@@ -93,7 +93,7 @@ export async function publishInspection(options: PublishInspectionOptions): Prom
           new InspectorCommands(sources, logger, {
             token: commandToken,
             member,
-            record: (entry) => history.add(entry),
+            record: (entry) => history.add({ ...entry, member }),
           }),
           logger,
         )

@@ -2,7 +2,9 @@
  * The inspector's commands: `POST /commands` with a bearer token asks one source to pause or resume a
  * partition (KafkaConnection.command, an event of the actor it addresses, so it shows in the event log and
  * the time travel like any other edge), a server to skip the record an event handler is stuck on to its
- * dead-letter topic (KafkaServer.skipRecord), or a source to drain or stop. A command for another member of a fleet goes
+ * dead-letter topic (KafkaServer.skipRecord), or a source to drain or stop; or it re-drives a dead-letter
+ * topic of an inspected server (`redriveDeadLetters()`, in the background, one re-drive of a topic at a
+ * time, through the driver of the server that writes to it; its start and outcome are `redrive` entries). A command for another member of a fleet goes
  * to the fleet's command topic, and that member runs it (fleet-commands.ts). Everything a command can get
  * wrong is refused with a status and a reason, before anything changes: commands switched off, a missing or
  * wrong token (logged without its value), a body that is not a command, an unknown member or source, a
@@ -15,8 +17,10 @@ import { KafkaConnection } from '../connection/kafka-connection';
 import { KafkaClient } from '../client/kafka-client';
 import { KafkaServer } from '../server/kafka-server';
 import { RecordStream } from '../streams/record-stream';
+import type { KafkaDriver } from '../kafka/kafka-driver';
+import { redriveDeadLetters, type RedriveReport } from '../redrive/redrive-dead-letters';
 import { parseCommandBody, type InspectorCommandBody } from './command-body';
-import type { CommandEntry, NewInspectorEntry } from './inspector-entry';
+import type { CommandEntry, MemberlessEntry } from './inspector-entry';
 import { connectionOf, namedConnectionsOf, type NamedSource } from './inspector-source';
 
 export type { InspectorCommandBody } from './command-body';
@@ -37,17 +41,32 @@ export type CommandRefusal =
   | 'unknown-member'
   | 'unknown-source'
   | 'replayed'
-  | 'not-taken';
+  | 'not-taken'
+  | 'not-dead-letter-topic'
+  | 'busy';
+
+/** Runs one re-drive (`redriveDeadLetters()` through `driver`, by default). */
+export type RedriveRunner = (request: {
+  readonly topic: string;
+  readonly by: string;
+  readonly driver: KafkaDriver;
+  readonly logger: Logger;
+}) => Promise<RedriveReport>;
+
+const runRedrive: RedriveRunner = ({ topic, by, driver, logger }) =>
+  redriveDeadLetters({ topic, by, driver, logger });
 
 export interface InspectorCommandsOptions {
   /** The token commands must carry; absent: a random one (`token`), for the caller to hand to operators. */
   readonly token?: string;
-  /** This process's name: a command naming another `member` is forwarded, or refused without a fleet. */
-  readonly member: string;
+  /** This process's name: a command naming another `member` is forwarded, or refused without a fleet. @defaultValue 'this process' */
+  readonly member?: string;
   /** Sends a command to another member of the fleet (the fleet's command topic); absent without a fleet. */
   readonly forward?: (command: InspectorCommandBody, token: string) => Promise<void>;
-  /** Keeps each command's outcome in the history. */
-  readonly record: (entry: NewInspectorEntry) => void;
+  /** Keeps each command's outcome in the history (which adds the member). @defaultValue nowhere */
+  readonly record?: (entry: MemberlessEntry) => void;
+  /** Runs a re-drive. @defaultValue `redriveDeadLetters()` */
+  readonly redrive?: RedriveRunner;
   /** Command ids remembered to refuse a replay. @defaultValue 10_000 */
   readonly rememberIds?: number;
 }
@@ -60,6 +79,12 @@ export class InspectorCommands {
   readonly #rememberIds: number;
   /** Ids of commands run, refused by an actor or forwarded, oldest first. */
   readonly #seen = new Set<string>();
+  readonly #member: string;
+  readonly #record: (entry: MemberlessEntry) => void;
+  /** Dead-letter topics being re-driven now. */
+  readonly #redriving = new Set<string>();
+  /** The re-drives running, for `settled()`. */
+  readonly #running = new Set<Promise<void>>();
 
   constructor(sources: readonly NamedSource[], logger: Logger, options: InspectorCommandsOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
@@ -67,6 +92,13 @@ export class InspectorCommands {
     this.#logger = logger;
     this.#options = options;
     this.#rememberIds = options.rememberIds ?? 10_000;
+    this.#member = options.member ?? 'this process';
+    this.#record = options.record ?? (() => undefined);
+  }
+
+  /** Resolves once every re-drive started so far has ended (the inspector's close() waits for them). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#running]);
   }
 
   /** Checks the request's `authorization` header and body, and runs (or forwards) the command it holds. */
@@ -81,13 +113,14 @@ export class InspectorCommands {
     }
     const command = parseCommandBody(rawBody);
     if (typeof command === 'string') return refuse(400, 'malformed', command);
-    const member = command.member ?? this.#options.member;
-    if (member === this.#options.member) return await this.run(command);
+    const member = command.member ?? this.#member;
+    if (command.type === 'redrive') return this.#startRedrive(command);
+    if (member === this.#member) return await this.run(command);
     if (!this.#options.forward) {
       return refuse(
         404,
         'unknown-member',
-        `member ${JSON.stringify(member)} is not this process (${this.#options.member}), and this inspector follows no fleet`,
+        `member ${JSON.stringify(member)} is not this process (${this.#member}), and this inspector follows no fleet`,
       );
     }
     if (this.#seen.has(command.id)) return replayed(command.id);
@@ -108,6 +141,8 @@ export class InspectorCommands {
     }
     const command = parseCommandBody(JSON.stringify(rawCommand));
     if (typeof command === 'string') return refuse(400, 'malformed', command);
+    if (command.type === 'redrive')
+      return refuse(400, 'malformed', 'a re-drive runs where its inspector runs');
     return await this.run(command);
   }
 
@@ -224,13 +259,12 @@ export class InspectorCommands {
   }
 
   #recordOutcome(command: InspectorCommandBody, by: string, refusal: string | undefined): void {
-    const entry: Omit<CommandEntry, 'seq'> = {
+    const entry: Omit<CommandEntry, 'seq' | 'member'> = {
       kind: 'command',
       at: Date.now(),
-      member: this.#options.member,
       source: command.source,
       id: command.id,
-      type: command.type,
+      type: command.type as CommandEntry['type'],
       ...(command.topic === undefined ? {} : { topic: command.topic }),
       ...(command.partition === undefined ? {} : { partition: command.partition }),
       ...(command.offset === undefined ? {} : { offset: command.offset }),
@@ -238,7 +272,68 @@ export class InspectorCommands {
       accepted: refusal === undefined,
       ...(refusal === undefined ? {} : { reason: refusal }),
     };
-    this.#options.record(entry);
+    this.#record(entry);
+  }
+
+  /** Starts a re-drive of a dead-letter topic an inspected server writes to; answers 202 at once. */
+  #startRedrive(command: InspectorCommandBody): CommandResponse {
+    if (this.#seen.has(command.id)) return replayed(command.id);
+    const topic = command.topic as string;
+    const servers = this.#sources.flatMap(({ source }) => (source instanceof KafkaServer ? [source] : []));
+    const server = servers.find((candidate) => candidate.deadLetterTopics.includes(topic));
+    if (!server) {
+      const known = [...new Set(servers.flatMap((candidate) => candidate.deadLetterTopics))];
+      return refuse(
+        409,
+        'not-dead-letter-topic',
+        `${topic} is not a dead-letter topic of the inspected servers: re-drive one of ${known.join(', ') || 'none (no handler has deadLetter or retryTopics, or no server listens yet)'}`,
+      );
+    }
+    if (this.#redriving.has(topic)) {
+      return refuse(409, 'busy', `${topic} is being re-driven: wait for that re-drive to end`);
+    }
+    this.#remember(command.id);
+    const { id } = command;
+    const by = command.by ?? 'inspector';
+    this.#redriving.add(topic);
+    this.#logger.info(`inspector: ${by} re-drives ${topic}`, { id, topic, by });
+    const base = { kind: 'redrive', source: 'inspector', id, topic, by } as const;
+    this.#record({ ...base, at: Date.now(), outcome: 'started' });
+    const redrive = this.#options.redrive ?? runRedrive;
+    const running = redrive({ topic, by, driver: server.driver, logger: this.#logger })
+      .then(
+        (report) => {
+          const skipped = report.skipped.length;
+          this.#logger.info(
+            `inspector: ${by}'s re-drive of ${topic} ended: ${report.redriven} re-driven, ${skipped} skipped`,
+            { id, topic, by, redriven: report.redriven, skipped, byTopic: report.byTopic },
+          );
+          this.#record({
+            ...base,
+            at: Date.now(),
+            outcome: 'done',
+            redriven: report.redriven,
+            skipped,
+            byTopic: report.byTopic,
+          });
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          this.#logger.error(`inspector: ${by}'s re-drive of ${topic} failed: ${message}`, {
+            id,
+            topic,
+            by,
+            error,
+          });
+          this.#record({ ...base, at: Date.now(), outcome: 'failed', error: message });
+        },
+      )
+      .finally(() => {
+        this.#redriving.delete(topic);
+        this.#running.delete(running);
+      });
+    this.#running.add(running);
+    return { status: 202, body: { accepted: true, id } };
   }
 
   #authorized(token: string | undefined): boolean {

@@ -67,6 +67,30 @@ export interface CommandEntry {
   readonly reason?: string;
 }
 
+/**
+ * An operator's re-drive of a dead-letter topic (the `redrive` command): once when it starts, once when it
+ * ends with what it wrote back and skipped, or why it failed.
+ */
+export interface RedriveEntry {
+  readonly kind: 'redrive';
+  readonly seq: number;
+  readonly at: number;
+  readonly member: string;
+  /** Always `inspector`: the command's, not a source's. */
+  readonly source: string;
+  /** The command's id. */
+  readonly id: string;
+  /** The dead-letter topic. */
+  readonly topic: string;
+  readonly by: string;
+  readonly outcome: 'started' | 'done' | 'failed';
+  readonly redriven?: number;
+  readonly skipped?: number;
+  readonly byTopic?: Readonly<Record<string, number>>;
+  /** Why it failed (`outcome: 'failed'`). */
+  readonly error?: string;
+}
+
 /** What Kafka says of a connection at a moment: its member, generation, assignment and last error. */
 export interface KafkaFacts {
   readonly memberId?: string;
@@ -157,10 +181,18 @@ export type InspectorEntry =
   | EdgeEntry
   | PartitionEdgeEntry
   | PartitionsEntry
+  | RedriveEntry
   | RequestsEntry
   | RetriesEntry
   | SourceEntry
   | ViewsEntry;
+
+/** An entry as its writer makes it: the history numbers it, and the member it comes from is the writer's. */
+export type MemberlessEntry = InspectorEntry extends infer E
+  ? E extends InspectorEntry
+    ? Omit<E, 'seq' | 'member'>
+    : never
+  : never;
 
 /** An entry before the history numbers it. */
 export type NewInspectorEntry = InspectorEntry extends infer E

@@ -165,7 +165,7 @@ const PAGE_SCRIPT = `
     var bySource = {};
     for (var i = 0; i <= upTo && i < entries.length; i++) {
       var entry = entries[i];
-      if (entry.kind === 'views') continue;
+      if (entry.kind === 'views' || entry.kind === 'redrive') continue;
       var key = entry.member + '\\u0000' + entry.source;
       var view = bySource[key] || (bySource[key] = { member: entry.member, source: entry.source, state: 'idle', facts: { assignment: {} }, partitions: [], requests: undefined, lastEdge: undefined, role: '' });
       if (entry.kind === 'source') { view.role = entry.role; view.state = entry.state; view.clientId = entry.clientId; view.groupId = entry.groupId; view.facts = entry.facts; view.lastEdge = undefined; }
@@ -461,6 +461,7 @@ const PAGE_SCRIPT = `
     if (!manyMembers && Object.keys(members).length > 1) { manyMembers = true; logged = 0; logBody.innerHTML = ''; }
     for (; logged < entries.length; logged++) {
       var entry = entries[logged];
+      if (entry.kind === 'redrive') { logBody.insertBefore(redriveRow(entry, logged), logBody.firstChild); continue; }
       if (entry.kind !== 'edge' && entry.kind !== 'source' && entry.kind !== 'partition-edge' && entry.kind !== 'command') continue;
       var row = el('tr');
       row.setAttribute('data-index', String(logged));
@@ -483,6 +484,20 @@ const PAGE_SCRIPT = `
       row.classList.toggle('future', index > upTo);
       row.classList.toggle('at', !live && index === upTo);
     });
+  }
+
+  // A re-drive of a dead-letter topic: its start, then what it wrote back and skipped, or why it failed.
+  function redriveRow(entry, index) {
+    var row = el('tr'); row.className = 'redrive'; row.setAttribute('data-index', String(index));
+    row.appendChild(el('td', '', time(entry.at)));
+    row.appendChild(el('td', '', manyMembers ? entry.member + ' · ' + entry.source : entry.source));
+    row.appendChild(el('td', '', entry.topic + ': re-drive ' + entry.outcome));
+    row.appendChild(el('td', '', 'redrive by ' + entry.by));
+    var byTopic = entry.byTopic || {};
+    var perTopic = Object.keys(byTopic).map(function (topic) { return topic + ' ' + byTopic[topic]; }).join(', ');
+    var result = entry.outcome === 'done' ? entry.redriven + ' re-driven' + (perTopic ? ' (' + perTopic + ')' : '') + ', ' + entry.skipped + ' skipped' : entry.outcome === 'failed' ? entry.error : '';
+    var cell = el('td', '', result); cell.title = result; row.appendChild(cell);
+    return row;
   }
 
   scrub.addEventListener('input', function () { live = false; liveBox.checked = false; render(); });

@@ -57,7 +57,7 @@ export interface InspectorOptions {
    */
   readonly views?: ViewHandlersOptions & Pick<HandlerWatchOptions, 'windowMs'>;
   /**
-   * Turns on `POST /commands` (pause and resume a partition of a live source, skip a server's stuck record, drain or stop a source). Each
+   * Turns on `POST /commands` (pause and resume a partition of a live source, skip a server's stuck record, drain or stop a source, re-drive a dead-letter topic). Each
    * command needs `authorization: Bearer <token>`: `token` when given, else a random one, logged once at
    * start and in `inspector.commandToken`. With `fleet`, a command naming another member goes to the
    * fleet's command topic (`<fleet topic>.commands`), whose members run it with the same token. Off (the
@@ -152,6 +152,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       await fleetReader?.close();
       for (const remove of removers) await remove();
       for (const stream of streams) stream.end();
+      // A re-drive started by a command ends (and commits) before the inspector is gone.
+      await commands?.settled();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (recording) await new Promise<void>((resolve) => recording?.end(() => resolve()));
     },
@@ -208,7 +210,7 @@ async function createCommands(
   const commands = new InspectorCommands(sources, logger, {
     token,
     member,
-    record: (entry) => history.add(entry),
+    record: (entry) => history.add({ ...entry, member }),
     ...(sender ? { forward: sender.send } : {}),
   });
   if (token === undefined) {
@@ -355,6 +357,7 @@ function isEntry(value: unknown): value is InspectorEntry {
     (kind === 'edge' ||
       kind === 'command' ||
       kind === 'partition-edge' ||
+      kind === 'redrive' ||
       kind === 'partitions' ||
       kind === 'requests' ||
       kind === 'retries' ||

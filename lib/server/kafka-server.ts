@@ -10,6 +10,7 @@ import { KafkaConnection, type Assignment, type ConsumedRecord } from '../connec
 import { RxKafkaError } from '../errors';
 import type { ControllerClass } from '../handlers/controller';
 import { HandlerRegistry } from '../handlers/handler-registry';
+import { listDeadLetterTopics } from './dead-letter-topics';
 import type { HandlerSource } from '../handlers/handler-source';
 import { resolveServerOptions, type KafkaServerOptions, type ResolvedServerOptions } from '../options';
 import { KafkaRequestDeserializer, type Deserializer, type RequestPacket } from '../wire/deserializer';
@@ -103,6 +104,7 @@ export class KafkaServer {
   #connection: KafkaConnection | undefined;
   #pipeline: RecordPipeline | undefined;
   #exactlyOnce: { consumer: ExactlyOnceConsumer; handlers: ExactlyOnceHandlers } | undefined;
+  #deadLetterTopics: readonly string[] = [];
 
   /**
    * `handlers` is the inversify container the `@Controller()` classes resolve from, or any other
@@ -148,6 +150,19 @@ export class KafkaServer {
   get connections(): readonly KafkaConnection[] {
     const connections = this.#connection ? [this.#connection] : [];
     return this.#exactlyOnce ? [...connections, this.#exactlyOnce.consumer.connection] : connections;
+  }
+
+  /**
+   * The dead-letter topics its event handlers write to (`deadLetter`, and `retryTopics`' dead-letter
+   * topics), sorted; empty before listen(). The inspector re-drives only these.
+   */
+  get deadLetterTopics(): readonly string[] {
+    return this.#deadLetterTopics;
+  }
+
+  /** The Kafka client library the server runs on (the inspector re-drives dead letters through it). */
+  get driver(): KafkaDriver {
+    return this.#driver;
   }
 
   /** What the server did over its life, so far (the drain report's figures, and failures). */
@@ -323,6 +338,9 @@ export class KafkaServer {
           });
     this.#connection = connection;
     this.#pipeline = pipeline;
+    this.#deadLetterTopics = Object.freeze(
+      listDeadLetterTopics(registry, options.deadLetter, retryTopics.plans),
+    );
     await Promise.all([connection.connect(), this.#exactlyOnce?.consumer.connect()]);
   }
 }
