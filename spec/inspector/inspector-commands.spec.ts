@@ -126,7 +126,10 @@ describe('the inspector’s commands, POST /commands (on a fake driver)', () => 
       ['{"id": ', 'the body is not JSON'],
       [[1, 2], 'the body is not a JSON object'],
       [pause({ id: '' }), 'id must be a non-empty string'],
-      [pause({ type: 'skips' }), 'type must be "pause", "resume", "skip", "drain" or "stop", got "skips"'],
+      [
+        pause({ type: 'skips' }),
+        'type must be "pause", "resume", "skip", "drain", "stop" or "redrive", got "skips"',
+      ],
       [pause({ member: '' }), 'member must be a non-empty string'],
       [pause({ type: 'skip', offset: 3 }), 'offset must be a whole number written as a string of digits'],
       [pause({ type: 'skip', offset: '3.5' }), 'offset must be a whole number written as a string of digits'],
