@@ -241,6 +241,21 @@ export function publishHandlerRetry(
   });
 }
 
+/**
+ * The retry observer `runWithRetries` takes for one handler run of a policy of `attempts`: each failed attempt
+ * goes to `rxkafka:handler:retry`.
+ */
+export function handlerRetryObserver(
+  kind: 'request' | 'event',
+  handler: HandlerLike,
+  context: RecordContextLike,
+  attempts: number,
+  correlationId?: string,
+): (error: unknown, attempt: number, backoffMs: number) => void {
+  return (error, attempt, backoffMs) =>
+    publishHandlerRetry(kind, handler, context, { attempt, attempts, backoffMs }, error, correlationId);
+}
+
 /** `rxkafka:dead-letter:sent`: the record `handler` failed on went to `deadLetterTopic`. */
 export function publishDeadLetterSent(
   kind: 'request' | 'event',

@@ -10,7 +10,7 @@ import type { ConsumedRecord } from '../connection/kafka-connection';
 import {
   publishHandlerEnd,
   publishHandlerError,
-  publishHandlerRetry,
+  handlerRetryObserver,
   publishHandlerStart,
 } from '../diagnostics/publish-diagnostics';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
@@ -139,14 +139,7 @@ export class ExactlyOnceHandlers {
         },
         retry,
         isRetriableException,
-        (error, attempt, backoffMs) =>
-          publishHandlerRetry(
-            'event',
-            handler,
-            context,
-            { attempt, attempts: retry.attempts, backoffMs },
-            error,
-          ),
+        handlerRetryObserver('event', handler, context, retry.attempts),
       ).catch((error: unknown) => {
         publishHandlerError('event', handler, context, error);
         publishHandlerEnd('event', handler, context);

@@ -8,7 +8,7 @@ import {
   publishDeadLetterSent,
   publishHandlerEnd,
   publishHandlerError,
-  publishHandlerRetry,
+  handlerRetryObserver,
   publishHandlerStart,
 } from '../diagnostics/publish-diagnostics';
 import type { HandlerDescriptor } from '../handlers/handler-registry';
@@ -148,14 +148,7 @@ export class EventPath {
         },
         retry,
         (error) => !skipped && isRetriableException(error),
-        (error, attempt, backoffMs) =>
-          publishHandlerRetry(
-            'event',
-            handler,
-            context,
-            { attempt, attempts: retry.attempts, backoffMs },
-            error,
-          ),
+        handlerRetryObserver('event', handler, context, retry.attempts),
       );
       if ((await Promise.race([run, skip])) === 'skipped') {
         publishHandlerEnd('event', handler, context);
