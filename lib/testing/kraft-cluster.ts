@@ -91,7 +91,8 @@ export class KraftCluster {
   /** Formats and starts every node, resolving once the cluster answers metadata requests with all brokers. */
   static async start(options: KraftClusterOptions): Promise<KraftCluster> {
     const ports = await resolvePorts(options);
-    const controllerPorts = await findFreePorts(options.nodes);
+    // Distinct from the client ports: a node refuses two listeners on one port.
+    const controllerPorts = await findFreePorts(options.nodes, '127.0.0.1', ports);
     const root = mkdtempSync(join(tmpdir(), 'rxkafka-broker-'));
     const nodes = ports.map((port, index) => ({
       id: index + 1,
