@@ -59,7 +59,7 @@ export { ExactlyOnceProcessor, processExactlyOnce } from './exactly-once/exactly
 export type { ExactlyOnceReport } from './exactly-once/exactly-once-processor';
 export type { ExactlyOnceOptions } from './exactly-once/exactly-once-options';
 export type { ExactlyOnceOutput, TransformResult } from './exactly-once/transform-outputs';
-export type { ExactlyOnceStats, TransactionCommitted } from './exactly-once/exactly-once-batches';
+export type { ExactlyOnceStats, TransactionCommitted } from './exactly-once/exactly-once-settings';
 // The server's `@EventPattern(topic, { exactlyOnce: true })` handlers: their group and transactions.
 export type { ServerExactlyOnceOptions } from './options';
 

@@ -12,7 +12,8 @@ import { PartitionProgressBook } from '../offsets/partition-progress';
 import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createKafkaTracing } from '../tracing/kafka-tracing';
-import { ExactlyOnceBatches, type ExactlyOnceStats, type ExactlyOnceSettings } from './exactly-once-batches';
+import { ExactlyOnceBatches } from './exactly-once-batches';
+import type { ExactlyOnceSettings, ExactlyOnceStats } from './exactly-once-settings';
 
 export interface ExactlyOnceConsumerOptions {
   readonly driver: KafkaDriver;

@@ -25,7 +25,7 @@ import type { FailurePolicy } from '../pipeline/failure-policy';
 import { describeHandler } from '../pipeline/handler-run';
 import { runWithRetries } from '../pipeline/run-with-retries';
 import { isPromiseLike } from '../pipeline/to-observable';
-import type { TransformFailure } from './exactly-once-batches';
+import type { TransformFailure } from './exactly-once-settings';
 import type { ExactlyOnceOutput, TopicRecord, TransformResult } from './transform-outputs';
 
 type Outputs = ExactlyOnceOutput | readonly ExactlyOnceOutput[] | void | null;

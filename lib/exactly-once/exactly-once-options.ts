@@ -2,7 +2,7 @@
 import type { ConsumedRecord } from '../connection/kafka-connection';
 import { checkDriver, isWithoutTransactions, type DriverOption } from '../options/create-driver';
 import { TRANSACTIONS_NEED_KAFKAJS } from '../kafka/platformatic/platformatic-driver';
-import type { TransactionCommitted } from './exactly-once-batches';
+import type { TransactionCommitted } from './exactly-once-settings';
 import type { TransformResult } from './transform-outputs';
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../kafka/kafkajs/kafkajs-types';
 import { createStreamLogger, type Logger } from '../logger';

@@ -6,7 +6,7 @@ import type { RxKafkaError } from '../errors';
 import type { KafkaDriver } from '../kafka/kafka-driver';
 import { createDriver } from '../options/create-driver';
 import { createDeadLetter } from '../pipeline/dead-letter';
-import type { ExactlyOnceStats, TransformFailure } from './exactly-once-batches';
+import type { ExactlyOnceStats, TransformFailure } from './exactly-once-settings';
 import { ExactlyOnceConsumer } from './exactly-once-consumer';
 import type { TopicRecord } from './transform-outputs';
 import { resolveExactlyOnceOptions, type ExactlyOnceOptions } from './exactly-once-options';

@@ -29,7 +29,7 @@ import { RetryTopicRoutes } from '../pipeline/retry-topic-routes';
 import { ensureRetryTopics } from '../pipeline/ensure-retry-topics';
 import type { ExactlyOnceHandlers } from '../exactly-once/exactly-once-handlers';
 import { splitExactlyOnceRoutes } from '../exactly-once/exactly-once-routes';
-import type { ExactlyOnceStats } from '../exactly-once/exactly-once-batches';
+import type { ExactlyOnceStats } from '../exactly-once/exactly-once-settings';
 import type { ExactlyOnceConsumer } from '../exactly-once/exactly-once-consumer';
 import { createExactlyOnceMember } from '../exactly-once/exactly-once-member';
 

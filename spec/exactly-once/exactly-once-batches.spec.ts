@@ -2,11 +2,8 @@ import { expect } from 'chai';
 import type { DispatchMode } from '../../lib/connection/kafka-connection';
 import { PartitionProgressBook } from '../../lib/offsets/partition-progress';
 import { RxKafkaError } from '../../lib/errors';
-import {
-  ExactlyOnceBatches,
-  type ExactlyOnceSettings,
-  type TransactionCommitted,
-} from '../../lib/exactly-once/exactly-once-batches';
+import { ExactlyOnceBatches } from '../../lib/exactly-once/exactly-once-batches';
+import type { ExactlyOnceSettings, TransactionCommitted } from '../../lib/exactly-once/exactly-once-settings';
 import { PartitionProducers } from '../../lib/exactly-once/partition-producers';
 import type { TopicRecord } from '../../lib/exactly-once/transform-outputs';
 import type { FetchedBatch, TopicPartitionOffsets } from '../../lib/kafka/fetched-batch';

@@ -4,7 +4,7 @@ import {
   ExactlyOnceConsumer,
   type ExactlyOnceConsumerOptions,
 } from '../../lib/exactly-once/exactly-once-consumer';
-import type { ExactlyOnceSettings } from '../../lib/exactly-once/exactly-once-batches';
+import type { ExactlyOnceSettings } from '../../lib/exactly-once/exactly-once-settings';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
 import { RecordingLogger } from '../support/recording-logger';
 
