@@ -8,6 +8,7 @@ import { registerInMemoryTracing } from '../support/in-memory-tracing';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, produceRecords, testKafka, uniqueName } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
+import { explainAMinuteLater, explainedHangingHandler, produceAccounts } from './support/hung-account';
 
 /** The `traceparent` header of `topic`'s first record, read from its beginning by a plain kafkajs consumer. */
 async function firstRecordTraceparent(topic: string): Promise<string | undefined> {
@@ -61,25 +62,8 @@ describe('explainStuck() on a real broker (integration)', () => {
     });
     try {
       await server.listen();
-      await produceRecords(
-        topic,
-        ['acct-1', 'acct-42', 'acct-7'].map((account) => ({
-          key: account,
-          value: JSON.stringify({ account }),
-        })),
-      );
-      // A minute ahead: everything that stood still since now is past the 30 s threshold.
-      const explainLater = () => explainStuck([server], { watch, now: () => Date.now() + 60_500 });
-      let explained: StuckExplanation[] = [];
-      await eventually(
-        () => {
-          explained = explainLater();
-          return explained[0]?.reason.kind === 'handler-running';
-        },
-        'the hanging handler',
-        30_000,
-        () => JSON.stringify(explained),
-      );
+      await produceAccounts(topic);
+      const explained = await explainedHangingHandler([server], watch);
       expect(handled).to.deep.equal(['acct-1']);
       expect(explained).to.have.length(1);
       const [stuck] = explained;
@@ -100,7 +84,7 @@ describe('explainStuck() on a real broker (integration)', () => {
       // Released, the partition moves on, and nothing is stuck any more.
       release();
       await eventually(
-        () => handled.length === 3 && explainLater().length === 0,
+        () => handled.length === 3 && explainAMinuteLater([server], watch).length === 0,
         'the partition to move',
         30_000,
       );

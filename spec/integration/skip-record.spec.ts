@@ -1,16 +1,11 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
 import { Controller, DeadLetterHeaders, EventPattern, KafkaServer, Payload, silentLogger } from '../../lib';
-import {
-  explainStuck,
-  startInspector,
-  StuckWatch,
-  type Inspector,
-  type StuckExplanation,
-} from '../../lib/inspector';
+import { startInspector, StuckWatch, type Inspector } from '../../lib/inspector';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, produceRecords, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
+import { explainAMinuteLater, explainedHangingHandler, produceAccounts } from './support/hung-account';
 import { specDriver } from '../support/spec-driver';
 
 const TOKEN = 'a-token-of-32-characters-for-ops';
@@ -125,25 +120,8 @@ describe('an operator skips the record a handler hangs on, through the inspector
 
   it('names the hung handler, refuses the skip without the token, and with it moves the partition past the record into the dead-letter topic', async function () {
     this.timeout(90_000);
-    await produceRecords(
-      topic,
-      ['acct-1', 'acct-42', 'acct-7'].map((account) => ({
-        key: account,
-        value: JSON.stringify({ account }),
-      })),
-    );
-    // A minute ahead: everything that stood still since now is past the 30 s threshold.
-    const explainLater = () => explainStuck([server], { watch, now: () => Date.now() + 60_500 });
-    let explained: StuckExplanation[] = [];
-    await eventually(
-      () => {
-        explained = explainLater();
-        return explained[0]?.reason.kind === 'handler-running';
-      },
-      'the hanging handler',
-      30_000,
-      () => JSON.stringify(explained),
-    );
+    await produceAccounts(topic);
+    const explained = await explainedHangingHandler([server], watch);
     expect(explained[0].reason).to.deep.include({
       kind: 'handler-running',
       handler: 'LedgerController.post',
@@ -154,7 +132,7 @@ describe('an operator skips the record a handler hangs on, through the inspector
     const refused = await post(skip('skip-1'), null);
     expect(refused.status).to.equal(401);
     expect(refused.body).to.deep.include({ accepted: false, refusal: 'unauthorized' });
-    expect(explainLater()[0]?.reason.kind).to.equal('handler-running');
+    expect(explainAMinuteLater([server], watch)[0]?.reason.kind).to.equal('handler-running');
 
     const taken = await post(skip('skip-2'), TOKEN);
     expect(taken).to.deep.equal({ status: 200, body: { accepted: true, id: 'skip-2' } });
@@ -167,7 +145,7 @@ describe('an operator skips the record a handler hangs on, through the inspector
     );
     // NestJS's transport suffixes a server's group with -server.
     expect(await committedOffset(`${topic}-server`, topic)).to.equal('3');
-    expect(explainLater()).to.deep.equal([]);
+    expect(explainAMinuteLater([server], watch)).to.deep.equal([]);
     expect(handled).to.have.members(['acct-1', 'acct-7']);
 
     const letter = await firstRecord(deadLetterTopic);
