@@ -85,29 +85,36 @@ function sameOwners(a: Owners, b: Owners): boolean {
   return [...a].every(([partition, member]) => b.get(partition) === member);
 }
 
-/** True once a member that stays through the change is not assigned, or holds other partitions than before. */
-function hasStayerMoved(stayers: ReadonlyMap<string, KafkaServer>, topic: string, before: Owners): boolean {
-  return [...stayers].some(([member, server]) => {
-    if (server.connection.state !== 'assigned') return true;
-    const held = [...(server.connection.assignment[topic] ?? [])].sort((a, b) => a - b).join();
-    const had = [...before]
-      .filter(([, owner]) => owner === member)
-      .map(([partition]) => partition)
-      .sort((a, b) => a - b)
-      .join();
-    return held !== had;
-  });
+/**
+ * True once the partitions' owners among `members` are not `before`'s any more: a partition left without an
+ * owner (a member rebalancing or gone) or given to another.
+ */
+function hasOwnershipChanged(
+  members: ReadonlyMap<string, KafkaServer>,
+  topic: string,
+  before: Owners,
+): boolean {
+  const owners = new Map<number, string>();
+  for (const [member, server] of members) {
+    // A member that has not started listening holds nothing.
+    const [connection] = server.connections;
+    for (const partition of connection?.assignment[topic] ?? []) {
+      if (owners.has(partition)) return true;
+      owners.set(partition, member);
+    }
+  }
+  return owners.size !== before.size || !sameOwners(before, owners);
 }
 
 /**
- * Runs `change` and measures it: it starts when a member that stays through it first stops being assigned or
- * holds other partitions (a member joining or leaving by itself moves nothing yet), and ends when every
- * partition has one owner among `after` again, owners different from `before`.
+ * Runs `change` and measures it: it starts when the owners among `members` first differ from `before` (a
+ * member starting to join or leave moves nothing yet), and ends when every partition has one owner among
+ * `after` again, owners different from `before`.
  */
 async function measureChange(
   topic: string,
   before: Owners,
-  stayers: ReadonlyMap<string, KafkaServer>,
+  members: ReadonlyMap<string, KafkaServer>,
   after: ReadonlyMap<string, KafkaServer>,
   change: () => Promise<void>,
   handled: readonly Handled[],
@@ -117,7 +124,7 @@ async function measureChange(
   let watching = true;
   const watch = (async () => {
     while (watching && startedAt === undefined) {
-      if (hasStayerMoved(stayers, topic, before)) startedAt = Date.now();
+      if (hasOwnershipChanged(members, topic, before)) startedAt = Date.now();
       await sleep(10);
     }
   })();
@@ -202,7 +209,7 @@ async function runScenario(
     const join = await measureChange(
       topic,
       before as Owners,
-      servers,
+      withFourth,
       withFourth,
       async () => void (await fourth.listen()),
       handled,
@@ -213,7 +220,7 @@ async function runScenario(
     const leave = await measureChange(
       topic,
       afterJoin,
-      withoutFirst,
+      withFourth,
       withoutFirst,
       async () => void (await first.close()),
       handled,
