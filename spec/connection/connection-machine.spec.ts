@@ -116,6 +116,13 @@ function contextOf(actor: Connection): ConnectionContext {
   return actor.getSnapshot().context;
 }
 
+/** Each partition actor of the connection with its state, `partition:<topic>/<partition>=<state>`. */
+const partitionsOf = (actor: Connection) =>
+  Object.entries(actor.getSnapshot().children)
+    .filter(([id]) => id.startsWith('partition:'))
+    .map(([id, child]) => `${id}=${String((child?.getSnapshot() as { value: unknown }).value)}`)
+    .sort();
+
 // The timeout only turns a missing transition into a quick failure instead of mocha's 60 s one.
 function waitForSnapshot(
   actor: Connection,
@@ -849,12 +856,6 @@ describe('connectionMachine', () => {
   });
 
   describe('partition actors', () => {
-    const partitionsOf = (actor: Connection) =>
-      Object.entries(actor.getSnapshot().children)
-        .filter(([id]) => id.startsWith('partition:'))
-        .map(([id, child]) => `${id}=${String((child?.getSnapshot() as { value: unknown }).value)}`)
-        .sort();
-
     it('spawns one per assigned partition on the join', async () => {
       const { actor } = await reachAssigned();
       expect(partitionsOf(actor)).to.deep.equal([
@@ -895,12 +896,6 @@ describe('connectionMachine', () => {
   });
 
   describe('incremental rebalances (KIP-848: partitions added and taken while assigned)', () => {
-    const partitionsOf = (actor: Connection) =>
-      Object.entries(actor.getSnapshot().children)
-        .filter(([id]) => id.startsWith('partition:'))
-        .map(([id, child]) => `${id}=${String((child?.getSnapshot() as { value: unknown }).value)}`)
-        .sort();
-
     const sample = (actor: Connection, partition: number, inFlight: number) =>
       actor.getSnapshot().children[`partition:hero.kill.dragon/${partition}`]?.send({
         type: 'partition.sampled',
