@@ -52,6 +52,34 @@ export interface RebalanceStartedEvent {
   readonly type: 'kafka.rebalance.started';
 }
 
+/**
+ * KIP-848 (`groupProtocol: 'consumer'`): the broker gave this member `partitions` besides those it keeps; no
+ * rebalance stops the others.
+ */
+export interface PartitionsAssignedEvent {
+  readonly type: 'kafka.partitions.assigned';
+  readonly partitions: Readonly<Record<string, readonly number[]>>;
+}
+
+/**
+ * KIP-848: the broker took `partitions` from this member, which keeps the others: their records in flight
+ * finish and are committed, then their actors are released (`partition.released`).
+ */
+export interface PartitionsRevokedEvent {
+  readonly type: 'kafka.partitions.revoked';
+  readonly partitions: Readonly<Record<string, readonly number[]>>;
+}
+
+/**
+ * A partition actor's own word to its connection: the partition was taken away while the connection stays
+ * assigned, and none of its records is in flight any more.
+ */
+export interface PartitionReleasedEvent {
+  readonly type: 'partition.released';
+  readonly topic: string;
+  readonly partition: number;
+}
+
 /** The consumer crashed (kafkajs CRASH). `restart` is the library's own decision to restart it after its retry time. */
 export interface CrashedEvent {
   readonly type: 'kafka.crashed';
@@ -104,6 +132,9 @@ export type ConnectionEvent =
   | GroupJoinedEvent
   | GroupGenerationEvent
   | RebalanceStartedEvent
+  | PartitionsAssignedEvent
+  | PartitionsRevokedEvent
+  | PartitionReleasedEvent
   | CrashedEvent
   | ProducerLostEvent
   | DrainEvent
@@ -150,6 +181,20 @@ export function createGroupGenerationEvent(memberId: string, generationId: numbe
 /** A `kafka.rebalance.started` event. */
 export function createRebalanceStartedEvent(): RebalanceStartedEvent {
   return { type: 'kafka.rebalance.started' };
+}
+
+/** A `kafka.partitions.assigned` event; copies the partitions. */
+export function createPartitionsAssignedEvent(
+  partitions: Readonly<Record<string, readonly number[]>>,
+): PartitionsAssignedEvent {
+  return { type: 'kafka.partitions.assigned', partitions: copyAssignment(partitions) };
+}
+
+/** A `kafka.partitions.revoked` event; copies the partitions. */
+export function createPartitionsRevokedEvent(
+  partitions: Readonly<Record<string, readonly number[]>>,
+): PartitionsRevokedEvent {
+  return { type: 'kafka.partitions.revoked', partitions: copyAssignment(partitions) };
 }
 
 /** A `kafka.crashed` event from kafkajs's CRASH payload (`error` may be anything kafkajs threw). */

@@ -23,6 +23,11 @@
  * Each assigned partition has a child actor (partition-machine.ts), spawned by the join that assigns it,
  * told `revoking` when a rebalance or close() begins, and stopped when a join leaves it out, the consumer
  * crashes or the connection stops.
+ * Under KIP-848 (`groupProtocol: 'consumer'`) the group moves single partitions while the member stays in
+ * `assigned`: `kafka.partitions.assigned` spawns actors for the partitions added, `kafka.partitions.revoked`
+ * commits what is finished and tells the actors of the partitions taken `releasing`; each says
+ * `partition.released` once nothing of it is in flight, and is committed for and stopped. The partitions
+ * kept are never told anything: they keep flowing.
  * The drain deadline is the delayed transition `draining.finishing → draining.abandoning`; the reconnect
  * backoff is `reconnecting.backoff → connecting`; the connect timeout is the event `kafka.connect.timeout`,
  * which the user's connect() raises to the machine itself with the delay `connectTimeout` and readiness,
@@ -45,6 +50,7 @@ import {
   type ConnectionError,
   type ConnectionEvent,
 } from './connection-events';
+import { addToAssignment, listPartitions, removeFromAssignment } from './assignment-changes';
 import {
   partitionActorId,
   partitionMachine,
@@ -102,6 +108,12 @@ const crashTransitions = [
 ] as const;
 
 const drainTransition = { target: '#connection.draining', actions: 'storeDrainRequest' } as const;
+
+// KIP-848's partition moves, handled where the member holds an assignment, without leaving the state.
+const incrementalTransitions = {
+  'kafka.partitions.assigned': { actions: 'addPartitions' },
+  'kafka.partitions.revoked': { actions: ['flushCommits', 'releasePartitions'] },
+} as const;
 
 const PARTITION_ACTOR_PREFIX = 'partition:';
 
@@ -206,6 +218,37 @@ export const connectionMachine = setup({
       event.type === 'kafka.group.generation' ? { generationId: event.generationId } : {},
     ),
     clearAssignment: assign({ assignment: EMPTY_ASSIGNMENT }),
+    // KIP-848: partitions added to what the member keeps; each gets an actor (unless one is still releasing
+    // it: the group gave it back before its records finished, and that actor goes on).
+    addPartitions: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'kafka.partitions.assigned') return;
+      enqueue.assign({ assignment: addToAssignment(context.assignment, event.partitions) });
+      const children = self.getSnapshot().children;
+      for (const { topic, partition } of listPartitions(event.partitions)) {
+        const id = partitionActorId(topic, partition);
+        if (!(id in children)) enqueue.spawnChild('partition', { id, input: { topic, partition } });
+      }
+    }),
+    // KIP-848: partitions taken from the member, which keeps the others. Their actors finish what is in flight
+    // and then say `partition.released`.
+    releasePartitions: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'kafka.partitions.revoked') return;
+      enqueue.assign({ assignment: removeFromAssignment(context.assignment, event.partitions) });
+      const children = self.getSnapshot().children;
+      for (const { topic, partition } of listPartitions(event.partitions)) {
+        const id = partitionActorId(topic, partition);
+        if (!(id in children)) continue;
+        // As for a join that drops it: an operator's pause is lifted, so a partition that comes back is fetched.
+        const paused = operatorPauseOf(self, id);
+        if (paused) enqueue({ type: 'resumeFetching', params: paused });
+        enqueue.sendTo(id, { type: 'partition.releasing' } satisfies PartitionEvent);
+      }
+    }),
+    stopReleasedPartition: enqueueActions(({ event, enqueue, self }) => {
+      if (event.type !== 'partition.released') return;
+      const id = partitionActorId(event.topic, event.partition);
+      if (id in self.getSnapshot().children) enqueue.stopChild(id);
+    }),
     // A join: partitions it keeps go back to work, new ones get an actor, the others are revoked.
     syncPartitions: enqueueActions(({ event, enqueue, self }) => {
       if (event.type !== 'kafka.group.joined') return;
@@ -290,9 +333,12 @@ export const connectionMachine = setup({
   // What a state does not handle itself: a rebalance still flushes what is finished (kafkajs may announce
   // one again while rebalancing or reconnecting), and a crash still detaches and is reported (while
   // draining, say), without moving the connection.
+  // A partition actor that was releasing its partition (KIP-848) is committed for and stopped in any state:
+  // its records finished.
   on: {
     'kafka.rebalance.started': { actions: ['flushCommits', 'revokingPartitions'] },
     'kafka.crashed': { actions: ['detachCommitter', 'reportCrash'] },
+    'partition.released': { actions: ['flushCommits', 'stopReleasedPartition'] },
   },
   states: {
     idle: {
@@ -334,6 +380,7 @@ export const connectionMachine = setup({
           on: {
             'kafka.group.joined': { actions: ['storeAssignment', 'syncPartitions'] },
             'kafka.rebalance.started': { actions: ['flushCommits', 'revokingPartitions', 'clearMembership'] },
+            ...incrementalTransitions,
           },
         },
         joining: {
@@ -366,7 +413,9 @@ export const connectionMachine = setup({
       },
     },
     assigned: {
-      description: 'The consumer is in the group and consumes its assignment.',
+      description:
+        'The consumer is in the group and consumes its assignment. Under KIP-848 partitions are added and ' +
+        'taken here, one move at a time, while the others keep flowing.',
       tags: 'ready',
       entry: 'markReady',
       on: {
@@ -374,6 +423,7 @@ export const connectionMachine = setup({
         'kafka.group.joined': { actions: ['storeAssignment', 'syncPartitions'] },
         'kafka.group.generation': { guard: 'isNewGeneration', actions: 'storeGeneration' },
         'kafka.rebalance.started': { target: 'rebalancing', actions: ['flushCommits', 'revokingPartitions'] },
+        ...incrementalTransitions,
         'kafka.crashed': crashTransitions,
         'kafka.drain': drainTransition,
         'operator.pause': { actions: 'commandPartition' },

@@ -2,7 +2,7 @@
  * The one place a front end's KafkaConnection is set up: its resolved options (the fields every front end's
  * resolved options share) and the role the connection plays for it.
  */
-import type { KafkaDriver } from '../kafka/kafka-driver';
+import type { GroupProtocol, KafkaDriver } from '../kafka/kafka-driver';
 import type { ProduceSettings } from '../kafka/record-producer';
 import type { Logger } from '../logger';
 import { RxKafkaError } from '../errors';
@@ -25,6 +25,8 @@ export interface ConnectionSource {
   readonly runConfig?: ConsumerOptions['runSettings'];
   readonly subscribeConfig?: { readonly fromBeginning?: boolean };
   readonly connectTimeoutMs?: number;
+  /** How the consumer joins its group; absent: `'classic'`. */
+  readonly groupProtocol?: GroupProtocol;
 }
 
 /** A connection that only produces (a client in producerOnlyMode, a stream producer). */
@@ -76,6 +78,7 @@ export function createKafkaConnection(source: ConnectionSource, role: Connection
     progress: role.progress,
     consumer: {
       groupId,
+      ...(source.groupProtocol === undefined ? {} : { groupProtocol: source.groupProtocol }),
       librarySettings: source.consumerConfig,
       runSettings: role.runSettings ?? source.runConfig,
       replyPartitions: role.replyPartitions,

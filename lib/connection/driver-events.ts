@@ -6,6 +6,8 @@ import {
   createCrashedEvent,
   createGroupGenerationEvent,
   createGroupJoinedEvent,
+  createPartitionsAssignedEvent,
+  createPartitionsRevokedEvent,
   createProducerLostEvent,
   createRebalanceStartedEvent,
   type ConnectionEvent,
@@ -29,6 +31,10 @@ export function fromConsumerEvent(event: DriverConsumerEvent): ConnectionEvent |
       return createGroupGenerationEvent(event.memberId, event.generationId);
     case 'rebalancing':
       return createRebalanceStartedEvent();
+    case 'partitions.assigned':
+      return createPartitionsAssignedEvent(event.partitions);
+    case 'partitions.revoked':
+      return createPartitionsRevokedEvent(event.partitions);
     case 'crashed':
       return createCrashedEvent(event.error, event.restart);
     case 'offsets.committed':

@@ -1,6 +1,6 @@
 /** What a KafkaConnection is built from, and the shapes it hands out. */
 import type { FetchedBatch } from '../kafka/fetched-batch';
-import type { KafkaDriver } from '../kafka/kafka-driver';
+import type { GroupProtocol, KafkaDriver } from '../kafka/kafka-driver';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import type { ProduceSettings } from '../kafka/record-producer';
 import type { Logger } from '../logger';
@@ -47,6 +47,8 @@ export interface KafkaConnectionOptions {
   /** Absent for producer-only connections. */
   readonly consumer?: {
     readonly groupId: string;
+    /** How the consumer joins its group (KIP-848's `'consumer'` moves single partitions). @defaultValue `'classic'` */
+    readonly groupProtocol?: GroupProtocol;
     /** The user's consumer settings (kafkajs `ConsumerConfig` shape), for the driver. */
     readonly librarySettings?: unknown;
     /** The user's run settings (kafkajs `ConsumerRunConfig` shape), for the driver. */

@@ -125,6 +125,7 @@ export class KafkaConnection {
     this.#consumer = consumerOptions
       ? options.driver.createConsumer({
           groupId: consumerOptions.groupId,
+          groupProtocol: consumerOptions.groupProtocol,
           librarySettings: consumerOptions.librarySettings,
           replyPartitions: consumerOptions.replyPartitions,
         })

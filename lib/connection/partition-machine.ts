@@ -5,14 +5,19 @@
  * progress (lib/offsets/partition-progress.ts) that the connection sends when something changed, at most
  * once per sampling interval; `revoking` and `revoked` follow the group's events as they happen.
  *
+ * Under KIP-848 (`groupProtocol: 'consumer'`) the group takes single partitions away while the member keeps
+ * the others: the actor is told `partition.releasing`, waits in `releasing` until a sample shows nothing of
+ * it in flight, and tells its connection `partition.released` (which commits and stops it).
+ *
  * Backpressure is not a state: kafkajs fetches a partition again only once its batch returned, so a
  * partition whose handlers are behind is `processing`, and nothing is buffered beyond the fetched batch.
  * `paused` is an operator's pause (KafkaConnection.command): the consumer does not fetch the partition until
  * an operator resumes it; records in flight finish. The pause outlives a rebalance that keeps the partition
  * here (the consumer keeps it too), and ends with the actor when the partition leaves.
  */
-import { assign, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assign, sendParent, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import type { PartitionProgressSample } from '../offsets/partition-progress';
+import type { PartitionReleasedEvent } from './connection-events';
 
 export interface PartitionContext extends Omit<PartitionProgressSample, 'batches' | 'inFlightSince'> {
   readonly topic: string;
@@ -39,13 +44,19 @@ export type PartitionEvent =
   | { readonly type: 'partition.revoking' }
   /** The join after the rebalance kept the partition here. */
   | { readonly type: 'partition.kept' }
+  /**
+   * KIP-848: the group gave the partition to another member while this one keeps the others; its records in
+   * flight finish before it is released.
+   */
+  | { readonly type: 'partition.releasing' }
   /** The partition is gone: the join gave it to another member, the consumer crashed, or close() ended. */
   | { readonly type: 'partition.revoked' }
   /** An operator paused the partition (the connection stopped fetching it) or resumed it. */
   | { readonly type: 'operator.pause' | 'operator.resume'; readonly by: string; readonly at: number };
 
 /** The states of a partition actor. */
-export type PartitionStateValue = 'idle' | 'processing' | 'paused' | 'revoking' | 'revoked';
+export type PartitionStateValue =
+  'idle' | 'processing' | 'paused' | 'revoking' | 'releasing' | 'released' | 'revoked';
 
 export const partitionMachine = setup({
   types: {
@@ -57,6 +68,7 @@ export const partitionMachine = setup({
     hasInFlight: ({ event }) => event.type === 'partition.sampled' && event.progress.inFlight > 0,
     hadInFlight: ({ context }) => context.inFlight > 0,
     isOperatorPaused: ({ context }) => context.pausedBy !== undefined,
+    hasNoneInFlight: ({ context }) => context.inFlight === 0,
   },
   actions: {
     storeSample: assign(({ event }) => {
@@ -72,6 +84,11 @@ export const partitionMachine = setup({
       event.type === 'operator.pause' ? { pausedBy: event.by, pausedAt: event.at } : {},
     ),
     clearPause: assign({ pausedBy: undefined, pausedAt: undefined }),
+    reportReleased: sendParent(({ context }): PartitionReleasedEvent => ({
+      type: 'partition.released',
+      topic: context.topic,
+      partition: context.partition,
+    })),
   },
 }).createMachine({
   id: 'partition',
@@ -89,6 +106,7 @@ export const partitionMachine = setup({
           { actions: 'storeSample' },
         ],
         'partition.revoking': { target: 'revoking' },
+        'partition.releasing': { target: 'releasing' },
         'operator.pause': { target: 'paused', actions: 'storePause' },
       },
     },
@@ -100,6 +118,7 @@ export const partitionMachine = setup({
           { target: 'idle', actions: 'storeSample' },
         ],
         'partition.revoking': { target: 'revoking' },
+        'partition.releasing': { target: 'releasing' },
         'operator.pause': { target: 'paused', actions: 'storePause' },
       },
     },
@@ -114,6 +133,7 @@ export const partitionMachine = setup({
           { target: 'idle', actions: 'clearPause' },
         ],
         'partition.revoking': { target: 'revoking' },
+        'partition.releasing': { target: 'releasing', actions: 'clearPause' },
       },
     },
     revoking: {
@@ -124,6 +144,21 @@ export const partitionMachine = setup({
         'partition.sampled': { actions: 'storeSample' },
         'partition.kept': [{ guard: 'isOperatorPaused', target: 'paused' }, { target: 'idle' }],
       },
+    },
+    releasing: {
+      description:
+        'KIP-848: the group gave it to another member while this one keeps the others. Its in-flight ' +
+        'records finish (nothing new of it is fetched); once a sample shows none left it is released.',
+      always: { guard: 'hasNoneInFlight', target: 'released' },
+      on: {
+        'partition.sampled': { actions: 'storeSample' },
+      },
+    },
+    released: {
+      description:
+        'Its records are finished: the connection commits them and stops the actor, the others flowing on.',
+      type: 'final',
+      entry: 'reportReleased',
     },
     revoked: {
       description: 'No longer this member’s: the connection stops the actor.',

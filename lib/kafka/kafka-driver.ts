@@ -119,8 +119,17 @@ export type SendErrorKind = 'lost-connection' | 'refused-topic' | 'refused-recor
  */
 export type DriverProducerEvent = { readonly type: 'lost'; readonly error: unknown };
 
+/**
+ * How a consumer joins its group: `classic`, the join/sync protocol (every rebalance revokes every partition of
+ * every member first), or `consumer`, KIP-848's protocol (the broker assigns, and a member joining or leaving
+ * moves only the partitions that change owner).
+ */
+export type GroupProtocol = 'classic' | 'consumer';
+
 export interface ConsumerSettings {
   readonly groupId: string;
+  /** @defaultValue `'classic'`; a driver that has only the classic protocol never receives `'consumer'`. */
+  readonly groupProtocol?: GroupProtocol;
   /** The user's consumer settings (kafkajs `ConsumerConfig` shape), for the adapter to read. */
   readonly librarySettings?: unknown;
   /**
@@ -156,6 +165,16 @@ export type DriverConsumerEvent =
    */
   | { readonly type: 'group.generation'; readonly memberId: string; readonly generationId: number }
   | { readonly type: 'rebalancing' }
+  /**
+   * KIP-848 (`groupProtocol: 'consumer'`): partitions this member now holds besides those it kept, without a
+   * rebalance of the others.
+   */
+  | { readonly type: 'partitions.assigned'; readonly partitions: Readonly<Record<string, readonly number[]>> }
+  /**
+   * KIP-848: partitions taken from this member while it keeps the others. Their records are no longer
+   * handed to `eachBatch`; those already handed over finish.
+   */
+  | { readonly type: 'partitions.revoked'; readonly partitions: Readonly<Record<string, readonly number[]>> }
   /** The consumer stopped on an error; `restart` tells whether the library restarts it by itself. */
   | { readonly type: 'crashed'; readonly error: unknown; readonly restart: boolean }
   | { readonly type: 'offsets.committed'; readonly offsets: TopicPartitionOffsets }

@@ -5,6 +5,7 @@ import {
   checkKnownKeys,
   checkPositiveInteger,
   checkRootObject,
+  throwInvalidOption,
 } from './option-checks';
 import { CLIENT_OPTION_KEYS, explainMisplacedKey } from './option-keys';
 import {
@@ -56,6 +57,14 @@ export function resolveClientOptions(options: KafkaClientOptions = {}): Resolved
   checkBoolean('producerOnlyMode', options.producerOnlyMode);
   checkDuration('requestTimeoutMs', options.requestTimeoutMs, 'no timeout');
   checkPositiveInteger('maxPendingRequests', options.maxPendingRequests, defaults.maxPendingRequests);
+  if (options.groupProtocol === 'consumer') {
+    throwInvalidOption(
+      'groupProtocol',
+      "option groupProtocol 'consumer' (KIP-848) is for servers and consume(): a client's reply consumer " +
+        'chooses its reply partitions itself (NestJS reply partition assignment), and KIP-848 lets only the ' +
+        "broker assign. Leave groupProtocol out on the client, or set it to 'classic'",
+    );
+  }
   return Object.freeze({
     ...resolveTransportOptions(options, defaults.postfixId),
     producerOnlyMode: options.producerOnlyMode ?? defaults.producerOnlyMode,

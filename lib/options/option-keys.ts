@@ -18,6 +18,7 @@ const TRANSPORT_KEYS: Record<keyof KafkaTransportOptions, true> = {
   logger: true,
   transport: true,
   driver: true,
+  groupProtocol: true,
 };
 const SERVER_ONLY_KEYS: Record<Exclude<keyof KafkaServerOptions, keyof KafkaTransportOptions>, true> = {
   partitionConcurrency: true,

@@ -8,6 +8,7 @@ import type {
   ProducerRecord,
 } from '../kafka/kafkajs/kafkajs-types';
 import type { DriverOption } from './create-driver';
+import type { GroupProtocol } from './group-protocol';
 import { createStreamLogger, toLogger, type Logger } from '../logger';
 import type { Deserializer } from '../wire/deserializer';
 import type { Serializer } from '../wire/serializer';
@@ -77,6 +78,14 @@ export interface KafkaTransportOptions {
    * driver port (lib/kafka/kafka-driver.ts; a fake one in unit tests). @defaultValue `'kafkajs'`, built from `client`
    */
   driver?: DriverOption;
+  /**
+   * How the consumer joins its group: `'classic'` (every rebalance stops every partition of every member for
+   * a moment), or `'consumer'`, KIP-848's protocol (Kafka 4.x): a member joining or leaving moves only the
+   * partitions that change owner, and the others keep flowing. `'consumer'` needs `driver: 'platformatic'`
+   * (kafkajs has only eager rebalances); the broker then sets the session timeout and heartbeat interval, so
+   * `consumer.sessionTimeout` and `consumer.heartbeatInterval` are refused. @defaultValue `'classic'`
+   */
+  groupProtocol?: GroupProtocol;
 }
 
 /** Defaults shared by server and client, NestJS's (`server-kafka.ts` and `client-kafka.ts` constructors). */
@@ -118,6 +127,8 @@ export interface ResolvedTransportOptions {
   readonly logger: Logger;
   /** As given; absent means the server or client uses kafkajs's adapter. */
   readonly driver?: DriverOption;
+  /** As given; absent means `'classic'`. */
+  readonly groupProtocol?: GroupProtocol;
 }
 
 /**
@@ -164,6 +175,7 @@ export function resolveTransportOptions(
     deserializer: options.deserializer,
     logger: options.logger ? toLogger(options.logger) : createStreamLogger('warn'),
     driver: options.driver,
+    ...(options.groupProtocol === undefined ? {} : { groupProtocol: options.groupProtocol }),
   };
 }
 

@@ -13,6 +13,7 @@ import {
 } from './option-checks';
 import { checkShape } from './check-shape';
 import { checkDriver } from './create-driver';
+import { checkGroupProtocol } from './group-protocol';
 import { TRANSPORT_CONFIG_SHAPES } from './kafka-config-keys';
 import type { KafkaTransportOptions } from './transport-options';
 
@@ -44,6 +45,7 @@ export function validateTransportOptions(options: KafkaTransportOptions): void {
   checkMethods('deserializer', options.deserializer, ['deserialize']);
   checkMethods('logger', options.logger, ['debug', 'info', 'warn', 'error']);
   checkDriver('driver', options.driver);
+  checkGroupProtocol('groupProtocol', options.groupProtocol, options.driver);
 }
 
 function validateClient(client: NonNullable<KafkaTransportOptions['client']>): void {

@@ -1,4 +1,5 @@
 import type { DriverOption } from '../options/create-driver';
+import type { GroupProtocol } from '../options/group-protocol';
 import type { ConsumerConfig, KafkaConfig } from '../kafka/kafkajs/kafkajs-types';
 import type { Logger } from '../logger';
 import { toFrozenCopy } from '../options/frozen-copy';
@@ -68,6 +69,11 @@ export interface ConsumeOptions<T = unknown> {
   /** The Kafka client library behind the stream: `'kafkajs'`, `'platformatic'`, or a KafkaDriver (a fake one in unit tests). @defaultValue `'kafkajs'` */
   driver?: DriverOption;
   /**
+   * `'consumer'`: KIP-848's group protocol (needs `driver: 'platformatic'`); a member joining or leaving moves
+   * only the partitions that change owner. @defaultValue `'classic'`
+   */
+  groupProtocol?: GroupProtocol;
+  /**
    * Non-blocking retries, as `@EventPattern`'s `retryTopics` (same fields, same topic names): a record the
    * subscriber gives up on with `record.retry(error)` goes to `<topic>.retry.<delayMs>`, and after the last
    * delay to `<topic>.dlt`. The stream also reads those retry topics and emits each of their records once it
@@ -93,6 +99,7 @@ export interface ResolvedConsumeOptions<T> {
   readonly drainTimeoutMs: number;
   readonly logger: Logger;
   readonly driver?: DriverOption;
+  readonly groupProtocol?: GroupProtocol;
   /** The stream's retry topics, one schedule per topic it reads (`retryTopics`). */
   readonly retryTopics?: RetryTopicRoutes<RetrySchedule>;
 }
@@ -118,6 +125,7 @@ const CONSUME_OPTION_KEYS: Record<keyof ConsumeOptions, true> = {
   drainTimeoutMs: true,
   logger: true,
   driver: true,
+  groupProtocol: true,
   retryTopics: true,
 };
 
@@ -160,6 +168,7 @@ export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedCo
       consumer: { ...options.consumer, groupId: options.groupId },
       logger: options.logger,
       driver: options.driver,
+      ...(options.groupProtocol === undefined ? {} : { groupProtocol: options.groupProtocol }),
       postfixId: '',
     },
     '',
@@ -181,6 +190,7 @@ export function resolveConsumeOptions<T>(options: ConsumeOptions<T>): ResolvedCo
     drainTimeoutMs: options.drainTimeoutMs ?? defaults.drainTimeoutMs,
     logger: transport.logger,
     ...(transport.driver ? { driver: transport.driver } : {}),
+    ...(transport.groupProtocol ? { groupProtocol: transport.groupProtocol } : {}),
     ...(retryTopics ? { retryTopics } : {}),
   });
 }

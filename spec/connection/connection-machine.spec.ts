@@ -6,6 +6,8 @@ import {
   createCrashedEvent,
   createDrainEvent,
   createGroupJoinedEvent,
+  createPartitionsAssignedEvent,
+  createPartitionsRevokedEvent,
   createProducerLostEvent,
   createRebalanceStartedEvent,
 } from '../../lib/connection/connection-events';
@@ -113,6 +115,13 @@ function stateOf(actor: Connection): ConnectionStateValue {
 function contextOf(actor: Connection): ConnectionContext {
   return actor.getSnapshot().context;
 }
+
+/** Each partition actor of the connection with its state, `partition:<topic>/<partition>=<state>`. */
+const partitionsOf = (actor: Connection) =>
+  Object.entries(actor.getSnapshot().children)
+    .filter(([id]) => id.startsWith('partition:'))
+    .map(([id, child]) => `${id}=${String((child?.getSnapshot() as { value: unknown }).value)}`)
+    .sort();
 
 // The timeout only turns a missing transition into a quick failure instead of mocha's 60 s one.
 function waitForSnapshot(
@@ -847,12 +856,6 @@ describe('connectionMachine', () => {
   });
 
   describe('partition actors', () => {
-    const partitionsOf = (actor: Connection) =>
-      Object.entries(actor.getSnapshot().children)
-        .filter(([id]) => id.startsWith('partition:'))
-        .map(([id, child]) => `${id}=${String((child?.getSnapshot() as { value: unknown }).value)}`)
-        .sort();
-
     it('spawns one per assigned partition on the join', async () => {
       const { actor } = await reachAssigned();
       expect(partitionsOf(actor)).to.deep.equal([
@@ -889,6 +892,80 @@ describe('connectionMachine', () => {
       drain.resolve();
       await waitForState(closed.actor, 'stopped');
       expect(partitionsOf(closed.actor)).to.deep.equal([]);
+    });
+  });
+
+  describe('incremental rebalances (KIP-848: partitions added and taken while assigned)', () => {
+    const sample = (actor: Connection, partition: number, inFlight: number) =>
+      actor.getSnapshot().children[`partition:hero.kill.dragon/${partition}`]?.send({
+        type: 'partition.sampled',
+        progress: { inFlight, batches: 1 },
+        at: 5_000,
+      });
+
+    function recordStates(actor: Connection): string[] {
+      const states: string[] = [];
+      actor.subscribe((snapshot) => states.push(toConnectionStateValue(snapshot.value)));
+      return states;
+    }
+
+    it('spawns actors for partitions added, staying assigned, and leaves the others as they are', async () => {
+      const { actor } = await reachAssigned();
+      sample(actor, 0, 3);
+      const states = recordStates(actor);
+      actor.send(createPartitionsAssignedEvent({ 'hero.kill.dragon': [2], 'hero.heal': [0] }));
+      expect(states).to.not.include('rebalancing');
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [0, 1, 2], 'hero.heal': [0] });
+      expect(partitionsOf(actor)).to.deep.equal([
+        'partition:hero.heal/0=idle',
+        'partition:hero.kill.dragon/0=processing',
+        'partition:hero.kill.dragon/1=idle',
+        'partition:hero.kill.dragon/2=idle',
+      ]);
+    });
+
+    it('commits and releases a partition taken only once its records in flight finish; the others keep flowing', async () => {
+      const { actor, actions } = await reachAssigned();
+      sample(actor, 0, 2);
+      sample(actor, 1, 1);
+      const states = recordStates(actor);
+      actor.send(createPartitionsRevokedEvent({ 'hero.kill.dragon': [1] }));
+      expect(stateOf(actor)).to.equal('assigned');
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [0] });
+      expect(actions).to.deep.equal(['flushCommits']);
+      expect(partitionsOf(actor)).to.deep.equal([
+        'partition:hero.kill.dragon/0=processing',
+        'partition:hero.kill.dragon/1=releasing',
+      ]);
+      sample(actor, 1, 0);
+      expect(actions).to.deep.equal(['flushCommits', 'flushCommits']);
+      expect(partitionsOf(actor)).to.deep.equal(['partition:hero.kill.dragon/0=processing']);
+      expect(states).to.not.include('rebalancing');
+      expect(stateOf(actor)).to.equal('assigned');
+    });
+
+    it('lets a partition given back while still releasing finish in its actor, and keeps it assigned', async () => {
+      const { actor } = await reachAssigned();
+      sample(actor, 1, 1);
+      actor.send(createPartitionsRevokedEvent({ 'hero.kill.dragon': [1] }));
+      actor.send(createPartitionsAssignedEvent({ 'hero.kill.dragon': [1] }));
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [0, 1] });
+      sample(actor, 1, 0);
+      // The releasing actor ended; the partition is ours again and gets a fresh actor at the next move.
+      expect(partitionsOf(actor)).to.deep.equal(['partition:hero.kill.dragon/0=idle']);
+    });
+
+    it('takes partition moves reported between the join and the end of connectKafka', async () => {
+      const connect = createDeferred();
+      const { actor } = startConnection({ connect: () => connect.promise });
+      actor.send(createConnectEvent());
+      actor.send(join({}, 'member-1', 1));
+      actor.send(createPartitionsAssignedEvent({ 'hero.kill.dragon': [4] }));
+      connect.resolve();
+      await waitForState(actor, 'assigned');
+      expect(contextOf(actor).assignment).to.deep.equal({ 'hero.kill.dragon': [4] });
+      expect(partitionsOf(actor)).to.deep.equal(['partition:hero.kill.dragon/4=idle']);
     });
   });
 

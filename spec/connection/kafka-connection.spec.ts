@@ -207,6 +207,26 @@ describe('KafkaConnection (on a fake driver)', () => {
     });
   });
 
+  describe('incremental rebalances (KIP-848)', () => {
+    it('adds and takes single partitions while staying assigned, committing a taken one before it is released', async () => {
+      const { driver, connection } = track(createConnection());
+      await connection.connect();
+      const seen: string[] = [];
+      const subscription = connection.transitions$.subscribe((transition) => seen.push(transition.to));
+      driver.consumer.assignPartitions({ 'orders.placed': [1] });
+      expect(connection.assignment).to.deep.equal({ 'orders.placed': [0, 1] });
+      await driver.consumer.deliver('orders.placed', 1, [{ value: 'a' }, { value: 'b' }]);
+      driver.consumer.revokePartitions({ 'orders.placed': [1] });
+      await settle();
+      subscription.unsubscribe();
+      expect(seen.filter((state) => state !== 'assigned')).to.deep.equal([]);
+      expect(connection.state).to.equal('assigned');
+      expect(connection.assignment).to.deep.equal({ 'orders.placed': [0] });
+      expect(driver.consumer.committed.get('orders.placed/1')).to.equal('2');
+      expect(connection.partitions.map(({ id }) => id)).to.deep.equal(['partition:orders.placed/0']);
+    });
+  });
+
   describe('a producer-only connection losing its brokers', () => {
     it('moves to reconnecting on a send the driver reports lost, and is connected again on its own', async () => {
       const { driver, connection } = track(createConnection({ withConsumer: false }));

@@ -95,6 +95,21 @@ describe('KafkaConnection.command(): an operator pauses and resumes a partition 
     );
   });
 
+  it('lifts the consumer’s pause of a partition KIP-848 takes away, keeping the other paused', async () => {
+    const { driver, connection } = await connected();
+    connection.command({ type: 'pause', topic: TOPIC, partition: 0, by: 'ops' });
+    connection.command({ type: 'pause', topic: TOPIC, partition: 1, by: 'ops' });
+    driver.consumer.revokePartitions({ [TOPIC]: [1] });
+    expect(driver.consumer.pauses).to.deep.equal([
+      `pause ${TOPIC}/0`,
+      `pause ${TOPIC}/1`,
+      `resume ${TOPIC}/1`,
+    ]);
+    expect(
+      connection.partitions.map((view) => `${view.context.partition}=${String(view.state)}`),
+    ).to.deep.equal(['0=paused']);
+  });
+
   it('refuses a partition the member does not hold, naming it', async () => {
     const { driver, connection } = await connected();
     expect(connection.command({ type: 'pause', topic: TOPIC, partition: 7, by: 'ops' })).to.deep.equal({

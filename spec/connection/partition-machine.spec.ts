@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createActor } from 'xstate';
+import { createActor, setup, type ActorRefFrom } from 'xstate';
+import type { PartitionReleasedEvent } from '../../lib/connection/connection-events';
 import { partitionActorId, partitionMachine } from '../../lib/connection/partition-machine';
 
 function start() {
@@ -54,6 +55,53 @@ describe('partitionMachine', () => {
     actor.send({ type: 'partition.revoked' });
     expect(actor.getSnapshot().value).to.equal('revoked');
     expect(actor.getSnapshot().status).to.equal('done');
+  });
+
+  describe('released under KIP-848 (the member keeps its other partitions)', () => {
+    /** The actor under a parent that records what it is told, as the connection actor hears it. */
+    function startUnderParent() {
+      const told: PartitionReleasedEvent[] = [];
+      const parent = createActor(
+        setup({
+          types: { events: {} as PartitionReleasedEvent },
+          actors: { partition: partitionMachine },
+        }).createMachine({
+          invoke: { id: 'partition', src: 'partition', input: { topic: 'orders', partition: 3 } },
+          on: { 'partition.released': { actions: ({ event }) => void told.push(event) } },
+        }),
+      );
+      parent.start();
+      const actor = parent.getSnapshot().children.partition as ActorRefFrom<typeof partitionMachine>;
+      return { actor, told };
+    }
+
+    it('goes releasing, waits for a sample with nothing in flight, then ends released and tells its parent', () => {
+      const { actor, told } = startUnderParent();
+      actor.send(sampled(2));
+      actor.send({ type: 'partition.releasing' });
+      expect(actor.getSnapshot().value).to.equal('releasing');
+      actor.send(sampled(1));
+      expect(actor.getSnapshot().value).to.equal('releasing');
+      expect(told).to.deep.equal([]);
+      actor.send(sampled(0));
+      expect(actor.getSnapshot().value).to.equal('released');
+      expect(actor.getSnapshot().status).to.equal('done');
+      expect(told).to.deep.equal([{ type: 'partition.released', topic: 'orders', partition: 3 }]);
+    });
+
+    it('is released at once when nothing of it is in flight', () => {
+      const { actor } = startUnderParent();
+      actor.send({ type: 'partition.releasing' });
+      expect(actor.getSnapshot().value).to.equal('released');
+    });
+
+    it('forgets an operator’s pause when released from paused', () => {
+      const { actor } = startUnderParent();
+      actor.send({ type: 'operator.pause', by: 'ops@example.com', at: 7_000 });
+      actor.send({ type: 'partition.releasing' });
+      expect(actor.getSnapshot().value).to.equal('released');
+      expect(actor.getSnapshot().context.pausedBy).to.equal(undefined);
+    });
   });
 
   describe('an operator’s pause', () => {

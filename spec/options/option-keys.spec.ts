@@ -10,6 +10,7 @@ const SHARED_REST = [
   'logger',
   'transport',
   'driver',
+  'groupProtocol',
 ];
 
 describe('option keys', () => {

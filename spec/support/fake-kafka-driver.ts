@@ -345,6 +345,16 @@ export class FakeConsumer implements DriverConsumer {
     this.join(assignment);
   }
 
+  /** KIP-848: the broker adds `partitions` to what this member keeps, without a rebalance. */
+  assignPartitions(partitions: Record<string, number[]>): void {
+    this.#emit({ type: 'partitions.assigned', partitions });
+  }
+
+  /** KIP-848: the broker takes `partitions` from this member, which keeps the others. */
+  revokePartitions(partitions: Record<string, number[]>): void {
+    this.#emit({ type: 'partitions.revoked', partitions });
+  }
+
   /** The consumer crashes; `restart` says whether the library restarts it by itself. */
   crash(error: unknown, restart: boolean): void {
     this.#running = false;

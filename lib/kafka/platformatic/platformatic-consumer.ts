@@ -6,6 +6,13 @@
  * and a closed consumer cannot be opened again. This adapter does what kafkajs does after a crash: it reports
  * `crashed` with `restart: true` (the connection waits in `reconnecting` for the rejoin), builds a new
  * consumer and stream, and reports the join; after RESTART_DELAYS_MS it gives up with `restart: false`.
+ *
+ * With `groupProtocol: 'consumer'` (KIP-848) the broker moves single partitions and @platformatic/kafka
+ * reports no event for it: it changes `consumer.assignments` after a heartbeat. This adapter reads that
+ * assignment after each heartbeat and before each delivery, and reports what changed as `partitions.assigned`
+ * and `partitions.revoked`. @platformatic/kafka acknowledges a revocation at its next heartbeat without waiting
+ * for the records already handed over: they finish here, and their partition's next owner may read again
+ * those not committed yet (at least once).
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka' with {
   'resolution-mode': 'import',
@@ -13,7 +20,7 @@ import type { Consumer, Message, MessagesStream } from '@platformatic/kafka' wit
 import { RxKafkaError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { TopicPartitionOffsets } from '../fetched-batch';
-import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent } from '../kafka-driver';
+import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent, GroupProtocol } from '../kafka-driver';
 import { toUnknownTopicFailure } from '../topic-not-found';
 import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
 import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
@@ -45,7 +52,15 @@ export interface PlatformaticConsumerSetup {
   readonly groupId: string;
   readonly options: PlatformaticConsumerOptions;
   readonly logger: Logger;
+  /** @defaultValue `'classic'` */
+  readonly groupProtocol?: GroupProtocol;
 }
+
+/** The group settings KIP-848 moves to the broker (`group.consumer.*` configs), by rxkafka option name. */
+const CLASSIC_ONLY_OPTIONS = {
+  sessionTimeout: 'consumer.sessionTimeout',
+  heartbeatInterval: 'consumer.heartbeatInterval',
+};
 
 export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   readonly offsets = new ResolvedOffsets();
@@ -59,12 +74,19 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   #stream: NativeStream | undefined;
   #settings: ConsumeSettings | undefined;
   #assigned = new Set<string>();
+  /**
+   * KIP-848: per partition, the highest offset handed over. @platformatic/kafka restarts every partition it
+   * holds at its committed offset when it is given one more: records of the partitions it kept that were
+   * handed over already are dropped, not handed over twice.
+   */
+  readonly #handedOver = new Map<string, bigint>();
   #running = false;
   #restarting = false;
   #generation = 0;
 
   constructor(setup: PlatformaticConsumerSetup) {
     this.#setup = setup;
+    if (this.#isIncremental()) refuseClassicOnlyOptions(setup.options);
   }
 
   /** The current @platformatic/kafka `Consumer` (a new one after each connect or restart). */
@@ -152,11 +174,16 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     for (const listener of this.#listeners) listener(event);
   }
 
+  #isIncremental(): boolean {
+    return this.#setup.groupProtocol === 'consumer';
+  }
+
   #createNative(): NativeConsumer {
     const { library, base, groupId, options } = this.#setup;
     const native = new library.Consumer({
       ...base,
       ...options,
+      ...(this.#isIncremental() ? { groupProtocol: 'consumer' } : {}),
       groupId,
       autocommit: false,
     }) as NativeConsumer;
@@ -166,8 +193,12 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       // The stream starts every partition again at the group's committed offset (another member may have
       // moved it meanwhile): a seek or a resolved offset from before the join would skip or rewind it.
       this.#seeks.clear();
+      this.#handedOver.clear();
       this.offsets.clear();
-      const event = toGroupJoinedEvent(payload);
+      // KIP-848's join says no partitions: they are in the assignment the heartbeats keep.
+      const event = toGroupJoinedEvent(
+        this.#isIncremental() ? { ...payload, assignments: native.assignments ?? [] } : payload,
+      );
       if (event.type === 'group.joined') {
         this.#assigned = new Set(
           Object.entries(event.assignment).flatMap(([topic, partitions]) =>
@@ -184,6 +215,11 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       this.#assigned = new Set();
       this.#emit({ type: 'rebalancing' });
     });
+    if (this.#isIncremental()) {
+      native.on('consumer:heartbeat:end', () => {
+        if (native === this.#native) this.#reportAssignmentChanges(native);
+      });
+    }
     // A failed rejoin after a heartbeat error: the consumer is out of its group.
     native.on('error', (error: unknown) => {
       if (native === this.#native) this.#crash(error);
@@ -244,18 +280,51 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     }
   }
 
+  /**
+   * KIP-848: reports the partitions `native`'s assignment gained and lost since the last look, taken first so
+   * that a partition given to another member stops being handed over before a new one starts.
+   */
+  #reportAssignmentChanges(native: NativeConsumer): void {
+    if (!native.memberId) return;
+    const current = new Set(
+      (native.assignments ?? []).flatMap(({ topic, partitions }) =>
+        partitions.map((partition) => toPartitionKey(topic, partition)),
+      ),
+    );
+    const revoked = [...this.#assigned].filter((key) => !current.has(key));
+    const assigned = [...current].filter((key) => !this.#assigned.has(key));
+    this.#assigned = current;
+    for (const key of revoked) this.#handedOver.delete(key);
+    if (revoked.length > 0) this.#emit({ type: 'partitions.revoked', partitions: toAssignment(revoked) });
+    if (assigned.length > 0) {
+      this.#emit({ type: 'partitions.assigned', partitions: toAssignment(assigned) });
+    }
+  }
+
   /** The records to hand over: of partitions this member holds, and not left over from before a seek. */
   #deliverable(stream: NativeStream, messages: readonly NativeMessage[]): NativeMessage[] {
+    if (this.#isIncremental() && this.#native) this.#reportAssignmentChanges(this.#native);
     return messages.filter((message) => {
       const key = toPartitionKey(message.topic, message.partition);
       if (!this.#assigned.has(key)) return false;
+      if (this.#isHandedOverAlready(key, message.offset)) return false;
       const verdict = this.#seeks.verdict(key, message.offset);
       if (verdict === 'drop-and-seek-again') {
         const target = this.#seeks.targetOf(key);
         if (target !== undefined) stream.offsetsToFetch.set(key, target);
       }
+      if (verdict === 'deliver' && this.#isIncremental()) {
+        this.#handedOver.set(key, message.offset);
+      }
       return verdict === 'deliver';
     });
+  }
+
+  /** KIP-848: a record read again after @platformatic/kafka restarted a kept partition (not after a seek). */
+  #isHandedOverAlready(key: string, offset: bigint): boolean {
+    if (this.#seeks.targetOf(key) !== undefined) return false;
+    const last = this.#handedOver.get(key);
+    return last !== undefined && offset <= last;
   }
 
   async #handle(batch: PartitionBatch<NativeMessage>, settings: ConsumeSettings): Promise<void> {
@@ -275,6 +344,8 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
 
   #moveTo(topic: string, partition: number, offset: bigint): void {
     const key = toPartitionKey(topic, partition);
+    // A seek may rewind on purpose: what was handed over from there on is handed over again.
+    this.#handedOver.delete(key);
     this.#seekCounts.set(key, (this.#seekCounts.get(key) ?? 0) + 1);
     this.#seeks.seek(key, offset);
     if (this.#stream) this.#stream.offsetsToFetch.set(key, offset);
@@ -297,6 +368,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       try {
         await this.#closeNative();
         this.#seeks.clear();
+        this.#handedOver.clear();
         this.offsets.clear();
         const native = this.#createNative();
         await native.metadata({ topics: [] });
@@ -333,6 +405,35 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     // Its failure (no broker to leave the group at) leaves nothing to clean up: the session times out.
     if (native) await new Promise<void>((resolve) => native.close(true, () => resolve()));
   }
+}
+
+/**
+ * KIP-848's session timeout and heartbeat interval are the broker's (`group.consumer.session.timeout.ms`,
+ * `group.consumer.heartbeat.interval.ms`); the consumer's own would be ignored without a word.
+ */
+function refuseClassicOnlyOptions(options: PlatformaticConsumerOptions): void {
+  const given = (Object.keys(CLASSIC_ONLY_OPTIONS) as Array<keyof typeof CLASSIC_ONLY_OPTIONS>).filter(
+    (key) => options[key] !== undefined,
+  );
+  if (given.length === 0) return;
+  const names = given.map((key) => CLASSIC_ONLY_OPTIONS[key]);
+  throw new RxKafkaError(
+    'RXK_INVALID_OPTIONS',
+    `groupProtocol 'consumer' (KIP-848) takes no ${names.join(' or ')}: the broker sets them ` +
+      "(group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms). Remove them, or use groupProtocol 'classic'",
+    { path: names[0] },
+  );
+}
+
+/** Partition keys (`topic:partition`; a topic name has no ':') as an assignment, topic by topic. */
+function toAssignment(keys: readonly string[]): Record<string, number[]> {
+  const assignment: Record<string, number[]> = {};
+  for (const key of keys) {
+    const at = key.lastIndexOf(':');
+    (assignment[key.slice(0, at)] ??= []).push(Number(key.slice(at + 1)));
+  }
+  for (const partitions of Object.values(assignment)) partitions.sort((a, b) => a - b);
+  return assignment;
 }
 
 /** The subscription's topics; @platformatic/kafka subscribes to names only. */

@@ -79,6 +79,7 @@ class PlatformaticDriver implements KafkaDriver {
       groupId: settings.groupId,
       options,
       logger: this.#logger,
+      groupProtocol: settings.groupProtocol,
     });
   }
 

@@ -4,7 +4,10 @@ import { Readable } from 'node:stream';
 import type { FetchedBatch } from '../../../lib/kafka/fetched-batch';
 import type { DriverConsumerEvent } from '../../../lib/kafka/kafka-driver';
 import { silentLogger } from '../../../lib/logger';
-import { PlatformaticConsumer } from '../../../lib/kafka/platformatic/platformatic-consumer';
+import {
+  PlatformaticConsumer,
+  type PlatformaticConsumerSetup,
+} from '../../../lib/kafka/platformatic/platformatic-consumer';
 import type { PlatformaticKafka } from '../../../lib/kafka/platformatic/platformatic-library';
 import { DEFAULT_FETCH_MAX_WAIT_MS } from '../../../lib/kafka/platformatic/platformatic-options';
 
@@ -25,6 +28,9 @@ class FakeConsumer extends EventEmitter {
   static created: FakeConsumer[] = [];
   readonly stream = new FakeStream();
   closed = false;
+  /** What KIP-848's heartbeats last assigned (the library changes it without an event). */
+  assignments: Array<{ topic: string; partitions: number[] }> | null = null;
+  memberId: string | null = null;
   constructor(readonly options: Record<string, unknown>) {
     super();
     FakeConsumer.created.push(this);
@@ -33,6 +39,7 @@ class FakeConsumer extends EventEmitter {
     return {};
   }
   async consume(): Promise<FakeStream> {
+    this.memberId = `member-${FakeConsumer.created.length}`;
     this.emit('consumer:group:join', {
       memberId: `member-${FakeConsumer.created.length}`,
       generationId: FakeConsumer.created.length,
@@ -47,10 +54,10 @@ class FakeConsumer extends EventEmitter {
   }
 }
 
-function message(offset: number) {
+function message(offset: number, partition = 0) {
   return {
     topic: 't',
-    partition: 0,
+    partition,
     offset: BigInt(offset),
     timestamp: 0n,
     headers: new Map(),
@@ -59,13 +66,16 @@ function message(offset: number) {
   };
 }
 
-function createConsumer(): PlatformaticConsumer {
+function createConsumer(
+  setup: Partial<Pick<PlatformaticConsumerSetup, 'groupProtocol' | 'options'>> = {},
+): PlatformaticConsumer {
   return new PlatformaticConsumer({
     library: { Consumer: FakeConsumer } as unknown as PlatformaticKafka,
     base: { clientId: 'spec', bootstrapBrokers: ['localhost:9092'] },
     groupId: 'g',
     options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS },
     logger: silentLogger,
+    ...setup,
   });
 }
 
@@ -166,6 +176,84 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
       expect(FakeConsumer.created[0].closed).to.equal(true);
       expect(consumer.native).to.equal(FakeConsumer.created[1]);
       await consumer.disconnect();
+    });
+  });
+
+  context("with groupProtocol 'consumer' (KIP-848)", () => {
+    it('joins with it and reports the partitions each heartbeat added and took, taken first', async () => {
+      const consumer = createConsumer({ groupProtocol: 'consumer' });
+      const events: DriverConsumerEvent[] = [];
+      consumer.onEvent((event) => events.push(event));
+      await consumer.connect();
+      await consumer.consume({ topics: ['t'], fromBeginning: true, eachBatch: async () => undefined });
+      const native = FakeConsumer.created[0];
+      expect(native.options.groupProtocol).to.equal('consumer');
+      native.assignments = [{ topic: 't', partitions: [0, 1] }];
+      native.emit('consumer:heartbeat:end');
+      native.emit('consumer:heartbeat:end');
+      native.assignments = [{ topic: 't', partitions: [0, 2] }];
+      native.emit('consumer:heartbeat:end');
+      expect(
+        events.map((event) => ('partitions' in event ? [event.type, event.partitions] : event.type)),
+      ).to.deep.equal([
+        'group.joined',
+        ['partitions.assigned', { t: [0, 1] }],
+        ['partitions.revoked', { t: [1] }],
+        ['partitions.assigned', { t: [2] }],
+      ]);
+      await consumer.disconnect();
+    });
+
+    it('hands over no record twice when the library restarts a kept partition at its committed offset', async () => {
+      const consumer = createConsumer({ groupProtocol: 'consumer' });
+      const delivered: string[] = [];
+      let onDelivered = (): void => undefined;
+      await consumer.connect();
+      await consumer.consume({
+        topics: ['t'],
+        fromBeginning: true,
+        eachBatch: async (batch) => {
+          delivered.push(
+            ...batch.batch.messages.map((record) => `${batch.batch.partition}@${record.offset}`),
+          );
+          for (const record of batch.batch.messages) batch.resolveOffset(record.offset);
+          if (delivered.includes('0@2')) onDelivered();
+        },
+      });
+      const native = FakeConsumer.created[0];
+      native.assignments = [{ topic: 't', partitions: [0] }];
+      native.emit('consumer:heartbeat:end');
+      native.stream.push(message(0));
+      native.stream.push(message(1));
+      await new Promise((resolve) => setImmediate(resolve));
+      // Partition 1 added: the library fetches every partition it holds again from the committed offset.
+      native.assignments = [{ topic: 't', partitions: [0, 1] }];
+      native.emit('consumer:heartbeat:end');
+      const handed = new Promise<void>((resolve) => (onDelivered = resolve));
+      native.stream.push(message(0));
+      native.stream.push(message(1));
+      native.stream.push(message(0, 1));
+      native.stream.push(message(2));
+      await handed;
+      expect(delivered).to.deep.equal(['0@0', '0@1', '1@0', '0@2']);
+      await consumer.disconnect();
+    });
+
+    it('refuses consumer.sessionTimeout and heartbeatInterval, which the broker sets under KIP-848', () => {
+      const error = (() => {
+        try {
+          createConsumer({
+            groupProtocol: 'consumer',
+            options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS, sessionTimeout: 10_000 },
+          });
+        } catch (failure) {
+          return failure as { code: string; message: string; context: { path?: string } };
+        }
+        throw new Error('expected RXK_INVALID_OPTIONS');
+      })();
+      expect(error.code).to.equal('RXK_INVALID_OPTIONS');
+      expect(error.context.path).to.equal('consumer.sessionTimeout');
+      expect(error.message).to.include('group.consumer.session.timeout.ms');
     });
   });
 
