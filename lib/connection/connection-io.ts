@@ -17,6 +17,8 @@ export interface ConnectionIo {
   readonly listenToKafka: (sendBack: (event: ConnectionEvent) => void) => () => void;
   /** The `samplePartitions` actor's body: starts the partition actors' sampler, returns how to stop it. */
   readonly samplePartitions: () => (() => void) | undefined;
+  /** Tells the partition actors of their progress now, not at the sampler's next tick. */
+  readonly sampleProgress: () => void;
   readonly connectKafka: () => Promise<void>;
   readonly drainKafka: () => Promise<void>;
   readonly offsets: Pick<ConsumerOffsets, 'flush' | 'detach'>;
@@ -63,6 +65,7 @@ export function provideConnectionIo(io: ConnectionIo) {
         );
       },
       abandonInFlight: () => io.abandonInFlight(),
+      sampleProgress: () => io.sampleProgress(),
       pauseFetching: (_, params) => {
         const { topic, partition } = params as PartitionParams;
         io.pause(topic, partition);

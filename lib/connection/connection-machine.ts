@@ -234,6 +234,9 @@ export const connectionMachine = setup({
     releasePartitions: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'kafka.partitions.revoked') return;
       enqueue.assign({ assignment: removeFromAssignment(context.assignment, event.partitions) });
+      // The actors' figures come from a sampler once a second: a record fetched since its last sample would
+      // not count, and its partition would be released with it still in flight.
+      enqueue('sampleProgress');
       const children = self.getSnapshot().children;
       for (const { topic, partition } of listPartitions(event.partitions)) {
         const id = partitionActorId(topic, partition);
@@ -311,6 +314,7 @@ export const connectionMachine = setup({
     reportCrash: () => undefined,
     reportConnectRetry: () => undefined,
     abandonInFlight: () => undefined,
+    sampleProgress: () => undefined,
     reportDrainDeadline: () => undefined,
     // Params typed `unknown`: xstate cannot type an action's params inside the setup whose enqueueActions
     // enqueue it; each is a PartitionParams.

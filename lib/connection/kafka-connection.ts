@@ -163,6 +163,7 @@ export class KafkaConnection {
         this.#sampler.start(PARTITION_SAMPLE_EVERY_MS);
         return () => this.#sampler.stop();
       },
+      sampleProgress: () => this.#sampler.sample(),
       connectKafka: () => {
         const attempt = this.#connectKafka();
         this.#connectAttempt = attempt.catch(() => undefined);

@@ -162,7 +162,9 @@ function whyHeld(
   const reason: StuckReason =
     state === 'revoking'
       ? { kind: 'revoking', inFlight: progress.inFlight }
-      : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
+      : state === 'releasing'
+        ? { kind: 'releasing', inFlight: progress.inFlight }
+        : explainHeld(scope, topic, partition, progress.inFlight, progress.finishedOffset);
   return { stuckMs, reason };
 }
 

@@ -20,7 +20,7 @@ export interface OwnershipSpan {
   readonly to: number;
   /** `member · source`; absent for an unowned span. */
   readonly owner?: string;
-  /** The partition actor's state (`idle`, `processing`, `paused`, `revoking`); absent while unowned. */
+  /** The partition actor's state (`idle`, `processing`, `paused`, `revoking`, `releasing`); absent while unowned. */
   readonly state?: string;
   readonly cause: OwnershipCause;
 }
@@ -84,7 +84,7 @@ export function buildOwnershipTimeline(
   };
 
   const causeOf = (state: string, oldestInFlightMs: number | undefined): OwnershipCause => {
-    if (state === 'revoking') return 'rebalance';
+    if (state === 'revoking' || state === 'releasing') return 'rebalance';
     if (state === 'paused') return 'paused';
     if (oldestInFlightMs !== undefined && oldestInFlightMs > stuckAfterMs) return 'stuck';
     return 'working';
@@ -144,7 +144,7 @@ export function buildOwnershipTimeline(
     } else if (partitions) {
       next = new Map();
       for (const p of partitions) {
-        if (p.state === 'revoked') continue;
+        if (p.state === 'revoked' || p.state === 'released') continue;
         next.set(group + '|' + p.topic + '/' + p.partition, {
           topic: p.topic,
           partition: p.partition,

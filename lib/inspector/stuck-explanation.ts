@@ -64,6 +64,14 @@ export type StuckReason =
       readonly inFlight: number;
     }
   | {
+      /**
+       * An incremental rebalance (KIP-848) moves the partition to another member; its records in flight
+       * finish and commit before it is released, while the member keeps its other partitions.
+       */
+      readonly kind: 'releasing';
+      readonly inFlight: number;
+    }
+  | {
       /** The consumer holds no assignment: it is connecting, rebalancing, reconnecting, failed, … */
       readonly kind: 'not-assigned';
       readonly state: string;
@@ -142,6 +150,8 @@ export function toSentence(
       return `${subject}paused by ${reason.by} at ${new Date(reason.pausedAt).toISOString()}; nothing of it is fetched until it is resumed`;
     case 'revoking':
       return `${subject}revoked and draining: ${reason.inFlight} records in flight finish before the member rejoins`;
+    case 'releasing':
+      return `${subject}moving to another member: ${reason.inFlight} records in flight finish and commit before it is released`;
     case 'unexplained':
       return `${subject}${reason.inFlight} records in flight and no handler known to run on them (start a StuckWatch with the process to name it)`;
     case 'not-assigned':

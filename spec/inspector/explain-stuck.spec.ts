@@ -259,6 +259,22 @@ describe('explainStuck() (on a fake driver)', () => {
     );
   });
 
+  it('tells a partition an incremental rebalance moves away that finishes its records in flight', async () => {
+    void driver.consumer.deliver('stuck.hang', 0, [{ value: '{}' }]);
+    await settle();
+    driver.consumer.revokePartitions({ 'stuck.hang': [0] });
+    await settle();
+    expect(server.connection.partitions.find((p) => p.context.topic === 'stuck.hang')?.state).to.equal(
+      'releasing',
+    );
+    const releasing = explainLater().find((explained) => explained.topic === 'stuck.hang');
+    expect(releasing?.reason).to.deep.equal({ kind: 'releasing', inFlight: 1 });
+    expect(releasing?.sentence).to.equal(
+      'server stuck.hang/0 has not committed past its start for 60 s: moving to another member: 1 records in ' +
+        'flight finish and commit before it is released',
+    );
+  });
+
   it('tells a partition an operator paused: who, since when, even with nothing in flight', () => {
     driver.capabilities = { joinsAfterConsume: true, pausesPartitions: true };
     const outcome = server.connection.command({ type: 'pause', topic: 'stuck.ask', partition: 0, by: 'ops' });
