@@ -367,6 +367,7 @@ export class KafkaConnection {
       }
     });
     let snapshot: ConnectionSnapshot;
+    this.#metrics?.hold();
     try {
       this.#actor.send(createConnectEvent());
       snapshot = await waitFor(
@@ -390,11 +391,13 @@ export class KafkaConnection {
   ): Promise<{ mode: DrainMode; timedOut: boolean }> {
     this.#actor.send(createDrainEvent(mode, deadlineMs));
     const { context } = await waitFor(this.#actor, (s) => s.matches('stopped'));
+    this.#metrics?.release();
     return { mode: context.drainMode ?? mode, timedOut: context.drainTimedOut };
   }
 
   /** Stops the actor for good and removes kafkajs listeners (after close()). */
   dispose(): void {
+    this.#metrics?.release();
     for (const remove of this.#removeListeners.splice(0)) remove();
     this.offsets.stop();
     this.#messages.complete();

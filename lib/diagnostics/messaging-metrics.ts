@@ -52,6 +52,21 @@ export class MessagingMetrics {
     const attributes = operationAttributes('process', topic, partition, this.#identity);
     this.#instruments.consumedMessages.add(count, attributes);
   }
+
+  /**
+   * Its connection runs (from connect() until close() is done): handler runs are timed while any recorder
+   * is held, through one subscription for the process.
+   */
+  hold(): void {
+    holders.add(this);
+    listenToHandlers();
+  }
+
+  /** Its connection stopped: the last recorder released leaves the handler channels alone again. */
+  release(): void {
+    if (!holders.delete(this)) return;
+    if (holders.size === 0) stopListening();
+  }
 }
 
 interface Instruments {
@@ -63,8 +78,10 @@ interface Instruments {
 
 /** The instruments of the meter provider registered now; rebuilt when another one is registered. */
 let current: { meter: Meter; instruments: Instruments } | undefined;
-/** The handler channel subscriptions, while a meter provider is registered. */
+/** The handler channel subscriptions, while a held recorder's connection runs. */
 let listeners: Array<[string, (message: unknown) => void]> | undefined;
+/** The recorders whose connections run. */
+const holders = new Set<MessagingMetrics>();
 
 /**
  * A recorder for one connection, or undefined when `@opentelemetry/api` is absent or no meter provider is
@@ -77,11 +94,11 @@ export function createMessagingMetrics(identity: MessagingMetricsIdentity): Mess
   // The API hands out its one shared no-op meter until an SDK registers a provider (or after it is disabled:
   // the handler channels are then left alone again).
   if (meter === api.createNoopMeter()) {
+    holders.clear();
     stopListening();
     return undefined;
   }
   if (current?.meter !== meter) current = { meter, instruments: createInstruments(meter) };
-  listenToHandlers();
   return new MessagingMetrics(current.instruments, identity);
 }
 
@@ -141,7 +158,7 @@ function listenToHandlers(): void {
 function stopListening(): void {
   for (const [name, listener] of listeners ?? []) unsubscribe(name, listener);
   listeners = undefined;
-  current = undefined;
+  if (holders.size === 0) current = undefined;
 }
 
 function runId({ topic, partition, offset, handler }: HandlerEndPayload): string {

@@ -74,6 +74,27 @@ describe('messaging metrics (OpenTelemetry, fake driver)', () => {
     });
   });
 
+  context('while connections come and go under a meter provider', () => {
+    it('times handler runs while any connection runs, and leaves the handler channels once the last is closed', async () => {
+      const sdk = registerInMemoryMetrics();
+      try {
+        const first = await startServer(new FakeKafkaDriver());
+        const second = await startServer(new FakeKafkaDriver());
+        expect(channel(DIAGNOSTICS_CHANNELS.handlerEnd).hasSubscribers).to.equal(true);
+        await first.close();
+        expect(channel(DIAGNOSTICS_CHANNELS.handlerEnd).hasSubscribers, 'one still runs').to.equal(true);
+        await second.close();
+        expect(channel(DIAGNOSTICS_CHANNELS.handlerEnd).hasSubscribers).to.equal(false);
+        expect(channel(DIAGNOSTICS_CHANNELS.handlerError).hasSubscribers).to.equal(false);
+        const again = await startServer(new FakeKafkaDriver());
+        expect(channel(DIAGNOSTICS_CHANNELS.handlerEnd).hasSubscribers, 'listening again').to.equal(true);
+        await again.close();
+      } finally {
+        await sdk.unregister();
+      }
+    });
+  });
+
   context('when a meter provider is registered', () => {
     let sdk: InMemoryMetrics;
     let driver: FakeKafkaDriver;
