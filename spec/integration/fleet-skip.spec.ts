@@ -34,7 +34,9 @@ describe('an operator skips a hung record of another fleet member, through the c
   let server: KafkaServer;
   let publisher: InspectionPublisher | undefined;
   let inspector: Inspector | undefined;
-  const watch = new StuckWatch();
+  // Made in before(), not here: a describe body runs when mocha loads the file, and a watch made then
+  // would listen to the handler channels through every spec file that runs before this one.
+  let watch: StuckWatch;
 
   @Controller()
   class LedgerController {
@@ -46,6 +48,7 @@ describe('an operator skips a hung record of another fleet member, through the c
   }
 
   before(async () => {
+    watch = new StuckWatch();
     const brokers = [...(await useTestBroker()).brokers];
     await createTopics([
       { topic, numPartitions: 1 },
@@ -81,7 +84,7 @@ describe('an operator skips a hung record of another fleet member, through the c
 
   after(async () => {
     release();
-    watch.close();
+    watch?.close();
     await inspector?.close();
     await publisher?.close();
     await server?.close();
