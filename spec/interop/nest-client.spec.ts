@@ -262,8 +262,9 @@ describe('a real NestJS ClientKafka → KafkaServer (interop)', () => {
         expected: [],
       });
       expect(fromRx).to.deep.equal([{ next: 'first' }, { next: 'second' }, { complete: true }]);
-      // NestJS 12 marks the last value as the end while that value still waits to be sent.
-      const nestSkippedTheNull = NESTJS_MAJOR === '12' && fromNest.length === 3;
+      // NestJS marks the last value as the end when that value still waits to be sent (NestJS 12 often, 10 and
+      // 11 on a loaded machine), and sends a separate end, read as a trailing null, otherwise.
+      const nestSkippedTheNull = fromNest.length === 3;
       expect(fromNest).to.deep.equal(
         nestSkippedTheNull
           ? fromRx

@@ -104,9 +104,10 @@ describe('KafkaClient → a real NestJS microservice (interop)', () => {
         'second',
       ]);
       const records = await readRecords(`${request['late-end']}.reply`);
-      // NestJS 12 marks the last value as the end while that value still waits to be sent, and sends a
-      // separate null otherwise; 10 and 11 always send the null.
-      const separateEnd = NESTJS_MAJOR !== '12' || records.length === 3;
+      // NestJS marks the last value as the end when that value still waits to be sent (NestJS 12 often, 10 and
+      // 11 on a loaded machine), and sends a separate null otherwise (the handler ends a quarter second late
+      // so that this is the usual case; the wire spec covers reading that null).
+      const separateEnd = records.length === 3;
       expect(records.map((r) => r.value?.toString() ?? null)).to.deep.equal(
         separateEnd ? ['first', 'second', null] : ['first', 'second'],
       );

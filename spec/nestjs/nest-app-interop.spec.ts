@@ -146,8 +146,9 @@ describe('RxKafkaStrategy in a real NestJS application (broker)', () => {
         ask('RxKafkaStrategy', lateEnd),
       ]);
       expect(rxkafka).to.deep.equal([{ next: 'first' }, { next: 'second' }, { complete: true }]);
-      // NestJS 12 marks the last value as the end while that value still waits to be sent.
-      const nestSkippedTheNull = NESTJS_MAJOR === '12' && nest.length === 3;
+      // NestJS marks the last value as the end when that value still waits to be sent (NestJS 12 often, 10 and
+      // 11 on a loaded machine), and sends a separate end, read as a trailing null, otherwise.
+      const nestSkippedTheNull = nest.length === 3;
       expect(nest).to.deep.equal(
         nestSkippedTheNull
           ? rxkafka

@@ -28,12 +28,16 @@ export function streamItems(count: unknown): Observable<string> {
   );
 }
 
-/** Two values, then completion in a later macrotask: NestJS sends that completion as a separate message. */
+/**
+ * Two values, then completion a quarter second later: NestJS sends that completion as a separate message
+ * once the last value has left its send buffer. (At 20 ms, on a loaded machine, the last value could still
+ * wait there, and NestJS 11 then marked it as the end too, as NestJS 12 often does.)
+ */
 export function streamEndingLate(): Observable<string> {
   return new Observable<string>((subscriber) => {
     subscriber.next('first');
     subscriber.next('second');
-    const timer = setTimeout(() => subscriber.complete(), 20);
+    const timer = setTimeout(() => subscriber.complete(), 250);
     return () => clearTimeout(timer);
   });
 }
