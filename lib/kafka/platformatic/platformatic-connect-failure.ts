@@ -62,6 +62,8 @@ function recognise(error: unknown, history: ConnectHistory): ConnectFailure | un
   }
   const unopened = links.find((link) => isUnopenedSocketCode(link.code) || TIMED_OUT.test(link.message));
   if (unopened) return { kind: 'unreachable', reason: unopened.message, address: addressOf(links) };
+  // Any other network failure of a connect (a reset socket, a request that timed out): no broker answered
+  // it, and the machine retries it like a lost broker.
   if (isLostConnection(error)) {
     return { kind: 'unreachable', reason: links[links.length - 1].message, address: addressOf(links) };
   }
