@@ -106,7 +106,7 @@ export function createInitialContext({ input }: { input: ConnectionInput }): Con
 }
 
 /**
- * The codes of connect failures that point at the configuration (see connect-failure.ts and
+ * The codes of connect failures that point at the configuration (see lib/kafka/connect-failure.ts and
  * authorization-failure.ts).
  */
 const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set([

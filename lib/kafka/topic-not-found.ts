@@ -20,12 +20,26 @@ export async function requireTopic(
   topic: string,
   clientId: string,
 ): Promise<void> {
+  if ((await findMissingTopics(listTopics, [topic])).length === 0) return;
+  throw toUnknownTopicFailure(undefined, clientId, [topic], [topic]);
+}
+
+/**
+ * Those of `topics` the cluster's topics do not include, asked again a few times within 0.7 s while any is
+ * missing (a topic just created may not show at once).
+ */
+export async function findMissingTopics(
+  listTopics: () => Promise<string[]>,
+  topics: readonly string[],
+): Promise<string[]> {
+  let missing = [...topics];
   for (const waitMs of [...TOPIC_LISTING_WAITS_MS, undefined]) {
-    if ((await listTopics()).includes(topic)) return;
-    if (waitMs === undefined) break;
+    const listed = new Set(await listTopics());
+    missing = missing.filter((topic) => !listed.has(topic));
+    if (missing.length === 0 || waitMs === undefined) break;
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
-  throw toUnknownTopicFailure(undefined, clientId, [topic], [topic]);
+  return missing;
 }
 
 /**

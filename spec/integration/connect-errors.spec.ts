@@ -15,6 +15,7 @@ import {
   RxKafkaError,
 } from '../../lib';
 import { findFreePort } from '../../lib/testing/free-port';
+import { specDriver } from '../support/spec-driver';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
 import { RecordingLogger, type LogEntry } from '../support/recording-logger';
@@ -63,6 +64,7 @@ function createServer(topic: string, brokers: readonly string[], logger: Recordi
     client: { brokers: [...brokers], clientId: uniqueName('connect-errors') },
     consumer: { groupId: uniqueName('connect-errors') },
     logger,
+    ...specDriver(),
     ...extra,
   });
 }
@@ -103,6 +105,7 @@ describe('first-connect failures (integration)', function () {
         client: { brokers: [...brokers], clientId: uniqueName('connect-errors') },
         consumer: { groupId: uniqueName('connect-errors') },
         logger,
+        ...specDriver(),
       });
       client.subscribeToResponseOf(pattern);
       cleanups.push(() => client.close());
@@ -123,6 +126,7 @@ describe('first-connect failures (integration)', function () {
         groupId: uniqueName('connect-errors'),
         topics: [topic],
         logger,
+        ...specDriver(),
       });
       const startedAt = Date.now();
       const error = await new Promise<unknown>((resolve) => {
@@ -141,7 +145,7 @@ describe('first-connect failures (integration)', function () {
       const { brokers } = await useTestBroker();
       const topic = uniqueName('missing.replay');
       const logger = new RecordingLogger();
-      const reading = replay(topic, { client: { brokers: [...brokers] }, logger });
+      const reading = replay(topic, { client: { brokers: [...brokers] }, logger, ...specDriver() });
       const startedAt = Date.now();
       const error = await new Promise<unknown>((resolve) => {
         const subscription = reading.subscribe({ error: resolve, complete: () => resolve(undefined) });
@@ -177,7 +181,12 @@ describe('first-connect failures (integration)', function () {
                 };
               }
             : () => {
-                const client = new KafkaClient({ client: { brokers: [nobody] }, logger, connectTimeoutMs });
+                const client = new KafkaClient({
+                  client: { brokers: [nobody] },
+                  logger,
+                  connectTimeoutMs,
+                  ...specDriver(),
+                });
                 client.subscribeToResponseOf(uniqueName('unreachable'));
                 cleanups.push(() => client.close());
                 return {
@@ -202,7 +211,12 @@ describe('first-connect failures (integration)', function () {
     it('fails within the default bound (5 attempts, at most connectTimeoutMs 10 s) without any option', async () => {
       const nobody = `127.0.0.1:${await findFreePort()}`;
       const logger = new RecordingLogger();
-      const client = new KafkaClient({ client: { brokers: [nobody] }, logger, producerOnlyMode: true });
+      const client = new KafkaClient({
+        client: { brokers: [nobody] },
+        logger,
+        producerOnlyMode: true,
+        ...specDriver(),
+      });
       cleanups.push(() => client.close());
       const failure = await measureFailure(logger, () => client.connect());
       report('unreachable broker, connect() with the defaults', failure);

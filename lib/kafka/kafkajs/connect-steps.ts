@@ -1,5 +1,6 @@
 import { RxKafkaError } from '../../errors';
-import { toConnectFailure, type ConnectTarget } from './connect-failure';
+import type { ConnectTarget } from '../connect-failure';
+import { toConnectFailure } from './kafkajs-connect-failure';
 import { walkCauses } from '../error-chain';
 
 /**

@@ -34,7 +34,8 @@ import { sendWithAuthorization, withAuthorization, type AuthorizationContext } f
 import { AuthorizationRefusals } from './authorization-refusals';
 import { classifySendError } from './classify-send-error';
 import { toAccessCheckTransactionalId } from './access-check-transactional-id';
-import { isUnopenedConnectionError, type ConnectTarget } from './connect-failure';
+import type { ConnectTarget } from '../connect-failure';
+import { isUnopenedConnectionError } from './kafkajs-connect-failure';
 import { ConnectSteps } from './connect-steps';
 import { createKafka } from './create-kafka';
 import { withFetchMaxWait } from './fetch-wait';

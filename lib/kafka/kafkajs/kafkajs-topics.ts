@@ -5,7 +5,7 @@
 import type { Admin, KafkaConfig } from 'kafkajs';
 import { RxKafkaError } from '../../errors';
 import type { Logger } from '../../logger';
-import { toConnectFailure } from './connect-failure';
+import { toConnectFailure } from './kafkajs-connect-failure';
 import { createKafka } from './create-kafka';
 import { isLostConnection } from './lost-connection';
 

@@ -37,3 +37,17 @@ export function toKafkaRefusal(error: unknown, library: PlatformaticKafka): unkn
   const message = said.includes(description) ? `${said} (${type})` : `${said}: ${description} (${type})`;
   return new KafkaRefusalError(type, message, error);
 }
+
+/**
+ * Kafka's UNKNOWN_TOPIC_OR_PARTITION for a read of `topics` that the cluster's metadata does not list: what
+ * a Metadata request names each of them (@platformatic/kafka's consume() retries it instead of failing).
+ */
+export function toUnknownTopicRefusal(
+  topics: readonly string[],
+  library: PlatformaticKafka,
+): KafkaRefusalError {
+  const type = 'UNKNOWN_TOPIC_OR_PARTITION';
+  const description = library.protocolErrors[type]?.message ?? type;
+  const names = topics.map((topic) => `'${topic}'`).join(', ');
+  return new KafkaRefusalError(type, `${description} (${names})`, undefined);
+}

@@ -21,9 +21,11 @@ import { RxKafkaError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { TopicPartitionOffsets } from '../fetched-batch';
 import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent, GroupProtocol } from '../kafka-driver';
-import { toUnknownTopicFailure } from '../topic-not-found';
+import { findMissingTopics, toUnknownTopicFailure } from '../topic-not-found';
+import type { ConnectSteps } from './connect-steps';
 import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
 import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
+import { toUnknownTopicRefusal } from './kafka-refusal';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
 import { isUnknownTopic } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
@@ -37,7 +39,6 @@ import { RecordReader } from './record-reader';
 import { ResolvedOffsets } from './resolved-offsets';
 import { runConcurrently } from './run-concurrently';
 import { SeekPositions, toPartitionKey } from './seek-positions';
-import { toBrokerUnreachable } from './broker-unreachable';
 
 type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type NativeStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
@@ -54,6 +55,10 @@ export interface PlatformaticConsumerSetup {
   readonly logger: Logger;
   /** @defaultValue `'classic'` */
   readonly groupProtocol?: GroupProtocol;
+  /** The driver's connect steps, shared by its producers and consumers. */
+  readonly steps: ConnectSteps;
+  /** The names of the cluster's topics (asked on a client of its own). */
+  readonly listTopics: () => Promise<string[]>;
 }
 
 /** The group settings KIP-848 moves to the broker (`group.consumer.*` configs), by rxkafka option name. */
@@ -109,11 +114,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   async connect(): Promise<void> {
     await this.#closeNative();
     const native = this.#createNative();
-    try {
+    await this.#setup.steps.connect(async () => {
       await native.metadata({ topics: [] });
-    } catch (error) {
-      throw toBrokerUnreachable(error, this.#setup.base);
-    }
+    });
   }
 
   async disconnect(): Promise<void> {
@@ -122,8 +125,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   }
 
   async consume(settings: ConsumeSettings): Promise<void> {
-    toTopicNames(settings.topics);
+    const topics = toTopicNames(settings.topics);
     toPlatformaticRunOptions((settings.librarySettings ?? {}) as Record<string, unknown>);
+    await this.#requireTopics(topics);
     this.#settings = settings;
     this.#running = true;
     await this.#startStream(settings);
@@ -168,6 +172,20 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * @platformatic/kafka's consume() does not fail on a topic the cluster lacks: it joins the group, retries
+   * the topic's metadata, and the connect ends at the connect timeout as RXK_NOT_CONNECTED, naming nothing.
+   * Asked first, the missing topics are named in RXK_TOPIC_NOT_FOUND within a second, as on kafkajs. Not
+   * asked when the consumer may create them (`allowAutoTopicCreation`).
+   */
+  async #requireTopics(topics: readonly string[]): Promise<void> {
+    if (this.#setup.options.autocreateTopics === true) return;
+    const missing = await findMissingTopics(this.#setup.listTopics, topics);
+    if (missing.length === 0) return;
+    const refusal = toUnknownTopicRefusal(missing, this.#setup.library);
+    throw toUnknownTopicFailure(refusal, this.#setup.base.clientId, topics, missing);
   }
 
   #emit(event: DriverConsumerEvent): void {

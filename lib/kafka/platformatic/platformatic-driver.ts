@@ -16,7 +16,10 @@ import type {
   ProducerSettings,
   SendErrorKind,
 } from '../kafka-driver';
+import type { ConnectTarget } from '../connect-failure';
+import { ConnectSteps } from './connect-steps';
 import { PlatformaticAdmin } from './platformatic-admin';
+import { isUnreachableBroker } from './platformatic-connect-failure';
 import { PlatformaticConsumer } from './platformatic-consumer';
 import { classifySendError } from './platformatic-errors';
 import { loadPlatformatic, type PlatformaticKafka } from './platformatic-library';
@@ -27,6 +30,7 @@ import {
   type PlatformaticBaseOptions,
 } from './platformatic-options';
 import { PlatformaticProducer } from './platformatic-producer';
+import { probeBrokers } from './probe-brokers';
 
 /** The message of every refusal of transactions by this driver. */
 export const TRANSACTIONS_NEED_KAFKAJS =
@@ -41,7 +45,16 @@ export const TRANSACTIONS_NEED_KAFKAJS =
  */
 export function createPlatformaticDriver(config: KafkaConfig, logger: Logger): KafkaDriver {
   const base = toPlatformaticBaseOptions(config as unknown as Record<string, unknown>);
-  return new PlatformaticDriver(loadPlatformatic(), base, logger);
+  const library = loadPlatformatic();
+  // What a connect failure's message may name: never the password.
+  const target: ConnectTarget = {
+    clientId: base.clientId,
+    brokers: base.bootstrapBrokers,
+    ssl: config.ssl,
+    sasl: config.sasl,
+  };
+  const steps = new ConnectSteps(target, () => probeBrokers(library, base, isUnreachableBroker));
+  return new PlatformaticDriver(library, base, steps, logger);
 }
 
 class PlatformaticDriver implements KafkaDriver {
@@ -51,10 +64,17 @@ class PlatformaticDriver implements KafkaDriver {
   readonly #base: PlatformaticBaseOptions;
   readonly #logger: Logger;
   readonly #admin: PlatformaticAdmin;
+  readonly #steps: ConnectSteps;
 
-  constructor(library: PlatformaticKafka, base: PlatformaticBaseOptions, logger: Logger) {
+  constructor(
+    library: PlatformaticKafka,
+    base: PlatformaticBaseOptions,
+    steps: ConnectSteps,
+    logger: Logger,
+  ) {
     this.native = library;
     this.#base = base;
+    this.#steps = steps;
     this.#logger = logger;
     this.#admin = new PlatformaticAdmin(library, base);
   }
@@ -63,7 +83,7 @@ class PlatformaticDriver implements KafkaDriver {
     const options = toPlatformaticProducerOptions(
       (settings.librarySettings ?? {}) as Record<string, unknown>,
     );
-    return new PlatformaticProducer({ library: this.native, base: this.#base, options });
+    return new PlatformaticProducer({ library: this.native, base: this.#base, options, steps: this.#steps });
   }
 
   createConsumer(settings: ConsumerSettings): DriverConsumer {
@@ -80,6 +100,8 @@ class PlatformaticDriver implements KafkaDriver {
       options,
       logger: this.#logger,
       groupProtocol: settings.groupProtocol,
+      steps: this.#steps,
+      listTopics: () => this.#admin.listTopics(),
     });
   }
 

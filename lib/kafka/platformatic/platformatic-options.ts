@@ -134,10 +134,25 @@ function toTls(ssl: unknown): TlsOptions | undefined {
   return ssl === true ? {} : { ...(ssl as TlsOptions) };
 }
 
+/** The `client.sasl` keys each mechanism reads; any other (kafkajs's `aws` keys, say) is refused by name. */
+const SASL_KEYS: Readonly<Record<PlatformaticSasl['mechanism'], ReadonlySet<string>>> = {
+  PLAIN: new Set(['mechanism', 'username', 'password']),
+  'SCRAM-SHA-256': new Set(['mechanism', 'username', 'password']),
+  'SCRAM-SHA-512': new Set(['mechanism', 'username', 'password']),
+  OAUTHBEARER: new Set(['mechanism', 'oauthBearerProvider']),
+};
+
 function toSasl(sasl: Settings, refused: string[]): PlatformaticSasl | undefined {
   const mechanism = SASL_MECHANISMS[String(sasl.mechanism).toLowerCase()];
   if (!mechanism) {
     refused.push(`client.sasl.mechanism '${String(sasl.mechanism)}'`);
+    return undefined;
+  }
+  const unknown = Object.keys(sasl).filter(
+    (key) => !SASL_KEYS[mechanism].has(key) && sasl[key] !== undefined,
+  );
+  if (unknown.length > 0) {
+    refused.push(...unknown.map((key) => `client.sasl.${key}`));
     return undefined;
   }
   if (mechanism !== 'OAUTHBEARER') {

@@ -8,7 +8,7 @@ import type { Producer } from '@platformatic/kafka' with { 'resolution-mode': 'i
 import type { OutgoingRecord } from '../kafka-record';
 import type { DriverProducer, DriverProducerEvent } from '../kafka-driver';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
-import { toBrokerUnreachable } from './broker-unreachable';
+import type { ConnectSteps } from './connect-steps';
 import { toKafkaRefusal } from './kafka-refusal';
 import { isLostConnection } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
@@ -28,6 +28,8 @@ export interface PlatformaticProducerSetup {
   readonly library: PlatformaticKafka;
   readonly base: PlatformaticBaseOptions;
   readonly options: PlatformaticProducerOptions;
+  /** The driver's connect steps, shared by its producers and consumers. */
+  readonly steps: ConnectSteps;
 }
 
 export class PlatformaticProducer implements DriverProducer {
@@ -48,11 +50,9 @@ export class PlatformaticProducer implements DriverProducer {
   }
 
   async connect(): Promise<void> {
-    try {
+    await this.#setup.steps.connect(async () => {
       await this.#producer().metadata({ topics: [] });
-    } catch (error) {
-      throw toBrokerUnreachable(error, this.#setup.base);
-    }
+    });
   }
 
   async disconnect(): Promise<void> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { logLevel } from 'kafkajs';
-import { isUnopenedConnectionError } from '../../../lib/kafka/kafkajs/connect-failure';
+import { isUnopenedConnectionError } from '../../../lib/kafka/kafkajs/kafkajs-connect-failure';
 import { probeBrokers } from '../../../lib/kafka/kafkajs/probe-brokers';
 import { findFreePort } from '../../../lib/testing/free-port';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createInitialContext, isConfigurationFailure } from '../../../lib/connection/connection-context';
 import { toConnectionError } from '../../../lib/connection/connection-events';
-import { toConnectFailure } from '../../../lib/kafka/kafkajs/connect-failure';
+import { toConnectFailure } from '../../../lib/kafka/kafkajs/kafkajs-connect-failure';
 import { isUnknownTopic } from '../../../lib/kafka/kafkajs/unknown-topic';
 import { toUnknownTopicFailure } from '../../../lib/kafka/topic-not-found';
 

@@ -8,6 +8,7 @@ import {
   PlatformaticConsumer,
   type PlatformaticConsumerSetup,
 } from '../../../lib/kafka/platformatic/platformatic-consumer';
+import { ConnectSteps } from '../../../lib/kafka/platformatic/connect-steps';
 import type { PlatformaticKafka } from '../../../lib/kafka/platformatic/platformatic-library';
 import { DEFAULT_FETCH_MAX_WAIT_MS } from '../../../lib/kafka/platformatic/platformatic-options';
 
@@ -75,6 +76,8 @@ function createConsumer(
     groupId: 'g',
     options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS },
     logger: silentLogger,
+    steps: new ConnectSteps({ clientId: 'spec', brokers: ['localhost:9092'] }, async () => undefined),
+    listTopics: async () => ['t'],
     ...setup,
   });
 }

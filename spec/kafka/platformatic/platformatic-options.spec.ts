@@ -102,6 +102,19 @@ describe('platformatic options', () => {
         ).message,
       ).to.contain("client.sasl.mechanism 'aws'");
     });
+
+    it('refuses a sasl key its mechanism does not read, naming it', () => {
+      const error = invalidOption(() =>
+        toPlatformaticBaseOptions({
+          clientId: 'c',
+          brokers: ['a:1'],
+          sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p', authorizationIdentity: 'x' },
+        }),
+      );
+      expect(error.message).to.contain('client.sasl.authorizationIdentity');
+      expect(error.message).not.to.contain("'p'");
+      expect(error.context.path).to.equal('client.sasl.authorizationIdentity');
+    });
   });
 
   describe('toPlatformaticConsumerOptions()', () => {

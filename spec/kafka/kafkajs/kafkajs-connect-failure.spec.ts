@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { createInitialContext, isConfigurationFailure } from '../../../lib/connection/connection-context';
 import { toConnectionError } from '../../../lib/connection/connection-events';
+import type { ConnectTarget } from '../../../lib/kafka/connect-failure';
 import {
   isUnopenedConnectionError,
   toConnectFailure,
-  type ConnectTarget,
-} from '../../../lib/kafka/kafkajs/connect-failure';
+} from '../../../lib/kafka/kafkajs/kafkajs-connect-failure';
 
 /** An error shaped like kafkajs's: a name, a message, and optional code / cause / originalError. */
 function kafkaError(name: string, message: string, extra: Record<string, unknown> = {}): Error {
