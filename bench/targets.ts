@@ -291,14 +291,15 @@ export function evaluateTracingCost(
     traced && plain ? cpuPerRecordUs(traced) - cpuPerRecordUs(plain) : undefined;
   const mine = cost(tracedRxkafka, find('rxkafka'));
   const theirs = cost(tracedKafkajs, find('kafkajs'));
-  const format = (us: number | undefined) => (us === undefined ? 'n/a' : `${us.toFixed(1)} µs`);
+  const format = (us: number | undefined) =>
+    us === undefined ? 'n/a' : `${us >= 0 ? '+' : ''}${us.toFixed(1)} µs`;
   return {
     scenario,
     implementation: 'rxkafka-otel',
     target: "tracing's CPU per record ≤ instrumentation-kafkajs's",
     met: mine === undefined || theirs === undefined ? undefined : mine <= theirs,
     detail:
-      `rxkafka +${format(mine)}/record, kafkajs +${format(theirs)}/record; traced, rxkafka does ` +
+      `rxkafka ${format(mine)}/record, kafkajs ${format(theirs)}/record; traced, rxkafka does ` +
       formatRatio(
         tracedRxkafka && tracedKafkajs
           ? tracedRxkafka.throughputPerS / tracedKafkajs.throughputPerS

@@ -164,12 +164,14 @@ export class MessageRouter {
    * are acknowledged (see BatchRunner: the partition's next record need not wait for that).
    */
   handle(record: RawKafkaRecord, tools: RecordTools): Handled | Promise<Handled> {
+    // Read once: the process span names the request's correlation id, and routing follows the route.
+    const route = readReplyRoute(record.headers);
     const tracing = this.#options.tracing;
-    if (tracing === undefined) return this.#handle(record, tools, undefined);
-    const span = tracing.startProcess(record, readReplyRoute(record.headers)?.correlationId);
+    if (tracing === undefined) return this.#handle(record, route, tools, undefined);
+    const span = tracing.startProcess(record, route?.correlationId);
     let handled: Handled | Promise<Handled>;
     try {
-      handled = tracing.with(span.context, () => this.#handle(record, tools, span));
+      handled = tracing.with(span.context, () => this.#handle(record, route, tools, span));
     } catch (error) {
       span.end(error);
       throw error;
@@ -201,6 +203,7 @@ export class MessageRouter {
 
   #handle(
     record: RawKafkaRecord,
+    route: ReplyRoute | undefined,
     tools: RecordTools,
     trace: RecordTrace | undefined,
   ): Handled | Promise<Handled> {
@@ -215,11 +218,11 @@ export class MessageRouter {
     // handler: no promise per record.
     if (isPromiseLike(packet)) {
       return Promise.resolve(packet).then(
-        (resolved) => this.#route(record, message, resolved, tools, trace),
+        (resolved) => this.#route(record, route, message, resolved, tools, trace),
         (error: unknown) => this.#skipUndeserializable(record, message, error, trace),
       );
     }
-    return this.#route(record, message, packet, tools, trace);
+    return this.#route(record, route, message, packet, tools, trace);
   }
 
   // A record the deserializer refuses is poison for every handler: park it and move on.
@@ -248,6 +251,7 @@ export class MessageRouter {
 
   #route(
     record: RawKafkaRecord,
+    route: ReplyRoute | undefined,
     message: IncomingMessage,
     packet: RequestPacket,
     tools: RecordTools,
@@ -262,7 +266,6 @@ export class MessageRouter {
       tools.heartbeat,
       tools.producer,
     ]);
-    const route = readReplyRoute(record.headers);
     // Headers that cannot be followed are logged; the record still runs: as an event (half a request), or
     // with its reply where the partitioner puts it (a reply partition that is not a number).
     const broken = describeBrokenRoute(record.headers, route);

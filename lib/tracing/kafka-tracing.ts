@@ -4,18 +4,19 @@
  * handled, child of the context its headers carry. Front ends make one with `createKafkaTracing()`, which
  * answers undefined when no SDK is registered: every call site then takes its untraced path.
  */
-import type { Context, Link, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Link, Tracer } from '@opentelemetry/api';
 import type { OutgoingRecord, RecordHeaders } from '../kafka/kafka-record';
 import type { Logger } from '../logger';
 import { recordHeaderGetter, recordHeaderSetter } from './header-carrier';
 import {
   MessagingAttributes as A,
   operationAttributes,
-  toErrorType,
   toKeyAttribute,
   type MessagingIdentity,
 } from './messaging-attributes';
 import { isTracerProviderRegistered, loadOpenTelemetryApi, type OpenTelemetryApi } from './opentelemetry-api';
+import { copyRecordHeaders, withRecordHeaders } from './record-copy';
+import { ProcessSpanHandle, SendSpanHandle } from './span-handles';
 
 /** Who produces and consumes: the `messaging.client.id` and `messaging.consumer.group.name` of the spans. */
 export type TracingIdentity = MessagingIdentity;
@@ -108,16 +109,13 @@ export class KafkaTracing {
       { kind: api.SpanKind.PRODUCER, attributes, links: options.links },
       parent,
     );
-    const context = api.trace.setSpan(parent, span);
-    const replace = options.replaceContext === true;
-    const spanContext = span.spanContext();
-    return {
-      context,
-      ...(api.isSpanContextValid(spanContext) ? { traceId: spanContext.traceId } : {}),
-      inject: <R extends OutgoingRecord>(records: readonly R[]): R[] =>
-        records.map((record) => this.inject(context, record, replace)),
-      end: this.#ender(span),
-    };
+    return new SendSpanHandle(
+      api,
+      span,
+      api.trace.setSpan(parent, span),
+      this,
+      options.replaceContext === true,
+    );
   }
 
   /**
@@ -127,9 +125,9 @@ export class KafkaTracing {
    */
   inject<R extends OutgoingRecord>(context: Context, record: R, replace = false): R {
     if (!replace && record.headers?.[TRACEPARENT] !== undefined) return record;
-    const headers: RecordHeaders = { ...record.headers };
+    const headers = copyRecordHeaders(record.headers);
     this.#api.propagation.inject(context, headers, recordHeaderSetter);
-    return { ...record, headers };
+    return withRecordHeaders(record, headers);
   }
 
   /** Sends `records` through `produce` under a send span, which ends when `produce` settles. */
@@ -174,12 +172,7 @@ export class KafkaTracing {
       { kind: api.SpanKind.CONSUMER, attributes },
       parent,
     );
-    const end = this.#ender(span);
-    return {
-      context: api.trace.setSpan(parent, span),
-      recordError: (error, errorType) => markFailed(api, span, error, errorType),
-      end,
-    };
+    return new ProcessSpanHandle(api, span, api.trace.setSpan(parent, span));
   }
 
   /**
@@ -201,11 +194,7 @@ export class KafkaTracing {
       { kind: api.SpanKind.CONSUMER, attributes, links },
       parent,
     );
-    return {
-      context: api.trace.setSpan(parent, span),
-      recordError: (error, errorType) => markFailed(api, span, error, errorType),
-      end: this.#ender(span),
-    };
+    return new ProcessSpanHandle(api, span, api.trace.setSpan(parent, span));
   }
 
   /**
@@ -238,16 +227,6 @@ export class KafkaTracing {
     });
     return root;
   }
-
-  #ender(span: Span): (error?: unknown) => void {
-    let ended = false;
-    return (error?: unknown) => {
-      if (ended) return;
-      ended = true;
-      if (error !== undefined) markFailed(this.#api, span, error);
-      span.end();
-    };
-  }
 }
 
 /**
@@ -258,19 +237,6 @@ export function createKafkaTracing(identity: TracingIdentity, logger: Logger): K
   const api = loadOpenTelemetryApi();
   if (api === undefined || !isTracerProviderRegistered(api)) return undefined;
   return new KafkaTracing(api, identity, logger);
-}
-
-function markFailed(
-  api: OpenTelemetryApi,
-  span: Span,
-  error: unknown,
-  errorType: string = toErrorType(error),
-): void {
-  span.setAttribute(A.ERROR_TYPE, errorType);
-  span.setStatus({
-    code: api.SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : undefined,
-  });
 }
 
 function locate(record: TracedRecord): Record<string, unknown> {

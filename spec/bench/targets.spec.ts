@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ImplementationSummary } from '../../bench/summarize-runs';
-import { evaluateRetryTopicsCost, evaluateTarget } from '../../bench/targets';
+import { evaluateRetryTopicsCost, evaluateTarget, evaluateTracingCost } from '../../bench/targets';
 
 /** A summary row with the figures the retry verdicts read; CPU 1 s over `count` records. */
 function row(
@@ -58,6 +58,43 @@ describe('bench targets', () => {
           row('r', 'rxkafka-retry-in-place', [5_000]),
         ]),
       ).to.equal(undefined);
+    });
+  });
+
+  describe('evaluateTracingCost()', () => {
+    it("meets the target when rxkafka's tracing costs no more CPU per record than the instrumentation", () => {
+      const verdict = evaluateTracingCost('d', [
+        row('d', 'rxkafka', [20_000]),
+        row('d', 'rxkafka-otel', [10_000], { cpuS: { server: 0.6, client: 0.45 } }),
+        row('d', 'kafkajs', [20_000]),
+        row('d', 'kafkajs-otel', [8_000], { cpuS: { server: 0.7, client: 0.5 } }),
+      ]);
+      expect(verdict).to.include({ scenario: 'd', implementation: 'rxkafka-otel', met: true });
+      expect(verdict?.detail).to.equal(
+        'rxkafka +50.0 µs/record, kafkajs +200.0 µs/record; traced, rxkafka does 1.25× traced kafkajs msgs/s',
+      );
+    });
+
+    it('signs a figure that came out below the untraced one (noise) with a minus, not "+-"', () => {
+      const verdict = evaluateTracingCost('a', [
+        row('a', 'rxkafka', [100_000]),
+        row('a', 'rxkafka-otel', [90_000], { cpuS: { consumer: 0.999 } }),
+        row('a', 'kafkajs', [100_000]),
+        row('a', 'kafkajs-otel', [60_000], { cpuS: { consumer: 1.01 } }),
+      ]);
+      expect(verdict?.met).to.equal(true);
+      expect(verdict?.detail).to.match(/^rxkafka -1\.0 µs\/record, kafkajs \+10\.0 µs\/record;/);
+    });
+
+    it('misses it when rxkafka costs more, and has no verdict when a side did not run', () => {
+      const rxkafka = [row('d', 'rxkafka', [20_000]), row('d', 'rxkafka-otel', [9_000], { cpuS: { c: 2 } })];
+      const kafkajs = [
+        row('d', 'kafkajs', [20_000]),
+        row('d', 'kafkajs-otel', [9_000], { cpuS: { c: 1.5 } }),
+      ];
+      expect(evaluateTracingCost('d', [...rxkafka, ...kafkajs])?.met).to.equal(false);
+      expect(evaluateTracingCost('d', rxkafka)?.met).to.equal(undefined);
+      expect(evaluateTracingCost('d', [row('d', 'rxkafka', [20_000])])).to.equal(undefined);
     });
   });
 
