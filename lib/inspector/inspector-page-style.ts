@@ -48,7 +48,9 @@ table.partitions td:first-child { overflow-wrap:anywhere; }
 /* Graphviz wraps an arrow's path and head in a link (its tooltip): matched at any depth. */
 .chart g.edge.last path, .chart-scroll g.edge.last path { stroke:#d64545 !important; stroke-width:3.5; }
 .chart g.edge.last polygon, .chart-scroll g.edge.last polygon { fill:#d64545 !important; stroke:#d64545 !important; stroke-width:2; }
-.chart g.edge.last > text, .chart-scroll g.edge.last > text { fill:#d64545 !important; font-weight:bold; paint-order:stroke; stroke:#fff; stroke-width:3px; }
+/* Graphviz made room for each label by Helvetica's widths: a font of the same widths (no bolder) stays inside it. */
+.chart text, .chart-scroll g.graph > g text { font-family:Helvetica, Arial, "Liberation Sans", "DejaVu Sans Condensed", sans-serif; }
+.chart g.edge.last > text, .chart-scroll g.edge.last > text { fill:#d64545 !important; paint-order:stroke; stroke:#fff; stroke-width:3px; }
 #fleet-chart { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; margin-bottom:14px; }
 #fleet-chart h2 { font-size:14px; margin:0 0 2px; } #fleet-chart h2 .count { color:var(--muted); font-weight:normal; }
 #fleet-chart .hint { margin:0 0 6px; color:var(--muted); font-size:12px; }
@@ -77,7 +79,7 @@ td { border-bottom:1px solid #eef0f5; padding:3px 4px; vertical-align:top; }
 /* Fixed columns: the log fits its column whatever it holds; a long event name breaks, Kafka facts keep the most room. */
 #log { table-layout:fixed; }
 #log th:nth-child(1), #log td:nth-child(1) { white-space:nowrap; width:84px; }
-#log th:nth-child(2) { width:17%; } #log th:nth-child(3) { width:23%; } #log th:nth-child(4) { width:23%; }
+#log th:nth-child(2) { width:16%; } #log th:nth-child(3) { width:26%; } #log th:nth-child(4) { width:20%; }
 #log td { overflow-wrap:anywhere; }
 #log td:nth-child(5) { color:var(--muted); }
 #log tbody tr { cursor:pointer; }
