@@ -203,12 +203,27 @@ describe('the fleet chart on the inspector page (integration)', function () {
     );
     expect(finished.filter((offset) => offset !== '')).to.have.length.above(0);
 
+    // A source's own chart on demand: its name in the legend unfolds it, its state highlighted.
+    expect(
+      await page.$eval('#member-client details.full-chart', (details) => details.hasAttribute('open')),
+    ).to.equal(false);
+    await page.evaluate(
+      `[...document.querySelectorAll('#fleet-chart .marker-legend button.who')].find((who) => who.textContent === 'client · client').click()`,
+    );
+    expect(
+      await page.$eval('#member-client details.full-chart', (details) => details.hasAttribute('open')),
+    ).to.equal(true);
+    expect(
+      await page.$$eval('#member-client .chart .current', (nodes) => nodes.map((node) => node.id)),
+    ).to.deep.equal(['state:assigned']);
+
     // The processes side by side: more than one member card on the first row.
     const tops = await page.$$eval('.member', (cards) =>
       cards.map((card) => card.getBoundingClientRect().top),
     );
     expect(tops.filter((top) => top === tops[0]).length).to.be.above(1);
-    // At 1440 px the log stands beside the charts.
+    // At 1440 px the log stands beside the charts (seen from the page's top: the log's column scrolls with it).
+    await page.evaluate('window.scrollTo(0, 0)');
     expect(await page.evaluate(LOG_PLACE)).to.deep.equal({ beside: true, below: false, inside: true });
 
     mkdirSync(SCREENSHOTS, { recursive: true });
