@@ -19,14 +19,14 @@ header h1 { font-size:16px; margin:0; font-weight:600; }
 /* The log beside the charts on a wide screen, below them on a narrower one: never pushed off-screen. */
 main { display:grid; grid-template-columns: minmax(0,1fr) 500px; gap:14px; padding:14px 18px; align-items:start; }
 @media (max-width: 1180px) { main { grid-template-columns: minmax(0,1fr); } aside { position:static; max-height:70vh; } }
-/* A fleet's processes side by side, as many a row as the column holds. */
-#members { display:grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 300px), 1fr)); gap:14px; align-items:start; }
+/* A fleet's processes side by side, as many a row as the column holds (a card wide enough for its partition table). */
+#members { display:grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 400px), 1fr)); gap:14px; align-items:start; }
 #members:has(> .member:only-child) { grid-template-columns: minmax(0,1fr); }
 #members:has(> .member:only-child) .sources { grid-template-columns: repeat(auto-fill, minmax(min(100%, 460px), 1fr)); }
 .member { min-width:0; }
 .member .sources { grid-template-columns: minmax(0,1fr); }
 /* A long topic name breaks rather than push a narrow card (a fleet's, side by side) wider than its column. */
-table.partitions td:first-child { overflow-wrap:anywhere; }
+table.partitions td:first-child { overflow-wrap:anywhere; min-width:9em; }
 .member > h2 { font-size:13px; color:var(--muted); margin:0 0 6px; font-weight:600; }
 .sources { display:grid; gap:12px; }
 .source { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 12px; min-width:0; overflow-x:auto; }
