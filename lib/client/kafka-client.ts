@@ -415,7 +415,11 @@ export class KafkaClient {
     }
     // Replies are routed in memory; nothing is lost by committing once the batch is handed over.
     const last = batch.messages[batch.messages.length - 1];
-    if (last) resolveOffset(last.offset);
+    if (last) {
+      resolveOffset(last.offset);
+      // Reported as a server reports its handled records: the inspector's "finished" of a reply partition.
+      this.#connection?.progress.recordsFinished(topic, partition, batch.messages.length, last.offset);
+    }
     await heartbeat();
   }
 

@@ -2,15 +2,17 @@
  * The inspector's one page: self-contained HTML (styles, script and the chart's SVG inline; no CDN, no
  * network). The script keeps every entry the server streams (Server-Sent Events on /events), draws each
  * source's state from the entries up to the slider's position (a server's retry topics among it), and
- * follows the newest while "live". Live, it also shows what is stuck now, one line each, from /healthz's
+ * follows the newest while "live". The connection machine is drawn once for the whole fleet, each source a
+ * numbered marker on it; a source's own chart opens on demand. Live, it also shows what is stuck now, one line each, from /healthz's
  * `stuck` (not part of the history).
  */
 
 import { buildOwnershipTimeline } from './ownership-timeline';
+import { edgeLabel } from './statechart-dot';
 import { PAGE_SCRIPT } from './inspector-page-script';
 import { PAGE_STYLE } from './inspector-page-style';
 
-/** The page, with `chartSvg` (the connection machine drawn by Graphviz) as every source's chart. */
+/** The page, with `chartSvg` (the connection machine drawn by Graphviz) as the fleet's chart and each source's. */
 export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; title: string }): string {
   return `<!doctype html>
 <html lang="en">
@@ -35,6 +37,9 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
 <main>
   <div>
     <section id="stuck" hidden><h2>Stuck now</h2><ul></ul></section>
+    <section id="fleet-chart" hidden><h2>Connection machine <span class="count"></span></h2>
+      <p class="hint">Each number is a source on its current state; red arrows are each one's last edge. A source's own chart: its number below, or "full chart" in its panel.</p>
+      <div class="chart-scroll"></div><ol class="marker-legend"></ol></section>
     <section id="handlers"><h2>Handlers</h2><table><thead><tr><th>handler</th><th>runs</th><th>failed</th><th>retries</th><th>dead letters</th><th>p50</th><th>p99</th></tr></thead><tbody></tbody></table>
       <h2>Keys waiting and running</h2><table id="keys"><thead><tr><th>partition</th><th></th><th>key</th><th>offset</th><th>records</th><th>for</th><th>handler</th></tr></thead><tbody></tbody></table></section>
     <section id="ownership"><h2>Partition ownership</h2><table><thead><tr><th>group</th><th>partition</th><th>held by</th><th>state</th></tr></thead><tbody></tbody></table>
@@ -47,7 +52,7 @@ export function renderInspectorPage({ chartSvg, title }: { chartSvg: string; tit
   </aside>
 </main>
 <template id="chart">${chartSvg}</template>
-<script>var buildOwnershipTimeline = ${buildOwnershipTimeline.toString()};</script>
+<script>var buildOwnershipTimeline = ${buildOwnershipTimeline.toString()}; var edgeLabel = ${edgeLabel.toString()};</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>`;

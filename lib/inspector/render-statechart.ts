@@ -17,5 +17,13 @@ export async function renderStatechartSvg(
 ): Promise<string> {
   viz ??= import('@viz-js/viz').then((module) => module.instance() as Promise<Viz>);
   const svg = (await viz).renderString(toStatechartDot(machine, edges), { format: 'svg', engine: 'dot' });
-  return svg.slice(svg.indexOf('<svg'));
+  return drawnOneUnitAPixel(svg.slice(svg.indexOf('<svg')));
+}
+
+/**
+ * Graphviz sizes its SVG in points (4/3 of a pixel); sized in pixels instead, a 13-unit label is 13 px on the
+ * page at its natural size, whatever the window (the page scrolls a chart wider than its column).
+ */
+function drawnOneUnitAPixel(svg: string): string {
+  return svg.replace(/^<svg width="([\d.]+)pt" height="([\d.]+)pt"/, '<svg width="$1" height="$2"');
 }

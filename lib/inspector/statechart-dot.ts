@@ -18,9 +18,9 @@ export function edgeLabel(event: string): string {
 export function toStatechartDot(machine: AnyStateMachine, edges: readonly ChartEdge[]): string {
   const lines = [
     'digraph statechart {',
-    '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.35, ranksep=0.45, compound=true, newrank=true];',
-    '  node [shape=box, style="rounded,filled", fillcolor="#f4f6fb", color="#8a94a6", fontname="Helvetica", fontsize=13, margin="0.15,0.06"];',
-    '  edge [color="#b4bccb", fontname="Helvetica", fontsize=10, fontcolor="#5b6474", arrowsize=0.6];',
+    '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.12, ranksep=0.3, compound=true, newrank=true];',
+    '  node [shape=box, style="rounded,filled", fillcolor="#f4f6fb", color="#8a94a6", fontname="Helvetica", fontsize=13, margin="0.1,0.05"];',
+    '  edge [color="#b4bccb", fontname="Helvetica", fontsize=11, fontcolor="#5b6474", arrowsize=0.6];',
   ];
   const leafOf = new Map<string, string>();
   const visit = (node: AnyStateNode, depth: number): void => {
@@ -36,7 +36,7 @@ export function toStatechartDot(machine: AnyStateMachine, edges: readonly ChartE
       lines.push(`${indent}subgraph ${quote(`cluster_${path}`)} {`);
       lines.push(
         `${indent}  id=${quote(`state:${path}`)}; label=${quote(child.key)}; style="rounded,filled"; ` +
-          'fillcolor="#fbfcfe"; color="#8a94a6"; fontname="Helvetica"; fontsize=11;',
+          'fillcolor="#fbfcfe"; color="#8a94a6"; fontname="Helvetica"; fontsize=13;',
       );
       visit(child, depth + 1);
       lines.push(`${indent}}`);

@@ -93,6 +93,16 @@ describe('KafkaClient (on a fake driver)', () => {
       expect(await result).to.deep.equal(['a', 'b', 'c']);
     });
 
+    it('reports the replies it handled as finished, as the inspector’s reply partition rows show', async () => {
+      const result = lastValueFrom(client.send('math.sum', [1]).pipe(toArray()));
+      await settle();
+      const id = String(driver.producer.records[0].record.headers?.[KafkaHeaders.CORRELATION_ID]);
+      await replies.deliver('math.sum.reply', 0, [reply(id, 'a', false), reply(id, 'b')], 42);
+      await result;
+      const progress = client.connection.progress.sample('math.sum.reply', 0);
+      expect([progress.finishedOffset, progress.inFlight]).to.deep.equal(['43', 0]);
+    });
+
     it('fails with RXK_REQUEST_TIMEOUT when no reply comes in time', async () => {
       const error = await firstValueFrom(client.send('math.sum', [1], { timeoutMs: 10 })).catch((e) => e);
       expect((error as RxKafkaError).code).to.equal('RXK_REQUEST_TIMEOUT');
