@@ -6,6 +6,7 @@
 import { channel } from 'node:diagnostics_channel';
 import type { AnyActorRef } from 'xstate';
 import { traceIdOf } from '../tracing/trace-id';
+import { RunStartTimes } from './run-start-times';
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
 import {
   DIAGNOSTICS_CHANNELS,
@@ -82,24 +83,7 @@ export interface RecordContextLike {
 const now = (): number => performance.now();
 
 /** Start times of handler runs that someone may want to time, by their record's context. */
-const handlerStarts = new WeakMap<RecordContextLike, number>();
-/**
- * The last run started and not yet ended, with its start time, kept apart from `handlerStarts`: a
- * synchronous handler (most event handlers) ends before the next starts, so its run never enters the
- * WeakMap. A run still going when the next starts moves there.
- */
-let lastStarted: RecordContextLike | undefined;
-let lastStartedAt = 0;
-
-function rememberStart(context: RecordContextLike): void {
-  if (lastStarted !== undefined) handlerStarts.set(lastStarted, lastStartedAt);
-  lastStarted = context;
-  lastStartedAt = now();
-}
-
-function startedAtOf(context: RecordContextLike): number | undefined {
-  return context === lastStarted ? lastStartedAt : handlerStarts.get(context);
-}
+const runStarts = new RunStartTimes<RecordContextLike>();
 
 /** `Controller.method` of each handler, made once: a run compares and keys by it, as one flat string. */
 const handlerNames = new WeakMap<HandlerLike, string>();
@@ -212,7 +196,8 @@ export function publishHandlerStart(
   context: RecordContextLike,
   correlationId?: string,
 ): void {
-  if (channels.handlerEnd.hasSubscribers || channels.handlerError.hasSubscribers) rememberStart(context);
+  if (channels.handlerEnd.hasSubscribers || channels.handlerError.hasSubscribers)
+    runStarts.remember(context, now());
   if (!channels.handlerStart.hasSubscribers) return;
   publish(
     channels.handlerStart,
@@ -231,8 +216,7 @@ export function publishHandlerEnd(
   if (!channels.handlerEnd.hasSubscribers) return;
   const payload: Mutable<HandlerEndPayload> = toHandlerPayload(kind, handler, context, correlationId);
   setDuration(payload, context);
-  // The run is over: the next start need not keep its time.
-  if (context === lastStarted) lastStarted = undefined;
+  runStarts.forget(context);
   publish(channels.handlerEnd, DIAGNOSTICS_CHANNELS.handlerEnd, payload);
 }
 
@@ -334,7 +318,7 @@ export function publishDeadLettersRedriven(build: () => DeadLettersRedrivenPaylo
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function setDuration(payload: Mutable<HandlerEndPayload>, context: RecordContextLike): void {
-  const startedAt = startedAtOf(context);
+  const startedAt = runStarts.startOf(context);
   if (startedAt !== undefined) payload.durationMs = now() - startedAt;
 }
 
