@@ -108,6 +108,7 @@ const IMPLEMENTATIONS: readonly ImplementationName[] = [
   'kafkajs-otel',
   'rxkafka-retry-topics',
   'rxkafka-retry-in-place',
+  'rxkafka-inspector',
 ];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,…,p] [--impl rxkafka,kafkajs,nest,…]
@@ -124,7 +125,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,�
                  rxkafka-otel, kafkajs-otel: with a tracer SDK, kafkajs instrumented, in (a) and (d) only;
                  nest-rxkafka: NestJS on rxkafka/nestjs;
                  rxkafka-retry-topics: retryTopics on the handler, in (a) and (r);
-                 rxkafka-retry-in-place: in-place retry, in (r) only)
+                 rxkafka-retry-in-place: in-place retry, in (r) only;
+                 rxkafka-inspector: the inspector attached, its page open in a headless browser, in (a) and (d))
   --events N     (a) events through a trivial handler            (default 1000000; NestJS at most 200000)
   --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 250000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)

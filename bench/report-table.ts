@@ -43,6 +43,7 @@ const ORDER: readonly ImplementationName[] = [
   'kafkajs-otel',
   'rxkafka-retry-topics',
   'rxkafka-retry-in-place',
+  'rxkafka-inspector',
 ];
 const LABELS: Record<ImplementationName, string> = {
   rxkafka: 'rxkafka',
@@ -55,6 +56,7 @@ const LABELS: Record<ImplementationName, string> = {
   'kafkajs-otel': 'raw kafkajs, traced (instrumentation-kafkajs)',
   'rxkafka-retry-topics': 'rxkafka, retryTopics on the handler',
   'rxkafka-retry-in-place': 'rxkafka, in-place retry',
+  'rxkafka-inspector': 'rxkafka, inspector attached (page open)',
 };
 
 /** Renders the table as aligned text lines with a legend. */

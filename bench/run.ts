@@ -19,7 +19,12 @@ import { runReplayOnce } from './scenarios/run-replay-once';
 import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
 import { createScenarios, type Scenario } from './scenarios/scenario';
 import { summarizeRuns } from './summarize-runs';
-import { evaluateRetryTopicsCost, evaluateTarget, evaluateTracingCost } from './targets';
+import {
+  evaluateInspectorCost,
+  evaluateRetryTopicsCost,
+  evaluateTarget,
+  evaluateTracingCost,
+} from './targets';
 import { TopicAdmin } from './topic-admin';
 import { killLiveWorkers } from './worker-process';
 import type { ImplementationName } from './worker-protocol';
@@ -51,6 +56,7 @@ async function main(): Promise<number> {
       ...[
         evaluateTracingCost(scenario.id, summaries),
         evaluateRetryTopicsCost(scenario.id, summaries),
+        evaluateInspectorCost(scenario.id, summaries),
       ].filter((verdict) => verdict !== undefined),
     ]);
     console.log(`\n${formatReportTable(scenarios, summaries, verdicts, failures)}\n`);

@@ -1,6 +1,7 @@
 /**
- * Issue 6's targets (and issue 14's for (f), issue 26's for retry topics), checked against the summaries: each scenario's goal for rxkafka and whether this run
- * met it. A target whose baseline did not run is neither met nor missed.
+ * Issue 6's targets (and issue 14's for (f), issue 26's for retry topics, the inspector's cost), checked
+ * against the summaries: each scenario's goal for rxkafka and whether this run met it. A target whose
+ * baseline did not run is neither met nor missed.
  */
 import type { ScenarioId } from './bench-options';
 import type { ImplementationSummary } from './summarize-runs';
@@ -21,6 +22,8 @@ const RSS_GROWTH_LIMIT_PCT = 10;
 const REPLAY_VS_KAFKAJS = 0.8;
 /** Issue 26: with retry topics configured and nothing failing, at least this share of (a)'s rate without. */
 const RETRY_TOPICS_VS_WITHOUT = 0.95;
+/** With the inspector attached and its page open, at least this share of the rate without, in (a) and (d). */
+const INSPECTOR_VS_WITHOUT = 0.9;
 
 /** The verdict on `scenario`'s target, from that scenario's summaries. */
 export function evaluateTarget(
@@ -264,6 +267,37 @@ export function evaluateRetryTopicsCost(
     implementation: 'rxkafka-retry-topics',
     target: `with retryTopics ≥${RETRY_TOPICS_VS_WITHOUT}× without`,
     met: ratio === undefined ? undefined : ratio >= RETRY_TOPICS_VS_WITHOUT,
+    detail:
+      `${formatRatio(ratio)} rxkafka's msgs/s` +
+      (perRepetition.length > 0 ? ` (repetitions ${perRepetition.map(formatRatio).join(', ')})` : '') +
+      '; CPU ' +
+      (cpuDelta === undefined ? 'n/a' : `${cpuDelta >= 0 ? '+' : ''}${cpuDelta.toFixed(1)} µs/record`),
+  };
+}
+
+/**
+ * (a) and (d): what the inspector attached (its page open in a browser) costs, as the rate of
+ * `rxkafka-inspector` over `rxkafka`'s in the same run (medians; the repetitions' pairs and the CPU per
+ * record in the detail). Target: ≥ 0.9×. Undefined in other scenarios, and when the scenario ran without it.
+ */
+export function evaluateInspectorCost(
+  scenario: ScenarioId,
+  summaries: readonly ImplementationSummary[],
+): TargetVerdict | undefined {
+  if (scenario !== 'a' && scenario !== 'd') return undefined;
+  const find = (implementation: ImplementationSummary['implementation']) =>
+    summaries.find((row) => row.scenario === scenario && row.implementation === implementation);
+  const inspected = find('rxkafka-inspector');
+  if (!inspected) return undefined;
+  const without = find('rxkafka');
+  const ratio = without ? inspected.throughputPerS / without.throughputPerS : undefined;
+  const perRepetition = pairRatios(inspected.throughputsPerS, without?.throughputsPerS);
+  const cpuDelta = without ? cpuPerRecordUs(inspected) - cpuPerRecordUs(without) : undefined;
+  return {
+    scenario,
+    implementation: 'rxkafka-inspector',
+    target: `inspector attached ≥${INSPECTOR_VS_WITHOUT}× without`,
+    met: ratio === undefined ? undefined : ratio >= INSPECTOR_VS_WITHOUT,
     detail:
       `${formatRatio(ratio)} rxkafka's msgs/s` +
       (perRepetition.length > 0 ? ` (repetitions ${perRepetition.map(formatRatio).join(', ')})` : '') +

@@ -15,6 +15,8 @@ import type { LatencySummary } from './stats';
  * (kafkajs instrumented by @opentelemetry/instrumentation-kafkajs), in (a) and (d).
  * `rxkafka-retry-topics`: `rxkafka` with `retryTopics` on its event handler, in (a) (nothing failing) and (r);
  * `rxkafka-retry-in-place`: `rxkafka` with in-place `retry` of the same backoff, in (r).
+ * `rxkafka-inspector`: `rxkafka` with the inspector started on its server or client and its page open in a
+ * headless browser, in (a) and (d).
  */
 export type ImplementationName =
   | 'rxkafka'
@@ -26,7 +28,8 @@ export type ImplementationName =
   | 'rxkafka-otel'
   | 'kafkajs-otel'
   | 'rxkafka-retry-topics'
-  | 'rxkafka-retry-in-place';
+  | 'rxkafka-retry-in-place'
+  | 'rxkafka-inspector';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {

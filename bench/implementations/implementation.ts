@@ -68,6 +68,8 @@ export function loadImplementation(name: ImplementationName): Implementation {
       return (require('./retrying') as typeof import('./retrying')).rxkafkaWithRetryTopics();
     case 'rxkafka-retry-in-place':
       return (require('./retrying') as typeof import('./retrying')).rxkafkaWithInPlaceRetry();
+    case 'rxkafka-inspector':
+      return (require('./inspected') as typeof import('./inspected')).inspectedRxkafka();
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -36,18 +36,27 @@ export interface EventRetrySettings {
   readonly retriableErrors: boolean;
 }
 
+/**
+ * Something that watches a server or client from before it connects until it is closed (the inspector,
+ * in `rxkafka-inspector`); what it returns is closed after the server or client.
+ */
+export type WatchSource = (source: KafkaServer | KafkaClient) => Promise<Closable>;
+
 /** rxkafka as a user would run it: a KafkaServer with a controller, and a KafkaClient. */
 export const rxkafkaImplementation: Implementation = createRxkafkaImplementation();
 
-/** `rxkafkaImplementation`, its event handler with `retry` settings of its own (in (a) and (r)). */
-export function createRxkafkaImplementation(retry?: EventRetrySettings): Implementation {
+/**
+ * `rxkafkaImplementation`, its event handler with `retry` settings of its own (in (a) and (r)), and its
+ * servers and clients watched by `watch` (the stream consumer of (f) is not).
+ */
+export function createRxkafkaImplementation(retry?: EventRetrySettings, watch?: WatchSource): Implementation {
   return {
     startEventConsumer: (config, handle) =>
       config.streams
         ? startStreamConsumer(config, handle)
-        : startEventServer(config, retry?.retriableErrors ? toRetriableErrors(handle) : handle, retry),
-    startSumServer,
-    connectSumRequester,
+        : startEventServer(config, retry?.retriableErrors ? toRetriableErrors(handle) : handle, retry, watch),
+    startSumServer: (config) => startSumServer(config, watch),
+    connectSumRequester: (config) => connectSumRequester(config, watch),
   };
 }
 
@@ -55,6 +64,7 @@ async function startEventServer(
   config: EventConsumerConfig,
   handle: EventHandler,
   retry: EventRetrySettings | undefined,
+  watch: WatchSource | undefined,
 ): Promise<Closable> {
   @Controller()
   class BenchEventController {
@@ -69,8 +79,7 @@ async function startEventServer(
     // Scenario (b): the feature under test. Scenario (a) runs with the defaults.
     ...(config.keyConcurrency ? { ordering: 'key' as const, partitionConcurrency: 8 } : {}),
   });
-  await server.listen();
-  return { close: async () => void (await server.close()) };
+  return listenWatched(server, watch);
 }
 
 /**
@@ -106,7 +115,7 @@ async function startStreamConsumer(config: EventConsumerConfig, handle: EventHan
   };
 }
 
-async function startSumServer(config: ConnectionConfig): Promise<Closable> {
+async function startSumServer(config: ConnectionConfig, watch: WatchSource | undefined): Promise<Closable> {
   @Controller()
   class BenchSumController {
     @MessagePattern(config.topic)
@@ -115,17 +124,36 @@ async function startSumServer(config: ConnectionConfig): Promise<Closable> {
     }
   }
   const server = new KafkaServer(createContainer(BenchSumController), toTransportOptions(config));
-  await server.listen();
-  return { close: async () => void (await server.close()) };
+  return listenWatched(server, watch);
 }
 
-async function connectSumRequester(config: ConnectionConfig): Promise<SumRequester> {
+async function connectSumRequester(
+  config: ConnectionConfig,
+  watch: WatchSource | undefined,
+): Promise<SumRequester> {
   const client = new KafkaClient(toTransportOptions(config));
   client.subscribeToResponseOf(config.topic);
+  // Watched from before it connects, as the server is: the watcher's start-up stays outside the window.
+  const watcher = await watch?.(client);
   await client.connect();
   return {
     request: (numbers) => firstValueFrom(client.send(config.topic, numbers)),
-    close: async () => void (await client.close()),
+    close: async () => {
+      await client.close();
+      await watcher?.close();
+    },
+  };
+}
+
+/** Starts `watch` on `server` (before it consumes, so the watcher's start-up is outside the window), then listens. */
+async function listenWatched(server: KafkaServer, watch: WatchSource | undefined): Promise<Closable> {
+  const watcher = await watch?.(server);
+  await server.listen();
+  return {
+    close: async () => {
+      await server.close();
+      await watcher?.close();
+    },
   };
 }
 

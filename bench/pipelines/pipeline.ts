@@ -73,6 +73,8 @@ export function loadPipeline(name: ImplementationName): Pipeline {
     case 'rxkafka-retry-topics':
     case 'rxkafka-retry-in-place':
       throw new Error('scenario (i) has no retrying pipeline: retries are measured in (a) and (r)');
+    case 'rxkafka-inspector':
+      throw new Error('scenario (i) has no inspected pipeline: the inspector is measured in (a) and (d)');
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -6,6 +6,7 @@
 import { channel } from 'node:diagnostics_channel';
 import type { AnyActorRef } from 'xstate';
 import { traceIdOf } from '../tracing/trace-id';
+import { RunStartTimes } from './run-start-times';
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
 import {
   DIAGNOSTICS_CHANNELS,
@@ -14,6 +15,8 @@ import {
   type DeadLettersRedrivenPayload,
   type DiagnosticsChannelName,
   type DiagnosticsPayloads,
+  type HandlerEndPayload,
+  type HandlerErrorPayload,
   type HandlerStartPayload,
   type RecordSkippedPayload,
   type RetryDeadLetteredPayload,
@@ -80,7 +83,19 @@ export interface RecordContextLike {
 const now = (): number => performance.now();
 
 /** Start times of handler runs that someone may want to time, by their record's context. */
-const handlerStarts = new WeakMap<RecordContextLike, number>();
+const runStarts = new RunStartTimes<RecordContextLike>();
+
+/** `Controller.method` of each handler, made once: a run compares and keys by it, as one flat string. */
+const handlerNames = new WeakMap<HandlerLike, string>();
+
+function nameOf(handler: HandlerLike): string {
+  let name = handlerNames.get(handler);
+  if (name === undefined) {
+    name = `${handler.controller}.${handler.method}`;
+    handlerNames.set(handler, name);
+  }
+  return name;
+}
 
 // The connection actor's context carries its identity; read only once a payload is built.
 function identify(actor: AnyActorRef): ConnectionIdentity {
@@ -181,9 +196,8 @@ export function publishHandlerStart(
   context: RecordContextLike,
   correlationId?: string,
 ): void {
-  if (channels.handlerEnd.hasSubscribers || channels.handlerError.hasSubscribers) {
-    handlerStarts.set(context, now());
-  }
+  if (channels.handlerEnd.hasSubscribers || channels.handlerError.hasSubscribers)
+    runStarts.remember(context, now());
   if (!channels.handlerStart.hasSubscribers) return;
   publish(
     channels.handlerStart,
@@ -200,10 +214,10 @@ export function publishHandlerEnd(
   correlationId?: string,
 ): void {
   if (!channels.handlerEnd.hasSubscribers) return;
-  publish(channels.handlerEnd, DIAGNOSTICS_CHANNELS.handlerEnd, {
-    ...toHandlerPayload(kind, handler, context, correlationId),
-    ...durationOf(context),
-  });
+  const payload: Mutable<HandlerEndPayload> = toHandlerPayload(kind, handler, context, correlationId);
+  setDuration(payload, context);
+  runStarts.forget(context);
+  publish(channels.handlerEnd, DIAGNOSTICS_CHANNELS.handlerEnd, payload);
 }
 
 /** `rxkafka:handler:error`. */
@@ -215,11 +229,12 @@ export function publishHandlerError(
   correlationId?: string,
 ): void {
   if (!channels.handlerError.hasSubscribers) return;
-  publish(channels.handlerError, DIAGNOSTICS_CHANNELS.handlerError, {
+  const payload: Mutable<HandlerErrorPayload> = {
     ...toHandlerPayload(kind, handler, context, correlationId),
-    ...durationOf(context),
     error,
-  });
+  };
+  setDuration(payload, context);
+  publish(channels.handlerError, DIAGNOSTICS_CHANNELS.handlerError, payload);
 }
 
 /** `rxkafka:handler:retry`: `attempt` of `attempts` failed with `error`; the next starts after `backoffMs`. */
@@ -300,31 +315,36 @@ export function publishDeadLettersRedriven(build: () => DeadLettersRedrivenPaylo
   publish(channels.deadLettersRedriven, DIAGNOSTICS_CHANNELS.deadLettersRedriven, build());
 }
 
-function durationOf(context: RecordContextLike): { durationMs?: number } {
-  const startedAt = handlerStarts.get(context);
-  return startedAt === undefined ? {} : { durationMs: now() - startedAt };
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function setDuration(payload: Mutable<HandlerEndPayload>, context: RecordContextLike): void {
+  const startedAt = runStarts.startOf(context);
+  if (startedAt !== undefined) payload.durationMs = now() - startedAt;
 }
 
+// Built field by field rather than with conditional spreads: a payload per handler run on the hot path
+// while anyone listens (the inspector does), and a spread copies into a fresh object each time.
 function toHandlerPayload(
   kind: 'request' | 'event',
   handler: HandlerLike,
   context: RecordContextLike,
   correlationId: string | undefined,
-): HandlerStartPayload {
+): Mutable<HandlerStartPayload> {
   const { topic, partition, offset, key, headers } = context.getMessage();
   const { pattern } = handler;
-  const traceId = traceIdOf(headers);
-  return {
+  const payload: Mutable<HandlerStartPayload> = {
     kind,
-    handler: `${handler.controller}.${handler.method}`,
+    handler: nameOf(handler),
     pattern: typeof pattern === 'string' ? pattern : pattern.source,
     topic,
     partition,
     offset,
-    ...(key === undefined || key === null ? {} : { key: toKeyText(key) }),
-    ...(correlationId === undefined ? {} : { correlationId }),
-    ...(traceId === undefined ? {} : { traceId }),
   };
+  if (key !== undefined && key !== null) payload.key = toKeyText(key);
+  if (correlationId !== undefined) payload.correlationId = correlationId;
+  const traceId = traceIdOf(headers);
+  if (traceId !== undefined) payload.traceId = traceId;
+  return payload;
 }
 
 /** A decoded key as text; one JSON cannot show (a BigInt, a cycle) as String() has it. */

@@ -247,11 +247,19 @@ export function attachMetrics(
         ),
       ),
   );
-  // The channels carry every connection of the process: only the sources' own are counted, by name.
+  // The channels carry every connection of the process: only the sources' own are counted, by name. An
+  // actor belongs to one source for its life, so its name is looked up once (a settled request is heard
+  // once per request).
+  const named = new WeakMap<object, string>();
   const sourceOf = (actor: unknown): string | undefined => {
+    if (typeof actor !== 'object' || actor === null) return undefined;
+    const known = named.get(actor);
+    if (known !== undefined) return known;
     for (const { name, source } of sources) {
-      for (const [named, connection] of namedConnectionsOf(name, source)) {
-        if (connection.actor === actor) return named;
+      for (const [connectionName, connection] of namedConnectionsOf(name, source)) {
+        if (connection.actor !== actor) continue;
+        named.set(actor, connectionName);
+        return connectionName;
       }
     }
     return undefined;

@@ -66,8 +66,18 @@ export class HandlerWatch {
   readonly windowMs: number;
   readonly now: () => number;
   readonly handlers = new Map<string, HandlerTally>();
-  readonly partitions = new Map<string, WatchedPartition>();
+  readonly #partitions = new Map<string, WatchedPartition>();
   readonly #listeners: Array<[string, (message: unknown) => void]>;
+  /**
+   * Runs started and not yet put in their partition's `running`, newest last, with their start times. A
+   * synchronous handler (most event handlers) ends before anything else runs: its end meets its start on
+   * top of this stack and touches no map. Everything else, and every read of `partitions`, moves them in.
+   */
+  readonly #pending: HandlerStartPayload[] = [];
+  readonly #pendingAt: number[] = [];
+  /** The partition and handler of the last run: consecutive runs are mostly of the same ones. */
+  #lastPartition: WatchedPartition | undefined;
+  #lastTally: HandlerTally | undefined;
 
   /** @throws RxKafkaError RXK_INVALID_OPTIONS for a `windowMs` that is not a positive number. */
   constructor(options: HandlerWatchOptions = {}) {
@@ -96,23 +106,30 @@ export class HandlerWatch {
     for (const [name, listener] of this.#listeners) subscribe(name, listener);
   }
 
+  /** The partitions seen, by `topic/partition`, with their records waiting and running now. */
+  get partitions(): ReadonlyMap<string, WatchedPartition> {
+    this.#settlePending();
+    return this.#partitions;
+  }
+
   /** Stops listening; what was seen stays readable. */
   close(): void {
     for (const [name, listener] of this.#listeners) unsubscribe(name, listener);
   }
 
   #fetched({ topic, partition, keys }: BatchRecordsPayload): void {
+    this.#settlePending();
     const watched = this.#partition(topic, partition);
     const since = this.now();
-    for (const { offset, key } of keys) {
-      watched.waiting.set(offset, { offset, ...(key === undefined ? {} : { key }), since });
-    }
+    // One record after another of every batch: a plain literal, where a conditional spread would copy.
+    for (const { offset, key } of keys) watched.waiting.set(offset, { offset, key, since });
   }
 
   // A batch returned is done, or failed and fetched again: none of its records waits any more.
   #returned({ topic, partition, lastOffset }: BatchEndPayload): void {
     if (lastOffset === undefined) return;
-    const watched = this.partitions.get(`${topic}/${partition}`);
+    this.#settlePending();
+    const watched = this.#partitions.get(`${topic}/${partition}`);
     if (!watched) return;
     const last = BigInt(lastOffset);
     for (const offset of watched.waiting.keys()) if (BigInt(offset) <= last) watched.waiting.delete(offset);
@@ -120,17 +137,28 @@ export class HandlerWatch {
   }
 
   #started(payload: HandlerStartPayload): void {
-    const { topic, partition, offset, key, handler } = payload;
-    const watched = this.#partition(topic, partition);
-    watched.waiting.delete(offset);
-    const id = `${offset}/${handler}`;
-    // A retry starts again on the same run: it keeps its first start, so its wait shows whole.
-    const since = watched.running.get(id)?.since ?? this.now();
-    watched.running.set(id, { offset, ...(key === undefined ? {} : { key }), since, handler });
+    this.#partition(payload.topic, payload.partition).waiting.delete(payload.offset);
+    this.#pending.push(payload);
+    this.#pendingAt.push(this.now());
+  }
+
+  /** Moves the pending runs into their partitions' `running`, oldest first. */
+  #settlePending(): void {
+    for (let index = 0; index < this.#pending.length; index++) {
+      const { topic, partition, offset, key, handler } = this.#pending[index];
+      const watched = this.#partition(topic, partition);
+      const id = `${offset}/${handler}`;
+      // A retry starts again on the same run: it keeps its first start, so its wait shows whole.
+      const since = watched.running.get(id)?.since ?? this.#pendingAt[index];
+      watched.running.set(id, { offset, ...(key === undefined ? {} : { key }), since, handler });
+    }
+    this.#pending.length = 0;
+    this.#pendingAt.length = 0;
   }
 
   #retrying(payload: HandlerRetryPayload): void {
-    const watched = this.partitions.get(`${payload.topic}/${payload.partition}`);
+    this.#settlePending();
+    const watched = this.#partitions.get(`${payload.topic}/${payload.partition}`);
     const id = `${payload.offset}/${payload.handler}`;
     const run = watched?.running.get(id);
     const { attempt, attempts, nextAttemptAt } = payload;
@@ -143,9 +171,19 @@ export class HandlerWatch {
   }
 
   #ended(payload: HandlerEndPayload): void {
-    this.partitions
-      .get(`${payload.topic}/${payload.partition}`)
-      ?.running.delete(`${payload.offset}/${payload.handler}`);
+    const top = this.#pending.length - 1;
+    if (top >= 0 && isSameRun(this.#pending[top], payload)) {
+      this.#pending.pop();
+      this.#pendingAt.pop();
+      // A retried run was put in `running` by its retry; it is over now.
+      const watched = this.#partition(payload.topic, payload.partition);
+      if (watched.running.size > 0) watched.running.delete(`${payload.offset}/${payload.handler}`);
+    } else {
+      this.#settlePending();
+      this.#partitions
+        .get(`${payload.topic}/${payload.partition}`)
+        ?.running.delete(`${payload.offset}/${payload.handler}`);
+    }
     const tally = this.#tally(payload);
     tally.runs += 1;
     if (payload.durationMs !== undefined) tally.latencies.add(this.now(), payload.durationMs);
@@ -156,16 +194,20 @@ export class HandlerWatch {
   }
 
   #partition(topic: string, partition: number): WatchedPartition {
+    const last = this.#lastPartition;
+    if (last?.partition === partition && last.topic === topic) return last;
     const id = `${topic}/${partition}`;
-    let watched = this.partitions.get(id);
+    let watched = this.#partitions.get(id);
     if (!watched) {
       watched = { topic, partition, waiting: new Map(), running: new Map() };
-      this.partitions.set(id, watched);
+      this.#partitions.set(id, watched);
     }
+    this.#lastPartition = watched;
     return watched;
   }
 
   #tally({ handler, pattern, kind }: HandlerStartPayload): HandlerTally {
+    if (this.#lastTally?.handler === handler) return this.#lastTally;
     let tally = this.handlers.get(handler);
     if (!tally) {
       tally = {
@@ -180,6 +222,16 @@ export class HandlerWatch {
       };
       this.handlers.set(handler, tally);
     }
+    this.#lastTally = tally;
     return tally;
   }
+}
+
+function isSameRun(start: HandlerStartPayload, end: HandlerStartPayload): boolean {
+  return (
+    start.offset === end.offset &&
+    start.partition === end.partition &&
+    start.handler === end.handler &&
+    start.topic === end.topic
+  );
 }

@@ -1,32 +1,40 @@
 /**
- * Durations of the last `windowMs` (at most `maxSamples` of them), and their percentiles. A handler runs a
- * few thousand times a minute at most per process, so sorting a copy when someone asks costs less than
- * keeping a sketch up to date on every run, and gives exact figures.
+ * Durations of the last `windowMs` (at most `maxSamples` of them), and their percentiles. Sorting a copy
+ * when someone asks costs less than keeping a sketch up to date on every run, and gives exact figures.
+ * Samples go into two fixed ring buffers of numbers: adding one (once per handler run, up to a hundred
+ * thousand a second) allocates nothing.
  */
 export class SlidingWindow {
   readonly #windowMs: number;
   readonly #maxSamples: number;
-  /** Samples oldest first: [epoch milliseconds, value]. */
-  readonly #samples: Array<readonly [number, number]> = [];
-  /** The index of the oldest sample still kept; the array is compacted when half of it is dropped. */
+  /** Epoch milliseconds and values, a ring: the oldest kept at `#start`, `#count` of them. */
+  readonly #times: Float64Array;
+  readonly #values: Float64Array;
   #start = 0;
+  #count = 0;
 
   constructor(windowMs: number, maxSamples = 10_000) {
     this.#windowMs = windowMs;
     this.#maxSamples = maxSamples;
+    this.#times = new Float64Array(maxSamples);
+    this.#values = new Float64Array(maxSamples);
   }
 
   add(at: number, value: number): void {
-    this.#samples.push([at, value]);
-    if (this.#samples.length - this.#start > this.#maxSamples) this.#start += 1;
-    this.#compact();
+    const index = (this.#start + this.#count) % this.#maxSamples;
+    this.#times[index] = at;
+    this.#values[index] = value;
+    if (this.#count < this.#maxSamples) this.#count += 1;
+    else this.#start = (this.#start + 1) % this.#maxSamples;
   }
 
-  /** The values of samples taken after `now - windowMs`. */
+  /** The values of samples taken after `now - windowMs`, oldest first. */
   values(now: number): number[] {
     this.#drop(now);
-    const values: number[] = [];
-    for (let index = this.#start; index < this.#samples.length; index++) values.push(this.#samples[index][1]);
+    const values: number[] = new Array<number>(this.#count);
+    for (let offset = 0; offset < this.#count; offset++) {
+      values[offset] = this.#values[(this.#start + offset) % this.#maxSamples];
+    }
     return values;
   }
 
@@ -35,20 +43,16 @@ export class SlidingWindow {
    * window is empty.
    */
   percentiles(now: number, ranks: readonly number[]): Array<number | undefined> {
-    const sorted = this.values(now).sort((a, b) => a - b);
+    // A typed array sorts numerically in native code, far faster than a comparator over a plain array.
+    const sorted = Float64Array.from(this.values(now)).sort();
     return ranks.map((rank) => (sorted.length === 0 ? undefined : sorted[nearestRank(rank, sorted.length)]));
   }
 
   #drop(now: number): void {
     const from = now - this.#windowMs;
-    while (this.#start < this.#samples.length && this.#samples[this.#start][0] <= from) this.#start += 1;
-    this.#compact();
-  }
-
-  #compact(): void {
-    if (this.#start > 1024 && this.#start * 2 > this.#samples.length) {
-      this.#samples.splice(0, this.#start);
-      this.#start = 0;
+    while (this.#count > 0 && this.#times[this.#start] <= from) {
+      this.#start = (this.#start + 1) % this.#maxSamples;
+      this.#count -= 1;
     }
   }
 }

@@ -43,6 +43,13 @@ export class StuckWatch {
   /** Finished request runs by correlation id, until their replies are acknowledged. */
   readonly #awaitingAck = new Map<string, string>();
   readonly #listeners: Array<[string, (message: unknown) => void]>;
+  /**
+   * Runs started and not yet put in `#runs`, newest last, with their start times. A synchronous handler
+   * (most event handlers) ends before anything else runs: its end meets its start on top of this stack and
+   * neither touches the map. Everything else, and every read, moves them into `#runs` first.
+   */
+  readonly #pending: HandlerStartPayload[] = [];
+  readonly #pendingAt: number[] = [];
 
   constructor(options: StuckWatchOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -61,6 +68,7 @@ export class StuckWatch {
    * partition's finished prefix) are over whatever the watch last heard, and are forgotten here.
    */
   runsOn(topic: string, partition: number, finishedOffset?: string): WatchedRun[] {
+    this.#settlePending();
     const runs: WatchedRun[] = [];
     for (const [id, run] of this.#runs) {
       if (run.topic !== topic || run.partition !== partition) continue;
@@ -79,29 +87,40 @@ export class StuckWatch {
   }
 
   #started(payload: HandlerStartPayload): void {
+    this.#pending.push(payload);
+    this.#pendingAt.push(this.#now());
+    if (this.#pending.length > this.#maxRuns) this.#settlePending();
+  }
+
+  /** Moves the pending runs into `#runs`, oldest first. */
+  #settlePending(): void {
+    for (let index = 0; index < this.#pending.length; index++) {
+      this.#keep(this.#pending[index], this.#pendingAt[index]);
+    }
+    this.#pending.length = 0;
+    this.#pendingAt.length = 0;
+  }
+
+  #keep(payload: HandlerStartPayload, startedAt: number, finishedAt?: number): string {
     const { kind, handler, pattern, topic, partition, offset, key, correlationId, traceId } = payload;
     const id = runId(payload);
+    const run: Mutable<WatchedRun> = { kind, handler, pattern, topic, partition, offset, startedAt };
+    if (key !== undefined) run.key = key;
+    if (correlationId !== undefined) run.correlationId = correlationId;
+    if (traceId !== undefined) run.traceId = traceId;
+    if (finishedAt !== undefined) run.finishedAt = finishedAt;
     // A redelivered record starts afresh: the run moves to the end, as the newest.
     this.#runs.delete(id);
-    this.#runs.set(id, {
-      kind,
-      handler,
-      pattern,
-      topic,
-      partition,
-      offset,
-      ...(key === undefined ? {} : { key }),
-      ...(correlationId === undefined ? {} : { correlationId }),
-      ...(traceId === undefined ? {} : { traceId }),
-      startedAt: this.#now(),
-    });
+    this.#runs.set(id, run);
     if (this.#runs.size > this.#maxRuns) {
       const [oldestId, oldest] = this.#runs.entries().next().value as [string, WatchedRun];
       this.#forget(oldestId, oldest);
     }
+    return id;
   }
 
   #retrying(payload: HandlerRetryPayload): void {
+    this.#settlePending();
     const id = runId(payload);
     const run = this.#runs.get(id);
     if (!run) return;
@@ -110,6 +129,18 @@ export class StuckWatch {
   }
 
   #ended(payload: HandlerEndPayload): void {
+    const top = this.#pending.length - 1;
+    if (top >= 0 && isSameRun(this.#pending[top], payload)) {
+      const start = this.#pending.pop() as HandlerStartPayload;
+      const startedAt = this.#pendingAt.pop() as number;
+      // A run started afresh replaces an older one of the same record, as in `#keep`.
+      if (this.#runs.size > 0) this.#runs.delete(runId(payload));
+      if (start.kind === 'event' || start.correlationId === undefined) return;
+      const id = this.#keep(start, startedAt, this.#now());
+      this.#awaitingAck.set(start.correlationId, id);
+      return;
+    }
+    this.#settlePending();
     const id = runId(payload);
     const run = this.#runs.get(id);
     if (!run) return;
@@ -137,6 +168,17 @@ export class StuckWatch {
       this.#awaitingAck.delete(run.correlationId);
     }
   }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function isSameRun(start: HandlerStartPayload, end: HandlerStartPayload): boolean {
+  return (
+    start.offset === end.offset &&
+    start.partition === end.partition &&
+    start.handler === end.handler &&
+    start.topic === end.topic
+  );
 }
 
 function runId({ topic, partition, offset, handler }: HandlerStartPayload): string {

@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import type { ImplementationSummary } from '../../bench/summarize-runs';
-import { evaluateRetryTopicsCost, evaluateTarget, evaluateTracingCost } from '../../bench/targets';
+import {
+  evaluateInspectorCost,
+  evaluateRetryTopicsCost,
+  evaluateTarget,
+  evaluateTracingCost,
+} from '../../bench/targets';
 
 /** A summary row with the figures the retry verdicts read; CPU 1 s over `count` records. */
 function row(
@@ -95,6 +100,44 @@ describe('bench targets', () => {
       expect(evaluateTracingCost('d', [...rxkafka, ...kafkajs])?.met).to.equal(false);
       expect(evaluateTracingCost('d', rxkafka)?.met).to.equal(undefined);
       expect(evaluateTracingCost('d', [row('d', 'rxkafka', [20_000])])).to.equal(undefined);
+    });
+  });
+
+  describe('evaluateInspectorCost()', () => {
+    for (const scenario of ['a', 'd'] as const) {
+      it(`meets the target in (${scenario}) at 0.9× rxkafka without the inspector, on the inspector's row`, () => {
+        const verdict = evaluateInspectorCost(scenario, [
+          row(scenario, 'rxkafka', [100_000, 100_000, 100_000]),
+          row(scenario, 'rxkafka-inspector', [90_000, 95_000, 88_000], { cpuS: { consumer: 1.005 } }),
+        ]);
+        expect(verdict).to.include({ scenario, implementation: 'rxkafka-inspector', met: true });
+        expect(verdict?.target).to.equal('inspector attached ≥0.9× without');
+        expect(verdict?.detail).to.equal(
+          "0.90× rxkafka's msgs/s (repetitions 0.90×, 0.95×, 0.88×); CPU +5.0 µs/record",
+        );
+      });
+    }
+
+    it('misses it below 0.9×', () => {
+      const verdict = evaluateInspectorCost('d', [
+        row('d', 'rxkafka', [20_000]),
+        row('d', 'rxkafka-inspector', [17_000]),
+      ]);
+      expect(verdict?.met).to.equal(false);
+      expect(verdict?.detail).to.equal("0.85× rxkafka's msgs/s (repetitions 0.85×); CPU +0.0 µs/record");
+    });
+
+    it('has no verdict (n/a) when rxkafka without the inspector did not run', () => {
+      const verdict = evaluateInspectorCost('a', [row('a', 'rxkafka-inspector', [90_000])]);
+      expect(verdict?.met).to.equal(undefined);
+      expect(verdict?.detail).to.equal("n/a rxkafka's msgs/s; CPU n/a");
+    });
+
+    it('is left out when the scenario ran without the inspector, and outside (a) and (d)', () => {
+      expect(evaluateInspectorCost('a', [row('a', 'rxkafka', [100_000])])).to.equal(undefined);
+      expect(
+        evaluateInspectorCost('c', [row('c', 'rxkafka', [500]), row('c', 'rxkafka-inspector', [400])]),
+      ).to.equal(undefined);
     });
   });
 

@@ -47,6 +47,19 @@ describe('the diagnostics publish points', () => {
       expect(recorder.on('rxkafka:handler:end')[0].durationMs).to.be.a('number').and.at.least(0);
     });
 
+    it('time runs that overlap (ended out of order) each from its own start', () => {
+      recorder = new ChannelRecorder().start();
+      const first = createContext('10');
+      const second = createContext('11');
+      publishHandlerStart('event', handler, first);
+      publishHandlerStart('event', handler, second);
+      publishHandlerEnd('event', handler, first);
+      publishHandlerEnd('event', handler, second);
+      const ends = recorder.on('rxkafka:handler:end');
+      expect(ends.map((end) => end.offset)).to.deep.equal(['10', '11']);
+      for (const end of ends) expect(end.durationMs).to.be.a('number').and.at.least(0);
+    });
+
     it('leave durationMs out when nobody listened as the run started', () => {
       const context = createContext('8');
       publishHandlerStart('request', handler, context, 'id-8');

@@ -50,6 +50,19 @@ describe('StuckWatch', () => {
     expect(watch.runsOn('ledger', 1)).to.deep.equal([]);
   });
 
+  it('forgets a run that ends before the next starts, and one that ends while a later one goes on', () => {
+    publishHandlerStart('event', handler, recordAt('8'));
+    publishHandlerEnd('event', handler, recordAt('8'));
+    expect(watch.runsOn('ledger', 1)).to.deep.equal([]);
+    const nine = recordAt('9');
+    publishHandlerStart('event', handler, nine);
+    now = 1_500;
+    publishHandlerStart('event', handler, recordAt('10'));
+    publishHandlerEnd('event', handler, nine);
+    expect(watch.runsOn('ledger', 1)).to.have.length(1);
+    expect(watch.runsOn('ledger', 1)[0]).to.deep.include({ offset: '10', startedAt: 1_500 });
+  });
+
   it('forgets runs at or below the finished offset it is given, whatever it last heard of them', () => {
     publishHandlerStart('event', handler, recordAt('6'));
     publishHandlerStart('event', handler, recordAt('7'));

@@ -122,6 +122,48 @@ describe('viewHandlers()', () => {
     expect(viewHandlers(watch).partitions).to.deep.equal([]);
   });
 
+  context('when a run ends before the next starts (a synchronous handler)', () => {
+    it('counts it and shows nothing running, while a run that goes on is shown', () => {
+      publish(DIAGNOSTICS_CHANNELS.batchStart, {
+        topic: 'ledger',
+        partition: 0,
+        keys: [{ offset: '1' }, { offset: '2' }, { offset: '3' }],
+      });
+      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '1' });
+      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '1', durationMs: 2 });
+      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '2' });
+      const views = viewHandlers(watch);
+      expect(views.handlers[0]).to.deep.include({ runs: 1, p50Ms: 2 });
+      expect(views.partitions[0]).to.deep.include({ waitingRecords: 1, runningRecords: 1 });
+      expect(views.partitions[0].running).to.deep.equal([
+        { offset: '2', records: 1, ms: 0, handler: 'Ledger.post' },
+      ]);
+    });
+
+    it('forgets runs that end out of order, each from its own start', () => {
+      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '4' });
+      clock += 1_000;
+      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '5' });
+      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '4', durationMs: 1_000 });
+      clock += 500;
+      expect(viewHandlers(watch).partitions[0].running).to.deep.equal([
+        { offset: '5', records: 1, ms: 500, handler: 'Ledger.post' },
+      ]);
+      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '5', durationMs: 500 });
+      expect(viewHandlers(watch).partitions).to.deep.equal([]);
+      expect(viewHandlers(watch).handlers[0]).to.deep.include({ runs: 2 });
+    });
+
+    it('forgets a retried run once its next attempt ends', () => {
+      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '6' });
+      const retry = { attempt: 1, attempts: 2, nextAttemptAt: 12_000 };
+      publish(DIAGNOSTICS_CHANNELS.handlerRetry, { ...run, offset: '6', ...retry, error: new Error('x') });
+      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '6' });
+      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '6', durationMs: 1 });
+      expect(viewHandlers(watch).partitions).to.deep.equal([]);
+    });
+  });
+
   it('refuses a topKeys below 1, naming it', () => {
     expect(() => viewHandlers(watch, { topKeys: 0 }))
       .to.throw(/topKeys is 0/)
