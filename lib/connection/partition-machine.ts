@@ -142,7 +142,13 @@ export const partitionMachine = setup({
         'finished is committed before the member rejoins.',
       on: {
         'partition.sampled': { actions: 'storeSample' },
-        'partition.kept': [{ guard: 'isOperatorPaused', target: 'paused' }, { target: 'idle' }],
+        // Back to what its last sample says: a record still in flight (a handler hung through the rebalance)
+        // keeps it processing, since the sampler tells the actor nothing new until its progress moves.
+        'partition.kept': [
+          { guard: 'isOperatorPaused', target: 'paused' },
+          { guard: 'hadInFlight', target: 'processing' },
+          { target: 'idle' },
+        ],
       },
     },
     releasing: {

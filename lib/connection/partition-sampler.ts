@@ -11,8 +11,16 @@ export const PARTITION_SAMPLE_EVERY_MS = 1_000;
 export class PartitionSampler {
   readonly #progress: PartitionProgressBook;
   readonly #actors: () => PartitionActor[];
-  /** The progress version each partition actor was last told of, and its partition. */
-  readonly #sampled = new Map<string, { version: number; topic: string; partition: number }>();
+  /**
+   * By actor id: the actor last told, the progress version it was told of, and its partition. The actor is
+   * kept because a partition that leaves and comes back between two samples gets a new actor under the
+   * same id, which starts idle and must be told even if its partition's progress did not change (a record
+   * stuck in flight changes nothing).
+   */
+  readonly #sampled = new Map<
+    string,
+    { actor: PartitionActor; version: number; topic: string; partition: number }
+  >();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(progress: PartitionProgressBook, actors: () => PartitionActor[]) {
@@ -39,8 +47,9 @@ export class PartitionSampler {
       seen.add(actor.id);
       const { topic, partition } = actor.getSnapshot().context;
       const version = this.#progress.versionOf(topic, partition);
-      if (this.#sampled.get(actor.id)?.version === version) continue;
-      this.#sampled.set(actor.id, { version, topic, partition });
+      const last = this.#sampled.get(actor.id);
+      if (last?.actor === actor && last.version === version) continue;
+      this.#sampled.set(actor.id, { actor, version, topic, partition });
       const { version: _version, ...progress } = this.#progress.sample(topic, partition);
       actor.send({ type: 'partition.sampled', progress, at });
     }

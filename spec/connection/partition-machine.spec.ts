@@ -57,6 +57,15 @@ describe('partitionMachine', () => {
     expect(actor.getSnapshot().status).to.equal('done');
   });
 
+  it('goes back to processing when the join keeps it with a record still in flight (a handler hung through it)', () => {
+    const actor = start();
+    actor.send(sampled(1, 5_000, 1_000));
+    actor.send({ type: 'partition.revoking' });
+    actor.send({ type: 'partition.kept' });
+    expect(actor.getSnapshot().value).to.equal('processing');
+    expect(actor.getSnapshot().context).to.deep.include({ inFlight: 1, oldestInFlightMs: 4_000 });
+  });
+
   describe('released under KIP-848 (the member keeps its other partitions)', () => {
     /** The actor under a parent that records what it is told, as the connection actor hears it. */
     function startUnderParent() {

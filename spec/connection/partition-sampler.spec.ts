@@ -36,6 +36,18 @@ describe('PartitionSampler', () => {
     expect(told).to.equal(2);
   });
 
+  it('tells a new actor under the same id (its partition left and came back) even if nothing moved', () => {
+    const progress = new PartitionProgressBook(() => 1_000);
+    let current = partitionActor('orders', 0);
+    const sampler = new PartitionSampler(progress, () => [current]);
+    progress.batchStarted('orders', 0, 1, '7');
+    sampler.sample(1_500);
+    current = partitionActor('orders', 0);
+    sampler.sample(1_600);
+    expect(current.getSnapshot().value).to.equal('processing');
+    expect(current.getSnapshot().context).to.deep.include({ inFlight: 1 });
+  });
+
   it('forgets the figures of a partition whose actor is gone (revoked)', () => {
     const progress = new PartitionProgressBook();
     const actors = [partitionActor('orders', 0), partitionActor('orders', 1)];
