@@ -98,6 +98,11 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
       'document.querySelector("tr[data-partition=\\"partition:ledger.posted/1\\"] .pstate")?.textContent === "paused"',
       { timeout: 15_000 },
     );
+    // The status line is written when the POST's answer comes back, which may be after the event stream
+    // has shown the new state.
+    await page.waitForFunction('document.getElementById("command-status")?.textContent !== ""', {
+      timeout: 15_000,
+    });
     expect(await page.$eval('#command-status', (node) => node.textContent)).to.equal(
       'pause ledger.posted/1: taken',
     );
