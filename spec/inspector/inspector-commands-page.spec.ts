@@ -93,7 +93,7 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
       ['ledger.posted/0', 'idle', 'pause'],
       ['ledger.posted/1', 'idle', 'pause'],
     ]);
-    await page.click('tr[data-partition="partition:ledger.posted/1"] button');
+    await clickNow(page, 'tr[data-partition="partition:ledger.posted/1"] button');
     await page.waitForFunction(
       'document.querySelector("tr[data-partition=\\"partition:ledger.posted/1\\"] .pstate")?.textContent === "paused"',
       { timeout: 15_000 },
@@ -131,7 +131,7 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
     ).to.match(/ · ledger$/);
     await page.screenshot({ path: join(ARTIFACTS, 'inspector-commands.png'), fullPage: true });
 
-    await page.click('tr[data-partition="partition:ledger.posted/1"] button');
+    await clickNow(page, 'tr[data-partition="partition:ledger.posted/1"] button');
     await page.waitForFunction(
       'document.querySelector("tr[data-partition=\\"partition:ledger.posted/1\\"] .pstate")?.textContent === "idle"',
       { timeout: 15_000 },
@@ -142,7 +142,7 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
   it('shows the refusal of a wrong token on the page, and changes nothing', async () => {
     await page.evaluate('document.getElementById("token").value = ""');
     await page.type('#token', 'a-wrong-token-of-enough-length');
-    await page.click('tr[data-partition="partition:ledger.posted/0"] button');
+    await clickNow(page, 'tr[data-partition="partition:ledger.posted/0"] button');
     await page.waitForFunction(
       'document.querySelector("#command-status").getAttribute("data-refusal") === "unauthorized"',
       {
@@ -163,7 +163,7 @@ describe('the inspector page’s commands (headless browser, fake driver)', func
   it('drains the source with its button, and logs the command', async () => {
     await page.evaluate('document.getElementById("token").value = ""');
     await page.type('#token', TOKEN);
-    await page.click('.source[data-source="ledger"] .source-commands button[data-command="drain"]');
+    await clickNow(page, '.source[data-source="ledger"] .source-commands button[data-command="drain"]');
     await page.waitForFunction(
       'document.querySelector(".source[data-source=\\"ledger\\"] .state").textContent === "stopped"',
       { timeout: 15_000 },
@@ -243,7 +243,7 @@ describe('the inspector page’s skip of a stuck record (headless browser, fake 
   it('skips the record the line names with its button, and the line goes', async () => {
     await page.type('#token', TOKEN);
     expect(await stuckLines()).to.deep.equal([['handler-running', 'skip']]);
-    await page.click('#stuck li button');
+    await clickNow(page, '#stuck li button');
     await page.waitForFunction(
       'document.querySelector("#command-status").textContent === "skip ledger.stuck/0 offset 0: taken"',
       { timeout: 15_000 },
@@ -255,3 +255,11 @@ describe('the inspector page’s skip of a stuck record (headless browser, fake 
     await page.waitForFunction('document.querySelectorAll("#stuck li").length === 0', { timeout: 15_000 });
   });
 });
+
+/**
+ * Clicks the element `selector` finds, found and clicked in one task of the page: the page re-renders its
+ * tables as events arrive, and a button found by one call and clicked by the next can be gone by then.
+ */
+async function clickNow(page: Page, selector: string): Promise<void> {
+  await page.$eval(selector, (element) => (element as unknown as { click(): void }).click());
+}
