@@ -20,8 +20,11 @@ interface RebalanceRun {
   readonly ends: Record<number, string>;
 }
 
-/** A first member reads the topic; a second joins after 1,000 records; both drain once every record is seen. */
-async function runTwoMembers(): Promise<RebalanceRun> {
+/**
+ * A first member reads the topic; a second joins after 1,000 records; both drain once every record is seen,
+ * and, with `awaitCommits`, once the group's committed offsets have reached the partitions' ends.
+ */
+async function runTwoMembers({ awaitCommits = false } = {}): Promise<RebalanceRun> {
   const { brokers } = await useTestBroker();
   const [topic] = await createTopics([{ topic: uniqueName('streams-rebalance'), numPartitions: PARTITIONS }]);
   const groupId = uniqueName('streams-rebalance-group');
@@ -65,18 +68,35 @@ async function runTwoMembers(): Promise<RebalanceRun> {
     60_000,
     () => `${seen.size} seen`,
   );
+  const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+  const readCommitted = async () => {
+    const [committed] = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+    return Object.fromEntries(committed.partitions.map(({ partition, offset }) => [partition, offset]));
+  };
+  const endOffsets = Object.fromEntries(ends.map(({ partition, high }) => [partition, high]));
+  if (awaitCommits) {
+    let last: Record<number, string> = {};
+    await eventually(
+      async () => {
+        last = await readCommitted();
+        return ends.every(({ partition, high }) => last[partition] === high);
+      },
+      'the group’s committed offsets at every partition’s end',
+      30_000,
+      () => `committed ${JSON.stringify(last)}, ends ${JSON.stringify(endOffsets)}`,
+    );
+  }
   const reports = [await first.drain(), await second.drain()];
 
-  const [committed] = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
-  const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+  const committed = await readCommitted();
   await withAdmin((admin) => admin.deleteTopics({ topics: [topic] }));
   return {
     received,
     repeated: [...seen].filter(([, times]) => times > 1).map(([place]) => place),
     seen: seen.size,
     abandoned: reports.map((report) => report?.recordsAbandoned),
-    committed: Object.fromEntries(committed.partitions.map(({ partition, offset }) => [partition, offset])),
-    ends: Object.fromEntries(ends.map(({ partition, high }) => [partition, high])),
+    committed,
+    ends: endOffsets,
   };
 }
 
@@ -96,8 +116,11 @@ describe('consume() across a rebalance (integration)', function () {
   );
 
   if (SPEC_DRIVER === 'platformatic') {
+    // Every record seen is not every record done here: the member that loses a partition while its records
+    // are in flight cannot commit them, so the next owner reads them again from the last commit. The run
+    // waits for those repeats to be committed, the at-least-once promise, before it drains.
     it('hands partitions to a second member without losing a record, every offset committed at the end', async () => {
-      const run = await runTwoMembers();
+      const run = await runTwoMembers({ awaitCommits: true });
       expect(run.received.second, 'records the second member got').to.be.above(0);
       expect(run.seen, 'distinct records seen').to.equal(RECORDS);
       expect(run.abandoned).to.deep.equal([0, 0]);
