@@ -3,11 +3,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { replay, silentLogger, type ReplayOptions, type ReplayRecord } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
-import { itUnlessPlatformatic, specDriver } from '../support/spec-driver';
-
-/** Why the transaction-marker cases are pending on @platformatic/kafka. */
-const TRANSACTION_MARKERS_UNSEEN =
-  'its message stream reports no transaction markers, so a partition ending in one never reads as caught up';
+import { specDriver } from '../support/spec-driver';
 
 interface Produced {
   readonly partition: number;
@@ -136,34 +132,26 @@ describe('replay() against a broker', function () {
     // Per partition: two records, a commit marker, two records, a commit marker (offsets 2 and 5).
     const expected = { 0: [0, 1, 3, 4], 1: [0, 1, 3, 4] };
 
-    itUnlessPlatformatic(
-      TRANSACTION_MARKERS_UNSEEN,
-      "reaches the end past a trailing commit marker fetched with the records, and completes in 'caught-up' mode",
-      async () => {
-        const [topic] = await createTopics([{ topic: uniqueName('replay-txn'), numPartitions: 2 }]);
-        await produceTransactions(topic);
-        const source = replay(topic, await replayOptions({}));
+    it("reaches the end past a trailing commit marker fetched with the records, and completes in 'caught-up' mode", async () => {
+      const [topic] = await createTopics([{ topic: uniqueName('replay-txn'), numPartitions: 2 }]);
+      await produceTransactions(topic);
+      const source = replay(topic, await replayOptions({}));
 
-        const records = await lastValueFrom(source.pipe(toArray()));
+      const records = await lastValueFrom(source.pipe(toArray()));
 
-        expect(offsetsByPartition(records)).to.deep.equal(expected);
-      },
-    );
+      expect(offsetsByPartition(records)).to.deep.equal(expected);
+    });
 
-    itUnlessPlatformatic(
-      TRANSACTION_MARKERS_UNSEEN,
-      'reaches the end past a commit marker that came in a fetch of its own',
-      async () => {
-        const [topic] = await createTopics([{ topic: uniqueName('replay-txn-alone'), numPartitions: 2 }]);
-        await produceTransactions(topic);
-        // One record batch per fetch: the marker batches arrive alone, and kafkajs never calls eachBatch for them.
-        const source = replay(topic, await replayOptions({ consumer: { maxBytesPerPartition: 64 } }));
+    it('reaches the end past a commit marker that came in a fetch of its own', async () => {
+      const [topic] = await createTopics([{ topic: uniqueName('replay-txn-alone'), numPartitions: 2 }]);
+      await produceTransactions(topic);
+      // One record batch per fetch: the marker batches arrive alone, and kafkajs never calls eachBatch for them.
+      const source = replay(topic, await replayOptions({ consumer: { maxBytesPerPartition: 64 } }));
 
-        const records = await lastValueFrom(source.pipe(toArray()));
+      const records = await lastValueFrom(source.pipe(toArray()));
 
-        expect(offsetsByPartition(records)).to.deep.equal(expected);
-      },
-    );
+      expect(offsetsByPartition(records)).to.deep.equal(expected);
+    });
   });
 
   context("until 'live'", () => {

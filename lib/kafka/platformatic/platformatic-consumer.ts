@@ -39,6 +39,7 @@ import { RecordReader } from './record-reader';
 import { ResolvedOffsets } from './resolved-offsets';
 import { runConcurrently } from './run-concurrently';
 import { SeekPositions, toPartitionKey } from './seek-positions';
+import { SkippedOffsets } from './skipped-offsets';
 
 type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type NativeStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
@@ -72,6 +73,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   readonly #setup: PlatformaticConsumerSetup;
   readonly #listeners = new Set<(event: DriverConsumerEvent) => void>();
   readonly #seeks = new SeekPositions();
+  readonly #skipped = new SkippedOffsets();
+  /** The stream whose reader waits for records with everything read so far handled (see #reportSkipped). */
+  #waitingOn: NativeStream | undefined;
   readonly #seekCounts = new Map<string, number>();
   /** Seeks made before the stream exists (a join's listener seeks inside `consume()`), applied once it does. */
   readonly #unappliedSeeks = new Map<string, bigint>();
@@ -211,6 +215,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       // The stream starts every partition again at the group's committed offset (another member may have
       // moved it meanwhile): a seek or a resolved offset from before the join would skip or rewind it.
       this.#seeks.clear();
+      this.#skipped.clear();
       this.#handedOver.clear();
       this.offsets.clear();
       // KIP-848's join says no partitions: they are in the assignment the heartbeats keep.
@@ -275,6 +280,8 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     stream.on('error', (error: unknown) => {
       if (stream === this.#stream) this.#crash(error);
     });
+    // A fetch's records are pushed right after this event, in the same turn: look once they are.
+    stream.on('fetch', () => setImmediate(() => this.#reportSkipped(stream)));
     void this.#read(stream, settings);
   }
 
@@ -283,7 +290,12 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     const { partitionsConsumedConcurrently } = toPlatformaticRunOptions(
       (settings.librarySettings ?? {}) as Record<string, unknown>,
     );
-    for (let read = await reader.next(); read !== null; read = await reader.next()) {
+    for (;;) {
+      this.#waitingOn = stream;
+      this.#reportSkipped(stream);
+      const read = await reader.next();
+      this.#waitingOn = undefined;
+      if (read === null) return;
       if (stream !== this.#stream || !this.#running) return;
       const batches = groupIntoPartitionBatches(this.#deliverable(stream, read));
       try {
@@ -295,6 +307,28 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
         if (stream === this.#stream) this.#crash(error);
         return;
       }
+    }
+  }
+
+  /**
+   * Reports the partitions whose position the stream moved past their last record handed over (a fetch of
+   * transaction markers only), as kafkajs's empty batches do. Only while the reader waits on an empty stream:
+   * then every record fetched so far has been handed over and handled.
+   */
+  #reportSkipped(stream: NativeStream): void {
+    if (stream !== this.#stream || this.#waitingOn !== stream || stream.readableLength > 0) return;
+    for (const { key, lastOffset } of this.#skipped.find(
+      stream.offsetsToFetch,
+      this.#assigned,
+      this.#seeks,
+    )) {
+      const at = key.lastIndexOf(':');
+      this.#emit({
+        type: 'records.skipped',
+        topic: key.slice(0, at),
+        partition: Number(key.slice(at + 1)),
+        lastOffset: lastOffset.toString(),
+      });
     }
   }
 
@@ -366,6 +400,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     this.#handedOver.delete(key);
     this.#seekCounts.set(key, (this.#seekCounts.get(key) ?? 0) + 1);
     this.#seeks.seek(key, offset);
+    this.#skipped.clear(key);
     if (this.#stream) this.#stream.offsetsToFetch.set(key, offset);
     else this.#unappliedSeeks.set(key, offset);
   }
@@ -386,6 +421,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       try {
         await this.#closeNative();
         this.#seeks.clear();
+        this.#skipped.clear();
         this.#handedOver.clear();
         this.offsets.clear();
         const native = this.#createNative();

@@ -42,6 +42,16 @@ export class SeekPositions {
     return 'deliver';
   }
 
+  /** The highest offset handed over since the last `clear()`. */
+  lastHandedOver(key: string): bigint | undefined {
+    return this.#handedOver.get(key);
+  }
+
+  /** True while a seek of the partition `key` waits for its first record at or past the target. */
+  isSeeking(key: string): boolean {
+    return this.#pending.has(key);
+  }
+
   /** The target of a seek not yet ended, to apply again. */
   targetOf(key: string): bigint | undefined {
     return this.#pending.get(key)?.target;
