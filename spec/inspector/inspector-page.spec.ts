@@ -21,7 +21,7 @@ import {
   registerControllers,
   silentLogger,
 } from '../../lib';
-import { itUnlessPlatformatic } from '../support/spec-driver';
+import { itUnlessPlatformatic, specDriver } from '../support/spec-driver';
 import { createRawKafka } from '../reliability/support/raw-kafka';
 import { startInspector, type Inspector } from '../../lib/inspector';
 import { useTestBroker } from '../support/global-broker';
@@ -115,6 +115,7 @@ describe('the inspector page in a headless browser (integration)', function () {
         client: { brokers: [...brokers], clientId: uniqueName('inspected-server') },
         consumer: { groupId },
         logger: silentLogger,
+        ...specDriver(),
       });
     };
     const server = makeServer();
@@ -123,6 +124,7 @@ describe('the inspector page in a headless browser (integration)', function () {
     const client = new KafkaClient({
       client: { brokers: [...brokers], clientId: uniqueName('inspected-client') },
       logger: silentLogger,
+      ...specDriver(),
     });
     closing.push(() => client.close());
     client.subscribeToResponseOf(topic);

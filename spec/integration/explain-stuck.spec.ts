@@ -6,6 +6,7 @@ import { Controller, EventPattern, KafkaClient, KafkaServer, Payload, silentLogg
 import { createHealthHandler, explainStuck, StuckWatch, type StuckExplanation } from '../../lib/inspector';
 import { registerInMemoryTracing } from '../support/in-memory-tracing';
 import { useTestBroker } from '../support/global-broker';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, produceRecords, testKafka, uniqueName } from '../support/kafka-fixtures';
 import { eventually } from '../reliability/support/eventually';
 import { explainAMinuteLater, explainedHangingHandler, produceAccounts } from './support/hung-account';
@@ -59,6 +60,7 @@ describe('explainStuck() on a real broker (integration)', () => {
       consumer: { groupId: topic },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     try {
       await server.listen();
@@ -119,6 +121,7 @@ describe('explainStuck() on a real broker (integration)', () => {
       consumer: { groupId: topic },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     // A threshold of 0: whatever holds the partition now is explained.
     const health = createHealthHandler({ sources: [server], health: { explainStuckAfterMs: 0 } });
@@ -169,6 +172,7 @@ describe('explainStuck() on a real broker (integration)', () => {
       consumer: { groupId: topic },
       logger: silentLogger,
       requestTimeoutMs: 0,
+      ...specDriver(),
     });
     try {
       client.subscribeToResponseOf(topic);
