@@ -73,7 +73,9 @@ describe('a broker restart during an event stream (reliability)', () => {
         () => handled.missing(acknowledged).length === 0,
         'every acknowledged event to be handled',
         180_000,
-        () => `${handled.missing(acknowledged).length} of ${acknowledged.size} not handled yet`,
+        () =>
+          `${handled.missing(acknowledged).length} of ${acknowledged.size} not handled yet; ` +
+          `server states since it listened: ${states.join(' → ')}`,
       );
       await eventually(
         () => server.connection.state === 'assigned',

@@ -5,7 +5,8 @@
  * @platformatic/kafka destroys a consume stream on any error and never restarts it (platformatic/kafka#41),
  * and a closed consumer cannot be opened again. This adapter does what kafkajs does after a crash: it reports
  * `crashed` with `restart: true` (the connection waits in `reconnecting` for the rejoin), builds a new
- * consumer and stream, and reports the join; after RESTART_DELAYS_MS it gives up with `restart: false`.
+ * consumer and stream, and reports the join. It gives up with `restart: false` after RESTART_DELAYS_MS, unless
+ * the broker is still out of reach: then it keeps trying.
  *
  * With `groupProtocol: 'consumer'` (KIP-848) the broker moves single partitions and @platformatic/kafka
  * reports no event for it: it changes `consumer.assignments` after a heartbeat. This adapter reads that
@@ -27,7 +28,8 @@ import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
 import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
 import { toUnknownTopicRefusal } from './kafka-refusal';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
-import { isUnknownTopic } from './platformatic-errors';
+import { isUnreachableBroker } from './platformatic-connect-failure';
+import { isLostConnection, isUnknownTopic } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
 import {
   toPlatformaticRunOptions,
@@ -45,8 +47,16 @@ type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type NativeStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 type NativeMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-/** The waits before each attempt to restart a consumer whose stream failed; then it gives up. */
+/**
+ * The waits before each attempt to restart a consumer whose stream failed. Past the last, it tries again at
+ * that interval for as long as the broker cannot be reached (a broker restart may take longer than the list,
+ * and a connection that has served keeps retrying, as with kafkajs); any other failure then gives up.
+ */
 const RESTART_DELAYS_MS = [300, 1_000, 3_000, 5_000, 10_000] as const;
+
+function mayRestartAgain(delays: readonly number[], attempt: number, lastError: unknown): boolean {
+  return attempt < delays.length || isUnreachableBroker(lastError) || isLostConnection(lastError);
+}
 
 export interface PlatformaticConsumerSetup {
   readonly library: PlatformaticKafka;
@@ -60,6 +70,8 @@ export interface PlatformaticConsumerSetup {
   readonly steps: ConnectSteps;
   /** The names of the cluster's topics (asked on a client of its own). */
   readonly listTopics: () => Promise<string[]>;
+  /** The waits before each restart after a crash (a spec shortens them). @defaultValue RESTART_DELAYS_MS */
+  readonly restartDelaysMs?: readonly number[];
 }
 
 /** The group settings KIP-848 moves to the broker (`group.consumer.*` configs), by rxkafka option name. */
@@ -415,7 +427,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
 
   async #restart(crash: unknown): Promise<void> {
     let lastError = crash;
-    for (const delayMs of RESTART_DELAYS_MS) {
+    const delays = this.#setup.restartDelaysMs ?? RESTART_DELAYS_MS;
+    for (let attempt = 0; mayRestartAgain(delays, attempt, lastError); attempt += 1) {
+      const delayMs = delays[Math.min(attempt, delays.length - 1)];
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (!this.#running) break;
       try {

@@ -36,7 +36,11 @@ class FakeConsumer extends EventEmitter {
     super();
     FakeConsumer.created.push(this);
   }
+  /** The failure of the n-th consumer's metadata call (1-based), if any: a restart that cannot reach the broker. */
+  static failMetadata: (n: number) => Error | undefined = () => undefined;
   async metadata(): Promise<object> {
+    const failure = FakeConsumer.failMetadata(FakeConsumer.created.indexOf(this) + 1);
+    if (failure) throw failure;
     return {};
   }
   async consume(): Promise<FakeStream> {
@@ -68,7 +72,7 @@ function message(offset: number, partition = 0) {
 }
 
 function createConsumer(
-  setup: Partial<Pick<PlatformaticConsumerSetup, 'groupProtocol' | 'options'>> = {},
+  setup: Partial<Pick<PlatformaticConsumerSetup, 'groupProtocol' | 'options' | 'restartDelaysMs'>> = {},
 ): PlatformaticConsumer {
   return new PlatformaticConsumer({
     library: { Consumer: FakeConsumer } as unknown as PlatformaticKafka,
@@ -98,6 +102,7 @@ function nextEvent(
 describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   beforeEach(() => {
     FakeConsumer.created = [];
+    FakeConsumer.failMetadata = () => undefined;
   });
 
   it('hands the stream’s records over as one batch per partition, with its group’s join first', async () => {
@@ -180,6 +185,82 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
       expect(consumer.native).to.equal(FakeConsumer.created[1]);
       await consumer.disconnect();
     });
+  });
+
+  context('when its restarts fail', () => {
+    /** Connects, consumes, destroys the stream; resolves with the events up to the outcome `until` names. */
+    async function crashAndWatch(
+      consumer: PlatformaticConsumer,
+      until: (event: DriverConsumerEvent) => boolean,
+    ): Promise<DriverConsumerEvent[]> {
+      await consumer.connect();
+      await consumer.consume({ topics: ['t'], fromBeginning: false, eachBatch: async () => undefined });
+      const events: DriverConsumerEvent[] = [];
+      const outcome = new Promise<void>((resolve) => {
+        consumer.onEvent((event) => {
+          events.push(event);
+          if (until(event)) resolve();
+        });
+      });
+      FakeConsumer.created[0].stream.destroy(new Error('fetch failed'));
+      await outcome;
+      return events;
+    }
+
+    it('keeps trying past its list of waits while the broker cannot be reached, then rejoins', async () => {
+      // Consumers 2 to 7 (six restarts, one more than the list of waits) find no broker listening.
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), {
+        code: 'ECONNREFUSED',
+      });
+      FakeConsumer.failMetadata = (n) => (n >= 2 && n <= 7 ? refused : undefined);
+      const consumer = createConsumer({ restartDelaysMs: [1, 1, 1, 1, 1] });
+      const events = await crashAndWatch(
+        consumer,
+        (event) => event.type === 'group.joined' || (event.type === 'crashed' && !event.restart),
+      );
+      expect(events.map((event) => event.type)).to.deep.equal(['crashed', 'group.joined']);
+      expect(FakeConsumer.created).to.have.length(8);
+      await consumer.disconnect();
+    });
+
+    it('gives up with restart: false once its list of waits is spent on a failure that is not the network', async () => {
+      const refusal = new Error('not authorized to read the topic');
+      FakeConsumer.failMetadata = (n) => (n >= 2 ? refusal : undefined);
+      const consumer = createConsumer({ restartDelaysMs: [1, 1, 1] });
+      const events = await crashAndWatch(consumer, (event) => event.type === 'crashed' && !event.restart);
+      expect(events.at(-1)).to.deep.equal({ type: 'crashed', error: refusal, restart: false });
+      expect(FakeConsumer.created).to.have.length(4);
+      await consumer.disconnect();
+    });
+  });
+
+  it('reports the offsets a fetch passed without a record (a trailing transaction marker) as records.skipped', async () => {
+    const consumer = createConsumer();
+    const handed: string[] = [];
+    await consumer.connect();
+    await consumer.consume({
+      topics: ['t'],
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        handed.push(...batch.batch.messages.map((record) => record.offset));
+        batch.resolveOffset(batch.batch.messages[batch.batch.messages.length - 1].offset);
+      },
+    });
+    const skipped = nextEvent(consumer, 'records.skipped');
+    const { stream } = FakeConsumer.created[0];
+    // As @platformatic/kafka does: the fetch's position moves past the marker at 2, its records are pushed.
+    stream.emit('fetch');
+    stream.offsetsToFetch.set('t:0', 3n);
+    stream.push(message(0));
+    stream.push(message(1));
+    expect(await skipped).to.deep.equal({
+      type: 'records.skipped',
+      topic: 't',
+      partition: 0,
+      lastOffset: '2',
+    });
+    expect(handed).to.deep.equal(['0', '1']);
+    await consumer.disconnect();
   });
 
   context("with groupProtocol 'consumer' (KIP-848)", () => {
