@@ -401,13 +401,19 @@ export class RequestPath {
   }
 
   async #send(route: ReplyRoute, replies: OutgoingRecord[], trace: RecordTrace | undefined): Promise<void> {
-    const { tracing } = this.#options;
-    await (tracing === undefined
-      ? this.#produce(route, replies)
-      : tracing.send(route.replyTopic, replies, (traced) => this.#produce(route, traced), {
-          parent: trace?.context,
-          conversationId: route.correlationId,
-        }));
+    // The send span is ended here rather than through KafkaTracing.send(): its settle handlers would be one
+    // promise more per reply, and with a tracer SDK every promise also runs async_hooks' hooks.
+    const span = this.#options.tracing?.startSend(route.replyTopic, replies.length, {
+      parent: trace?.context,
+      conversationId: route.correlationId,
+    });
+    try {
+      await this.#produce(route, span ? span.inject(replies) : replies);
+    } catch (error) {
+      span?.end(error);
+      throw error;
+    }
+    span?.end();
     this.#repliesSent += replies.length;
     publishReplyProduced(route, replies.length);
   }
