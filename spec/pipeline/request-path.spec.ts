@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHook } from 'node:async_hooks';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { NEVER, of, Subject } from 'rxjs';
 import { NotAuthorizedError, RxKafkaError } from '../../lib/errors';
@@ -6,6 +7,7 @@ import type { RetryPolicy } from '../../lib/handlers/retry-policy';
 import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
 import type { OutgoingRecord } from '../../lib/kafka/kafka-record';
 import { DecidedErrorPayload } from '../../lib/pipeline/error-payload';
+import type { HandledRecord } from '../../lib/pipeline/batch-runner-options';
 import { FailurePolicy } from '../../lib/pipeline/failure-policy';
 import { RequestPath } from '../../lib/pipeline/request-path';
 import { createKafkaTracing, type KafkaTracing } from '../../lib/tracing/kafka-tracing';
@@ -116,6 +118,28 @@ describe('RequestPath', () => {
         ]);
         expect(setup.path.repliesSent).to.equal(1);
         expect(setup.path.errorReplies).to.equal(0);
+      });
+
+      it('makes few promises on the way (with a tracer SDK, async_hooks runs for each)', async () => {
+        const setup = createPath();
+        const handler = createHandler(() => ({ hp: 0 }));
+        const context = createContext(record);
+        let promises = 0;
+        const hook = createHook({
+          init: (_id, type) => {
+            if (type === 'PROMISE') promises += 1;
+          },
+        }).enable();
+        try {
+          const handled = setup.path.handle(handler, { dragon: 'smaug' }, context, ROUTE);
+          expect(handled).not.to.be.instanceOf(Promise);
+          await (handled as HandledRecord).acked;
+        } finally {
+          hook.disable();
+        }
+        // This spec's await (two, with hooks on), the fake queue's send, the reply's send, its settling and
+        // the guard toHandledRecord() adds: an async #send() or #settleReplies() would make one more each.
+        expect(promises).to.equal(6);
       });
 
       it('gives the handler the payload and the context of its record', async () => {
