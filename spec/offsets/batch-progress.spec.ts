@@ -11,11 +11,15 @@ function createBatch(offsets: readonly string[], resolved: string[]): FetchedBat
       highWatermark: '100',
       messages: offsets.map((offset) => ({ offset }) as FetchedBatch['batch']['messages'][number]),
     },
-    resolveOffset: (offset) => resolved.push(offset),
+    resolveOffset: (offset) => {
+      resolved.push(offset);
+    },
     heartbeat: () => Promise.resolve(),
     isRunning: () => true,
     isStale: () => false,
-  } as FetchedBatch;
+    uncommittedOffsets: () => ({ topics: [] }),
+    commitOffsetsIfNecessary: () => Promise.resolve(),
+  };
 }
 
 const owner: ProgressOwner = {
