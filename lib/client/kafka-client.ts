@@ -323,7 +323,7 @@ export class KafkaClient {
         pattern,
         span ? endingSpan(subscriber, span) : subscriber,
         options.timeoutMs ?? this.#options.requestTimeoutMs,
-        span?.traceId,
+        span,
       );
     } catch (error) {
       span?.end(error);

@@ -10,8 +10,18 @@ interface PendingRequest {
   repliesSeen: number;
   /** Epoch milliseconds when the request was registered. */
   readonly since: number;
-  /** The trace of the request's send span, when it is traced. */
-  readonly traceId: string | undefined;
+  /** The request's send span, when it is traced: its trace id is read only when oldest() is asked. */
+  readonly trace: RequestTrace | undefined;
+}
+
+/**
+ * What a traced request's trace id is read from: its send span. Kept as it is rather than read at add(),
+ * since the read validates the id (two regular expressions) and only an inspector's "why is it stuck" asks
+ * for it, for one request.
+ */
+export interface RequestTrace {
+  /** The trace id; undefined when the span's context is not valid. */
+  readonly traceId?: string;
 }
 
 /** How a request ended, for its duration: its last reply (or an error reply) came, or it timed out. */
@@ -99,22 +109,29 @@ export class PendingRequests {
     const first = this.#entries.entries().next();
     if (first.done) return undefined;
     const [correlationId, entry] = first.value;
+    const traceId = entry.trace?.traceId;
     return {
       correlationId,
       pattern: entry.pattern,
       since: entry.since,
       ageMs: Math.max(0, this.#now() - entry.since),
       repliesSeen: entry.repliesSeen,
-      ...(entry.traceId === undefined ? {} : { traceId: entry.traceId }),
+      ...(traceId === undefined ? {} : { traceId }),
     };
   }
 
   /**
    * Registers a request. `timeoutMs` (0 = none) counts from now and starts again at each reply, so a long
-   * stream of replies is not cut off while it keeps flowing. `traceId` is the request's trace, if traced.
+   * stream of replies is not cut off while it keeps flowing. `trace` is the request's send span, if traced.
    * @throws RxKafkaError RXK_PENDING_LIMIT when the table is full.
    */
-  add(id: string, pattern: string, subscriber: Observer<unknown>, timeoutMs: number, traceId?: string): void {
+  add(
+    id: string,
+    pattern: string,
+    subscriber: Observer<unknown>,
+    timeoutMs: number,
+    trace?: RequestTrace,
+  ): void {
     if (this.#entries.size >= this.#limit) {
       throw new RxKafkaError(
         'RXK_PENDING_LIMIT',
@@ -131,7 +148,7 @@ export class PendingRequests {
       timer: undefined,
       repliesSeen: 0,
       since: this.#now(),
-      traceId,
+      trace,
     };
     this.#entries.set(id, entry);
     this.#arm(id, entry);

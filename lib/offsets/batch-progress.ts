@@ -25,7 +25,15 @@ export class BatchProgress {
   readonly #payload: FetchedBatch;
   readonly #runner: ProgressOwner;
   readonly #tracker: OffsetTracker;
-  readonly #acks: Array<Promise<void>> = [];
+  /**
+   * The acknowledgements due, counted rather than kept for a Promise.all: that makes a promise per record
+   * at each settle(), and with a tracer SDK (async_hooks on) every promise also runs the hooks.
+   */
+  #acksDue = 0;
+  /** The first error a settle handler threw: settle() rejects with it, as a Promise.all over the acks did. */
+  #ackError: { error: unknown } | undefined;
+  /** What settle() waits on while acknowledgements are due; made by the first settle() that waits. */
+  #allAcked: Deferred | undefined;
   #failure: { error: unknown } | undefined;
   /** The newest offset of the finished prefix not yet handed to kafkajs. */
   #unresolved: string | undefined;
@@ -75,19 +83,50 @@ export class BatchProgress {
 
   /** The record at `index` is done once `acked` resolves; `release` runs either way. */
   finishWhenAcked(index: number, acked: Promise<void>, release: () => void): void {
-    this.#acks.push(
-      acked.then(
-        () => {
+    this.#acksDue += 1;
+    acked.then(
+      () => {
+        try {
           release();
           this.finish(index);
           this.resolveFinished();
-        },
-        (error: unknown) => {
+        } catch (error) {
+          this.#ackThrew(error);
+        }
+        this.#ackSettled();
+      },
+      (error: unknown) => {
+        try {
           release();
           this.fail(error);
-        },
-      ),
+        } catch (thrown) {
+          this.#ackThrew(thrown);
+        }
+        this.#ackSettled();
+      },
     );
+  }
+
+  #ackThrew(error: unknown): void {
+    if (this.#ackError) return;
+    this.#ackError = { error };
+    this.#allAcked?.reject(error);
+  }
+
+  #ackSettled(): void {
+    this.#acksDue -= 1;
+    if (this.#acksDue > 0 || !this.#allAcked) return;
+    const allAcked = this.#allAcked;
+    this.#allAcked = undefined;
+    allAcked.resolve();
+  }
+
+  /** Resolves once no acknowledgement is due; rejects with the first error a settle handler threw. */
+  #whenAllAcked(): Promise<void> {
+    if (this.#ackError) return Promise.reject(this.#ackError.error);
+    if (this.#acksDue === 0) return Promise.resolve();
+    this.#allAcked ??= createDeferred();
+    return this.#allAcked.promise;
   }
 
   /**
@@ -143,11 +182,27 @@ export class BatchProgress {
   /** Waits for every acknowledgement due, then resolves what finished. */
   async settle(): Promise<void> {
     this.resolveFinished();
-    await Promise.all(this.#acks);
+    await this.#whenAllAcked();
     this.resolveFinished();
   }
 
   throwIfFailed(): void {
     if (this.#failure) throw this.#failure.error;
   }
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function createDeferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  return { promise, resolve, reject };
 }

@@ -94,7 +94,7 @@ export class SendSpanHandle extends EndOnceSpan {
 
   /**
    * The span's trace id; undefined when its context is not valid (no SDK registered). Read on demand: only
-   * a client's request keeps it, and the check costs two regular expressions per send.
+   * an inspector's explanation of a stuck request asks for it, and the check costs two regular expressions.
    */
   get traceId(): string | undefined {
     return this.validTraceId();

@@ -244,10 +244,39 @@ describe('PendingRequests.oldest()', () => {
   it('carries the trace id the request was registered with', () => {
     const table = new PendingRequests(10);
     const observed = new Observable<unknown>((subscriber) => {
-      table.add('c-1', 'hero.kill.dragon', subscriber, 0, traceId);
+      table.add('c-1', 'hero.kill.dragon', subscriber, 0, { traceId });
       return () => table.remove('c-1');
     }).subscribe();
     expect(table.oldest()).to.deep.include({ correlationId: 'c-1', traceId });
+    observed.unsubscribe();
+  });
+
+  it("reads the trace id from the request's trace when asked, not when the request is added", () => {
+    const table = new PendingRequests(10);
+    let reads = 0;
+    const trace = {
+      get traceId(): string {
+        reads += 1;
+        return traceId;
+      },
+    };
+    const observed = new Observable<unknown>((subscriber) => {
+      table.add('c-3', 'hero.kill.dragon', subscriber, 0, trace);
+      return () => table.remove('c-3');
+    }).subscribe();
+    expect(reads).to.equal(0);
+    expect(table.oldest()).to.deep.include({ correlationId: 'c-3', traceId });
+    expect(reads).to.equal(1);
+    observed.unsubscribe();
+  });
+
+  it('has no trace id field for a request whose trace has no valid id', () => {
+    const table = new PendingRequests(10);
+    const observed = new Observable<unknown>((subscriber) => {
+      table.add('c-4', 'hero.kill.dragon', subscriber, 0, { traceId: undefined });
+      return () => table.remove('c-4');
+    }).subscribe();
+    expect(table.oldest()).to.include({ correlationId: 'c-4' }).and.not.have.property('traceId');
     observed.unsubscribe();
   });
 

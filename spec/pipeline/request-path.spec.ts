@@ -1,16 +1,21 @@
 import { expect } from 'chai';
+import { createHook } from 'node:async_hooks';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { NEVER, of, Subject } from 'rxjs';
 import { NotAuthorizedError, RxKafkaError } from '../../lib/errors';
 import type { RetryPolicy } from '../../lib/handlers/retry-policy';
 import { KafkaRetriableException, RpcException } from '../../lib/handlers/rpc-exception';
 import type { OutgoingRecord } from '../../lib/kafka/kafka-record';
 import { DecidedErrorPayload } from '../../lib/pipeline/error-payload';
+import type { HandledRecord } from '../../lib/pipeline/batch-runner-options';
 import { FailurePolicy } from '../../lib/pipeline/failure-policy';
 import { RequestPath } from '../../lib/pipeline/request-path';
+import { createKafkaTracing, type KafkaTracing } from '../../lib/tracing/kafka-tracing';
 import { NO_MESSAGE_HANDLER } from '../../lib/wire/kafka-headers';
 import type { OutgoingMessage } from '../../lib/wire/outgoing-message';
 import type { ReplyRoute } from '../../lib/wire/reply-route';
 import { KafkaRequestSerializer, type Serializer } from '../../lib/wire/serializer';
+import { parentSpanIdOf, registerInMemoryTracing, type InMemoryTracing } from '../support/in-memory-tracing';
 import { RecordingLogger } from '../support/recording-logger';
 import {
   createContext,
@@ -37,6 +42,7 @@ function createPath(
     handlerTimeoutMs?: number;
     serializer?: Serializer;
     replyTimeoutMs?: number;
+    tracing?: KafkaTracing;
   } = {},
 ): Setup {
   const queue = new FakeProduceQueue();
@@ -52,6 +58,7 @@ function createPath(
     serializer: settings.serializer ?? new KafkaRequestSerializer(),
     produceQueue: queue.asProduceQueue(),
     replyTimeoutMs: settings.replyTimeoutMs,
+    tracing: settings.tracing,
     failures,
     logger,
   });
@@ -111,6 +118,28 @@ describe('RequestPath', () => {
         ]);
         expect(setup.path.repliesSent).to.equal(1);
         expect(setup.path.errorReplies).to.equal(0);
+      });
+
+      it('makes few promises on the way (with a tracer SDK, async_hooks runs for each)', async () => {
+        const setup = createPath();
+        const handler = createHandler(() => ({ hp: 0 }));
+        const context = createContext(record);
+        let promises = 0;
+        const hook = createHook({
+          init: (_id, type) => {
+            if (type === 'PROMISE') promises += 1;
+          },
+        }).enable();
+        try {
+          const handled = setup.path.handle(handler, { dragon: 'smaug' }, context, ROUTE);
+          expect(handled).not.to.be.instanceOf(Promise);
+          await (handled as HandledRecord).acked;
+        } finally {
+          hook.disable();
+        }
+        // This spec's await (two, with hooks on), the fake queue's send, the reply's send, its settling and
+        // the guard toHandledRecord() adds: an async #send() or #settleReplies() would make one more each.
+        expect(promises).to.equal(6);
       });
 
       it('gives the handler the payload and the context of its record', async () => {
@@ -516,6 +545,66 @@ describe('RequestPath', () => {
         expect(reply.value).to.equal('<fine>');
         expect(reply.key).to.equal('k');
         expect(reply.headers).to.include({ schema: '1' });
+      });
+    });
+
+    context('when traced', () => {
+      let sdk: InMemoryTracing;
+      let tracing: KafkaTracing;
+
+      beforeEach(() => {
+        sdk = registerInMemoryTracing();
+        tracing = createKafkaTracing(
+          { clientId: 'svc', groupId: 'svc-group' },
+          new RecordingLogger(),
+        ) as KafkaTracing;
+      });
+
+      afterEach(() => sdk.unregister());
+
+      it("sends the reply under a send span, child of the record's process span, ended once Kafka acknowledges it", async () => {
+        const setup = createPath({ tracing });
+        setup.queue.hold();
+        const processSpan = tracing.startProcess(record);
+        const handled = await setup.path.handle(
+          createHandler(() => ({ hp: 0 })),
+          { dragon: 'smaug' },
+          createContext(record),
+          ROUTE,
+          processSpan,
+        );
+        await Promise.resolve();
+        expect(sdk.spans()).to.deep.equal([]);
+        setup.queue.release();
+        await handled.acked;
+        processSpan.end();
+        const [send, process] = sdk.spans();
+        expect(send.name).to.equal('send heroes.kill.reply');
+        expect(send.kind).to.equal(SpanKind.PRODUCER);
+        expect(send.attributes).to.include({ 'messaging.message.conversation_id': '{"id":7}' });
+        expect(send.status.code).to.equal(SpanStatusCode.UNSET);
+        expect(parentSpanIdOf(send)).to.equal(process.spanContext().spanId);
+        const { traceId, spanId } = send.spanContext();
+        expect(replies(setup.queue)[0].headers).to.include({ traceparent: `00-${traceId}-${spanId}-01` });
+      });
+
+      it("ends the reply's send span failed when Kafka refuses the reply", async () => {
+        const setup = createPath({ tracing });
+        const passing = new RxKafkaError('RXK_SEND_FAILED', 'leader moved', { retriable: true });
+        setup.queue.failure = () => passing;
+        const processSpan = tracing.startProcess(record);
+        const handled = await setup.path.handle(
+          createHandler(() => 'ok'),
+          null,
+          createContext(record),
+          ROUTE,
+          processSpan,
+        );
+        expect(await rejectionOf(handled.acked)).to.equal(passing);
+        const [send] = sdk.spans();
+        expect(send.name).to.equal('send heroes.kill.reply');
+        expect(send.status).to.deep.equal({ code: SpanStatusCode.ERROR, message: 'leader moved' });
+        expect(send.attributes).to.include({ 'error.type': 'RXK_SEND_FAILED' });
       });
     });
 
