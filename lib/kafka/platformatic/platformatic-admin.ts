@@ -70,13 +70,17 @@ export class PlatformaticAdmin {
     });
   }
 
-  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
+  createTopicIfMissing(
+    topic: string,
+    configs: Readonly<Record<string, string>>,
+    partitions: number,
+  ): Promise<boolean> {
     return this.#withAdmin(async (admin) => {
       if ((await admin.listTopics()).includes(topic)) return false;
       try {
         await admin.createTopics({
           topics: [topic],
-          partitions: 1,
+          partitions,
           replicas: -1,
           configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
         });

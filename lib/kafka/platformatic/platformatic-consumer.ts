@@ -40,6 +40,7 @@ import { toFetchedRecord } from './platformatic-records';
 import { RecordReader } from './record-reader';
 import { ResolvedOffsets } from './resolved-offsets';
 import { runConcurrently } from './run-concurrently';
+import { PausedPartitions, resumePosition } from './paused-partitions';
 import { SeekPositions, toPartitionKey } from './seek-positions';
 import { SkippedOffsets } from './skipped-offsets';
 
@@ -86,6 +87,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   readonly #listeners = new Set<(event: DriverConsumerEvent) => void>();
   readonly #seeks = new SeekPositions();
   readonly #skipped = new SkippedOffsets();
+  readonly #paused = new PausedPartitions();
   /** The stream whose reader waits for records with everything read so far handled (see #reportSkipped). */
   #waitingOn: NativeStream | undefined;
   readonly #seekCounts = new Map<string, number>();
@@ -152,6 +154,26 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   seek(topic: string, partition: number, offset: string): void {
     this.offsets.seek(topic, partition, offset);
     this.#moveTo(topic, partition, BigInt(offset));
+  }
+
+  /** See PausedPartitions: the partition's records are dropped until resume() seeks back to them. */
+  pause(topic: string, partition: number): void {
+    this.#paused.pause(toPartitionKey(topic, partition));
+  }
+
+  resume(topic: string, partition: number): void {
+    const key = toPartitionKey(topic, partition);
+    const firstDropped = this.#paused.resume(key);
+    // Nothing dropped, nothing to read again; and a partition the member no longer holds starts at its
+    // committed offset if it comes back: a seek would move that start.
+    if (firstDropped === undefined || !this.#assigned.has(key)) return;
+    const from = resumePosition({
+      lastResolved: this.offsets.lastResolved(topic, partition),
+      firstHandedOver: this.#seeks.firstHandedOver(key),
+      firstDropped,
+      pendingSeek: this.#seeks.targetOf(key),
+    });
+    if (from !== undefined) this.#moveTo(topic, partition, from);
   }
 
   async commitOffsets(
@@ -228,6 +250,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       // moved it meanwhile): a seek or a resolved offset from before the join would skip or rewind it.
       this.#seeks.clear();
       this.#skipped.clear();
+      this.#paused.forgetDropped();
       this.#handedOver.clear();
       this.offsets.clear();
       // KIP-848's join says no partitions: they are in the assignment the heartbeats keep.
@@ -329,11 +352,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
    */
   #reportSkipped(stream: NativeStream): void {
     if (stream !== this.#stream || this.#waitingOn !== stream || stream.readableLength > 0) return;
-    for (const { key, lastOffset } of this.#skipped.find(
-      stream.offsetsToFetch,
-      this.#assigned,
-      this.#seeks,
-    )) {
+    // A paused partition's position moves past the records it dropped: those are not skipped, they come again.
+    const unpaused = [...this.#assigned].filter((key) => !this.#paused.has(key));
+    for (const { key, lastOffset } of this.#skipped.find(stream.offsetsToFetch, unpaused, this.#seeks)) {
       const at = key.lastIndexOf(':');
       this.#emit({
         type: 'records.skipped',
@@ -371,6 +392,10 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     return messages.filter((message) => {
       const key = toPartitionKey(message.topic, message.partition);
       if (!this.#assigned.has(key)) return false;
+      if (this.#paused.has(key)) {
+        this.#paused.dropped(key, message.offset);
+        return false;
+      }
       if (this.#isHandedOverAlready(key, message.offset)) return false;
       const verdict = this.#seeks.verdict(key, message.offset);
       if (verdict === 'drop-and-seek-again') {
@@ -436,6 +461,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
         await this.#closeNative();
         this.#seeks.clear();
         this.#skipped.clear();
+        this.#paused.clear();
         this.#handedOver.clear();
         this.offsets.clear();
         const native = this.#createNative();

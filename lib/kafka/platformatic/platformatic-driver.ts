@@ -59,7 +59,10 @@ export function createPlatformaticDriver(config: KafkaConfig, logger: Logger): K
 
 class PlatformaticDriver implements KafkaDriver {
   // The join happens inside consume() (its stream starts after it); "may join later" is the safe side.
-  readonly capabilities: DriverCapabilities = Object.freeze({ joinsAfterConsume: true });
+  readonly capabilities: DriverCapabilities = Object.freeze({
+    joinsAfterConsume: true,
+    pausesPartitions: true,
+  });
   readonly native: PlatformaticKafka;
   readonly #base: PlatformaticBaseOptions;
   readonly #logger: Logger;
@@ -138,8 +141,12 @@ class PlatformaticDriver implements KafkaDriver {
     return this.#admin.deleteGroup(groupId);
   }
 
-  createTopicIfMissing(topic: string, configs: Readonly<Record<string, string>>): Promise<boolean> {
-    return this.#admin.createTopicIfMissing(topic, configs);
+  createTopicIfMissing(
+    topic: string,
+    configs: Readonly<Record<string, string>>,
+    numPartitions = 1,
+  ): Promise<boolean> {
+    return this.#admin.createTopicIfMissing(topic, configs, numPartitions);
   }
 
   fetchCommittedOffsets(

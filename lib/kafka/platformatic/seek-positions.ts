@@ -21,6 +21,8 @@ export class SeekPositions {
   readonly #pending = new Map<string, PendingSeek>();
   /** Per partition, the highest offset handed over. */
   readonly #handedOver = new Map<string, bigint>();
+  /** Per partition, the first offset handed over. */
+  readonly #firstHandedOver = new Map<string, bigint>();
 
   /** A seek of the partition `key` to `target`. */
   seek(key: string, target: bigint): void {
@@ -39,12 +41,19 @@ export class SeekPositions {
     }
     const handedOver = this.#handedOver.get(key);
     if (handedOver === undefined || offset > handedOver) this.#handedOver.set(key, offset);
+    const first = this.#firstHandedOver.get(key);
+    if (first === undefined || offset < first) this.#firstHandedOver.set(key, offset);
     return 'deliver';
   }
 
   /** The highest offset handed over since the last `clear()`. */
   lastHandedOver(key: string): bigint | undefined {
     return this.#handedOver.get(key);
+  }
+
+  /** The first offset handed over since the last `clear()`. */
+  firstHandedOver(key: string): bigint | undefined {
+    return this.#firstHandedOver.get(key);
   }
 
   /** True while a seek of the partition `key` waits for its first record at or past the target. */
@@ -61,6 +70,7 @@ export class SeekPositions {
   clear(): void {
     this.#pending.clear();
     this.#handedOver.clear();
+    this.#firstHandedOver.clear();
   }
 }
 

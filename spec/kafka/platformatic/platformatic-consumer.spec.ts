@@ -263,6 +263,41 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
     await consumer.disconnect();
   });
 
+  it('drops a paused partition’s records, and on resume fetches it again from the first one dropped', async () => {
+    const consumer = createConsumer();
+    const handed: string[] = [];
+    let onHanded = (): void => undefined;
+    await consumer.connect();
+    await consumer.consume({
+      topics: ['t'],
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        handed.push(...batch.batch.messages.map((record) => record.offset));
+        batch.resolveOffset(batch.batch.messages[batch.batch.messages.length - 1].offset);
+        onHanded();
+      },
+    });
+    const { stream } = FakeConsumer.created[0];
+    const handedOnce = new Promise<void>((resolve) => (onHanded = resolve));
+    stream.push(message(0));
+    await handedOnce;
+    consumer.pause('t', 0);
+    stream.offsetsToFetch.set('t:0', 3n);
+    stream.push(message(1));
+    stream.push(message(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handed).to.deep.equal(['0']);
+    consumer.resume('t', 0);
+    expect(stream.offsetsToFetch.get('t:0')).to.equal(1n);
+    // The records fetched again from there are handed over.
+    const handedAgain = new Promise<void>((resolve) => (onHanded = resolve));
+    stream.push(message(1));
+    stream.push(message(2));
+    await handedAgain;
+    expect(handed).to.deep.equal(['0', '1', '2']);
+    await consumer.disconnect();
+  });
+
   context("with groupProtocol 'consumer' (KIP-848)", () => {
     it('joins with it and reports the partitions each heartbeat added and took, taken first', async () => {
       const consumer = createConsumer({ groupProtocol: 'consumer' });
