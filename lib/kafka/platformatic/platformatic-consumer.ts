@@ -26,10 +26,10 @@ import { findMissingTopics, toUnknownTopicFailure } from '../topic-not-found';
 import type { ConnectSteps } from './connect-steps';
 import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
 import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
+import { refuseClassicOnlyOptions, toTopicNames } from './consumer-refusals';
 import { toUnknownTopicRefusal } from './kafka-refusal';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
-import { isUnreachableBroker } from './platformatic-connect-failure';
-import { isLostConnection, isUnknownTopic } from './platformatic-errors';
+import { isUnknownTopic } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
 import {
   toPlatformaticRunOptions,
@@ -41,23 +41,15 @@ import { RecordReader } from './record-reader';
 import { ResolvedOffsets } from './resolved-offsets';
 import { runConcurrently } from './run-concurrently';
 import { PausedPartitions, resumePosition } from './paused-partitions';
-import { SeekPositions, toPartitionKey } from './seek-positions';
+import { HeldPartitions } from './held-partitions';
+import { fromPartitionKey, toAssignment, toPartitionKey, toTopicPartitionOffsets } from './partition-keys';
+import { mayRestartAgain, RESTART_DELAYS_MS } from './restart-policy';
+import { SeekPositions } from './seek-positions';
 import { SkippedOffsets } from './skipped-offsets';
 
 type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type NativeStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 type NativeMessage = Message<Buffer, Buffer, Buffer, Buffer>;
-
-/**
- * The waits before each attempt to restart a consumer whose stream failed. Past the last, it tries again at
- * that interval for as long as the broker cannot be reached (a broker restart may take longer than the list,
- * and a connection that has served keeps retrying, as with kafkajs); any other failure then gives up.
- */
-const RESTART_DELAYS_MS = [300, 1_000, 3_000, 5_000, 10_000] as const;
-
-function mayRestartAgain(delays: readonly number[], attempt: number, lastError: unknown): boolean {
-  return attempt < delays.length || isUnreachableBroker(lastError) || isLostConnection(lastError);
-}
 
 export interface PlatformaticConsumerSetup {
   readonly library: PlatformaticKafka;
@@ -75,12 +67,6 @@ export interface PlatformaticConsumerSetup {
   readonly restartDelaysMs?: readonly number[];
 }
 
-/** The group settings KIP-848 moves to the broker (`group.consumer.*` configs), by rxkafka option name. */
-const CLASSIC_ONLY_OPTIONS = {
-  sessionTimeout: 'consumer.sessionTimeout',
-  heartbeatInterval: 'consumer.heartbeatInterval',
-};
-
 export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   readonly offsets = new ResolvedOffsets();
   readonly #setup: PlatformaticConsumerSetup;
@@ -96,13 +82,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   #native: NativeConsumer | undefined;
   #stream: NativeStream | undefined;
   #settings: ConsumeSettings | undefined;
-  #assigned = new Set<string>();
-  /**
-   * KIP-848: per partition, the highest offset handed over. @platformatic/kafka restarts every partition it
-   * holds at its committed offset when it is given one more: records of the partitions it kept that were
-   * handed over already are dropped, not handed over twice.
-   */
-  readonly #handedOver = new Map<string, bigint>();
+  readonly #held = new HeldPartitions();
   #running = false;
   #restarting = false;
   #generation = 0;
@@ -166,7 +146,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     const firstDropped = this.#paused.resume(key);
     // Nothing dropped, nothing to read again; and a partition the member no longer holds starts at its
     // committed offset if it comes back: a seek would move that start.
-    if (firstDropped === undefined || !this.#assigned.has(key)) return;
+    if (firstDropped === undefined || !this.#held.has(key)) return;
     const from = resumePosition({
       lastResolved: this.offsets.lastResolved(topic, partition),
       firstHandedOver: this.#seeks.firstHandedOver(key),
@@ -251,26 +231,20 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       this.#seeks.clear();
       this.#skipped.clear();
       this.#paused.forgetDropped();
-      this.#handedOver.clear();
+      this.#held.forgetHandedOver();
       this.offsets.clear();
       // KIP-848's join says no partitions: they are in the assignment the heartbeats keep.
       const event = toGroupJoinedEvent(
         this.#isIncremental() ? { ...payload, assignments: native.assignments ?? [] } : payload,
       );
-      if (event.type === 'group.joined') {
-        this.#assigned = new Set(
-          Object.entries(event.assignment).flatMap(([topic, partitions]) =>
-            partitions.map((partition) => toPartitionKey(topic, partition)),
-          ),
-        );
-      }
+      if (event.type === 'group.joined') this.#held.joined(event.assignment);
       this.#emit(event);
     });
     native.on('consumer:group:rebalance', () => {
       if (native !== this.#native) return;
       this.#generation += 1;
       // Eager rebalancing revokes every partition: records still arriving are fetched again after the join.
-      this.#assigned = new Set();
+      this.#held.releaseAll();
       this.#emit({ type: 'rebalancing' });
     });
     if (this.#isIncremental()) {
@@ -353,15 +327,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   #reportSkipped(stream: NativeStream): void {
     if (stream !== this.#stream || this.#waitingOn !== stream || stream.readableLength > 0) return;
     // A paused partition's position moves past the records it dropped: those are not skipped, they come again.
-    const unpaused = [...this.#assigned].filter((key) => !this.#paused.has(key));
+    const unpaused = [...this.#held.keys()].filter((key) => !this.#paused.has(key));
     for (const { key, lastOffset } of this.#skipped.find(stream.offsetsToFetch, unpaused, this.#seeks)) {
-      const at = key.lastIndexOf(':');
-      this.#emit({
-        type: 'records.skipped',
-        topic: key.slice(0, at),
-        partition: Number(key.slice(at + 1)),
-        lastOffset: lastOffset.toString(),
-      });
+      this.#emit({ type: 'records.skipped', ...fromPartitionKey(key), lastOffset: lastOffset.toString() });
     }
   }
 
@@ -371,15 +339,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
    */
   #reportAssignmentChanges(native: NativeConsumer): void {
     if (!native.memberId) return;
-    const current = new Set(
-      (native.assignments ?? []).flatMap(({ topic, partitions }) =>
-        partitions.map((partition) => toPartitionKey(topic, partition)),
-      ),
-    );
-    const revoked = [...this.#assigned].filter((key) => !current.has(key));
-    const assigned = [...current].filter((key) => !this.#assigned.has(key));
-    this.#assigned = current;
-    for (const key of revoked) this.#handedOver.delete(key);
+    const { revoked, assigned } = this.#held.follow(native.assignments ?? []);
     if (revoked.length > 0) this.#emit({ type: 'partitions.revoked', partitions: toAssignment(revoked) });
     if (assigned.length > 0) {
       this.#emit({ type: 'partitions.assigned', partitions: toAssignment(assigned) });
@@ -391,7 +351,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     if (this.#isIncremental() && this.#native) this.#reportAssignmentChanges(this.#native);
     return messages.filter((message) => {
       const key = toPartitionKey(message.topic, message.partition);
-      if (!this.#assigned.has(key)) return false;
+      if (!this.#held.has(key)) return false;
       if (this.#paused.has(key)) {
         this.#paused.dropped(key, message.offset);
         return false;
@@ -402,18 +362,14 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
         const target = this.#seeks.targetOf(key);
         if (target !== undefined) stream.offsetsToFetch.set(key, target);
       }
-      if (verdict === 'deliver' && this.#isIncremental()) {
-        this.#handedOver.set(key, message.offset);
-      }
+      if (verdict === 'deliver' && this.#isIncremental()) this.#held.handedOver(key, message.offset);
       return verdict === 'deliver';
     });
   }
 
   /** KIP-848: a record read again after @platformatic/kafka restarted a kept partition (not after a seek). */
   #isHandedOverAlready(key: string, offset: bigint): boolean {
-    if (this.#seeks.targetOf(key) !== undefined) return false;
-    const last = this.#handedOver.get(key);
-    return last !== undefined && offset <= last;
+    return this.#seeks.targetOf(key) === undefined && this.#held.isHandedOverAlready(key, offset);
   }
 
   async #handle(batch: PartitionBatch<NativeMessage>, settings: ConsumeSettings): Promise<void> {
@@ -434,7 +390,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   #moveTo(topic: string, partition: number, offset: bigint): void {
     const key = toPartitionKey(topic, partition);
     // A seek may rewind on purpose: what was handed over from there on is handed over again.
-    this.#handedOver.delete(key);
+    this.#held.forgetHandedOver(key);
     this.#seekCounts.set(key, (this.#seekCounts.get(key) ?? 0) + 1);
     this.#seeks.seek(key, offset);
     this.#skipped.clear(key);
@@ -462,7 +418,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
         this.#seeks.clear();
         this.#skipped.clear();
         this.#paused.clear();
-        this.#handedOver.clear();
+        this.#held.forgetHandedOver();
         this.offsets.clear();
         const native = this.#createNative();
         await native.metadata({ topics: [] });
@@ -492,64 +448,11 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     const stream = this.#stream;
     this.#native = undefined;
     this.#stream = undefined;
-    this.#assigned = new Set();
+    this.#held.releaseAll();
     if (stream && !stream.destroyed) await stream.close().catch(() => undefined);
     // force: close its streams, then leave the group, so the group rebalances now rather than at the
     // session timeout.
     // Its failure (no broker to leave the group at) leaves nothing to clean up: the session times out.
     if (native) await new Promise<void>((resolve) => native.close(true, () => resolve()));
   }
-}
-
-/**
- * KIP-848's session timeout and heartbeat interval are the broker's (`group.consumer.session.timeout.ms`,
- * `group.consumer.heartbeat.interval.ms`); the consumer's own would be ignored without a word.
- */
-function refuseClassicOnlyOptions(options: PlatformaticConsumerOptions): void {
-  const given = (Object.keys(CLASSIC_ONLY_OPTIONS) as Array<keyof typeof CLASSIC_ONLY_OPTIONS>).filter(
-    (key) => options[key] !== undefined,
-  );
-  if (given.length === 0) return;
-  const names = given.map((key) => CLASSIC_ONLY_OPTIONS[key]);
-  throw new RxKafkaError(
-    'RXK_INVALID_OPTIONS',
-    `groupProtocol 'consumer' (KIP-848) takes no ${names.join(' or ')}: the broker sets them ` +
-      "(group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms). Remove them, or use groupProtocol 'classic'",
-    { path: names[0] },
-  );
-}
-
-/** Partition keys (`topic:partition`; a topic name has no ':') as an assignment, topic by topic. */
-function toAssignment(keys: readonly string[]): Record<string, number[]> {
-  const assignment: Record<string, number[]> = {};
-  for (const key of keys) {
-    const at = key.lastIndexOf(':');
-    (assignment[key.slice(0, at)] ??= []).push(Number(key.slice(at + 1)));
-  }
-  for (const partitions of Object.values(assignment)) partitions.sort((a, b) => a - b);
-  return assignment;
-}
-
-/** The subscription's topics; @platformatic/kafka subscribes to names only. */
-function toTopicNames(topics: ReadonlyArray<string | RegExp>): string[] {
-  const patterns = topics.filter((topic): topic is RegExp => typeof topic !== 'string');
-  if (patterns.length > 0) {
-    throw new RxKafkaError(
-      'RXK_INVALID_OPTIONS',
-      `driver 'platformatic' subscribes to topic names only, got the pattern ${patterns.map(String).join(', ')}: ` +
-        "name the topics, or use driver 'kafkajs' (the default)",
-      { path: 'driver' },
-    );
-  }
-  return topics as string[];
-}
-
-function toTopicPartitionOffsets(
-  offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>,
-): TopicPartitionOffsets {
-  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
-  for (const { topic, partition, offset } of offsets) {
-    topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset }]);
-  }
-  return { topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
 }

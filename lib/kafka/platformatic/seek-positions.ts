@@ -73,8 +73,3 @@ export class SeekPositions {
     this.#firstHandedOver.clear();
   }
 }
-
-/** The key @platformatic/kafka's stream uses for a partition in its offset maps. */
-export function toPartitionKey(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
-}
