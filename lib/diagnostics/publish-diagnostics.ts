@@ -8,6 +8,7 @@ import type { AnyActorRef } from 'xstate';
 import { traceIdOf } from '../tracing/trace-id';
 import { RunStartTimes } from './run-start-times';
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
+import type { FetchedRecord } from '../kafka/kafka-record';
 import {
   DIAGNOSTICS_CHANNELS,
   type BatchEndPayload,
@@ -160,13 +161,31 @@ export function publishPartitionTransition(
  */
 export function publishBatchStart(actor: AnyActorRef, payload: FetchedBatch): number | undefined {
   if (channels.batchStart.hasSubscribers) {
-    const started: Mutable<BatchRecordsPayload> = toBatchPayload(actor, payload) as BatchRecordsPayload;
-    started.keys = payload.batch.messages.map(({ offset, key }) =>
-      key === null ? { offset } : { offset, key: key.toString('utf8') },
-    );
-    publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, started);
+    const { messages } = payload.batch;
+    const started = toBatchPayload(actor, payload);
+    // `keys` is made when first read, not for every record of every batch: the inspector reads the
+    // records themselves (BATCH_RECORDS) and decodes a key only when its page asks what waits.
+    let keys: BatchRecordsPayload['keys'] | undefined;
+    Object.defineProperty(started, 'keys', {
+      enumerable: true,
+      get: () => (keys ??= messages.map(toOffsetAndKey)),
+    });
+    Object.defineProperty(started, BATCH_RECORDS, { value: messages });
+    publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, started as BatchRecordsPayload);
   }
   return channels.batchEnd.hasSubscribers ? now() : undefined;
+}
+
+/**
+ * Where a `rxkafka:batch:start` payload of rxkafka's own carries the batch's records (not enumerable, not
+ * part of the catalog): a listener of this package reads offsets from them, and keys only when it needs
+ * them, instead of the `keys` list made for every record.
+ */
+export const BATCH_RECORDS: unique symbol = Symbol('rxkafka.batchRecords');
+
+/** A fetched record's offset and key, as `keys` lists it. */
+export function toOffsetAndKey({ offset, key }: FetchedRecord): { offset: string; key?: string } {
+  return key === null ? { offset } : { offset, key: key.toString('utf8') };
 }
 
 /** `rxkafka:batch:end`; `error` when the batch failed. */

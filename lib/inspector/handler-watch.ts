@@ -18,7 +18,9 @@ import {
   type HandlerRetryPayload,
   type HandlerStartPayload,
 } from '../diagnostics/diagnostics-channels';
+import { BATCH_RECORDS, toOffsetAndKey } from '../diagnostics/publish-diagnostics';
 import { RxKafkaError } from '../errors';
+import type { FetchedRecord } from '../kafka/kafka-record';
 import { HandlerRuns, type BookedRun, type RunObserver } from './handler-runs';
 import { SlidingWindow } from './sliding-window';
 
@@ -70,7 +72,9 @@ export const DEFAULT_HANDLER_WINDOW_MS = 60_000;
 
 /** A fetched batch's records in offset order: those before `next` started (or were given back). */
 interface FetchedRecords {
-  readonly keys: BatchRecordsPayload['keys'];
+  /** The records as fetched (a payload of rxkafka's own), else the payload's `keys`. */
+  readonly records: ReadonlyArray<FetchedRecord | BatchRecordsPayload['keys'][number]>;
+  readonly fetched: boolean;
   readonly since: number;
   next: number;
 }
@@ -166,9 +170,12 @@ export class HandlerWatch implements RunObserver {
     if (this.#ownsRuns) this.#runs.close();
   }
 
-  #fetched({ topic, partition, keys }: BatchRecordsPayload): void {
-    if (keys.length === 0) return;
-    this.#book(topic, partition).batches.push({ keys, since: this.now(), next: 0 });
+  #fetched(payload: BatchRecordsPayload): void {
+    const fetched = (payload as { [BATCH_RECORDS]?: readonly FetchedRecord[] })[BATCH_RECORDS];
+    const records = fetched ?? payload.keys;
+    if (records.length === 0) return;
+    const batch = { records, fetched: fetched !== undefined, since: this.now(), next: 0 };
+    this.#book(payload.topic, payload.partition).batches.push(batch);
   }
 
   // A batch returned is done, or failed and fetched again: none of its records waits any more.
@@ -178,7 +185,8 @@ export class HandlerWatch implements RunObserver {
     if (!book) return;
     const last = BigInt(lastOffset);
     for (const batch of book.batches) {
-      while (batch.next < batch.keys.length && BigInt(batch.keys[batch.next].offset) <= last) batch.next++;
+      const { records } = batch;
+      while (batch.next < records.length && BigInt(records[batch.next].offset) <= last) batch.next++;
     }
     dropStarted(book);
     for (const offset of book.startedAhead) if (BigInt(offset) <= last) book.startedAhead.delete(offset);
@@ -196,11 +204,11 @@ export class HandlerWatch implements RunObserver {
       book.startedAhead.add(offset);
       return;
     }
-    if (batch.keys[batch.next].offset === offset) {
+    if (batch.records[batch.next].offset === offset) {
       batch.next++;
       if (book.startedAhead.size > 0) skipStartedAhead(book, batch);
-      if (batch.next === batch.keys.length) dropStarted(book);
-    } else if (batch.next === 0 || batch.keys[batch.next - 1].offset !== offset) {
+      if (batch.next === batch.records.length) dropStarted(book);
+    } else if (batch.next === 0 || batch.records[batch.next - 1].offset !== offset) {
       // Out of order (ordering by key lets a later record start first), or a second handler's start.
       book.startedAhead.add(offset);
     }
@@ -264,14 +272,14 @@ export class HandlerWatch implements RunObserver {
 
 /** Moves `batch` past the records that started ahead of it. */
 function skipStartedAhead(book: PartitionBook, batch: FetchedRecords): void {
-  while (batch.next < batch.keys.length && book.startedAhead.delete(batch.keys[batch.next].offset)) {
+  while (batch.next < batch.records.length && book.startedAhead.delete(batch.records[batch.next].offset)) {
     batch.next++;
   }
 }
 
 /** Drops the oldest batches once every record of theirs started, and moves the next past its own. */
 function dropStarted(book: PartitionBook): void {
-  while (book.batches.length > 0 && book.batches[0].next === book.batches[0].keys.length) {
+  while (book.batches.length > 0 && book.batches[0].next === book.batches[0].records.length) {
     book.batches.shift();
     if (book.batches.length > 0 && book.startedAhead.size > 0) skipStartedAhead(book, book.batches[0]);
   }
@@ -280,9 +288,12 @@ function dropStarted(book: PartitionBook): void {
 /** The records of `book` not started, by offset; a record fetched again shows its latest fetch. */
 function waitingIn(book: PartitionBook): Map<string, WatchedRecord> {
   const waiting = new Map<string, WatchedRecord>();
-  for (const { keys, since, next } of book.batches) {
-    for (let index = next; index < keys.length; index++) {
-      const { offset, key } = keys[index];
+  for (const { records, fetched, since, next } of book.batches) {
+    for (let index = next; index < records.length; index++) {
+      const record = records[index];
+      const { offset, key } = fetched
+        ? toOffsetAndKey(record as FetchedRecord)
+        : (record as { offset: string; key?: string });
       if (book.startedAhead.has(offset)) continue;
       waiting.set(offset, key === undefined ? { offset, since } : { offset, key, since });
     }

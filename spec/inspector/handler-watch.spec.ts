@@ -4,7 +4,9 @@ import {
   DIAGNOSTICS_CHANNELS,
   type DiagnosticsChannelName,
 } from '../../lib/diagnostics/diagnostics-channels';
+import { publishBatchStart } from '../../lib/diagnostics/publish-diagnostics';
 import { HandlerWatch } from '../../lib/inspector/handler-watch';
+import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
 
 const run = {
   kind: 'event' as const,
@@ -83,6 +85,21 @@ describe('HandlerWatch', () => {
         start('2');
         expect(waiting()).to.deep.equal(['4']);
       });
+    });
+
+    it('reads the records of a batch rxkafka fetched, decoding the keys of those waiting', () => {
+      const actor = { id: 'c-1', getSnapshot: () => ({ context: { groupId: 'g' } }) };
+      const messages = ['1', '2', '3'].map((offset) => ({
+        offset,
+        key: offset === '3' ? null : Buffer.from(`k-${offset}`),
+      }));
+      const batch = { batch: { topic: 'ledger', partition: 0, highWatermark: '4', messages } };
+      publishBatchStart(actor as never, batch as unknown as FetchedBatch);
+      start('1');
+      expect([...(watch.partitions.get('ledger/0')?.waiting.values() ?? [])]).to.deep.equal([
+        { offset: '2', key: 'k-2', since: 10_000 },
+        { offset: '3', since: 10_000 },
+      ]);
     });
 
     it('counts a second handler’s start on the same record once', () => {
