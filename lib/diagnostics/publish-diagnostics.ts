@@ -22,6 +22,7 @@ import {
   type HandlerErrorPayload,
   type HandlerStartPayload,
   type RecordSkippedPayload,
+  type ReplyProducedPayload,
   type RetryDeadLetteredPayload,
   type RetryForwardedPayload,
   type RetryWaitingPayload,
@@ -395,12 +396,10 @@ export function publishReplyProduced(
 ): void {
   if (!channels.replyProduced.hasSubscribers) return;
   const { correlationId, replyTopic, replyPartition } = route;
-  publish(channels.replyProduced, DIAGNOSTICS_CHANNELS.replyProduced, {
-    correlationId,
-    replyTopic,
-    ...(replyPartition === undefined ? {} : { replyPartition }),
-    records,
-  });
+  // Field by field: one payload per request while anyone listens.
+  const payload: Mutable<ReplyProducedPayload> = { correlationId, replyTopic, records };
+  if (replyPartition !== undefined) payload.replyPartition = replyPartition;
+  publish(channels.replyProduced, DIAGNOSTICS_CHANNELS.replyProduced, payload);
 }
 
 /** `rxkafka:offsets:committed`. */
