@@ -30,8 +30,8 @@ export interface HandlerWatchOptions {
   /** The clock (epoch milliseconds). @defaultValue Date.now */
   readonly now?: () => number;
   /**
-   * The runs to read, shared with a StuckWatch (the inspector does): give it the same clock. Closing the
-   * watch leaves it open. @defaultValue a book of this watch's own
+   * @internal The runs to read, shared with a StuckWatch (startInspector() does): give it the same clock.
+   * Closing the watch leaves it open. Left out, the watch keeps a book of its own.
    */
   readonly runs?: HandlerRuns;
 }

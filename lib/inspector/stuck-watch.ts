@@ -25,8 +25,8 @@ export interface StuckWatchOptions {
   /** Runs kept at most; past it the oldest are forgotten. @defaultValue 10000 */
   readonly maxRuns?: number;
   /**
-   * The runs to read, shared with a HandlerWatch (the inspector does): its clock and `maxRuns` apply, and
-   * closing the watch leaves it open. @defaultValue a book of this watch's own
+   * @internal The runs to read, shared with a HandlerWatch (startInspector() does): its clock and `maxRuns`
+   * apply, and closing the watch leaves it open. Left out, the watch keeps a book of its own.
    */
   readonly runs?: HandlerRuns;
 }
