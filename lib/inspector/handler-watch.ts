@@ -186,6 +186,8 @@ export class HandlerWatch implements RunObserver {
     const last = BigInt(lastOffset);
     for (const batch of book.batches) {
       const { records } = batch;
+      // Mostly the batch itself: all of it is passed at once, not a record at a time.
+      if (BigInt(records[records.length - 1].offset) <= last) batch.next = records.length;
       while (batch.next < records.length && BigInt(records[batch.next].offset) <= last) batch.next++;
     }
     dropStarted(book);
