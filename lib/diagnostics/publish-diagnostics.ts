@@ -8,8 +8,11 @@ import type { AnyActorRef } from 'xstate';
 import { traceIdOf } from '../tracing/trace-id';
 import { RunStartTimes } from './run-start-times';
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
+import type { FetchedRecord } from '../kafka/kafka-record';
 import {
   DIAGNOSTICS_CHANNELS,
+  type BatchEndPayload,
+  type BatchRecordsPayload,
   type BatchStartPayload,
   type ConnectionIdentity,
   type DeadLettersRedrivenPayload,
@@ -19,6 +22,7 @@ import {
   type HandlerErrorPayload,
   type HandlerStartPayload,
   type RecordSkippedPayload,
+  type ReplyProducedPayload,
   type RetryDeadLetteredPayload,
   type RetryForwardedPayload,
   type RetryWaitingPayload,
@@ -104,6 +108,14 @@ function identify(actor: AnyActorRef): ConnectionIdentity {
   return groupId === undefined ? { clientId: actor.id, actor } : { clientId: actor.id, groupId, actor };
 }
 
+/**
+ * A payload of `actor`'s with `fields`, built in one object: a spread of the identity into a literal copies
+ * it on V8's slow path, about a microsecond a payload, and a batch or a settled request makes one each.
+ */
+function identified<T extends object>(actor: AnyActorRef, fields: T): ConnectionIdentity & T {
+  return Object.assign(identify(actor), fields);
+}
+
 /** `rxkafka:connection:transition`. */
 export function publishConnectionTransition(
   actor: AnyActorRef,
@@ -150,14 +162,31 @@ export function publishPartitionTransition(
  */
 export function publishBatchStart(actor: AnyActorRef, payload: FetchedBatch): number | undefined {
   if (channels.batchStart.hasSubscribers) {
-    publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, {
-      ...toBatchPayload(actor, payload),
-      keys: payload.batch.messages.map(({ offset, key }) =>
-        key === null ? { offset } : { offset, key: key.toString('utf8') },
-      ),
+    const { messages } = payload.batch;
+    const started = toBatchPayload(actor, payload);
+    // `keys` is made when first read, not for every record of every batch: the inspector reads the
+    // records themselves (BATCH_RECORDS) and decodes a key only when its page asks what waits.
+    let keys: BatchRecordsPayload['keys'] | undefined;
+    Object.defineProperty(started, 'keys', {
+      enumerable: true,
+      get: () => (keys ??= messages.map(toOffsetAndKey)),
     });
+    Object.defineProperty(started, BATCH_RECORDS, { value: messages });
+    publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, started as BatchRecordsPayload);
   }
   return channels.batchEnd.hasSubscribers ? now() : undefined;
+}
+
+/**
+ * Where a `rxkafka:batch:start` payload of rxkafka's own carries the batch's records (not enumerable, not
+ * part of the catalog): a listener of this package reads offsets from them, and keys only when it needs
+ * them, instead of the `keys` list made for every record.
+ */
+export const BATCH_RECORDS: unique symbol = Symbol('rxkafka.batchRecords');
+
+/** A fetched record's offset and key, as `keys` lists it. */
+export function toOffsetAndKey({ offset, key }: FetchedRecord): { offset: string; key?: string } {
+  return key === null ? { offset } : { offset, key: key.toString('utf8') };
 }
 
 /** `rxkafka:batch:end`; `error` when the batch failed. */
@@ -168,25 +197,28 @@ export function publishBatchEnd(
   ...failure: [error: unknown] | []
 ): void {
   if (!channels.batchEnd.hasSubscribers) return;
-  publish(channels.batchEnd, DIAGNOSTICS_CHANNELS.batchEnd, {
-    ...toBatchPayload(actor, payload),
-    ...(startedAt === undefined ? {} : { durationMs: now() - startedAt }),
-    ...(failure.length === 0 ? {} : { error: failure[0] }),
-  });
+  const ended: Mutable<BatchEndPayload> = toBatchPayload(actor, payload);
+  if (startedAt !== undefined) ended.durationMs = now() - startedAt;
+  if (failure.length > 0) ended.error = failure[0];
+  publish(channels.batchEnd, DIAGNOSTICS_CHANNELS.batchEnd, ended);
 }
 
-function toBatchPayload(actor: AnyActorRef, { batch }: FetchedBatch): BatchStartPayload {
+// Field by field, as toHandlerPayload: one payload per batch while anyone listens, none copied.
+function toBatchPayload(actor: AnyActorRef, { batch }: FetchedBatch): Mutable<BatchStartPayload> {
   const { topic, partition, messages, highWatermark } = batch;
   const first = messages[0];
   const last = messages[messages.length - 1];
-  return {
-    ...identify(actor),
+  const payload: Mutable<BatchStartPayload> = identified(actor, {
     topic,
     partition,
     records: messages.length,
-    ...(first && last ? { firstOffset: first.offset, lastOffset: last.offset } : {}),
     highWatermark,
-  };
+  });
+  if (first && last) {
+    payload.firstOffset = first.offset;
+    payload.lastOffset = last.offset;
+  }
+  return payload;
 }
 
 /** `rxkafka:handler:start`; remembers the start time when someone listens to ends or errors. */
@@ -364,21 +396,16 @@ export function publishReplyProduced(
 ): void {
   if (!channels.replyProduced.hasSubscribers) return;
   const { correlationId, replyTopic, replyPartition } = route;
-  publish(channels.replyProduced, DIAGNOSTICS_CHANNELS.replyProduced, {
-    correlationId,
-    replyTopic,
-    ...(replyPartition === undefined ? {} : { replyPartition }),
-    records,
-  });
+  // Field by field: one payload per request while anyone listens.
+  const payload: Mutable<ReplyProducedPayload> = { correlationId, replyTopic, records };
+  if (replyPartition !== undefined) payload.replyPartition = replyPartition;
+  publish(channels.replyProduced, DIAGNOSTICS_CHANNELS.replyProduced, payload);
 }
 
 /** `rxkafka:offsets:committed`. */
 export function publishOffsetsCommitted(actor: AnyActorRef, offsets: TopicPartitionOffsets): void {
   if (!channels.offsetsCommitted.hasSubscribers) return;
-  publish(channels.offsetsCommitted, DIAGNOSTICS_CHANNELS.offsetsCommitted, {
-    ...identify(actor),
-    offsets,
-  });
+  publish(channels.offsetsCommitted, DIAGNOSTICS_CHANNELS.offsetsCommitted, identified(actor, { offsets }));
 }
 
 /** `rxkafka:request:sent`; `actor` is the client's connection actor (none: nothing to publish). */
@@ -391,14 +418,11 @@ export function publishRequestSent(
   timeoutMs: number,
 ): void {
   if (!channels.requestSent.hasSubscribers || !actor) return;
-  publish(channels.requestSent, DIAGNOSTICS_CHANNELS.requestSent, {
-    ...identify(actor),
-    pattern,
-    correlationId,
-    replyTopic,
-    replyPartition,
-    timeoutMs,
-  });
+  publish(
+    channels.requestSent,
+    DIAGNOSTICS_CHANNELS.requestSent,
+    identified(actor, { pattern, correlationId, replyTopic, replyPartition, timeoutMs }),
+  );
 }
 
 /** `rxkafka:request:settled`; `actor` as for publishRequestSent. */
@@ -410,11 +434,9 @@ export function publishRequestSettled(
   durationMs: number,
 ): void {
   if (!channels.requestSettled.hasSubscribers || !actor) return;
-  publish(channels.requestSettled, DIAGNOSTICS_CHANNELS.requestSettled, {
-    ...identify(actor),
-    pattern,
-    correlationId,
-    outcome,
-    durationMs,
-  });
+  publish(
+    channels.requestSettled,
+    DIAGNOSTICS_CHANNELS.requestSettled,
+    identified(actor, { pattern, correlationId, outcome, durationMs }),
+  );
 }

@@ -4,7 +4,8 @@
  * the records fetched and waiting for their handler (with their keys) and those a handler runs on.
  * viewHandlers() reads it.
  *
- * Like StuckWatch, it knows only what happened after it subscribed: start it with the process.
+ * Like StuckWatch, it knows only what happened after it subscribed: start it with the process. It keeps a
+ * fetched batch as its list of records and how far the handlers got through it, not a record at a time.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
@@ -17,7 +18,10 @@ import {
   type HandlerRetryPayload,
   type HandlerStartPayload,
 } from '../diagnostics/diagnostics-channels';
+import { BATCH_RECORDS, toOffsetAndKey } from '../diagnostics/publish-diagnostics';
 import { RxKafkaError } from '../errors';
+import type { FetchedRecord } from '../kafka/kafka-record';
+import { HandlerRuns, type BookedRun, type RunObserver } from './handler-runs';
 import { SlidingWindow } from './sliding-window';
 
 export interface HandlerWatchOptions {
@@ -25,6 +29,11 @@ export interface HandlerWatchOptions {
   readonly windowMs?: number;
   /** The clock (epoch milliseconds). @defaultValue Date.now */
   readonly now?: () => number;
+  /**
+   * @internal The runs to read, shared with a StuckWatch (startInspector() does): give it the same clock.
+   * Closing the watch leaves it open. Left out, the watch keeps a book of its own.
+   */
+  readonly runs?: HandlerRuns;
 }
 
 /** One handler's figures since the watch started (latencies: within the window only). */
@@ -61,22 +70,42 @@ export interface WatchedPartition {
 
 export const DEFAULT_HANDLER_WINDOW_MS = 60_000;
 
+/** A fetched batch's records in offset order: those before `next` started (or were given back). */
+interface FetchedRecords {
+  /** The records as fetched (a payload of rxkafka's own), else the payload's `keys`. */
+  readonly records: ReadonlyArray<FetchedRecord | BatchRecordsPayload['keys'][number]>;
+  readonly fetched: boolean;
+  readonly since: number;
+  next: number;
+}
+
+/** What the watch keeps of a partition; its records waiting and running are made from it when read. */
+interface PartitionBook {
+  readonly topic: string;
+  readonly partition: number;
+  /** Batches with records not started yet, oldest first. */
+  readonly batches: FetchedRecords[];
+  /** Offsets started out of order (ahead of the oldest waiting record), until the batches pass them. */
+  readonly startedAhead: Set<string>;
+  /**
+   * Batches given back: runs on their records kept before (by order of keeping) are over for this view.
+   * Only those no later one covers are kept: a handful.
+   */
+  readonly returned: Array<{ readonly lastOffset: bigint; readonly seq: number }>;
+}
+
 /** Follows the handler and batch channels until closed. */
-export class HandlerWatch {
+export class HandlerWatch implements RunObserver {
   readonly windowMs: number;
   readonly now: () => number;
   readonly handlers = new Map<string, HandlerTally>();
-  readonly #partitions = new Map<string, WatchedPartition>();
+  readonly #books = new Map<string, PartitionBook>();
+  readonly #runs: HandlerRuns;
+  readonly #ownsRuns: boolean;
+  readonly #stopObserving: () => void;
   readonly #listeners: Array<[string, (message: unknown) => void]>;
-  /**
-   * Runs started and not yet put in their partition's `running`, newest last, with their start times. A
-   * synchronous handler (most event handlers) ends before anything else runs: its end meets its start on
-   * top of this stack and touches no map. Everything else, and every read of `partitions`, moves them in.
-   */
-  readonly #pending: HandlerStartPayload[] = [];
-  readonly #pendingAt: number[] = [];
   /** The partition and handler of the last run: consecutive runs are mostly of the same ones. */
-  #lastPartition: WatchedPartition | undefined;
+  #lastBook: PartitionBook | undefined;
   #lastTally: HandlerTally | undefined;
 
   /** @throws RxKafkaError RXK_INVALID_OPTIONS for a `windowMs` that is not a positive number. */
@@ -91,119 +120,135 @@ export class HandlerWatch {
     }
     this.windowMs = windowMs;
     this.now = options.now ?? Date.now;
+    this.#ownsRuns = options.runs === undefined;
+    this.#runs = options.runs ?? new HandlerRuns({ now: this.now });
+    this.#stopObserving = this.#runs.observe(this);
     this.#listeners = [
       [DIAGNOSTICS_CHANNELS.batchStart, (message) => this.#fetched(message as BatchRecordsPayload)],
       [DIAGNOSTICS_CHANNELS.batchEnd, (message) => this.#returned(message as BatchEndPayload)],
-      [DIAGNOSTICS_CHANNELS.handlerStart, (message) => this.#started(message as HandlerStartPayload)],
-      [DIAGNOSTICS_CHANNELS.handlerRetry, (message) => this.#retrying(message as HandlerRetryPayload)],
-      [DIAGNOSTICS_CHANNELS.handlerError, (message) => this.#failed(message as HandlerErrorPayload)],
-      [DIAGNOSTICS_CHANNELS.handlerEnd, (message) => this.#ended(message as HandlerEndPayload)],
-      [
-        DIAGNOSTICS_CHANNELS.deadLetterSent,
-        (message) => this.#deadLettered(message as DeadLetterSentPayload),
-      ],
     ];
     for (const [name, listener] of this.#listeners) subscribe(name, listener);
   }
 
   /** The partitions seen, by `topic/partition`, with their records waiting and running now. */
   get partitions(): ReadonlyMap<string, WatchedPartition> {
-    this.#settlePending();
-    return this.#partitions;
+    const partitions = new Map<string, WatchedPartition>();
+    for (const [id, book] of this.#books) {
+      partitions.set(id, {
+        topic: book.topic,
+        partition: book.partition,
+        waiting: waitingIn(book),
+        running: new Map(),
+      });
+    }
+    for (const run of this.#runs.running()) {
+      if (run.finishedAt !== undefined) continue;
+      const { topic, partition, offset, key, handler } = run.start;
+      const id = `${topic}/${partition}`;
+      const book = this.#books.get(id);
+      const offsetNumber = BigInt(offset);
+      if (book && isReturned(book, offsetNumber, run.seq)) continue;
+      let watched = partitions.get(id);
+      if (!watched) {
+        watched = { topic, partition, waiting: new Map(), running: new Map() };
+        partitions.set(id, watched);
+      }
+      // A retry starts again on the same run: it keeps its first start, so its wait shows whole.
+      const since =
+        book && isReturnedBetween(book, offsetNumber, run.firstSeq, run.seq)
+          ? run.startedAt
+          : run.firstStartedAt;
+      watched.running.set(`${offset}/${handler}`, toRunningRecord(run, since, key));
+    }
+    return partitions;
   }
 
   /** Stops listening; what was seen stays readable. */
   close(): void {
     for (const [name, listener] of this.#listeners) unsubscribe(name, listener);
+    this.#stopObserving();
+    if (this.#ownsRuns) this.#runs.close();
   }
 
-  #fetched({ topic, partition, keys }: BatchRecordsPayload): void {
-    this.#settlePending();
-    const watched = this.#partition(topic, partition);
-    const since = this.now();
-    // One record after another of every batch: a plain literal, where a conditional spread would copy.
-    for (const { offset, key } of keys) watched.waiting.set(offset, { offset, key, since });
+  #fetched(payload: BatchRecordsPayload): void {
+    const fetched = (payload as { [BATCH_RECORDS]?: readonly FetchedRecord[] })[BATCH_RECORDS];
+    const records = fetched ?? payload.keys;
+    if (records.length === 0) return;
+    const batch = { records, fetched: fetched !== undefined, since: this.now(), next: 0 };
+    this.#book(payload.topic, payload.partition).batches.push(batch);
   }
 
   // A batch returned is done, or failed and fetched again: none of its records waits any more.
   #returned({ topic, partition, lastOffset }: BatchEndPayload): void {
     if (lastOffset === undefined) return;
-    this.#settlePending();
-    const watched = this.#partitions.get(`${topic}/${partition}`);
-    if (!watched) return;
+    const book = this.#books.get(`${topic}/${partition}`);
+    if (!book) return;
     const last = BigInt(lastOffset);
-    for (const offset of watched.waiting.keys()) if (BigInt(offset) <= last) watched.waiting.delete(offset);
-    for (const [id, run] of watched.running) if (BigInt(run.offset) <= last) watched.running.delete(id);
-  }
-
-  #started(payload: HandlerStartPayload): void {
-    this.#partition(payload.topic, payload.partition).waiting.delete(payload.offset);
-    this.#pending.push(payload);
-    this.#pendingAt.push(this.now());
-  }
-
-  /** Moves the pending runs into their partitions' `running`, oldest first. */
-  #settlePending(): void {
-    for (let index = 0; index < this.#pending.length; index++) {
-      const { topic, partition, offset, key, handler } = this.#pending[index];
-      const watched = this.#partition(topic, partition);
-      const id = `${offset}/${handler}`;
-      // A retry starts again on the same run: it keeps its first start, so its wait shows whole.
-      const since = watched.running.get(id)?.since ?? this.#pendingAt[index];
-      watched.running.set(id, { offset, ...(key === undefined ? {} : { key }), since, handler });
+    for (const batch of book.batches) {
+      const { records } = batch;
+      // Mostly the batch itself: all of it is passed at once, not a record at a time.
+      if (BigInt(records[records.length - 1].offset) <= last) batch.next = records.length;
+      while (batch.next < records.length && BigInt(records[batch.next].offset) <= last) batch.next++;
     }
-    this.#pending.length = 0;
-    this.#pendingAt.length = 0;
+    dropStarted(book);
+    for (const offset of book.startedAhead) if (BigInt(offset) <= last) book.startedAhead.delete(offset);
+    const seq = this.#runs.nextSeq;
+    const covering = book.returned.filter((returned) => returned.lastOffset > last);
+    book.returned.length = 0;
+    book.returned.push(...covering, { lastOffset: last, seq });
   }
 
-  #retrying(payload: HandlerRetryPayload): void {
-    this.#settlePending();
-    const watched = this.#partitions.get(`${payload.topic}/${payload.partition}`);
-    const id = `${payload.offset}/${payload.handler}`;
-    const run = watched?.running.get(id);
-    const { attempt, attempts, nextAttemptAt } = payload;
-    if (watched && run) watched.running.set(id, { ...run, retry: { attempt, attempts, nextAttemptAt } });
+  /** @internal Told by the runs: the handler left the record's waiting place. */
+  runStarted({ topic, partition, offset }: HandlerStartPayload): void {
+    const book = this.#book(topic, partition);
+    const batch = book.batches[0];
+    if (batch === undefined) {
+      book.startedAhead.add(offset);
+      return;
+    }
+    if (batch.records[batch.next].offset === offset) {
+      batch.next++;
+      if (book.startedAhead.size > 0) skipStartedAhead(book, batch);
+      if (batch.next === batch.records.length) dropStarted(book);
+    } else if (batch.next === 0 || batch.records[batch.next - 1].offset !== offset) {
+      // Out of order (ordering by key lets a later record start first), or a second handler's start.
+      book.startedAhead.add(offset);
+    }
+  }
+
+  /** @internal */
+  runRetrying(payload: HandlerRetryPayload): void {
     this.#tally(payload).retries += 1;
   }
 
-  #failed(payload: HandlerErrorPayload): void {
+  /** @internal */
+  runFailed(payload: HandlerErrorPayload): void {
     this.#tally(payload).failures += 1;
   }
 
-  #ended(payload: HandlerEndPayload): void {
-    const top = this.#pending.length - 1;
-    if (top >= 0 && isSameRun(this.#pending[top], payload)) {
-      this.#pending.pop();
-      this.#pendingAt.pop();
-      // A retried run was put in `running` by its retry; it is over now.
-      const watched = this.#partition(payload.topic, payload.partition);
-      if (watched.running.size > 0) watched.running.delete(`${payload.offset}/${payload.handler}`);
-    } else {
-      this.#settlePending();
-      this.#partitions
-        .get(`${payload.topic}/${payload.partition}`)
-        ?.running.delete(`${payload.offset}/${payload.handler}`);
-    }
+  /** @internal */
+  runEnded(payload: HandlerEndPayload): void {
     const tally = this.#tally(payload);
     tally.runs += 1;
     if (payload.durationMs !== undefined) tally.latencies.add(this.now(), payload.durationMs);
   }
 
-  #deadLettered(payload: DeadLetterSentPayload): void {
+  /** @internal */
+  runDeadLettered(payload: DeadLetterSentPayload): void {
     this.#tally(payload).deadLetters += 1;
   }
 
-  #partition(topic: string, partition: number): WatchedPartition {
-    const last = this.#lastPartition;
+  #book(topic: string, partition: number): PartitionBook {
+    const last = this.#lastBook;
     if (last?.partition === partition && last.topic === topic) return last;
     const id = `${topic}/${partition}`;
-    let watched = this.#partitions.get(id);
-    if (!watched) {
-      watched = { topic, partition, waiting: new Map(), running: new Map() };
-      this.#partitions.set(id, watched);
+    let book = this.#books.get(id);
+    if (!book) {
+      book = { topic, partition, batches: [], startedAhead: new Set(), returned: [] };
+      this.#books.set(id, book);
     }
-    this.#lastPartition = watched;
-    return watched;
+    this.#lastBook = book;
+    return book;
   }
 
   #tally({ handler, pattern, kind }: HandlerStartPayload): HandlerTally {
@@ -227,11 +272,53 @@ export class HandlerWatch {
   }
 }
 
-function isSameRun(start: HandlerStartPayload, end: HandlerStartPayload): boolean {
-  return (
-    start.offset === end.offset &&
-    start.partition === end.partition &&
-    start.handler === end.handler &&
-    start.topic === end.topic
+/** Moves `batch` past the records that started ahead of it. */
+function skipStartedAhead(book: PartitionBook, batch: FetchedRecords): void {
+  while (batch.next < batch.records.length && book.startedAhead.delete(batch.records[batch.next].offset)) {
+    batch.next++;
+  }
+}
+
+/** Drops the oldest batches once every record of theirs started, and moves the next past its own. */
+function dropStarted(book: PartitionBook): void {
+  while (book.batches.length > 0 && book.batches[0].next === book.batches[0].records.length) {
+    book.batches.shift();
+    if (book.batches.length > 0 && book.startedAhead.size > 0) skipStartedAhead(book, book.batches[0]);
+  }
+}
+
+/** The records of `book` not started, by offset; a record fetched again shows its latest fetch. */
+function waitingIn(book: PartitionBook): Map<string, WatchedRecord> {
+  const waiting = new Map<string, WatchedRecord>();
+  for (const { records, fetched, since, next } of book.batches) {
+    for (let index = next; index < records.length; index++) {
+      const record = records[index];
+      const { offset, key } = fetched
+        ? toOffsetAndKey(record as FetchedRecord)
+        : (record as { offset: string; key?: string });
+      if (book.startedAhead.has(offset)) continue;
+      waiting.set(offset, key === undefined ? { offset, since } : { offset, key, since });
+    }
+  }
+  return waiting;
+}
+
+/** True when a batch given back after the run was kept covers its record. */
+function isReturned(book: PartitionBook, offset: bigint, seq: number): boolean {
+  return book.returned.some((returned) => offset <= returned.lastOffset && seq < returned.seq);
+}
+
+/** True when a batch covering the record was given back between the run's first attempt and this one. */
+function isReturnedBetween(book: PartitionBook, offset: bigint, firstSeq: number, seq: number): boolean {
+  return book.returned.some(
+    (returned) => offset <= returned.lastOffset && firstSeq < returned.seq && returned.seq <= seq,
   );
+}
+
+function toRunningRecord(run: BookedRun, since: number, key: string | undefined): WatchedRecord {
+  const { offset, handler } = run.start;
+  const record: { -readonly [K in keyof WatchedRecord]: WatchedRecord[K] } = { offset, since, handler };
+  if (key !== undefined) record.key = key;
+  if (run.retry !== undefined) record.retry = run.retry;
+  return record;
 }

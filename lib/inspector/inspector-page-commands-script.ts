@@ -37,10 +37,14 @@ export const COMMANDS_SCRIPT = `
   tokenInput.value = sessionStorage.getItem('rxkafka-inspector-token') || '';
   tokenInput.addEventListener('input', function () { sessionStorage.setItem('rxkafka-inspector-token', tokenInput.value); render(); showStuck(lastStuck); });
   function byTopicPartition(a, b) { return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition; }
+  /** The command a partition's row offers now ('' for none): its button is made again only when it changes. */
+  function partitionCommandOffered(view, p) {
+    if (!mayCommand(view)) return '';
+    return p.state === 'paused' ? 'resume' : p.state === 'idle' || p.state === 'processing' ? 'pause' : '';
+  }
   function commandCell(view, p) {
     var cell = el('td');
-    if (!mayCommand(view)) return cell;
-    var type = p.state === 'paused' ? 'resume' : p.state === 'idle' || p.state === 'processing' ? 'pause' : undefined;
+    var type = partitionCommandOffered(view, p);
     if (!type) return cell;
     var button = el('button', '', type);
     button.setAttribute('data-command', type);
@@ -50,10 +54,14 @@ export const COMMANDS_SCRIPT = `
   }
   // This process's sources, and with a fleet every member's (the fleet's command topic carries them).
   function mayCommand(view) { return commandsOn && live && !replaying && !!tokenInput.value && (view.member === localMember || fleetOn); }
+  /** Whether a source's panel offers drain and stop now (as text, compared from one render to the next). */
+  function sourceCommandsOffered(view) {
+    var state = view.state.split('.')[0];
+    return String(mayCommand(view) && state !== 'idle' && state !== 'stopped' && state !== 'draining');
+  }
   function sourceCommands(view) {
     var box = el('span', 'source-commands');
-    var state = view.state.split('.')[0];
-    if (!mayCommand(view) || state === 'idle' || state === 'stopped' || state === 'draining') return box;
+    if (sourceCommandsOffered(view) !== 'true') return box;
     ['drain', 'stop'].forEach(function (type) {
       var button = el('button', '', type);
       button.setAttribute('data-command', type);

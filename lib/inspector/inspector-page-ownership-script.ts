@@ -71,19 +71,19 @@ export const OWNERSHIP_SCRIPT = `
       });
     });
     var body = document.querySelector('#ownership tbody');
-    body.innerHTML = '';
     var ids = Object.keys(owners).sort(function (a, b) { var x = a.split('/'), y = b.split('/'); return x[0] === y[0] ? Number(x[1]) - Number(y[1]) : (x[0] < y[0] ? -1 : 1); });
     // In one group a partition has one owner; two means the moment of a rebalance (or a problem).
     document.getElementById('ownership').style.display = ids.length === 0 ? 'none' : '';
-    ids.forEach(function (id) {
-      var row = el('tr', owners[id].length > 1 ? 'shared' : '');
+    syncRows(body, ids, function (id) { return id; }, function (id) {
+      var row = el('tr');
+      row.setAttribute('data-owned', id.split('|')[1]);
+      row.appendChild(el('td')); row.appendChild(el('td')); row.appendChild(el('td', 'owner')); row.appendChild(el('td'));
+      return row;
+    }, function (row, id) {
+      var shared = owners[id].length > 1 ? 'shared' : '';
+      if (row.className !== shared) row.className = shared;
       var parts = id.split('|');
-      row.setAttribute('data-owned', parts[1]);
-      row.appendChild(el('td', '', parts[0]));
-      row.appendChild(el('td', '', parts[1]));
-      row.appendChild(el('td', 'owner', owners[id].map(function (o) { return o.who; }).join(', ')));
-      row.appendChild(el('td', '', owners[id].map(function (o) { return o.state; }).join(', ')));
-      body.appendChild(row);
+      setCells(row, [parts[0], parts[1], owners[id].map(function (o) { return o.who; }).join(', '), owners[id].map(function (o) { return o.state; }).join(', ')]);
     });
   }
 `;

@@ -2,6 +2,7 @@ import { CHART_SCRIPT } from './inspector-page-chart-script';
 import { COMMANDS_SCRIPT } from './inspector-page-commands-script';
 import { OWNERSHIP_SCRIPT } from './inspector-page-ownership-script';
 import { RETRIES_SCRIPT } from './inspector-page-retries-script';
+import { ROWS_SCRIPT } from './inspector-page-rows-script';
 
 /**
  * The inspector page's script: plain ES5-style JavaScript, inline in the page (no network, no build step). It
@@ -86,7 +87,9 @@ export const PAGE_SCRIPT = `
   }
 
 
+  var lastRender = 0;
   function render() {
+    lastRender = Date.now();
     var upTo = live ? entries.length - 1 : Number(scrub.value);
     scrub.max = String(Math.max(0, entries.length - 1));
     if (live) scrub.value = String(entries.length - 1);
@@ -99,24 +102,11 @@ export const PAGE_SCRIPT = `
       panel.meta.textContent = [view.role, view.clientId && ('client ' + view.clientId), view.groupId && ('group ' + view.groupId), view.facts.memberId && ('member ' + view.facts.memberId), view.facts.generationId !== undefined ? 'generation ' + view.facts.generationId : '', assignmentText(view.facts.assignment)].filter(Boolean).join(' · ');
       panel.lastEdge.textContent = view.lastEdge ? ('last: ' + view.lastEdge.from + ' → ' + view.lastEdge.to + ' on ' + view.lastEdge.event + ' at ' + time(view.lastEdge.at)) : '';
       highlight(panel, view);
-      var commandsNow = sourceCommands(view); panel.commandBox.replaceWith(commandsNow); panel.commandBox = commandsNow;
-      panel.partitions.innerHTML = '';
-      if (view.partitions.length === 0) {
-        var row = el('tr'); var cell = el('td', 'empty', 'no partition actors'); cell.colSpan = 7; row.appendChild(cell); panel.partitions.appendChild(row);
-      }
-      view.partitions.slice().sort(byTopicPartition).forEach(function (p) {
-        var row = el('tr');
-        row.setAttribute('data-partition', p.id);
-        row.appendChild(el('td', '', p.topic + '/' + p.partition));
-        var stateCell = el('td'); stateCell.appendChild(el('span', 'pstate ' + p.state, p.state)); row.appendChild(stateCell);
-        row.appendChild(el('td', '', text(p.inFlight)));
-        row.appendChild(el('td', '', text(p.finishedOffset)));
-        row.appendChild(el('td', '', text(p.committedOffset)));
-        row.appendChild(el('td', '', text(p.lag)));
-        row.appendChild(el('td', '', p.oldestInFlightMs === undefined ? '' : p.oldestInFlightMs + ' ms'));
-        row.appendChild(commandCell(view, p));
-        panel.partitions.appendChild(row);
-      });
+      // Its buttons are replaced only when what they offer changed: a click must find the button it aimed at.
+      var offered = sourceCommandsOffered(view);
+      if (panel.commandsOffered !== offered) { var commandsNow = sourceCommands(view); panel.commandBox.replaceWith(commandsNow); panel.commandBox = commandsNow; panel.commandsOffered = offered; }
+      if (view.partitions.length === 0) syncEmpty(panel.partitions, 'no partition actors', 7);
+      else syncRows(panel.partitions, view.partitions.slice().sort(byTopicPartition), function (p) { return p.id; }, partitionRow, function (row, p) { fillPartitionRow(row, view, p); });
       renderRetries(panel.retries, view);
       panel.requests.textContent = view.requests ? ('requests: ' + view.requests.pending + ' pending (oldest ' + view.requests.oldestMs + ' ms), ' + view.requests.answered + ' answered, ' + view.requests.timedOut + ' timed out · reply partitions ' + JSON.stringify(view.replyPartitions || {})) : '';
     });
@@ -132,6 +122,26 @@ export const PAGE_SCRIPT = `
   }
 
 
+  function partitionRow(p) {
+    var row = el('tr');
+    row.setAttribute('data-partition', p.id);
+    row.appendChild(el('td')); var stateCell = el('td'); stateCell.appendChild(el('span')); row.appendChild(stateCell);
+    for (var i = 0; i < 6; i++) row.appendChild(el('td'));
+    return row;
+  }
+  function fillPartitionRow(row, view, p) {
+    var cells = row.children;
+    setText(cells[0], p.topic + '/' + p.partition);
+    var state = cells[1].firstChild; setText(state, p.state); if (state.className !== 'pstate ' + p.state) state.className = 'pstate ' + p.state;
+    setText(cells[2], text(p.inFlight));
+    setText(cells[3], text(p.finishedOffset));
+    setText(cells[4], text(p.committedOffset));
+    setText(cells[5], text(p.lag));
+    setText(cells[6], p.oldestInFlightMs === undefined ? '' : p.oldestInFlightMs + ' ms');
+    var offered = partitionCommandOffered(view, p);
+    if (row.__offered !== offered) { row.replaceChild(commandCell(view, p), cells[7]); row.__offered = offered; }
+  }
+
   var handlersBody = document.querySelector('#handlers tbody');
   var keysBody = document.querySelector('#keys tbody');
   // Three significant digits: a latency of 6.274956999997812 ms reads as 6.27 ms.
@@ -142,28 +152,28 @@ export const PAGE_SCRIPT = `
     for (var i = 0; i <= upTo && i < entries.length; i++) if (entries[i].kind === 'views') latest[entries[i].member] = entries[i];
     var memberNames = Object.keys(latest).sort();
     var prefix = function (member) { return memberNames.length > 1 ? member + ' · ' : ''; };
-    handlersBody.innerHTML = ''; keysBody.innerHTML = '';
+    var handlerRows = []; var keyRows = [];
     memberNames.forEach(function (member) {
       var views = latest[member].views;
       views.handlers.forEach(function (h) {
-        var row = el('tr'); row.setAttribute('data-handler', h.handler);
-        [prefix(member) + h.handler, h.runs, h.failures, h.retries, h.deadLetters, ms(h.p50Ms), ms(h.p99Ms)].forEach(function (value) { row.appendChild(el('td', '', text(value))); });
-        handlersBody.appendChild(row);
+        handlerRows.push({ key: member + '\u0000' + h.handler, handler: h.handler, cells: [prefix(member) + h.handler, h.runs, h.failures, h.retries, h.deadLetters, ms(h.p50Ms), ms(h.p99Ms)] });
       });
       views.partitions.forEach(function (p) {
         [['running', p.running], ['waiting', p.waiting]].forEach(function (pair) {
           pair[1].forEach(function (k) {
-            var row = el('tr', pair[0]); row.setAttribute('data-key', pair[0] + ':' + p.topic + '/' + p.partition + ':' + k.offset);
             var what = pair[0] + (k.retry ? ' (attempt ' + k.retry.attempt + ' of ' + k.retry.attempts + ' failed)' : '');
+            var dataKey = pair[0] + ':' + p.topic + '/' + p.partition + ':' + k.offset;
             // Text, never markup: a key is whatever the producer chose.
-            [prefix(member) + p.topic + '/' + p.partition, what, k.key === undefined ? '—' : k.key, k.offset, k.records, ms(k.ms), k.handler].forEach(function (value) { row.appendChild(el('td', '', text(value))); });
-            keysBody.appendChild(row);
+            keyRows.push({ key: member + '\u0000' + dataKey + '\u0000' + text(k.handler), dataKey: dataKey, kind: pair[0], cells: [prefix(member) + p.topic + '/' + p.partition, what, k.key === undefined ? '—' : k.key, k.offset, k.records, ms(k.ms), k.handler] });
           });
         });
       });
     });
-    if (!handlersBody.children.length) { var none = el('tr'); var cell = el('td', 'empty', 'no handler has run since the inspector started'); cell.colSpan = 7; none.appendChild(cell); handlersBody.appendChild(none); }
-    if (!keysBody.children.length) { var idle = el('tr'); var idleCell = el('td', 'empty', 'nothing waiting or running'); idleCell.colSpan = 7; idle.appendChild(idleCell); keysBody.appendChild(idle); }
+    var byKey = function (item) { return item.key; };
+    if (handlerRows.length === 0) syncEmpty(handlersBody, 'no handler has run since the inspector started', 7);
+    else syncRows(handlersBody, handlerRows, byKey, function (item) { var row = el('tr'); row.setAttribute('data-handler', item.handler); return row; }, function (row, item) { setCells(row, item.cells); });
+    if (keyRows.length === 0) syncEmpty(keysBody, 'nothing waiting or running', 7);
+    else syncRows(keysBody, keyRows, byKey, function (item) { var row = el('tr', item.kind); row.setAttribute('data-key', item.dataKey); return row; }, function (row, item) { setCells(row, item.cells); });
   }
 
 
@@ -229,6 +239,7 @@ export const PAGE_SCRIPT = `
     var cell = el('td', '', result); cell.title = result; row.appendChild(cell);
     return row;
   }
+${ROWS_SCRIPT}
 ${RETRIES_SCRIPT}
 ${OWNERSHIP_SCRIPT}
 ${CHART_SCRIPT}
@@ -242,9 +253,18 @@ ${COMMANDS_SCRIPT}
   source.addEventListener('history', function (message) { entries.length = 0; logged = 0; membersScanned = 0; logBody.innerHTML = ''; JSON.parse(message.data).forEach(function (entry) { entries.push(entry); }); render(); });
   source.onmessage = function (message) { entries.push(JSON.parse(message.data)); schedule(); };
   source.onerror = function () { connected = false; link.textContent = 'disconnected'; link.className = 'badge down'; };
+  // Entries are drawn at most once every RENDER_EVERY_MS, however fast they stream: each render redraws the
+  // tables and charts from the entries, and the browser shares the cores with the process it watches. The
+  // first entry after a quiet spell is drawn at once (a microtask: a background tab's timers are slowed).
+  var RENDER_EVERY_MS = 250;
   var pending = false;
-  // Entries of one burst are drawn once; a microtask, not a timer, so a page in a background tab keeps up.
-  function schedule() { if (pending) return; pending = true; Promise.resolve().then(function () { pending = false; render(); }); }
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    var wait = lastRender + RENDER_EVERY_MS - Date.now();
+    if (wait <= 0) Promise.resolve().then(drawPending); else setTimeout(drawPending, wait);
+  }
+  function drawPending() { pending = false; render(); }
   window.__inspector = { entries: entries, render: render, pollStuck: pollStuck, scrubTo: function (index) { live = false; liveBox.checked = false; scrub.value = String(index); render(); }, goLive: function () { live = true; liveBox.checked = true; render(); } };
 })();
 `;

@@ -21,6 +21,7 @@ import { renderInspectorPage } from './inspector-page';
 import { nameSources, SourceFollower, type InspectedObject, type NamedSource } from './inspector-source';
 import { followFleet, type FleetTopic } from './fleet-topic';
 import { renderStatechartSvg } from './render-statechart';
+import { HandlerRuns } from './handler-runs';
 import { HandlerWatch, type HandlerWatchOptions } from './handler-watch';
 import { InspectorCommands } from './inspector-commands';
 import { createCommandSender } from './fleet-commands';
@@ -96,8 +97,11 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
   const commands = await createCommands(options, sources, logger, member, history, removers);
   const follower = new SourceFollower(history, member, sources);
   const { metrics, detach: detachMetrics } = attachMetrics(follower, sources);
-  const watch = new StuckWatch({ now: options.health?.now });
-  const handlerWatch = new HandlerWatch({ windowMs: options.views?.windowMs });
+  // One book of handler runs for both watches, while they keep time by the same clock (a health clock
+  // given for tests shifts only the stuck figures).
+  const runs = options.health?.now === undefined ? new HandlerRuns() : undefined;
+  const watch = new StuckWatch({ now: options.health?.now, runs });
+  const handlerWatch = new HandlerWatch({ windowMs: options.views?.windowMs, runs });
   const viewOptions: ViewHandlersOptions = {
     topKeys: options.views?.topKeys,
     hideKeys: options.views?.hideKeys,
@@ -108,6 +112,7 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     detachMetrics,
     () => watch.close(),
     () => handlerWatch.close(),
+    () => runs?.close(),
   );
   let recording: WriteStream | undefined;
   if (options.record !== undefined) {

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import { KafkaConnection } from '../../lib/connection/kafka-connection';
 import {
   countPayloadsBuilt,
+  publishBatchStart,
   publishHandlerEnd,
   publishHandlerError,
   publishHandlerRetry,
   publishHandlerStart,
 } from '../../lib/diagnostics/publish-diagnostics';
+import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
 import { silentLogger } from '../../lib/logger';
 import { ChannelRecorder } from '../support/channel-recorder';
 import { FakeKafkaDriver } from '../support/fake-kafka-driver';
@@ -21,6 +23,24 @@ describe('the diagnostics publish points', () => {
   let recorder: ChannelRecorder;
 
   afterEach(() => recorder?.stop());
+
+  describe('publishBatchStart()', () => {
+    it('lists each record’s offset and key (as UTF-8 text), read as a field and in JSON', () => {
+      recorder = new ChannelRecorder().start();
+      const actor = { id: 'audit-1', getSnapshot: () => ({ context: { groupId: 'audit' } }) };
+      const messages = [
+        { offset: '4', key: Buffer.from('customer-9') },
+        { offset: '5', key: null },
+      ];
+      const batch = { batch: { topic: 'audit.orders', partition: 3, highWatermark: '6', messages } };
+      publishBatchStart(actor as never, batch as unknown as FetchedBatch);
+      const [payload] = recorder.on('rxkafka:batch:start');
+      const keys = [{ offset: '4', key: 'customer-9' }, { offset: '5' }];
+      expect(payload).to.deep.include({ clientId: 'audit-1', groupId: 'audit', records: 2, keys });
+      expect(payload.keys).to.equal(payload.keys);
+      expect(JSON.parse(JSON.stringify({ ...payload, actor: undefined })).keys).to.deep.equal(keys);
+    });
+  });
 
   describe('publishHandlerStart() / publishHandlerEnd() / publishHandlerError()', () => {
     it('name the handler and its record, with a RegExp pattern as its source text', () => {

@@ -24,6 +24,15 @@ function keyRows(page: Page): Promise<Array<string | null>[]> {
   );
 }
 
+/** True when the element `selector` finds is still the one in the page after a render. */
+function keptOverRender(page: Page, selector: string): Promise<boolean> {
+  return page.$eval(selector, (element) => {
+    const inspector = (globalThis as unknown as { __inspector: { render(): void } }).__inspector;
+    inspector.render();
+    return element.isConnected;
+  });
+}
+
 describe('the inspector page’s handler and key views (headless browser, fake driver)', function () {
   this.timeout(120_000);
   let browser: Browser | undefined;
@@ -79,6 +88,8 @@ describe('the inspector page’s handler and key views (headless browser, fake d
       ]);
       await page.screenshot({ path: join(ARTIFACTS, 'inspector-handler-views.png'), fullPage: true });
       const waitingAt = inspector.history.total - 1;
+      // A render keeps the rows and writes into them: a click aimed at a row finds it.
+      expect(await keptOverRender(page, '#keys tr[data-key="running:page.slow/0:3"]')).to.equal(true);
 
       release();
       await delivered;
@@ -92,6 +103,7 @@ describe('the inspector page’s handler and key views (headless browser, fake d
         [...row.children].slice(5).map((cell) => cell.textContent),
       );
       expect(latencies).to.have.length(2);
+      expect(await keptOverRender(page, '#handlers tr[data-handler]')).to.equal(true);
       for (const latency of latencies)
         expect(latency).to.match(/^(\d{1,3}|\d\.\d{1,2}|\d\d\.\d|0\.0*\d{1,3}|\d+) ms$/);
 
