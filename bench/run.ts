@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startLocalKafka, type LocalKafka } from '../lib/testing';
 import { parseBenchOptions, type BenchOptions } from './bench-options';
 import { describeMachine } from './machine-info';
+import { evaluatePlatformaticTarget } from './platformatic-targets';
 import { formatReportTable } from './report-table';
 import { toTotalCpuSeconds, type FailedRun, type RunResult } from './run-result';
 import type { RunContext } from './scenarios/run-context';
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
         evaluateTracingCost(scenario.id, summaries),
         evaluateRetryTopicsCost(scenario.id, summaries),
         evaluateInspectorCost(scenario.id, summaries),
+        evaluatePlatformaticTarget(scenario.id, summaries),
       ].filter((verdict) => verdict !== undefined),
     ]);
     console.log(`\n${formatReportTable(scenarios, summaries, verdicts, failures)}\n`);

@@ -349,12 +349,15 @@ function cpuPerRecordUs(row: ImplementationSummary): number {
 }
 
 /** `mine[i] / theirs[i]` for each repetition both have. */
-function pairRatios(mine: readonly number[] | undefined, theirs: readonly number[] | undefined): number[] {
+export function pairRatios(
+  mine: readonly number[] | undefined,
+  theirs: readonly number[] | undefined,
+): number[] {
   if (!mine || !theirs) return [];
   return mine.slice(0, theirs.length).map((rate, index) => rate / theirs[index]);
 }
 
-function formatRatio(ratio: number | undefined): string {
+export function formatRatio(ratio: number | undefined): string {
   return ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`;
 }
 

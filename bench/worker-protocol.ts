@@ -17,6 +17,9 @@ import type { LatencySummary } from './stats';
  * `rxkafka-retry-in-place`: `rxkafka` with in-place `retry` of the same backoff, in (r).
  * `rxkafka-inspector`: `rxkafka` with the inspector started on its server or client and its page open in a
  * headless browser, in (a) and (d).
+ * `platformatic`: raw @platformatic/kafka, the same work as raw `kafkajs` hand-written on its Consumer and
+ * Producer, in (a), (b), (d) and (f); `rxkafka-platformatic`: `rxkafka` with `driver: 'platformatic'`, in
+ * (a) to (d) and (f).
  */
 export type ImplementationName =
   | 'rxkafka'
@@ -29,7 +32,9 @@ export type ImplementationName =
   | 'kafkajs-otel'
   | 'rxkafka-retry-topics'
   | 'rxkafka-retry-in-place'
-  | 'rxkafka-inspector';
+  | 'rxkafka-inspector'
+  | 'platformatic'
+  | 'rxkafka-platformatic';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {

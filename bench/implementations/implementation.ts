@@ -70,6 +70,10 @@ export function loadImplementation(name: ImplementationName): Implementation {
       return (require('./retrying') as typeof import('./retrying')).rxkafkaWithInPlaceRetry();
     case 'rxkafka-inspector':
       return (require('./inspected') as typeof import('./inspected')).inspectedRxkafka();
+    case 'platformatic':
+      return (require('./platformatic') as typeof import('./platformatic')).platformaticImplementation;
+    case 'rxkafka-platformatic':
+      return (require('./rxkafka') as typeof import('./rxkafka')).rxkafkaOnPlatformatic;
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
