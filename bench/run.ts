@@ -16,6 +16,7 @@ import type { RunContext } from './scenarios/run-context';
 import { runEventsOnce } from './scenarios/run-events-once';
 import { runPipelineOnce } from './scenarios/run-pipeline-once';
 import { runProjectionRestartOnce } from './scenarios/run-projection-restart-once';
+import { runRebalanceOnce } from './scenarios/run-rebalance-once';
 import { runReplayOnce } from './scenarios/run-replay-once';
 import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
 import { createScenarios, type Scenario } from './scenarios/scenario';
@@ -146,6 +147,8 @@ function runOnce(
       return runReplayOnce(context, scenario, implementation, repetition);
     case 'projection-restart':
       return runProjectionRestartOnce(context, scenario, implementation, repetition);
+    case 'rebalance':
+      return runRebalanceOnce(context, scenario, implementation, repetition);
   }
 }
 
@@ -153,6 +156,10 @@ function describeRun(run: RunResult): string {
   const parts = [
     `${Math.round(run.throughputPerS).toLocaleString('en-US')} ${run.retries ? 'healthy ' : ''}msgs/s over ` +
       `${(run.durationMs / 1000).toFixed(1)} s`,
+    run.rebalance &&
+      `during the change (${(run.rebalance.changeMs / 1000).toFixed(1)} s, ${run.rebalance.during.count} requests) ` +
+        `p99 ${run.rebalance.during.p99Ms.toFixed(1)} ms, max ${run.rebalance.during.maxMs.toFixed(1)} ms; ` +
+        `steady p99 ${run.rebalance.steady.p99Ms.toFixed(1)} ms`,
     run.retries &&
       `${run.retries.healthyCount.toLocaleString('en-US')} healthy events, ${run.retries.failedOnceCount} failed once, ` +
         `every event done after ${(run.retries.allDoneMs / 1000).toFixed(1)} s`,

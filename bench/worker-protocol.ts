@@ -73,6 +73,13 @@ export interface ServerSpec extends KafkaSpec {
   readonly role: 'server';
   readonly implementation: ImplementationName;
   readonly groupId: string;
+  /** (q): `'consumer'` joins with KIP-848's protocol (rxkafka on @platformatic/kafka only). */
+  readonly groupProtocol?: 'consumer';
+  /**
+   * (q): load the implementation and report `ready`, but connect only on the parent's `join` command, then
+   * report `joined`: the change is timed from the join, not from a process start.
+   */
+  readonly joinOnCommand?: boolean;
 }
 
 /** Sends `count` requests with `concurrency` in flight and measures each round trip. */
@@ -91,6 +98,8 @@ export interface ClientSpec extends KafkaSpec {
    * however many are unanswered, and its latency counts from then (a slow server cannot slow the sender).
    */
   readonly ratePerS?: number;
+  /** (q): report each measured request's wall-clock send time and latency, not only their summary. */
+  readonly reportSamples?: boolean;
 }
 
 /** Writes hostile records to the request topic (and stray replies to the reply topic) until told to stop. */
@@ -196,6 +205,8 @@ export interface ServeResult extends SoakMemoryReport {
 }
 
 export interface RequestResult extends SoakMemoryReport {
+  /** (q): each measured request's wall-clock send time (`Date.now()` ms) and latency (ms), by index. */
+  readonly samples?: { readonly sentAtMs: number[]; readonly latencyMs: number[] };
   readonly durationMs: number;
   readonly throughputPerS: number;
   readonly latency: LatencySummary;
@@ -221,6 +232,7 @@ export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'measuring' }
   | { readonly type: 'warm' }
+  | { readonly type: 'joined' }
   | {
       readonly type: 'result';
       readonly result:
@@ -235,4 +247,8 @@ export type WorkerMessage =
   | { readonly type: 'failed'; readonly message: string };
 
 /** Parent → worker (servers and the hostile writer): start the CPU window, note the warm-up RSS, stop and report. */
-export type ParentCommand = { readonly type: 'mark' } | { readonly type: 'warm' } | { readonly type: 'stop' };
+export type ParentCommand =
+  | { readonly type: 'mark' }
+  | { readonly type: 'warm' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'join' };

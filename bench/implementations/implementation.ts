@@ -10,6 +10,8 @@ export interface ConnectionConfig {
   readonly brokers: readonly string[];
   readonly topic: string;
   readonly groupId: string;
+  /** KIP-848's group protocol, where the implementation has it (rxkafka on @platformatic/kafka). */
+  readonly groupProtocol?: 'consumer';
 }
 
 export interface EventConsumerConfig extends ConnectionConfig {

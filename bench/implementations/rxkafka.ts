@@ -212,6 +212,7 @@ function createContainer(controller: new () => object): Container {
 function toTransportOptions(config: ConnectionConfig, driver: DriverSetting) {
   return {
     ...driver,
+    ...(config.groupProtocol ? { groupProtocol: config.groupProtocol } : {}),
     client: { brokers: [...config.brokers], clientId: config.groupId },
     consumer: { groupId: config.groupId },
     logger: createStreamLogger('error'),

@@ -166,3 +166,34 @@ describe('bench targets', () => {
     });
   });
 });
+
+describe("evaluateTarget('q')", () => {
+  const latency = (p99Ms: number) => ({
+    count: 100,
+    p50Ms: 10,
+    p90Ms: 20,
+    p99Ms,
+    maxMs: p99Ms + 1,
+    meanMs: 12,
+  });
+  const rebalanced = (implementation: ImplementationSummary['implementation'], p99Ms: number) => ({
+    ...row('q', implementation, [500]),
+    rebalance: { changeMs: 2_000, during: latency(p99Ms), steady: latency(20) },
+  });
+
+  it("is met on rxkafka-platformatic's row when its p99 during the change is at most half kafkajs's", () => {
+    const verdict = evaluateTarget('q', [
+      rebalanced('rxkafka', 400),
+      rebalanced('rxkafka-platformatic', 200),
+    ]);
+    expect(verdict).to.include({ implementation: 'rxkafka-platformatic', met: true });
+    expect(verdict.detail).to.equal('p99 200.0 vs 400.0 ms, max 201.0 vs 401.0 ms');
+  });
+
+  it('is not met above half, and n/a when a side did not run', () => {
+    expect(
+      evaluateTarget('q', [rebalanced('rxkafka', 400), rebalanced('rxkafka-platformatic', 201)]).met,
+    ).to.equal(false);
+    expect(evaluateTarget('q', [rebalanced('rxkafka-platformatic', 200)]).met).to.equal(undefined);
+  });
+});
