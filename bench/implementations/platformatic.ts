@@ -28,7 +28,7 @@ const KEYS_IN_FLIGHT_PER_PARTITION = 64;
  * fetch in flight; 500 ms is what rxkafka's platformatic consumer uses. Outside every measured window.
  */
 const MAX_WAIT_TIME_MS = 500;
-/** Acknowledged by every in-sync replica, as kafkajs's default (@platformatic/kafka's is the leader's only). */
+/** Acknowledged by every in-sync replica. */
 const ACKS_ALL = -1;
 
 /**
@@ -112,22 +112,7 @@ const REPLY_PARTITION = 'kafka_replyPartition';
 const IS_DISPOSED = 'kafka_nest-is-disposed';
 
 async function startSumServer(config: ConnectionConfig): Promise<Closable> {
-  const { Consumer, Producer, stringSerializers, stringDeserializers } = loadLibrary();
-  const clientId = `${config.groupId}-server`;
-  const producer = new Producer({
-    clientId,
-    bootstrapBrokers: [...config.brokers],
-    serializers: stringSerializers,
-    acks: ACKS_ALL,
-  });
-  const sender = new BatchingSender(producer);
-  const consumer = new Consumer({
-    clientId,
-    bootstrapBrokers: [...config.brokers],
-    groupId: clientId,
-    maxWaitTime: MAX_WAIT_TIME_MS,
-    deserializers: stringDeserializers,
-  });
+  const { producer, sender, consumer } = createStringClients(config, `${config.groupId}-server`);
   // The request topic is new for every run: from its beginning, no request written before the first fetch
   // is skipped.
   const stream = await consumer.consume({
@@ -155,23 +140,8 @@ async function startSumServer(config: ConnectionConfig): Promise<Closable> {
 }
 
 async function connectSumRequester(config: ConnectionConfig): Promise<SumRequester> {
-  const { Consumer, Producer, stringSerializers, stringDeserializers } = loadLibrary();
   const replyTopic = `${config.topic}.reply`;
-  const clientId = `${config.groupId}-client`;
-  const producer = new Producer({
-    clientId,
-    bootstrapBrokers: [...config.brokers],
-    serializers: stringSerializers,
-    acks: ACKS_ALL,
-  });
-  const sender = new BatchingSender(producer);
-  const consumer = new Consumer({
-    clientId,
-    bootstrapBrokers: [...config.brokers],
-    groupId: clientId,
-    maxWaitTime: MAX_WAIT_TIME_MS,
-    deserializers: stringDeserializers,
-  });
+  const { producer, sender, consumer } = createStringClients(config, `${config.groupId}-client`);
   const pending = new Map<string, (reply: unknown) => void>();
   let nextId = 0;
   const metadata = await producer.metadata({ topics: [config.topic] });
@@ -215,6 +185,28 @@ async function connectSumRequester(config: ConnectionConfig): Promise<SumRequest
       await producer.close();
     },
   };
+}
+
+/**
+ * A producer (acknowledged by all replicas, as kafkajs's default; @platformatic/kafka's is the leader only)
+ * with its batching sender, and a consumer of group `clientId`, both with string keys, values and headers.
+ */
+function createStringClients(config: ConnectionConfig, clientId: string) {
+  const { Consumer, Producer, stringSerializers, stringDeserializers } = loadLibrary();
+  const producer = new Producer({
+    clientId,
+    bootstrapBrokers: [...config.brokers],
+    serializers: stringSerializers,
+    acks: ACKS_ALL,
+  });
+  const consumer = new Consumer({
+    clientId,
+    bootstrapBrokers: [...config.brokers],
+    groupId: clientId,
+    maxWaitTime: MAX_WAIT_TIME_MS,
+    deserializers: stringDeserializers,
+  });
+  return { producer, sender: new BatchingSender(producer), consumer };
 }
 
 /**

@@ -1,24 +1,6 @@
 import { expect } from 'chai';
 import { evaluatePlatformaticTarget } from '../../bench/platformatic-targets';
-import type { ImplementationSummary } from '../../bench/summarize-runs';
-
-function row(
-  scenario: ImplementationSummary['scenario'],
-  implementation: ImplementationSummary['implementation'],
-  throughputsPerS: readonly number[],
-): ImplementationSummary {
-  const sorted = [...throughputsPerS].sort((a, b) => a - b);
-  return {
-    scenario,
-    implementation,
-    count: 1_000,
-    repetitions: throughputsPerS.length,
-    throughputPerS: sorted[Math.floor(sorted.length / 2)],
-    throughputsPerS,
-    cpuS: { consumer: 1 },
-    peakRssMb: { consumer: 200 },
-  };
-}
+import { summaryRow as row } from '../support/summary-row';
 
 describe('evaluatePlatformaticTarget()', () => {
   context('in (a)', () => {

@@ -1,32 +1,12 @@
 import { expect } from 'chai';
 import type { ImplementationSummary } from '../../bench/summarize-runs';
+import { summaryRow as row } from '../support/summary-row';
 import {
   evaluateInspectorCost,
   evaluateRetryTopicsCost,
   evaluateTarget,
   evaluateTracingCost,
 } from '../../bench/targets';
-
-/** A summary row with the figures the retry verdicts read; CPU 1 s over `count` records. */
-function row(
-  scenario: ImplementationSummary['scenario'],
-  implementation: ImplementationSummary['implementation'],
-  throughputsPerS: readonly number[],
-  extra: Partial<ImplementationSummary> = {},
-): ImplementationSummary {
-  const sorted = [...throughputsPerS].sort((a, b) => a - b);
-  return {
-    scenario,
-    implementation,
-    count: 1_000,
-    repetitions: throughputsPerS.length,
-    throughputPerS: sorted[Math.floor(sorted.length / 2)],
-    throughputsPerS,
-    cpuS: { consumer: 1 },
-    peakRssMb: { consumer: 200 },
-    ...extra,
-  };
-}
 
 describe('bench targets', () => {
   describe('evaluateRetryTopicsCost()', () => {
