@@ -4,8 +4,9 @@
 
 import type { ImplementationName } from './worker-protocol';
 
-/** The five scenarios of issue 6; issue 14's (f) consume(), (g) replay, (h) projection restart, (i) exactly-once; issue 15's NestJS-app scenarios (n, o, p); issue 26's retries (r); issue 22's hostile mix (s). */
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'n' | 'o' | 'p' | 'r' | 's';
+/** The five scenarios of issue 6; issue 14's (f) consume(), (g) replay, (h) projection restart, (i) exactly-once; issue 15's NestJS-app scenarios (n, o, p); issue 23's rebalance under load (q); issue 26's retries (r); issue 22's hostile mix (s). */
+export type ScenarioId =
+  'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'n' | 'o' | 'p' | 'q' | 'r' | 's';
 
 export const SCENARIO_IDS: readonly ScenarioId[] = [
   'a',
@@ -20,6 +21,7 @@ export const SCENARIO_IDS: readonly ScenarioId[] = [
   'n',
   'o',
   'p',
+  'q',
   'r',
   's',
 ];
@@ -57,6 +59,7 @@ const FULL_COUNTS: Record<ScenarioId, number> = {
   n: 150_000,
   o: 50_000,
   p: 200_000,
+  q: 15_000,
   r: 250_000,
   s: 8_000,
 };
@@ -73,6 +76,7 @@ const QUICK_COUNTS: Record<ScenarioId, number> = {
   n: 10_000,
   o: 5_000,
   p: 20_000,
+  q: 10_000,
   r: 10_000,
   s: 2_000,
 };
@@ -94,6 +98,7 @@ const COUNT_FLAGS: Record<string, ScenarioId> = {
   '--nest-throughput': 'o',
   '--nest-events': 'p',
   '--retry-events': 'r',
+  '--rebalance-requests': 'q',
   '--hostile-mix': 's',
 };
 
@@ -109,15 +114,17 @@ const IMPLEMENTATIONS: readonly ImplementationName[] = [
   'rxkafka-retry-topics',
   'rxkafka-retry-in-place',
   'rxkafka-inspector',
+  'platformatic',
+  'rxkafka-platformatic',
 ];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,â€¦,p] [--impl rxkafka,kafkajs,nest,â€¦]
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
                        [--stream-events N] [--replay-events N] [--projection-events N] [--eos-events N]
                        [--nest-io-events N] [--nest-throughput N] [--nest-events N] [--retry-events N]
-                       [--hostile-mix N] [--hostile-rate N] [--soak-nest] [--cpu-prof DIR]
+                       [--hostile-mix N] [--hostile-rate N] [--rebalance-requests N] [--soak-nest] [--cpu-prof DIR]
   --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, g 20000, h 20000, i 10000,
-                 n 10000, o 5000, p 20000, r 10000, s 2000) and 1 repetition: a smoke run
+                 n 10000, o 5000, p 20000, q 10000, r 10000, s 2000) and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
   --only LIST    scenarios to run, e.g. --only a,c
   --impl LIST    implementations to run (default all), e.g. --impl rxkafka
@@ -126,7 +133,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,â
                  nest-rxkafka: NestJS on rxkafka/nestjs;
                  rxkafka-retry-topics: retryTopics on the handler, in (a) and (r);
                  rxkafka-retry-in-place: in-place retry, in (r) only;
-                 rxkafka-inspector: the inspector attached, its page open in a headless browser, in (a) and (d))
+                 rxkafka-inspector: the inspector attached, its page open in a headless browser, in (a) and (d);
+                 platformatic: raw @platformatic/kafka, kafkajs's work, in (a), (b), (d), (f);
+                 rxkafka-platformatic: rxkafka with driver: 'platformatic', in (a) to (d) and (f))
   --events N     (a) events through a trivial handler            (default 1000000; NestJS at most 200000)
   --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 250000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)
@@ -142,6 +151,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,â
   --nest-events N     (p) a NestJS app's trivial events vs rxkafka's own controller (default 200000)
   --retry-events N    (r) events awaiting 5 ms I/O, 1 in 100 failing once: retry topics vs in-place retry
                       (default 250000)
+  --rebalance-requests N (q) requests at 500/s to 3 servers while a 4th joins and one leaves: kafkajs's
+                   eager rebalance (rxkafka) vs KIP-848 (rxkafka-platformatic)   (default 15000)
   --hostile-mix N  (s) good requests at 1000/s with hostile records mixed in (default 8000)
   --hostile-rate N (s) hostile records a second (default 100; 0: the same good rate with none)
   --soak-nest    run the soak with NestJS as well

@@ -36,6 +36,8 @@ const ORDER: readonly ImplementationName[] = [
   'nest-rxkafka',
   'rxkafka',
   'kafkajs',
+  'rxkafka-platformatic',
+  'platformatic',
   'nest',
   'rxkafka-stream',
   'rxkafka-alo',
@@ -57,6 +59,8 @@ const LABELS: Record<ImplementationName, string> = {
   'rxkafka-retry-topics': 'rxkafka, retryTopics on the handler',
   'rxkafka-retry-in-place': 'rxkafka, in-place retry',
   'rxkafka-inspector': 'rxkafka, inspector attached (page open)',
+  platformatic: 'raw @platformatic/kafka',
+  'rxkafka-platformatic': 'rxkafka on @platformatic/kafka',
 };
 
 /** Renders the table as aligned text lines with a legend. */

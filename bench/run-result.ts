@@ -28,6 +28,15 @@ export interface RunResult {
   readonly retries?: RetryFigures;
   /** (s): hostile records written during the run, per kind. */
   readonly hostileWritten?: Readonly<Record<string, number>>;
+  /**
+   * (q): from the new member's start until the leaving one has closed, and the latencies of the requests sent
+   * during that change (and shortly after) against those sent before or after it.
+   */
+  readonly rebalance?: {
+    readonly changeMs: number;
+    readonly during: LatencySummary;
+    readonly steady: LatencySummary;
+  };
   /** (h): the two projection starts, timed from projection() to caught up. */
   readonly restart?: {
     readonly fromSnapshotMs: number;

@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { startLocalKafka, type LocalKafka } from '../lib/testing';
 import { parseBenchOptions, type BenchOptions } from './bench-options';
 import { describeMachine } from './machine-info';
+import { evaluatePlatformaticTarget } from './platformatic-targets';
 import { formatReportTable } from './report-table';
 import { toTotalCpuSeconds, type FailedRun, type RunResult } from './run-result';
 import type { RunContext } from './scenarios/run-context';
 import { runEventsOnce } from './scenarios/run-events-once';
 import { runPipelineOnce } from './scenarios/run-pipeline-once';
 import { runProjectionRestartOnce } from './scenarios/run-projection-restart-once';
+import { runRebalanceOnce } from './scenarios/run-rebalance-once';
 import { runReplayOnce } from './scenarios/run-replay-once';
 import { runRequestReplyOnce } from './scenarios/run-request-reply-once';
 import { createScenarios, type Scenario } from './scenarios/scenario';
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
         evaluateTracingCost(scenario.id, summaries),
         evaluateRetryTopicsCost(scenario.id, summaries),
         evaluateInspectorCost(scenario.id, summaries),
+        evaluatePlatformaticTarget(scenario.id, summaries),
       ].filter((verdict) => verdict !== undefined),
     ]);
     console.log(`\n${formatReportTable(scenarios, summaries, verdicts, failures)}\n`);
@@ -144,6 +147,8 @@ function runOnce(
       return runReplayOnce(context, scenario, implementation, repetition);
     case 'projection-restart':
       return runProjectionRestartOnce(context, scenario, implementation, repetition);
+    case 'rebalance':
+      return runRebalanceOnce(context, scenario, implementation, repetition);
   }
 }
 
@@ -151,6 +156,10 @@ function describeRun(run: RunResult): string {
   const parts = [
     `${Math.round(run.throughputPerS).toLocaleString('en-US')} ${run.retries ? 'healthy ' : ''}msgs/s over ` +
       `${(run.durationMs / 1000).toFixed(1)} s`,
+    run.rebalance &&
+      `during the change (${(run.rebalance.changeMs / 1000).toFixed(1)} s, ${run.rebalance.during.count} requests) ` +
+        `p99 ${run.rebalance.during.p99Ms.toFixed(1)} ms, max ${run.rebalance.during.maxMs.toFixed(1)} ms; ` +
+        `steady p99 ${run.rebalance.steady.p99Ms.toFixed(1)} ms`,
     run.retries &&
       `${run.retries.healthyCount.toLocaleString('en-US')} healthy events, ${run.retries.failedOnceCount} failed once, ` +
         `every event done after ${(run.retries.allDoneMs / 1000).toFixed(1)} s`,

@@ -22,6 +22,8 @@ export interface ImplementationSummary {
   readonly soak?: Readonly<Record<string, RssGrowth>>;
   /** (h): the median run's two projection starts. */
   readonly restart?: RunResult['restart'];
+  /** (q): the median run's latencies during the membership change and around it. */
+  readonly rebalance?: RunResult['rebalance'];
   /** (r): the median run's healthy and retried events, and the time until all were done. */
   readonly retries?: RunResult['retries'];
   /** This row's throughput over raw kafkajs's, in the same scenario. */
@@ -69,5 +71,6 @@ function toSummary(runs: RunResult[]): ImplementationSummary {
     soak: representative.soak,
     restart: representative.restart,
     retries: representative.retries,
+    rebalance: representative.rebalance,
   };
 }

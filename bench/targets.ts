@@ -181,6 +181,20 @@ export function evaluateTarget(
     }
     case 'p':
       return describePipelineCost(scenario, find('nest-rxkafka'), rxkafka);
+    case 'q': {
+      // KIP-848 moves single partitions; kafkajs's eager rebalance stops every member until all rejoined.
+      const mine = find('rxkafka-platformatic')?.rebalance?.during;
+      const theirs = rxkafka?.rebalance?.during;
+      return {
+        scenario,
+        implementation: 'rxkafka-platformatic',
+        target: 'p99 during the change ≤ 0.5× kafkajs eager',
+        met: mine === undefined || theirs === undefined ? undefined : mine.p99Ms <= theirs.p99Ms / 2,
+        detail:
+          `p99 ${formatMs(mine?.p99Ms)} vs ${formatMs(theirs?.p99Ms)} ms, ` +
+          `max ${formatMs(mine?.maxMs)} vs ${formatMs(theirs?.maxMs)} ms`,
+      };
+    }
     case 'r':
       return describeRetryStall(scenario, find('rxkafka-retry-topics'), find('rxkafka-retry-in-place'));
     case 's': {
@@ -349,12 +363,15 @@ function cpuPerRecordUs(row: ImplementationSummary): number {
 }
 
 /** `mine[i] / theirs[i]` for each repetition both have. */
-function pairRatios(mine: readonly number[] | undefined, theirs: readonly number[] | undefined): number[] {
+export function pairRatios(
+  mine: readonly number[] | undefined,
+  theirs: readonly number[] | undefined,
+): number[] {
   if (!mine || !theirs) return [];
   return mine.slice(0, theirs.length).map((rate, index) => rate / theirs[index]);
 }
 
-function formatRatio(ratio: number | undefined): string {
+export function formatRatio(ratio: number | undefined): string {
   return ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`;
 }
 

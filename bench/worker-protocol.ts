@@ -17,6 +17,9 @@ import type { LatencySummary } from './stats';
  * `rxkafka-retry-in-place`: `rxkafka` with in-place `retry` of the same backoff, in (r).
  * `rxkafka-inspector`: `rxkafka` with the inspector started on its server or client and its page open in a
  * headless browser, in (a) and (d).
+ * `platformatic`: raw @platformatic/kafka, the same work as raw `kafkajs` hand-written on its Consumer and
+ * Producer, in (a), (b), (d) and (f); `rxkafka-platformatic`: `rxkafka` with `driver: 'platformatic'`, in
+ * (a) to (d) and (f).
  */
 export type ImplementationName =
   | 'rxkafka'
@@ -29,7 +32,9 @@ export type ImplementationName =
   | 'kafkajs-otel'
   | 'rxkafka-retry-topics'
   | 'rxkafka-retry-in-place'
-  | 'rxkafka-inspector';
+  | 'rxkafka-inspector'
+  | 'platformatic'
+  | 'rxkafka-platformatic';
 
 /** The broker and names every role needs. */
 interface KafkaSpec {
@@ -68,6 +73,13 @@ export interface ServerSpec extends KafkaSpec {
   readonly role: 'server';
   readonly implementation: ImplementationName;
   readonly groupId: string;
+  /** (q): `'consumer'` joins with KIP-848's protocol (rxkafka on @platformatic/kafka only). */
+  readonly groupProtocol?: 'consumer';
+  /**
+   * (q): load the implementation and report `ready`, but connect only on the parent's `join` command, then
+   * report `joined`: the change is timed from the join, not from a process start.
+   */
+  readonly joinOnCommand?: boolean;
 }
 
 /** Sends `count` requests with `concurrency` in flight and measures each round trip. */
@@ -86,6 +98,8 @@ export interface ClientSpec extends KafkaSpec {
    * however many are unanswered, and its latency counts from then (a slow server cannot slow the sender).
    */
   readonly ratePerS?: number;
+  /** (q): report each measured request's wall-clock send time and latency, not only their summary. */
+  readonly reportSamples?: boolean;
 }
 
 /** Writes hostile records to the request topic (and stray replies to the reply topic) until told to stop. */
@@ -191,6 +205,8 @@ export interface ServeResult extends SoakMemoryReport {
 }
 
 export interface RequestResult extends SoakMemoryReport {
+  /** (q): each measured request's wall-clock send time (`Date.now()` ms) and latency (ms), by index. */
+  readonly samples?: { readonly sentAtMs: number[]; readonly latencyMs: number[] };
   readonly durationMs: number;
   readonly throughputPerS: number;
   readonly latency: LatencySummary;
@@ -216,6 +232,7 @@ export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'measuring' }
   | { readonly type: 'warm' }
+  | { readonly type: 'joined' }
   | {
       readonly type: 'result';
       readonly result:
@@ -230,4 +247,8 @@ export type WorkerMessage =
   | { readonly type: 'failed'; readonly message: string };
 
 /** Parent → worker (servers and the hostile writer): start the CPU window, note the warm-up RSS, stop and report. */
-export type ParentCommand = { readonly type: 'mark' } | { readonly type: 'warm' } | { readonly type: 'stop' };
+export type ParentCommand =
+  | { readonly type: 'mark' }
+  | { readonly type: 'warm' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'join' };

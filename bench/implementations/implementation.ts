@@ -10,6 +10,8 @@ export interface ConnectionConfig {
   readonly brokers: readonly string[];
   readonly topic: string;
   readonly groupId: string;
+  /** KIP-848's group protocol, where the implementation has it (rxkafka on @platformatic/kafka). */
+  readonly groupProtocol?: 'consumer';
 }
 
 export interface EventConsumerConfig extends ConnectionConfig {
@@ -70,6 +72,10 @@ export function loadImplementation(name: ImplementationName): Implementation {
       return (require('./retrying') as typeof import('./retrying')).rxkafkaWithInPlaceRetry();
     case 'rxkafka-inspector':
       return (require('./inspected') as typeof import('./inspected')).inspectedRxkafka();
+    case 'platformatic':
+      return (require('./platformatic') as typeof import('./platformatic')).platformaticImplementation;
+    case 'rxkafka-platformatic':
+      return (require('./rxkafka') as typeof import('./rxkafka')).rxkafkaOnPlatformatic;
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -16,7 +16,7 @@ const PAGE_READY_TIMEOUT_MS = 60_000;
 
 /** `rxkafkaImplementation`, each server and client inspected with the page open. */
 export function inspectedRxkafka(): Implementation {
-  return createRxkafkaImplementation(undefined, inspectWithPageOpen);
+  return createRxkafkaImplementation({ watch: inspectWithPageOpen });
 }
 
 const inspectWithPageOpen: WatchSource = async (source) => {

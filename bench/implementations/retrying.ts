@@ -11,15 +11,16 @@ import { createRxkafkaImplementation } from './rxkafka';
 /** One retry topic of `RETRY_DELAY_MS`, created at `listen()`; the dead-letter topic after it. */
 export function rxkafkaWithRetryTopics(): Implementation {
   return createRxkafkaImplementation({
-    handlerOptions: { retryTopics: { delaysMs: [RETRY_DELAY_MS], createTopics: true } },
-    retriableErrors: false,
+    retry: {
+      handlerOptions: { retryTopics: { delaysMs: [RETRY_DELAY_MS], createTopics: true } },
+      retriableErrors: false,
+    },
   });
 }
 
 /** Two runs in place, `RETRY_DELAY_MS` apart: the record's partition (with `ordering: 'key'`, its key) waits. */
 export function rxkafkaWithInPlaceRetry(): Implementation {
   return createRxkafkaImplementation({
-    handlerOptions: { retry: { attempts: 2, backoffMs: RETRY_DELAY_MS } },
-    retriableErrors: true,
+    retry: { handlerOptions: { retry: { attempts: 2, backoffMs: RETRY_DELAY_MS } }, retriableErrors: true },
   });
 }

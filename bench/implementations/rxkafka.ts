@@ -42,29 +42,51 @@ export interface EventRetrySettings {
  */
 export type WatchSource = (source: KafkaServer | KafkaClient) => Promise<Closable>;
 
+/** What sets an rxkafka implementation apart from `rxkafkaImplementation`; all optional. */
+export interface RxkafkaVariant {
+  /** The event handler's own `retry` settings (in (a) and (r)). */
+  readonly retry?: EventRetrySettings;
+  /** Watches its servers and clients (the stream consumer of (f) is not watched). */
+  readonly watch?: WatchSource;
+  /** The Kafka client underneath. @defaultValue 'kafkajs' */
+  readonly driver?: 'kafkajs' | 'platformatic';
+}
+
 /** rxkafka as a user would run it: a KafkaServer with a controller, and a KafkaClient. */
 export const rxkafkaImplementation: Implementation = createRxkafkaImplementation();
 
-/**
- * `rxkafkaImplementation`, its event handler with `retry` settings of its own (in (a) and (r)), and its
- * servers and clients watched by `watch` (the stream consumer of (f) is not).
- */
-export function createRxkafkaImplementation(retry?: EventRetrySettings, watch?: WatchSource): Implementation {
+/** `rxkafkaImplementation` on @platformatic/kafka: `driver: 'platformatic'` on every front end. */
+export const rxkafkaOnPlatformatic: Implementation = createRxkafkaImplementation({ driver: 'platformatic' });
+
+/** `rxkafkaImplementation` with `variant`'s differences. */
+export function createRxkafkaImplementation(variant: RxkafkaVariant = {}): Implementation {
+  const { retry, watch } = variant;
+  const driver = variant.driver === 'platformatic' ? { driver: 'platformatic' as const } : {};
   return {
     startEventConsumer: (config, handle) =>
       config.streams
-        ? startStreamConsumer(config, handle)
-        : startEventServer(config, retry?.retriableErrors ? toRetriableErrors(handle) : handle, retry, watch),
-    startSumServer: (config) => startSumServer(config, watch),
-    connectSumRequester: (config) => connectSumRequester(config, watch),
+        ? startStreamConsumer(config, handle, driver)
+        : startEventServer(
+            config,
+            retry?.retriableErrors ? toRetriableErrors(handle) : handle,
+            retry,
+            watch,
+            driver,
+          ),
+    startSumServer: (config) => startSumServer(config, watch, driver),
+    connectSumRequester: (config) => connectSumRequester(config, watch, driver),
   };
 }
+
+/** The `driver` option of every front end: absent (kafkajs) or `'platformatic'`. */
+type DriverSetting = { readonly driver?: 'platformatic' };
 
 async function startEventServer(
   config: EventConsumerConfig,
   handle: EventHandler,
   retry: EventRetrySettings | undefined,
   watch: WatchSource | undefined,
+  driver: DriverSetting,
 ): Promise<Closable> {
   @Controller()
   class BenchEventController {
@@ -74,7 +96,7 @@ async function startEventServer(
     }
   }
   const server = new KafkaServer(createContainer(BenchEventController), {
-    ...toTransportOptions(config),
+    ...toTransportOptions(config, driver),
     subscribe: { fromBeginning: true },
     // Scenario (b): the feature under test. Scenario (a) runs with the defaults.
     ...(config.keyConcurrency ? { ordering: 'key' as const, partitionConcurrency: 8 } : {}),
@@ -86,8 +108,13 @@ async function startEventServer(
  * Scenario (f): `consume()` with its defaults, a trivial map that hands each decoded value to the handler,
  * and `commitAfter()`. The handler is synchronous there; a promise it returned would not be awaited.
  */
-async function startStreamConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable> {
+async function startStreamConsumer(
+  config: EventConsumerConfig,
+  handle: EventHandler,
+  driver: DriverSetting,
+): Promise<Closable> {
   const stream = consume<BenchEvent>({
+    ...driver,
     client: { brokers: [...config.brokers], clientId: config.groupId },
     logger: createStreamLogger('error'),
     groupId: config.groupId,
@@ -115,7 +142,11 @@ async function startStreamConsumer(config: EventConsumerConfig, handle: EventHan
   };
 }
 
-async function startSumServer(config: ConnectionConfig, watch: WatchSource | undefined): Promise<Closable> {
+async function startSumServer(
+  config: ConnectionConfig,
+  watch: WatchSource | undefined,
+  driver: DriverSetting,
+): Promise<Closable> {
   @Controller()
   class BenchSumController {
     @MessagePattern(config.topic)
@@ -123,15 +154,16 @@ async function startSumServer(config: ConnectionConfig, watch: WatchSource | und
       return sumOf(numbers);
     }
   }
-  const server = new KafkaServer(createContainer(BenchSumController), toTransportOptions(config));
+  const server = new KafkaServer(createContainer(BenchSumController), toTransportOptions(config, driver));
   return listenWatched(server, watch);
 }
 
 async function connectSumRequester(
   config: ConnectionConfig,
   watch: WatchSource | undefined,
+  driver: DriverSetting,
 ): Promise<SumRequester> {
-  const client = new KafkaClient(toTransportOptions(config));
+  const client = new KafkaClient(toTransportOptions(config, driver));
   client.subscribeToResponseOf(config.topic);
   // Watched from before it connects, as the server is: the watcher's start-up stays outside the window.
   const watcher = await watch?.(client);
@@ -177,8 +209,10 @@ function createContainer(controller: new () => object): Container {
   return container;
 }
 
-function toTransportOptions(config: ConnectionConfig) {
+function toTransportOptions(config: ConnectionConfig, driver: DriverSetting) {
   return {
+    ...driver,
+    ...(config.groupProtocol ? { groupProtocol: config.groupProtocol } : {}),
     client: { brokers: [...config.brokers], clientId: config.groupId },
     consumer: { groupId: config.groupId },
     logger: createStreamLogger('error'),

@@ -27,6 +27,7 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
     });
     // Allocated before the window, so the soak's RSS does not see it grow.
     const latenciesMs = new Float64Array(spec.count);
+    const sentAtMs = spec.reportSamples ? new Float64Array(spec.count) : undefined;
     const warmAt = spec.soakWarmupFraction ? Math.ceil(spec.count * spec.soakWarmupFraction) : 0;
     let completed = 0;
     let wrongReplies = 0;
@@ -36,6 +37,7 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
     const profile = startCpuProfile(spec.cpuProfilePath);
     const start = meter.snapshot();
     const measure = async (index: number, sentAt: number): Promise<void> => {
+      if (sentAtMs) sentAtMs[index] = performance.timeOrigin + sentAt;
       const correct = await requestSum(requester, index);
       latenciesMs[index] = performance.now() - sentAt;
       if (!correct) wrongReplies++;
@@ -54,6 +56,7 @@ export async function sendRequests(spec: ClientSpec, meter: ProcessMeter): Promi
     const soak = memory.report(end);
     const durationMs = end.atMs - start.atMs;
     return {
+      samples: sentAtMs && { sentAtMs: [...sentAtMs], latencyMs: [...latenciesMs] },
       durationMs,
       throughputPerS: spec.count / (durationMs / 1000),
       latency: summarizeLatencies(latenciesMs),

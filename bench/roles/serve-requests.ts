@@ -12,10 +12,22 @@ import type { ServeResult, ServerSpec } from '../worker-protocol';
  */
 export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Promise<ServeResult> {
   const implementation = loadImplementation(spec.implementation);
+  if (spec.joinOnCommand) {
+    const join = new Promise<void>((resolve) => {
+      const stopListening = onParentCommand((command) => {
+        if (command.type !== 'join') return;
+        stopListening();
+        resolve();
+      });
+    });
+    await sendToParent({ type: 'ready' });
+    await join;
+  }
   const server = await implementation.startSumServer({
     brokers: spec.brokers,
     topic: spec.topic,
     groupId: spec.groupId,
+    groupProtocol: spec.groupProtocol,
   });
   let mark = meter.snapshot();
   let profile: RunningCpuProfile | undefined;
@@ -35,7 +47,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
       }
     });
   });
-  await sendToParent({ type: 'ready' });
+  await sendToParent({ type: spec.joinOnCommand ? 'joined' : 'ready' });
   await stopped;
   const end = meter.snapshot();
   profile?.stop();

@@ -78,8 +78,26 @@ export interface ProjectionRestartScenario extends ScenarioBase {
   readonly tailCount: number;
 }
 
+/**
+ * (q): `SERVERS` servers of one group under request/reply at a steady rate; after `changeAfterMs` of the
+ * measured phase a fourth joins, then one of the first leaves.
+ */
+export interface RebalanceScenario extends ScenarioBase {
+  readonly kind: 'rebalance';
+  readonly partitions: number;
+  readonly servers: number;
+  readonly ratePerS: number;
+  readonly warmupCount: number;
+  readonly changeAfterMs: number;
+}
+
 export type Scenario =
-  EventScenario | RequestReplyScenario | ReplayScenario | ProjectionRestartScenario | PipelineScenario;
+  | EventScenario
+  | RequestReplyScenario
+  | ReplayScenario
+  | ProjectionRestartScenario
+  | PipelineScenario
+  | RebalanceScenario;
 
 /** How many records `implementation` gets in `scenario`. */
 export function countOf(scenario: Scenario, implementation: ImplementationName): number {
@@ -109,7 +127,10 @@ const PARTITIONS = 8;
  */
 export const HOSTILE_MIX_RATE_PER_S = 1_000;
 
-/** The scenarios selected by `options`, in order (a to e, issue 14's f to i, issue 15's n to p, issue 26's r, issue 22's s). */
+/** (q)'s request rate: steady, so that the latencies during the change are comparable with those around it. */
+export const REBALANCE_RATE_PER_S = 500;
+
+/** The scenarios selected by `options`, in order (a to e, issue 14's f to i, issue 15's n to p, issue 23's q, issue 26's r, issue 22's s). */
 export function createScenarios(options: BenchOptions): Scenario[] {
   const { counts, repetitions } = options;
   const events = { kind: 'events', partitions: PARTITIONS, keys: 1_000, valueBytes: 1_024 } as const;
@@ -129,6 +150,8 @@ export function createScenarios(options: BenchOptions): Scenario[] {
         'kafkajs-otel',
         'rxkafka-retry-topics',
         'rxkafka-inspector',
+        'platformatic',
+        'rxkafka-platformatic',
       ],
       repetitions,
       ioDelayMs: 0,
@@ -141,7 +164,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       title: 'events, handler awaits 5 ms I/O',
       count: counts.b,
       countFor: { nest: Math.min(counts.b, NEST_IO_EVENTS) },
-      implementations: ['rxkafka', 'kafkajs', 'nest'],
+      implementations: ['rxkafka', 'kafkajs', 'nest', 'platformatic', 'rxkafka-platformatic'],
       repetitions,
       ioDelayMs: 5,
       keyConcurrency: true,
@@ -152,7 +175,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       id: 'c',
       title: 'request/reply, 1 in flight',
       count: counts.c,
-      implementations: ['rxkafka', 'kafkajs', 'nest'],
+      implementations: ['rxkafka', 'kafkajs', 'nest', 'rxkafka-platformatic'],
       repetitions,
       concurrency: 1,
       warmupCount: Math.min(100, Math.ceil(counts.c / 10)),
@@ -164,7 +187,16 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       title: 'request/reply, 256 in flight',
       count: counts.d,
       countFor: { nest: Math.min(counts.d, NEST_REQUESTS) },
-      implementations: ['rxkafka', 'kafkajs', 'nest', 'rxkafka-otel', 'kafkajs-otel', 'rxkafka-inspector'],
+      implementations: [
+        'rxkafka',
+        'kafkajs',
+        'nest',
+        'rxkafka-otel',
+        'kafkajs-otel',
+        'rxkafka-inspector',
+        'platformatic',
+        'rxkafka-platformatic',
+      ],
       repetitions,
       concurrency: 256,
       warmupCount: Math.min(2_000, Math.ceil(counts.d / 10)),
@@ -187,7 +219,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       id: 'f',
       title: 'events, consume() + commitAfter(), trivial map',
       count: counts.f,
-      implementations: ['rxkafka', 'kafkajs'],
+      implementations: ['rxkafka', 'kafkajs', 'platformatic', 'rxkafka-platformatic'],
       repetitions,
       ioDelayMs: 0,
       keyConcurrency: false,
@@ -287,6 +319,23 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       ratePerS: HOSTILE_MIX_RATE_PER_S,
       hostileRatePerS: options.hostileRatePerS,
       timeoutMs: 60_000 + counts.s * 5,
+    },
+    // Issue 23: a member joins and another leaves under load, kafkajs's eager rebalance against KIP-848.
+    q: {
+      kind: 'rebalance',
+      id: 'q',
+      title: `request/reply at ${REBALANCE_RATE_PER_S}/s while a member joins and another leaves`,
+      // 12 partitions: 4 a member for 3 members, 3 for 4, so every change moves some and keeps others.
+      partitions: 12,
+      servers: 3,
+      ratePerS: REBALANCE_RATE_PER_S,
+      count: counts.q,
+      implementations: ['rxkafka', 'rxkafka-platformatic'],
+      subject: 'rxkafka-platformatic',
+      repetitions,
+      warmupCount: 500,
+      changeAfterMs: Math.min(10_000, (counts.q / REBALANCE_RATE_PER_S) * 250),
+      timeoutMs: 120_000 + counts.q * 5,
     },
     p: {
       ...events,

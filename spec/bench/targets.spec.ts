@@ -1,32 +1,12 @@
 import { expect } from 'chai';
 import type { ImplementationSummary } from '../../bench/summarize-runs';
+import { summaryRow as row } from '../support/summary-row';
 import {
   evaluateInspectorCost,
   evaluateRetryTopicsCost,
   evaluateTarget,
   evaluateTracingCost,
 } from '../../bench/targets';
-
-/** A summary row with the figures the retry verdicts read; CPU 1 s over `count` records. */
-function row(
-  scenario: ImplementationSummary['scenario'],
-  implementation: ImplementationSummary['implementation'],
-  throughputsPerS: readonly number[],
-  extra: Partial<ImplementationSummary> = {},
-): ImplementationSummary {
-  const sorted = [...throughputsPerS].sort((a, b) => a - b);
-  return {
-    scenario,
-    implementation,
-    count: 1_000,
-    repetitions: throughputsPerS.length,
-    throughputPerS: sorted[Math.floor(sorted.length / 2)],
-    throughputsPerS,
-    cpuS: { consumer: 1 },
-    peakRssMb: { consumer: 200 },
-    ...extra,
-  };
-}
 
 describe('bench targets', () => {
   describe('evaluateRetryTopicsCost()', () => {
@@ -164,5 +144,36 @@ describe('bench targets', () => {
         'healthy events (990) 40,000/s vs n/a (n/a); every event done after 3.2 s vs n/a',
       );
     });
+  });
+});
+
+describe("evaluateTarget('q')", () => {
+  const latency = (p99Ms: number) => ({
+    count: 100,
+    p50Ms: 10,
+    p90Ms: 20,
+    p99Ms,
+    maxMs: p99Ms + 1,
+    meanMs: 12,
+  });
+  const rebalanced = (implementation: ImplementationSummary['implementation'], p99Ms: number) => ({
+    ...row('q', implementation, [500]),
+    rebalance: { changeMs: 2_000, during: latency(p99Ms), steady: latency(20) },
+  });
+
+  it("is met on rxkafka-platformatic's row when its p99 during the change is at most half kafkajs's", () => {
+    const verdict = evaluateTarget('q', [
+      rebalanced('rxkafka', 400),
+      rebalanced('rxkafka-platformatic', 200),
+    ]);
+    expect(verdict).to.include({ implementation: 'rxkafka-platformatic', met: true });
+    expect(verdict.detail).to.equal('p99 200.0 vs 400.0 ms, max 201.0 vs 401.0 ms');
+  });
+
+  it('is not met above half, and n/a when a side did not run', () => {
+    expect(
+      evaluateTarget('q', [rebalanced('rxkafka', 400), rebalanced('rxkafka-platformatic', 201)]).met,
+    ).to.equal(false);
+    expect(evaluateTarget('q', [rebalanced('rxkafka-platformatic', 200)]).met).to.equal(undefined);
   });
 });
