@@ -118,6 +118,12 @@ describe('diagnostics channels (integration)', () => {
       expect(recorder.on('rxkafka:handler:start')).to.deep.equal([run]);
       expect(recorder.on('rxkafka:handler:end')[0]).to.deep.include(run);
       expect(recorder.on('rxkafka:handler:error')).to.deep.equal([]);
+      // The reply is produced once the broker acknowledged it to the server's producer; the client, in this
+      // same process, may read the reply before that acknowledgement arrives on the other socket.
+      await eventually(
+        () => recorder.on('rxkafka:reply:produced').length > 0,
+        'the server to hear its reply was produced',
+      );
       expect(recorder.on('rxkafka:reply:produced')).to.deep.equal([
         { correlationId, replyTopic, replyPartition: 0, records: 1 },
       ]);
