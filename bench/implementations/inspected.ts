@@ -8,11 +8,14 @@ import type { Browser, Page } from 'puppeteer-core';
 import { createStreamLogger } from '../../lib';
 import { startInspector } from '../../lib/inspector';
 import { launchHeadlessBrowser } from '../../spec/inspector/support/headless-browser';
-import type { Closable, Implementation } from './implementation';
-import { createRxkafkaImplementation, type WatchSource } from './rxkafka';
+import type { Implementation } from './implementation';
+import { createRxkafkaImplementation, type Watcher, type WatchSource } from './rxkafka';
 
 /** How long the page may take to load and get the live stream's first message. */
 const PAGE_READY_TIMEOUT_MS = 60_000;
+
+/** How long the page is left after its first draw of a source, for the browser's layout and paint to end. */
+const FIRST_DRAW_SETTLE_MS = 1_000;
 
 /** `rxkafkaImplementation`, each server and client inspected with the page open. */
 export function inspectedRxkafka(): Implementation {
@@ -25,9 +28,11 @@ const inspectWithPageOpen: WatchSource = async (source) => {
     logger: createStreamLogger('error'),
   });
   let browser: Browser | undefined;
+  let page: Page;
   try {
     browser = await launchHeadlessBrowser();
-    await openLivePage(await browser.newPage(), inspector.url);
+    page = await browser.newPage();
+    await openLivePage(page, inspector.url);
   } catch (error) {
     await browser?.close();
     await inspector.close();
@@ -35,12 +40,29 @@ const inspectWithPageOpen: WatchSource = async (source) => {
   }
   const opened = browser;
   return {
+    settled: () => waitForFirstDraw(page),
     close: async () => {
       await opened.close();
       await inspector.close();
     },
-  } satisfies Closable;
+  } satisfies Watcher;
 };
+
+/**
+ * Waits until the page has drawn the connected source (its marker on the fleet chart) and painted it, then
+ * one more second. A page's first draw of a source (its statecharts) costs its browser about 2 s of CPU on
+ * these cores, once; an operator's page open for hours pays it once too, so it belongs with the set-up,
+ * not in a window of a few seconds.
+ */
+async function waitForFirstDraw(page: Page): Promise<void> {
+  await page.waitForFunction(`document.querySelector('#fleet-chart g.marker') !== null`, {
+    timeout: PAGE_READY_TIMEOUT_MS,
+    polling: 'mutation',
+  });
+  await page.evaluate(
+    `new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, ${FIRST_DRAW_SETTLE_MS}))))`,
+  );
+}
 
 /** Opens the page and waits until its live stream said hello (the badge reads "live"). */
 async function openLivePage(page: Page, url: string): Promise<void> {
