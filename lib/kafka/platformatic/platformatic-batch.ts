@@ -23,6 +23,8 @@ export class PlatformaticBatch implements FetchedBatch {
   readonly #owner: BatchOwner;
   readonly #generation: number;
   readonly #seeks: number;
+  /** The epoch of the owner's resolved offsets this batch was read in: it resolves nothing in a later one. */
+  readonly #offsetsEpoch: number;
 
   constructor(topic: string, partition: number, messages: readonly FetchedRecord[], owner: BatchOwner) {
     const last = messages[messages.length - 1];
@@ -37,12 +39,13 @@ export class PlatformaticBatch implements FetchedBatch {
     this.#owner = owner;
     this.#generation = owner.generation;
     this.#seeks = owner.seeksOf(topic, partition);
+    this.#offsetsEpoch = owner.offsets.epoch;
     this.resolveOffset = this.resolveOffset.bind(this);
     this.heartbeat = this.heartbeat.bind(this);
   }
 
   resolveOffset(offset: string): void {
-    this.#owner.offsets.resolve(this.batch.topic, this.batch.partition, offset);
+    this.#owner.offsets.resolve(this.batch.topic, this.batch.partition, offset, this.#offsetsEpoch);
   }
 
   heartbeat(): Promise<void> {

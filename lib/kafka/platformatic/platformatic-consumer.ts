@@ -46,10 +46,12 @@ import { fromPartitionKey, toAssignment, toPartitionKey, toTopicPartitionOffsets
 import { mayRestartAgain, RESTART_DELAYS_MS } from './restart-policy';
 import { SeekPositions } from './seek-positions';
 import { SkippedOffsets } from './skipped-offsets';
+import { WithdrawableCommits } from './withdrawable-commits';
 
 type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type NativeStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 type NativeMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+type NativeCommitOffset = { topic: string; partition: number; offset: bigint; leaderEpoch: number };
 
 export interface PlatformaticConsumerSetup {
   readonly library: PlatformaticKafka;
@@ -83,6 +85,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   #stream: NativeStream | undefined;
   #settings: ConsumeSettings | undefined;
   readonly #held = new HeldPartitions();
+  readonly #commits = new WithdrawableCommits<NativeCommitOffset>();
   #running = false;
   #restarting = false;
   #generation = 0;
@@ -167,14 +170,19 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       );
     }
     // leaderEpoch -1: "unknown", which Kafka accepts; the stream does not say which epoch it read at.
-    await native.commit({
-      offsets: offsets.map(({ topic, partition, offset }) => ({
-        topic,
-        partition,
-        offset: BigInt(offset),
-        leaderEpoch: -1,
-      })),
-    });
+    const toCommit = offsets.map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset: BigInt(offset),
+      leaderEpoch: -1,
+    }));
+    const outcome = await this.#commits.commit(toCommit, (toSend) => native.commit({ offsets: toSend }));
+    if (outcome === 'withdrawn') {
+      // The broker refused the commit for a rebalance, and the library sent it again as a member of the
+      // generation it rejoined, emptied (see WithdrawableCommits): as kafkajs's commitOffsets during a
+      // rebalance, this rejects with the broker's refusal, and nothing is recorded as committed.
+      throw new this.#setup.library.ProtocolError('REBALANCE_IN_PROGRESS');
+    }
     this.offsets.committed(offsets);
     this.#emit({ type: 'offsets.committed', offsets: toTopicPartitionOffsets(offsets) });
   }
@@ -225,6 +233,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     }) as NativeConsumer;
     native.on('consumer:group:join', (payload: GroupJoinPayload) => {
       if (native !== this.#native) return;
+      // A commit refused for this rebalance would be sent again into the new generation: see
+      // WithdrawableCommits.
+      this.#commits.withdrawAll();
       this.#generation += 1;
       // The stream starts every partition again at the group's committed offset (another member may have
       // moved it meanwhile): a seek or a resolved offset from before the join would skip or rewind it.

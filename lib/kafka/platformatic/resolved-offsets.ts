@@ -4,13 +4,28 @@ import type { TopicPartitionOffsets } from '../fetched-batch';
  * The offsets the runtime resolved and those Kafka took, per partition ("the next offset to read"): what a
  * batch's `uncommittedOffsets()` reports. @platformatic/kafka keeps its own only for its autocommit, which
  * rxkafka turns off.
+ *
+ * Each `clear()` (a join, a restart) begins a new epoch. A batch read before it may still have records in
+ * flight; their offsets belong to the member's previous generation: a partition now another member's would
+ * be committed back below that member's commits, and one kept is read again from the group's committed
+ * offset anyway. So a batch resolves only in the epoch it was read in.
  */
 export class ResolvedOffsets {
   readonly #resolved = new Map<string, Map<number, bigint>>();
   readonly #committed = new Map<string, Map<number, bigint>>();
+  #epoch = 0;
 
-  /** The record at `offset` is handled: the next offset to read is the one after it. */
-  resolve(topic: string, partition: number, offset: string): void {
+  /** The epoch offsets resolved now belong to; `clear()` begins the next one. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * The record at `offset` is handled: the next offset to read is the one after it. Ignored when `epoch`
+   * (the one its batch was read in) has ended.
+   */
+  resolve(topic: string, partition: number, offset: string, epoch = this.#epoch): void {
+    if (epoch !== this.#epoch) return;
     const next = BigInt(offset) + 1n;
     const partitions = getOrCreate(this.#resolved, topic);
     const current = partitions.get(partition);
@@ -51,6 +66,7 @@ export class ResolvedOffsets {
   }
 
   clear(): void {
+    this.#epoch += 1;
     this.#resolved.clear();
     this.#committed.clear();
   }

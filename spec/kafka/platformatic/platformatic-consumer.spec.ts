@@ -52,10 +52,17 @@ class FakeConsumer extends EventEmitter {
     });
     return this.stream;
   }
-  async commit(): Promise<void> {}
+  async commit(_options: { offsets: unknown[] }): Promise<void> {}
   close(_force: boolean, callback: (error: Error | null) => void): void {
     this.closed = true;
     callback(null);
+  }
+}
+
+/** A stand-in for @platformatic/kafka's ProtocolError: the broker's error name as `apiId`. */
+class FakeProtocolError extends Error {
+  constructor(readonly apiId: string) {
+    super(apiId);
   }
 }
 
@@ -75,7 +82,7 @@ function createConsumer(
   setup: Partial<Pick<PlatformaticConsumerSetup, 'groupProtocol' | 'options' | 'restartDelaysMs'>> = {},
 ): PlatformaticConsumer {
   return new PlatformaticConsumer({
-    library: { Consumer: FakeConsumer } as unknown as PlatformaticKafka,
+    library: { Consumer: FakeConsumer, ProtocolError: FakeProtocolError } as unknown as PlatformaticKafka,
     base: { clientId: 'spec', bootstrapBrokers: ['localhost:9092'] },
     groupId: 'g',
     options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS },
@@ -160,6 +167,67 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
     FakeConsumer.created[0].stream.push(message(10));
     await handed;
     expect(delivered).to.deep.equal(['5', '10']);
+    await consumer.disconnect();
+  });
+
+  it('withdraws a commit in flight at a join: the library’s send after its rejoin carries nothing, and the commit rejects', async () => {
+    const consumer = createConsumer();
+    await consumer.connect();
+    await consumer.consume({ topics: ['t'], fromBeginning: true, eachBatch: async () => undefined });
+    const native = FakeConsumer.created[0];
+    // The library's commit refused for a rebalance: it rejoins, then sends the same offsets again.
+    const sent: number[] = [];
+    let rejoined!: () => void;
+    native.commit = async ({ offsets }) => {
+      sent.push(offsets.length);
+      await new Promise<void>((resolve) => (rejoined = resolve));
+      sent.push(offsets.length);
+    };
+    const events: DriverConsumerEvent[] = [];
+    consumer.onEvent((event) => events.push(event));
+    const committing = consumer.commitOffsets([{ topic: 't', partition: 0, offset: '935' }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    native.emit('consumer:group:join', {
+      memberId: 'member-1',
+      generationId: 2,
+      assignments: [{ topic: 't', partitions: [0] }],
+    });
+    rejoined();
+    const failure = await committing.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(sent).to.deep.equal([1, 0]);
+    expect(failure).to.be.instanceOf(FakeProtocolError).and.to.have.property('apiId', 'REBALANCE_IN_PROGRESS');
+    expect(events.map((event) => event.type)).to.deep.equal(['group.joined']);
+    await consumer.disconnect();
+  });
+
+  it('resolves nothing for a batch read before a join: a kept partition is read again from its committed offset', async () => {
+    const consumer = createConsumer();
+    let handedOver!: (batch: FetchedBatch) => void;
+    const first = new Promise<FetchedBatch>((resolve) => (handedOver = resolve));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    await consumer.connect();
+    await consumer.consume({
+      topics: ['t'],
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        handedOver(batch);
+        await finished;
+      },
+    });
+    FakeConsumer.created[0].stream.push(message(934));
+    const batch = await first;
+    FakeConsumer.created[0].emit('consumer:group:join', {
+      memberId: 'member-1',
+      generationId: 2,
+      assignments: [{ topic: 't', partitions: [0] }],
+    });
+    batch.resolveOffset('934');
+    expect(batch.uncommittedOffsets()).to.deep.equal({ topics: [] });
+    finish();
     await consumer.disconnect();
   });
 

@@ -34,4 +34,17 @@ describe('ResolvedOffsets', () => {
       topics: [{ topic: 't', partitions: [{ partition: 0, offset: '3' }] }],
     });
   });
+
+  it('ignores a resolve from a batch read before the last clear() (a join or a restart)', () => {
+    const offsets = new ResolvedOffsets();
+    const before = offsets.epoch;
+    offsets.resolve('t', 0, '4', before);
+    offsets.clear();
+    offsets.resolve('t', 0, '934', before);
+    expect(offsets.uncommitted()).to.deep.equal({ topics: [] });
+    offsets.resolve('t', 0, '2239', offsets.epoch);
+    expect(offsets.uncommitted()).to.deep.equal({
+      topics: [{ topic: 't', partitions: [{ partition: 0, offset: '2240' }] }],
+    });
+  });
 });
