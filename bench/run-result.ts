@@ -36,6 +36,9 @@ export interface RunResult {
     readonly changeMs: number;
     readonly during: LatencySummary;
     readonly steady: LatencySummary;
+    /** The join's and the leave's ownership change (see `bench/scenarios/ownership-change.ts`). */
+    readonly join?: RebalanceChangeFigures;
+    readonly leave?: RebalanceChangeFigures;
   };
   /** (h): the two projection starts, timed from projection() to caught up. */
   readonly restart?: {
@@ -58,4 +61,12 @@ export interface FailedRun {
 /** Total CPU seconds of a run, all its processes together. */
 export function toTotalCpuSeconds(run: RunResult): number {
   return Object.values(run.cpuS).reduce((total, seconds) => total + seconds, 0);
+}
+
+/** One membership change of (q): its window, and the records handled on partitions that kept their owner. */
+export interface RebalanceChangeFigures {
+  /** From the first partition losing or changing owner to every one having one owner again. */
+  readonly windowMs: number | undefined;
+  readonly unmovedPartitions: number;
+  readonly handledOnUnmoved: number;
 }

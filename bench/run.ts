@@ -11,7 +11,7 @@ import { parseBenchOptions, type BenchOptions } from './bench-options';
 import { describeMachine } from './machine-info';
 import { evaluatePlatformaticTarget } from './platformatic-targets';
 import { formatReportTable } from './report-table';
-import { toTotalCpuSeconds, type FailedRun, type RunResult } from './run-result';
+import { toTotalCpuSeconds, type FailedRun, type RebalanceChangeFigures, type RunResult } from './run-result';
 import type { RunContext } from './scenarios/run-context';
 import { runEventsOnce } from './scenarios/run-events-once';
 import { runPipelineOnce } from './scenarios/run-pipeline-once';
@@ -162,6 +162,15 @@ function runOnce(
   }
 }
 
+/** (q): one change's figures, e.g. "8 partitions kept their owner, 310 requests handled on them in 1.8 s". */
+function describeOwnershipChange(change: RebalanceChangeFigures): string {
+  if (change.windowMs === undefined) return 'no complete ownership change seen';
+  return (
+    `${change.unmovedPartitions} partitions kept their owner, ${change.handledOnUnmoved} requests handled on ` +
+    `them in ${(change.windowMs / 1000).toFixed(1)} s`
+  );
+}
+
 function describeRun(run: RunResult): string {
   const parts = [
     `${Math.round(run.throughputPerS).toLocaleString('en-US')} ${run.retries ? 'healthy ' : ''}msgs/s over ` +
@@ -170,6 +179,8 @@ function describeRun(run: RunResult): string {
       `during the change (${(run.rebalance.changeMs / 1000).toFixed(1)} s, ${run.rebalance.during.count} requests) ` +
         `p99 ${run.rebalance.during.p99Ms.toFixed(1)} ms, max ${run.rebalance.during.maxMs.toFixed(1)} ms; ` +
         `steady p99 ${run.rebalance.steady.p99Ms.toFixed(1)} ms`,
+    run.rebalance?.join && `join: ${describeOwnershipChange(run.rebalance.join)}`,
+    run.rebalance?.leave && `leave: ${describeOwnershipChange(run.rebalance.leave)}`,
     run.retries &&
       `${run.retries.healthyCount.toLocaleString('en-US')} healthy events, ${run.retries.failedOnceCount} failed once, ` +
         `every event done after ${(run.retries.allDoneMs / 1000).toFixed(1)} s`,

@@ -5,6 +5,7 @@
  */
 import type { ScenarioId } from './bench-options';
 import type { ImplementationSummary } from './summarize-runs';
+import type { RebalanceChangeFigures } from './run-result';
 
 export interface TargetVerdict {
   readonly scenario: ScenarioId;
@@ -183,8 +184,10 @@ export function evaluateTarget(
       return describePipelineCost(scenario, find('nest-rxkafka'), rxkafka);
     case 'q': {
       // KIP-848 moves single partitions; kafkajs's eager rebalance stops every member until all rejoined.
-      const mine = find('rxkafka-platformatic')?.rebalance?.during;
-      const theirs = rxkafka?.rebalance?.during;
+      const incremental = find('rxkafka-platformatic')?.rebalance;
+      const eager = rxkafka?.rebalance;
+      const mine = incremental?.during;
+      const theirs = eager?.during;
       return {
         scenario,
         implementation: 'rxkafka-platformatic',
@@ -192,7 +195,10 @@ export function evaluateTarget(
         met: mine === undefined || theirs === undefined ? undefined : mine.p99Ms <= theirs.p99Ms / 2,
         detail:
           `p99 ${formatMs(mine?.p99Ms)} vs ${formatMs(theirs?.p99Ms)} ms, ` +
-          `max ${formatMs(mine?.maxMs)} vs ${formatMs(theirs?.maxMs)} ms`,
+          `max ${formatMs(mine?.maxMs)} vs ${formatMs(theirs?.maxMs)} ms; ` +
+          `handled on unmoved partitions, join ${handledOnUnmoved(incremental?.join)} vs ` +
+          `${handledOnUnmoved(eager?.join)}, leave ${handledOnUnmoved(incremental?.leave)} vs ` +
+          `${handledOnUnmoved(eager?.leave)}`,
       };
     }
     case 'r':
@@ -381,4 +387,9 @@ function formatMs(ms: number | undefined): string {
 
 function formatPct(pct: number): string {
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
+/** (q): requests handled on the partitions that kept their owner during one change, or "n/a". */
+function handledOnUnmoved(change: RebalanceChangeFigures | undefined): string {
+  return change?.windowMs === undefined ? 'n/a' : String(change.handledOnUnmoved);
 }

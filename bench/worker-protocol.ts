@@ -80,6 +80,14 @@ export interface ServerSpec extends KafkaSpec {
    * report `joined`: the change is timed from the join, not from a process start.
    */
   readonly joinOnCommand?: boolean;
+  /** (q): report each handled request's partition and time, and each change of the partitions held. */
+  readonly reportOwnership?: boolean;
+  /**
+   * (q), with `joinOnCommand` and `reportOwnership`: report `joined` only once the server holds this many
+   * partitions. Under KIP-848 listen() resolves before the broker has moved the joiner's share to it, and
+   * the leave must not start while the join is still moving partitions.
+   */
+  readonly joinedWhenHolding?: number;
 }
 
 /** Sends `count` requests with `concurrency` in flight and measures each round trip. */
@@ -202,6 +210,10 @@ export interface ServeResult extends SoakMemoryReport {
   /** CPU seconds from the parent's `mark` (the client's measured phase began) to `stop`. */
   readonly cpuS: number;
   readonly peakRssMb: number;
+  /** (q): each handled request's partition and wall-clock time (`Date.now()` ms) as its handler began. */
+  readonly handled?: { readonly partition: number[]; readonly atMs: number[] };
+  /** (q): the partitions held from each `atMs` on, one entry a change (none held once stopped). */
+  readonly ownership?: Array<{ readonly atMs: number; readonly partitions: readonly number[] }>;
 }
 
 export interface RequestResult extends SoakMemoryReport {

@@ -14,6 +14,14 @@ export interface ConnectionConfig {
   readonly groupProtocol?: 'consumer';
 }
 
+/** (q): what a sum server tells of its ownership and its work, where the implementation can (rxkafka). */
+export interface SumServerConfig extends ConnectionConfig {
+  /** Called with the partition of each request as its handler begins. */
+  readonly onHandled?: (partition: number) => void;
+  /** Called with the topic's partitions the server holds, each time they change (none while not assigned). */
+  readonly onOwnership?: (partitions: readonly number[]) => void;
+}
+
 export interface EventConsumerConfig extends ConnectionConfig {
   /** Run different keys of a partition concurrently, if the implementation can be configured to. */
   readonly keyConcurrency: boolean;
@@ -39,7 +47,7 @@ export interface Implementation {
   /** Starts consuming the topic from the beginning; resolves once the consumer has joined its group. */
   startEventConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable>;
   /** Starts a server whose handler answers the sum of the numbers it gets. */
-  startSumServer(config: ConnectionConfig): Promise<Closable>;
+  startSumServer(config: SumServerConfig): Promise<Closable>;
   /** Connects a client subscribed to the topic's replies. */
   connectSumRequester(config: ConnectionConfig): Promise<SumRequester>;
 }

@@ -1,12 +1,14 @@
 import { Container } from 'inversify';
-import { filter, firstValueFrom, map } from 'rxjs';
+import { filter, firstValueFrom, map, merge } from 'rxjs';
 import {
   commitAfter,
   consume,
   Controller,
   createStreamLogger,
+  Ctx,
   EventPattern,
   KafkaClient,
+  KafkaContext,
   KafkaRetriableException,
   KafkaServer,
   MessagePattern,
@@ -22,6 +24,7 @@ import {
   type EventHandler,
   type Implementation,
   type SumRequester,
+  type SumServerConfig,
 } from './implementation';
 
 /** How the event handler of `createRxkafkaImplementation()` retries a record its handler failed on. */
@@ -152,7 +155,7 @@ async function startStreamConsumer(
 }
 
 async function startSumServer(
-  config: ConnectionConfig,
+  config: SumServerConfig,
   watch: WatchSource | undefined,
   driver: DriverSetting,
 ): Promise<Closable> {
@@ -163,8 +166,50 @@ async function startSumServer(
       return sumOf(numbers);
     }
   }
-  const server = new KafkaServer(createContainer(BenchSumController), toTransportOptions(config, driver));
-  return listenWatched(server, watch);
+  const { onHandled, onOwnership } = config;
+  // (q) only: the handler that reports its partition takes the context, which the others need not.
+  @Controller()
+  class ReportingSumController {
+    @MessagePattern(config.topic)
+    sum(@Payload() numbers: number[], @Ctx() context: KafkaContext): number {
+      onHandled?.(context.getPartition());
+      return sumOf(numbers);
+    }
+  }
+  const controller = onHandled ? ReportingSumController : BenchSumController;
+  const server = new KafkaServer(createContainer(controller), toTransportOptions(config, driver));
+  const listening = await listenWatched(server, watch);
+  if (!onOwnership) return listening;
+  const ownership = reportOwnership(server, config.topic, onOwnership);
+  return {
+    close: async () => {
+      await listening.close();
+      ownership.unsubscribe();
+      onOwnership([]);
+    },
+  };
+}
+
+/**
+ * Calls `report` with the topic's partitions `server` holds, now and whenever they change: none while its
+ * connection is not `assigned` (an eager rebalance, a restart), whatever its last assignment says.
+ */
+function reportOwnership(
+  server: KafkaServer,
+  topic: string,
+  report: (partitions: readonly number[]) => void,
+): { unsubscribe(): void } {
+  const { connection } = server;
+  let last = '';
+  const check = (): void => {
+    const partitions = connection.state === 'assigned' ? [...(connection.assignment[topic] ?? [])] : [];
+    const text = partitions.join(',');
+    if (text === last) return;
+    last = text;
+    report(partitions);
+  };
+  // Both replay their current value: the first report is what the server holds now.
+  return merge(connection.status$, connection.assignment$).subscribe(check);
 }
 
 async function connectSumRequester(

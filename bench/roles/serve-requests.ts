@@ -23,11 +23,27 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
     await sendToParent({ type: 'ready' });
     await join;
   }
+  const handled = { partition: [] as number[], atMs: [] as number[] };
+  const ownership: Array<{ atMs: number; partitions: readonly number[] }> = [];
+  let onShare = (): void => undefined;
+  const holdsShare = new Promise<void>((resolve) => (onShare = resolve));
   const server = await implementation.startSumServer({
     brokers: spec.brokers,
     topic: spec.topic,
     groupId: spec.groupId,
     groupProtocol: spec.groupProtocol,
+    ...(spec.reportOwnership
+      ? {
+          onHandled: (partition: number) => {
+            handled.partition.push(partition);
+            handled.atMs.push(Date.now());
+          },
+          onOwnership: (partitions: readonly number[]) => {
+            ownership.push({ atMs: Date.now(), partitions });
+            if (partitions.length >= (spec.joinedWhenHolding ?? 0)) onShare();
+          },
+        }
+      : {}),
   });
   let mark = meter.snapshot();
   let profile: RunningCpuProfile | undefined;
@@ -47,11 +63,17 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
       }
     });
   });
+  if (spec.joinOnCommand && spec.joinedWhenHolding !== undefined) await holdsShare;
   await sendToParent({ type: spec.joinOnCommand ? 'joined' : 'ready' });
   await stopped;
   const end = meter.snapshot();
   profile?.stop();
   const soak = memory.report(end);
   await server.close();
-  return { cpuS: toCpuSeconds(mark, end), peakRssMb: meter.peakRssMb, ...soak };
+  return {
+    cpuS: toCpuSeconds(mark, end),
+    peakRssMb: meter.peakRssMb,
+    ...soak,
+    ...(spec.reportOwnership ? { handled, ownership } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import { toUniqueTopic } from '../topic-admin';
 import { killLiveWorkers, WorkerProcess } from '../worker-process';
 import type { ImplementationName, RequestResult, ServeResult, ServerSpec } from '../worker-protocol';
 import { EXIT_TIMEOUT_MS, STARTUP_TIMEOUT_MS, type RunContext } from './run-context';
+import { measureOwnershipChange, type HandledRecord, type OwnershipReport } from './ownership-change';
 import type { RebalanceScenario } from './scenario';
 
 /** After the leaving member is gone, requests sent this long after still count as "during the change". */
@@ -35,6 +36,7 @@ export async function runRebalanceOnce(
       role: 'server',
       ...connection,
       ...(implementation === 'rxkafka-platformatic' ? { groupProtocol: 'consumer' as const } : {}),
+      reportOwnership: true,
     };
     const servers: WorkerProcess[] = [];
     for (let index = 0; index < scenario.servers; index++) {
@@ -44,7 +46,11 @@ export async function runRebalanceOnce(
     }
     // Loaded now, joined at the change: its process start stays out of the change's window.
     const joining = WorkerProcess.spawn(
-      { ...serverSpec, joinOnCommand: true },
+      {
+        ...serverSpec,
+        joinOnCommand: true,
+        joinedWhenHolding: Math.floor(scenario.partitions / (scenario.servers + 1)),
+      },
       `${label}-server-${scenario.servers}`,
     );
     await joining.next('ready', STARTUP_TIMEOUT_MS);
@@ -66,10 +72,12 @@ export async function runRebalanceOnce(
     joining.send({ type: 'join' });
     await joining.next('joined', STARTUP_TIMEOUT_MS);
     const [leaving, ...staying] = servers;
+    const leaveStartedAt = Date.now();
     leaving.send({ type: 'stop' });
-    await leaving.next('result', STARTUP_TIMEOUT_MS);
+    const left = (await leaving.next('result', STARTUP_TIMEOUT_MS)).result as ServeResult;
     const changeEndedAt = Date.now();
     const requested = (await client.next('result', scenario.timeoutMs)).result as RequestResult;
+    const requestsEndedAt = Date.now();
     const remaining = [...staying, joining];
     for (const server of remaining) server.send({ type: 'stop' });
     const served = await Promise.all(
@@ -89,6 +97,19 @@ export async function runRebalanceOnce(
         latencyMs[index],
       ),
     );
+    // Members by their place, as they were started: the leaving one first, the joining one last.
+    const members = [left, ...served];
+    const { reports, handled } = toOwnershipFacts(members);
+    const changeFigures = (from: number, until: number) => {
+      const { windowMs, unmoved, handledOnUnmoved } = measureOwnershipChange(
+        reports,
+        handled,
+        scenario.partitions,
+        from,
+        until,
+      );
+      return { windowMs, unmovedPartitions: unmoved, handledOnUnmoved };
+    };
     return {
       scenario: scenario.id,
       implementation,
@@ -103,10 +124,28 @@ export async function runRebalanceOnce(
         changeMs: changeEndedAt - changeStartedAt,
         during: summarizeLatencies(Float64Array.from(during)),
         steady: summarizeLatencies(Float64Array.from(steady)),
+        join: changeFigures(changeStartedAt, leaveStartedAt),
+        leave: changeFigures(leaveStartedAt, requestsEndedAt),
       },
     };
   } finally {
     killLiveWorkers();
     await context.topics.delete([topic, `${topic}.reply`]);
   }
+}
+
+/** Every member's ownership reports and handled records, named by the member's place. */
+function toOwnershipFacts(members: readonly ServeResult[]): {
+  reports: OwnershipReport[];
+  handled: HandledRecord[];
+} {
+  const reports: OwnershipReport[] = [];
+  const handled: HandledRecord[] = [];
+  members.forEach((result, index) => {
+    const member = `server-${index}`;
+    for (const { atMs, partitions } of result.ownership ?? []) reports.push({ member, atMs, partitions });
+    const { partition = [], atMs = [] } = result.handled ?? {};
+    partition.forEach((value, at) => handled.push({ member, partition: value, atMs: atMs[at] }));
+  });
+  return { reports, handled };
 }

@@ -167,7 +167,32 @@ describe("evaluateTarget('q')", () => {
       rebalanced('rxkafka-platformatic', 200),
     ]);
     expect(verdict).to.include({ implementation: 'rxkafka-platformatic', met: true });
-    expect(verdict.detail).to.equal('p99 200.0 vs 400.0 ms, max 201.0 vs 401.0 ms');
+    expect(verdict.detail).to.equal(
+      'p99 200.0 vs 400.0 ms, max 201.0 vs 401.0 ms; handled on unmoved partitions, join n/a vs n/a, leave n/a vs n/a',
+    );
+  });
+
+  it('says how many requests were handled on the partitions that kept their owner, per change', () => {
+    const change = (handledOnUnmoved: number) => ({
+      windowMs: 1_500,
+      unmovedPartitions: 8,
+      handledOnUnmoved,
+    });
+    const withChanges = (
+      implementation: ImplementationSummary['implementation'],
+      join: number,
+      leave: number,
+    ) => {
+      const summary = rebalanced(implementation, 300);
+      return { ...summary, rebalance: { ...summary.rebalance, join: change(join), leave: change(leave) } };
+    };
+    const verdict = evaluateTarget('q', [
+      withChanges('rxkafka', 0, 3),
+      withChanges('rxkafka-platformatic', 412, 980),
+    ]);
+    expect(verdict.detail).to.equal(
+      'p99 300.0 vs 300.0 ms, max 301.0 vs 301.0 ms; handled on unmoved partitions, join 412 vs 0, leave 980 vs 3',
+    );
   });
 
   it('is not met above half, and n/a when a side did not run', () => {
