@@ -10,15 +10,12 @@
  * KafkaJSGroupCoordinatorNotFound (see authorization-refusals.ts).
  */
 import type { Kafka } from 'kafkajs';
-import { NotAuthorizedError, RxKafkaError, type AuthorizationResourceType } from '../../errors';
+import { RxKafkaError, type AuthorizationResourceType, type NotAuthorizedError } from '../../errors';
 import type { AuthorizationRefusals, SwallowedRefusal } from './authorization-refusals';
 import { walkCauses } from '../error-chain';
+import { toNotAuthorizedError, type AuthorizationTarget } from '../not-authorized';
 
-/** Who asked: the client id and its SASL settings (only `username` is read). */
-export interface AuthorizationTarget {
-  readonly clientId: string;
-  readonly sasl?: unknown;
-}
+export type { AuthorizationTarget } from '../not-authorized';
 
 /** What withAuthorization() needs of a client: who it is, what its log saw, and the client to ask again. */
 export interface AuthorizationContext {
@@ -74,20 +71,7 @@ export function toAuthorizationFailure(
 ): NotAuthorizedError | undefined {
   const resourceType = findRefusedResource(error, scope.swallowed);
   if (!resourceType) return undefined;
-  const principal = principalOf(target);
-  const { name, description } = describeResource(resourceType, scope);
-  return new NotAuthorizedError(
-    `${target.clientId}: Kafka refused ${principal} access to ${description} (${KAFKA_ERROR_NAMES[resourceType]}). ` +
-      `Grant it an ACL for ${description} (kafka-acls --add --allow-principal ${principal} …, or ` +
-      `admin.createAcls()), or connect as a user that has one. Not retried: every attempt would be refused the same way.`,
-    {
-      cause: error,
-      resourceType,
-      resourceName: name,
-      principal,
-      ...(resourceType === 'topic' && name !== undefined && { topic: name }),
-    },
-  );
+  return toNotAuthorizedError(resourceType, scope, target, error);
 }
 
 /**
@@ -113,42 +97,6 @@ export async function findRefusedTopics(kafka: Kafka, topics: readonly string[])
     await admin.disconnect().catch(() => undefined);
   }
   return refused;
-}
-
-const KAFKA_ERROR_NAMES: Readonly<Record<AuthorizationResourceType, string>> = {
-  topic: 'TOPIC_AUTHORIZATION_FAILED',
-  group: 'GROUP_AUTHORIZATION_FAILED',
-  transactionalId: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-  cluster: 'CLUSTER_AUTHORIZATION_FAILED',
-};
-
-function describeResource(
-  resourceType: AuthorizationResourceType,
-  scope: AuthorizationScope,
-): { name: string | undefined; description: string } {
-  if (resourceType === 'group') return named('consumer group', scope.groupId);
-  if (resourceType === 'transactionalId') return named('transactional id', scope.transactionalId);
-  if (resourceType === 'cluster') {
-    return { name: undefined, description: 'the cluster (IdempotentWrite, or Write on some topic)' };
-  }
-  const topics = scope.topics ?? [];
-  if (topics.length === 1) return named('topic', topics[0]);
-  if (topics.length === 0) return { name: undefined, description: 'a topic' };
-  return {
-    name: undefined,
-    description: `one of the topics ${topics.map((topic) => `'${topic}'`).join(', ')}`,
-  };
-}
-
-function named(kind: string, name: string | undefined): { name: string | undefined; description: string } {
-  return { name, description: name === undefined ? `a ${kind}` : `${kind} '${name}'` };
-}
-
-function principalOf(target: AuthorizationTarget): string {
-  const sasl = target.sasl;
-  const username =
-    typeof sasl === 'object' && sasl !== null ? (sasl as { username?: unknown }).username : undefined;
-  return typeof username === 'string' ? `User:${username}` : 'this client (no SASL user: User:ANONYMOUS)';
 }
 
 /**

@@ -128,10 +128,16 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   async consume(settings: ConsumeSettings): Promise<void> {
     const topics = toTopicNames(settings.topics);
     toPlatformaticRunOptions((settings.librarySettings ?? {}) as Record<string, unknown>);
-    await this.#requireTopics(topics);
-    this.#settings = settings;
-    this.#running = true;
-    await this.#startStream(settings);
+    // A refused group or topic fails the join at once: RXK_NOT_AUTHORIZED, not a connect retried to its timeout.
+    await this.#setup.steps.authorized(
+      async () => {
+        await this.#requireTopics(topics);
+        this.#settings = settings;
+        this.#running = true;
+        await this.#startStream(settings);
+      },
+      { topics, groupId: this.#setup.groupId },
+    );
   }
 
   seek(topic: string, partition: number, offset: string): void {
@@ -210,6 +216,12 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     if (this.#setup.options.autocreateTopics === true) return;
     const missing = await findMissingTopics(this.#setup.listTopics, topics);
     if (missing.length === 0) return;
+    const native = this.#native;
+    if (native) {
+      await this.#setup.steps.refuseUndescribableTopics(missing, (topic) =>
+        native.metadata({ topics: [topic] }),
+      );
+    }
     const refusal = toUnknownTopicRefusal(missing, this.#setup.library);
     throw toUnknownTopicFailure(refusal, this.#setup.base.clientId, topics, missing);
   }

@@ -10,6 +10,7 @@ import type { DriverProducer, DriverProducerEvent } from '../kafka-driver';
 import type { ProduceRequest, WrittenPartition } from '../record-producer';
 import type { ConnectSteps } from './connect-steps';
 import { toKafkaRefusal } from './kafka-refusal';
+import { toPlatformaticAuthorizationFailure } from './platformatic-authorization';
 import { isLostConnection } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
 import {
@@ -97,7 +98,13 @@ export class PlatformaticProducer implements DriverProducer {
       if (isLostConnection(error)) {
         for (const listener of this.#listeners) listener({ type: 'lost', error });
       }
-      throw toKafkaRefusal(error, this.#setup.library);
+      // An authorization refusal is raised as kafkajs's adapter raises it (RXK_NOT_AUTHORIZED naming the
+      // topic the broker refused), so the runtime gives up that send for good and leaves the others be.
+      const topics = [...new Set(request.topicMessages.map(({ topic }) => topic))];
+      throw (
+        toPlatformaticAuthorizationFailure(error, { topics }, this.#setup.steps.target) ??
+        toKafkaRefusal(error, this.#setup.library)
+      );
     }
   }
 
