@@ -12,6 +12,7 @@ import {
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 
 function createWhoAmIController(pattern: string) {
   @Controller()
@@ -38,6 +39,7 @@ describe('reply partitions shared by client instances (integration)', () => {
       client: { brokers },
       consumer: { groupId: uniqueName('srv') },
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
     return server;
@@ -49,6 +51,7 @@ describe('reply partitions shared by client instances (integration)', () => {
       consumer: { groupId },
       logger: silentLogger,
       requestTimeoutMs: 15_000,
+      ...specDriver(),
     });
     client.subscribeToResponseOf(pattern);
     return client;

@@ -7,6 +7,7 @@ import { KafkaHeaders, KafkaServer, NO_MESSAGE_HANDLER, registerControllers, sil
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
 import { NESTJS_MAJOR } from '../support/nestjs-major';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from './support/eventually';
 import { HeaderRoutingDeserializer, ROUTE_HEADER } from './support/header-routing-deserializer';
 import type { HeroesSeen } from './support/heroes-logic';
@@ -93,6 +94,7 @@ describe('a real NestJS ClientKafka → KafkaServer (interop)', () => {
       subscribe: { fromBeginning: true },
       deserializer: new HeaderRoutingDeserializer(),
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
     client = await connectNestClient([...listRequestPatterns(nestTopics), ...listRequestPatterns(rxTopics)], {

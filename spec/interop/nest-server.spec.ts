@@ -12,6 +12,7 @@ import {
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
 import { NESTJS_MAJOR } from '../support/nestjs-major';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from './support/eventually';
 import { HeaderRoutingDeserializer, ROUTE_HEADER } from './support/header-routing-deserializer';
 import { createHeroesTopics, listRequestPatterns, nameHeroesTopics } from './support/heroes-topics';
@@ -50,6 +51,7 @@ describe('KafkaClient → a real NestJS microservice (interop)', () => {
       consumer: { groupId: uniqueName('rx-client') },
       logger: silentLogger,
       requestTimeoutMs: 20_000,
+      ...specDriver(),
     });
     for (const pattern of listRequestPatterns(topics)) client.subscribeToResponseOf(pattern);
     await client.connect();

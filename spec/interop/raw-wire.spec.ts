@@ -16,6 +16,7 @@ import {
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { createTopicsReady } from './support/create-topics-ready';
 import { eventually } from './support/eventually';
 import { RawWirePeer, type PeerRecord } from './support/raw-wire-peer';
@@ -166,6 +167,7 @@ describe('KafkaServer on the raw wire, driven by the Apache Kafka Java client (i
       consumer: { groupId: prefix },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
   });

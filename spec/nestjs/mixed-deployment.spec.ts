@@ -5,6 +5,7 @@ import { firstValueFrom } from 'rxjs';
 import { KafkaClient, silentLogger } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { createTopicsReady } from '../interop/support/create-topics-ready';
 import { eventually } from '../interop/support/eventually';
 import { startNestApp, type NestTransport, type StartedNestApp } from './support/start-nest-app';
@@ -46,6 +47,7 @@ describe('A rolling switch from Transport.KAFKA to RxKafkaStrategy in one consum
       subscribe: { fromBeginning: true },
       logger: silentLogger,
       requestTimeoutMs: 90_000,
+      ...specDriver(),
     });
     client.subscribeToResponseOf(topic);
     await client.connect();

@@ -3,6 +3,7 @@ import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { KafkaClient, silentLogger } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { createTopicsReady } from '../interop/support/create-topics-ready';
 import { eventually } from '../interop/support/eventually';
 import { startNestApp, type NestTransport, type StartedNestApp } from './support/start-nest-app';
@@ -58,6 +59,7 @@ describe('What RxKafkaStrategy changes for a NestJS app (broker)', () => {
       subscribe: { fromBeginning: true },
       logger: silentLogger,
       requestTimeoutMs: 30_000,
+      ...specDriver(),
     });
     await client.connect();
   });
@@ -143,6 +145,7 @@ describe('What RxKafkaStrategy changes for a NestJS app (broker)', () => {
         consumer: { groupId: uniqueName('drain-client') },
         subscribe: { fromBeginning: true },
         logger: silentLogger,
+        ...specDriver(),
       });
       caller.subscribeToResponseOf(topics.request);
       await caller.connect();

@@ -3,6 +3,7 @@ import { Container } from 'inversify';
 import { lastValueFrom, type Subscription } from 'rxjs';
 import { KafkaClient, KafkaServer, silentLogger, type ConnectionStateValue } from '../../lib';
 import { uniqueName } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 import { EventStream } from './support/event-stream';
 import { eventually } from './support/eventually';
 import { usePrivateKafka } from './support/private-kafka';
@@ -40,6 +41,7 @@ describe('the leader of a partition killed in a 3-broker cluster (reliability)',
       consumer: { groupId: uniqueName('leader-group') },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     // The stream goes through rxkafka's own producer: an acknowledged event is one rxkafka said was written.
     const client = new KafkaClient({
@@ -47,6 +49,7 @@ describe('the leader of a partition killed in a 3-broker cluster (reliability)',
       producerOnlyMode: true,
       send: { acks: -1 },
       logger: silentLogger,
+      ...specDriver(),
     });
     const admin = createRawKafka(brokers, { retry: GENEROUS_RETRY }).admin();
 

@@ -42,7 +42,23 @@ export interface PlatformaticConsumerOptions {
   readonly metadataMaxAge?: number;
   readonly autocreateTopics?: boolean;
   readonly maxInflights?: number;
+  readonly protocols?: Array<{ name: string; version: number }>;
 }
+
+/**
+ * The assignment protocols the consumer offers when it joins a (classic) group, in order of preference.
+ * Members of one group must share a protocol name or the broker refuses the join
+ * (INCONSISTENT_GROUP_PROTOCOL). kafkajs's consumers, and so NestJS's `Transport.KAFKA` and rxkafka on
+ * kafkajs, offer only `RoundRobinAssigner` (version 0); @platformatic/kafka's own name is `roundrobin`.
+ * Offering both lets either kind of member join a group of the other: a rolling switch between drivers, or
+ * from `Transport.KAFKA` to `RxKafkaStrategy` on @platformatic/kafka, keeps one group. The subscription
+ * and the assignment are Kafka's consumer protocol whichever name is chosen, and the leader assigns round
+ * robin under either.
+ */
+export const PLATFORMATIC_GROUP_PROTOCOLS = Object.freeze([
+  Object.freeze({ name: 'RoundRobinAssigner', version: 0 }),
+  Object.freeze({ name: 'roundrobin', version: 1 }),
+]);
 
 export interface PlatformaticProducerOptions {
   readonly idempotent?: boolean;
@@ -188,7 +204,11 @@ const CONSUMER_KEYS: Readonly<Record<string, keyof PlatformaticConsumerOptions |
  */
 export function toPlatformaticConsumerOptions(consumer: Settings): PlatformaticConsumerOptions {
   const refused: string[] = [];
-  const options: Record<string, unknown> = { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS };
+  const options: Record<string, unknown> = {
+    maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS,
+    // Copies: the library may validate or annotate the options it is given.
+    protocols: PLATFORMATIC_GROUP_PROTOCOLS.map((protocol) => ({ ...protocol })),
+  };
   for (const [key, value] of Object.entries(consumer)) {
     if (value === undefined) continue;
     if (key === 'readUncommitted') {

@@ -29,8 +29,13 @@ export interface MessageToSend {
 export function toFetchedRecord(message: ConsumedMessage): FetchedRecord {
   const headers: RecordHeaders = {};
   for (const [name, value] of message.headers) {
-    if (value === undefined) continue;
     const key = typeof name === 'string' ? name : name.toString('utf8');
+    if (value === undefined) {
+      // A header without a value (null on the wire) is still a header: kafkajs hands it over as null, and the
+      // wire decoding reads a missing value as null. @platformatic/kafka gives it as undefined.
+      if (!Object.hasOwn(headers, key)) headers[key] = undefined;
+      continue;
+    }
     const existing = headers[key];
     // A repeated name keeps every value, as kafkajs hands them over.
     if (existing === undefined) headers[key] = value;

@@ -2,6 +2,7 @@ import type { ClientKafka } from '@nestjs/microservices';
 import type { Consumer } from 'kafkajs';
 import { firstValueFrom, timeout } from 'rxjs';
 import { KafkaClient, silentLogger } from '../../../lib';
+import { specDriver } from '../../support/spec-driver';
 import { connectNestClient } from './nest-client';
 
 /** One client instance in a shared reply group, whichever library it comes from. */
@@ -63,6 +64,7 @@ export async function connectRxKafkaMember(
     client: { brokers: [...options.brokers], clientId: toClientId(name, options) },
     consumer: { ...CONSUMER_TIMING, groupId: options.groupId },
     logger: silentLogger,
+    ...specDriver(),
   });
   client.subscribeToResponseOf(options.pattern);
   await client.connect();

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { RxKafkaError } from '../../../lib/errors';
 import {
   DEFAULT_FETCH_MAX_WAIT_MS,
+  PLATFORMATIC_GROUP_PROTOCOLS,
   toPlatformaticBaseOptions,
   toPlatformaticCompression,
   toPlatformaticConsumerOptions,
@@ -129,12 +130,20 @@ describe('platformatic options', () => {
         }),
       ).to.deep.equal({
         maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS,
+        protocols: PLATFORMATIC_GROUP_PROTOCOLS,
         sessionTimeout: 10000,
         heartbeatInterval: 1000,
         maxBytes: 1024,
         isolationLevel: 0,
       });
       expect(toPlatformaticConsumerOptions({ maxWaitTimeInMs: 100 }).maxWaitTime).to.equal(100);
+    });
+
+    it("offers kafkajs's RoundRobinAssigner first, then its own roundrobin, so a group may mix the drivers", () => {
+      expect(toPlatformaticConsumerOptions({}).protocols).to.deep.equal([
+        { name: 'RoundRobinAssigner', version: 0 },
+        { name: 'roundrobin', version: 1 },
+      ]);
     });
 
     it('refuses kafkajs partition assigners and rack ids', () => {

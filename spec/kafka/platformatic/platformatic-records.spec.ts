@@ -45,6 +45,22 @@ describe('platformatic records', () => {
       });
       expect((record.headers?.h as Buffer[]).map(String)).to.deep.equal(['1', '2']);
     });
+
+    it('keeps a header without a value (null on the wire, undefined from the library) by its name', () => {
+      const record = toFetchedRecord({
+        topic: 't',
+        partition: 0,
+        offset: 1n,
+        timestamp: 0n,
+        headers: new Map([
+          [Buffer.from('nothing'), undefined],
+          [Buffer.from('h'), Buffer.from('1')],
+        ]),
+      });
+      expect(Object.keys(record.headers ?? {})).to.deep.equal(['nothing', 'h']);
+      expect(record.headers?.nothing).to.equal(undefined);
+      expect(record.headers?.h?.toString()).to.equal('1');
+    });
   });
 
   describe('toMessageToSend()', () => {

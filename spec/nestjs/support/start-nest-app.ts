@@ -4,6 +4,7 @@ import { Transport, type KafkaOptions } from '@nestjs/microservices';
 import { silentLogger } from '../../../lib';
 import { RxKafkaStrategy, type RxKafkaStrategyOptions } from '../../../lib/nestjs';
 import { toNestKafkaOptions, type NestKafkaOptions } from '../../interop/support/nest-microservice';
+import { specDriver } from '../../support/spec-driver';
 
 /** Which transport a NestJS app runs on: NestJS's own `Transport.KAFKA`, or rxkafka's strategy. */
 export type NestTransport = 'Transport.KAFKA' | 'RxKafkaStrategy';
@@ -16,7 +17,8 @@ export interface StartedNestApp {
 
 /**
  * Boots `module` as a real NestJS microservice on `transport` and resolves once it listens. The two
- * transports get the same NestJS options; rxkafka's extras (`extras`) apply to the strategy only.
+ * transports get the same NestJS options; rxkafka's extras (`extras`) apply to the strategy only, which runs
+ * on the spec's driver (`specDriver()`) unless `extras` names one. `Transport.KAFKA` is the peer: kafkajs.
  */
 export async function startNestApp(
   module: Type,
@@ -37,10 +39,11 @@ export async function startNestApp(
     await app.listen();
     return { app };
   }
+  const strategyExtras = { ...specDriver(), ...extras };
   // logCreator silences kafkajs; the platformatic driver has no equivalent and refuses it by name.
   const { logCreator: _kafkajsOnly, ...client } = nestOptions.client ?? {};
-  const strategyOptions = extras.driver === 'platformatic' ? { ...nestOptions, client } : nestOptions;
-  const strategy = new RxKafkaStrategy({ ...strategyOptions, logger: silentLogger, ...extras });
+  const strategyOptions = strategyExtras.driver === 'platformatic' ? { ...nestOptions, client } : nestOptions;
+  const strategy = new RxKafkaStrategy({ ...strategyOptions, logger: silentLogger, ...strategyExtras });
   const app = await NestFactory.createMicroservice(module, { strategy, logger: false, abortOnError: false });
   await app.listen();
   return { app, strategy };
