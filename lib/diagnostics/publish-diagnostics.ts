@@ -5,8 +5,9 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { AnyActorRef } from 'xstate';
-import { traceIdOf } from '../tracing/trace-id';
 import { RunStartTimes } from './run-start-times';
+import { handlerRunTaps } from './handler-run-taps';
+import { toHandlerPayload, type HandlerLike, type RecordContextLike } from './handler-run';
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
 import type { FetchedRecord } from '../kafka/kafka-record';
 import {
@@ -20,13 +21,14 @@ import {
   type DiagnosticsPayloads,
   type HandlerEndPayload,
   type HandlerErrorPayload,
-  type HandlerStartPayload,
   type RecordSkippedPayload,
   type ReplyProducedPayload,
   type RetryDeadLetteredPayload,
   type RetryForwardedPayload,
   type RetryWaitingPayload,
 } from './diagnostics-channels';
+
+export type { HandlerLike, RecordContextLike } from './handler-run';
 
 const channels = {
   connectionTransition: channel(DIAGNOSTICS_CHANNELS.connectionTransition),
@@ -65,41 +67,11 @@ function publish<N extends DiagnosticsChannelName>(
   target.publish(payload);
 }
 
-/** What a handler run is published with: the descriptor's names (structural, so this layer imports none). */
-export interface HandlerLike {
-  readonly controller: string;
-  readonly method: string;
-  readonly pattern: string | RegExp;
-}
-
-/** The record a handler runs on, as its KafkaContext gives it. */
-export interface RecordContextLike {
-  getMessage(): {
-    readonly topic: string;
-    readonly partition: number;
-    readonly offset: string;
-    readonly key?: unknown;
-    readonly headers?: Readonly<Record<string, unknown>>;
-  };
-}
-
 /** The clock durations are measured with; performance.now() is monotonic. */
 const now = (): number => performance.now();
 
 /** Start times of handler runs that someone may want to time, by their record's context. */
 const runStarts = new RunStartTimes<RecordContextLike>();
-
-/** `Controller.method` of each handler, made once: a run compares and keys by it, as one flat string. */
-const handlerNames = new WeakMap<HandlerLike, string>();
-
-function nameOf(handler: HandlerLike): string {
-  let name = handlerNames.get(handler);
-  if (name === undefined) {
-    name = `${handler.controller}.${handler.method}`;
-    handlerNames.set(handler, name);
-  }
-  return name;
-}
 
 // The connection actor's context carries its identity; read only once a payload is built.
 function identify(actor: AnyActorRef): ConnectionIdentity {
@@ -166,12 +138,8 @@ export function publishBatchStart(actor: AnyActorRef, payload: FetchedBatch): nu
     const started = toBatchPayload(actor, payload);
     // `keys` is made when first read, not for every record of every batch: the inspector reads the
     // records themselves (BATCH_RECORDS) and decodes a key only when its page asks what waits.
-    let keys: BatchRecordsPayload['keys'] | undefined;
-    Object.defineProperty(started, 'keys', {
-      enumerable: true,
-      get: () => (keys ??= messages.map(toOffsetAndKey)),
-    });
     Object.defineProperty(started, BATCH_RECORDS, { value: messages });
+    Object.defineProperty(started, 'keys', LAZY_KEYS);
     publish(channels.batchStart, DIAGNOSTICS_CHANNELS.batchStart, started as BatchRecordsPayload);
   }
   return channels.batchEnd.hasSubscribers ? now() : undefined;
@@ -183,6 +151,26 @@ export function publishBatchStart(actor: AnyActorRef, payload: FetchedBatch): nu
  * them, instead of the `keys` list made for every record.
  */
 export const BATCH_RECORDS: unique symbol = Symbol('rxkafka.batchRecords');
+
+/** Where a batch payload keeps its `keys` once read. */
+const KEYS_MADE: unique symbol = Symbol('rxkafka.batchKeys');
+
+/**
+ * `keys` of every batch payload: one getter, the same object each time. A getter made per payload (a
+ * closure) gives each payload a hidden class of its own, and V8's classes of every object built like it
+ * pile up: in a process at a hundred thousand records a second that cost more than the records' decoding.
+ */
+const LAZY_KEYS: PropertyDescriptor = {
+  enumerable: true,
+  get(this: { [BATCH_RECORDS]: readonly FetchedRecord[]; [KEYS_MADE]?: BatchRecordsPayload['keys'] }) {
+    let keys = this[KEYS_MADE];
+    if (keys === undefined) {
+      keys = this[BATCH_RECORDS].map(toOffsetAndKey);
+      Object.defineProperty(this, KEYS_MADE, { value: keys });
+    }
+    return keys;
+  },
+};
 
 /** A fetched record's offset and key, as `keys` lists it. */
 export function toOffsetAndKey({ offset, key }: FetchedRecord): { offset: string; key?: string } {
@@ -221,13 +209,19 @@ function toBatchPayload(actor: AnyActorRef, { batch }: FetchedBatch): Mutable<Ba
   return payload;
 }
 
-/** `rxkafka:handler:start`; remembers the start time when someone listens to ends or errors. */
+/**
+ * `rxkafka:handler:start`, and the taps' runStarted; remembers the start time when someone listens to ends
+ * or errors.
+ */
 export function publishHandlerStart(
   kind: 'request' | 'event',
   handler: HandlerLike,
   context: RecordContextLike,
   correlationId?: string,
 ): void {
+  const taps = handlerRunTaps;
+  for (let index = 0; index < taps.length; index++)
+    taps[index].runStarted(kind, handler, context, correlationId);
   if (channels.handlerEnd.hasSubscribers || channels.handlerError.hasSubscribers)
     runStarts.remember(context, now());
   if (!channels.handlerStart.hasSubscribers) return;
@@ -238,21 +232,28 @@ export function publishHandlerStart(
   );
 }
 
-/** `rxkafka:handler:end`. */
+/** `rxkafka:handler:end`, and the taps' runEnded. */
 export function publishHandlerEnd(
   kind: 'request' | 'event',
   handler: HandlerLike,
   context: RecordContextLike,
   correlationId?: string,
 ): void {
-  if (!channels.handlerEnd.hasSubscribers) return;
+  const taps = handlerRunTaps;
+  for (let index = 0; index < taps.length; index++)
+    taps[index].runEnded(kind, handler, context, correlationId);
+  if (!channels.handlerEnd.hasSubscribers) {
+    // Remembered for an error's listener: the next start would move it into the WeakMap, for nothing.
+    runStarts.forget(context);
+    return;
+  }
   const payload: Mutable<HandlerEndPayload> = toHandlerPayload(kind, handler, context, correlationId);
   setDuration(payload, context);
   runStarts.forget(context);
   publish(channels.handlerEnd, DIAGNOSTICS_CHANNELS.handlerEnd, payload);
 }
 
-/** `rxkafka:handler:error`. */
+/** `rxkafka:handler:error`, and the taps' runFailed. */
 export function publishHandlerError(
   kind: 'request' | 'event',
   handler: HandlerLike,
@@ -260,6 +261,8 @@ export function publishHandlerError(
   error: unknown,
   correlationId?: string,
 ): void {
+  const taps = handlerRunTaps;
+  for (let index = 0; index < taps.length; index++) taps[index].runFailed(kind, handler, context);
   if (!channels.handlerError.hasSubscribers) return;
   const payload: Mutable<HandlerErrorPayload> = {
     ...toHandlerPayload(kind, handler, context, correlationId),
@@ -352,41 +355,6 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 function setDuration(payload: Mutable<HandlerEndPayload>, context: RecordContextLike): void {
   const startedAt = runStarts.startOf(context);
   if (startedAt !== undefined) payload.durationMs = now() - startedAt;
-}
-
-// Built field by field rather than with conditional spreads: a payload per handler run on the hot path
-// while anyone listens (the inspector does), and a spread copies into a fresh object each time.
-function toHandlerPayload(
-  kind: 'request' | 'event',
-  handler: HandlerLike,
-  context: RecordContextLike,
-  correlationId: string | undefined,
-): Mutable<HandlerStartPayload> {
-  const { topic, partition, offset, key, headers } = context.getMessage();
-  const { pattern } = handler;
-  const payload: Mutable<HandlerStartPayload> = {
-    kind,
-    handler: nameOf(handler),
-    pattern: typeof pattern === 'string' ? pattern : pattern.source,
-    topic,
-    partition,
-    offset,
-  };
-  if (key !== undefined && key !== null) payload.key = toKeyText(key);
-  if (correlationId !== undefined) payload.correlationId = correlationId;
-  const traceId = traceIdOf(headers);
-  if (traceId !== undefined) payload.traceId = traceId;
-  return payload;
-}
-
-/** A decoded key as text; one JSON cannot show (a BigInt, a cycle) as String() has it. */
-function toKeyText(key: unknown): string {
-  if (typeof key === 'string') return key;
-  try {
-    return JSON.stringify(key) ?? String(key);
-  } catch {
-    return String(key);
-  }
 }
 
 /** `rxkafka:reply:produced`. */

@@ -1,8 +1,11 @@
 /**
- * `HandlerRuns`: the handler runs of this process as the diagnostics channels tell of them, kept once for
- * both of the inspector's watches. StuckWatch reads which run holds a partition; HandlerWatch reads the runs
- * in progress per partition and hears each run's start and end (its figures). One subscriber per channel:
- * each handler start and end payload is matched to its run once, however many watches read the runs.
+ * `HandlerRuns`: the handler runs of this process as the catalog tells of them, kept once for both of the
+ * inspector's watches. StuckWatch reads which run holds a partition; HandlerWatch reads the runs in progress
+ * per partition and hears each run's start and end (its figures).
+ *
+ * Starts, ends and failures come through a tap (handler-run-taps.ts), not the channels: a run is heard as
+ * its handler and record context, and a payload is made only for a run kept past its start's turn. Retries,
+ * acknowledged replies and dead letters, a few per record at most, come from their channels.
  *
  * The runtime keeps none of this per record (a handler run costs no allocation when nobody listens), so it
  * is known only from the moment the book subscribes: start it with the process.
@@ -11,21 +14,29 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   DIAGNOSTICS_CHANNELS,
   type DeadLetterSentPayload,
-  type HandlerEndPayload,
-  type HandlerErrorPayload,
   type HandlerRetryPayload,
   type HandlerStartPayload,
   type ReplyProducedPayload,
 } from '../diagnostics/diagnostics-channels';
+import {
+  handlerNameOf,
+  toHandlerPayload,
+  type HandlerLike,
+  type RecordContextLike,
+} from '../diagnostics/handler-run';
+import { tapHandlerRuns, type HandlerRunTap } from '../diagnostics/handler-run-taps';
 
 export interface HandlerRunsOptions {
-  /** The clock runs are timed with (epoch milliseconds). @defaultValue Date.now */
+  /**
+   * The clock runs are timed with (epoch milliseconds). @defaultValue the monotonic clock from the
+   * process's start time: fractions of a millisecond, for handler latencies
+   */
   readonly now?: () => number;
   /** Runs kept at most; past it the oldest are forgotten. @defaultValue 10000 */
   readonly maxRuns?: number;
 }
 
-/** A run as the book keeps it: its start payload as published (not copied) and what happened since. */
+/** A run as the book keeps it: its start payload (made when kept) and what happened since. */
 export interface BookedRun {
   readonly start: HandlerStartPayload;
   /** Order of keeping: a later run has a higher one. */
@@ -44,17 +55,23 @@ export interface BookedRun {
 
 /** What a watch hears of each run besides what the book keeps (HandlerWatch's figures). */
 export interface RunObserver {
-  runStarted(payload: HandlerStartPayload): void;
+  runStarted(kind: 'request' | 'event', handler: HandlerLike, context: RecordContextLike): void;
   runRetrying(payload: HandlerRetryPayload): void;
-  runFailed(payload: HandlerErrorPayload): void;
-  runEnded(payload: HandlerEndPayload): void;
+  runFailed(kind: 'request' | 'event', handler: HandlerLike): void;
+  /** `durationMs` is undefined for a run whose start the book did not hear (or forgot); `at` is its end. */
+  runEnded(kind: 'request' | 'event', handler: HandlerLike, durationMs: number | undefined, at: number): void;
   runDeadLettered(payload: DeadLetterSentPayload): void;
+}
+
+/** Epoch milliseconds with fractions, never going back: a handler's run of 50 µs is timed, not 0 or 1 ms. */
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 const DEFAULT_MAX_RUNS = 10_000;
 
 /** Follows handler runs until closed. */
-export class HandlerRuns {
+export class HandlerRuns implements HandlerRunTap {
   readonly now: () => number;
   readonly #maxRuns: number;
   /** Runs not finished, by `topic/partition/offset/handler`, oldest first (a Map keeps insertion order). */
@@ -62,38 +79,37 @@ export class HandlerRuns {
   /** Finished request runs by correlation id, until their replies are acknowledged: no id string is made. */
   readonly #awaitingAck = new Map<string, BookedRun>();
   /**
-   * Runs started and not yet kept, newest last, with their start times. A synchronous handler (most event
-   * handlers) ends before anything else runs: its end meets its start on top of this stack and touches no
-   * map. Everything else, and every read, keeps them first.
+   * Runs started and not yet kept, newest last, as they were heard: one stack per field, so pushing one
+   * allocates nothing. A synchronous handler (most event handlers) ends before anything else runs: its end
+   * meets its start on top of these stacks and touches no map. Everything else, and every read, keeps them.
    */
-  readonly #pending: HandlerStartPayload[] = [];
+  readonly #pendingKinds: Array<'request' | 'event'> = [];
+  readonly #pendingHandlers: HandlerLike[] = [];
+  readonly #pendingContexts: RecordContextLike[] = [];
+  readonly #pendingCorrelationIds: Array<string | undefined> = [];
   readonly #pendingAt: number[] = [];
   #seq = 0;
   #observer: RunObserver | undefined;
+  readonly #untap: () => void;
   readonly #listeners: Array<[string, (message: unknown) => void]>;
   readonly #observerListeners: Array<[string, (message: unknown) => void]>;
 
   constructor(options: HandlerRunsOptions = {}) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? preciseNow;
     this.#maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
     this.#listeners = [
-      [DIAGNOSTICS_CHANNELS.handlerStart, (message) => this.#started(message as HandlerStartPayload)],
       [DIAGNOSTICS_CHANNELS.handlerRetry, (message) => this.#retrying(message as HandlerRetryPayload)],
-      [DIAGNOSTICS_CHANNELS.handlerEnd, (message) => this.#ended(message as HandlerEndPayload)],
       [DIAGNOSTICS_CHANNELS.replyProduced, (message) => this.#acked(message as ReplyProducedPayload)],
     ];
-    // Heard only for an observer: a payload on these channels is built only while someone listens.
+    // Heard only for an observer: a payload on this channel is built only while someone listens.
     this.#observerListeners = [
-      [
-        DIAGNOSTICS_CHANNELS.handlerError,
-        (message) => this.#observer?.runFailed(message as HandlerErrorPayload),
-      ],
       [
         DIAGNOSTICS_CHANNELS.deadLetterSent,
         (message) => this.#observer?.runDeadLettered(message as DeadLetterSentPayload),
       ],
     ];
     for (const [name, listener] of this.#listeners) subscribe(name, listener);
+    this.#untap = tapHandlerRuns(this);
   }
 
   /** Tells `observer` of every run from now on (one observer: HandlerWatch). Returns how to stop. */
@@ -148,6 +164,7 @@ export class HandlerRuns {
 
   /** Stops listening; what was seen stays readable. */
   close(): void {
+    this.#untap();
     for (const [name, listener] of this.#listeners) unsubscribe(name, listener);
     if (this.#observer !== undefined) {
       for (const [name, listener] of this.#observerListeners) unsubscribe(name, listener);
@@ -155,19 +172,82 @@ export class HandlerRuns {
     this.#observer = undefined;
   }
 
-  #started(payload: HandlerStartPayload): void {
-    this.#pending.push(payload);
+  /** @internal The tap: `handler` starts on `context`'s record. */
+  runStarted(
+    kind: 'request' | 'event',
+    handler: HandlerLike,
+    context: RecordContextLike,
+    correlationId: string | undefined,
+  ): void {
+    this.#pendingKinds.push(kind);
+    this.#pendingHandlers.push(handler);
+    this.#pendingContexts.push(context);
+    this.#pendingCorrelationIds.push(correlationId);
     this.#pendingAt.push(this.now());
-    this.#observer?.runStarted(payload);
-    if (this.#pending.length > this.#maxRuns) this.#keepPending();
+    this.#observer?.runStarted(kind, handler, context);
+    if (this.#pendingAt.length > this.#maxRuns) this.#keepPending();
+  }
+
+  /** @internal The tap: `handler` failed for good; its end follows. */
+  runFailed(kind: 'request' | 'event', handler: HandlerLike): void {
+    this.#observer?.runFailed(kind, handler);
+  }
+
+  /** @internal The tap: the run is over. */
+  runEnded(
+    kind: 'request' | 'event',
+    handler: HandlerLike,
+    context: RecordContextLike,
+    correlationId: string | undefined,
+  ): void {
+    const at = this.now();
+    const top = this.#pendingAt.length - 1;
+    if (top >= 0 && this.#pendingContexts[top] === context && this.#pendingHandlers[top] === handler) {
+      const startedAt = this.#pendingAt.pop() as number;
+      this.#pendingKinds.pop();
+      this.#pendingHandlers.pop();
+      this.#pendingContexts.pop();
+      this.#pendingCorrelationIds.pop();
+      // A run started afresh replaces an older one of the same record, as in `#keep`.
+      if (this.#runs.size > 0) this.#runs.delete(runIdOf(handler, context));
+      this.#observer?.runEnded(kind, handler, at - startedAt, at);
+      if (kind === 'event' || correlationId === undefined) return;
+      const seq = ++this.#seq;
+      const start = toHandlerPayload(kind, handler, context, correlationId);
+      const run: BookedRun = { start, seq, startedAt, firstStartedAt: startedAt, firstSeq: seq };
+      run.finishedAt = at;
+      this.#awaitAck(correlationId, run);
+      return;
+    }
+    this.#keepPending();
+    const id = runIdOf(handler, context);
+    const run = this.#runs.get(id);
+    this.#observer?.runEnded(kind, handler, run === undefined ? undefined : at - run.startedAt, at);
+    if (!run) return;
+    this.#runs.delete(id);
+    // An event's run is over with its handler; a request's replies are acknowledged after it.
+    const { correlationId: kept } = run.start;
+    if (run.start.kind === 'event' || kept === undefined) return;
+    run.finishedAt = at;
+    run.retry = undefined;
+    this.#awaitAck(kept, run);
   }
 
   /** Keeps the pending runs, oldest first. */
   #keepPending(): void {
-    for (let index = 0; index < this.#pending.length; index++) {
-      this.#keep(this.#pending[index], this.#pendingAt[index]);
+    for (let index = 0; index < this.#pendingAt.length; index++) {
+      const start = toHandlerPayload(
+        this.#pendingKinds[index],
+        this.#pendingHandlers[index],
+        this.#pendingContexts[index],
+        this.#pendingCorrelationIds[index],
+      );
+      this.#keep(start, this.#pendingAt[index]);
     }
-    this.#pending.length = 0;
+    this.#pendingKinds.length = 0;
+    this.#pendingHandlers.length = 0;
+    this.#pendingContexts.length = 0;
+    this.#pendingCorrelationIds.length = 0;
     this.#pendingAt.length = 0;
   }
 
@@ -198,35 +278,6 @@ export class HandlerRuns {
     this.#observer?.runRetrying(payload);
   }
 
-  #ended(payload: HandlerEndPayload): void {
-    const top = this.#pending.length - 1;
-    if (top >= 0 && isSameRun(this.#pending[top], payload)) {
-      const start = this.#pending.pop() as HandlerStartPayload;
-      const startedAt = this.#pendingAt.pop() as number;
-      // A run started afresh replaces an older one of the same record, as in `#keep`.
-      if (this.#runs.size > 0) this.#runs.delete(runId(payload));
-      this.#observer?.runEnded(payload);
-      if (start.kind === 'event' || start.correlationId === undefined) return;
-      const seq = ++this.#seq;
-      const run: BookedRun = { start, seq, startedAt, firstStartedAt: startedAt, firstSeq: seq };
-      run.finishedAt = this.now();
-      this.#awaitAck(start.correlationId, run);
-      return;
-    }
-    this.#keepPending();
-    const id = runId(payload);
-    const run = this.#runs.get(id);
-    this.#observer?.runEnded(payload);
-    if (!run) return;
-    this.#runs.delete(id);
-    // An event's run is over with its handler; a request's replies are acknowledged after it.
-    const { correlationId } = run.start;
-    if (run.start.kind === 'event' || correlationId === undefined) return;
-    run.finishedAt = this.now();
-    run.retry = undefined;
-    this.#awaitAck(correlationId, run);
-  }
-
   #awaitAck(correlationId: string, run: BookedRun): void {
     const other = this.#awaitingAck.get(correlationId);
     // Another handler's run on the same request stays listed, finished, until a read forgets it.
@@ -255,13 +306,10 @@ export function runId({ topic, partition, offset, handler }: HandlerStartPayload
   return `${topic}/${partition}/${offset}/${handler}`;
 }
 
-function isSameRun(start: HandlerStartPayload, end: HandlerStartPayload): boolean {
-  return (
-    start.offset === end.offset &&
-    start.partition === end.partition &&
-    start.handler === end.handler &&
-    start.topic === end.topic
-  );
+/** `runId` of `handler`'s run on `context`'s record, made without its payload. */
+function runIdOf(handler: HandlerLike, context: RecordContextLike): string {
+  const { topic, partition, offset } = context.getMessage();
+  return `${topic}/${partition}/${offset}/${handlerNameOf(handler)}`;
 }
 
 function bySeq(a: BookedRun, b: BookedRun): number {

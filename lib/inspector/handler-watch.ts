@@ -13,11 +13,14 @@ import {
   type BatchEndPayload,
   type BatchRecordsPayload,
   type DeadLetterSentPayload,
-  type HandlerEndPayload,
-  type HandlerErrorPayload,
   type HandlerRetryPayload,
-  type HandlerStartPayload,
 } from '../diagnostics/diagnostics-channels';
+import {
+  handlerNameOf,
+  patternTextOf,
+  type HandlerLike,
+  type RecordContextLike,
+} from '../diagnostics/handler-run';
 import { BATCH_RECORDS, toOffsetAndKey } from '../diagnostics/publish-diagnostics';
 import { RxKafkaError } from '../errors';
 import type { FetchedRecord } from '../kafka/kafka-record';
@@ -27,7 +30,7 @@ import { SlidingWindow } from './sliding-window';
 export interface HandlerWatchOptions {
   /** The window latencies are read over. @defaultValue 60000 */
   readonly windowMs?: number;
-  /** The clock (epoch milliseconds). @defaultValue Date.now */
+  /** The clock (epoch milliseconds). @defaultValue the runs' clock (HandlerRuns) */
   readonly now?: () => number;
   /**
    * @internal The runs to read, shared with a StuckWatch (startInspector() does): give it the same clock.
@@ -107,6 +110,7 @@ export class HandlerWatch implements RunObserver {
   /** The partition and handler of the last run: consecutive runs are mostly of the same ones. */
   #lastBook: PartitionBook | undefined;
   #lastTally: HandlerTally | undefined;
+  #lastHandler: HandlerLike | undefined;
 
   /** @throws RxKafkaError RXK_INVALID_OPTIONS for a `windowMs` that is not a positive number. */
   constructor(options: HandlerWatchOptions = {}) {
@@ -119,9 +123,9 @@ export class HandlerWatch implements RunObserver {
       );
     }
     this.windowMs = windowMs;
-    this.now = options.now ?? Date.now;
     this.#ownsRuns = options.runs === undefined;
-    this.#runs = options.runs ?? new HandlerRuns({ now: this.now });
+    this.#runs = options.runs ?? new HandlerRuns({ now: options.now });
+    this.now = options.now ?? this.#runs.now;
     this.#stopObserving = this.#runs.observe(this);
     this.#listeners = [
       [DIAGNOSTICS_CHANNELS.batchStart, (message) => this.#fetched(message as BatchRecordsPayload)],
@@ -199,7 +203,8 @@ export class HandlerWatch implements RunObserver {
   }
 
   /** @internal Told by the runs: the handler left the record's waiting place. */
-  runStarted({ topic, partition, offset }: HandlerStartPayload): void {
+  runStarted(_kind: 'request' | 'event', _handler: HandlerLike, context: RecordContextLike): void {
+    const { topic, partition, offset } = context.getMessage();
     const book = this.#book(topic, partition);
     const batch = book.batches[0];
     if (batch === undefined) {
@@ -218,24 +223,29 @@ export class HandlerWatch implements RunObserver {
 
   /** @internal */
   runRetrying(payload: HandlerRetryPayload): void {
-    this.#tally(payload).retries += 1;
+    this.#tallyNamed(payload.handler, payload.pattern, payload.kind).retries += 1;
   }
 
   /** @internal */
-  runFailed(payload: HandlerErrorPayload): void {
-    this.#tally(payload).failures += 1;
+  runFailed(kind: 'request' | 'event', handler: HandlerLike): void {
+    this.#tally(kind, handler).failures += 1;
   }
 
   /** @internal */
-  runEnded(payload: HandlerEndPayload): void {
-    const tally = this.#tally(payload);
+  runEnded(
+    kind: 'request' | 'event',
+    handler: HandlerLike,
+    durationMs: number | undefined,
+    at: number,
+  ): void {
+    const tally = this.#tally(kind, handler);
     tally.runs += 1;
-    if (payload.durationMs !== undefined) tally.latencies.add(this.now(), payload.durationMs);
+    if (durationMs !== undefined) tally.latencies.add(at, durationMs);
   }
 
   /** @internal */
   runDeadLettered(payload: DeadLetterSentPayload): void {
-    this.#tally(payload).deadLetters += 1;
+    this.#tallyNamed(payload.handler, payload.pattern, payload.kind).deadLetters += 1;
   }
 
   #book(topic: string, partition: number): PartitionBook {
@@ -251,7 +261,15 @@ export class HandlerWatch implements RunObserver {
     return book;
   }
 
-  #tally({ handler, pattern, kind }: HandlerStartPayload): HandlerTally {
+  /** `handler`'s figures: the last run's are at hand, by the descriptor itself. */
+  #tally(kind: 'request' | 'event', handler: HandlerLike): HandlerTally {
+    if (this.#lastHandler === handler && this.#lastTally !== undefined) return this.#lastTally;
+    const tally = this.#tallyNamed(handlerNameOf(handler), patternTextOf(handler), kind);
+    this.#lastHandler = handler;
+    return tally;
+  }
+
+  #tallyNamed(handler: string, pattern: string, kind: 'request' | 'event'): HandlerTally {
     if (this.#lastTally?.handler === handler) return this.#lastTally;
     let tally = this.handlers.get(handler);
     if (!tally) {
@@ -268,6 +286,7 @@ export class HandlerWatch implements RunObserver {
       this.handlers.set(handler, tally);
     }
     this.#lastTally = tally;
+    this.#lastHandler = undefined;
     return tally;
   }
 }

@@ -40,6 +40,20 @@ describe('the diagnostics publish points', () => {
       expect(payload.keys).to.equal(payload.keys);
       expect(JSON.parse(JSON.stringify({ ...payload, actor: undefined })).keys).to.deep.equal(keys);
     });
+
+    it('gives each batch’s payload the keys of its own records, read in any order', () => {
+      recorder = new ChannelRecorder().start();
+      const actor = { id: 'audit-1', getSnapshot: () => ({ context: { groupId: 'audit' } }) };
+      for (const offset of ['1', '2']) {
+        const messages = [{ offset, key: Buffer.from(`k-${offset}`) }];
+        const batch = { batch: { topic: 'audit.orders', partition: 0, highWatermark: '3', messages } };
+        publishBatchStart(actor as never, batch as unknown as FetchedBatch);
+      }
+      const [first, second] = recorder.on('rxkafka:batch:start');
+      expect(second.keys).to.deep.equal([{ offset: '2', key: 'k-2' }]);
+      expect(first.keys).to.deep.equal([{ offset: '1', key: 'k-1' }]);
+      expect(Object.keys(first)).to.include('keys');
+    });
   });
 
   describe('publishHandlerStart() / publishHandlerEnd() / publishHandlerError()', () => {

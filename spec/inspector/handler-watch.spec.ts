@@ -7,6 +7,7 @@ import {
 import { publishBatchStart } from '../../lib/diagnostics/publish-diagnostics';
 import { HandlerWatch } from '../../lib/inspector/handler-watch';
 import type { FetchedBatch } from '../../lib/kafka/fetched-batch';
+import { HandlerRunPlayer } from './support/handler-run-player';
 
 const run = {
   kind: 'event' as const,
@@ -29,12 +30,14 @@ function fetch(offsets: string[]): void {
   });
 }
 
-function start(offset: string): void {
-  publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset, key: `k-${offset}` });
+const runs = new HandlerRunPlayer();
+
+function start(offset: string, handler?: string): void {
+  runs.start({ offset, key: `k-${offset}`, handler });
 }
 
 function end(offset: string): void {
-  publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset, key: `k-${offset}`, durationMs: 1 });
+  runs.end({ offset, key: `k-${offset}` });
 }
 
 describe('HandlerWatch', () => {
@@ -105,7 +108,7 @@ describe('HandlerWatch', () => {
     it('counts a second handler’s start on the same record once', () => {
       fetch(['1', '2']);
       start('1');
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, handler: 'Audit.log', offset: '1' });
+      start('1', 'Audit.log');
       expect(waiting()).to.deep.equal(['2']);
       expect(running()).to.have.length(2);
     });

@@ -6,6 +6,7 @@ import {
 } from '../../lib/diagnostics/diagnostics-channels';
 import { HandlerWatch } from '../../lib/inspector/handler-watch';
 import { viewHandlers } from '../../lib/inspector/view-handlers';
+import { HandlerRunPlayer } from './support/handler-run-player';
 
 const run = {
   kind: 'event' as const,
@@ -19,6 +20,8 @@ function publish(name: DiagnosticsChannelName, payload: object): void {
   channel(name).publish(payload);
 }
 
+const runs = new HandlerRunPlayer();
+
 describe('viewHandlers()', () => {
   let clock = 0;
   let watch: HandlerWatch;
@@ -30,15 +33,17 @@ describe('viewHandlers()', () => {
 
   it('gives each handler its runs, failures, retries, dead letters and latency percentiles', () => {
     for (let offset = 0; offset < 100; offset++) {
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: String(offset) });
-      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: String(offset), durationMs: offset + 1 });
+      runs.start({ offset: String(offset) });
+      clock += offset + 1;
+      runs.end({ offset: String(offset) });
     }
-    publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '100' });
+    runs.start({ offset: '100' });
     const retry = { attempt: 1, attempts: 2, nextAttemptAt: 11_000, error: new Error('flaky') };
     publish(DIAGNOSTICS_CHANNELS.handlerRetry, { ...run, offset: '100', ...retry });
-    publish(DIAGNOSTICS_CHANNELS.handlerError, { ...run, offset: '100', error: new Error('down') });
+    clock += 500;
+    runs.fail({ offset: '100' }, new Error('down'));
     publish(DIAGNOSTICS_CHANNELS.deadLetterSent, { ...run, offset: '100', deadLetterTopic: 'ledger.dlt' });
-    publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '100', durationMs: 500 });
+    runs.end({ offset: '100' });
     expect(viewHandlers(watch).handlers).to.deep.equal([
       {
         handler: 'Ledger.post',
@@ -56,9 +61,13 @@ describe('viewHandlers()', () => {
   });
 
   it('reads latencies over the sliding window only', () => {
-    publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '0', durationMs: 900 });
+    runs.start({ offset: '0' });
+    clock += 900;
+    runs.end({ offset: '0' });
     clock += 61_000;
-    publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '1', durationMs: 4 });
+    runs.start({ offset: '1' });
+    clock += 4;
+    runs.end({ offset: '1' });
     const [view] = viewHandlers(watch).handlers;
     expect(view).to.deep.include({ runs: 2, windowRuns: 1, p50Ms: 4, p99Ms: 4 });
   });
@@ -72,9 +81,9 @@ describe('viewHandlers()', () => {
     ];
     publish(DIAGNOSTICS_CHANNELS.batchStart, { topic: 'ledger', partition: 0, records: 4, keys });
     clock += 1_000;
-    publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '5', key: 'acct-42' });
+    runs.start({ offset: '5', key: 'acct-42' });
     clock += 2_000;
-    publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '8' });
+    runs.start({ offset: '8' });
     clock += 500;
     const [partition] = viewHandlers(watch, { topKeys: 1 }).partitions;
     expect(partition).to.deep.equal({
@@ -97,7 +106,7 @@ describe('viewHandlers()', () => {
       partition: 0,
       keys: [{ offset: '1', key: 'k' }],
     });
-    publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '0', key: 'secret' });
+    runs.start({ offset: '0', key: 'secret' });
     const [partition] = viewHandlers(watch, { hideKeys: true }).partitions;
     expect(JSON.stringify(partition)).not.to.match(/secret|"k"/);
     expect(partition.waiting).to.deep.equal([{ offset: '1', records: 1, ms: 0 }]);
@@ -109,7 +118,7 @@ describe('viewHandlers()', () => {
       partition: 0,
       keys: [{ offset: '3' }, { offset: '4' }],
     });
-    publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '3' });
+    runs.start({ offset: '3' });
     const retry = { attempt: 1, attempts: 3, nextAttemptAt: 12_000 };
     publish(DIAGNOSTICS_CHANNELS.handlerRetry, { ...run, offset: '3', ...retry, error: new Error('x') });
     expect(viewHandlers(watch).partitions[0].running[0].retry).to.deep.equal(retry);
@@ -129,9 +138,10 @@ describe('viewHandlers()', () => {
         partition: 0,
         keys: [{ offset: '1' }, { offset: '2' }, { offset: '3' }],
       });
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '1' });
-      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '1', durationMs: 2 });
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '2' });
+      runs.start({ offset: '1' });
+      clock += 2;
+      runs.end({ offset: '1' });
+      runs.start({ offset: '2' });
       const views = viewHandlers(watch);
       expect(views.handlers[0]).to.deep.include({ runs: 1, p50Ms: 2 });
       expect(views.partitions[0]).to.deep.include({ waitingRecords: 1, runningRecords: 1 });
@@ -141,25 +151,25 @@ describe('viewHandlers()', () => {
     });
 
     it('forgets runs that end out of order, each from its own start', () => {
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '4' });
+      runs.start({ offset: '4' });
       clock += 1_000;
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '5' });
-      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '4', durationMs: 1_000 });
+      runs.start({ offset: '5' });
+      runs.end({ offset: '4' });
       clock += 500;
       expect(viewHandlers(watch).partitions[0].running).to.deep.equal([
         { offset: '5', records: 1, ms: 500, handler: 'Ledger.post' },
       ]);
-      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '5', durationMs: 500 });
+      runs.end({ offset: '5' });
       expect(viewHandlers(watch).partitions).to.deep.equal([]);
-      expect(viewHandlers(watch).handlers[0]).to.deep.include({ runs: 2 });
+      expect(viewHandlers(watch).handlers[0]).to.deep.include({ runs: 2, p50Ms: 500, p99Ms: 1_000 });
     });
 
     it('forgets a retried run once its next attempt ends', () => {
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '6' });
+      runs.start({ offset: '6' });
       const retry = { attempt: 1, attempts: 2, nextAttemptAt: 12_000 };
       publish(DIAGNOSTICS_CHANNELS.handlerRetry, { ...run, offset: '6', ...retry, error: new Error('x') });
-      publish(DIAGNOSTICS_CHANNELS.handlerStart, { ...run, offset: '6' });
-      publish(DIAGNOSTICS_CHANNELS.handlerEnd, { ...run, offset: '6', durationMs: 1 });
+      runs.start({ offset: '6' });
+      runs.end({ offset: '6' });
       expect(viewHandlers(watch).partitions).to.deep.equal([]);
     });
   });
