@@ -103,6 +103,8 @@ export class HandlerWatch implements RunObserver {
   readonly now: () => number;
   readonly handlers = new Map<string, HandlerTally>();
   readonly #books = new Map<string, PartitionBook>();
+  /** The same books, by topic and partition number, for the lookup of every run. */
+  readonly #booksByTopic = new Map<string, PartitionBook[]>();
   readonly #runs: HandlerRuns;
   readonly #ownsRuns: boolean;
   readonly #stopObserving: () => void;
@@ -251,11 +253,18 @@ export class HandlerWatch implements RunObserver {
   #book(topic: string, partition: number): PartitionBook {
     const last = this.#lastBook;
     if (last?.partition === partition && last.topic === topic) return last;
-    const id = `${topic}/${partition}`;
-    let book = this.#books.get(id);
+    // By topic, then by partition number: batches of several partitions interleave, and a run of each
+    // comes here; an id string made per run would be an allocation per record.
+    let ofTopic = this.#booksByTopic.get(topic);
+    if (!ofTopic) {
+      ofTopic = [];
+      this.#booksByTopic.set(topic, ofTopic);
+    }
+    let book = ofTopic[partition];
     if (!book) {
       book = { topic, partition, batches: [], startedAhead: new Set(), returned: [] };
-      this.#books.set(id, book);
+      ofTopic[partition] = book;
+      this.#books.set(`${topic}/${partition}`, book);
     }
     this.#lastBook = book;
     return book;
