@@ -254,9 +254,10 @@ ${COMMANDS_SCRIPT}
   source.onmessage = function (message) { entries.push(JSON.parse(message.data)); schedule(); };
   source.onerror = function () { connected = false; link.textContent = 'disconnected'; link.className = 'badge down'; };
   // Entries are drawn at most once every RENDER_EVERY_MS, however fast they stream: each render redraws the
-  // tables and charts from the entries, and the browser shares the cores with the process it watches. The
+  // tables and charts from the entries, and the browser shares the cores with the process it watches (a
+  // request/reply run's two pages took a third of a core at four draws a second, a sixth at one). The
   // first entry after a quiet spell is drawn at once (a microtask: a background tab's timers are slowed).
-  var RENDER_EVERY_MS = 250;
+  var RENDER_EVERY_MS = 1000;
   var pending = false;
   function schedule() {
     if (pending) return;
