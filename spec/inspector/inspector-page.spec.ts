@@ -21,7 +21,7 @@ import {
   registerControllers,
   silentLogger,
 } from '../../lib';
-import { itUnlessPlatformatic, specDriver } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 import { createRawKafka } from '../reliability/support/raw-kafka';
 import { startInspector, type Inspector } from '../../lib/inspector';
 import { useTestBroker } from '../support/global-broker';
@@ -274,94 +274,91 @@ describe('the inspector page in a headless browser (integration)', function () {
     await replayed.screenshot({ path: join(ARTIFACTS, 'inspector-replay.png'), fullPage: true });
   });
 
-  itUnlessPlatformatic(
-    'its driver cannot pause partitions',
-    'shows a server’s retries by attempt, the record waiting on its retry topic and when it is due',
-    async function () {
-      const { brokers } = await useTestBroker();
-      const topic = uniqueName('inspected-retry');
-      const DELAY_MS = 8_000;
-      const retryTopic = `${topic}.retry.${DELAY_MS}`;
-      await createTopics([{ topic, numPartitions: 2 }]);
-      let runs = 0;
-      @Controller()
-      class RetriedController {
-        @EventPattern(topic, { retryTopics: { delaysMs: [DELAY_MS], createTopics: true } })
-        handle(): void {
-          // Its first run fails: the record waits on the retry topic, then its second run succeeds.
-          runs += 1;
-          if (runs === 1) throw new Error('the payment service is down');
-        }
+  it('shows a server’s retries by attempt, the record waiting on its retry topic and when it is due', async function () {
+    const { brokers } = await useTestBroker();
+    const topic = uniqueName('inspected-retry');
+    const DELAY_MS = 8_000;
+    const retryTopic = `${topic}.retry.${DELAY_MS}`;
+    await createTopics([{ topic, numPartitions: 2 }]);
+    let runs = 0;
+    @Controller()
+    class RetriedController {
+      @EventPattern(topic, { retryTopics: { delaysMs: [DELAY_MS], createTopics: true } })
+      handle(): void {
+        // Its first run fails: the record waits on the retry topic, then its second run succeeds.
+        runs += 1;
+        if (runs === 1) throw new Error('the payment service is down');
       }
-      const container = new Container();
-      registerControllers(container, [RetriedController]);
-      const server = new KafkaServer(container, {
-        controllers: [RetriedController],
-        client: { brokers: [...brokers], clientId: uniqueName('inspected-retry-server') },
-        consumer: { groupId: uniqueName('inspected-retry-group') },
-        subscribe: { fromBeginning: true },
-        logger: silentLogger,
-      });
-      closing.push(() => server.close());
-      await server.listen();
-      const inspector = await startInspector({ sources: [{ name: 'orders', source: server }] });
-      closing.push(() => inspector.close());
-      const page = await browser!.newPage();
-      await page.setViewport({ width: 1500, height: 1300 });
-      await page.goto(inspector.url);
-      await waitForPage(
-        page,
-        `document.querySelector('.source[data-source="orders"] table.retries tr[data-retry-topic]') !== null`,
-        'the Retries table',
-      );
-      expect(await retryRows(page, 'orders')).to.deep.equal([
-        [topic, topic, 'none', '0', '', '—'],
-        [`retry-topic:${retryTopic}`, `↳ ${retryTopic}`, '', '0', '', '—'],
-      ]);
+    }
+    const container = new Container();
+    registerControllers(container, [RetriedController]);
+    const server = new KafkaServer(container, {
+      controllers: [RetriedController],
+      client: { brokers: [...brokers], clientId: uniqueName('inspected-retry-server') },
+      consumer: { groupId: uniqueName('inspected-retry-group') },
+      subscribe: { fromBeginning: true },
+      logger: silentLogger,
+      ...specDriver(),
+    });
+    closing.push(() => server.close());
+    await server.listen();
+    const inspector = await startInspector({ sources: [{ name: 'orders', source: server }] });
+    closing.push(() => inspector.close());
+    const page = await browser!.newPage();
+    await page.setViewport({ width: 1500, height: 1300 });
+    await page.goto(inspector.url);
+    await waitForPage(
+      page,
+      `document.querySelector('.source[data-source="orders"] table.retries tr[data-retry-topic]') !== null`,
+      'the Retries table',
+    );
+    expect(await retryRows(page, 'orders')).to.deep.equal([
+      [topic, topic, 'none', '0', '', '—'],
+      [`retry-topic:${retryTopic}`, `↳ ${retryTopic}`, '', '0', '', '—'],
+    ]);
 
-      const producer = createRawKafka([...brokers]).producer();
-      await producer.connect();
-      closing.push(() => producer.disconnect());
-      await producer.send({ topic, messages: [{ key: 'order-1', value: '{"id":"order-1"}' }] });
-      await waitForPage(
-        page,
-        `document.querySelector('.source[data-source="orders"] tr[data-retry-topic] td:nth-child(3)')?.textContent === '1'`,
-        'the record waiting on the retry topic',
-      );
-      const [waiting] = server.stats.retryWaiting;
-      expect(waiting.oldestDueAt).to.be.a('number');
-      const rows = await retryRows(page, 'orders');
-      // Each row's last cell is the due time, checked apart: its "in N s" counts down.
-      expect(rows.map((row) => row.slice(0, 5))).to.deep.equal([
-        [topic, topic, 'attempt 1: 1', '1', ''],
-        [
-          `retry-topic:${retryTopic}`,
-          `↳ ${retryTopic}`,
-          '',
-          '1',
-          `partition ${waiting.partitions[0].partition}, offset 0`,
-        ],
-      ]);
-      for (const row of rows) expect(row[5]).to.match(/^\d\d:\d\d:\d\d\.\d{3} \(in \d+ s\)$/);
-      expect(
-        await page.$$eval('.source[data-source="orders"] td[data-due-at]', (cells) =>
-          cells.map((cell) => Number(cell.getAttribute('data-due-at'))),
-        ),
-      ).to.deep.equal([waiting.oldestDueAt, waiting.oldestDueAt]);
-      await page.screenshot({ path: join(ARTIFACTS, 'inspector-retries.png'), fullPage: true });
+    const producer = createRawKafka([...brokers]).producer();
+    await producer.connect();
+    closing.push(() => producer.disconnect());
+    await producer.send({ topic, messages: [{ key: 'order-1', value: '{"id":"order-1"}' }] });
+    await waitForPage(
+      page,
+      `document.querySelector('.source[data-source="orders"] tr[data-retry-topic] td:nth-child(3)')?.textContent === '1'`,
+      'the record waiting on the retry topic',
+    );
+    const [waiting] = server.stats.retryWaiting;
+    expect(waiting.oldestDueAt).to.be.a('number');
+    const rows = await retryRows(page, 'orders');
+    // Each row's last cell is the due time, checked apart: its "in N s" counts down.
+    expect(rows.map((row) => row.slice(0, 5))).to.deep.equal([
+      [topic, topic, 'attempt 1: 1', '1', ''],
+      [
+        `retry-topic:${retryTopic}`,
+        `↳ ${retryTopic}`,
+        '',
+        '1',
+        `partition ${waiting.partitions[0].partition}, offset 0`,
+      ],
+    ]);
+    for (const row of rows) expect(row[5]).to.match(/^\d\d:\d\d:\d\d\.\d{3} \(in \d+ s\)$/);
+    expect(
+      await page.$$eval('.source[data-source="orders"] td[data-due-at]', (cells) =>
+        cells.map((cell) => Number(cell.getAttribute('data-due-at'))),
+      ),
+    ).to.deep.equal([waiting.oldestDueAt, waiting.oldestDueAt]);
+    await page.screenshot({ path: join(ARTIFACTS, 'inspector-retries.png'), fullPage: true });
 
-      // Once due, the record runs again and succeeds: nothing waits, the forward stays counted.
-      await waitForPage(
-        page,
-        `document.querySelector('.source[data-source="orders"] tr[data-retry-topic] td:nth-child(3)')?.textContent === '0'`,
-        'nothing waiting after the retry ran',
-        60_000,
-      );
-      expect(runs).to.equal(2);
-      expect(await retryRows(page, 'orders')).to.deep.equal([
-        [topic, topic, 'attempt 1: 1', '0', '', '—'],
-        [`retry-topic:${retryTopic}`, `↳ ${retryTopic}`, '', '0', '', '—'],
-      ]);
-    },
-  );
+    // Once due, the record runs again and succeeds: nothing waits, the forward stays counted.
+    await waitForPage(
+      page,
+      `document.querySelector('.source[data-source="orders"] tr[data-retry-topic] td:nth-child(3)')?.textContent === '0'`,
+      'nothing waiting after the retry ran',
+      60_000,
+    );
+    expect(runs).to.equal(2);
+    expect(await retryRows(page, 'orders')).to.deep.equal([
+      [topic, topic, 'attempt 1: 1', '0', '', '—'],
+      [`retry-topic:${retryTopic}`, `↳ ${retryTopic}`, '', '0', '', '—'],
+    ]);
+  });
 });

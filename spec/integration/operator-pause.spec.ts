@@ -3,15 +3,10 @@ import { Container } from 'inversify';
 import { Controller, Ctx, EventPattern, KafkaContext, KafkaServer, Payload, silentLogger } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, produceRecords, uniqueName } from '../support/kafka-fixtures';
-import { SPEC_DRIVER } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 import { eventually, sleep } from '../reliability/support/eventually';
 
 describe('an operator pauses and resumes one partition of a server (broker)', function () {
-  if (SPEC_DRIVER === 'platformatic') {
-    it('pauses one partition [not on platformatic: its driver cannot pause one partition]');
-    return;
-  }
-
   const topic = uniqueName('paused');
   const handled: Array<{ partition: number; n: number }> = [];
   let server: KafkaServer;
@@ -38,6 +33,7 @@ describe('an operator pauses and resumes one partition of a server (broker)', fu
       consumer: { groupId: topic },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
   });

@@ -24,7 +24,7 @@ import { createTopics, uniqueName, withAdmin } from '../support/kafka-fixtures';
 import { ChannelRecorder } from '../support/channel-recorder';
 import { ActorMetrics } from '../../lib/inspector/actor-metrics';
 import { RecordingLogger } from '../support/recording-logger';
-import { SPEC_DRIVER } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from '../reliability/support/eventually';
 import { createRawKafka, headerText } from '../reliability/support/raw-kafka';
 import { RecordCollector } from '../reliability/support/record-collector';
@@ -66,11 +66,6 @@ function createOrdersController(topic: string, journal: Journal) {
 }
 
 describe('retry topics (broker)', function () {
-  if (SPEC_DRIVER === 'platformatic') {
-    it('retries through delay topics [not on platformatic: its driver cannot pause partitions]');
-    return;
-  }
-
   const prefix = uniqueName('retry');
   const topic = `${prefix}.orders`;
   const dlt = `${topic}.dlt`;
@@ -101,6 +96,7 @@ describe('retry topics (broker)', function () {
       consumer: { groupId: prefix },
       subscribe: { fromBeginning: true },
       logger,
+      ...specDriver(),
     });
     await server.listen();
     producer = createRawKafka(brokers).producer();
@@ -316,6 +312,7 @@ describe('retry topics (broker)', function () {
       client: { brokers, clientId: uniqueName('retry-missing') },
       consumer: { groupId: uniqueName('retry-missing') },
       logger: silentLogger,
+      ...specDriver(),
     });
     const error = await missing.listen().then(
       () => undefined,
@@ -330,13 +327,6 @@ describe('retry topics (broker)', function () {
 });
 
 describe('retry topics: records waiting for their due time (broker)', function () {
-  if (SPEC_DRIVER === 'platformatic') {
-    it(
-      'shows the records waiting on a retry topic [not on platformatic: its driver cannot pause partitions]',
-    );
-    return;
-  }
-
   const DELAY_MS = 4_000;
   const prefix = uniqueName('retry-wait');
   const topic = `${prefix}.orders`;
@@ -373,6 +363,7 @@ describe('retry topics: records waiting for their due time (broker)', function (
       consumer: { groupId: prefix },
       subscribe: { fromBeginning: true },
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
     producer = createRawKafka(brokers).producer();
@@ -451,11 +442,6 @@ describe('retry topics: records waiting for their due time (broker)', function (
 });
 
 describe('retry topics for requests (broker)', function () {
-  if (SPEC_DRIVER === 'platformatic') {
-    it('answers from the run that succeeds [not on platformatic: its driver cannot pause partitions]');
-    return;
-  }
-
   const prefix = uniqueName('retry-rpc');
   const topic = `${prefix}.quote`;
   const runs = new Tally<string>();
@@ -486,12 +472,14 @@ describe('retry topics for requests (broker)', function () {
       client: { brokers, clientId: prefix },
       consumer: { groupId: prefix },
       logger: silentLogger,
+      ...specDriver(),
     });
     await server.listen();
     client = new KafkaClient({
       client: { brokers, clientId: `${prefix}-client` },
       consumer: { groupId: `${prefix}-client` },
       logger: silentLogger,
+      ...specDriver(),
       // Sized for the retries: both delays and three runs.
       requestTimeoutMs: 20_000,
     });

@@ -12,7 +12,7 @@ import {
 } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, produceRecords, uniqueName, withAdmin } from '../support/kafka-fixtures';
-import { SPEC_DRIVER, specDriver } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from '../reliability/support/eventually';
 import { headerText, readTopic, type ReadRecord } from '../reliability/support/raw-kafka';
 import { Tally } from '../reliability/support/tally';
@@ -62,10 +62,6 @@ async function handle(record: CommittableRecord<Order>, journal: Journal): Promi
 }
 
 describe('consume() with retryTopics (broker)', function () {
-  if (SPEC_DRIVER === 'platformatic') {
-    it('retries records through delay topics [not on platformatic: its driver cannot pause partitions]');
-    return;
-  }
   this.timeout(90_000);
 
   const prefix = uniqueName('stream-retry');

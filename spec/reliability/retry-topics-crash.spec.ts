@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Producer } from 'kafkajs';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
-import { SPEC_DRIVER } from '../support/spec-driver';
 import { eventually } from './support/eventually';
 import { createRawKafka } from './support/raw-kafka';
 import { RecordCollector } from './support/record-collector';
@@ -50,11 +49,6 @@ async function kill(child: Child): Promise<void> {
 }
 
 describe('retry topics, the consuming process SIGKILLed while records wait in them (broker)', function () {
-  if (SPEC_DRIVER === 'platformatic') {
-    it('loses no record across the crash [not on platformatic: its driver cannot pause partitions]');
-    return;
-  }
-
   const children: Child[] = [];
   let producer: Producer | undefined;
   let collector: RecordCollector | undefined;

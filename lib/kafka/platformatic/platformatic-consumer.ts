@@ -162,7 +162,15 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       firstDropped,
       pendingSeek: this.#seeks.targetOf(key),
     });
-    if (from !== undefined) this.#moveTo(topic, partition, from);
+    if (from === undefined) return;
+    // The stream read the partition past the records it dropped, and a fetch from there may still be on its
+    // way: read again from `from`, its first record is no later than the lowest one known to be there (the
+    // first dropped, or one handed over), and a record past that is the old position's, left over.
+    const known = [firstDropped, this.#seeks.firstHandedOver(key), this.#seeks.lastHandedOver(key)].filter(
+      (offset): offset is bigint => offset !== undefined && offset >= from,
+    );
+    const lowestThere = known.reduce((low, offset) => (offset < low ? offset : low));
+    this.#moveTo(topic, partition, from, lowestThere + 1n);
   }
 
   async commitOffsets(
@@ -363,6 +371,8 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   #reportAssignmentChanges(native: NativeConsumer): void {
     if (!native.memberId) return;
     const { revoked, assigned } = this.#held.follow(native.assignments ?? []);
+    // A partition that comes back starts at its committed offset: nothing handed over before counts then.
+    for (const key of revoked) this.#seeks.forget(key);
     if (revoked.length > 0) this.#emit({ type: 'partitions.revoked', partitions: toAssignment(revoked) });
     if (assigned.length > 0) {
       this.#emit({ type: 'partitions.assigned', partitions: toAssignment(assigned) });
@@ -410,12 +420,12 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     this.#moveTo(topic, partition, resolved !== undefined && resolved >= first ? resolved + 1n : first);
   }
 
-  #moveTo(topic: string, partition: number, offset: bigint): void {
+  #moveTo(topic: string, partition: number, offset: bigint, leftOverFrom?: bigint): void {
     const key = toPartitionKey(topic, partition);
     // A seek may rewind on purpose: what was handed over from there on is handed over again.
     this.#held.forgetHandedOver(key);
     this.#seekCounts.set(key, (this.#seekCounts.get(key) ?? 0) + 1);
-    this.#seeks.seek(key, offset);
+    this.#seeks.seek(key, offset, leftOverFrom);
     this.#skipped.clear(key);
     if (this.#stream) this.#stream.offsetsToFetch.set(key, offset);
     else this.#unappliedSeeks.set(key, offset);

@@ -59,8 +59,10 @@ export function createPlatformaticDriver(config: KafkaConfig, logger: Logger): K
 
 class PlatformaticDriver implements KafkaDriver {
   // The join happens inside consume() (its stream starts after it); "may join later" is the safe side.
-  // No pausesPartitions: its dropping pause (paused-partitions.ts) is not proven under retry topics yet.
-  readonly capabilities: DriverCapabilities = Object.freeze({ joinsAfterConsume: true });
+  readonly capabilities: DriverCapabilities = Object.freeze({
+    joinsAfterConsume: true,
+    pausesPartitions: true,
+  });
   readonly native: PlatformaticKafka;
   readonly #base: PlatformaticBaseOptions;
   readonly #logger: Logger;
