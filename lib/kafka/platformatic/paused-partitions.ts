@@ -22,8 +22,15 @@ export class PausedPartitions {
     if (!this.#paused.has(key)) this.#paused.set(key, undefined);
   }
 
-  /** A record of a paused partition, dropped. */
-  dropped(key: string, offset: bigint): void {
+  /**
+   * A record of a paused partition, dropped. One at or below `lastResolved` (the partition's last resolved
+   * offset) was handled already: the stream read a stretch twice (two seeks to one offset, each answered by
+   * a fetch: a batch's seek back to its first unresolved record, and the resume before it), and this second
+   * read came while the partition was paused again. It is not counted: the resume would read from it and hand
+   * the records from there to the last resolved one over again.
+   */
+  dropped(key: string, offset: bigint, lastResolved?: bigint): void {
+    if (lastResolved !== undefined && offset <= lastResolved) return;
     const first = this.#paused.get(key);
     if (first === undefined || offset < first) this.#paused.set(key, offset);
   }

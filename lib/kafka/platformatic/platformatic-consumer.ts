@@ -386,7 +386,11 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       const key = toPartitionKey(message.topic, message.partition);
       if (!this.#held.has(key)) return false;
       if (this.#paused.has(key)) {
-        this.#paused.dropped(key, message.offset);
+        this.#paused.dropped(
+          key,
+          message.offset,
+          this.offsets.lastResolved(message.topic, message.partition),
+        );
         return false;
       }
       if (this.#isHandedOverAlready(key, message.offset)) return false;

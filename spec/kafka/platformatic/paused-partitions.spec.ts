@@ -18,6 +18,18 @@ describe('PausedPartitions', () => {
     expect(paused.resume('t:0')).to.equal(undefined);
   });
 
+  it('does not count a dropped record at or below the last resolved one: a second read of a handled record', () => {
+    const paused = new PausedPartitions();
+    paused.pause('t:0');
+    paused.dropped('t:0', 0n, 2n);
+    paused.dropped('t:0', 2n, 2n);
+    expect(paused.resume('t:0')).to.equal(undefined);
+    paused.pause('t:0');
+    paused.dropped('t:0', 1n, 2n);
+    paused.dropped('t:0', 3n, 2n);
+    expect(paused.resume('t:0')).to.equal(3n);
+  });
+
   it('keeps the pause across a join but forgets what it dropped (the stream starts at the committed offset)', () => {
     const paused = new PausedPartitions();
     paused.pause('t:0');

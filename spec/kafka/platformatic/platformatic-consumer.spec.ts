@@ -410,6 +410,57 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
     await consumer.disconnect();
   });
 
+  it('resumes after its last resolved record when the pause dropped a second read of records already handled', async () => {
+    const consumer = createConsumer();
+    const handed: string[] = [];
+    // As the runtime with a retry topic: a batch stops at a record not due yet, pauses its partition, and
+    // resolves the records before it.
+    let deferAt: number | undefined;
+    let onHanded = (): void => undefined;
+    await consumer.connect();
+    await consumer.consume({
+      topics: ['t'],
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        for (const record of batch.batch.messages) {
+          if (Number(record.offset) === deferAt) {
+            consumer.pause('t', 0);
+            break;
+          }
+          handed.push(record.offset);
+          batch.resolveOffset(record.offset);
+        }
+        onHanded();
+      },
+    });
+    const { stream } = FakeConsumer.created[0];
+    const pushed = async (offsets: number[]): Promise<void> => {
+      const batchDone = new Promise<void>((resolve) => (onHanded = resolve));
+      for (const offset of offsets) stream.push(message(offset));
+      await Promise.race([batchDone, new Promise((resolve) => setImmediate(resolve))]);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    // Record 0 is not due: the batch gives 0 to 5 back, and the pause drops their next read.
+    deferAt = 0;
+    await pushed([0, 1, 2, 3, 4, 5]);
+    await pushed([0, 1, 2, 3, 4, 5]);
+    consumer.resume('t', 0);
+    expect(stream.offsetsToFetch.get('t:0')).to.equal(0n);
+    // Read from 0 again, the batch handles 0 to 2 and stops at 3, not due yet.
+    deferAt = 3;
+    await pushed([0, 1, 2, 3, 4, 5]);
+    expect(handed).to.deep.equal(['0', '1', '2']);
+    // The batch's seek back to 3 and the resume's seek to 0 both had the stream fetch from 0: that second
+    // read of 0 to 5 comes while the partition is paused, and is dropped. 0 to 2 are handled already.
+    await pushed([0, 1, 2, 3, 4, 5]);
+    deferAt = undefined;
+    consumer.resume('t', 0);
+    expect(stream.offsetsToFetch.get('t:0')).to.equal(3n);
+    await pushed([0, 1, 2, 3, 4, 5]);
+    expect(handed).to.deep.equal(['0', '1', '2', '3', '4', '5']);
+    await consumer.disconnect();
+  });
+
   it('hands a resumed partition’s records over once when the stale fetch’s records are read after the new position’s', async () => {
     const consumer = createConsumer();
     const handed: string[] = [];
