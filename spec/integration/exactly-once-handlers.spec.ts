@@ -14,6 +14,7 @@ import { DeadLetterHeaders } from '../../lib/pipeline/dead-letter';
 import { committedTotal, OutputReader, produceInputs, waitUntil } from '../exactly-once/support/eos-fixture';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import { specDriver } from '../support/spec-driver';
 
 const INPUTS = 600;
 /** Ids whose handler throws: 13, 113, …, 513. */
@@ -71,6 +72,7 @@ describe('KafkaServer with an exactly-once handler (broker)', function () {
     const container = new Container();
     container.bind(BillingController).toSelf();
     const server = new KafkaServer(container, {
+      ...specDriver(),
       client: { brokers: [...brokers] },
       consumer: { groupId },
       subscribe: { fromBeginning: true },
@@ -155,6 +157,7 @@ describe('KafkaServer with an exactly-once handler (broker)', function () {
       container.bind(SlowController).toSelf();
       // The same options in both instances: the same groups and transactional id prefix, derived from groupId.
       const server = new KafkaServer(container, {
+        ...specDriver(),
         client: { brokers: [...brokers] },
         consumer: { groupId },
         subscribe: { fromBeginning: true },
