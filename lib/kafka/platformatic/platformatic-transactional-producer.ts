@@ -32,8 +32,8 @@ import { toKafkaRefusal } from './kafka-refusal';
 import { TransactionalOffsets } from './transactional-offsets';
 import {
   retryingConcurrentTransactions,
+  toTransactionalRetries,
   toTransactionalRetryDelay,
-  TRANSACTIONAL_RETRIES,
 } from './transactional-retries';
 
 /** The library's `Transaction` (its class is not exported by name). */
@@ -72,7 +72,7 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
       transactionalId: setup.transactionalId,
       // Transactions need an idempotent producer; the library then sends one request at a time, acks all.
       idempotent: true,
-      retries: setup.base.retries ?? TRANSACTIONAL_RETRIES,
+      retries: toTransactionalRetries(setup.base.retries),
       retryDelay: toTransactionalRetryDelay(setup.base.retryDelay),
     }) as NativeProducer;
     this.#placement = new PartitionPlacement(setup.library);

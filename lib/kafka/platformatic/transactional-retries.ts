@@ -25,6 +25,14 @@ export const CONCURRENT_TRANSACTIONS_RETRY_MS = 20;
  */
 export const TRANSACTIONAL_RETRIES = 5;
 
+/**
+ * The `retries` of a transactional producer: the user's, else TRANSACTIONAL_RETRIES. A user's 0 or 1 becomes
+ * 2, the fewest the library keeps as given for an idempotent producer (it reads 0 and 1 as "retry forever").
+ */
+export function toTransactionalRetries(user: number | undefined): number {
+  return user === undefined ? TRANSACTIONAL_RETRIES : Math.max(2, user);
+}
+
 /** How often and how long a step is run again while it fails with CONCURRENT_TRANSACTIONS. */
 export interface ConcurrentTransactionsRetry {
   /** @defaultValue 20 */

@@ -4,6 +4,7 @@ import {
   CONCURRENT_TRANSACTIONS_RETRY_MS,
   isConcurrentTransactions,
   retryingConcurrentTransactions,
+  toTransactionalRetries,
   toTransactionalRetryDelay,
 } from '../../../lib/kafka/platformatic/transactional-retries';
 
@@ -58,6 +59,14 @@ describe('platformatic transactional retries', () => {
         1_000,
       );
     });
+  });
+
+  it("toTransactionalRetries() bounds the library's retries: kafkajs's 5 by default, never 'forever'", () => {
+    expect(toTransactionalRetries(undefined)).to.equal(5);
+    expect(toTransactionalRetries(8)).to.equal(8);
+    // @platformatic/kafka retries an idempotent producer's requests without end when told 0 or 1.
+    expect(toTransactionalRetries(0)).to.equal(2);
+    expect(toTransactionalRetries(1)).to.equal(2);
   });
 
   describe('retryingConcurrentTransactions()', () => {
