@@ -1,7 +1,6 @@
 /** What `processExactlyOnce()` takes, its defaults, and their validation at the door. */
 import type { ConsumedRecord } from '../connection/kafka-connection';
-import { checkDriver, isWithoutTransactions, type DriverOption } from '../options/create-driver';
-import { TRANSACTIONS_NEED_KAFKAJS } from '../kafka/platformatic/platformatic-driver';
+import { checkDriver, type DriverOption } from '../options/create-driver';
 import type { TransactionCommitted } from './exactly-once-settings';
 import type { TransformResult } from './transform-outputs';
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../kafka/kafkajs/kafkajs-types';
@@ -107,7 +106,6 @@ export function resolveExactlyOnceOptions(options: ExactlyOnceOptions): Resolved
   checkRootObject(options, 'ExactlyOnceOptions');
   checkKnownKeys('', options, KNOWN_KEYS);
   checkDriver('driver', options.driver);
-  if (isWithoutTransactions(options.driver)) throwInvalidOption('driver', TRANSACTIONS_NEED_KAFKAJS);
   // A driver object brings its own client; a driver name is built from `client`.
   if (typeof options.driver !== 'object' && !isObject(options.client)) {
     failOption('client', 'an object', options.client, 'e.g. client: { brokers }');

@@ -8,7 +8,7 @@
  * other observer of rxkafka reads them.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { KafkaConnection } from '../connection/kafka-connection';
 import { connectionMachine, type ConnectionStateValue } from '../connection/connection-machine';
 import { KafkaClient } from '../client/kafka-client';
@@ -19,6 +19,7 @@ import {
 } from '../diagnostics/diagnostics-channels';
 import { KafkaServer, type ServerStats } from '../server/kafka-server';
 import { namedConnectionsOf, type NamedSource, type SourceFollower } from './inspector-source';
+import { RequestDurationHistogram } from './request-duration-histogram';
 
 // The chart's own top-level states, so a state added to the machine shows up here too.
 const STATES = Object.keys(connectionMachine.root.states) as ConnectionStateValue[];
@@ -26,7 +27,7 @@ const STATES = Object.keys(connectionMachine.root.states) as ConnectionStateValu
 export class ActorMetrics {
   readonly registry = new Registry();
   readonly #transitions: Counter<'source' | 'from' | 'to'>;
-  readonly #requestSeconds: Histogram<'source' | 'outcome'>;
+  readonly #requestSeconds = new RequestDurationHistogram();
 
   constructor(
     connections: () => ReadonlyMap<string, KafkaConnection>,
@@ -188,13 +189,7 @@ export class ActorMetrics {
         }
       },
     });
-    this.#requestSeconds = new Histogram({
-      name: 'rxkafka_request_duration_seconds',
-      help: 'From send() to the last reply (answered) or to the timeout.',
-      labelNames: ['source', 'outcome'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    });
+    registry.registerMetric(this.#requestSeconds.asMetric());
   }
 
   /** Counts one top-level transition (or assignment change) of a source's connection actor. */
@@ -204,7 +199,7 @@ export class ActorMetrics {
 
   /** Records one request's duration. */
   observeRequest(source: string, outcome: 'answered' | 'timed-out', ms: number): void {
-    this.#requestSeconds.observe({ source, outcome }, ms / 1000);
+    this.#requestSeconds.observe(source, outcome, ms / 1000);
   }
 
   /** The metrics in Prometheus's text format. */

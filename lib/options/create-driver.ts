@@ -54,8 +54,3 @@ export function createDriver(
   if (option === 'platformatic') return createPlatformaticDriver(kafkaConfig, logger);
   return option;
 }
-
-/** True for the drivers that cannot run transactions (exactly-once processing) yet. */
-export function isWithoutTransactions(option: DriverOption | undefined): boolean {
-  return option === 'platformatic';
-}

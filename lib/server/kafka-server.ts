@@ -21,8 +21,7 @@ import type { SkipCommand } from '../pipeline/skip-record';
 import type { CommandOutcome } from '../connection/partition-command';
 import { createKafkaTracing } from '../tracing/kafka-tracing';
 import type { KafkaDriver } from '../kafka/kafka-driver';
-import { createDriver, isWithoutTransactions } from '../options/create-driver';
-import { TRANSACTIONS_NEED_KAFKAJS } from '../kafka/platformatic/platformatic-driver';
+import { createDriver } from '../options/create-driver';
 import type { Consumer, Kafka, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { FailurePolicy } from '../pipeline/failure-policy';
 import { RetryTopicRoutes } from '../pipeline/retry-topic-routes';
@@ -308,9 +307,6 @@ export class KafkaServer {
       tracing: createKafkaTracing({ clientId: options.clientId, groupId: options.groupId }, options.logger),
       ...(retryTopics.plans.length > 0 ? { retryTopics } : {}),
     });
-    if (routes.exactlyOnce.size > 0 && isWithoutTransactions(options.driver)) {
-      throw new RxKafkaError('RXK_INVALID_OPTIONS', TRANSACTIONS_NEED_KAFKAJS, { path: 'driver' });
-    }
     // Without at-least-once handlers (only exactly-once ones) the connection only produces.
     const connection = createKafkaConnection(
       { ...options, driver: this.#driver },

@@ -34,7 +34,7 @@ import {
 import { startLocalKafka, type LocalKafka } from '../../lib/testing';
 import { uniqueName } from '../support/kafka-fixtures';
 import { RecordingLogger } from '../support/recording-logger';
-import { itUnlessPlatformatic, specDriver } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 
 /** This run's resources all start with it: ACLs are granted on prefixes. */
 const RUN = uniqueName('authz');
@@ -416,87 +416,75 @@ describe('authorization (integration, SASL_SSL with an authorizer)', function ()
     }
   });
 
-  itUnlessPlatformatic(
-    'transactions',
-    'fails an exactly-once processor whose transactional ids are refused at start()',
-    async () => {
-      const logger = new RecordingLogger();
-      const processor = processExactlyOnce({
-        ...specDriver(),
-        client: serviceClient(),
-        groupId: uniqueName(`${RUN}-group-eos`),
-        topics: [TOPICS.eosIn],
-        transactionalIdPrefix: REFUSED_TRANSACTIONAL_ID_PREFIX,
-        transform: () => [],
-        logger,
-      });
-      cleanups.push(() => processor.close());
-      const started = Date.now();
-      const error = await processor.start().then(
-        () => new Error('start() resolved with refused transactional ids'),
-        (rejected: unknown) => rejected,
-      );
-      const elapsedMs = Date.now() - started;
-      report('processExactlyOnce().start() with refused transactional ids', elapsedMs, loudLines(logger));
-      expectRefusal(error, 'transactionalId', REFUSED_TRANSACTIONAL_ID_PREFIX);
-      expect(elapsedMs).to.be.below(WITHIN_MS);
-      expect(processor.connection.state).to.not.equal('assigned');
-      expect(loudLines(logger)).to.be.at.most(6);
-      expectNoSecretsLogged(logger);
-    },
-  );
+  it('fails an exactly-once processor whose transactional ids are refused at start()', async () => {
+    const logger = new RecordingLogger();
+    const processor = processExactlyOnce({
+      ...specDriver(),
+      client: serviceClient(),
+      groupId: uniqueName(`${RUN}-group-eos`),
+      topics: [TOPICS.eosIn],
+      transactionalIdPrefix: REFUSED_TRANSACTIONAL_ID_PREFIX,
+      transform: () => [],
+      logger,
+    });
+    cleanups.push(() => processor.close());
+    const started = Date.now();
+    const error = await processor.start().then(
+      () => new Error('start() resolved with refused transactional ids'),
+      (rejected: unknown) => rejected,
+    );
+    const elapsedMs = Date.now() - started;
+    report('processExactlyOnce().start() with refused transactional ids', elapsedMs, loudLines(logger));
+    expectRefusal(error, 'transactionalId', REFUSED_TRANSACTIONAL_ID_PREFIX);
+    expect(elapsedMs).to.be.below(WITHIN_MS);
+    expect(processor.connection.state).to.not.equal('assigned');
+    expect(loudLines(logger)).to.be.at.most(6);
+    expectNoSecretsLogged(logger);
+  });
 
-  itUnlessPlatformatic(
-    'transactions',
-    "fails listen() of a server whose exactly-once handlers' transactional ids are refused, before they join",
-    async () => {
-      const logger = new RecordingLogger();
-      const container = new Container();
-      registerControllers(container, [ExactlyOnceController]);
-      const server = new KafkaServer(container, {
-        ...specDriver(),
-        client: serviceClient(),
-        consumer: { groupId: uniqueName(`${RUN}-group-server`) },
-        exactlyOnce: { transactionalIdPrefix: REFUSED_TRANSACTIONAL_ID_PREFIX },
-        logger,
-      });
-      cleanups.push(() => server.close());
-      const started = Date.now();
-      const error = await server.listen().then(
-        () => new Error('listen() resolved with refused transactional ids'),
-        (rejected: unknown) => rejected,
-      );
-      const elapsedMs = Date.now() - started;
-      report('listen() with refused exactly-once transactional ids', elapsedMs, loudLines(logger));
-      expectRefusal(error, 'transactionalId', REFUSED_TRANSACTIONAL_ID_PREFIX);
-      expect(elapsedMs).to.be.below(WITHIN_MS);
-      const [, exactlyOnceMember] = server.connections;
-      expect(exactlyOnceMember.state).to.not.equal('assigned');
-      expect(loudLines(logger)).to.be.at.most(6);
-      expectNoSecretsLogged(logger);
-    },
-  );
+  it("fails listen() of a server whose exactly-once handlers' transactional ids are refused, before they join", async () => {
+    const logger = new RecordingLogger();
+    const container = new Container();
+    registerControllers(container, [ExactlyOnceController]);
+    const server = new KafkaServer(container, {
+      ...specDriver(),
+      client: serviceClient(),
+      consumer: { groupId: uniqueName(`${RUN}-group-server`) },
+      exactlyOnce: { transactionalIdPrefix: REFUSED_TRANSACTIONAL_ID_PREFIX },
+      logger,
+    });
+    cleanups.push(() => server.close());
+    const started = Date.now();
+    const error = await server.listen().then(
+      () => new Error('listen() resolved with refused transactional ids'),
+      (rejected: unknown) => rejected,
+    );
+    const elapsedMs = Date.now() - started;
+    report('listen() with refused exactly-once transactional ids', elapsedMs, loudLines(logger));
+    expectRefusal(error, 'transactionalId', REFUSED_TRANSACTIONAL_ID_PREFIX);
+    expect(elapsedMs).to.be.below(WITHIN_MS);
+    const [, exactlyOnceMember] = server.connections;
+    expect(exactlyOnceMember.state).to.not.equal('assigned');
+    expect(loudLines(logger)).to.be.at.most(6);
+    expectNoSecretsLogged(logger);
+  });
 
-  itUnlessPlatformatic(
-    'transactions',
-    'starts an exactly-once processor whose transactional ids are allowed (the check refuses nothing else)',
-    async () => {
-      const logger = new RecordingLogger();
-      const processor = processExactlyOnce({
-        ...specDriver(),
-        client: serviceClient(),
-        groupId: uniqueName(`${RUN}-group-eos`),
-        topics: [TOPICS.eosIn],
-        transactionalIdPrefix: uniqueName(`${RUN}-tx-ok`),
-        transform: () => [],
-        logger,
-      });
-      cleanups.push(() => processor.close());
-      await processor.start();
-      expect(processor.connection.state).to.equal('assigned');
-      expectNoSecretsLogged(logger);
-    },
-  );
+  it('starts an exactly-once processor whose transactional ids are allowed (the check refuses nothing else)', async () => {
+    const logger = new RecordingLogger();
+    const processor = processExactlyOnce({
+      ...specDriver(),
+      client: serviceClient(),
+      groupId: uniqueName(`${RUN}-group-eos`),
+      topics: [TOPICS.eosIn],
+      transactionalIdPrefix: uniqueName(`${RUN}-tx-ok`),
+      transform: () => [],
+      logger,
+    });
+    cleanups.push(() => processor.close());
+    await processor.start();
+    expect(processor.connection.state).to.equal('assigned');
+    expectNoSecretsLogged(logger);
+  });
 });
 
 /** Polls `find` every 50 ms until it returns something; fails after WITHIN_MS. */

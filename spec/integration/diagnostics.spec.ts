@@ -13,7 +13,7 @@ import {
 } from '../../lib';
 import { ChannelRecorder } from '../support/channel-recorder';
 import { useTestBroker } from '../support/global-broker';
-import { itUnlessPlatformatic, specDriver } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 import { createTopics, uniqueName } from '../support/kafka-fixtures';
 
 async function eventually(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
@@ -188,76 +188,72 @@ describe('diagnostics channels (integration)', () => {
     }
   });
 
-  itUnlessPlatformatic(
-    'transactions',
-    'publishes an exactly-once handler’s runs and the offsets its transactions committed',
-    async function () {
-      this.timeout(120_000);
-      const prefix = uniqueName('diagnostics-eos');
-      const inputTopic = `${prefix}.in`;
-      const outputTopic = `${prefix}.out`;
-      await createTopics([{ topic: inputTopic }, { topic: outputTopic }]);
+  it('publishes an exactly-once handler’s runs and the offsets its transactions committed', async function () {
+    this.timeout(120_000);
+    const prefix = uniqueName('diagnostics-eos');
+    const inputTopic = `${prefix}.in`;
+    const outputTopic = `${prefix}.out`;
+    await createTopics([{ topic: inputTopic }, { topic: outputTopic }]);
 
-      @Controller()
-      class ForwardController {
-        @EventPattern(inputTopic, { exactlyOnce: true })
-        forward(@Payload() data: unknown): ExactlyOnceOutput {
-          return { topic: outputTopic, value: data };
-        }
+    @Controller()
+    class ForwardController {
+      @EventPattern(inputTopic, { exactlyOnce: true })
+      forward(@Payload() data: unknown): ExactlyOnceOutput {
+        return { topic: outputTopic, value: data };
       }
+    }
 
-      const recorder = new ChannelRecorder().start();
-      const brokers = [...(await useTestBroker()).brokers];
-      const container = new Container();
-      container.bind(ForwardController).toSelf();
-      const server = new KafkaServer(container, {
-        ...specDriver(),
-        client: { brokers, clientId: prefix },
-        consumer: { groupId: prefix },
-        subscribe: { fromBeginning: true },
-        logger: silentLogger,
-      });
-      const client = new KafkaClient({
-        ...specDriver(),
-        client: { brokers, clientId: `${prefix}-client` },
-        logger: silentLogger,
-      });
-      try {
-        await server.listen();
-        await client.connect();
-        await firstValueFrom(client.emit(inputTopic, { n: 1 }));
-        await firstValueFrom(client.emit(inputTopic, { n: 2 }));
-        const committedTo = (): string | undefined =>
-          recorder
-            .on('rxkafka:offsets:committed', (p) => p.groupId === `${prefix}-server.exactly-once`)
-            .flatMap(({ offsets }) => offsets.topics)
-            .flatMap(({ topic, partitions }) =>
-              partitions.map(({ partition, offset }) => `${topic}/${partition}@${offset}`),
-            )
-            .at(-1);
-        await eventually(
-          () => committedTo() === `${inputTopic}/0@2`,
-          'the transaction of both records to commit',
-        );
-        const where = {
-          kind: 'event',
-          handler: 'ForwardController.forward',
-          pattern: inputTopic,
-          topic: inputTopic,
-          partition: 0,
-        };
-        expect(recorder.on('rxkafka:handler:start', (p) => p.topic === inputTopic)).to.deep.equal([
-          { ...where, offset: '0' },
-          { ...where, offset: '1' },
-        ]);
-        const ends = recorder.on('rxkafka:handler:end', (p) => p.topic === inputTopic);
-        expect(ends.map(({ offset }) => offset)).to.deep.equal(['0', '1']);
-        expect(recorder.on('rxkafka:handler:error', (p) => p.topic === inputTopic)).to.deep.equal([]);
-      } finally {
-        recorder.stop();
-        await client.close();
-        await server.close();
-      }
-    },
-  );
+    const recorder = new ChannelRecorder().start();
+    const brokers = [...(await useTestBroker()).brokers];
+    const container = new Container();
+    container.bind(ForwardController).toSelf();
+    const server = new KafkaServer(container, {
+      ...specDriver(),
+      client: { brokers, clientId: prefix },
+      consumer: { groupId: prefix },
+      subscribe: { fromBeginning: true },
+      logger: silentLogger,
+    });
+    const client = new KafkaClient({
+      ...specDriver(),
+      client: { brokers, clientId: `${prefix}-client` },
+      logger: silentLogger,
+    });
+    try {
+      await server.listen();
+      await client.connect();
+      await firstValueFrom(client.emit(inputTopic, { n: 1 }));
+      await firstValueFrom(client.emit(inputTopic, { n: 2 }));
+      const committedTo = (): string | undefined =>
+        recorder
+          .on('rxkafka:offsets:committed', (p) => p.groupId === `${prefix}-server.exactly-once`)
+          .flatMap(({ offsets }) => offsets.topics)
+          .flatMap(({ topic, partitions }) =>
+            partitions.map(({ partition, offset }) => `${topic}/${partition}@${offset}`),
+          )
+          .at(-1);
+      await eventually(
+        () => committedTo() === `${inputTopic}/0@2`,
+        'the transaction of both records to commit',
+      );
+      const where = {
+        kind: 'event',
+        handler: 'ForwardController.forward',
+        pattern: inputTopic,
+        topic: inputTopic,
+        partition: 0,
+      };
+      expect(recorder.on('rxkafka:handler:start', (p) => p.topic === inputTopic)).to.deep.equal([
+        { ...where, offset: '0' },
+        { ...where, offset: '1' },
+      ]);
+      const ends = recorder.on('rxkafka:handler:end', (p) => p.topic === inputTopic);
+      expect(ends.map(({ offset }) => offset)).to.deep.equal(['0', '1']);
+      expect(recorder.on('rxkafka:handler:error', (p) => p.topic === inputTopic)).to.deep.equal([]);
+    } finally {
+      recorder.stop();
+      await client.close();
+      await server.close();
+    }
+  });
 });

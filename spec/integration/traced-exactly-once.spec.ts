@@ -4,7 +4,7 @@ import { processExactlyOnce, silentLogger, type ExactlyOnceProcessor } from '../
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, produceRecords, uniqueName } from '../support/kafka-fixtures';
 import { registerInMemoryTracing, type InMemoryTracing } from '../support/in-memory-tracing';
-import { SPEC_DRIVER } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 import { eventually } from '../reliability/support/eventually';
 import { headerText } from '../reliability/support/raw-kafka';
 import { RecordCollector } from '../reliability/support/record-collector';
@@ -17,11 +17,6 @@ const PARENTS = [
 ];
 
 describe('exactly-once processing with OpenTelemetry (integration)', function () {
-  if (SPEC_DRIVER === 'platformatic') {
-    it('traces each transaction [not on platformatic: it has no exactly-once processing]');
-    return;
-  }
-
   const input = uniqueName('traced-eos-in');
   const output = uniqueName('traced-eos-out');
   let sdk: InMemoryTracing;
@@ -35,6 +30,7 @@ describe('exactly-once processing with OpenTelemetry (integration)', function ()
     // The SDK first: a processor checks for it once, when it is made.
     sdk = registerInMemoryTracing();
     processor = processExactlyOnce({
+      ...specDriver(),
       client: { brokers, clientId: uniqueName('traced-eos') },
       groupId: uniqueName('traced-eos-group'),
       transactionalIdPrefix: uniqueName('traced-eos-tx'),

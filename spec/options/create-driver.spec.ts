@@ -61,19 +61,16 @@ describe('the driver option', () => {
       }
     });
 
-    it("refuses driver: 'platformatic' for processExactlyOnce(): transactions need kafkajs for now", () => {
-      const error = invalidOption(() =>
-        resolveExactlyOnceOptions({
-          client: config,
-          groupId: 'g',
-          transactionalIdPrefix: 'tx',
-          topics: ['t'],
-          transform: () => [],
-          driver: 'platformatic',
-        }),
-      );
-      expect(error.context.path).to.equal('driver');
-      expect(error.message).to.contain('needs the kafkajs driver');
+    it("takes driver: 'platformatic' for processExactlyOnce(): its driver runs transactions too", () => {
+      const resolved = resolveExactlyOnceOptions({
+        client: config,
+        groupId: 'g',
+        transactionalIdPrefix: 'tx',
+        topics: ['t'],
+        transform: () => [],
+        driver: 'platformatic',
+      });
+      expect(resolved.driver).to.equal('platformatic');
     });
   });
 
@@ -85,6 +82,25 @@ describe('the driver option', () => {
       const platformatic = createDriver('platformatic', config, silentLogger);
       expect((platformatic.native as { Consumer?: unknown }).Consumer).to.be.a('function');
       expect(createDriver(kafkajs, config, silentLogger)).to.equal(kafkajs);
+    });
+
+    it('builds a transactional producer on platformatic (connecting nothing until connect())', () => {
+      const platformatic = createDriver('platformatic', config, silentLogger);
+      const producer = platformatic.createTransactionalProducer({ transactionalId: 'tx-orders-0' });
+      expect(producer.transactionalId).to.equal('tx-orders-0');
+      expect((producer.native as { constructor: { name: string } }).constructor.name).to.equal('Producer');
+      expect(platformatic.checkTransactionalIdAccess).to.be.a('function');
+    });
+
+    it('refuses a transactional producer setting @platformatic/kafka has no equivalent for, naming it', () => {
+      const platformatic = createDriver('platformatic', config, silentLogger);
+      const error = invalidOption(() =>
+        platformatic.createTransactionalProducer({
+          transactionalId: 'tx-orders-0',
+          librarySettings: { transactionalId: 'mine' },
+        }),
+      );
+      expect(error.message).to.contain('producer.transactionalId');
     });
 
     it('refuses a client option @platformatic/kafka has no equivalent for, naming it', () => {

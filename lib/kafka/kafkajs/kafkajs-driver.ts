@@ -33,7 +33,7 @@ import type { ProduceRequest, WrittenPartition } from '../record-producer';
 import { sendWithAuthorization, withAuthorization, type AuthorizationContext } from './authorization-failure';
 import { AuthorizationRefusals } from './authorization-refusals';
 import { classifySendError } from './classify-send-error';
-import { toAccessCheckTransactionalId } from './access-check-transactional-id';
+import { toAccessCheckTransactionalId } from '../access-check-transactional-id';
 import type { ConnectTarget } from '../connect-failure';
 import { isUnopenedConnectionError } from './kafkajs-connect-failure';
 import { ConnectSteps } from './connect-steps';

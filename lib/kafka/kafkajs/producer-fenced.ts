@@ -4,6 +4,7 @@
  */
 import { RxKafkaError } from '../../errors';
 import { walkCauses } from '../error-chain';
+import { toProducerFencedError } from '../producer-fenced-error';
 
 // INVALID_PRODUCER_EPOCH (47) is what Kafka 4.1.1 answers kafkajs's old request versions when a newer
 // producer bumped the epoch (measured); PRODUCER_FENCED (90) is the newer name of the same fact.
@@ -22,11 +23,5 @@ export function isProducerFenced(error: unknown): boolean {
 /** `error` as `RXK_PRODUCER_FENCED` when it is a fencing error; anything else as it is. */
 export function toProducerFenced(error: unknown, transactionalId: string): unknown {
   if (!isProducerFenced(error) || RxKafkaError.isRxKafkaError(error)) return error;
-  return new RxKafkaError(
-    'RXK_PRODUCER_FENCED',
-    `the transactional producer ${transactionalId} was fenced: a newer producer with the same transactional ` +
-      'id took over, so this one can no longer commit (its open transaction is aborted). Expected when its ' +
-      'input partition moved to another member; otherwise two processes share a transactionalIdPrefix',
-    { cause: error },
-  );
+  return toProducerFencedError(transactionalId, error);
 }

@@ -1,10 +1,11 @@
 /**
  * The @platformatic/kafka adapter of the driver port (lib/kafka/kafka-driver.ts): group consumers over its
- * consume stream, producers, and the cluster questions replay and projections ask. Exactly-once processing
- * (transactions) is not adapted yet: it is refused with a clear error.
+ * consume stream, producers, transactional producers (exactly-once processing) and the cluster questions
+ * replay and projections ask.
  */
 import type { KafkaConfig } from '../kafkajs/kafkajs-types';
 import { RxKafkaError } from '../../errors';
+import { toAccessCheckTransactionalId } from '../access-check-transactional-id';
 import type { Logger } from '../../logger';
 import type {
   ConsumerSettings,
@@ -15,6 +16,7 @@ import type {
   KafkaDriver,
   ProducerSettings,
   SendErrorKind,
+  TransactionalProducerSettings,
 } from '../kafka-driver';
 import type { ConnectTarget } from '../connect-failure';
 import { ConnectSteps } from './connect-steps';
@@ -27,15 +29,12 @@ import {
   toPlatformaticBaseOptions,
   toPlatformaticConsumerOptions,
   toPlatformaticProducerOptions,
+  toPlatformaticTransactionalOptions,
   type PlatformaticBaseOptions,
 } from './platformatic-options';
 import { PlatformaticProducer } from './platformatic-producer';
+import { PlatformaticTransactionalProducer } from './platformatic-transactional-producer';
 import { probeBrokers } from './probe-brokers';
-
-/** The message of every refusal of transactions by this driver. */
-export const TRANSACTIONS_NEED_KAFKAJS =
-  "exactly-once processing (Kafka transactions) needs the kafkajs driver for now: remove driver: 'platformatic' " +
-  "(or set driver: 'kafkajs') where processExactlyOnce() or a server's exactlyOnce handlers run";
 
 /**
  * The @platformatic/kafka driver for the cluster and client that `config` (kafkajs-shaped, as rxkafka's
@@ -108,8 +107,32 @@ class PlatformaticDriver implements KafkaDriver {
     });
   }
 
-  createTransactionalProducer(): DriverTransactionalProducer {
-    throw new RxKafkaError('RXK_INVALID_OPTIONS', TRANSACTIONS_NEED_KAFKAJS, { path: 'driver' });
+  createTransactionalProducer(settings: TransactionalProducerSettings): DriverTransactionalProducer {
+    const options = toPlatformaticTransactionalOptions(
+      (settings.librarySettings ?? {}) as Record<string, unknown>,
+    );
+    return new PlatformaticTransactionalProducer({
+      library: this.native,
+      base: this.#base,
+      options,
+      transactionalId: settings.transactionalId,
+      steps: this.#steps,
+    });
+  }
+
+  async checkTransactionalIdAccess(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void> {
+    const producer = this.createTransactionalProducer({
+      transactionalId: toAccessCheckTransactionalId(transactionalIdPrefix),
+      librarySettings,
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      // Fenced by another member's check that started at the same moment: that took an authorized id.
+      if (!RxKafkaError.isRxKafkaError(error) || error.code !== 'RXK_PRODUCER_FENCED') throw error;
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+    }
   }
 
   classifySendError(error: unknown): SendErrorKind {

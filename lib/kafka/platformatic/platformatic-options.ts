@@ -257,8 +257,8 @@ const PRODUCER_KEYS: Readonly<Record<string, keyof PlatformaticProducerOptions>>
 };
 
 /**
- * The producer settings (`producer`) as @platformatic/kafka's producer options. Transactions are refused
- * here: exactly-once processing needs the kafkajs driver for now.
+ * The producer settings (`producer`) as @platformatic/kafka's producer options. A transactional id is
+ * refused here: the transactional producers take theirs from the runtime (toPlatformaticTransactionalOptions).
  * @throws RxKafkaError `RXK_INVALID_OPTIONS` naming every key it has no equivalent for.
  */
 export function toPlatformaticProducerOptions(producer: Settings): PlatformaticProducerOptions {
@@ -272,6 +272,29 @@ export function toPlatformaticProducerOptions(producer: Settings): PlatformaticP
   }
   refuse(refused, 'producer');
   return options as PlatformaticProducerOptions;
+}
+
+/** kafkajs's default `transactionTimeout`: how long the coordinator lets a transaction stay open. */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/** A transactional producer's options: the producer's, and `timeout`, the transaction's timeout. */
+export interface PlatformaticTransactionalOptions extends PlatformaticProducerOptions {
+  readonly timeout: number;
+}
+
+/**
+ * The producer settings (`producer`) of a transactional producer. `transactionTimeout` becomes
+ * @platformatic/kafka's `timeout`, which its InitProducerId sends as the transaction timeout (and its produce
+ * requests as theirs): its default of 5 s would let the coordinator abort a transaction kafkajs keeps for 60 s.
+ * `idempotent` and `maxInFlightRequests` are what transactions need whatever the user set, as on kafkajs.
+ * @throws RxKafkaError `RXK_INVALID_OPTIONS` naming every key it has no equivalent for.
+ */
+export function toPlatformaticTransactionalOptions(producer: Settings): PlatformaticTransactionalOptions {
+  const { transactionTimeout, idempotent: _idempotent, maxInFlightRequests: _inFlight, ...rest } = producer;
+  return {
+    ...toPlatformaticProducerOptions(rest),
+    timeout: typeof transactionTimeout === 'number' ? transactionTimeout : DEFAULT_TRANSACTION_TIMEOUT_MS,
+  };
 }
 
 /** A kafkajs `CompressionTypes` number as @platformatic/kafka's codec name. */

@@ -3,10 +3,12 @@
  * EOS_GROUP, and for each input `{ id }` writes `{ id, member }` (key `id`) to EOS_OUTPUT, waiting
  * EOS_DELAY_MS per record so that a kill lands mid-stream. Logs (warnings and errors) go to stdout; prints
  * "ready" once assigned; on SIGTERM it closes and prints the report. With EOS_KILL_IN_TRANSACTION=n it
- * SIGKILLs itself inside its n-th transaction, after the outputs were sent and before the commit.
+ * SIGKILLs itself inside its n-th transaction, after the outputs were sent and before the commit. Runs on
+ * the spec's driver (RXKAFKA_DRIVER, which the member inherits).
  */
 import { processExactlyOnce, createStreamLogger, type KafkaDriver } from '../../../lib';
-import { createKafkajsDriver } from '../../../lib/kafka/kafkajs/kafkajs-driver';
+import { createDriver } from '../../../lib/options/create-driver';
+import { specDriver } from '../../support/spec-driver';
 
 const {
   KAFKA_BROKERS = '',
@@ -21,7 +23,7 @@ const {
 
 const delayMs = Number(EOS_DELAY_MS);
 
-/** The kafkajs driver, whose n-th transaction kills the process between its send and its commit. */
+/** The spec's driver, whose n-th transaction kills the process between its send and its commit. */
 function killingInTransaction(driver: KafkaDriver, n: number): KafkaDriver {
   let transactions = 0;
   return {
@@ -66,7 +68,8 @@ async function main(): Promise<void> {
   const logger = createStreamLogger('warn', process.stdout, EOS_MEMBER);
   const client = { brokers: KAFKA_BROKERS.split(','), clientId: EOS_MEMBER };
   const killAt = Number(EOS_KILL_IN_TRANSACTION);
-  const driver = killAt > 0 ? killingInTransaction(createKafkajsDriver(client, logger), killAt) : undefined;
+  const { driver: named } = specDriver();
+  const driver = killAt > 0 ? killingInTransaction(createDriver(named, client, logger), killAt) : named;
   const processor = processExactlyOnce({
     client,
     driver,
