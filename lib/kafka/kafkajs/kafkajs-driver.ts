@@ -33,7 +33,7 @@ import type { ProduceRequest, WrittenPartition } from '../record-producer';
 import { sendWithAuthorization, withAuthorization, type AuthorizationContext } from './authorization-failure';
 import { AuthorizationRefusals } from './authorization-refusals';
 import { classifySendError } from './classify-send-error';
-import { toAccessCheckTransactionalId } from '../access-check-transactional-id';
+import { checkTransactionalIdAccess } from '../access-check-transactional-id';
 import type { ConnectTarget } from '../connect-failure';
 import { isUnopenedConnectionError } from './kafkajs-connect-failure';
 import { ConnectSteps } from './connect-steps';
@@ -121,19 +121,8 @@ class KafkajsDriver implements KafkaDriver {
     return classifySendError(error);
   }
 
-  async checkTransactionalIdAccess(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void> {
-    const producer = this.createTransactionalProducer({
-      transactionalId: toAccessCheckTransactionalId(transactionalIdPrefix),
-      librarySettings,
-    });
-    try {
-      await producer.connect();
-    } catch (error) {
-      // Fenced by another member's check that started at the same moment: that took an authorized id.
-      if (!RxKafkaError.isRxKafkaError(error) || error.code !== 'RXK_PRODUCER_FENCED') throw error;
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-    }
+  checkTransactionalIdAccess(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void> {
+    return checkTransactionalIdAccess(this, transactionalIdPrefix, librarySettings);
   }
 
   async fetchCommittedOffsets(

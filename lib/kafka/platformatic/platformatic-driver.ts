@@ -4,8 +4,7 @@
  * replay and projections ask.
  */
 import type { KafkaConfig } from '../kafkajs/kafkajs-types';
-import { RxKafkaError } from '../../errors';
-import { toAccessCheckTransactionalId } from '../access-check-transactional-id';
+import { checkTransactionalIdAccess } from '../access-check-transactional-id';
 import type { Logger } from '../../logger';
 import type {
   ConsumerSettings,
@@ -120,19 +119,8 @@ class PlatformaticDriver implements KafkaDriver {
     });
   }
 
-  async checkTransactionalIdAccess(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void> {
-    const producer = this.createTransactionalProducer({
-      transactionalId: toAccessCheckTransactionalId(transactionalIdPrefix),
-      librarySettings,
-    });
-    try {
-      await producer.connect();
-    } catch (error) {
-      // Fenced by another member's check that started at the same moment: that took an authorized id.
-      if (!RxKafkaError.isRxKafkaError(error) || error.code !== 'RXK_PRODUCER_FENCED') throw error;
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-    }
+  checkTransactionalIdAccess(transactionalIdPrefix: string, librarySettings?: unknown): Promise<void> {
+    return checkTransactionalIdAccess(this, transactionalIdPrefix, librarySettings);
   }
 
   classifySendError(error: unknown): SendErrorKind {
