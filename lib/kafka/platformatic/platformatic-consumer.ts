@@ -44,6 +44,7 @@ import { PausedPartitions, resumePosition } from './paused-partitions';
 import { HeldPartitions } from './held-partitions';
 import { fromPartitionKey, toAssignment, toPartitionKey, toTopicPartitionOffsets } from './partition-keys';
 import { mayRestartAgain, RESTART_DELAYS_MS } from './restart-policy';
+import { RejoinPositions } from './rejoin-positions';
 import { SeekPositions } from './seek-positions';
 import { SkippedOffsets } from './skipped-offsets';
 import { WithdrawableCommits } from './withdrawable-commits';
@@ -85,6 +86,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   #stream: NativeStream | undefined;
   #settings: ConsumeSettings | undefined;
   readonly #held = new HeldPartitions();
+  readonly #rejoin = new RejoinPositions();
   readonly #commits = new WithdrawableCommits<NativeCommitOffset>();
   #running = false;
   #restarting = false;
@@ -269,6 +271,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
         this.#isIncremental() ? { ...payload, assignments: native.assignments ?? [] } : payload,
       );
       if (event.type === 'group.joined') this.#held.joined(event.assignment);
+      // Classic: the records the stream still brings of the old position wait for its new one (see
+      // RejoinPositions). A first join comes before the stream exists, with nothing read yet.
+      if (!this.#isIncremental() && this.#stream) this.#rejoin.rejoined();
       this.#emit(event);
     });
     native.on('consumer:group:rebalance', () => {
@@ -317,8 +322,12 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     for (const [key, offset] of this.#unappliedSeeks) stream.offsetsToFetch.set(key, offset);
     this.#unappliedSeeks.clear();
     this.#stream = stream;
+    this.#rejoin.clear();
     stream.on('error', (error: unknown) => {
       if (stream === this.#stream) this.#crash(error);
+    });
+    stream.on('offsets', () => {
+      if (stream === this.#stream) this.#startFromRejoinPositions(stream);
     });
     // A fetch's records are pushed right after this event, in the same turn: look once they are.
     stream.on('fetch', () => setImmediate(() => this.#reportSkipped(stream)));
@@ -379,12 +388,24 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     }
   }
 
+  /** Classic, after a rejoin: each partition held starts at the committed offset the stream has just set. */
+  #startFromRejoinPositions(stream: NativeStream): void {
+    for (const { key, target, leftOverFrom } of this.#rejoin.offsetsSet(
+      this.#held.keys(),
+      stream.offsetsToFetch,
+    )) {
+      this.#seeks.seek(key, target, leftOverFrom);
+      this.#skipped.clear(key);
+    }
+  }
+
   /** The records to hand over: of partitions this member holds, and not left over from before a seek. */
   #deliverable(stream: NativeStream, messages: readonly NativeMessage[]): NativeMessage[] {
     if (this.#isIncremental() && this.#native) this.#reportAssignmentChanges(this.#native);
     return messages.filter((message) => {
       const key = toPartitionKey(message.topic, message.partition);
-      if (!this.#held.has(key)) return false;
+      this.#rejoin.read(key, message.offset);
+      if (this.#rejoin.awaitingOffsets || !this.#held.has(key)) return false;
       if (this.#paused.has(key)) {
         this.#paused.dropped(
           key,

@@ -163,10 +163,59 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
       assignments: [{ topic: 't', partitions: [0] }],
     });
     const handed = new Promise<void>((resolve) => (onDelivered = resolve));
-    FakeConsumer.created[0].stream.push(message(5));
-    FakeConsumer.created[0].stream.push(message(10));
+    // The stream sets the committed offset as its position, and says so.
+    const { stream } = FakeConsumer.created[0];
+    stream.offsetsToFetch.set('t:0', 5n);
+    stream.emit('offsets');
+    stream.push(message(5));
+    stream.push(message(10));
     await handed;
     expect(delivered).to.deep.equal(['5', '10']);
+    await consumer.disconnect();
+  });
+
+  it('hands over nothing of the old position after a rejoin: each partition starts again at its committed offset', async () => {
+    const consumer = createConsumer();
+    const delivered: string[][] = [];
+    let onDelivered = (): void => undefined;
+    await consumer.connect();
+    await consumer.consume({
+      topics: ['t'],
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        delivered.push(batch.batch.messages.map((record) => record.offset));
+        onDelivered();
+      },
+    });
+    const { stream } = FakeConsumer.created[0];
+    const firstRead = new Promise<void>((resolve) => (onDelivered = resolve));
+    for (const offset of [0, 1, 2, 3, 4]) stream.push(message(offset));
+    await firstRead;
+    // The rebalance stopped that batch with only 0 and 1 committed: the partition comes back at 2.
+    FakeConsumer.created[0].emit('consumer:group:join', {
+      memberId: 'member-1',
+      generationId: 2,
+      assignments: [{ topic: 't', partitions: [0] }],
+    });
+    // Still in the buffer: the old position's next records. Read before the stream's new positions.
+    stream.push(message(5));
+    stream.push(message(6));
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.offsetsToFetch.set('t:0', 2n);
+    stream.emit('offsets');
+    // The fetch in flight at the join answers after that, from the old position, and moves it on again.
+    stream.offsetsToFetch.set('t:0', 9n);
+    stream.push(message(7));
+    stream.push(message(8));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.offsetsToFetch.get('t:0'), 'the committed offset, set again').to.equal(2n);
+    const readAgain = new Promise<void>((resolve) => (onDelivered = resolve));
+    for (const offset of [2, 3, 4, 5, 6, 7, 8]) stream.push(message(offset));
+    await readAgain;
+    expect(delivered).to.deep.equal([
+      ['0', '1', '2', '3', '4'],
+      ['2', '3', '4', '5', '6', '7', '8'],
+    ]);
     await consumer.disconnect();
   });
 
