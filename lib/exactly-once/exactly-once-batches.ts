@@ -6,7 +6,7 @@
  */
 import type { DispatchMode } from '../connection/kafka-connection';
 import type { ExactlyOnceSettings, ExactlyOnceStats } from './exactly-once-settings';
-import type { PartitionProducers } from './partition-producers';
+import type { AcquiredProducer, PartitionProducers } from './partition-producers';
 import type { PartitionProgressBook } from '../offsets/partition-progress';
 import { RxKafkaError } from '../errors';
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
@@ -93,12 +93,27 @@ export class ExactlyOnceBatches {
 
   async #run(payload: FetchedBatch): Promise<void> {
     const { topic, partition } = payload.batch;
-    let messages = payload.batch.messages;
-    if (messages.length === 0) return;
-    let producer: DriverTransactionalProducer;
+    if (payload.batch.messages.length === 0) return;
+    let acquired: AcquiredProducer;
     try {
-      const acquired = await this.#options.producers.acquire(topic, partition);
-      producer = acquired.producer;
+      acquired = await this.#options.producers.acquire(topic, partition);
+    } catch (error) {
+      await this.#retryLater(payload, payload.batch.messages[0].offset, error, 'producer');
+      return;
+    }
+    try {
+      await this.#runHolding(payload, acquired);
+    } finally {
+      acquired.release();
+    }
+  }
+
+  /** The batch's records through `acquired`, its partition's producer, which it holds meanwhile. */
+  async #runHolding(payload: FetchedBatch, acquired: AcquiredProducer): Promise<void> {
+    const { topic, partition } = payload.batch;
+    let messages = payload.batch.messages;
+    const { producer } = acquired;
+    try {
       if (acquired.fresh) {
         // Fenced now: no older owner can commit any more, so the committed offset read after the fence is
         // final. An older owner may have committed after this member fetched its offsets at the join.

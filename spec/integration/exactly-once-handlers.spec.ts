@@ -14,7 +14,7 @@ import { DeadLetterHeaders } from '../../lib/pipeline/dead-letter';
 import { committedTotal, OutputReader, produceInputs, waitUntil } from '../exactly-once/support/eos-fixture';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
-import { itUnlessPlatformatic, specDriver } from '../support/spec-driver';
+import { specDriver } from '../support/spec-driver';
 
 const INPUTS = 600;
 /** Ids whose handler throws: 13, 113, …, 513. */
@@ -134,12 +134,7 @@ describe('KafkaServer with an exactly-once handler (broker)', function () {
     });
   });
 
-  // On platformatic (measured, cause not fixed yet): @platformatic/kafka rejoins at once while records are in
-  // flight, so the first instance's revoked partition's producer was disconnected mid-transaction ("Connection
-  // pool is closed"); its kept partitions then made no progress for ~60 s, and committed lower offsets and wrote
-  // outputs again.
-  itUnlessPlatformatic(
-    'after a rebalance within a running instance, the outputs of its kept partitions were duplicated',
+  it(
     'keeps one output per input when a second instance of the service joins mid-stream and takes partitions over',
     async () => {
       const { brokers } = await useTestBroker();
