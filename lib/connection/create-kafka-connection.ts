@@ -44,6 +44,8 @@ export interface ConsumerRole extends Pick<
 > {
   readonly kind: 'consumer';
   readonly groupId?: string;
+  /** Read every partition without any group (the driver's reader; see KafkaDriver.createReader). */
+  readonly withoutGroup?: boolean;
   /** False for a member whose outputs go elsewhere: its producer is never connected. @defaultValue true */
   readonly produces?: boolean;
   readonly inFlight?: KafkaConnectionOptions['inFlight'];
@@ -63,8 +65,8 @@ export function createKafkaConnection(source: ConnectionSource, role: Connection
     connectTimeoutMs: source.connectTimeoutMs,
   };
   if (role.kind === 'producer') return new KafkaConnection(common);
-  const groupId = role.groupId ?? source.groupId;
-  if (groupId === undefined) {
+  const groupId = role.withoutGroup ? undefined : (role.groupId ?? source.groupId);
+  if (groupId === undefined && !role.withoutGroup) {
     throw new RxKafkaError(
       'RXK_INVALID_OPTIONS',
       `the consumer of ${source.clientId} has no group: give its options a groupId`,
@@ -77,7 +79,7 @@ export function createKafkaConnection(source: ConnectionSource, role: Connection
     inFlight: role.inFlight,
     progress: role.progress,
     consumer: {
-      groupId,
+      ...(groupId === undefined ? {} : { groupId }),
       ...(source.groupProtocol === undefined ? {} : { groupProtocol: source.groupProtocol }),
       librarySettings: source.consumerConfig,
       runSettings: role.runSettings ?? source.runConfig,

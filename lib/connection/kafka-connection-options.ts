@@ -46,7 +46,11 @@ export interface KafkaConnectionOptions {
   readonly sendConfig?: ProduceSettings;
   /** Absent for producer-only connections. */
   readonly consumer?: {
-    readonly groupId: string;
+    /**
+     * Absent: the consumer joins no group and reads every partition of its topics through the driver's
+     * `createReader()` (a replay); it commits nothing then.
+     */
+    readonly groupId?: string;
     /** How the consumer joins its group (KIP-848's `'consumer'` moves single partitions). @defaultValue `'classic'` */
     readonly groupProtocol?: GroupProtocol;
     /** The user's consumer settings (kafkajs `ConsumerConfig` shape), for the driver. */

@@ -1,5 +1,5 @@
 import type { FetchedBatch, TopicPartitionOffsets } from '../kafka/fetched-batch';
-import type { DriverConsumer, DriverConsumerEvent, DriverProducer } from '../kafka/kafka-driver';
+import type { DriverConsumer, DriverConsumerEvent, DriverProducer, KafkaDriver } from '../kafka/kafka-driver';
 import type { Consumer, Producer } from '../kafka/kafkajs/kafkajs-types';
 import { BehaviorSubject, distinctUntilChanged, map, Observable, share, Subject } from 'rxjs';
 import { createActor, waitFor } from 'xstate';
@@ -38,6 +38,7 @@ import {
 } from '../diagnostics/publish-diagnostics';
 import { createMessagingMetrics, type MessagingMetrics } from '../diagnostics/messaging-metrics';
 import { publishTransitions } from './transition-diagnostics';
+import { RxKafkaError } from '../errors';
 import type {
   Assignment,
   ConsumedRecord,
@@ -122,14 +123,7 @@ export class KafkaConnection {
     this.#options = options;
     this.#producer = options.driver.createProducer({ librarySettings: options.producerSettings });
     const consumerOptions = options.consumer;
-    this.#consumer = consumerOptions
-      ? options.driver.createConsumer({
-          groupId: consumerOptions.groupId,
-          groupProtocol: consumerOptions.groupProtocol,
-          librarySettings: consumerOptions.librarySettings,
-          replyPartitions: consumerOptions.replyPartitions,
-        })
-      : undefined;
+    this.#consumer = consumerOptions ? createDriverConsumer(options.driver, consumerOptions) : undefined;
     const runConfig = consumerOptions?.runSettings ?? {};
     this.offsets = new ConsumerOffsets({
       logger: options.logger,
@@ -512,4 +506,24 @@ export class KafkaConnection {
     ];
     return () => removers.forEach((remove) => remove?.());
   }
+}
+
+/** The group member, or for a consumer without a group the driver's reader. */
+function createDriverConsumer(
+  driver: KafkaDriver,
+  consumer: NonNullable<KafkaConnectionOptions['consumer']>,
+): DriverConsumer {
+  const { groupId, librarySettings } = consumer;
+  if (groupId !== undefined) {
+    const { groupProtocol, replyPartitions } = consumer;
+    return driver.createConsumer({ groupId, groupProtocol, librarySettings, replyPartitions });
+  }
+  if (!driver.createReader) {
+    throw new RxKafkaError(
+      'RXK_INVALID_OPTIONS',
+      'this driver reads only as a member of a consumer group: give the consumer a groupId',
+      { path: 'groupId' },
+    );
+  }
+  return driver.createReader({ librarySettings });
 }

@@ -1,7 +1,8 @@
 /**
- * The driver port: everything the runtime needs from a Kafka client library, in rxkafka's own types. The
- * one adapter today is kafkajs's (lib/kafka/kafkajs/kafkajs-driver.ts); specs use a fake one. A second
- * adapter implements these interfaces and nothing in the runtime changes.
+ * The driver port: everything the runtime needs from a Kafka client library, in rxkafka's own types. Its
+ * adapters are kafkajs's (lib/kafka/kafkajs/kafkajs-driver.ts, the default) and @platformatic/kafka's
+ * (lib/kafka/platformatic/platformatic-driver.ts); specs use a fake one. Nothing in the runtime names a
+ * library: what one cannot do is a capability or an optional method here.
  *
  * The user's library settings (NestJS's option names, kafkajs-shaped: `consumer`, `run`, `producer`) travel
  * as `librarySettings`, opaque to the runtime: each adapter reads them in its own terms.
@@ -33,6 +34,13 @@ export interface KafkaDriver {
   readonly capabilities?: DriverCapabilities;
   createProducer(settings: ProducerSettings): DriverProducer;
   createConsumer(settings: ConsumerSettings): DriverConsumer;
+  /**
+   * A consumer that joins no group: its `consume()` reads every partition of its topics from the positions
+   * `seek()` gives (before any, from the start or the end as `fromBeginning` says), reports those partitions
+   * as a `group.joined` with an empty member id, and commits nothing. Replay reads through it where the
+   * library can fetch by offsets. Absent: a read without a group of its own joins a throwaway one.
+   */
+  createReader?(settings: ReaderSettings): DriverConsumer;
   /** The end offset ("high watermark") of each partition of `topic`. */
   fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>>;
 
@@ -137,6 +145,11 @@ export interface ConsumerSettings {
    * the partitions this source names: what a request/reply client's reply consumer needs.
    */
   readonly replyPartitions?: { toPreviousAssignment(): Record<string, number> };
+}
+
+export interface ReaderSettings {
+  /** The user's consumer settings (kafkajs `ConsumerConfig` shape; the group ones unused). */
+  readonly librarySettings?: unknown;
 }
 
 export interface ConsumeSettings {

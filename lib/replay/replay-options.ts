@@ -41,7 +41,8 @@ export interface ReplayOptions<T = unknown> {
   /** kafkajs client config (`brokers`, `clientId`, `ssl`, `sasl`). @defaultValue `{ brokers: ['localhost:9092'], clientId: 'rxkafka-replay' }` */
   readonly client?: Partial<KafkaConfig>;
   /**
-   * kafkajs consumer config except `groupId` (the replay's group is its own, see `groupIdPrefix`).
+   * kafkajs consumer config except `groupId` (a replay reads in no group of the application's, see
+   * `groupIdPrefix`).
    * @defaultValue `{ maxWaitTimeInMs: 500 }`: kafkajs's disconnect waits for the fetch in flight, so a
    * caught-up (live) replay closes within about that long
    */
@@ -52,8 +53,9 @@ export interface ReplayOptions<T = unknown> {
    */
   readonly decode?: (value: Buffer | null, record: FetchedRecord) => T;
   /**
-   * Prefix of the throwaway consumer group each read joins (kafkajs cannot read without one): a random
-   * suffix is added, and the group is deleted when the read ends. @defaultValue 'rxkafka-replay'
+   * Prefix of the throwaway consumer group each read joins on kafkajs (it cannot read without one): a
+   * random suffix is added, and the group is deleted when the read ends. Unused on `driver: 'platformatic'`,
+   * which reads by offsets without a group. @defaultValue 'rxkafka-replay'
    */
   readonly groupIdPrefix?: string;
   /** @defaultValue `createStreamLogger('warn')` */
@@ -120,7 +122,7 @@ export function resolveReplayOptions<T>(topic: unknown, options: ReplayOptions<T
       'consumer.groupId',
       'absent',
       options.consumer.groupId,
-      'a replay joins a throwaway group of its own: use groupIdPrefix',
+      "a replay reads outside the application's groups (a throwaway one on kafkajs): use groupIdPrefix",
     );
   }
   if (options.decode !== undefined && typeof options.decode !== 'function') {

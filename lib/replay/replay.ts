@@ -32,12 +32,14 @@ export interface CaughtUp {
 }
 
 /**
- * A replay of one topic: a cold Observable of its records (each subscription is its own read, in its own
- * throwaway consumer group), per-partition order kept. `caughtUp$` emits once per read, when every
- * partition reached the end offsets captured at that read's start (at once for an empty topic).
+ * A replay of one topic: a cold Observable of its records (each subscription is its own read), per-partition
+ * order kept. `caughtUp$` emits once per read, when every partition reached the end offsets captured at that
+ * read's start (at once for an empty topic).
  *
- * kafkajs 2.2.4 has no `assign()`, so a read joins a uniquely named group (`groupIdPrefix` + random), seeks
- * each partition to its start on every join, never commits, and deletes the group when it ends.
+ * Where the driver reads by offsets without a group (@platformatic/kafka's Fetch: `KafkaDriver.createReader`),
+ * a read joins none. kafkajs 2.2.4 has no `assign()`, so there a read joins a uniquely named group
+ * (`groupIdPrefix` + random), seeks each partition to its start on every join, never commits, and deletes
+ * the group when it ends.
  */
 export class Replay<T = unknown> extends Observable<ReplayRecord<T>> {
   /** Emits once per read when it has caught up; subscribe before the replay itself. */
@@ -72,14 +74,17 @@ export class Replay<T = unknown> extends Observable<ReplayRecord<T>> {
     return this.#latest?.connection;
   }
 
-  /** The throwaway group of the latest read (deleted once that read has ended). */
+  /**
+   * The throwaway group of the latest read (deleted once that read has ended); undefined where the driver
+   * reads without a group.
+   */
   get groupId(): string | undefined {
     return this.#latest?.groupId;
   }
 
   /**
    * Ends every running read (as unsubscribing does) and resolves once their connections are closed and
-   * their groups deleted, also for reads that already ended by themselves.
+   * their throwaway groups deleted, also for reads that already ended by themselves.
    */
   async close(): Promise<void> {
     for (const read of [...this.#reads]) read.subscriber.complete();
@@ -97,7 +102,8 @@ export function replay<T = unknown>(topic: string, options: ReplayOptions<T> = {
 
 /** One subscription's read: bounds, the connection, the positions reached. */
 class ReplayRead<T> {
-  readonly groupId: string;
+  /** The throwaway group, where the driver cannot read without one. */
+  readonly groupId: string | undefined;
   readonly subscriber: Subscriber<ReplayRecord<T>>;
   connection: KafkaConnection | undefined;
   readonly #topic: string;
@@ -124,7 +130,7 @@ class ReplayRead<T> {
     this.#driver = driver;
     this.subscriber = subscriber;
     this.#caughtUp = caughtUp;
-    this.groupId = createReplayGroupId(options.groupIdPrefix);
+    this.groupId = driver.createReader ? undefined : createReplayGroupId(options.groupIdPrefix);
   }
 
   start(): Promise<void> {
@@ -145,7 +151,7 @@ class ReplayRead<T> {
       if (offset < (bounds.end.get(partition) ?? 0n)) this.#behind.add(partition);
     }
     if (this.subscriber.closed) return;
-    // Nothing to read before the end: no group needed unless the read goes on live.
+    // Nothing to read before the end: no connection needed unless the read goes on live.
     if (this.#behind.size === 0) {
       this.#reportCaughtUp();
       if (this.subscriber.closed) return;
@@ -169,15 +175,16 @@ class ReplayRead<T> {
       { ...this.#options, driver: this.#driver },
       {
         kind: 'consumer',
-        groupId: this.groupId,
-        // Never commit: the group is thrown away, and a commit would make it look like a real consumer.
+        ...(this.groupId === undefined ? { withoutGroup: true } : { groupId: this.groupId }),
+        // Never commit: a group is thrown away, and a commit would make it look like a real consumer.
         runSettings: { autoCommit: false },
         topics: [this.#topic],
         fromBeginning: true,
         eachBatch: async (batch) => this.#onBatch(batch),
       },
     );
-    // Every join (the first, and any rebalance) starts each partition at the next offset this read needs.
+    // Every join (the first, any rebalance, a reader's reconnect) starts each partition at the next offset
+    // this read needs.
     connection.joins$.subscribe(({ assignment }) => {
       for (const partition of assignment[this.#topic] ?? []) {
         const position = this.#positions.get(partition);
@@ -260,7 +267,7 @@ class ReplayRead<T> {
     if (this.#options.until === 'caught-up') this.subscriber.complete();
   }
 
-  /** Closes the connection and deletes the throwaway group (after the start settled: nothing is left). */
+  /** Closes the connection and deletes the throwaway group if any (after the start settled: nothing is left). */
   async stop(): Promise<void> {
     await this.#started;
     const connection = this.connection;
@@ -269,9 +276,9 @@ class ReplayRead<T> {
     try {
       await connection.close();
       connection.dispose();
-      await this.#driver.deleteGroup(this.groupId);
+      if (this.groupId !== undefined) await this.#driver.deleteGroup(this.groupId);
     } catch (error) {
-      this.#options.logger.warn(`replay of ${this.#topic}: could not delete its group ${this.groupId}`, {
+      this.#options.logger.warn(`replay of ${this.#topic}: could not close, or delete its group`, {
         error,
         groupId: this.groupId,
       });

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
 import { lastValueFrom, type Subscription } from 'rxjs';
-import { KafkaClient, KafkaServer, silentLogger, type ConnectionStateValue } from '../../lib';
+import { KafkaClient, KafkaServer, replay, silentLogger, type ConnectionStateValue } from '../../lib';
 import { uniqueName } from '../support/kafka-fixtures';
 import { specDriver } from '../support/spec-driver';
-import { EventStream } from './support/event-stream';
+import { EventStream, type NumberedEvent } from './support/event-stream';
 import { eventually, sleep } from './support/eventually';
 import { usePrivateKafka } from './support/private-kafka';
 import { createTopicsOn } from './support/raw-kafka';
@@ -16,7 +16,7 @@ const EVENTS = 10_000;
 describe('a broker restart during an event stream (reliability)', () => {
   const privateKafka = usePrivateKafka(1, { startMs: 180_000, stopMs: 60_000 });
 
-  it('handles every acknowledged event of 10,000 at least once and reports the duplicates', async function () {
+  it('handles every acknowledged event of 10,000 at least once and reports the duplicates; a live replay of the topic reads each one too', async function () {
     this.timeout(300_000);
     const brokers = [...privateKafka().brokers];
     const topic = uniqueName('restart');
@@ -47,8 +47,22 @@ describe('a broker restart during an event stream (reliability)', () => {
       ...specDriver(),
     });
 
+    // A replay following the topic live rides out the restart too (on platformatic it reads without a group).
+    const replayed = new Tally();
+    const reader = replay<NumberedEvent>(topic, {
+      client: { brokers, clientId: `${topic}-replay` },
+      until: 'live',
+      logger: silentLogger,
+      ...specDriver(),
+    });
+    let replayError: unknown;
+
     const states: ConnectionStateValue[] = [];
     let subscription: Subscription | undefined;
+    const replaying = reader.subscribe({
+      next: (record) => replayed.add(record.value.id),
+      error: (error: unknown) => (replayError = error),
+    });
     try {
       await server.listen();
       subscription = server.transitions$.subscribe((transition) => states.push(transition.to));
@@ -78,6 +92,12 @@ describe('a broker restart during an event stream (reliability)', () => {
           `server states since it listened: ${states.join(' → ')}`,
       );
       await eventually(
+        () => replayed.missing(acknowledged).length === 0 || replayError !== undefined,
+        'every acknowledged event to be replayed',
+        120_000,
+        () => `${replayed.missing(acknowledged).length} of ${acknowledged.size} not replayed yet`,
+      );
+      await eventually(
         () => server.connection.state === 'assigned',
         'the server to be assigned again',
         60_000,
@@ -87,7 +107,8 @@ describe('a broker restart during an event stream (reliability)', () => {
         `      [broker restart] ${EVENTS} events, ${acknowledged.size} acknowledged (${failedPublications} publications of 50 failed), ` +
           `${handledBeforeStop} handled before the broker stopped; handled ${handled.distinct} distinct, ` +
           `${handled.total} in all, duplicates ${handled.duplicates}, lost ${handled.missing(acknowledged).length}; ` +
-          `server states after the restart: ${states.join(' → ')}\n`,
+          `server states after the restart: ${states.join(' → ')}; the replay read ${replayed.distinct} ` +
+          `distinct (${replayed.duplicates} more than once)\n`,
       );
 
       expect(acknowledged.size, 'events acknowledged by Kafka').to.equal(EVENTS);
@@ -97,7 +118,11 @@ describe('a broker restart during an event stream (reliability)', () => {
       // Depending on how long the broker is away, kafkajs rides it out or the consumer crashes and restarts
       // (reconnecting → assigned); it never gives up.
       expect(states, 'states after the restart').not.to.include('failed');
+      expect(replayError, 'the replay’s error').to.equal(undefined);
+      expect(replayed.missing(acknowledged), 'acknowledged events never replayed').to.deep.equal([]);
     } finally {
+      replaying.unsubscribe();
+      await reader.close();
       subscription?.unsubscribe();
       await client.close();
       await server.close({ mode: 'abandon' });

@@ -83,6 +83,24 @@ describe('replay() on the fake driver', () => {
     expect(source.connection?.state).to.equal('stopped');
   });
 
+  it('joins no group where the driver reads without one, and deletes none when it ends', async () => {
+    const driver = createDriver(3).readWithoutGroup();
+    const source = replay('t', { driver, logger: new RecordingLogger(), groupIdPrefix: 'mine' });
+    const records = lastValueFrom(source.pipe(toArray()));
+    await assigned(source);
+
+    await driver.consumer.deliver('t', 0, values(3));
+    expect(offsets(await records)).to.deep.equal([0, 1, 2]);
+    await source.close();
+
+    expect(driver.readers).to.have.length(1);
+    expect(driver.consumers).to.deep.equal(driver.readers);
+    expect(source.groupId).to.equal(undefined);
+    expect(driver.deletedGroups).to.deep.equal([]);
+    expect(driver.consumer.seeks).to.deep.equal([{ topic: 't', partition: 0, offset: '0' }]);
+    expect(driver.consumer.commits).to.deep.equal([]);
+  });
+
   it('needs no group at all when there is nothing to read before the end', async () => {
     const driver = createDriver(0);
     const source = replay('t', { driver, logger: new RecordingLogger() });

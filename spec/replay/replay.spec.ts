@@ -3,7 +3,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { replay, silentLogger, type ReplayOptions, type ReplayRecord } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
 import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
-import { specDriver } from '../support/spec-driver';
+import { SPEC_DRIVER, specDriver } from '../support/spec-driver';
 
 interface Produced {
   readonly partition: number;
@@ -265,6 +265,33 @@ describe('replay() against a broker', function () {
   });
 
   context('its consumer group', () => {
+    if (SPEC_DRIVER === 'platformatic') {
+      it('joins no group: it reads by offsets with its own Fetch', async () => {
+        const [topic] = await createTopics([{ topic: uniqueName('replay-nogroup'), numPartitions: 2 }]);
+        await produce(
+          topic,
+          Array.from({ length: 8 }, (_, n) => ({ partition: n % 2, value: { n } })),
+        );
+        const listedBefore = await withAdmin((admin) => admin.listGroups());
+        const source = replay(topic, await replayOptions({ until: 'live', groupIdPrefix: 'spec-replay' }));
+        const caughtUp = firstValueFrom(source.caughtUp$);
+        const received: ReplayRecord[] = [];
+        const subscription = source.subscribe((record) => received.push(record));
+        await caughtUp;
+
+        const listedWhileReading = await withAdmin((admin) => admin.listGroups());
+        subscription.unsubscribe();
+        await source.close();
+
+        expect(source.groupId).to.equal(undefined);
+        const before = new Set(listedBefore.groups.map((group) => group.groupId));
+        expect(
+          listedWhileReading.groups.map((group) => group.groupId).filter((id) => !before.has(id)),
+        ).to.deep.equal([]);
+        expect(offsetsByPartition(received)).to.deep.equal({ 0: [0, 1, 2, 3], 1: [0, 1, 2, 3] });
+      });
+      return;
+    }
     it('commits no offsets while it reads, and is gone from the broker after close()', async () => {
       const [topic] = await createTopics([{ topic: uniqueName('replay-group'), numPartitions: 2 }]);
       await produce(

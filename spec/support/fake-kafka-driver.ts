@@ -21,6 +21,7 @@ import type {
   DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  ReaderSettings,
   SendErrorKind,
   TransactionalProducerSettings,
 } from '../../lib/kafka/kafka-driver';
@@ -69,6 +70,22 @@ export class FakeKafkaDriver implements KafkaDriver {
     const consumer = new FakeConsumer(settings);
     this.consumers.push(consumer);
     return consumer;
+  }
+
+  /**
+   * Absent unless a spec calls `readWithoutGroup()`: then a consumer without a group is a FakeConsumer too
+   * (in `consumers`, and in `readers`), its settings' groupId empty.
+   */
+  createReader: ((settings: ReaderSettings) => FakeConsumer) | undefined;
+  readonly readers: FakeConsumer[] = [];
+
+  readWithoutGroup(): this {
+    this.createReader = (settings) => {
+      const reader = this.createConsumer({ groupId: '', librarySettings: settings.librarySettings });
+      this.readers.push(reader);
+      return reader;
+    };
+    return this;
   }
 
   async fetchEndOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {

@@ -26,16 +26,21 @@ export class PlatformaticBatch implements FetchedBatch {
   /** The epoch of the owner's resolved offsets this batch was read in: it resolves nothing in a later one. */
   readonly #offsetsEpoch: number;
 
-  constructor(topic: string, partition: number, messages: readonly FetchedRecord[], owner: BatchOwner) {
+  /**
+   * @param highWatermark the partition's end offset, where the fetch reported it (a reader's own Fetch).
+   * The consume stream hands records over without it: the batch's own end is the best known lower bound
+   * then, so the lag shown is the records still in flight.
+   */
+  constructor(
+    topic: string,
+    partition: number,
+    messages: readonly FetchedRecord[],
+    owner: BatchOwner,
+    highWatermark?: bigint,
+  ) {
     const last = messages[messages.length - 1];
-    this.batch = {
-      topic,
-      partition,
-      // The stream hands records over without the partition's end offset: the batch's own end is the best
-      // known lower bound, so the lag shown for this driver is the records still in flight.
-      highWatermark: last === undefined ? '0' : (BigInt(last.offset) + 1n).toString(),
-      messages,
-    };
+    const end = highWatermark ?? (last === undefined ? 0n : BigInt(last.offset) + 1n);
+    this.batch = { topic, partition, highWatermark: end.toString(), messages };
     this.#owner = owner;
     this.#generation = owner.generation;
     this.#seeks = owner.seeksOf(topic, partition);

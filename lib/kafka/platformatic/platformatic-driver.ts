@@ -1,6 +1,6 @@
 /**
  * The @platformatic/kafka adapter of the driver port (lib/kafka/kafka-driver.ts): group consumers over its
- * consume stream, producers, transactional producers (exactly-once processing) and the cluster questions
+ * consume stream, readers without a group over its Fetch, producers, transactional producers (exactly-once processing) and the cluster questions
  * replay and projections ask.
  */
 import type { KafkaConfig } from '../kafkajs/kafkajs-types';
@@ -14,6 +14,7 @@ import type {
   DriverTransactionalProducer,
   KafkaDriver,
   ProducerSettings,
+  ReaderSettings,
   SendErrorKind,
   TransactionalProducerSettings,
 } from '../kafka-driver';
@@ -32,6 +33,7 @@ import {
   type PlatformaticBaseOptions,
 } from './platformatic-options';
 import { PlatformaticProducer } from './platformatic-producer';
+import { PlatformaticReader } from './platformatic-reader';
 import { PlatformaticTransactionalProducer } from './platformatic-transactional-producer';
 import { probeBrokers } from './probe-brokers';
 
@@ -101,6 +103,20 @@ class PlatformaticDriver implements KafkaDriver {
       options,
       logger: this.#logger,
       groupProtocol: settings.groupProtocol,
+      steps: this.#steps,
+      listTopics: () => this.#admin.listTopics(),
+    });
+  }
+
+  createReader(settings: ReaderSettings): DriverConsumer {
+    const options = toPlatformaticConsumerOptions(
+      (settings.librarySettings ?? {}) as Record<string, unknown>,
+    );
+    return new PlatformaticReader({
+      library: this.native,
+      base: this.#base,
+      options,
+      logger: this.#logger,
       steps: this.#steps,
       listTopics: () => this.#admin.listTopics(),
     });
