@@ -78,6 +78,14 @@ export interface PlatformaticRunOptions {
  */
 export const DEFAULT_FETCH_MAX_WAIT_MS = 500;
 
+/**
+ * How much one fetch may bring per partition, as kafkajs (and Kafka's Java consumer) ask: 1 MB.
+ * @platformatic/kafka's own default is its whole `maxBytes` (10 MB), and its stream pushes a fetch's every
+ * record even past its high-water mark: on small records one fetch held a slow consumer's whole topic, decoded
+ * (about 700 bytes a record).
+ */
+export const DEFAULT_MAX_BYTES_PER_PARTITION = 1_048_576;
+
 const SASL_MECHANISMS: Readonly<Record<string, PlatformaticSasl['mechanism']>> = {
   plain: 'PLAIN',
   'scram-sha-256': 'SCRAM-SHA-256',
@@ -206,6 +214,7 @@ export function toPlatformaticConsumerOptions(consumer: Settings): PlatformaticC
   const refused: string[] = [];
   const options: Record<string, unknown> = {
     maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS,
+    maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION,
     // Copies: the library may validate or annotate the options it is given.
     protocols: PLATFORMATIC_GROUP_PROTOCOLS.map((protocol) => ({ ...protocol })),
   };

@@ -8,6 +8,7 @@
  */
 import { concatMap, map, of, timer } from 'rxjs';
 import { commitAfter, consume, silentLogger } from '../../../lib';
+import { specDriver } from '../../support/spec-driver';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     fromBeginning: true,
     bufferSize,
     logger: silentLogger,
+    ...specDriver(),
   });
   let subscription: { unsubscribe(): void } | undefined;
   const all = new Promise<void>((resolve, reject) => {

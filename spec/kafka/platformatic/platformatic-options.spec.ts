@@ -119,7 +119,7 @@ describe('platformatic options', () => {
   });
 
   describe('toPlatformaticConsumerOptions()', () => {
-    it('maps group and fetch settings, and waits 500 ms on an idle fetch unless told otherwise', () => {
+    it('maps group and fetch settings; waits 500 ms on an idle fetch and asks 1 MB a partition unless told otherwise', () => {
       expect(
         toPlatformaticConsumerOptions({
           groupId: 'g',
@@ -130,6 +130,7 @@ describe('platformatic options', () => {
         }),
       ).to.deep.equal({
         maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS,
+        maxBytesPerPartition: 1_048_576,
         protocols: PLATFORMATIC_GROUP_PROTOCOLS,
         sessionTimeout: 10000,
         heartbeatInterval: 1000,
@@ -137,6 +138,9 @@ describe('platformatic options', () => {
         isolationLevel: 0,
       });
       expect(toPlatformaticConsumerOptions({ maxWaitTimeInMs: 100 }).maxWaitTime).to.equal(100);
+      expect(toPlatformaticConsumerOptions({ maxBytesPerPartition: 2048 }).maxBytesPerPartition).to.equal(
+        2048,
+      );
     });
 
     it("offers kafkajs's RoundRobinAssigner first, then its own roundrobin, so a group may mix the drivers", () => {
