@@ -131,8 +131,8 @@ export interface PipelineSpec extends KafkaSpec {
 /** Reads the `count` pre-produced events of the topic from its beginning, outside any application group. */
 export interface ReplayerSpec extends KafkaSpec {
   readonly role: 'replayer';
-  /** rxkafka's `replay()`, or a raw kafkajs `eachBatch` read. */
-  readonly implementation: 'rxkafka' | 'kafkajs';
+  /** rxkafka's `replay()` on either driver, or a raw kafkajs or @platformatic/kafka read. */
+  readonly implementation: 'rxkafka' | 'kafkajs' | 'platformatic' | 'rxkafka-platformatic';
   readonly count: number;
 }
 

@@ -48,6 +48,29 @@ export const platformaticImplementation: Implementation = {
 };
 
 /**
+ * (g)'s raw read: the least a @platformatic/kafka read of a whole topic needs, as the kafkajs baseline's:
+ * a consumer in a group of its own from the earliest offset, the stream read a buffer at a time, one
+ * `JSON.parse` per record, no commits (a read has nothing to commit), the library's defaults otherwise.
+ */
+export async function startRawRead(
+  config: Pick<ConnectionConfig, 'brokers' | 'topic' | 'groupId'>,
+  handle: (event: BenchEvent) => void,
+): Promise<Closable> {
+  const { Consumer } = loadLibrary();
+  const consumer = new Consumer({
+    clientId: config.groupId,
+    bootstrapBrokers: [...config.brokers],
+    groupId: config.groupId,
+    maxWaitTime: MAX_WAIT_TIME_MS,
+  });
+  const stream = await consumer.consume({ topics: [config.topic], mode: 'earliest', autocommit: false });
+  const reading = readBuffers<RawMessage>(stream, async (messages) => {
+    for (const message of messages) handle(JSON.parse(message.value.toString()) as BenchEvent);
+  });
+  return { close: () => closeConsumer(consumer, stream, reading) };
+}
+
+/**
  * The ES module, loaded with `require()` from this CommonJS build (Node 20.19+), as
  * lib/kafka/platformatic/platformatic-library.ts does.
  */

@@ -5,11 +5,15 @@ import { checkEvent, type BenchEvent } from '../bench-event';
 import { toCpuSeconds, type ProcessMeter, type ProcessSnapshot } from '../process-meter';
 import type { ConsumeResult, ReplayerSpec } from '../worker-protocol';
 
+type PlatformaticModule = typeof import('../implementations/platformatic');
+
 /**
  * The replayer role of (g): reads the pre-produced topic from its beginning, checking every event, and
- * measures from the first record to the `count`th. rxkafka's side is `replay()` until caught up; the
- * baseline is the least a kafkajs read needs: `eachBatch`, one `JSON.parse` per record, no commits (a
- * read has nothing to commit), kafkajs's defaults otherwise, in a group of its own.
+ * measures from the first record to the `count`th. rxkafka's side is `replay()` until caught up, on kafkajs
+ * or on @platformatic/kafka (which reads by offsets, without a group); the baselines are the least a raw
+ * read needs: kafkajs's `eachBatch`, or @platformatic/kafka's consume stream read a buffer at a time, one
+ * `JSON.parse` per record, no commits (a read has nothing to commit), the library's defaults otherwise, in a
+ * group of its own.
  */
 export async function replayEvents(spec: ReplayerSpec, meter: ProcessMeter): Promise<ConsumeResult> {
   let first: ProcessSnapshot | undefined;
@@ -21,10 +25,7 @@ export async function replayEvents(spec: ReplayerSpec, meter: ProcessMeter): Pro
     checkEvent(event);
     if (++seen === spec.count) finish(meter.snapshot());
   };
-  const close =
-    spec.implementation === 'rxkafka'
-      ? await readWithReplay(spec, count)
-      : await readWithKafkajs(spec, count);
+  const close = await startRead(spec, count);
   const last = await finished;
   const closeStarted = performance.now();
   await close();
@@ -39,13 +40,39 @@ export async function replayEvents(spec: ReplayerSpec, meter: ProcessMeter): Pro
   };
 }
 
+async function startRead(
+  spec: ReplayerSpec,
+  count: (event: BenchEvent) => void,
+): Promise<() => Promise<void>> {
+  switch (spec.implementation) {
+    case 'rxkafka':
+      return readWithReplay(spec, count);
+    case 'rxkafka-platformatic':
+      return readWithReplay(spec, count, 'platformatic');
+    case 'kafkajs':
+      return readWithKafkajs(spec, count);
+    case 'platformatic': {
+      // Loaded here only: a worker's RSS holds one implementation's code.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { startRawRead } = require('../implementations/platformatic') as PlatformaticModule;
+      const read = await startRawRead(
+        { brokers: spec.brokers, topic: spec.topic, groupId: `${spec.topic}-platformatic-read` },
+        count,
+      );
+      return () => read.close();
+    }
+  }
+}
+
 async function readWithReplay(
   spec: ReplayerSpec,
   count: (event: BenchEvent) => void,
+  driver?: 'platformatic',
 ): Promise<() => Promise<void>> {
   const source = replay<BenchEvent>(spec.topic, {
     client: { brokers: [...spec.brokers], clientId: 'bench-replay' },
     logger: createStreamLogger('error'),
+    ...(driver === undefined ? {} : { driver }),
   });
   // One subscription: each one is a read of its own.
   const done = lastValueFrom(source.pipe(tap((record) => count(record.value))), { defaultValue: undefined });

@@ -6,9 +6,13 @@ import { loadTopic } from './load-topic';
 import { EXIT_TIMEOUT_MS, STARTUP_TIMEOUT_MS, type RunContext } from './run-context';
 import type { ReplayScenario } from './scenario';
 
+/** The sides of (g): rxkafka's `replay()` on each driver, and each library's raw read. */
+const REPLAY_IMPLEMENTATIONS = ['rxkafka', 'kafkajs', 'platformatic', 'rxkafka-platformatic'] as const;
+type ReplayImplementation = (typeof REPLAY_IMPLEMENTATIONS)[number];
+
 /**
  * One run of (g): a fresh topic, pre-produced events, then one replayer process (rxkafka's `replay()` or
- * a raw kafkajs read), which reports its rate from the first record to the last.
+ * a raw read), which reports its rate from the first record to the last.
  */
 export async function runReplayOnce(
   context: RunContext,
@@ -16,8 +20,8 @@ export async function runReplayOnce(
   implementation: ImplementationName,
   repetition: number,
 ): Promise<RunResult> {
-  if (implementation !== 'rxkafka' && implementation !== 'kafkajs')
-    throw new Error(`(g) has no ${implementation} side: it compares replay() with a raw kafkajs read`);
+  if (!isReplayImplementation(implementation))
+    throw new Error(`(g) has no ${implementation} side: it compares replay() with raw reads`);
   const topic = toUniqueTopic(scenario.id, implementation, `r${repetition}`);
   const label = `${scenario.id}-${implementation}-r${repetition}`;
   await context.topics.create([{ topic, partitions: scenario.partitions }]);
@@ -46,4 +50,8 @@ export async function runReplayOnce(
     killLiveWorkers();
     await context.topics.delete([topic]);
   }
+}
+
+function isReplayImplementation(name: ImplementationName): name is ReplayImplementation {
+  return (REPLAY_IMPLEMENTATIONS as readonly string[]).includes(name);
 }

@@ -234,7 +234,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       id: 'g',
       title: 'replay from earliest until caught up',
       count: counts.g,
-      implementations: ['rxkafka', 'kafkajs'],
+      implementations: ['rxkafka', 'kafkajs', 'platformatic', 'rxkafka-platformatic'],
       repetitions,
       timeoutMs: 60_000 + counts.g,
     },
