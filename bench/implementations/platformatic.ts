@@ -56,13 +56,7 @@ export async function startRawRead(
   config: Pick<ConnectionConfig, 'brokers' | 'topic' | 'groupId'>,
   handle: (event: BenchEvent) => void,
 ): Promise<Closable> {
-  const { Consumer } = loadLibrary();
-  const consumer = new Consumer({
-    clientId: config.groupId,
-    bootstrapBrokers: [...config.brokers],
-    groupId: config.groupId,
-    maxWaitTime: MAX_WAIT_TIME_MS,
-  });
+  const consumer = createRawConsumer(config);
   const stream = await consumer.consume({ topics: [config.topic], mode: 'earliest', autocommit: false });
   const reading = readBuffers<RawMessage>(stream, async (messages) => {
     for (const message of messages) handle(JSON.parse(message.value.toString()) as BenchEvent);
@@ -79,14 +73,19 @@ function loadLibrary(): Library {
   return require('@platformatic/kafka') as Library;
 }
 
-async function startEventConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable> {
+/** A Buffer consumer of `config.groupId`, the library's defaults but the idle fetch's wait. */
+function createRawConsumer(config: Pick<ConnectionConfig, 'brokers' | 'groupId'>) {
   const { Consumer } = loadLibrary();
-  const consumer = new Consumer({
+  return new Consumer({
     clientId: config.groupId,
     bootstrapBrokers: [...config.brokers],
     groupId: config.groupId,
     maxWaitTime: MAX_WAIT_TIME_MS,
   });
+}
+
+async function startEventConsumer(config: EventConsumerConfig, handle: EventHandler): Promise<Closable> {
+  const consumer = createRawConsumer(config);
   // consume() resolves once the consumer has joined its group and was assigned partitions.
   const stream = await consumer.consume({
     topics: [config.topic],

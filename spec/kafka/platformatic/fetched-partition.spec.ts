@@ -1,31 +1,13 @@
 import { expect } from 'chai';
+import { CONTROL_BATCH, recordsBatch } from './support/records-batch';
 import {
   readFetchedPartition,
   type FetchedRecordsBatch,
 } from '../../../lib/kafka/platformatic/fetched-partition';
 
-/** A record batch of `count` records from `firstOffset`, values `v<offset>`. */
-function batch(firstOffset: number, count: number, attributes = 0): FetchedRecordsBatch {
-  return {
-    firstOffset: BigInt(firstOffset),
-    firstTimestamp: 1_000n,
-    lastOffsetDelta: count - 1,
-    attributes,
-    records: Array.from({ length: count }, (_, delta) => ({
-      offsetDelta: delta,
-      timestampDelta: BigInt(delta),
-      key: null,
-      value: Buffer.from(`v${firstOffset + delta}`),
-      headers: [],
-    })),
-  };
-}
-
-const CONTROL = 1 << 5;
-
 describe('readFetchedPartition()', () => {
   it('hands over the records at or after the position asked for (a fetch returns whole batches)', () => {
-    const { records, next } = readFetchedPartition('t', 0, [batch(0, 4), batch(4, 2)], 2n);
+    const { records, next } = readFetchedPartition('t', 0, [recordsBatch(0, 4), recordsBatch(4, 2)], 2n);
     expect(records.map(({ offset }) => offset)).to.deep.equal(['2', '3', '4', '5']);
     expect(records.map(({ value }) => String(value))).to.deep.equal(['v2', 'v3', 'v4', 'v5']);
     expect(records[1].timestamp).to.equal('1003');
@@ -33,29 +15,34 @@ describe('readFetchedPartition()', () => {
   });
 
   it('leaves transaction markers out, and reads on past them', () => {
-    const { records, next } = readFetchedPartition('t', 0, [batch(0, 2), batch(2, 1, CONTROL)], 0n);
+    const { records, next } = readFetchedPartition(
+      't',
+      0,
+      [recordsBatch(0, 2), recordsBatch(2, 1, CONTROL_BATCH)],
+      0n,
+    );
     expect(records.map(({ offset }) => offset)).to.deep.equal(['0', '1']);
     expect(next).to.equal(3n);
   });
 
   it('reads past a fetch that held only a marker, handing nothing over', () => {
-    const { records, next } = readFetchedPartition('t', 0, [batch(7, 1, CONTROL)], 7n);
+    const { records, next } = readFetchedPartition('t', 0, [recordsBatch(7, 1, CONTROL_BATCH)], 7n);
     expect(records).to.deep.equal([]);
     expect(next).to.equal(8n);
   });
 
   it('reads on past gaps (compacted or aborted records the library filtered out)', () => {
-    const { records, next } = readFetchedPartition('t', 0, [batch(0, 1), batch(5, 1)], 0n);
+    const { records, next } = readFetchedPartition('t', 0, [recordsBatch(0, 1), recordsBatch(5, 1)], 0n);
     expect(records.map(({ offset }) => offset)).to.deep.equal(['0', '5']);
     expect(next).to.equal(6n);
   });
 
   it('keeps every header, repeated names included, and a header without a value', () => {
     const withHeaders: FetchedRecordsBatch = {
-      ...batch(0, 1),
+      ...recordsBatch(0, 1),
       records: [
         {
-          ...batch(0, 1).records[0],
+          ...recordsBatch(0, 1).records[0],
           headers: [
             [Buffer.from('a'), Buffer.from('1')],
             [Buffer.from('a'), Buffer.from('2')],
@@ -76,6 +63,6 @@ describe('readFetchedPartition()', () => {
   });
 
   it('never moves the position back for a batch that ends before it', () => {
-    expect(readFetchedPartition('t', 0, [batch(0, 2)], 5n)).to.deep.equal({ records: [], next: 5n });
+    expect(readFetchedPartition('t', 0, [recordsBatch(0, 2)], 5n)).to.deep.equal({ records: [], next: 5n });
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { CONTROL_BATCH, recordsBatch } from './support/records-batch';
 import type { FetchedBatch } from '../../../lib/kafka/fetched-batch';
 import type { DriverConsumerEvent } from '../../../lib/kafka/kafka-driver';
 import { ConnectSteps } from '../../../lib/kafka/platformatic/connect-steps';
@@ -87,22 +88,6 @@ class FakeNativeConsumer {
     this.#waiting?.();
     callback();
   }
-}
-
-function batch(firstOffset: number, count: number, attributes = 0): FetchedRecordsBatch {
-  return {
-    firstOffset: BigInt(firstOffset),
-    firstTimestamp: 0n,
-    lastOffsetDelta: count - 1,
-    attributes,
-    records: Array.from({ length: count }, (_, delta) => ({
-      offsetDelta: delta,
-      timestampDelta: 0n,
-      key: null,
-      value: Buffer.from(`v${firstOffset + delta}`),
-      headers: [],
-    })),
-  };
 }
 
 function createReader(logger = new RecordingLogger()): PlatformaticReader {
@@ -198,7 +183,7 @@ describe('PlatformaticReader (over a fake @platformatic/kafka)', () => {
     const { native, batches } = await start(reader);
     await until('the first fetch', () => native.requests.length === 1);
 
-    native.answer({ partitions: { 0: { batches: [batch(0, 3)], high: 10n }, 1: { batches: [] } } });
+    native.answer({ partitions: { 0: { batches: [recordsBatch(0, 3)], high: 10n }, 1: { batches: [] } } });
     await until('the second fetch', () => native.requests.length === 2);
 
     expect(batches).to.have.length(1);
@@ -213,7 +198,7 @@ describe('PlatformaticReader (over a fake @platformatic/kafka)', () => {
     const { native } = await start(reader, (batch) => batch.resolveOffset(batch.batch.messages[0].offset));
     await until('the first fetch', () => native.requests.length === 1);
 
-    native.answer({ partitions: { 0: { batches: [batch(0, 3)] } } });
+    native.answer({ partitions: { 0: { batches: [recordsBatch(0, 3)] } } });
     await until('the second fetch', () => native.requests.length === 2);
 
     expect(askedAt(native, 1)[0]).to.equal('1');
@@ -226,7 +211,7 @@ describe('PlatformaticReader (over a fake @platformatic/kafka)', () => {
     await until('the first fetch', () => native.requests.length === 1);
 
     reader.seek('t', 0, '42');
-    native.answer({ partitions: { 0: { batches: [batch(0, 3)] } } });
+    native.answer({ partitions: { 0: { batches: [recordsBatch(0, 3)] } } });
     await until('the second fetch', () => native.requests.length === 2);
 
     expect(batches).to.deep.equal([]);
@@ -239,7 +224,9 @@ describe('PlatformaticReader (over a fake @platformatic/kafka)', () => {
     const { native, events } = await start(reader);
     await until('the first fetch', () => native.requests.length === 1);
 
-    native.answer({ partitions: { 0: { batches: [batch(0, 2), batch(2, 1, 1 << 5)] } } });
+    native.answer({
+      partitions: { 0: { batches: [recordsBatch(0, 2), recordsBatch(2, 1, CONTROL_BATCH)] } },
+    });
     await until('the second fetch', () => native.requests.length === 2);
 
     expect(events.filter(({ type }) => type === 'records.skipped')).to.deep.equal([
@@ -294,7 +281,7 @@ describe('PlatformaticReader (over a fake @platformatic/kafka)', () => {
 
     const lost = Object.assign(new FakeKafkaError('NETWORK', true), { code: 'PLT_KFK_NETWORK' });
     for (let n = 0; n < 4; n += 1) native.answer({ error: lost });
-    native.answer({ partitions: { 0: { batches: [batch(0, 1)] } } });
+    native.answer({ partitions: { 0: { batches: [recordsBatch(0, 1)] } } });
     await until('a fetch after the answer', () => native.requests.length === 6);
 
     expect(events.map(({ type }) => type)).to.deep.equal(['group.joined', 'crashed', 'group.joined']);
@@ -311,7 +298,7 @@ describe('PlatformaticReader (over a fake @platformatic/kafka)', () => {
     const reader = createReader();
     const first = await start(reader);
     await until('the first fetch', () => first.native.requests.length === 1);
-    first.native.answer({ partitions: { 0: { batches: [batch(0, 4)] } } });
+    first.native.answer({ partitions: { 0: { batches: [recordsBatch(0, 4)] } } });
     await until('the second fetch', () => first.native.requests.length === 2);
 
     const second = await start(reader);
