@@ -137,7 +137,8 @@ export class Projection<S, T = unknown> {
 
   /**
    * Stops following the topic, writes a last snapshot (when snapshots are on and records were applied since
-   * the last one), closes the connections and deletes their throwaway groups. Calling it again is harmless.
+   * the last one), closes the connections and deletes their throwaway groups (on kafkajs). Calling it again
+   * is harmless.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
