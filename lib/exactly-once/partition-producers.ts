@@ -5,7 +5,7 @@
  *
  * A batch holds its partition's producer from `acquire()` to `release()`. A partition that leaves while its
  * batch still runs keeps its producer until that batch lets it go: a client that rejoins without waiting for
- * its batches (@platformatic/kafka) would otherwise lose the producer mid-transaction, and the batch would
+ * its batches (the platformatic driver) would otherwise lose the producer mid-transaction, and the batch would
  * wait out the library's retries on a closed connection (about 35 s a step) while the member's other
  * partitions wait for it. Kept, the transaction commits before the partition's next owner fences it, or
  * fails at once as fenced.

@@ -1,6 +1,6 @@
 /**
  * Kafka clients wrap what went wrong: kafkajs puts `KafkaJSNumberOfRetriesExceeded` around the last attempt's
- * error and errors carry an `originalError`; @platformatic/kafka's `MultipleErrors` and `cause` do the same.
+ * error and errors carry an `originalError`; the platformatic driver's `MultipleErrors` and `cause` do the same.
  * Recognising a failure means looking down that chain.
  */
 

@@ -1,6 +1,6 @@
 /**
  * The driver port: everything the runtime needs from a Kafka client library, in rxkafka's own types. Its
- * adapters are kafkajs's (lib/kafka/kafkajs/kafkajs-driver.ts, the default) and @platformatic/kafka's
+ * adapters are kafkajs's (lib/kafka/kafkajs/kafkajs-driver.ts, the default) and the platformatic one
  * (lib/kafka/platformatic/platformatic-driver.ts); specs use a fake one. Nothing in the runtime names a
  * library: what one cannot do is a capability or an optional method here.
  *

@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
 import { describeReceived, throwInvalidOption } from './option-checks';
 
 /**
- * `'kafkajs'` (the default), `'platformatic'` (@platformatic/kafka 1.35, an optional peer dependency), or a
+ * `'kafkajs'` (the default), `'platformatic'` (its package 1.35, an optional peer dependency), or a
  * KafkaDriver of your own (a fake one in unit tests).
  */
 export type DriverOption = 'kafkajs' | 'platformatic' | KafkaDriver;
@@ -21,7 +21,7 @@ const DRIVER_METHODS = ['createProducer', 'createConsumer', 'fetchEndOffsets'] a
 
 /**
  * Throws RXK_INVALID_OPTIONS unless `value` is absent, a driver name, or an object with a driver's methods;
- * for 'platformatic', also when @platformatic/kafka is not installed (at the door, not at the first connect).
+ * for 'platformatic', also when its package is not installed (at the door, not at the first connect).
  */
 export function checkDriver(path: string, value: unknown): void {
   if (value === 'platformatic') {
@@ -42,7 +42,7 @@ export function checkDriver(path: string, value: unknown): void {
 
 /**
  * The driver `option` names, bound to the cluster and client of `kafkaConfig`.
- * @throws RxKafkaError `RXK_INVALID_OPTIONS` for 'platformatic' when @platformatic/kafka is not installed or
+ * @throws RxKafkaError `RXK_INVALID_OPTIONS` for 'platformatic' when its package is not installed or
  * a client option has no equivalent there.
  */
 export function createDriver(

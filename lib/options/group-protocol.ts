@@ -1,7 +1,7 @@
 /**
  * The `groupProtocol` option: how a consumer joins its group. `'consumer'` is KIP-848's protocol (Kafka 4.x
  * brokers have it on by default): the broker assigns, and a member joining or leaving moves only the
- * partitions that change owner. Only @platformatic/kafka speaks it; kafkajs has only eager (classic) rebalances.
+ * partitions that change owner. Only the platformatic driver speaks it; kafkajs has only eager (classic) rebalances.
  */
 import { describeReceived, throwInvalidOption } from './option-checks';
 

@@ -73,8 +73,8 @@ export interface KafkaTransportOptions {
   /** Accepted and ignored, so NestJS's `Transport.KAFKA` may stay in the object. */
   transport?: unknown;
   /**
-   * The Kafka client library behind the connection: `'kafkajs'`, `'platformatic'` (@platformatic/kafka, an
-   * optional peer dependency: `npm install @platformatic/kafka@1.35.0`), or a KafkaDriver object of rxkafka's
+   * The Kafka client library behind the connection: `'kafkajs'`, `'platformatic'` (its package an
+   * optional peer dependency: see the README's "Choosing a client"), or a KafkaDriver object of rxkafka's
    * driver port (lib/kafka/kafka-driver.ts; a fake one in unit tests). @defaultValue `'kafkajs'`, built from `client`
    */
   driver?: DriverOption;

@@ -36,7 +36,7 @@ export interface CaughtUp {
  * order kept. `caughtUp$` emits once per read, when every partition reached the end offsets captured at that
  * read's start (at once for an empty topic).
  *
- * Where the driver reads by offsets without a group (@platformatic/kafka's Fetch: `KafkaDriver.createReader`),
+ * Where the driver reads by offsets without a group (the platformatic driver's Fetch: `KafkaDriver.createReader`),
  * a read joins none. kafkajs 2.2.4 has no `assign()`, so there a read joins a uniquely named group
  * (`groupIdPrefix` + random), seeks each partition to its start on every join, never commits, and deletes
  * the group when it ends.
