@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { replay, silentLogger, type ReplayOptions, type ReplayRecord } from '../../lib';
 import { useTestBroker } from '../support/global-broker';
-import { createTopics, testKafka, uniqueName, withAdmin } from '../support/kafka-fixtures';
+import {
+  createTopics,
+  produceTransactionRounds,
+  testKafka,
+  uniqueName,
+  withAdmin,
+} from '../support/kafka-fixtures';
 import { SPEC_DRIVER, specDriver } from '../support/spec-driver';
 
 interface Produced {
@@ -151,6 +157,24 @@ describe('replay() against a broker', function () {
       const records = await lastValueFrom(source.pipe(toArray()));
 
       expect(offsetsByPartition(records)).to.deep.equal(expected);
+    });
+  });
+
+  context('on a topic with aborted transactions', () => {
+    it('emits only the committed transaction’s records, two aborted ones of the same producer in one fetch left out', async () => {
+      const [topic] = await createTopics([{ topic: uniqueName('replay-aborts'), numPartitions: 1 }]);
+      // Aborted, aborted, committed, aborted (its marker last).
+      await produceTransactionRounds(topic, [false, false, true, false]);
+      const source = replay(topic, await replayOptions({}));
+
+      const records = await lastValueFrom(source.pipe(toArray()));
+
+      // Offsets: 0-1 aborted (marker 2), 3-4 aborted (5), 6-7 committed (8), 9-10 aborted (11).
+      expect(records.map(({ value }) => value)).to.deep.equal([
+        { round: 2, n: 0 },
+        { round: 2, n: 1 },
+      ]);
+      expect(offsetsByPartition(records)).to.deep.equal({ 0: [6, 7] });
     });
   });
 

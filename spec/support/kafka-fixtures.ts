@@ -37,6 +37,32 @@ export async function produceRecords(topic: string, messages: Message[]): Promis
   }
 }
 
+/**
+ * Writes one transaction of two records to partition 0 of `topic` per round, committed or aborted as
+ * `rounds` says, with one transactional producer: values `{ round, n }`, n 0 and 1. Each transaction ends
+ * with its marker, so round r's records are offsets 3r and 3r + 1.
+ */
+export async function produceTransactionRounds(topic: string, rounds: readonly boolean[]): Promise<void> {
+  const producer = (await testKafka()).producer({
+    transactionalId: uniqueName('spec-txn-rounds'),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    for (const [round, commit] of rounds.entries()) {
+      const transaction = await producer.transaction();
+      await transaction.send({
+        topic,
+        messages: [0, 1].map((n) => ({ partition: 0, value: JSON.stringify({ round, n }) })),
+      });
+      await (commit ? transaction.commit() : transaction.abort());
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Runs `work` with a connected admin client and disconnects it afterwards. */
 export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = (await testKafka()).admin();

@@ -1,17 +1,22 @@
 /**
- * One partition's part of a Fetch response, as @platformatic/kafka's `consumer.fetch()` returns it (record
- * batches, aborted transactions already filtered out under read_committed), turned into the records a
- * reader hands over and the position it reads from next.
+ * One partition's part of a Fetch response, as @platformatic/kafka's `consumer.fetch()` returns it, turned
+ * into the records a reader hands over and the position it reads from next; under read_committed the
+ * records of aborted transactions left out (aborted-batches.ts).
  */
 import type { FetchedRecord } from '../kafka-record';
+import { findAbortedBatches, type AbortedTransaction } from './aborted-batches';
 import { toFetchedRecord } from './platformatic-records';
 
 /** Kafka's record batch attribute bit of a control batch (a transaction's commit or abort marker). */
 const CONTROL_BATCH = 1 << 5;
 
+export type { AbortedTransaction };
+
 /** The fields of @platformatic/kafka's `RecordsBatch` this reads. */
 export interface FetchedRecordsBatch {
   readonly firstOffset: bigint;
+  /** Absent where the batch has no producer (-1 on the wire): never a transaction's. */
+  readonly producerId?: bigint;
   readonly firstTimestamp: bigint;
   readonly lastOffsetDelta: number;
   readonly attributes: number;
@@ -44,11 +49,13 @@ export function readFetchedPartition(
   partition: number,
   batches: readonly FetchedRecordsBatch[] | undefined,
   from: bigint,
+  aborted: readonly AbortedTransaction[] = [],
 ): FetchedPartition {
   if (!batches || batches.length === 0) return { records: [], next: undefined };
   const records: FetchedRecord[] = [];
+  const abortedBatches = findAbortedBatches(batches, aborted);
   for (const batch of batches) {
-    if ((batch.attributes & CONTROL_BATCH) !== 0) continue;
+    if ((batch.attributes & CONTROL_BATCH) !== 0 || abortedBatches.has(batch)) continue;
     for (const record of batch.records) {
       const offset = batch.firstOffset + BigInt(record.offsetDelta);
       if (offset < from) continue;

@@ -19,6 +19,7 @@ import type { Consumer, Message, MessagesStream } from '@platformatic/kafka' wit
   'resolution-mode': 'import',
 };
 import { RxKafkaError } from '../../errors';
+import { leaveOutAbortedRecords, type FetchingClient } from './aborted-batches';
 import type { Logger } from '../../logger';
 import type { TopicPartitionOffsets } from '../fetched-batch';
 import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent, GroupProtocol } from '../kafka-driver';
@@ -253,6 +254,8 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       groupId,
       autocommit: false,
     }) as NativeConsumer;
+    // Its stream hands over what its fetches answer: under read_committed, with no aborted record.
+    leaveOutAbortedRecords(native as unknown as FetchingClient);
     native.on('consumer:group:join', (payload: GroupJoinPayload) => {
       if (native !== this.#native) return;
       // A commit refused for this rebalance would be sent again into the new generation: see

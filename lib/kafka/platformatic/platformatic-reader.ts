@@ -22,7 +22,7 @@ import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent } from '../ka
 import { findMissingTopics, toUnknownTopicFailure } from '../topic-not-found';
 import type { ConnectSteps } from './connect-steps';
 import { toTopicNames } from './consumer-refusals';
-import { readFetchedPartition, type FetchedRecordsBatch } from './fetched-partition';
+import { readFetchedPartition, type AbortedTransaction, type FetchedRecordsBatch } from './fetched-partition';
 import { toUnknownTopicRefusal } from './kafka-refusal';
 import { fromPartitionKey, toAssignment, toPartitionKey } from './partition-keys';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
@@ -67,6 +67,8 @@ interface FetchedPart {
   readonly request: PartitionRequest;
   readonly batches: readonly FetchedRecordsBatch[] | undefined;
   readonly highWatermark: bigint;
+  /** The aborted transactions the broker listed for it (read_committed). */
+  readonly aborted: readonly AbortedTransaction[];
 }
 
 /** One partition's request in a Fetch, with what it was asked at. */
@@ -87,7 +89,14 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
   readonly #positions = new Map<string, bigint>();
   readonly #seekCounts = new Map<string, number>();
   readonly #paused = new Set<string>();
+  /** Waits of the read loop, cut short by a close. */
+  readonly #sleeps = new Set<() => void>();
   #native: NativeConsumer | undefined;
+  #topics: readonly string[] = [];
+  /** The partitions read, as the latest join reported them. */
+  #assignment: Record<string, number[]> = {};
+  /** Turns the order partitions are asked in, so no partition waits behind the others' data for ever. */
+  #rotation = 0;
   #eachBatch: ConsumeSettings['eachBatch'] | undefined;
   #running = false;
   /** Batches the runtime is handling now: a disconnect waits for them, not for a fetch in flight. */
@@ -112,6 +121,8 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
 
   async connect(): Promise<void> {
     await this.#close();
+    // The connection's partition actors start unpaused after a reconnect: so does the read.
+    this.#paused.clear();
     const { library, base, options } = this.#setup;
     const native = new library.Consumer({
       ...base,
@@ -142,13 +153,14 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
       { topics },
     );
     this.#eachBatch = settings.eachBatch;
+    this.#topics = topics;
     this.#running = true;
     // After consume() resolved, as a group member's join comes: the connection then waits for it.
     setImmediate(() => {
       if (!this.#running || native !== this.#native) return;
-      const assignment = toAssignment(keys);
-      this.#emit({ type: 'group.joined', memberId: '', assignment });
-      void this.#read(native, assignment).catch((error: unknown) => this.#crash(native, error));
+      this.#assignment = toAssignment(keys);
+      this.#emit({ type: 'group.joined', memberId: '', assignment: this.#assignment });
+      void this.#read(native).catch((error: unknown) => this.#crash(native, error));
     });
   }
 
@@ -194,6 +206,7 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
 
   async #close(): Promise<void> {
     this.#running = false;
+    for (const wake of this.#sleeps) wake();
     const native = this.#native;
     this.#native = undefined;
     // The read loop ends at its fetch in flight, which hands nothing over once this reader stopped running
@@ -245,7 +258,7 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
     return keys;
   }
 
-  async #read(native: NativeConsumer, assignment: Record<string, number[]>): Promise<void> {
+  async #read(native: NativeConsumer): Promise<void> {
     let failures = 0;
     let restarting = false;
     while (this.#running && native === this.#native) {
@@ -254,12 +267,11 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
         fetched = await this.#fetchOnce(native);
       } catch (error) {
         if (!this.#running || native !== this.#native) return;
-        if (findKafkaErrorName(error, OUT_OF_RANGE)) {
-          await this.#moveIntoRange(native);
-          continue;
-        }
+        const outOfRange = findKafkaErrorName(error, OUT_OF_RANGE) !== undefined;
+        if (outOfRange && (await this.#moveIntoRange(native).catch(() => 0)) > 0) continue;
         const delays = this.#retryDelays();
-        if (!isRetriable(error) || !mayRestartAgain(delays, failures, error)) throw error;
+        if (!outOfRange && !isRetriable(error)) throw error;
+        if (!mayRestartAgain(delays, failures, error)) throw error;
         if (failures === 0) {
           this.#setup.logger.warn(
             `${this.#setup.base.clientId}: a fetch without a group failed; trying again`,
@@ -273,32 +285,44 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
           this.#emit({ type: 'crashed', error, restart: true });
         }
         native.clearMetadata();
-        await delay(delays[Math.min(failures, delays.length - 1)]);
+        await this.#sleep(delays[Math.min(failures, delays.length - 1)]);
         failures += 1;
         continue;
       }
       failures = 0;
       if (restarting) {
+        // The connection's partition actors start unpaused after a restart, as after a reconnect.
+        this.#paused.clear();
         restarting = false;
-        this.#emit({ type: 'group.joined', memberId: '', assignment });
+        this.#emit({ type: 'group.joined', memberId: '', assignment: this.#assignment });
       }
       // Nothing asked (every partition paused): look again shortly, as a fetch's wait would.
-      if (fetched.length === 0) await delay(this.#setup.options.maxWaitTime);
-      await Promise.all(fetched.map((part) => this.#handOver(part)));
+      if (fetched === undefined) await this.#sleep(Math.max(this.#setup.options.maxWaitTime, 10));
+      else await Promise.all(fetched.map((part) => this.#handOver(part)));
     }
   }
 
-  /** One Fetch per partition leader, for every partition not paused; their parts of the answers. */
-  async #fetchOnce(native: NativeConsumer): Promise<FetchedPart[]> {
-    const requests = [...this.#positions]
-      .filter(([key]) => !this.#paused.has(key))
-      .map(([key, from]): PartitionRequest => {
-        const { topic, partition } = fromPartitionKey(key);
-        return { topic, partition, from, seeks: this.seeksOf(topic, partition) };
-      });
-    if (requests.length === 0) return [];
+  /**
+   * One Fetch per partition leader, for every partition not paused; their parts of the answers (undefined:
+   * nothing to ask). Partitions the topics gained are read too, from their start.
+   */
+  async #fetchOnce(native: NativeConsumer): Promise<FetchedPart[] | undefined> {
+    const metadata = await native.metadata({ topics: [...this.#topics] });
+    // Before the fetch, as a group member's new partitions come with a join before their records.
+    if (this.#addNewPartitions(metadata)) {
+      this.#emit({ type: 'group.joined', memberId: '', assignment: this.#assignment });
+    }
+    const requests = rotate(
+      [...this.#positions]
+        .filter(([key]) => !this.#paused.has(key))
+        .map(([key, from]): PartitionRequest => {
+          const { topic, partition } = fromPartitionKey(key);
+          return { topic, partition, from, seeks: this.seeksOf(topic, partition) };
+        }),
+      this.#rotation++,
+    );
+    if (requests.length === 0) return undefined;
     const topics = [...new Set(requests.map(({ topic }) => topic))];
-    const metadata = await native.metadata({ topics });
     const byLeader = new Map<number, PartitionRequest[]>();
     for (const request of requests) {
       const leader = metadata.topics.get(request.topic)?.partitions[request.partition]?.leader;
@@ -334,7 +358,14 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
             const topic = topicIds.get(topicResponse.topicId) ?? '';
             const request = perTopic.get(topic)?.find(({ partition }) => partition === part.partitionIndex);
             if (!request) return [];
-            return [{ request, batches: part.records, highWatermark: part.highWatermark }];
+            return [
+              {
+                request,
+                batches: part.records,
+                highWatermark: part.highWatermark,
+                aborted: part.abortedTransactions,
+              },
+            ];
           }),
         );
       }),
@@ -342,10 +373,28 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
     return answers.flat();
   }
 
+  /** Partitions the topics gained since the read began, each from its start; true if there were any. */
+  #addNewPartitions(metadata: { topics: ReadonlyMap<string, { partitionsCount: number }> }): boolean {
+    let grown = false;
+    for (const topic of this.#topics) {
+      const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+      for (let partition = 0; partition < count; partition += 1) {
+        const key = toPartitionKey(topic, partition);
+        if (this.#positions.has(key)) continue;
+        // Created after the read began: all of it is new. A start moved by retention meanwhile is an
+        // out-of-range fetch, moved up to it.
+        this.#positions.set(key, 0n);
+        this.#assignment = { ...this.#assignment, [topic]: [...(this.#assignment[topic] ?? []), partition] };
+        grown = true;
+      }
+    }
+    return grown;
+  }
+
   /** The partition's fetched records to the runtime, then its next position (unless a seek moved it). */
-  async #handOver({ request, batches, highWatermark }: FetchedPart): Promise<void> {
+  async #handOver({ request, batches, highWatermark, aborted }: FetchedPart): Promise<void> {
     const { topic, partition, from, seeks } = request;
-    const { records, next } = readFetchedPartition(topic, partition, batches, from);
+    const { records, next } = readFetchedPartition(topic, partition, batches, from, aborted);
     if (next === undefined || !this.#running || this.seeksOf(topic, partition) !== seeks) return;
     const key = toPartitionKey(topic, partition);
     if (records.length > 0) {
@@ -378,27 +427,56 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
     }
   }
 
-  /** Positions below a partition's start (its records deleted meanwhile) move up to it. */
-  async #moveIntoRange(native: NativeConsumer): Promise<void> {
-    const topics = [...new Set([...this.#positions.keys()].map((key) => fromPartitionKey(key).topic))];
-    const starts = await native.listOffsets({ topics, timestamp: EARLIEST });
+  /**
+   * Positions outside a partition's kept range (below its start: records deleted meanwhile; past its end: a
+   * leader that lost records, a topic made again) move to its edge, with a warning each; how many moved.
+   */
+  async #moveIntoRange(native: NativeConsumer): Promise<number> {
+    const topics = [...this.#topics];
+    const [starts, ends] = await Promise.all([
+      native.listOffsets({ topics, timestamp: EARLIEST }),
+      native.listOffsets({ topics, timestamp: LATEST }),
+    ]);
+    let moved = 0;
     for (const [key, position] of this.#positions) {
       const { topic, partition } = fromPartitionKey(key);
       const start = starts.get(topic)?.[partition];
-      if (start === undefined || position >= start) continue;
+      const end = ends.get(topic)?.[partition];
+      const edge =
+        start !== undefined && position < start
+          ? start
+          : end !== undefined && position > end
+            ? end
+            : undefined;
+      if (edge === undefined) continue;
       this.#setup.logger.warn(
-        `${this.#setup.base.clientId}: ${topic} partition ${partition} no longer keeps offset ${position}: ` +
-          `reading on from its start, ${start}`,
-        { topic, partition, offset: position.toString(), start: start.toString() },
+        `${this.#setup.base.clientId}: ${topic} partition ${partition} has no offset ${position} ` +
+          `(it keeps ${start ?? '?'} to ${end ?? '?'}): reading on from ${edge}`,
+        { topic, partition, offset: position.toString(), start: start?.toString(), end: end?.toString() },
       );
-      this.#positions.set(key, start);
+      this.#positions.set(key, edge);
+      moved += 1;
     }
+    return moved;
   }
 
   #crash(native: NativeConsumer, error: unknown): void {
     if (!this.#running || native !== this.#native) return;
     this.#running = false;
     this.#emit({ type: 'crashed', error, restart: false });
+  }
+
+  /** Waits `ms`, or less if the reader closes meanwhile. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleeps.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleeps.add(wake);
+    });
   }
 
   #retryDelays(): readonly number[] {
@@ -419,6 +497,9 @@ function isRetriable(error: unknown): boolean {
   return !found;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** `items` turned left by `by` places. */
+function rotate<T>(items: readonly T[], by: number): T[] {
+  if (items.length === 0) return [];
+  const at = by % items.length;
+  return [...items.slice(at), ...items.slice(0, at)];
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CONTROL_BATCH, recordsBatch } from './support/records-batch';
+import { CONTROL_BATCH, recordsBatch, TRANSACTIONAL_BATCH } from './support/records-batch';
 import {
   readFetchedPartition,
   type FetchedRecordsBatch,
@@ -55,6 +55,66 @@ describe('readFetchedPartition()', () => {
     expect(Object.keys(headers)).to.deep.equal(['a', 'b']);
     expect((headers.a as Buffer[]).map(String)).to.deep.equal(['1', '2']);
     expect(headers.b).to.equal(undefined);
+  });
+
+  describe('aborted transactions (read_committed)', () => {
+    /** A transactional batch of producer `producerId`. */
+    const transactional = (firstOffset: number, count: number, producerId: bigint) => ({
+      ...recordsBatch(firstOffset, count, TRANSACTIONAL_BATCH),
+      producerId,
+    });
+    /** A transaction marker of `producerId`: type 0 aborts, 1 commits. */
+    const marker = (offset: number, producerId: bigint, type: 0 | 1) => {
+      const key = Buffer.alloc(4);
+      key.writeInt16BE(type, 2);
+      const batch = recordsBatch(offset, 1, TRANSACTIONAL_BATCH | CONTROL_BATCH);
+      return { ...batch, producerId, records: [{ ...batch.records[0], key }] };
+    };
+
+    it('leaves out every aborted transaction of a producer, also two in one fetch, and keeps its committed one', () => {
+      const { records, next } = readFetchedPartition(
+        't',
+        0,
+        [
+          transactional(0, 2, 7n),
+          marker(2, 7n, 0),
+          transactional(3, 2, 7n),
+          marker(5, 7n, 1),
+          transactional(6, 1, 7n),
+          marker(7, 7n, 0),
+        ],
+        0n,
+        [
+          { producerId: 7n, firstOffset: 0n },
+          { producerId: 7n, firstOffset: 6n },
+        ],
+      );
+      expect(records.map(({ offset }) => offset)).to.deep.equal(['3', '4']);
+      expect(next).to.equal(8n);
+    });
+
+    it('leaves out an aborted transaction whose marker the fetch did not reach', () => {
+      const { records, next } = readFetchedPartition(
+        't',
+        0,
+        [recordsBatch(0, 1), transactional(1, 2, 9n)],
+        0n,
+        [{ producerId: 9n, firstOffset: 1n }],
+      );
+      expect(records.map(({ offset }) => offset)).to.deep.equal(['0']);
+      expect(next).to.equal(3n);
+    });
+
+    it('keeps the records of other producers and of non-transactional batches meanwhile', () => {
+      const { records } = readFetchedPartition(
+        't',
+        0,
+        [transactional(0, 1, 1n), transactional(1, 1, 2n), recordsBatch(2, 1), marker(3, 1n, 0)],
+        0n,
+        [{ producerId: 1n, firstOffset: 0n }],
+      );
+      expect(records.map(({ offset }) => offset)).to.deep.equal(['1', '2']);
+    });
   });
 
   it('says there is no next position when the fetch brought nothing', () => {

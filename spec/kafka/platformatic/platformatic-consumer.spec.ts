@@ -52,6 +52,10 @@ class FakeConsumer extends EventEmitter {
     });
     return this.stream;
   }
+  /** The library's Fetch, which its stream calls (the fake stream never does). */
+  async fetch(): Promise<object> {
+    return { responses: [] };
+  }
   async commit(_options: { offsets: unknown[] }): Promise<void> {}
   close(_force: boolean, callback: (error: Error | null) => void): void {
     this.closed = true;

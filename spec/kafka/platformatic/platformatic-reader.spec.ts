@@ -47,9 +47,12 @@ class FakeNativeConsumer {
   constructor(readonly options: Record<string, unknown>) {
     FakeNativeConsumer.created.push(this);
   }
+  /** Partitions of 't' the metadata shows (all led by node 1). */
+  partitionsCount = 2;
   async metadata(): Promise<object> {
+    const partitions = Array.from({ length: this.partitionsCount }, () => ({ leader: 1 }));
     return {
-      topics: new Map([['t', { id: 'id-t', partitions: [{ leader: 1 }, { leader: 1 }] }]]),
+      topics: new Map([['t', { id: 'id-t', partitions, partitionsCount: this.partitionsCount }]]),
     };
   }
   async listOffsets(options: { timestamp: bigint }): Promise<Map<string, bigint[]>> {
@@ -243,11 +246,77 @@ describe('PlatformaticReader (over a fake @platformatic/kafka)', () => {
     await until('the first fetch', () => native.requests.length === 1);
 
     native.starts = [20n, 0n];
+    native.ends = [30n, 0n];
     native.answer({ error: new FakeKafkaError('OFFSET_OUT_OF_RANGE', false) });
     await until('the second fetch', () => native.requests.length === 2);
 
     expect(askedAt(native, 1)).to.deep.equal({ 0: '20', 1: '0' });
-    expect(logger.find('warn', 't partition 0 no longer keeps offset 0')).to.have.length(1);
+    expect(
+      logger.find('warn', 't partition 0 has no offset 0 (it keeps 20 to 30): reading on from 20'),
+    ).to.have.length(1);
+    await reader.disconnect();
+  });
+
+  it('moves a position past its partition’s end back to the end', async () => {
+    const reader = createReader();
+    const { native } = await start(reader);
+    await until('the first fetch', () => native.requests.length === 1);
+
+    reader.seek('t', 1, '50');
+    native.ends = [0n, 12n];
+    native.answer({ error: new FakeKafkaError('OFFSET_OUT_OF_RANGE', false) });
+    await until('the fetch at the seek', () => native.requests.length === 2);
+    native.answer({ error: new FakeKafkaError('OFFSET_OUT_OF_RANGE', false) });
+    await until('the fetch after the move', () => native.requests.length === 3);
+
+    expect(askedAt(native, 2)[1]).to.equal('12');
+    await reader.disconnect();
+  });
+
+  it('reads a partition the topic gained after the read began, from its start, and reports it as a join', async () => {
+    const reader = createReader();
+    const { native, events } = await start(reader);
+    await until('the first fetch', () => native.requests.length === 1);
+
+    native.partitionsCount = 3;
+    native.answer({ partitions: {} });
+    await until('a fetch with the new partition', () => native.requests.length === 2);
+
+    expect(askedAt(native, 1)[2]).to.equal('0');
+    expect(events.filter(({ type }) => type === 'group.joined').slice(-1)).to.deep.equal([
+      { type: 'group.joined', memberId: '', assignment: { t: [0, 1, 2] } },
+    ]);
+    await reader.disconnect();
+  });
+
+  it('asks its partitions in a turning order, so none waits behind the others’ data for ever', async () => {
+    const reader = createReader();
+    const { native } = await start(reader);
+    await until('the first fetch', () => native.requests.length === 1);
+    native.answer({ partitions: {} });
+    await until('the second fetch', () => native.requests.length === 2);
+
+    const order = (n: number) => native.requests[n].topics[0].partitions.map(({ partition }) => partition);
+    expect([order(0), order(1)]).to.deep.equal([
+      [0, 1],
+      [1, 0],
+    ]);
+    await reader.disconnect();
+  });
+
+  it('fetches a paused partition again after a reconnect, as the connection’s new partition actors run', async () => {
+    const reader = createReader();
+    const first = await start(reader);
+    await until('the first fetch', () => first.native.requests.length === 1);
+    reader.pause('t', 0);
+    first.native.answer({ partitions: {} });
+    await until('a fetch without the paused partition', () => first.native.requests.length === 2);
+    expect(Object.keys(askedAt(first.native, 1))).to.deep.equal(['1']);
+
+    const second = await start(reader);
+    await until('the first fetch after the reconnect', () => second.native.requests.length === 1);
+
+    expect(Object.keys(askedAt(second.native, 0)).sort()).to.deep.equal(['0', '1']);
     await reader.disconnect();
   });
 

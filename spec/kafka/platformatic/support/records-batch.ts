@@ -1,6 +1,7 @@
 import type { FetchedRecordsBatch } from '../../../../lib/kafka/platformatic/fetched-partition';
 
-/** Kafka's record batch attribute bit of a control batch (a transaction marker). */
+/** Kafka's record batch attribute bits of a transaction's batch and of a control batch (a marker). */
+export const TRANSACTIONAL_BATCH = 1 << 4;
 export const CONTROL_BATCH = 1 << 5;
 
 /**
