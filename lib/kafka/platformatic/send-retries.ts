@@ -43,14 +43,16 @@ export function toRetrySchedule(
   };
 }
 
-/** As the library decides for its own retries: an error of its, nothing in it marked `canRetry: false`. */
+/**
+ * As the library decides for its own retries (base.js kPerformWithRetry): nothing in the error is marked
+ * `canRetry: false`. An error that says nothing is retried too: the OutOfBoundsError of a response cut short
+ * by a broker shutting down carries no `canRetry`, and a send that met it must ride out the restart.
+ */
 export function isRetriable(error: unknown): boolean {
-  let any = false;
   for (const link of walkPlatformaticErrors(error) as Iterable<{ canRetry?: unknown }>) {
     if (link.canRetry === false) return false;
-    if (link.canRetry === true) any = true;
   }
-  return any;
+  return true;
 }
 
 export interface RetryOnFreshMetadata {

@@ -197,14 +197,16 @@ describe('platformatic send retries', () => {
     expect(result.offsets).to.deep.equal([{ topic: TOPIC, partition: 1, offset: 3n }]);
   });
 
-  it('isRetriable() follows the library: retriable errors of its own, none marked final', () => {
+  it('isRetriable() follows the library: anything with nothing in it marked final', () => {
     expect(isRetriable(new NetworkError('Connection closed'))).to.equal(true);
     expect(isRetriable(new MultipleErrors('failed', [new NetworkError('down')]))).to.equal(true);
+    // A response cut short by a broker shutting down: the library's OutOfBoundsError says nothing of retries.
+    const outOfBounds = Object.assign(new Error('Out of bounds.'), { code: 'OUT_OF_BOUNDS' });
+    expect(isRetriable(new MultipleErrors('Producing messages failed.', [outOfBounds]))).to.equal(true);
     expect(isRetriable(new UserError('Unknown topic orders.'))).to.equal(false);
     expect(
       isRetriable(new MultipleErrors('failed', [new NetworkError('down'), new UserError('closed')])),
     ).to.equal(false);
-    expect(isRetriable(new Error('not the library'))).to.equal(false);
   });
 
   it("toRetrySchedule() is the user's schedule, else the library's defaults (3 retries, 1 s apart)", () => {
