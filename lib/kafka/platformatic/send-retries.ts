@@ -11,7 +11,7 @@
  * (NO_LIBRARY_RETRIES) and a retry here is a new send, on metadata fetched again, of the records not written
  * yet, on the user's schedule: `retries` and `retryDelay`, @platformatic/kafka's defaults where unset.
  */
-import { walkPlatformaticErrors } from './platformatic-errors';
+import { isUnknownTopicInMetadata, walkPlatformaticErrors } from './platformatic-errors';
 import type { PlatformaticBaseOptions } from './platformatic-options';
 
 /**
@@ -46,9 +46,12 @@ export function toRetrySchedule(
 /**
  * As the library decides for its own retries (base.js kPerformWithRetry): nothing in the error is marked
  * `canRetry: false`. An error that says nothing is retried too: the OutOfBoundsError of a response cut short
- * by a broker shutting down carries no `canRetry`, and a send that met it must ride out the restart.
+ * by a broker shutting down carries no `canRetry`, and a send that met it must ride out the restart. And so
+ * is the UserError "Unknown topic …" of a metadata lookup: the library raises it in place of Kafka's
+ * UNKNOWN_TOPIC_OR_PARTITION, which it retried first (the topic may be being created), as kafkajs does.
  */
 export function isRetriable(error: unknown): boolean {
+  if (isUnknownTopicInMetadata(error)) return true;
   for (const link of walkPlatformaticErrors(error) as Iterable<{ canRetry?: unknown }>) {
     if (link.canRetry === false) return false;
   }

@@ -203,7 +203,9 @@ describe('platformatic send retries', () => {
     // A response cut short by a broker shutting down: the library's OutOfBoundsError says nothing of retries.
     const outOfBounds = Object.assign(new Error('Out of bounds.'), { code: 'OUT_OF_BOUNDS' });
     expect(isRetriable(new MultipleErrors('Producing messages failed.', [outOfBounds]))).to.equal(true);
-    expect(isRetriable(new UserError('Unknown topic orders.'))).to.equal(false);
+    // The library's stand-in for UNKNOWN_TOPIC_OR_PARTITION, which it retried before it raised it.
+    expect(isRetriable(new UserError('Unknown topic orders.'))).to.equal(true);
+    expect(isRetriable(new UserError('Failed to serialize a message.'))).to.equal(false);
     expect(
       isRetriable(new MultipleErrors('failed', [new NetworkError('down'), new UserError('closed')])),
     ).to.equal(false);
