@@ -48,6 +48,12 @@ import { mayRestartAgain, RESTART_DELAYS_MS } from './restart-policy';
 import { RejoinPositions } from './rejoin-positions';
 import { SeekPositions } from './seek-positions';
 import { SkippedOffsets } from './skipped-offsets';
+import {
+  closeLeavingGroup,
+  closeOrRemoveMember,
+  closeWithoutLeaving,
+  removeGroupMember,
+} from './stranded-member';
 import { WithdrawableCommits } from './withdrawable-commits';
 
 type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -475,7 +481,9 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (!this.#running) break;
       try {
-        await this.#closeNative();
+        // A member that could not leave (its coordinator died) is taken out, or the new one's join waits for
+        // its session to time out: see stranded-member.ts.
+        await this.#closeNative({ removeIfStranded: true });
         this.#seeks.clear();
         this.#skipped.clear();
         this.#paused.clear();
@@ -504,7 +512,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     this.#emit({ type: 'crashed', error: lastError, restart: false });
   }
 
-  async #closeNative(): Promise<void> {
+  async #closeNative({ removeIfStranded = false }: { removeIfStranded?: boolean } = {}): Promise<void> {
     const native = this.#native;
     const stream = this.#stream;
     this.#native = undefined;
@@ -513,7 +521,17 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     if (stream && !stream.destroyed) await stream.close().catch(() => undefined);
     // force: close its streams, then leave the group, so the group rebalances now rather than at the
     // session timeout.
-    // Its failure (no broker to leave the group at) leaves nothing to clean up: the session times out.
-    if (native) await new Promise<void>((resolve) => native.close(true, () => resolve()));
+    // If it cannot leave (no broker, or its coordinator died), its session times out at the coordinator; on
+    // a restart that member is removed first, or the new one's join waits that long (stranded-member.ts).
+    if (!native) return;
+    if (!removeIfStranded || this.#isIncremental()) {
+      await closeLeavingGroup(native);
+      return;
+    }
+    const { library, base, groupId } = this.#setup;
+    await closeOrRemoveMember(native, {
+      closeConnections: (stranded) => closeWithoutLeaving(library, stranded),
+      removeMember: (memberId) => removeGroupMember(library, base, groupId, memberId),
+    });
   }
 }

@@ -12,6 +12,13 @@ import { toPlatformaticAuthorizationFailure } from './platformatic-authorization
 import { isLostConnection } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
 import {
+  NO_LIBRARY_RETRIES,
+  retryOnFreshMetadata,
+  sendUnwrittenAgain,
+  toRetrySchedule,
+  type RetryOnFreshMetadata,
+} from './send-retries';
+import {
   toPlatformaticCompression,
   type PlatformaticBaseOptions,
   type PlatformaticProducerOptions,
@@ -46,7 +53,9 @@ export class PlatformaticProducer implements DriverProducer {
 
   async connect(): Promise<void> {
     await this.#setup.steps.connect(async () => {
-      await this.#producer().metadata({ topics: [] });
+      const producer = this.#producer();
+      // The library retries nothing on this producer (see send-retries.ts): the connect keeps its schedule.
+      await retryOnFreshMetadata(() => producer.metadata({ topics: [] }), this.#retry(producer, 'metadata'));
     });
   }
 
@@ -60,13 +69,20 @@ export class PlatformaticProducer implements DriverProducer {
     const producer = this.#producer();
     const compression = toPlatformaticCompression(request.compression);
     try {
-      const messages = await this.#placement.place(producer, request);
+      const retry = this.#retry(producer, 'produce');
+      const messages = await retryOnFreshMetadata(() => this.#placement.place(producer, request), retry);
       if (messages.length === 0) return [];
-      const result = await producer.send({
+      // Each retry a send of its own, to the leaders of the moment (see send-retries.ts).
+      const result = await sendUnwrittenAgain(
         messages,
-        acks: request.acks ?? ACKS_ALL,
-        ...(compression === undefined ? {} : { compression }),
-      });
+        (unwritten) =>
+          producer.send({
+            messages: unwritten,
+            acks: request.acks ?? ACKS_ALL,
+            ...(compression === undefined ? {} : { compression }),
+          }),
+        retry,
+      );
       return toWrittenPartitions(result);
     } catch (error) {
       // @platformatic/kafka emits nothing when a producer loses its brokers: the failed send is the sign.
@@ -96,7 +112,17 @@ export class PlatformaticProducer implements DriverProducer {
     this.#native ??= new this.#setup.library.Producer({
       ...this.#setup.base,
       ...this.#setup.options,
+      // Its own retries would all go to the leader a send began with, dead or not: see send-retries.ts.
+      retries: NO_LIBRARY_RETRIES,
     }) as NativeProducer;
     return this.#native;
+  }
+
+  /** The user's retry schedule, run by the adapter on `producer`'s metadata fetched again each time. */
+  #retry(producer: NativeProducer, operationId: string): RetryOnFreshMetadata {
+    return {
+      schedule: toRetrySchedule(this.#setup.base, producer, operationId),
+      forgetMetadata: () => producer.clearMetadata(),
+    };
   }
 }
