@@ -47,6 +47,10 @@ class FakeConsumer extends EventEmitter {
   async metadata(): Promise<object> {
     return {};
   }
+  /** The library's Fetch, which its stream calls (the fake stream never does). */
+  async fetch(): Promise<object> {
+    return { responses: [] };
+  }
   async consume(): Promise<FakeStream> {
     this.memberId = `member-${this.number}`;
     journal.push(`join ${this.memberId}`);
