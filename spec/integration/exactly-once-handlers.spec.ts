@@ -134,66 +134,63 @@ describe('KafkaServer with an exactly-once handler (broker)', function () {
     });
   });
 
-  it(
-    'keeps one output per input when a second instance of the service joins mid-stream and takes partitions over',
-    async () => {
-      const { brokers } = await useTestBroker();
-      const inputs = 3_000;
-      const [input, output] = await createTopics([
-        { topic: uniqueName('eosc-in'), numPartitions: 3 },
-        { topic: uniqueName('eosc-out'), numPartitions: 3 },
-      ]);
-      const groupId = uniqueName('eosc-group');
+  it('keeps one output per input when a second instance of the service joins mid-stream and takes partitions over', async () => {
+    const { brokers } = await useTestBroker();
+    const inputs = 3_000;
+    const [input, output] = await createTopics([
+      { topic: uniqueName('eosc-in'), numPartitions: 3 },
+      { topic: uniqueName('eosc-out'), numPartitions: 3 },
+    ]);
+    const groupId = uniqueName('eosc-group');
 
-      @Controller()
-      class SlowController {
-        @EventPattern(input, { exactlyOnce: true })
-        async invoice(@Payload() payment: { id: number }): Promise<ExactlyOnceOutput> {
-          // Slow enough that the stream is still running when the second instance joins.
-          await new Promise((resolve) => setTimeout(resolve, 10));
-          return { topic: output, key: String(payment.id), value: { id: payment.id } };
-        }
+    @Controller()
+    class SlowController {
+      @EventPattern(input, { exactlyOnce: true })
+      async invoice(@Payload() payment: { id: number }): Promise<ExactlyOnceOutput> {
+        // Slow enough that the stream is still running when the second instance joins.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return { topic: output, key: String(payment.id), value: { id: payment.id } };
       }
-      const startInstance = async () => {
-        const container = new Container();
-        container.bind(SlowController).toSelf();
-        // The same options in both instances: the same groups and transactional id prefix, derived from groupId.
-        const server = new KafkaServer(container, {
-          ...specDriver(),
-          client: { brokers: [...brokers] },
-          consumer: { groupId },
-          subscribe: { fromBeginning: true },
-          logger: silentLogger,
-        });
-        await server.listen();
-        return server;
-      };
+    }
+    const startInstance = async () => {
+      const container = new Container();
+      container.bind(SlowController).toSelf();
+      // The same options in both instances: the same groups and transactional id prefix, derived from groupId.
+      const server = new KafkaServer(container, {
+        ...specDriver(),
+        client: { brokers: [...brokers] },
+        consumer: { groupId },
+        subscribe: { fromBeginning: true },
+        logger: silentLogger,
+      });
+      await server.listen();
+      return server;
+    };
 
-      const outputs = await OutputReader.start(output);
-      const servers: KafkaServer[] = [];
-      try {
-        servers.push(await startInstance());
-        await produceInputs(input, inputs);
-        await waitUntil(() => outputs.total >= 300, '300 outputs', 30_000);
-        servers.push(await startInstance());
-        await waitUntil(
-          async () => (await committedTotal(`${groupId}-server.exactly-once`, input)) === inputs,
-          'the exactly-once group to commit every input',
-          45_000,
-        );
-        await waitUntil(() => outputs.seen.size === inputs, 'every output', 30_000);
-        // Outputs of an aborted or fenced transaction would arrive late: give them the time to show.
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      } finally {
-        await Promise.all(servers.map((server) => server.close()));
-        await outputs.stop();
-      }
-      const [first, second] = servers.map((server) => server.stats.exactlyOnce?.recordsProcessed ?? 0);
-      expect(second, 'records the second instance committed').to.be.greaterThan(0);
-      expect(first + second).to.be.at.least(inputs);
-      expect(outputs.duplicates).to.deep.equal([]);
-      expect(outputs.missing(inputs)).to.deep.equal([]);
-      expect(outputs.total).to.equal(inputs);
-    },
-  );
+    const outputs = await OutputReader.start(output);
+    const servers: KafkaServer[] = [];
+    try {
+      servers.push(await startInstance());
+      await produceInputs(input, inputs);
+      await waitUntil(() => outputs.total >= 300, '300 outputs', 30_000);
+      servers.push(await startInstance());
+      await waitUntil(
+        async () => (await committedTotal(`${groupId}-server.exactly-once`, input)) === inputs,
+        'the exactly-once group to commit every input',
+        45_000,
+      );
+      await waitUntil(() => outputs.seen.size === inputs, 'every output', 30_000);
+      // Outputs of an aborted or fenced transaction would arrive late: give them the time to show.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    } finally {
+      await Promise.all(servers.map((server) => server.close()));
+      await outputs.stop();
+    }
+    const [first, second] = servers.map((server) => server.stats.exactlyOnce?.recordsProcessed ?? 0);
+    expect(second, 'records the second instance committed').to.be.greaterThan(0);
+    expect(first + second).to.be.at.least(inputs);
+    expect(outputs.duplicates).to.deep.equal([]);
+    expect(outputs.missing(inputs)).to.deep.equal([]);
+    expect(outputs.total).to.equal(inputs);
+  });
 });

@@ -81,7 +81,9 @@ class FakeAdmin {
     groupId: string;
     members: Array<{ memberId: string }>;
   }): Promise<void> {
-    journal.push(`remove ${options.members.map(({ memberId }) => memberId).join(',')} from ${options.groupId}`);
+    journal.push(
+      `remove ${options.members.map(({ memberId }) => memberId).join(',')} from ${options.groupId}`,
+    );
   }
   async close(): Promise<void> {
     journal.push('admin closed');
