@@ -134,8 +134,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,â
                  rxkafka-retry-topics: retryTopics on the handler, in (a) and (r);
                  rxkafka-retry-in-place: in-place retry, in (r) only;
                  rxkafka-inspector: the inspector attached, its page open in a headless browser, in (a) and (d);
-                 platformatic: raw @platformatic/kafka, kafkajs's work, in (a), (b), (d), (f);
-                 rxkafka-platformatic: rxkafka with driver: 'platformatic', in (a) to (d) and (f))
+                 platformatic: raw @platformatic/kafka, kafkajs's work, in (a), (b), (d), (f), (g), (i);
+                 rxkafka-platformatic: rxkafka with driver: 'platformatic', in (a) to (d), (f), (g), (i))
   --events N     (a) events through a trivial handler            (default 1000000; NestJS at most 200000)
   --io-events N  (b) events through a handler awaiting 5 ms I/O  (default 250000; NestJS at most 1000)
   --latency N    (c) requests with 1 in flight                   (default 2000)

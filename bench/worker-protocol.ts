@@ -18,8 +18,8 @@ import type { LatencySummary } from './stats';
  * `rxkafka-inspector`: `rxkafka` with the inspector started on its server or client and its page open in a
  * headless browser, in (a) and (d).
  * `platformatic`: raw @platformatic/kafka, the same work as raw `kafkajs` hand-written on its Consumer and
- * Producer, in (a), (b), (d) and (f); `rxkafka-platformatic`: `rxkafka` with `driver: 'platformatic'`, in
- * (a) to (d) and (f).
+ * Producer (in (i) on its transactions), in (a), (b), (d), (f), (g) and (i); `rxkafka-platformatic`: `rxkafka`
+ * with `driver: 'platformatic'`, in (a) to (d), (f), (g) and (i).
  */
 export type ImplementationName =
   | 'rxkafka'

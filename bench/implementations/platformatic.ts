@@ -15,7 +15,7 @@ import {
 } from './implementation';
 
 type Library = typeof import('@platformatic/kafka', { with: { 'resolution-mode': 'import' } });
-type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type StringMessage = Message<string, string, string, string>;
 type StringRecord = MessageToProduce<string, string, string, string>;
 
@@ -68,13 +68,13 @@ export async function startRawRead(
  * The ES module, loaded with `require()` from this CommonJS build (Node 20.19+), as
  * lib/kafka/platformatic/platformatic-library.ts does.
  */
-function loadLibrary(): Library {
+export function loadLibrary(): Library {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('@platformatic/kafka') as Library;
 }
 
 /** A Buffer consumer of `config.groupId`, the library's defaults but the idle fetch's wait. */
-function createRawConsumer(config: Pick<ConnectionConfig, 'brokers' | 'groupId'>) {
+export function createRawConsumer(config: Pick<ConnectionConfig, 'brokers' | 'groupId'>) {
   const { Consumer } = loadLibrary();
   return new Consumer({
     clientId: config.groupId,
@@ -235,7 +235,10 @@ function createStringClients(config: ConnectionConfig, clientId: string) {
  * Hands `process` everything the stream holds, a buffer at a time, waiting for more when it holds nothing;
  * resolves once the stream closed. Reading only between buffers keeps the stream's own backpressure.
  */
-async function readBuffers<M>(stream: Readable, process: (messages: M[]) => Promise<void>): Promise<void> {
+export async function readBuffers<M>(
+  stream: Readable,
+  process: (messages: M[]) => Promise<void>,
+): Promise<void> {
   let ended = false;
   let wake: () => void = () => undefined;
   const onChange = () => wake();
@@ -268,7 +271,7 @@ async function commitLast(
   await consumer.commit({ offsets: [...last.values()] });
 }
 
-function groupByPartition(messages: readonly RawMessage[]): Map<number, RawMessage[]> {
+export function groupByPartition(messages: readonly RawMessage[]): Map<number, RawMessage[]> {
   const byPartition = new Map<number, RawMessage[]>();
   for (const message of messages) {
     const forPartition = byPartition.get(message.partition);
@@ -278,7 +281,7 @@ function groupByPartition(messages: readonly RawMessage[]): Map<number, RawMessa
   return byPartition;
 }
 
-async function closeConsumer(
+export async function closeConsumer(
   consumer: { close(force?: boolean): Promise<void> },
   stream: { close(): Promise<void> },
   reading: Promise<void>,

@@ -76,9 +76,11 @@ export function loadPipeline(name: ImplementationName): Pipeline {
     case 'rxkafka-inspector':
       throw new Error('scenario (i) has no inspected pipeline: the inspector is measured in (a) and (d)');
     case 'platformatic':
+      return (require('./platformatic-transactions') as typeof import('./platformatic-transactions'))
+        .platformaticPipeline;
     case 'rxkafka-platformatic':
-      // @platformatic/kafka 1.x runs no transactions under rxkafka yet (lib/options/create-driver.ts).
-      throw new Error('scenario (i) has no @platformatic/kafka pipeline yet');
+      return (require('./rxkafka-exactly-once') as typeof import('./rxkafka-exactly-once'))
+        .exactlyOnceOnPlatformatic;
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

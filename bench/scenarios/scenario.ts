@@ -57,7 +57,7 @@ export interface PipelineScenario extends ScenarioBase {
   readonly partitions: number;
   readonly keys: number;
   readonly valueBytes: number;
-  /** Input records per transaction, the same for both transactional implementations. */
+  /** Input records per transaction, the same for every transactional implementation. */
   readonly batchSize: number;
 }
 
@@ -260,7 +260,14 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       valueBytes: 1_024,
       batchSize: 500,
       count: counts.i,
-      implementations: ['rxkafka', 'kafkajs', 'rxkafka-stream', 'rxkafka-alo'],
+      implementations: [
+        'rxkafka',
+        'kafkajs',
+        'rxkafka-platformatic',
+        'platformatic',
+        'rxkafka-stream',
+        'rxkafka-alo',
+      ],
       repetitions,
       timeoutMs: 60_000 + counts.i * 5,
     },

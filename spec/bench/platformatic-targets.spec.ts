@@ -49,7 +49,22 @@ describe('evaluatePlatformaticTarget()', () => {
     expect(f).to.include({ met: false, target: '≥0.9× raw platformatic' });
   });
 
-  it('is left out without rxkafka-platformatic, and outside (a), (d) and (f)', () => {
+  it('reports (i) against raw platformatic, neither met nor missed', () => {
+    const verdict = evaluatePlatformaticTarget('i', [
+      row('i', 'rxkafka-platformatic', [12_000]),
+      row('i', 'platformatic', [10_000]),
+      row('i', 'rxkafka', [9_000]),
+    ]);
+    expect(verdict).to.include({
+      scenario: 'i',
+      implementation: 'rxkafka-platformatic',
+      met: undefined,
+      target: 'report, vs raw platformatic',
+      detail: '1.20× raw platformatic (repetitions 1.20×)',
+    });
+  });
+
+  it('is left out without rxkafka-platformatic, and outside (a), (d), (f) and (i)', () => {
     expect(evaluatePlatformaticTarget('a', [row('a', 'rxkafka', [1])])).to.equal(undefined);
     expect(evaluatePlatformaticTarget('b', [row('b', 'rxkafka-platformatic', [1])])).to.equal(undefined);
   });
