@@ -41,6 +41,8 @@ export interface BenchOptions {
   readonly hostileRatePerS: number;
   /** Write V8 CPU profiles of every worker's measured window into this folder. */
   readonly cpuProfileDir?: string;
+  /** (q): the heartbeat both sides keep (kafkajs's `heartbeatInterval`, the KIP-848 group's config); each's default if unset. */
+  readonly groupHeartbeatMs?: number;
 }
 
 // (a), (b), (d) and (f): on a quiet 2-core machine rxkafka handled up to 160,000 events a second in (a),
@@ -122,7 +124,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,â
                        [--events N] [--io-events N] [--latency N] [--throughput N] [--soak N]
                        [--stream-events N] [--replay-events N] [--projection-events N] [--eos-events N]
                        [--nest-io-events N] [--nest-throughput N] [--nest-events N] [--retry-events N]
-                       [--hostile-mix N] [--hostile-rate N] [--rebalance-requests N] [--soak-nest] [--cpu-prof DIR]
+                       [--hostile-mix N] [--hostile-rate N] [--rebalance-requests N] [--group-heartbeat-ms N]
+                       [--soak-nest] [--cpu-prof DIR]
   --quick        small N (a 20000, b 10000, c 300, d 5000, e 50000, f 20000, g 20000, h 20000, i 10000,
                  n 10000, o 5000, p 20000, q 10000, r 10000, s 2000) and 1 repetition: a smoke run
   --reps N       repetitions per scenario and implementation (default 3; the soak runs once)
@@ -153,6 +156,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only a,b,â
                       (default 250000)
   --rebalance-requests N (q) requests at 500/s to 3 servers while a 4th joins and one leaves: kafkajs's
                    eager rebalance (rxkafka) vs KIP-848 (rxkafka-platformatic)   (default 15000)
+  --group-heartbeat-ms N (q) the heartbeat interval of both groups: kafkajs's consumer.heartbeatInterval
+                   and the KIP-848 group's consumer.heartbeat.interval.ms (default: kafkajs 3000, broker 5000)
   --hostile-mix N  (s) good requests at 1000/s with hostile records mixed in (default 8000)
   --hostile-rate N (s) hostile records a second (default 100; 0: the same good rate with none)
   --soak-nest    run the soak with NestJS as well
@@ -169,6 +174,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   let soakNest = false;
   let hostileRatePerS = HOSTILE_RATE_PER_S;
   let cpuProfileDir: string | undefined;
+  let groupHeartbeatMs: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -182,11 +188,22 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--only') scenarios = toScenarioIds(value());
     else if (flag === '--impl') implementations = toImplementations(value());
     else if (flag === '--cpu-prof') cpuProfileDir = value();
+    else if (flag === '--group-heartbeat-ms') groupHeartbeatMs = toPositiveInteger(flag, value());
     else if (flag === '--hostile-rate') hostileRatePerS = toNonNegativeInteger(flag, value());
     else if (flag in COUNT_FLAGS) counts[COUNT_FLAGS[flag]] = toPositiveInteger(flag, value());
     else throw new Error(`unknown argument ${flag}\n${USAGE}`);
   }
-  return { quick, repetitions, scenarios, implementations, counts, soakNest, hostileRatePerS, cpuProfileDir };
+  return {
+    quick,
+    repetitions,
+    scenarios,
+    implementations,
+    counts,
+    soakNest,
+    hostileRatePerS,
+    cpuProfileDir,
+    groupHeartbeatMs,
+  };
 }
 
 function toNonNegativeInteger(flag: string, text: string): number {

@@ -75,6 +75,8 @@ export interface ServerSpec extends KafkaSpec {
   readonly groupId: string;
   /** (q): `'consumer'` joins with KIP-848's protocol (rxkafka on @platformatic/kafka only). */
   readonly groupProtocol?: 'consumer';
+  /** (q): a classic member's heartbeat interval (kafkajs's `consumer.heartbeatInterval`); its default if unset. */
+  readonly heartbeatIntervalMs?: number;
   /**
    * (q): load the implementation and report `ready`, but connect only on the parent's `join` command, then
    * report `joined`: the change is timed from the join, not from a process start.

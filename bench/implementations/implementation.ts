@@ -12,6 +12,8 @@ export interface ConnectionConfig {
   readonly groupId: string;
   /** KIP-848's group protocol, where the implementation has it (rxkafka on @platformatic/kafka). */
   readonly groupProtocol?: 'consumer';
+  /** A classic group member's heartbeat interval; the client's default if unset. */
+  readonly heartbeatIntervalMs?: number;
 }
 
 /** (q): what a sum server tells of its ownership and its work, where the implementation can (rxkafka). */

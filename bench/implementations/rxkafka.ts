@@ -270,7 +270,10 @@ function toTransportOptions(config: ConnectionConfig, driver: DriverSetting) {
     ...driver,
     ...(config.groupProtocol ? { groupProtocol: config.groupProtocol } : {}),
     client: { brokers: [...config.brokers], clientId: config.groupId },
-    consumer: { groupId: config.groupId },
+    consumer: {
+      groupId: config.groupId,
+      ...(config.heartbeatIntervalMs ? { heartbeatInterval: config.heartbeatIntervalMs } : {}),
+    },
     logger: createStreamLogger('error'),
   };
 }

@@ -32,6 +32,7 @@ export async function serveRequests(spec: ServerSpec, meter: ProcessMeter): Prom
     topic: spec.topic,
     groupId: spec.groupId,
     groupProtocol: spec.groupProtocol,
+    heartbeatIntervalMs: spec.heartbeatIntervalMs,
     ...(spec.reportOwnership
       ? {
           onHandled: (partition: number) => {

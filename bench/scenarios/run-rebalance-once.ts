@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { setConsumerGroupHeartbeat } from '../group-heartbeat';
 import type { RunResult } from '../run-result';
 import { summarizeLatencies } from '../stats';
 import { toUniqueTopic } from '../topic-admin';
@@ -16,7 +17,8 @@ const SETTLE_MS = 2_000;
  * steady rate. `changeAfterMs` into its measured phase the fourth joins (the parent waits until it has
  * joined), then the first server leaves (closes). Requests sent from the join's start until SETTLE_MS after the leave are "during the change";
  * the others are the steady state. rxkafka-platformatic's servers use KIP-848 (`groupProtocol: 'consumer'`);
- * rxkafka's are kafkajs's eager rebalance.
+ * rxkafka's are kafkajs's eager rebalance. With `groupHeartbeatMs` both keep that heartbeat: the KIP-848
+ * group by its config at the broker, kafkajs's members by their own option.
  */
 export async function runRebalanceOnce(
   context: RunContext,
@@ -32,10 +34,17 @@ export async function runRebalanceOnce(
   ]);
   try {
     const connection = { implementation, brokers: context.brokers, topic, groupId: topic };
+    const kip848 = implementation === 'rxkafka-platformatic';
+    const { groupHeartbeatMs } = scenario;
+    if (kip848 && groupHeartbeatMs) {
+      // rxkafka's servers join `<groupId>-server` (NestJS's postfix).
+      await setConsumerGroupHeartbeat(context.brokers, `${topic}-server`, groupHeartbeatMs);
+    }
     const serverSpec: ServerSpec = {
       role: 'server',
       ...connection,
-      ...(implementation === 'rxkafka-platformatic' ? { groupProtocol: 'consumer' as const } : {}),
+      ...(kip848 ? { groupProtocol: 'consumer' as const } : {}),
+      ...(!kip848 && groupHeartbeatMs ? { heartbeatIntervalMs: groupHeartbeatMs } : {}),
       reportOwnership: true,
     };
     const servers: WorkerProcess[] = [];

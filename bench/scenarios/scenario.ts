@@ -89,6 +89,8 @@ export interface RebalanceScenario extends ScenarioBase {
   readonly ratePerS: number;
   readonly warmupCount: number;
   readonly changeAfterMs: number;
+  /** Both groups' heartbeat interval (bench/group-heartbeat.ts); each side's default if unset. */
+  readonly groupHeartbeatMs?: number;
 }
 
 export type Scenario =
@@ -331,7 +333,9 @@ export function createScenarios(options: BenchOptions): Scenario[] {
     q: {
       kind: 'rebalance',
       id: 'q',
-      title: `request/reply at ${REBALANCE_RATE_PER_S}/s while a member joins and another leaves`,
+      title:
+        `request/reply at ${REBALANCE_RATE_PER_S}/s while a member joins and another leaves` +
+        (options.groupHeartbeatMs ? `, heartbeats every ${options.groupHeartbeatMs} ms` : ''),
       // 12 partitions: 4 a member for 3 members, 3 for 4, so every change moves some and keeps others.
       partitions: 12,
       servers: 3,
@@ -342,6 +346,7 @@ export function createScenarios(options: BenchOptions): Scenario[] {
       repetitions,
       warmupCount: 500,
       changeAfterMs: Math.min(10_000, (counts.q / REBALANCE_RATE_PER_S) * 250),
+      groupHeartbeatMs: options.groupHeartbeatMs,
       timeoutMs: 120_000 + counts.q * 5,
     },
     p: {

@@ -345,6 +345,9 @@ export class KraftCluster {
       'broker.session.timeout.ms=3000',
       // The first group join would otherwise wait 3 s for more members.
       'group.initial.rebalance.delay.ms=0',
+      // A KIP-848 group may ask for heartbeats down to 1 s (consumer.heartbeat.interval.ms, a group config):
+      // its moving partitions wait for them. The default stays the broker's 5 s.
+      'group.consumer.min.heartbeat.interval.ms=1000',
       'num.network.threads=2',
       'num.io.threads=2',
       ...this.#securityProperties(),

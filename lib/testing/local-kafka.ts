@@ -295,7 +295,10 @@ async function startTestcontainersKafka(log: (message: string) => void): Promise
   }
   log('starting confluentinc/cp-kafka:8.1.0 with testcontainers');
   // No watchdog here: testcontainers' own reaper (Ryuk) removes the container once this process is gone.
-  const container = await new module.KafkaContainer('confluentinc/cp-kafka:8.1.0').start();
+  const container = await new module.KafkaContainer('confluentinc/cp-kafka:8.1.0')
+    // As kraft-cluster.ts's brokers: a KIP-848 group may ask for heartbeats down to 1 s.
+    .withEnvironment({ KAFKA_GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS: '1000' })
+    .start();
   const brokers = [`${container.getHost()}:${container.getMappedPort(9093)}`];
   const unsupported = () =>
     Promise.reject(new RxKafkaError('RXK_BROKER_SETUP', "stopping single nodes needs the 'maven' provider"));
