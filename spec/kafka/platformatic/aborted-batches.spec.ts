@@ -5,7 +5,8 @@ import {
   leaveOutAbortedRecords,
   type FetchAnswer,
 } from '../../../lib/kafka/platformatic/aborted-batches';
-import { CONTROL_BATCH, recordsBatch, TRANSACTIONAL_BATCH } from './support/records-batch';
+import { CONTROL_BATCH, TRANSACTIONAL_BATCH } from '../../../lib/kafka/platformatic/record-batch-attributes';
+import { recordsBatch } from './support/records-batch';
 
 interface Batch {
   readonly firstOffset: bigint;

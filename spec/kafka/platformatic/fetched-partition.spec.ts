@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CONTROL_BATCH, recordsBatch, TRANSACTIONAL_BATCH } from './support/records-batch';
+import { CONTROL_BATCH, TRANSACTIONAL_BATCH } from '../../../lib/kafka/platformatic/record-batch-attributes';
+import { recordsBatch } from './support/records-batch';
 import {
   readFetchedPartition,
   type FetchedRecordsBatch,

@@ -1,9 +1,5 @@
 import type { FetchedRecordsBatch } from '../../../../lib/kafka/platformatic/fetched-partition';
 
-/** Kafka's record batch attribute bits of a transaction's batch and of a control batch (a marker). */
-export const TRANSACTIONAL_BATCH = 1 << 4;
-export const CONTROL_BATCH = 1 << 5;
-
 /**
  * A record batch as @platformatic/kafka's Fetch parses it: `count` records from `firstOffset`, values
  * `v<offset>`, timestamps 1,000 + their offset delta.
