@@ -19,11 +19,9 @@ import { RxKafkaError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { TopicPartitionOffsets } from '../fetched-batch';
 import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent } from '../kafka-driver';
-import { findMissingTopics, toUnknownTopicFailure } from '../topic-not-found';
 import type { ConnectSteps } from './connect-steps';
 import { toTopicNames } from './consumer-refusals';
 import { readFetchedPartition, type AbortedTransaction, type FetchedRecordsBatch } from './fetched-partition';
-import { toUnknownTopicRefusal } from './kafka-refusal';
 import { fromPartitionKey, toAssignment, toPartitionKey } from './partition-keys';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
 import { findKafkaErrorName } from './platformatic-errors';
@@ -33,6 +31,7 @@ import {
   type PlatformaticBaseOptions,
   type PlatformaticConsumerOptions,
 } from './platformatic-options';
+import { requireTopics } from './require-topics';
 import { ResolvedOffsets } from './resolved-offsets';
 import { mayRestartAgain } from './restart-policy';
 
@@ -147,7 +146,7 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
     const native = this.#requireNative();
     const keys = await this.#setup.steps.authorized(
       async () => {
-        await this.#requireTopics(native, topics);
+        await requireTopics(this.#setup, () => native, topics);
         return this.#startPositions(native, topics, settings.fromBeginning);
       },
       { topics },
@@ -221,17 +220,6 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
       throw new RxKafkaError('RXK_NOT_CONNECTED', 'the reader is not connected: connect() first', {});
     }
     return native;
-  }
-
-  async #requireTopics(native: NativeConsumer, topics: readonly string[]): Promise<void> {
-    if (this.#setup.options.autocreateTopics === true) return;
-    const missing = await findMissingTopics(this.#setup.listTopics, topics);
-    if (missing.length === 0) return;
-    await this.#setup.steps.refuseUndescribableTopics(missing, (topic) =>
-      native.metadata({ topics: [topic] }),
-    );
-    const refusal = toUnknownTopicRefusal(missing, this.#setup.library);
-    throw toUnknownTopicFailure(refusal, this.#setup.base.clientId, topics, missing);
   }
 
   /**
