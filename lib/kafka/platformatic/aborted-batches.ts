@@ -9,10 +9,8 @@
  * first, and it leaves a transaction in when its abort marker is not in the same fetch: both handed aborted
  * records to read_committed readers (`spec/integration/read-committed.spec.ts`).
  */
+import { CONTROL_BATCH, TRANSACTIONAL_BATCH } from './record-batch-attributes';
 
-/** Kafka's record batch attribute bits: a transaction's batch, a control batch (commit or abort marker). */
-const TRANSACTIONAL_BATCH = 1 << 4;
-const CONTROL_BATCH = 1 << 5;
 /** A control record's type (its key's second int16): 0 is an abort marker, 1 a commit marker. */
 const ABORT_MARKER = 0;
 

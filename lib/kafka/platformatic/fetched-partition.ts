@@ -6,9 +6,7 @@
 import type { FetchedRecord } from '../kafka-record';
 import { findAbortedBatches, type AbortedTransaction } from './aborted-batches';
 import { toFetchedRecord } from './platformatic-records';
-
-/** Kafka's record batch attribute bit of a control batch (a transaction's commit or abort marker). */
-const CONTROL_BATCH = 1 << 5;
+import { CONTROL_BATCH } from './record-batch-attributes';
 
 export type { AbortedTransaction };
 

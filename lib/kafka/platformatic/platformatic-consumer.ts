@@ -23,12 +23,11 @@ import { leaveOutAbortedRecords, type FetchingClient } from './aborted-batches';
 import type { Logger } from '../../logger';
 import type { TopicPartitionOffsets } from '../fetched-batch';
 import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent, GroupProtocol } from '../kafka-driver';
-import { findMissingTopics, toUnknownTopicFailure } from '../topic-not-found';
+import { toUnknownTopicFailure } from '../topic-not-found';
 import type { ConnectSteps } from './connect-steps';
 import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
 import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
 import { refuseClassicOnlyOptions, toTopicNames } from './consumer-refusals';
-import { toUnknownTopicRefusal } from './kafka-refusal';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
 import { isUnknownTopic } from './platformatic-errors';
 import type { PlatformaticKafka } from './platformatic-library';
@@ -46,6 +45,7 @@ import { HeldPartitions } from './held-partitions';
 import { fromPartitionKey, toAssignment, toPartitionKey, toTopicPartitionOffsets } from './partition-keys';
 import { mayRestartAgain, RESTART_DELAYS_MS } from './restart-policy';
 import { RejoinPositions } from './rejoin-positions';
+import { requireTopics } from './require-topics';
 import { SeekPositions } from './seek-positions';
 import { SkippedOffsets } from './skipped-offsets';
 import {
@@ -140,7 +140,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     // A refused group or topic fails the join at once: RXK_NOT_AUTHORIZED, not a connect retried to its timeout.
     await this.#setup.steps.authorized(
       async () => {
-        await this.#requireTopics(topics);
+        await requireTopics(this.#setup, () => this.#native, topics);
         this.#settings = settings;
         this.#running = true;
         await this.#startStream(settings);
@@ -221,26 +221,6 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   onEvent(listener: (event: DriverConsumerEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
-  }
-
-  /**
-   * @platformatic/kafka's consume() does not fail on a topic the cluster lacks: it joins the group, retries
-   * the topic's metadata, and the connect ends at the connect timeout as RXK_NOT_CONNECTED, naming nothing.
-   * Asked first, the missing topics are named in RXK_TOPIC_NOT_FOUND within a second, as on kafkajs. Not
-   * asked when the consumer may create them (`allowAutoTopicCreation`).
-   */
-  async #requireTopics(topics: readonly string[]): Promise<void> {
-    if (this.#setup.options.autocreateTopics === true) return;
-    const missing = await findMissingTopics(this.#setup.listTopics, topics);
-    if (missing.length === 0) return;
-    const native = this.#native;
-    if (native) {
-      await this.#setup.steps.refuseUndescribableTopics(missing, (topic) =>
-        native.metadata({ topics: [topic] }),
-      );
-    }
-    const refusal = toUnknownTopicRefusal(missing, this.#setup.library);
-    throw toUnknownTopicFailure(refusal, this.#setup.base.clientId, topics, missing);
   }
 
   #emit(event: DriverConsumerEvent): void {

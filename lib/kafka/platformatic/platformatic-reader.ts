@@ -19,11 +19,10 @@ import { RxKafkaError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { TopicPartitionOffsets } from '../fetched-batch';
 import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent } from '../kafka-driver';
-import { findMissingTopics, toUnknownTopicFailure } from '../topic-not-found';
 import type { ConnectSteps } from './connect-steps';
 import { toTopicNames } from './consumer-refusals';
-import { readFetchedPartition, type AbortedTransaction, type FetchedRecordsBatch } from './fetched-partition';
-import { toUnknownTopicRefusal } from './kafka-refusal';
+import { fetchRound, type FetchedPart } from './fetch-round';
+import { readFetchedPartition } from './fetched-partition';
 import { fromPartitionKey, toAssignment, toPartitionKey } from './partition-keys';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
 import { findKafkaErrorName } from './platformatic-errors';
@@ -33,6 +32,7 @@ import {
   type PlatformaticBaseOptions,
   type PlatformaticConsumerOptions,
 } from './platformatic-options';
+import { requireTopics } from './require-topics';
 import { ResolvedOffsets } from './resolved-offsets';
 import { mayRestartAgain } from './restart-policy';
 
@@ -41,8 +41,6 @@ type NativeConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 /** Kafka's ListOffsets timestamps for "the end" and "the start" of a partition. */
 const LATEST = -1n;
 const EARLIEST = -2n;
-/** What @platformatic/kafka's stream asks per partition by default. */
-const DEFAULT_PARTITION_MAX_BYTES = 1_048_576;
 /**
  * The waits between fetches that failed in a row. Past the last, the reader reports a crash it restarts
  * from, and goes on at that interval while the broker cannot be reached (see mayRestartAgain).
@@ -60,23 +58,6 @@ export interface PlatformaticReaderSetup {
   readonly listTopics: () => Promise<string[]>;
   /** The waits after failed fetches (a spec shortens them). @defaultValue DEFAULT_RETRY_DELAYS_MS */
   readonly retryDelaysMs?: readonly number[];
-}
-
-/** One partition's part of a Fetch's answer, with the request it answers. */
-interface FetchedPart {
-  readonly request: PartitionRequest;
-  readonly batches: readonly FetchedRecordsBatch[] | undefined;
-  readonly highWatermark: bigint;
-  /** The aborted transactions the broker listed for it (read_committed). */
-  readonly aborted: readonly AbortedTransaction[];
-}
-
-/** One partition's request in a Fetch, with what it was asked at. */
-interface PartitionRequest {
-  readonly topic: string;
-  readonly partition: number;
-  readonly from: bigint;
-  readonly seeks: number;
 }
 
 export class PlatformaticReader implements DriverConsumer, BatchOwner {
@@ -147,7 +128,7 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
     const native = this.#requireNative();
     const keys = await this.#setup.steps.authorized(
       async () => {
-        await this.#requireTopics(native, topics);
+        await requireTopics(this.#setup, () => native, topics);
         return this.#startPositions(native, topics, settings.fromBeginning);
       },
       { topics },
@@ -223,17 +204,6 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
     return native;
   }
 
-  async #requireTopics(native: NativeConsumer, topics: readonly string[]): Promise<void> {
-    if (this.#setup.options.autocreateTopics === true) return;
-    const missing = await findMissingTopics(this.#setup.listTopics, topics);
-    if (missing.length === 0) return;
-    await this.#setup.steps.refuseUndescribableTopics(missing, (topic) =>
-      native.metadata({ topics: [topic] }),
-    );
-    const refusal = toUnknownTopicRefusal(missing, this.#setup.library);
-    throw toUnknownTopicFailure(refusal, this.#setup.base.clientId, topics, missing);
-  }
-
   /**
    * Every partition of `topics`, each at the position a seek gave it, else at its start or end: the keys
    * read. The positions of a previous connect stay (a reconnect reads on from where it was).
@@ -302,93 +272,25 @@ export class PlatformaticReader implements DriverConsumer, BatchOwner {
     }
   }
 
-  /**
-   * One Fetch per partition leader, for every partition not paused; their parts of the answers (undefined:
-   * nothing to ask). Partitions the topics gained are read too, from their start.
-   */
-  async #fetchOnce(native: NativeConsumer): Promise<FetchedPart[] | undefined> {
-    const metadata = await native.metadata({ topics: [...this.#topics] });
-    // Before the fetch, as a group member's new partitions come with a join before their records.
-    if (this.#addNewPartitions(metadata)) {
-      this.#emit({ type: 'group.joined', memberId: '', assignment: this.#assignment });
-    }
-    const requests = rotate(
-      [...this.#positions]
-        .filter(([key]) => !this.#paused.has(key))
-        .map(([key, from]): PartitionRequest => {
-          const { topic, partition } = fromPartitionKey(key);
-          return { topic, partition, from, seeks: this.seeksOf(topic, partition) };
-        }),
-      this.#rotation++,
-    );
-    if (requests.length === 0) return undefined;
-    const topics = [...new Set(requests.map(({ topic }) => topic))];
-    const byLeader = new Map<number, PartitionRequest[]>();
-    for (const request of requests) {
-      const leader = metadata.topics.get(request.topic)?.partitions[request.partition]?.leader;
-      if (leader === undefined || leader < 0) continue;
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), request]);
-    }
-    // A leader being elected: retried as a failed fetch.
-    if (byLeader.size < 1) throw new Error(`no partition of ${topics.join(', ')} has a leader now`);
-    const partitionMaxBytes = this.#setup.options.maxBytesPerPartition ?? DEFAULT_PARTITION_MAX_BYTES;
-    const answers = await Promise.all(
-      [...byLeader].map(async ([node, asked]) => {
-        const topicIds = new Map<string, string>();
-        const perTopic = new Map<string, PartitionRequest[]>();
-        for (const request of asked) {
-          topicIds.set(metadata.topics.get(request.topic)!.id, request.topic);
-          perTopic.set(request.topic, [...(perTopic.get(request.topic) ?? []), request]);
+  /** One round of the read: its partitions' parts of the Fetch answers (undefined: nothing to ask). */
+  #fetchOnce(native: NativeConsumer): Promise<FetchedPart[] | undefined> {
+    return fetchRound(native, {
+      topics: this.#topics,
+      positions: this.#positions,
+      paused: this.#paused,
+      maxBytesPerPartition: this.#setup.options.maxBytesPerPartition,
+      seeksOf: (topic, partition) => this.seeksOf(topic, partition),
+      nextRotation: () => this.#rotation++,
+      addPartitions: (gained) => {
+        for (const { topic, partition } of gained) {
+          this.#assignment = {
+            ...this.#assignment,
+            [topic]: [...(this.#assignment[topic] ?? []), partition],
+          };
         }
-        const response = await native.fetch({
-          node,
-          topics: [...perTopic].map(([topic, partitions]) => ({
-            topicId: metadata.topics.get(topic)!.id,
-            partitions: partitions.map(({ partition, from }) => ({
-              partition,
-              fetchOffset: from,
-              partitionMaxBytes,
-              currentLeaderEpoch: -1,
-              lastFetchedEpoch: -1,
-            })),
-          })),
-        });
-        return response.responses.flatMap((topicResponse) =>
-          topicResponse.partitions.flatMap((part): FetchedPart[] => {
-            const topic = topicIds.get(topicResponse.topicId) ?? '';
-            const request = perTopic.get(topic)?.find(({ partition }) => partition === part.partitionIndex);
-            if (!request) return [];
-            return [
-              {
-                request,
-                batches: part.records,
-                highWatermark: part.highWatermark,
-                aborted: part.abortedTransactions,
-              },
-            ];
-          }),
-        );
-      }),
-    );
-    return answers.flat();
-  }
-
-  /** Partitions the topics gained since the read began, each from its start; true if there were any. */
-  #addNewPartitions(metadata: { topics: ReadonlyMap<string, { partitionsCount: number }> }): boolean {
-    let grown = false;
-    for (const topic of this.#topics) {
-      const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
-      for (let partition = 0; partition < count; partition += 1) {
-        const key = toPartitionKey(topic, partition);
-        if (this.#positions.has(key)) continue;
-        // Created after the read began: all of it is new. A start moved by retention meanwhile is an
-        // out-of-range fetch, moved up to it.
-        this.#positions.set(key, 0n);
-        this.#assignment = { ...this.#assignment, [topic]: [...(this.#assignment[topic] ?? []), partition] };
-        grown = true;
-      }
-    }
-    return grown;
+        this.#emit({ type: 'group.joined', memberId: '', assignment: this.#assignment });
+      },
+    });
   }
 
   /** The partition's fetched records to the runtime, then its next position (unless a seek moved it). */
@@ -495,11 +397,4 @@ function isRetriable(error: unknown): boolean {
     false,
   );
   return !found;
-}
-
-/** `items` turned left by `by` places. */
-function rotate<T>(items: readonly T[], by: number): T[] {
-  if (items.length === 0) return [];
-  const at = by % items.length;
-  return [...items.slice(at), ...items.slice(0, at)];
 }

@@ -5,37 +5,21 @@ import {
   leaveOutAbortedRecords,
   type FetchAnswer,
 } from '../../../lib/kafka/platformatic/aborted-batches';
-import { CONTROL_BATCH, recordsBatch, TRANSACTIONAL_BATCH } from './support/records-batch';
-
-interface Batch {
-  readonly firstOffset: bigint;
-  readonly lastOffsetDelta: number;
-  readonly attributes: number;
-  readonly producerId?: bigint;
-  readonly records: Array<{ readonly key: Buffer | null; readonly value: Buffer | null }>;
-}
+import { CONTROL_BATCH } from '../../../lib/kafka/platformatic/record-batch-attributes';
+import {
+  recordsBatch,
+  transactionalBatch,
+  transactionMarker,
+  type ParsedRecordsBatch,
+} from './support/records-batch';
 
 interface Answer extends FetchAnswer {
   readonly responses: Array<{
     readonly partitions: Array<{
       readonly abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }>;
-      readonly records: Batch[];
+      readonly records: ParsedRecordsBatch[];
     }>;
   }>;
-}
-
-/** A batch of `count` records from `firstOffset`, of `producerId` in a transaction, or plain. */
-function batch(firstOffset: number, count: number, producerId?: bigint): Batch {
-  const made = recordsBatch(firstOffset, count, producerId === undefined ? 0 : TRANSACTIONAL_BATCH);
-  return { ...made, ...(producerId === undefined ? {} : { producerId }), records: [...made.records] };
-}
-
-/** A transaction marker of `producerId`: type 0 aborts, 1 commits. */
-function marker(offset: number, producerId: bigint, type: 0 | 1): Batch {
-  const key = Buffer.alloc(4);
-  key.writeInt16BE(type, 2);
-  const made = recordsBatch(offset, 1, TRANSACTIONAL_BATCH | CONTROL_BATCH);
-  return { ...made, producerId, records: [{ ...made.records[0], key }] };
 }
 
 /** Aborted (0-1), aborted (3-4), committed (6-7), aborted (9, its marker past the fetch), of producer 7. */
@@ -51,13 +35,13 @@ function answer(): Answer {
               { producerId: 7n, firstOffset: 9n },
             ],
             records: [
-              batch(0, 2, 7n),
-              marker(2, 7n, 0),
-              batch(3, 2, 7n),
-              marker(5, 7n, 0),
-              batch(6, 2, 7n),
-              marker(8, 7n, 1),
-              batch(9, 1, 7n),
+              transactionalBatch(0, 2, 7n),
+              transactionMarker(2, 7n, 0),
+              transactionalBatch(3, 2, 7n),
+              transactionMarker(5, 7n, 0),
+              transactionalBatch(6, 2, 7n),
+              transactionMarker(8, 7n, 1),
+              transactionalBatch(9, 1, 7n),
             ],
           },
         ],
@@ -82,7 +66,7 @@ describe('aborted transactions in a Fetch answer', () => {
   });
 
   it('finds nothing without aborted transactions, and never a batch of another producer', () => {
-    const batches = [batch(0, 1, 1n), batch(1, 1, 2n), batch(2, 1)];
+    const batches = [transactionalBatch(0, 1, 1n), transactionalBatch(1, 1, 2n), recordsBatch(2, 1)];
     expect(findAbortedBatches(batches, []).size).to.equal(0);
     expect([...findAbortedBatches(batches, [{ producerId: 1n, firstOffset: 0n }])]).to.deep.equal([
       batches[0],

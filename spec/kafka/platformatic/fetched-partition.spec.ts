@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CONTROL_BATCH, recordsBatch, TRANSACTIONAL_BATCH } from './support/records-batch';
+import { CONTROL_BATCH } from '../../../lib/kafka/platformatic/record-batch-attributes';
+import { recordsBatch, transactionalBatch, transactionMarker } from './support/records-batch';
 import {
   readFetchedPartition,
   type FetchedRecordsBatch,
@@ -58,30 +59,17 @@ describe('readFetchedPartition()', () => {
   });
 
   describe('aborted transactions (read_committed)', () => {
-    /** A transactional batch of producer `producerId`. */
-    const transactional = (firstOffset: number, count: number, producerId: bigint) => ({
-      ...recordsBatch(firstOffset, count, TRANSACTIONAL_BATCH),
-      producerId,
-    });
-    /** A transaction marker of `producerId`: type 0 aborts, 1 commits. */
-    const marker = (offset: number, producerId: bigint, type: 0 | 1) => {
-      const key = Buffer.alloc(4);
-      key.writeInt16BE(type, 2);
-      const batch = recordsBatch(offset, 1, TRANSACTIONAL_BATCH | CONTROL_BATCH);
-      return { ...batch, producerId, records: [{ ...batch.records[0], key }] };
-    };
-
     it('leaves out every aborted transaction of a producer, also two in one fetch, and keeps its committed one', () => {
       const { records, next } = readFetchedPartition(
         't',
         0,
         [
-          transactional(0, 2, 7n),
-          marker(2, 7n, 0),
-          transactional(3, 2, 7n),
-          marker(5, 7n, 1),
-          transactional(6, 1, 7n),
-          marker(7, 7n, 0),
+          transactionalBatch(0, 2, 7n),
+          transactionMarker(2, 7n, 0),
+          transactionalBatch(3, 2, 7n),
+          transactionMarker(5, 7n, 1),
+          transactionalBatch(6, 1, 7n),
+          transactionMarker(7, 7n, 0),
         ],
         0n,
         [
@@ -97,7 +85,7 @@ describe('readFetchedPartition()', () => {
       const { records, next } = readFetchedPartition(
         't',
         0,
-        [recordsBatch(0, 1), transactional(1, 2, 9n)],
+        [recordsBatch(0, 1), transactionalBatch(1, 2, 9n)],
         0n,
         [{ producerId: 9n, firstOffset: 1n }],
       );
@@ -109,7 +97,12 @@ describe('readFetchedPartition()', () => {
       const { records } = readFetchedPartition(
         't',
         0,
-        [transactional(0, 1, 1n), transactional(1, 1, 2n), recordsBatch(2, 1), marker(3, 1n, 0)],
+        [
+          transactionalBatch(0, 1, 1n),
+          transactionalBatch(1, 1, 2n),
+          recordsBatch(2, 1),
+          transactionMarker(3, 1n, 0),
+        ],
         0n,
         [{ producerId: 1n, firstOffset: 0n }],
       );

@@ -1,74 +1,13 @@
 import { expect } from 'chai';
-import { EventEmitter } from 'node:events';
-import { Readable } from 'node:stream';
 import type { FetchedBatch } from '../../../lib/kafka/fetched-batch';
 import type { DriverConsumerEvent } from '../../../lib/kafka/kafka-driver';
-import { silentLogger } from '../../../lib/logger';
-import {
-  PlatformaticConsumer,
-  type PlatformaticConsumerSetup,
-} from '../../../lib/kafka/platformatic/platformatic-consumer';
-import { ConnectSteps } from '../../../lib/kafka/platformatic/connect-steps';
-import type { PlatformaticKafka } from '../../../lib/kafka/platformatic/platformatic-library';
+import type { PlatformaticConsumer } from '../../../lib/kafka/platformatic/platformatic-consumer';
 import { DEFAULT_FETCH_MAX_WAIT_MS } from '../../../lib/kafka/platformatic/platformatic-options';
-
-/** A stand-in for @platformatic/kafka's MessagesStream: an object-mode Readable the spec pushes into. */
-class FakeStream extends Readable {
-  readonly offsetsToFetch = new Map<string, bigint>();
-  constructor() {
-    super({ objectMode: true, read: () => undefined });
-  }
-  async close(): Promise<void> {
-    this.push(null);
-    this.destroy();
-  }
-}
-
-/** A stand-in for @platformatic/kafka's Consumer: joins with one partition of topic 't' inside consume(). */
-class FakeConsumer extends EventEmitter {
-  static created: FakeConsumer[] = [];
-  readonly stream = new FakeStream();
-  closed = false;
-  /** What KIP-848's heartbeats last assigned (the library changes it without an event). */
-  assignments: Array<{ topic: string; partitions: number[] }> | null = null;
-  memberId: string | null = null;
-  constructor(readonly options: Record<string, unknown>) {
-    super();
-    FakeConsumer.created.push(this);
-  }
-  /** The failure of the n-th consumer's metadata call (1-based), if any: a restart that cannot reach the broker. */
-  static failMetadata: (n: number) => Error | undefined = () => undefined;
-  async metadata(): Promise<object> {
-    const failure = FakeConsumer.failMetadata(FakeConsumer.created.indexOf(this) + 1);
-    if (failure) throw failure;
-    return {};
-  }
-  async consume(): Promise<FakeStream> {
-    this.memberId = `member-${FakeConsumer.created.length}`;
-    this.emit('consumer:group:join', {
-      memberId: `member-${FakeConsumer.created.length}`,
-      generationId: FakeConsumer.created.length,
-      assignments: [{ topic: 't', partitions: [0] }],
-    });
-    return this.stream;
-  }
-  /** The library's Fetch, which its stream calls (the fake stream never does). */
-  async fetch(): Promise<object> {
-    return { responses: [] };
-  }
-  async commit(_options: { offsets: unknown[] }): Promise<void> {}
-  close(_force: boolean, callback: (error: Error | null) => void): void {
-    this.closed = true;
-    callback(null);
-  }
-}
-
-/** A stand-in for @platformatic/kafka's ProtocolError: the broker's error name as `apiId`. */
-class FakeProtocolError extends Error {
-  constructor(readonly apiId: string) {
-    super(apiId);
-  }
-}
+import {
+  createFakeBackedConsumer,
+  FakeConsumer,
+  FakeProtocolError,
+} from './support/fake-platformatic-consumer';
 
 function message(offset: number, partition = 0) {
   return {
@@ -80,21 +19,6 @@ function message(offset: number, partition = 0) {
     key: undefined,
     value: Buffer.from(`v${offset}`),
   };
-}
-
-function createConsumer(
-  setup: Partial<Pick<PlatformaticConsumerSetup, 'groupProtocol' | 'options' | 'restartDelaysMs'>> = {},
-): PlatformaticConsumer {
-  return new PlatformaticConsumer({
-    library: { Consumer: FakeConsumer, ProtocolError: FakeProtocolError } as unknown as PlatformaticKafka,
-    base: { clientId: 'spec', bootstrapBrokers: ['localhost:9092'] },
-    groupId: 'g',
-    options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS },
-    logger: silentLogger,
-    steps: new ConnectSteps({ clientId: 'spec', brokers: ['localhost:9092'] }, async () => undefined),
-    listTopics: async () => ['t'],
-    ...setup,
-  });
 }
 
 function nextEvent(
@@ -112,12 +36,11 @@ function nextEvent(
 
 describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   beforeEach(() => {
-    FakeConsumer.created = [];
-    FakeConsumer.failMetadata = () => undefined;
+    FakeConsumer.reset();
   });
 
   it('hands the stream’s records over as one batch per partition, with its group’s join first', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const events: DriverConsumerEvent[] = [];
     consumer.onEvent((event) => events.push(event));
     const batches: FetchedBatch[] = [];
@@ -147,7 +70,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('forgets its seeks at a join: the stream starts again at the committed offset, and delivers from there', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const delivered: string[] = [];
     let onDelivered = (): void => undefined;
     await consumer.connect();
@@ -179,7 +102,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('hands over nothing of the old position after a rejoin: each partition starts again at its committed offset', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const delivered: string[][] = [];
     let onDelivered = (): void => undefined;
     await consumer.connect();
@@ -224,7 +147,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('withdraws a commit in flight at a join: the library’s send after its rejoin carries nothing, and the commit rejects', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     await consumer.connect();
     await consumer.consume({ topics: ['t'], fromBeginning: true, eachBatch: async () => undefined });
     const native = FakeConsumer.created[0];
@@ -259,7 +182,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('resolves nothing for a batch read before a join: a kept partition is read again from its committed offset', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     let handedOver!: (batch: FetchedBatch) => void;
     const first = new Promise<FetchedBatch>((resolve) => (handedOver = resolve));
     let finish!: () => void;
@@ -288,7 +211,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
 
   context('when the stream is destroyed by an error (platformatic/kafka#41)', () => {
     it('reports a crash it restarts from, then rejoins with a new consumer and stream', async () => {
-      const consumer = createConsumer();
+      const consumer = createFakeBackedConsumer();
       await consumer.connect();
       await consumer.consume({ topics: ['t'], fromBeginning: false, eachBatch: async () => undefined });
       const crashed = nextEvent(consumer, 'crashed');
@@ -336,7 +259,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
         code: 'ECONNREFUSED',
       });
       FakeConsumer.failMetadata = (n) => (n >= 2 && n <= 7 ? refused : undefined);
-      const consumer = createConsumer({ restartDelaysMs: [1, 1, 1, 1, 1] });
+      const consumer = createFakeBackedConsumer({ restartDelaysMs: [1, 1, 1, 1, 1] });
       const events = await crashAndWatch(
         consumer,
         (event) => event.type === 'group.joined' || (event.type === 'crashed' && !event.restart),
@@ -349,7 +272,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
     it('gives up with restart: false once its list of waits is spent on a failure that is not the network', async () => {
       const refusal = new Error('not authorized to read the topic');
       FakeConsumer.failMetadata = (n) => (n >= 2 ? refusal : undefined);
-      const consumer = createConsumer({ restartDelaysMs: [1, 1, 1] });
+      const consumer = createFakeBackedConsumer({ restartDelaysMs: [1, 1, 1] });
       const events = await crashAndWatch(consumer, (event) => event.type === 'crashed' && !event.restart);
       expect(events.at(-1)).to.deep.equal({ type: 'crashed', error: refusal, restart: false });
       expect(FakeConsumer.created).to.have.length(4);
@@ -358,7 +281,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('reports the offsets a fetch passed without a record (a trailing transaction marker) as records.skipped', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const handed: string[] = [];
     await consumer.connect();
     await consumer.consume({
@@ -387,7 +310,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('drops a paused partition’s records, and on resume fetches it again from the first one dropped', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const handed: string[] = [];
     let onHanded = (): void => undefined;
     await consumer.connect();
@@ -422,7 +345,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('drops what a fetch from before the resume brings of a paused partition, and reads it again from the first dropped', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const handed: string[] = [];
     let onHanded = (): void => undefined;
     await consumer.connect();
@@ -464,7 +387,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('resumes after its last resolved record when the pause dropped a second read of records already handled', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const handed: string[] = [];
     // As the runtime with a retry topic: a batch stops at a record not due yet, pauses its partition, and
     // resolves the records before it.
@@ -515,7 +438,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('hands a resumed partition’s records over once when the stale fetch’s records are read after the new position’s', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     const handed: string[] = [];
     let onHanded = (): void => undefined;
     await consumer.connect();
@@ -556,7 +479,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
 
   context("with groupProtocol 'consumer' (KIP-848)", () => {
     it('joins with it and reports the partitions each heartbeat added and took, taken first', async () => {
-      const consumer = createConsumer({ groupProtocol: 'consumer' });
+      const consumer = createFakeBackedConsumer({ groupProtocol: 'consumer' });
       const events: DriverConsumerEvent[] = [];
       consumer.onEvent((event) => events.push(event));
       await consumer.connect();
@@ -580,7 +503,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
     });
 
     it('hands over no record twice when the library restarts a kept partition at its committed offset', async () => {
-      const consumer = createConsumer({ groupProtocol: 'consumer' });
+      const consumer = createFakeBackedConsumer({ groupProtocol: 'consumer' });
       const delivered: string[] = [];
       let onDelivered = (): void => undefined;
       await consumer.connect();
@@ -617,7 +540,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
     it('refuses consumer.sessionTimeout and heartbeatInterval, which the broker sets under KIP-848', () => {
       const error = (() => {
         try {
-          createConsumer({
+          createFakeBackedConsumer({
             groupProtocol: 'consumer',
             options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS, sessionTimeout: 10_000 },
           });
@@ -633,7 +556,7 @@ describe('PlatformaticConsumer (over a fake @platformatic/kafka)', () => {
   });
 
   it('refuses a topic pattern with RXK_INVALID_OPTIONS', async () => {
-    const consumer = createConsumer();
+    const consumer = createFakeBackedConsumer();
     await consumer.connect();
     const error = await consumer
       .consume({ topics: [/orders\..*/], fromBeginning: false, eachBatch: async () => undefined })

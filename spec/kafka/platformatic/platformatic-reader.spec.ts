@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CONTROL_BATCH, recordsBatch } from './support/records-batch';
+import { CONTROL_BATCH } from '../../../lib/kafka/platformatic/record-batch-attributes';
+import { recordsBatch } from './support/records-batch';
 import type { FetchedBatch } from '../../../lib/kafka/fetched-batch';
 import type { DriverConsumerEvent } from '../../../lib/kafka/kafka-driver';
 import { ConnectSteps } from '../../../lib/kafka/platformatic/connect-steps';

@@ -1,12 +1,7 @@
 import { expect } from 'chai';
-import { EventEmitter } from 'node:events';
-import { Readable } from 'node:stream';
 import type { DriverConsumerEvent } from '../../../lib/kafka/kafka-driver';
-import { silentLogger } from '../../../lib/logger';
-import { ConnectSteps } from '../../../lib/kafka/platformatic/connect-steps';
-import { PlatformaticConsumer } from '../../../lib/kafka/platformatic/platformatic-consumer';
+import type { PlatformaticConsumer } from '../../../lib/kafka/platformatic/platformatic-consumer';
 import type { PlatformaticKafka } from '../../../lib/kafka/platformatic/platformatic-library';
-import { DEFAULT_FETCH_MAX_WAIT_MS } from '../../../lib/kafka/platformatic/platformatic-options';
 import {
   closeOrRemoveMember,
   closeWithoutLeaving,
@@ -14,60 +9,27 @@ import {
   removeGroupMember,
   type ClosableMember,
 } from '../../../lib/kafka/platformatic/stranded-member';
+import { createFakeBackedConsumer, FakeConsumer } from './support/fake-platformatic-consumer';
 
 /** What happened, in order, across the fake library's clients. */
 let journal: string[] = [];
 
-/** A stand-in for @platformatic/kafka's MessagesStream. */
-class FakeStream extends Readable {
-  readonly offsetsToFetch = new Map<string, bigint>();
-  constructor() {
-    super({ objectMode: true, read: () => undefined });
-  }
-  async close(): Promise<void> {
-    this.push(null);
-    this.destroy();
-  }
-}
-
 /**
- * A stand-in for @platformatic/kafka's Consumer. The first one's group coordinator died: its close throws
- * the library's TypeError (LeaveGroup to a broker the metadata no longer names) and it stays in the group.
+ * A stand-in for @platformatic/kafka's Consumer that records its joins and leaves. The first one's group
+ * coordinator died: its close throws the library's TypeError (LeaveGroup to a broker the metadata no longer
+ * names) and it stays in the group.
  */
-class FakeConsumer extends EventEmitter {
-  static created: FakeConsumer[] = [];
-  readonly stream = new FakeStream();
-  readonly number: number;
-  memberId: string | null = null;
-  constructor(readonly options: Record<string, unknown>) {
-    super();
-    FakeConsumer.created.push(this);
-    this.number = FakeConsumer.created.length;
-  }
-  async metadata(): Promise<object> {
-    return {};
-  }
-  /** The library's Fetch, which its stream calls (the fake stream never does). */
-  async fetch(): Promise<object> {
-    return { responses: [] };
-  }
-  async consume(): Promise<FakeStream> {
-    this.memberId = `member-${this.number}`;
+class StrandedConsumer extends FakeConsumer {
+  protected override joining(): void {
     journal.push(`join ${this.memberId}`);
-    this.emit('consumer:group:join', {
-      memberId: this.memberId,
-      generationId: this.number,
-      assignments: [{ topic: 't', partitions: [0] }],
-    });
-    return this.stream;
   }
-  close(_force: boolean, callback: (error: Error | null) => void): void {
+  override close(force: boolean, callback: (error: Error | null) => void): void {
     if (this.number === 1) {
       // consumer.js #performGroupOperation: metadata.brokers.get(coordinatorId) is undefined.
       throw new TypeError("Cannot read properties of undefined (reading 'host')");
     }
     journal.push(`leave ${this.memberId}`);
-    callback(null);
+    super.close(force, callback);
   }
 }
 
@@ -92,23 +54,22 @@ class FakeAdmin {
 
 /** The library's base client: its close is what a consumer's close runs once it left. */
 class FakeBase {
-  close(this: FakeConsumer, callback: () => void): void {
+  close(this: StrandedConsumer, callback: () => void): void {
     journal.push(`connections of ${this.memberId} closed`);
     callback();
   }
 }
 
-const library = { Consumer: FakeConsumer, Admin: FakeAdmin, Base: FakeBase } as unknown as PlatformaticKafka;
+const library = {
+  Consumer: StrandedConsumer,
+  Admin: FakeAdmin,
+  Base: FakeBase,
+} as unknown as PlatformaticKafka;
 
 function createConsumer(): PlatformaticConsumer {
-  return new PlatformaticConsumer({
+  return createFakeBackedConsumer({
     library,
     base: { clientId: 'spec', bootstrapBrokers: ['localhost:9092'], retries: 60, retryDelay: 5 },
-    groupId: 'g',
-    options: { maxWaitTime: DEFAULT_FETCH_MAX_WAIT_MS },
-    logger: silentLogger,
-    steps: new ConnectSteps({ clientId: 'spec', brokers: ['localhost:9092'] }, async () => undefined),
-    listTopics: async () => ['t'],
     restartDelaysMs: [1, 1, 1],
   });
 }
@@ -116,7 +77,7 @@ function createConsumer(): PlatformaticConsumer {
 describe('platformatic stranded group member', () => {
   beforeEach(() => {
     journal = [];
-    FakeConsumer.created = [];
+    FakeConsumer.reset();
     FakeAdmin.options = [];
   });
 

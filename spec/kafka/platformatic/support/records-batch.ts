@@ -1,14 +1,19 @@
 import type { FetchedRecordsBatch } from '../../../../lib/kafka/platformatic/fetched-partition';
+import {
+  CONTROL_BATCH,
+  TRANSACTIONAL_BATCH,
+} from '../../../../lib/kafka/platformatic/record-batch-attributes';
 
-/** Kafka's record batch attribute bits of a transaction's batch and of a control batch (a marker). */
-export const TRANSACTIONAL_BATCH = 1 << 4;
-export const CONTROL_BATCH = 1 << 5;
+/** A record batch as a Fetch answer holds it; its records an array that may be emptied in place. */
+export interface ParsedRecordsBatch extends FetchedRecordsBatch {
+  readonly records: Array<FetchedRecordsBatch['records'][number]>;
+}
 
 /**
  * A record batch as @platformatic/kafka's Fetch parses it: `count` records from `firstOffset`, values
  * `v<offset>`, timestamps 1,000 + their offset delta.
  */
-export function recordsBatch(firstOffset: number, count: number, attributes = 0): FetchedRecordsBatch {
+export function recordsBatch(firstOffset: number, count: number, attributes = 0): ParsedRecordsBatch {
   return {
     firstOffset: BigInt(firstOffset),
     firstTimestamp: 1_000n,
@@ -22,4 +27,21 @@ export function recordsBatch(firstOffset: number, count: number, attributes = 0)
       headers: [],
     })),
   };
+}
+
+/** A batch of `count` records from `firstOffset` that `producerId` wrote in a transaction. */
+export function transactionalBatch(
+  firstOffset: number,
+  count: number,
+  producerId: bigint,
+): ParsedRecordsBatch {
+  return { ...recordsBatch(firstOffset, count, TRANSACTIONAL_BATCH), producerId };
+}
+
+/** A transaction marker of `producerId` at `offset`: type 0 aborts, 1 commits. */
+export function transactionMarker(offset: number, producerId: bigint, type: 0 | 1): ParsedRecordsBatch {
+  const key = Buffer.alloc(4);
+  key.writeInt16BE(type, 2);
+  const batch = recordsBatch(offset, 1, TRANSACTIONAL_BATCH | CONTROL_BATCH);
+  return { ...batch, producerId, records: [{ ...batch.records[0], key }] };
 }
