@@ -40,14 +40,10 @@ import { toFetchedRecord } from './platformatic-records';
 import { RecordReader } from './record-reader';
 import { ResolvedOffsets } from './resolved-offsets';
 import { runConcurrently } from './run-concurrently';
-import { PausedPartitions, resumePosition } from './paused-partitions';
-import { HeldPartitions } from './held-partitions';
-import { fromPartitionKey, toAssignment, toPartitionKey, toTopicPartitionOffsets } from './partition-keys';
+import { fromPartitionKey, toAssignment, toTopicPartitionOffsets } from './partition-keys';
+import { RecordHandOver } from './record-hand-over';
 import { mayRestartAgain, RESTART_DELAYS_MS } from './restart-policy';
-import { RejoinPositions } from './rejoin-positions';
 import { requireTopics } from './require-topics';
-import { SeekPositions } from './seek-positions';
-import { SkippedOffsets } from './skipped-offsets';
 import {
   closeLeavingGroup,
   closeOrRemoveMember,
@@ -81,19 +77,12 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   readonly offsets = new ResolvedOffsets();
   readonly #setup: PlatformaticConsumerSetup;
   readonly #listeners = new Set<(event: DriverConsumerEvent) => void>();
-  readonly #seeks = new SeekPositions();
-  readonly #skipped = new SkippedOffsets();
-  readonly #paused = new PausedPartitions();
+  readonly #handOver: RecordHandOver;
   /** The stream whose reader waits for records with everything read so far handled (see #reportSkipped). */
   #waitingOn: NativeStream | undefined;
-  readonly #seekCounts = new Map<string, number>();
-  /** Seeks made before the stream exists (a join's listener seeks inside `consume()`), applied once it does. */
-  readonly #unappliedSeeks = new Map<string, bigint>();
   #native: NativeConsumer | undefined;
   #stream: NativeStream | undefined;
   #settings: ConsumeSettings | undefined;
-  readonly #held = new HeldPartitions();
-  readonly #rejoin = new RejoinPositions();
   readonly #commits = new WithdrawableCommits<NativeCommitOffset>();
   #running = false;
   #restarting = false;
@@ -102,6 +91,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   constructor(setup: PlatformaticConsumerSetup) {
     this.#setup = setup;
     if (this.#isIncremental()) refuseClassicOnlyOptions(setup.options);
+    this.#handOver = new RecordHandOver({ offsets: this.offsets, incremental: this.#isIncremental() });
   }
 
   /** The current @platformatic/kafka `Consumer` (a new one after each connect or restart). */
@@ -118,7 +108,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
   }
 
   seeksOf(topic: string, partition: number): number {
-    return this.#seekCounts.get(toPartitionKey(topic, partition)) ?? 0;
+    return this.#handOver.seeksOf(topic, partition);
   }
 
   async connect(): Promise<void> {
@@ -151,35 +141,16 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
 
   seek(topic: string, partition: number, offset: string): void {
     this.offsets.seek(topic, partition, offset);
-    this.#moveTo(topic, partition, BigInt(offset));
+    this.#handOver.moveTo(topic, partition, BigInt(offset));
   }
 
   /** See PausedPartitions: the partition's records are dropped until resume() seeks back to them. */
   pause(topic: string, partition: number): void {
-    this.#paused.pause(toPartitionKey(topic, partition));
+    this.#handOver.pause(topic, partition);
   }
 
   resume(topic: string, partition: number): void {
-    const key = toPartitionKey(topic, partition);
-    const firstDropped = this.#paused.resume(key);
-    // Nothing dropped, nothing to read again; and a partition the member no longer holds starts at its
-    // committed offset if it comes back: a seek would move that start.
-    if (firstDropped === undefined || !this.#held.has(key)) return;
-    const from = resumePosition({
-      lastResolved: this.offsets.lastResolved(topic, partition),
-      firstHandedOver: this.#seeks.firstHandedOver(key),
-      firstDropped,
-      pendingSeek: this.#seeks.targetOf(key),
-    });
-    if (from === undefined) return;
-    // The stream read the partition past the records it dropped, and a fetch from there may still be on its
-    // way: read again from `from`, its first record is no later than the lowest one known to be there (the
-    // first dropped, or one handed over), and a record past that is the old position's, left over.
-    const known = [firstDropped, this.#seeks.firstHandedOver(key), this.#seeks.lastHandedOver(key)].filter(
-      (offset): offset is bigint => offset !== undefined && offset >= from,
-    );
-    const lowestThere = known.reduce((low, offset) => (offset < low ? offset : low));
-    this.#moveTo(topic, partition, from, lowestThere + 1n);
+    this.#handOver.resume(topic, partition);
   }
 
   async commitOffsets(
@@ -249,27 +220,19 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       this.#commits.withdrawAll();
       this.#generation += 1;
       // The stream starts every partition again at the group's committed offset (another member may have
-      // moved it meanwhile): a seek or a resolved offset from before the join would skip or rewind it.
-      this.#seeks.clear();
-      this.#skipped.clear();
-      this.#paused.forgetDropped();
-      this.#held.forgetHandedOver();
+      // moved it meanwhile): a resolved offset from before the join would skip or rewind it.
       this.offsets.clear();
       // KIP-848's join says no partitions: they are in the assignment the heartbeats keep.
       const event = toGroupJoinedEvent(
         this.#isIncremental() ? { ...payload, assignments: native.assignments ?? [] } : payload,
       );
-      if (event.type === 'group.joined') this.#held.joined(event.assignment);
-      // Classic: the records the stream still brings of the old position wait for its new one (see
-      // RejoinPositions). A first join comes before the stream exists, with nothing read yet.
-      if (!this.#isIncremental() && this.#stream) this.#rejoin.rejoined();
+      this.#handOver.joined(event.type === 'group.joined' ? event.assignment : undefined);
       this.#emit(event);
     });
     native.on('consumer:group:rebalance', () => {
       if (native !== this.#native) return;
       this.#generation += 1;
-      // Eager rebalancing revokes every partition: records still arriving are fetched again after the join.
-      this.#held.releaseAll();
+      this.#handOver.rebalancing();
       this.#emit({ type: 'rebalancing' });
     });
     if (this.#isIncremental()) {
@@ -308,15 +271,13 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
         throw toUnknownTopicFailure(error, this.#setup.base.clientId, topics, undefined);
       throw error;
     }
-    for (const [key, offset] of this.#unappliedSeeks) stream.offsetsToFetch.set(key, offset);
-    this.#unappliedSeeks.clear();
     this.#stream = stream;
-    this.#rejoin.clear();
+    this.#handOver.streamStarted(stream.offsetsToFetch);
     stream.on('error', (error: unknown) => {
       if (stream === this.#stream) this.#crash(error);
     });
     stream.on('offsets', () => {
-      if (stream === this.#stream) this.#startFromRejoinPositions(stream);
+      if (stream === this.#stream) this.#handOver.startFromRejoinPositions();
     });
     // A fetch's records are pushed right after this event, in the same turn: look once they are.
     stream.on('fetch', () => setImmediate(() => this.#reportSkipped(stream)));
@@ -335,7 +296,8 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       this.#waitingOn = undefined;
       if (read === null) return;
       if (stream !== this.#stream || !this.#running) return;
-      const batches = groupIntoPartitionBatches(this.#deliverable(stream, read));
+      if (this.#isIncremental() && this.#native) this.#reportAssignmentChanges(this.#native);
+      const batches = groupIntoPartitionBatches(this.#handOver.deliverable(read));
       try {
         await runConcurrently(batches, partitionsConsumedConcurrently, (batch) =>
           this.#handle(batch, settings),
@@ -355,9 +317,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
    */
   #reportSkipped(stream: NativeStream): void {
     if (stream !== this.#stream || this.#waitingOn !== stream || stream.readableLength > 0) return;
-    // A paused partition's position moves past the records it dropped: those are not skipped, they come again.
-    const unpaused = [...this.#held.keys()].filter((key) => !this.#paused.has(key));
-    for (const { key, lastOffset } of this.#skipped.find(stream.offsetsToFetch, unpaused, this.#seeks)) {
+    for (const { key, lastOffset } of this.#handOver.findSkipped()) {
       this.#emit({ type: 'records.skipped', ...fromPartitionKey(key), lastOffset: lastOffset.toString() });
     }
   }
@@ -368,55 +328,11 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
    */
   #reportAssignmentChanges(native: NativeConsumer): void {
     if (!native.memberId) return;
-    const { revoked, assigned } = this.#held.follow(native.assignments ?? []);
-    // A partition that comes back starts at its committed offset: nothing handed over before counts then.
-    for (const key of revoked) this.#seeks.forget(key);
+    const { revoked, assigned } = this.#handOver.follow(native.assignments ?? []);
     if (revoked.length > 0) this.#emit({ type: 'partitions.revoked', partitions: toAssignment(revoked) });
     if (assigned.length > 0) {
       this.#emit({ type: 'partitions.assigned', partitions: toAssignment(assigned) });
     }
-  }
-
-  /** Classic, after a rejoin: each partition held starts at the committed offset the stream has just set. */
-  #startFromRejoinPositions(stream: NativeStream): void {
-    for (const { key, target, leftOverFrom } of this.#rejoin.offsetsSet(
-      this.#held.keys(),
-      stream.offsetsToFetch,
-    )) {
-      this.#seeks.seek(key, target, leftOverFrom);
-      this.#skipped.clear(key);
-    }
-  }
-
-  /** The records to hand over: of partitions this member holds, and not left over from before a seek. */
-  #deliverable(stream: NativeStream, messages: readonly NativeMessage[]): NativeMessage[] {
-    if (this.#isIncremental() && this.#native) this.#reportAssignmentChanges(this.#native);
-    return messages.filter((message) => {
-      const key = toPartitionKey(message.topic, message.partition);
-      this.#rejoin.read(key, message.offset);
-      if (this.#rejoin.awaitingOffsets || !this.#held.has(key)) return false;
-      if (this.#paused.has(key)) {
-        this.#paused.dropped(
-          key,
-          message.offset,
-          this.offsets.lastResolved(message.topic, message.partition),
-        );
-        return false;
-      }
-      if (this.#isHandedOverAlready(key, message.offset)) return false;
-      const verdict = this.#seeks.verdict(key, message.offset);
-      if (verdict === 'drop-and-seek-again') {
-        const target = this.#seeks.targetOf(key);
-        if (target !== undefined) stream.offsetsToFetch.set(key, target);
-      }
-      if (verdict === 'deliver' && this.#isIncremental()) this.#held.handedOver(key, message.offset);
-      return verdict === 'deliver';
-    });
-  }
-
-  /** KIP-848: a record read again after @platformatic/kafka restarted a kept partition (not after a seek). */
-  #isHandedOverAlready(key: string, offset: bigint): boolean {
-    return this.#seeks.targetOf(key) === undefined && this.#held.isHandedOverAlready(key, offset);
   }
 
   async #handle(batch: PartitionBatch<NativeMessage>, settings: ConsumeSettings): Promise<void> {
@@ -431,18 +347,8 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     const last = BigInt(records[records.length - 1].offset);
     const resolved = this.offsets.lastResolved(topic, partition);
     if (resolved !== undefined && resolved >= last) return;
-    this.#moveTo(topic, partition, resolved !== undefined && resolved >= first ? resolved + 1n : first);
-  }
-
-  #moveTo(topic: string, partition: number, offset: bigint, leftOverFrom?: bigint): void {
-    const key = toPartitionKey(topic, partition);
-    // A seek may rewind on purpose: what was handed over from there on is handed over again.
-    this.#held.forgetHandedOver(key);
-    this.#seekCounts.set(key, (this.#seekCounts.get(key) ?? 0) + 1);
-    this.#seeks.seek(key, offset, leftOverFrom);
-    this.#skipped.clear(key);
-    if (this.#stream) this.#stream.offsetsToFetch.set(key, offset);
-    else this.#unappliedSeeks.set(key, offset);
+    const from = resolved !== undefined && resolved >= first ? resolved + 1n : first;
+    this.#handOver.moveTo(topic, partition, from);
   }
 
   #crash(error: unknown): void {
@@ -464,10 +370,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
         // A member that could not leave (its coordinator died) is taken out, or the new one's join waits for
         // its session to time out: see stranded-member.ts.
         await this.#closeNative({ removeIfStranded: true });
-        this.#seeks.clear();
-        this.#skipped.clear();
-        this.#paused.clear();
-        this.#held.forgetHandedOver();
+        this.#handOver.restarted();
         this.offsets.clear();
         const native = this.#createNative();
         await native.metadata({ topics: [] });
@@ -497,7 +400,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
     const stream = this.#stream;
     this.#native = undefined;
     this.#stream = undefined;
-    this.#held.releaseAll();
+    this.#handOver.streamClosed();
     if (stream && !stream.destroyed) await stream.close().catch(() => undefined);
     // force: close its streams, then leave the group, so the group rebalances now rather than at the
     // session timeout.
