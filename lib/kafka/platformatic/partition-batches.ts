@@ -8,22 +8,24 @@ export interface PartitionBatch<M extends ConsumedMessage = ConsumedMessage> {
 }
 
 /**
- * Groups messages read from @platformatic/kafka's stream into one batch per partition, the port's unit: the
+ * Messages read from @platformatic/kafka's stream, grouped into one batch per partition, the port's unit: the
  * stream interleaves partitions, but keeps each partition's order, which each batch keeps too. Batches come
  * in the order their partitions first appear.
  */
-export function groupIntoPartitionBatches<M extends ConsumedMessage>(
-  messages: readonly M[],
-): Array<PartitionBatch<M>> {
-  const batches = new Map<string, { topic: string; partition: number; messages: M[] }>();
-  for (const message of messages) {
-    const key = `${message.topic}\u0000${message.partition}`;
-    let batch = batches.get(key);
+export class PartitionBatches<M extends ConsumedMessage> {
+  readonly #batches = new Map<string, { topic: string; partition: number; messages: M[] }>();
+
+  /** Adds `message` to its partition's batch; `key` is its partition key, which the caller has already made. */
+  add(key: string, message: M): void {
+    let batch = this.#batches.get(key);
     if (!batch) {
       batch = { topic: message.topic, partition: message.partition, messages: [] };
-      batches.set(key, batch);
+      this.#batches.set(key, batch);
     }
     batch.messages.push(message);
   }
-  return [...batches.values()];
+
+  toArray(): Array<PartitionBatch<M>> {
+    return [...this.#batches.values()];
+  }
 }

@@ -26,7 +26,7 @@ import type { ConsumeSettings, DriverConsumer, DriverConsumerEvent, GroupProtoco
 import { toUnknownTopicFailure } from '../topic-not-found';
 import type { ConnectSteps } from './connect-steps';
 import { toGroupJoinedEvent, type GroupJoinPayload } from './group-events';
-import { groupIntoPartitionBatches, type PartitionBatch } from './partition-batches';
+import type { PartitionBatch } from './partition-batches';
 import { refuseClassicOnlyOptions, toTopicNames } from './consumer-refusals';
 import { PlatformaticBatch, type BatchOwner } from './platformatic-batch';
 import { isUnknownTopic } from './platformatic-errors';
@@ -297,7 +297,7 @@ export class PlatformaticConsumer implements DriverConsumer, BatchOwner {
       if (read === null) return;
       if (stream !== this.#stream || !this.#running) return;
       if (this.#isIncremental() && this.#native) this.#reportAssignmentChanges(this.#native);
-      const batches = groupIntoPartitionBatches(this.#handOver.deliverable(read));
+      const batches = this.#handOver.selectDeliverable(read);
       try {
         await runConcurrently(batches, partitionsConsumedConcurrently, (batch) =>
           this.#handle(batch, settings),

@@ -8,6 +8,7 @@
  * records of a kept partition the library reads again are dropped (HeldPartitions).
  */
 import { HeldPartitions } from './held-partitions';
+import { PartitionBatches, type PartitionBatch } from './partition-batches';
 import { toPartitionKey } from './partition-keys';
 import { PausedPartitions, resumePosition } from './paused-partitions';
 import type { ConsumedMessage } from './platformatic-records';
@@ -151,29 +152,17 @@ export class RecordHandOver {
     }
   }
 
-  /** The records to hand over: of partitions this member holds, and not left over from before a seek. */
-  deliverable<M extends ConsumedMessage>(messages: readonly M[]): M[] {
-    return messages.filter((message) => {
+  /**
+   * The records to hand over, one batch per partition: of partitions this member holds, and not left over
+   * from before a seek. Runs per record read: its partition key is made once, for the choice and its batch.
+   */
+  selectDeliverable<M extends ConsumedMessage>(messages: readonly M[]): Array<PartitionBatch<M>> {
+    const batches = new PartitionBatches<M>();
+    for (const message of messages) {
       const key = toPartitionKey(message.topic, message.partition);
-      this.#rejoin.read(key, message.offset);
-      if (this.#rejoin.awaitingOffsets || !this.#held.has(key)) return false;
-      if (this.#paused.has(key)) {
-        this.#paused.dropped(
-          key,
-          message.offset,
-          this.#offsets.lastResolved(message.topic, message.partition),
-        );
-        return false;
-      }
-      if (this.#isHandedOverAlready(key, message.offset)) return false;
-      const verdict = this.#seeks.verdict(key, message.offset);
-      if (verdict === 'drop-and-seek-again') {
-        const target = this.#seeks.targetOf(key);
-        if (target !== undefined) this.#setPosition(key, target);
-      }
-      if (verdict === 'deliver' && this.#incremental) this.#held.handedOver(key, message.offset);
-      return verdict === 'deliver';
-    });
+      if (this.#isDeliverable(key, message)) batches.add(key, message);
+    }
+    return batches.toArray();
   }
 
   /**
@@ -185,6 +174,23 @@ export class RecordHandOver {
     // A paused partition's position moves past the records it dropped: those are not skipped, they come again.
     const unpaused = [...this.#held.keys()].filter((key) => !this.#paused.has(key));
     return this.#skipped.find(this.#positions, unpaused, this.#seeks);
+  }
+
+  #isDeliverable(key: string, message: ConsumedMessage): boolean {
+    this.#rejoin.read(key, message.offset);
+    if (this.#rejoin.awaitingOffsets || !this.#held.has(key)) return false;
+    if (this.#paused.has(key)) {
+      this.#paused.dropped(key, message.offset, this.#offsets.lastResolved(message.topic, message.partition));
+      return false;
+    }
+    if (this.#isHandedOverAlready(key, message.offset)) return false;
+    const verdict = this.#seeks.verdict(key, message.offset);
+    if (verdict === 'drop-and-seek-again') {
+      const target = this.#seeks.targetOf(key);
+      if (target !== undefined) this.#setPosition(key, target);
+    }
+    if (verdict === 'deliver' && this.#incremental) this.#held.handedOver(key, message.offset);
+    return verdict === 'deliver';
   }
 
   /** KIP-848: a record read again after @platformatic/kafka restarted a kept partition (not after a seek). */

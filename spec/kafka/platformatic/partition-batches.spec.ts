@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { groupIntoPartitionBatches } from '../../../lib/kafka/platformatic/partition-batches';
+import { PartitionBatches } from '../../../lib/kafka/platformatic/partition-batches';
+import { toPartitionKey } from '../../../lib/kafka/platformatic/partition-keys';
 import type { ConsumedMessage } from '../../../lib/kafka/platformatic/platformatic-records';
 
 function message(topic: string, partition: number, offset: number): ConsumedMessage {
@@ -7,13 +8,17 @@ function message(topic: string, partition: number, offset: number): ConsumedMess
 }
 
 function describeBatches(messages: ConsumedMessage[]): string[] {
-  return groupIntoPartitionBatches(messages).map(
-    ({ topic, partition, messages: batch }) =>
-      `${topic}/${partition}: ${batch.map((m) => m.offset).join(',')}`,
-  );
+  const batches = new PartitionBatches();
+  for (const added of messages) batches.add(toPartitionKey(added.topic, added.partition), added);
+  return batches
+    .toArray()
+    .map(
+      ({ topic, partition, messages: batch }) =>
+        `${topic}/${partition}: ${batch.map((m) => m.offset).join(',')}`,
+    );
 }
 
-describe('groupIntoPartitionBatches()', () => {
+describe('PartitionBatches', () => {
   it('makes one batch per partition, keeping each partition’s order', () => {
     expect(
       describeBatches([
@@ -32,6 +37,6 @@ describe('groupIntoPartitionBatches()', () => {
   });
 
   it('makes no batch of no records', () => {
-    expect(groupIntoPartitionBatches([])).to.deep.equal([]);
+    expect(new PartitionBatches().toArray()).to.deep.equal([]);
   });
 });

@@ -9,8 +9,8 @@ function message(offset: number, partition = 0): ConsumedMessage {
 
 function handedOver(handOver: RecordHandOver, offsets: number[], partition = 0): string[] {
   return handOver
-    .deliverable(offsets.map((offset) => message(offset, partition)))
-    .map(({ partition: p, offset }) => `${p}:${offset}`);
+    .selectDeliverable(offsets.map((offset) => message(offset, partition)))
+    .flatMap((batch) => batch.messages.map(({ offset }) => `${batch.partition}:${offset}`));
 }
 
 /** A member holding t:0 and t:1, whose stream reads from `positions`. */
@@ -28,11 +28,22 @@ function createReading(incremental = false): {
 }
 
 describe('RecordHandOver', () => {
-  describe('.deliverable()', () => {
+  describe('.selectDeliverable()', () => {
     it('hands over the records of the partitions the member holds, and no others', () => {
       const { handOver } = createReading();
       expect(handedOver(handOver, [0, 1])).to.deep.equal(['0:0', '0:1']);
       expect(handedOver(handOver, [0], 2)).to.deep.equal([]);
+    });
+
+    it('groups them into one batch per partition, in the order the partitions first appear', () => {
+      const { handOver } = createReading();
+      const batches = handOver.selectDeliverable([message(0, 1), message(0), message(1, 1), message(0, 2)]);
+      expect(
+        batches.map(({ partition, messages }) => [partition, messages.map((m) => m.offset)]),
+      ).to.deep.equal([
+        [1, [0n, 1n]],
+        [0, [0n]],
+      ]);
     });
 
     it('hands over nothing after an eager rebalance until the next join', () => {
