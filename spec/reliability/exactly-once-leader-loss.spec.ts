@@ -23,7 +23,7 @@ describe('processExactlyOnce() with the leader of an output partition killed in 
     SPEC_DRIVER === 'platformatic' ? usePrivateKafka(3, { startMs: 240_000, stopMs: 90_000 }) : undefined;
 
   itUnlessKafkajs(
-    'in its one run the read_committed reader read 2,986 of 3,000 outputs in 60 s after all inputs committed',
+    'failed 2 of 3 runs, its kafkajs read_committed reader missing 14 outputs once, reading ids twice once',
     'gives a read_committed reader every input’s output exactly once, and commits every input',
     async function () {
       this.timeout(300_000);
