@@ -8,7 +8,10 @@
  *   the producer id and epoch.
  * - sendOffsets() adds a group's offsets without a Consumer: AddOffsetsToTxn through `addConsumer`, then
  *   TxnOffsetCommit (transactional-offsets.ts).
- * - CONCURRENT_TRANSACTIONS is waited out in 20 ms steps (transactional-retries.ts).
+ * - The adapter retries every step itself, the library nothing (transactional-retries.ts): a send on fresh
+ *   metadata, so that it reaches a partition's new leader; a coordinator step after an answer that says
+ *   "later", CONCURRENT_TRANSACTIONS in 20 ms steps. A step that cannot succeed on this producer fails the
+ *   transaction, which the runtime aborts and runs again on a new producer.
  * - Fencing errors become RXK_PRODUCER_FENCED (platformatic-producer-fenced.ts), authorization refusals
  *   RXK_NOT_AUTHORIZED naming the transactional id or topic.
  */
@@ -31,10 +34,16 @@ import { ACKS_ALL } from './platformatic-producer';
 import { toKafkaRefusal } from './kafka-refusal';
 import { TransactionalOffsets } from './transactional-offsets';
 import {
+  isRetriableAtCoordinator,
   retryingConcurrentTransactions,
-  toTransactionalRetries,
-  toTransactionalRetryDelay,
+  toTransactionalSchedule,
 } from './transactional-retries';
+import {
+  NO_LIBRARY_RETRIES,
+  retryOnFreshMetadata,
+  sendUnwrittenAgain,
+  type RetryOnFreshMetadata,
+} from './send-retries';
 
 /** The library's `Transaction` (its class is not exported by name). */
 type NativeTransaction = NonNullable<NativeProducer['transaction']>;
@@ -72,8 +81,8 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
       transactionalId: setup.transactionalId,
       // Transactions need an idempotent producer; the library then sends one request at a time, acks all.
       idempotent: true,
-      retries: toTransactionalRetries(setup.base.retries),
-      retryDelay: toTransactionalRetryDelay(setup.base.retryDelay),
+      // Its retries would all go to the broker the first attempt went to: see transactional-retries.ts.
+      retries: NO_LIBRARY_RETRIES,
     }) as NativeProducer;
     this.#placement = new PartitionPlacement(setup.library);
     this.#offsets = new TransactionalOffsets(setup.library, this.native);
@@ -81,7 +90,7 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
 
   async connect(): Promise<void> {
     await this.#setup.steps.connect(async () => {
-      await this.native.metadata({ topics: [] });
+      await retryOnFreshMetadata(() => this.native.metadata({ topics: [] }), this.#retry('metadata'));
     });
     // The transactional id is first checked here: fencing looks up its coordinator.
     await this.#mapped({ transactionalId: this.transactionalId }, async () => {
@@ -99,20 +108,31 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
     await this.native.close();
   }
 
-  /** Records placed and sent in `transaction` (AddPartitionsToTxn first, by the library). */
+  /**
+   * Records placed and sent in `transaction`: their partitions added to it first (AddPartitionsToTxn, a
+   * coordinator step), then the records sent, again on fresh metadata after a failure (a leader lost).
+   */
   async send(transaction: NativeTransaction, request: ProduceRequest): Promise<WrittenPartition[]> {
     const topics = [...new Set(request.topicMessages.map(({ topic }) => topic))];
     const compression = toPlatformaticCompression(request.compression);
     return this.#mapped({ topics, transactionalId: this.transactionalId }, async () => {
-      const messages = await this.#placement.place(this.native, request);
+      const retry = this.#retry('produce');
+      const messages = await retryOnFreshMetadata(() => this.#placement.place(this.native, request), retry);
       if (messages.length === 0) return [];
-      const result = await retryingConcurrentTransactions(() =>
-        transaction.send({
-          messages,
-          // A transaction's records are idempotent: every in-sync replica acknowledges them.
-          acks: ACKS_ALL,
-          ...(compression === undefined ? {} : { compression }),
-        }),
+      const metadata = await retryOnFreshMetadata(() => this.native.metadata({ topics }), retry);
+      await this.#atCoordinator('addPartitionsToTransaction', () =>
+        transaction.addPartitions(metadata, messages as Parameters<NativeTransaction['addPartitions']>[1]),
+      );
+      const result = await sendUnwrittenAgain(
+        messages,
+        (unwritten) =>
+          transaction.send({
+            messages: unwritten,
+            // A transaction's records are idempotent: every in-sync replica acknowledges them.
+            acks: ACKS_ALL,
+            ...(compression === undefined ? {} : { compression }),
+          }),
+        retry,
       );
       return toWrittenPartitions(result);
     });
@@ -128,7 +148,7 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
       // addConsumer() reads nothing of its consumer but `groupId` (@platformatic/kafka 1.35.0,
       // transaction.js), and the per-partition producers have no live Consumer to give it.
       const group = { groupId } as unknown as Consumer<Buffer, Buffer, Buffer, Buffer>;
-      await retryingConcurrentTransactions(() => transaction.addConsumer(group));
+      await this.#atCoordinator('addOffsetsToTransaction', () => transaction.addConsumer(group));
       const { producerId, producerEpoch } = this.native;
       if (producerId === undefined || producerEpoch === undefined) {
         throw new Error(`the transactional producer ${this.transactionalId} has no producer id`);
@@ -149,7 +169,9 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
         return;
       }
       try {
-        await (commit ? transaction.commit() : transaction.abort());
+        await this.#atCoordinator('endTransaction', () =>
+          commit ? transaction.commit() : transaction.abort(),
+        );
       } catch (error) {
         // The library keeps a failed transaction as its open one and refuses every later beginTransaction();
         // the coordinator aborts it at the next fence (the runtime replaces a producer whose transaction failed).
@@ -165,7 +187,7 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
    * would refuse the next one: it is cancelled.
    */
   #begin(): Promise<NativeTransaction> {
-    return retryingConcurrentTransactions(async () => {
+    return this.#atCoordinator('beginTransaction', async () => {
       try {
         return (await this.native.beginTransaction({ ...NEW_PRODUCER })) as NativeTransaction;
       } catch (error) {
@@ -173,6 +195,25 @@ export class PlatformaticTransactionalProducer implements DriverTransactionalPro
         throw error;
       }
     });
+  }
+
+  /**
+   * Runs a step the transaction coordinator answers, again while it says "later" (see
+   * isRetriableAtCoordinator): CONCURRENT_TRANSACTIONS every 20 ms, anything else on the user's schedule.
+   */
+  #atCoordinator<T>(operationId: string, step: () => Promise<T>): Promise<T> {
+    return retryOnFreshMetadata(() => retryingConcurrentTransactions(step), {
+      ...this.#retry(operationId),
+      isRetriable: (error) => isRetriableAtCoordinator(error, this.native.coordinatorId !== undefined),
+    });
+  }
+
+  /** The user's retry schedule, run by the adapter on the producer's metadata fetched again each time. */
+  #retry(operationId: string): RetryOnFreshMetadata {
+    return {
+      schedule: toTransactionalSchedule(this.#setup.base, this.native, operationId),
+      forgetMetadata: () => this.native.clearMetadata(),
+    };
   }
 
   /** Runs `step`, its errors as RXK_PRODUCER_FENCED, RXK_NOT_AUTHORIZED or Kafka's refusal where they are. */

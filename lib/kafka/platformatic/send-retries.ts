@@ -62,23 +62,30 @@ export interface RetryOnFreshMetadata {
   readonly schedule: RetrySchedule;
   /** Forgets the metadata the failed attempt used, so the next looks the leaders up again. */
   readonly forgetMetadata: () => void;
+  /** Whether a failure is worth another run. @defaultValue isRetriable */
+  readonly isRetriable?: (error: unknown) => boolean;
   /** @defaultValue a timer */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
- * Runs `step`, and again after each retriable failure (see isRetriable) on fresh metadata, up to
+ * Runs `step`, and again after each retriable failure (see isRetriable, or the caller's own test) on fresh metadata, up to
  * `schedule.retries` times; throws the last failure. `step` is told the attempt (0 for the first run).
  */
 export async function retryOnFreshMetadata<T>(
   step: (attempt: number) => Promise<T>,
-  { schedule, forgetMetadata, sleep = defaultSleep }: RetryOnFreshMetadata,
+  {
+    schedule,
+    forgetMetadata,
+    isRetriable: retriable = isRetriable,
+    sleep = defaultSleep,
+  }: RetryOnFreshMetadata,
 ): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await step(attempt);
     } catch (error) {
-      if (attempt >= schedule.retries || !isRetriable(error)) throw error;
+      if (attempt >= schedule.retries || !retriable(error)) throw error;
       forgetMetadata();
       await sleep(schedule.delayMs(attempt + 1));
     }

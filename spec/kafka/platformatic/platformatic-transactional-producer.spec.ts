@@ -9,7 +9,7 @@ import { toPlatformaticTransactionalOptions } from '../../../lib/kafka/platforma
 import { PlatformaticTransactionalProducer } from '../../../lib/kafka/platformatic/platformatic-transactional-producer';
 
 const real = loadPlatformatic();
-const { MultipleErrors, ProtocolError, ResponseError } = real;
+const { MultipleErrors, NetworkError, ProtocolError, ResponseError } = real;
 
 const TRANSACTIONAL_ID = 'billing-tx-orders-0';
 const GROUP = 'billing';
@@ -19,26 +19,48 @@ interface SentOptions {
   acks?: number;
 }
 
-/** @platformatic/kafka's Transaction, as far as the adapter uses it. */
+/**
+ * @platformatic/kafka's Transaction, as far as the adapter uses it. A send goes to the leader its producer's
+ * metadata names (`FakeProducer.knownLeader`); one to a dead broker fails for the partitions it leads, with
+ * the others written (the library's `produced`), as a send to several leaders does.
+ */
 class FakeTransaction {
-  readonly sends: SentOptions[] = [];
+  readonly sends: Array<SentOptions & { leader: number }> = [];
+  readonly added: Array<Array<{ topic: string; partition?: number }>> = [];
   readonly groups: string[] = [];
   ended: 'commit' | 'abort' | 'cancel' | undefined;
   constructor(private readonly producer: FakeProducer) {}
 
+  addPartitions(_metadata: unknown, messages: Array<{ topic: string; partition?: number }>): Promise<void> {
+    const failure = this.producer.coordinatorFailures.shift();
+    if (failure) return Promise.reject(failure);
+    this.added.push(messages.map(({ topic, partition }) => ({ topic, partition })));
+    return Promise.resolve();
+  }
+
   send(options: SentOptions): Promise<unknown> {
-    this.sends.push(options);
-    const offsets = options.messages.map(({ topic, partition }) => ({ topic, partition, offset: 41n }));
-    return Promise.resolve({ offsets });
+    const leader = this.producer.knownLeader;
+    this.sends.push({ ...options, leader });
+    const lost = this.producer.dead.has(leader);
+    const offsets = options.messages
+      .filter(({ partition }) => !lost || partition !== 2)
+      .map(({ topic, partition }) => ({ topic, partition, offset: 41n }));
+    if (!lost) return Promise.resolve({ offsets });
+    const failure = new MultipleErrors('Producing messages failed.', [
+      new NetworkError('Connection refused'),
+    ]);
+    return Promise.reject(Object.assign(failure, { produced: { offsets } }));
   }
 
   addConsumer(consumer: { groupId: string }): Promise<void> {
+    const failure = this.producer.coordinatorFailures.shift();
+    if (failure) return Promise.reject(failure);
     this.groups.push(consumer.groupId);
     return Promise.resolve();
   }
 
   commit(): Promise<void> {
-    const failure = this.producer.failCommit;
+    const failure = this.producer.failCommit ?? this.producer.coordinatorFailures.shift();
     if (failure) return Promise.reject(failure);
     return this.#end('commit');
   }
@@ -67,6 +89,12 @@ class FakeProducer {
   readonly beginFailures: Error[] = [];
   transaction: FakeTransaction | undefined;
   failCommit: Error | undefined;
+  /** Errors the next coordinator steps (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn) fail with, in order. */
+  readonly coordinatorFailures: Error[] = [];
+  /** The leader of partition 2 in the metadata the producer holds: node 1, killed; the cluster elected 2. */
+  knownLeader = 2;
+  readonly dead = new Set<number>([1]);
+  cleared = 0;
   readonly producerId = 7n;
   readonly producerEpoch = 3;
   readonly coordinatorId = 1;
@@ -80,6 +108,11 @@ class FakeProducer {
 
   metadata(): Promise<unknown> {
     return Promise.resolve({ topics: new Map([['invoices', { partitionsCount: 3 }]]), brokers: new Map() });
+  }
+
+  clearMetadata(): void {
+    this.cleared += 1;
+    this.knownLeader = 2;
   }
 
   beginTransaction(options: unknown): Promise<FakeTransaction> {
@@ -153,7 +186,7 @@ describe('PlatformaticTransactionalProducer (on a fake @platformatic/kafka)', ()
     const target = { clientId: 'billing', brokers: ['localhost:9092'] };
     return new PlatformaticTransactionalProducer({
       library: fakeLibrary(calls),
-      base: { clientId: 'billing', bootstrapBrokers: ['localhost:9092'] },
+      base: { clientId: 'billing', bootstrapBrokers: ['localhost:9092'], retryDelay: 1 },
       options: toPlatformaticTransactionalOptions(librarySettings),
       transactionalId: TRANSACTIONAL_ID,
       steps: new ConnectSteps(target, () => Promise.resolve()),
@@ -165,15 +198,15 @@ describe('PlatformaticTransactionalProducer (on a fake @platformatic/kafka)', ()
     producer = create();
   });
 
-  it('builds an idempotent producer of its transactional id, 60 s transactions and bounded retries', () => {
+  it('builds an idempotent producer of its transactional id, 60 s transactions and no retries of its own', () => {
     const { options } = FakeProducer.last;
     expect(options).to.include({
       transactionalId: TRANSACTIONAL_ID,
       idempotent: true,
       timeout: 60_000,
-      retries: 5,
+      // The adapter retries (transactional-retries.ts); `false`, as an idempotent producer's 0 means "forever".
+      retries: false,
     });
-    expect(options.retryDelay).to.be.a('function');
     create({ transactionTimeout: 10_000 });
     expect(FakeProducer.last.options.timeout).to.equal(10_000);
   });
@@ -200,6 +233,7 @@ describe('PlatformaticTransactionalProducer (on a fake @platformatic/kafka)', ()
     const native = FakeProducer.last;
     const [, opened] = native.begun;
     // The partition kafkajs's partitioner chooses (5 % 3 partitions), every replica acknowledging.
+    expect(opened.added).to.deep.equal([[{ topic: 'invoices', partition: 2 }]]);
     expect(opened.sends.map(({ messages, acks }) => [messages[0].partition, acks])).to.deep.equal([[2, -1]]);
     expect(written).to.deep.equal([{ topicName: 'invoices', partition: 2, errorCode: 0, baseOffset: '41' }]);
     expect(opened.groups).to.deep.equal([GROUP]);
@@ -289,6 +323,68 @@ describe('PlatformaticTransactionalProducer (on a fake @platformatic/kafka)', ()
     });
     expect(calls.findCoordinator).to.have.length(2);
     expect(calls.txnOffsetCommit.map(([connection]) => connection)).to.deep.equal([{ node: 2 }, { node: 3 }]);
+  });
+
+  context('when the leader of a partition it sends to was lost', () => {
+    it('sends that partition’s records again on fresh metadata, in the same transaction', async () => {
+      await producer.connect();
+      const native = FakeProducer.last;
+      native.knownLeader = 1;
+      const transaction = await producer.transaction();
+      const written = await transaction.sendBatch({
+        topicMessages: [
+          {
+            topic: 'invoices',
+            messages: [
+              { key: 'k1', value: 'v1', partition: 2 },
+              { key: 'k2', value: 'v2', partition: 0 },
+            ],
+          },
+        ],
+      });
+      await transaction.commit();
+
+      const [, opened] = native.begun;
+      // Added once, before the first send; the send again holds only the partition not written.
+      expect(opened.added).to.have.length(1);
+      expect(
+        opened.sends.map(({ leader, messages }) => [leader, messages.map((m) => m.partition)]),
+      ).to.deep.equal([
+        [1, [2, 0]],
+        [2, [2]],
+      ]);
+      expect(native.cleared).to.be.above(0);
+      expect(written.map(({ partition }) => partition).sort()).to.deep.equal([0, 2]);
+      expect(opened.ended).to.equal('commit');
+    });
+  });
+
+  context('when a coordinator step fails', () => {
+    it('runs it again after an answer that says "later"', async () => {
+      await producer.connect();
+      const native = FakeProducer.last;
+      native.coordinatorFailures.push(new ProtocolError('COORDINATOR_LOAD_IN_PROGRESS'));
+      const transaction = await producer.transaction();
+      await transaction.sendOffsets(GROUP, {
+        topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '1' }] }],
+      });
+      expect(native.begun[1].groups).to.deep.equal([GROUP]);
+    });
+
+    it('fails at once when the coordinator it knows is lost: the runtime runs the batch again on a new producer', async () => {
+      await producer.connect();
+      const native = FakeProducer.last;
+      const lost = new NetworkError('Connection refused');
+      native.coordinatorFailures.push(lost, lost);
+      const transaction = await producer.transaction();
+      const error = await transaction
+        .sendBatch({ topicMessages: [{ topic: 'invoices', messages: [{ key: 'k1', value: 'v1' }] }] })
+        .catch((failed: unknown) => failed);
+      expect(error).to.be.instanceOf(Error);
+      expect(native.begun[1].sends).to.deep.equal([]);
+      // Tried once: the second failure is still there.
+      expect(native.coordinatorFailures).to.deep.equal([lost]);
+    });
   });
 
   it('disconnects by closing the library producer', async () => {

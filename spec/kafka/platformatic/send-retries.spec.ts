@@ -181,6 +181,25 @@ describe('platformatic send retries', () => {
       );
       expect(attempts).to.equal(1);
     });
+
+    it("retries only what the caller's own test allows", async () => {
+      let attempts = 0;
+      const lost = new NetworkError('Connection refused');
+      const failed = await retryOnFreshMetadata(
+        () => {
+          attempts += 1;
+          return Promise.reject(lost);
+        },
+        {
+          schedule: { retries: 5, delayMs: () => 0 },
+          forgetMetadata: () => undefined,
+          isRetriable: (error) => error !== lost,
+          ...noWait,
+        },
+      ).catch((error: unknown) => error);
+      expect(failed).to.equal(lost);
+      expect(attempts).to.equal(1);
+    });
   });
 
   it('sendUnwrittenAgain() resolves at once, with nothing sent again, when the first send wrote everything', async () => {

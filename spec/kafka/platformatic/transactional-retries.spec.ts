@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { loadPlatformatic } from '../../../lib/kafka/platformatic/platformatic-library';
 import {
-  CONCURRENT_TRANSACTIONS_RETRY_MS,
   isConcurrentTransactions,
+  isRetriableAtCoordinator,
   retryingConcurrentTransactions,
-  toTransactionalRetries,
-  toTransactionalRetryDelay,
+  toTransactionalSchedule,
 } from '../../../lib/kafka/platformatic/transactional-retries';
 
 const { MultipleErrors, NetworkError, ProtocolError } = loadPlatformatic();
@@ -43,30 +42,41 @@ describe('platformatic transactional retries', () => {
     });
   });
 
-  describe('toTransactionalRetryDelay()', () => {
-    it('waits 20 ms after CONCURRENT_TRANSACTIONS, the user delay after anything else', () => {
-      const fixed = toTransactionalRetryDelay(300);
-      expect(
-        fixed({}, 'addPartitionsToTransaction', 1, 5, new ProtocolError('CONCURRENT_TRANSACTIONS')),
-      ).to.equal(CONCURRENT_TRANSACTIONS_RETRY_MS);
-      expect(fixed({}, 'metadata', 1, 5, new NetworkError('down'))).to.equal(300);
-      const doubling = toTransactionalRetryDelay((_client, _operation, attempt) => 100 * attempt);
-      expect(doubling({}, 'metadata', 3, 5, new NetworkError('down'))).to.equal(300);
-    });
-
-    it("falls back to the library's own default delay", () => {
-      expect(toTransactionalRetryDelay(undefined)({}, 'metadata', 1, 5, new NetworkError('down'))).to.equal(
-        1_000,
-      );
-    });
+  it("toTransactionalSchedule() keeps the user's schedule, kafkajs's 5 retries where unset", () => {
+    expect(toTransactionalSchedule({}, {}, 'produce').retries).to.equal(5);
+    expect(toTransactionalSchedule({}, {}, 'produce').delayMs(1)).to.equal(1_000);
+    const doubling = toTransactionalSchedule(
+      { retries: 8, retryDelay: (_client, _operation, attempt) => 100 * attempt },
+      {},
+      'produce',
+    );
+    expect([doubling.retries, doubling.delayMs(3)]).to.deep.equal([8, 300]);
+    // Nothing is bounded up any more: the library, which read 0 and 1 as "forever", retries nothing.
+    expect(toTransactionalSchedule({ retries: 0 }, {}, 'produce').retries).to.equal(0);
   });
 
-  it("toTransactionalRetries() bounds the library's retries: kafkajs's 5 by default, never 'forever'", () => {
-    expect(toTransactionalRetries(undefined)).to.equal(5);
-    expect(toTransactionalRetries(8)).to.equal(8);
-    // @platformatic/kafka retries an idempotent producer's requests without end when told 0 or 1.
-    expect(toTransactionalRetries(0)).to.equal(2);
-    expect(toTransactionalRetries(1)).to.equal(2);
+  describe('isRetriableAtCoordinator()', () => {
+    const lost = new NetworkError('Connection closed');
+    it('runs a step again after an answer that says "later"', () => {
+      expect(isRetriableAtCoordinator(new ProtocolError('COORDINATOR_LOAD_IN_PROGRESS'), true)).to.equal(
+        true,
+      );
+    });
+
+    it('runs a coordinator lookup again, whatever went wrong', () => {
+      expect(isRetriableAtCoordinator(lost, false)).to.equal(true);
+      expect(isRetriableAtCoordinator(new ProtocolError('COORDINATOR_NOT_AVAILABLE'), false)).to.equal(true);
+    });
+
+    it('gives up once the coordinator it knows is lost or moved: the library would ask it again', () => {
+      expect(isRetriableAtCoordinator(lost, true)).to.equal(false);
+      expect(isRetriableAtCoordinator(exhausted(new ProtocolError('NOT_COORDINATOR')), true)).to.equal(false);
+    });
+
+    it('leaves CONCURRENT_TRANSACTIONS to retryingConcurrentTransactions, and final errors be', () => {
+      expect(isRetriableAtCoordinator(new ProtocolError('CONCURRENT_TRANSACTIONS'), true)).to.equal(false);
+      expect(isRetriableAtCoordinator(new ProtocolError('PRODUCER_FENCED'), false)).to.equal(false);
+    });
   });
 
   describe('retryingConcurrentTransactions()', () => {
